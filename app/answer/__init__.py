@@ -1,0 +1,1 @@
+"""Answers: extractive (default, no LLM) or LLM-written, always with verifiable citations."""

@@ -1,0 +1,113 @@
+"""The no-LLM answerer: quote the sentences that best answer the question, or refuse.
+
+It never writes words of its own beyond the refusal message, so every sentence it returns is a
+verbatim quote of an article, cited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.answer.citations import CitationBook
+from app.answer.models import REFUSAL, Answer, AnswerSentence
+from app.answer.scoring import QuestionScorer
+from app.retrieval.service import Passage
+from app.text import proper_names, sentence_spans, words
+
+
+@dataclass(slots=True)
+class Candidate:
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    rank: int
+    previous: str = ""  # the sentence before it: "he" and "the meeting" often point there
+
+
+def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
+    """Sentences of the passages with article offsets; overlapping chunks contribute each sentence once."""
+    seen: set[tuple[str, int, int]] = set()
+    seen_text: set[str] = set()
+    out: list[Candidate] = []
+    for rank, passage in enumerate(passages):
+        previous = ""
+        for span in sentence_spans(passage.text, offset=passage.char_start):
+            key = (passage.article_id, span.start, span.end)
+            text = passage.text[span.start - passage.char_start : span.end - passage.char_start]
+            normal = " ".join(words(text))
+            if key not in seen and normal not in seen_text and normal:
+                seen.add(key)
+                seen_text.add(normal)
+                out.append(Candidate(passage, span.start, span.end, text, rank, previous))
+            previous = text
+    return out
+
+
+def near_duplicate(a: str, b: str, threshold: float = 0.6) -> bool:
+    """Word-set Jaccard: catches bullet highlights that restate a body sentence."""
+    wa, wb = set(words(a)), set(words(b))
+    if not wa or not wb:
+        return False
+    return len(wa & wb) / len(wa | wb) >= threshold
+
+
+class ExtractiveAnswerer:
+    def __init__(
+        self, scorer: QuestionScorer, min_support: float = 0.35, max_sentences: int = 3,
+        min_context_coverage: float = 0.65,
+    ) -> None:
+        self.scorer = scorer
+        self.min_context_coverage = min_context_coverage
+        self.min_support = min_support
+        self.max_sentences = max_sentences
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        if not passages:
+            return refusal("no passage in the index matches the question")
+        missing = missing_names(question, passages)
+        if missing:
+            return refusal(f"the passages never mention {', '.join(sorted(missing))}")
+        candidates = candidate_sentences(passages)
+        scores = self.scorer.score(
+            question, [c.text for c in candidates], [f"{c.passage.title}\n{c.previous}" for c in candidates],
+            [c.passage.text for c in candidates],
+        )
+        ranked = sorted(zip(candidates, scores), key=lambda cs: (cs[1].score - 0.01 * cs[0].rank), reverse=True)
+        if not ranked or ranked[0][1].score < self.min_support:
+            best = ranked[0][1].score if ranked else 0.0
+            return refusal(f"no sentence supports an answer (best support {best:.2f} < {self.min_support:.2f})")
+        if ranked[0][1].context_coverage < self.min_context_coverage:
+            return refusal(
+                f"the best passage covers only {ranked[0][1].context_coverage:.0%} of what the question asks about"
+            )
+        best_score = ranked[0][1].score
+        chosen: list[tuple[Candidate, float]] = []
+        for candidate, score in ranked:
+            if len(chosen) >= self.max_sentences or score.score < max(self.min_support, 0.8 * best_score):
+                break
+            if any(near_duplicate(candidate.text, other.text) for other, _ in chosen):
+                continue
+            chosen.append((candidate, score.score))
+        book = CitationBook()
+        sentences = [
+            AnswerSentence(c.text, [book.cite(c.passage, c.start, c.end)], support=s) for c, s in chosen
+        ]
+        text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
+        return Answer(answer=text, answerable=True, citations=book.citations, sentences=sentences)
+
+
+def missing_names(question: str, passages: list[Passage]) -> set[str]:
+    """Names the question asks about that no retrieved passage mentions: answering would be a guess."""
+    names = proper_names(question)
+    if not names:
+        return set()
+    present: set[str] = set()
+    for passage in passages:
+        present.update(words(passage.title))
+        present.update(words(passage.text))
+    return {n for n in names if n not in present}
+
+
+def refusal(reason: str) -> Answer:
+    return Answer(answer=REFUSAL, answerable=False, citations=[], sentences=[], refusal_reason=reason)

@@ -1,0 +1,42 @@
+"""Dependency aliases: routes ask for services by type; tests swap them with dependency_overrides."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.answer.service import AnswerService
+from app.ingest.service import IngestService
+from app.retrieval.service import RetrievalService
+from app.services import Services
+from app.store.records import RecordStore
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_answer_service(services: ServicesDep) -> AnswerService:
+    return services.answers
+
+
+def get_retrieval_service(services: ServicesDep) -> RetrievalService:
+    return services.retrieval
+
+
+def get_ingest_service(services: ServicesDep) -> IngestService:
+    return services.ingest
+
+
+def get_record_store(services: ServicesDep) -> RecordStore:
+    return services.records
+
+
+AnswerServiceDep = Annotated[AnswerService, Depends(get_answer_service)]
+RetrievalServiceDep = Annotated[RetrievalService, Depends(get_retrieval_service)]
+IngestServiceDep = Annotated[IngestService, Depends(get_ingest_service)]
+RecordStoreDep = Annotated[RecordStore, Depends(get_record_store)]

@@ -1,0 +1,183 @@
+"""Request and response models: the HTTP contract clients rely on (extend, never rename)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from app.store.models import Filters
+from app.retrieval.service import start_of_day_ts, end_of_day_ts
+
+MAX_QUESTION_CHARS = 2000
+
+
+class SearchFilters(BaseModel):
+    sources: list[str] | None = Field(default=None, description="Only these publishers.", examples=[["Citewire Desk"]])
+    published_from: date | None = Field(default=None, description="Earliest publication date (inclusive).")
+    published_to: date | None = Field(default=None, description="Latest publication date (inclusive).")
+    article_ids: list[str] | None = Field(default=None, description="Only these articles.")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.published_from and self.published_to and self.published_from > self.published_to:
+            raise ValueError("published_from is after published_to")
+        return self
+
+    def to_filters(self) -> Filters:
+        return Filters(
+            sources=self.sources or None,
+            article_ids=self.article_ids or None,
+            published_from_ts=start_of_day_ts(self.published_from) if self.published_from else None,
+            published_to_ts=end_of_day_ts(self.published_to) if self.published_to else None,
+        )
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(description="What to look for.", examples=["Kim Putin Vostochny"])
+    top_k: int | None = Field(default=None, ge=1, le=50, description="How many passages (default from settings).")
+    filters: SearchFilters | None = None
+    as_of: date | None = Field(default=None, description="Ignore articles published after this date (default: now).")
+    mode: str | None = Field(default=None, description="hybrid (default), bm25 or dense.", examples=["hybrid"])
+
+    @field_validator("query")
+    @classmethod
+    def _query(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("query is empty")
+        if len(value) > MAX_QUESTION_CHARS:
+            raise ValueError(f"query is longer than {MAX_QUESTION_CHARS} characters")
+        return value
+
+
+class PassageOut(BaseModel):
+    rank: int
+    score: float
+    chunk_id: str
+    article_id: str
+    chunk_index: int
+    title: str
+    source: str
+    url: str
+    published_at: str | None
+    text: str
+    char_start: int
+    char_end: int
+
+
+class SearchResponse(BaseModel):
+    query: str
+    as_of: date | None
+    results: list[PassageOut]
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="A question about the indexed news.", examples=["What did Kim pledge?"])
+    top_k: int | None = Field(default=None, ge=1, le=50, description="Passages to answer from.")
+    filters: SearchFilters | None = None
+    as_of: date | None = Field(default=None, description="Answer as of this date: later articles are ignored.")
+    stream: bool = Field(default=False, description="Answer as Server-Sent Events.")
+
+    model_config = {"json_schema_extra": {"examples": [{"question": "What did Kim pledge?"}]}}
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("question is empty")
+        if len(value) > MAX_QUESTION_CHARS:
+            raise ValueError(f"question is longer than {MAX_QUESTION_CHARS} characters")
+        return value
+
+
+class CitationOut(BaseModel):
+    n: int = Field(description="The number used as [n] in the answer.")
+    article_id: str
+    chunk_id: str
+    title: str
+    source: str
+    url: str
+    published_at: str | None
+    quote: str = Field(description="Verbatim text of the article at [char_start, char_end).")
+    char_start: int
+    char_end: int
+
+
+class SentenceOut(BaseModel):
+    text: str
+    citations: list[int]
+    support: float | None = None
+    status: str = "kept"
+
+
+class AskResponse(BaseModel):
+    answer: str
+    answerable: bool
+    citations: list[CitationOut]
+    sentences: list[SentenceOut] = Field(default_factory=list, description="The answer split into cited sentences.")
+    mode: str = Field(description="extractive (no LLM) or llm.")
+    refusal_reason: str | None = None
+    guard: dict | None = Field(default=None, description="Faithfulness guard summary (LLM answers).")
+    usage: dict | None = Field(default=None, description="Token usage reported by the LLM.")
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{
+                "answer": "Kim told Putin that North Korea would give “full and unconditional support” to Moscow … [1]",
+                "answerable": True,
+                "citations": [{
+                    "n": 1, "article_id": "kim-putin-vostochny-2023", "chunk_id": "kim-putin-vostochny-2023:0:3f2a9c1b7d4e",
+                    "title": "Kim pledges full support to Putin at Russia's Vostochny spaceport", "source": "Citewire Desk",
+                    "url": "https://samples.citewire.invalid/2023/09/13/kim-putin-vostochny", "published_at": "2023-09-13",
+                    "quote": "Kim told Putin that North Korea would give …", "char_start": 205, "char_end": 390,
+                }],
+                "mode": "extractive",
+            }]
+        }
+    }
+
+
+class ArticleSummary(BaseModel):
+    id: str
+    title: str
+    source: str
+    url: str
+    published_at: str | None
+    content_hash: str
+    ingested_at: str
+    chunks: int
+
+
+class ArticleDetail(ArticleSummary):
+    text: str
+
+
+class ArticleList(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    articles: list[ArticleSummary]
+
+
+class IngestItem(BaseModel):
+    origin: str
+    article_id: str | None
+    status: str = Field(description="added, updated, unchanged or failed")
+    chunks: int = 0
+    error: str | None = None
+
+
+class IngestResponse(BaseModel):
+    added: int
+    updated: int
+    unchanged: int
+    failed: int
+    chunks_written: int
+    results: list[IngestItem]
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    detail: object | None = None

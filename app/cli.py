@@ -1,0 +1,204 @@
+"""``citewire`` command line: ingest, ask, search, serve, delete, list."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from app.config import Settings
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Citewire: cited answers from news articles.")
+
+
+def fail(reason: str, code: int = 1) -> None:
+    typer.secho(f"error: {reason}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _services():
+    from app.services import build_services
+    from app.store.vector import EmbedderMismatch
+
+    try:
+        return build_services(Settings())
+    except EmbedderMismatch as exc:
+        fail(str(exc))
+    except Exception as exc:  # store unreachable, bad data dir, ...
+        fail(f"cannot open the store: {type(exc).__name__}: {exc}")
+
+
+def _parse_date(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{name} must be a date like 2023-09-13, not {value!r}", 2)
+
+
+@cli.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .json .jsonl .jsonl.gz).")],
+    batch: Annotated[int, typer.Option(help="Articles embedded and written per transaction.")] = 64,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Add or replace articles; identical content is left untouched."""
+    from tqdm import tqdm
+
+    from app.ingest.loaders import UnsupportedFile, iter_paths, load_path
+
+    try:
+        files = list(iter_paths(paths))
+        for file in files:
+            from app.ingest.loaders import suffix_of
+
+            suffix_of(file.name)
+    except (FileNotFoundError, UnsupportedFile) as exc:
+        fail(str(exc), 2)
+    if not files:
+        fail("no supported files found", 2)
+    services = _services()
+    bar = tqdm(unit=" articles", disable=quiet, file=sys.stderr, dynamic_ncols=True)
+
+    def records():
+        for file in files:
+            bar.set_description(file.name[:40])
+            yield from load_path(file)
+
+    def progress(outcome) -> None:
+        bar.update(1)
+        if outcome.status == "failed":
+            bar.write(f"failed: {outcome.origin}: {outcome.error}", file=sys.stderr)
+
+    report = services.ingest.ingest(records(), batch_articles=batch, on_progress=progress, keep_outcomes=False)
+    bar.close()
+    c = report.counts
+    typer.echo(
+        f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, failed {c['failed']} "
+        f"({report.chunks_written} chunks written)"
+        + ("; nothing changed" if not (c["added"] or c["updated"]) and not c["failed"] else "")
+    )
+    services.close()
+    if c["failed"]:
+        raise typer.Exit(1)
+
+
+@cli.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about the indexed articles.")],
+    top_k: Annotated[Optional[int], typer.Option(min=1, max=50)] = None,
+    as_of: Annotated[Optional[str], typer.Option(help="Answer as of this date (YYYY-MM-DD).")] = None,
+    source: Annotated[Optional[list[str]], typer.Option(help="Only this publisher (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON response.")] = False,
+) -> None:
+    """Answer with numbered sources, or say the articles do not hold the answer."""
+    from app.store.models import Filters
+
+    question = question.strip()
+    if not question or len(question) > 2000:
+        fail("the question must be 1-2000 characters", 2)
+    services = _services()
+    answer = services.answers.ask(
+        question, top_k=top_k, filters=Filters(sources=source) if source else None, as_of=_parse_date(as_of, "--as-of")
+    )
+    services.close()
+    if as_json:
+        typer.echo(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
+        return
+    typer.echo(answer.answer)
+    if not answer.answerable and answer.refusal_reason:
+        typer.secho(f"({answer.refusal_reason})", dim=True)
+    if answer.citations:
+        typer.echo("\nSources:")
+        for c in answer.citations:
+            typer.echo(f"[{c.n}] {c.title} — {c.source}, {c.published_at or 'undated'} ({c.article_id}, chars {c.char_start}-{c.char_end})")
+            typer.echo(f"    “{c.quote}”")
+            if c.url:
+                typer.echo(f"    {c.url}")
+
+
+@cli.command()
+def search(
+    query: Annotated[str, typer.Argument()],
+    top_k: Annotated[int, typer.Option(min=1, max=50)] = 5,
+    as_of: Annotated[Optional[str], typer.Option(help="Ignore articles after this date (YYYY-MM-DD).")] = None,
+    mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
+) -> None:
+    """Show the ranked passages retrieval finds."""
+    if not query.strip():
+        fail("the query is empty", 2)
+    services = _services()
+    try:
+        passages = services.retrieval.search(query, top_k=top_k, as_of=_parse_date(as_of, "--as-of"), mode=mode)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    for i, p in enumerate(passages, start=1):
+        typer.echo(f"{i}. [{p.score:.4f}] {p.title} ({p.article_id} #{p.chunk_index}, {p.published_at or 'undated'})")
+        typer.echo("   " + " ".join(p.text.split())[:300])
+    services.close()
+
+
+@cli.command()
+def delete(article_id: Annotated[str, typer.Argument()]) -> None:
+    """Remove an article and its chunks from every index."""
+    services = _services()
+    removed = services.ingest.delete(article_id)
+    services.close()
+    if not removed:
+        fail(f"no article with id {article_id!r}")
+    typer.echo(f"deleted {article_id}")
+
+
+@cli.command(name="list")
+def list_articles(limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
+    """List stored articles, newest first."""
+    services = _services()
+    articles, total = services.records.list_articles(limit=limit)
+    for a in articles:
+        typer.echo(f"{a.id}\t{a.published_at or 'undated'}\t{a.source}\t{a.title}")
+    typer.echo(f"({len(articles)} of {total})")
+    services.close()
+
+
+@cli.command()
+def samples() -> None:
+    """Index the bundled sample articles (idempotent)."""
+    from app.samples import index_samples
+
+    services = _services()
+    report = index_samples(services.ingest)
+    services.close()
+    typer.echo(", ".join(f"{k} {v}" for k, v in report.counts.items()))
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    with_samples: Annotated[bool, typer.Option("--samples/--no-samples", help="Index the sample articles first.")] = False,
+) -> None:
+    """Run the HTTP API with uvicorn."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = Settings()
+    if with_samples:
+        settings = settings.model_copy(update={"index_samples": True})
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    cli()
+
+
+if __name__ == "__main__":
+    main()

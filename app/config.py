@@ -1,0 +1,85 @@
+"""One settings object for the whole service; every knob is an env var with the CITEWIRE_ prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CITEWIRE_", env_file=".env", extra="ignore")
+
+    # --- storage -------------------------------------------------------------------------
+    data_dir: Path = Field(
+        default=REPO_ROOT / "index" / "data",
+        description="Folder holding the embedded Chroma store and the SQLite article record + BM25 index.",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="http://host:port of a Chroma server; when set, vectors go there instead of the embedded store.",
+    )
+    collection: str = Field(default="citewire_chunks", description="Chroma collection name for chunk vectors.")
+
+    # --- chunking ------------------------------------------------------------------------
+    chunk_tokens: int = Field(default=200, ge=32, le=4000, description="Chunk size in cl100k_base tokens.")
+    chunk_overlap: int = Field(default=30, ge=0, le=1000, description="Token overlap between neighbouring chunks.")
+    encoding_name: str = Field(default="cl100k_base", description="tiktoken encoding used for every token count.")
+
+    # --- embeddings ----------------------------------------------------------------------
+    embed_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible embeddings endpoint; unset means the offline wordllama model.",
+    )
+    embed_model: str = Field(
+        default="wordllama-l2-supercat-256",
+        description="Embedding model name sent to the embeddings endpoint (ignored by the offline default).",
+    )
+    embed_api_key: str | None = Field(default=None, description="API key for the embeddings endpoint.")
+
+    # --- retrieval -----------------------------------------------------------------------
+    top_k: int = Field(default=5, ge=1, le=50, description="Passages returned by search / used by ask.")
+    retrieval_mode: str = Field(
+        default="hybrid",
+        description="hybrid (BM25 + dense, weighted reciprocal-rank fusion), bm25 or dense.",
+    )
+    candidates: int = Field(default=50, ge=5, le=500, description="Candidates each retriever contributes to fusion.")
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    bm25_weight: float = Field(default=0.7, ge=0, le=1, description="Weight of BM25 in the fusion (dense gets the rest).")
+    recency_days: int = Field(default=30, ge=0, description="Articles published this many days before as_of get the recency boost.")
+    recency_boost: float = Field(default=1.5, ge=1, description="Score multiplier for recent articles (1 disables the prior).")
+
+    # --- answering -----------------------------------------------------------------------
+    min_support: float = Field(
+        default=0.35, ge=0, le=1,
+        description="Minimum question-sentence support for the extractive answerer to answer rather than refuse.",
+    )
+    max_answer_sentences: int = Field(default=3, ge=1, le=10, description="Sentences the extractive answer may use.")
+
+    # --- LLM -------------------------------------------------------------------------------
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible chat endpoint; unset (and no local model) means extractive answers."
+    )
+    llm_model: str = Field(default="gpt-4o-mini", description="Chat model name sent to the endpoint.")
+    llm_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CITEWIRE_LLM_API_KEY", "OPENAI_API_KEY"),
+        description="API key for the chat endpoint (OPENAI_API_KEY is honoured too).",
+    )
+
+    # --- API ---------------------------------------------------------------------------------
+    max_body_bytes: int = Field(default=20_000_000, ge=1024, description="Largest request body the API accepts.")
+    index_samples: bool = Field(
+        default=False, description="Index the bundled sample articles at start-up (idempotent)."
+    )
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def records_path(self) -> Path:
+        return self.data_dir / "records.sqlite"

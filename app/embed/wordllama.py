@@ -1,0 +1,39 @@
+"""Offline default: wordllama static embeddings, weights shipped inside the PyPI wheel (MIT)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+
+class WordLlamaEmbedder:
+    name = "wordllama-l2-supercat-256"
+    dim = 256
+    _shared: "WordLlamaEmbedder | None" = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        import wordllama
+        from wordllama import WordLlama
+
+        # The default load() looks for the tokenizer in the wrong folder and then tries a hub;
+        # the package folder holds everything it needs.
+        self._model = WordLlama.load(
+            dim=self.dim, cache_dir=Path(wordllama.__file__).parent, disable_download=True
+        )
+
+    @classmethod
+    def shared(cls) -> "WordLlamaEmbedder":
+        """Loading takes ~0.1 s and 20 MB; one instance per process is plenty."""
+        with cls._lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = np.asarray(self._model.embed(texts, norm=True), dtype=np.float32)
+        return vectors

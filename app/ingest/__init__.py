@@ -1,0 +1,1 @@
+"""Ingestion: files and records in, chunked, embedded and indexed articles out."""

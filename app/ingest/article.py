@@ -1,0 +1,142 @@
+"""The incoming article and the rules that normalise it (ids, dates, sources, hashes)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import date, datetime, time, timezone
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%d %B %Y", "%B %d, %Y", "%b %d, %Y")
+
+
+class InvalidArticle(ValueError):
+    """An input record that cannot become an article; the message says why."""
+
+
+def parse_published(value: str | date | datetime | None) -> datetime | None:
+    """Accept ISO dates/datetimes and the common news formats; naive values are taken as UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time())
+    else:
+        text = str(value).strip()
+        parsed = None
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            for fmt in _DATE_FORMATS:
+                try:
+                    parsed = datetime.strptime(text, fmt)
+                    break
+                except ValueError:
+                    continue
+        if parsed is None:
+            raise InvalidArticle(f"published_at {text!r} is not a date (use YYYY-MM-DD or ISO 8601)")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+class ArticleIn(BaseModel):
+    """One article as clients send it (JSON/JSONL fields; aliases cover common corpus dumps)."""
+
+    id: str | None = Field(default=None, description="Stable id; derived from url or title+text when absent.")
+    title: str = Field(default="", description="Headline.")
+    text: str = Field(description="Body text (plain).", min_length=1)
+    source: str = Field(default="", description="Publisher; derived from the url's host when absent.")
+    url: str = Field(default="", description="Canonical address of the article.")
+    published_at: str | None = Field(default=None, description="Publication date or datetime (ISO 8601).")
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "kim-putin-vostochny-2023",
+                    "title": "Kim pledges support to Putin at Vostochny",
+                    "text": "Kim Jong Un told Vladimir Putin ...",
+                    "source": "Citewire Samples",
+                    "url": "https://example.org/kim-putin",
+                    "published_at": "2023-09-13",
+                }
+            ]
+        }
+    }
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, data):
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for alias, field in (("doc_id", "id"), ("publish_date", "published_at"), ("date", "published_at"),
+                             ("body", "text"), ("content", "text"), ("headline", "title")):
+            if data.get(field) in (None, "") and data.get(alias) not in (None, ""):
+                data[field] = data[alias]
+        for field in ("title", "source", "url"):
+            if data.get(field) is None:
+                data[field] = ""
+        if data.get("id") is not None:
+            data["id"] = str(data["id"])
+        if isinstance(data.get("published_at"), (date, datetime)):
+            data["published_at"] = data["published_at"].isoformat()
+        return data
+
+    @field_validator("text")
+    @classmethod
+    def _text_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text is empty")
+        return value
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str | None) -> str | None:
+        if value is not None and not ARTICLE_ID.match(value):
+            raise ValueError("id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
+        return value
+
+
+class NormalisedArticle(BaseModel):
+    id: str
+    title: str
+    text: str
+    source: str
+    url: str
+    published_at: str | None
+    published_ts: int | None
+    content_hash: str
+
+
+def normalise(article: ArticleIn) -> NormalisedArticle:
+    published = parse_published(article.published_at)
+    text = article.text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    title = " ".join(article.title.split()) or _title_from_text(text)
+    source = article.source.strip() or (urlparse(article.url).hostname or "").removeprefix("www.") or "unknown"
+    article_id = article.id or _derived_id(article.url, title, text)
+    published_at = None
+    if published is not None:
+        published_at = published.date().isoformat() if published.time() == time() else published.isoformat()
+    fingerprint = json.dumps([title, text, source, article.url, published_at], ensure_ascii=False)
+    return NormalisedArticle(
+        id=article_id, title=title, text=text, source=source, url=article.url.strip(), published_at=published_at,
+        published_ts=int(published.timestamp()) if published else None,
+        content_hash=hashlib.sha256(fingerprint.encode()).hexdigest()[:16],
+    )
+
+
+def _title_from_text(text: str) -> str:
+    first = text.split("\n", 1)[0].strip().lstrip("-•* ").strip()
+    return first if len(first) <= 120 else first[:117].rsplit(" ", 1)[0] + "…"
+
+
+def _derived_id(url: str, title: str, text: str) -> str:
+    key = url.strip() or f"{title}\n{text[:2000]}"
+    return hashlib.sha1(key.encode()).hexdigest()[:16]

@@ -1,0 +1,52 @@
+"""Token-aware chunking (LangChain's recursive splitter on tiktoken) that keeps exact offsets."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from app.offline import install_tiktoken_files
+
+# Paragraphs, then lines, then sentence ends (with or without a closing quote), then words.
+_SEPARATORS = ["\n\n", "\n", r"(?<=[.!?][\"”’)])\s+", r"(?<=[.!?])\s+", r"(?<=[;:])\s+", r"\s+", ""]
+
+
+@dataclass(slots=True)
+class ChunkSpan:
+    index: int
+    char_start: int
+    char_end: int
+    text: str
+
+    def chunk_id(self, article_id: str) -> str:
+        """article id + index + content hash: same content, same id; edited content, new id."""
+        digest = hashlib.sha256(self.text.encode()).hexdigest()[:12]
+        return f"{article_id}:{self.index}:{digest}"
+
+
+class Chunker:
+    def __init__(self, chunk_tokens: int = 200, overlap: int = 30, encoding_name: str = "cl100k_base") -> None:
+        if overlap >= chunk_tokens:
+            raise ValueError("chunk overlap must be smaller than the chunk size")
+        install_tiktoken_files()
+        self._splitter = RecursiveCharacterTextSplitter.from_tiktoken_encoder(
+            encoding_name=encoding_name,
+            chunk_size=chunk_tokens,
+            chunk_overlap=overlap,
+            separators=_SEPARATORS,
+            is_separator_regex=True,
+            keep_separator="end",
+        )
+
+    def split(self, text: str) -> list[ChunkSpan]:
+        spans: list[ChunkSpan] = []
+        cursor = 0
+        for piece in self._splitter.split_text(text):
+            start = text.find(piece, cursor)
+            if start < 0:  # the splitter only cuts, never rewrites; this would be a bug
+                raise RuntimeError("chunk text is not a substring of the article")
+            spans.append(ChunkSpan(len(spans), start, start + len(piece), piece))
+            cursor = start + 1
+        return spans

@@ -1,0 +1,163 @@
+"""Read articles from files and uploads, one record at a time, so big corpora never sit in memory."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import yaml
+from pydantic import ValidationError
+
+from app.ingest.article import ArticleIn
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".jsonl.gz")
+
+
+class UnsupportedFile(ValueError):
+    pass
+
+
+@dataclass(slots=True)
+class LoadedRecord:
+    origin: str  # "file.jsonl:12" — where a failure can be found
+    article: ArticleIn | None = None
+    error: str | None = None
+
+
+def suffix_of(name: str) -> str:
+    lower = name.lower()
+    for suffix in sorted(SUPPORTED_SUFFIXES, key=len, reverse=True):
+        if lower.endswith(suffix):
+            return suffix
+    raise UnsupportedFile(f"unsupported file type: {name!r} (supported: {', '.join(SUPPORTED_SUFFIXES)})")
+
+
+def iter_paths(paths: list[Path]) -> Iterator[Path]:
+    """Expand folders (recursively, sorted) to the supported files inside them."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                try:
+                    suffix_of(child.name)
+                except UnsupportedFile:
+                    continue
+                yield child
+        elif path.exists():
+            yield path
+        else:
+            raise FileNotFoundError(f"no such file or folder: {path}")
+
+
+def load_path(path: Path) -> Iterator[LoadedRecord]:
+    suffix = suffix_of(path.name)
+    with open(path, "rb") as handle:
+        yield from load_stream(path.name, handle, suffix)
+
+
+def load_bytes(name: str, data: bytes) -> Iterator[LoadedRecord]:
+    yield from load_stream(name, io.BytesIO(data), suffix_of(name))
+
+
+def load_stream(name: str, handle: IO[bytes], suffix: str) -> Iterator[LoadedRecord]:
+    if suffix == ".jsonl.gz":
+        with gzip.GzipFile(fileobj=handle) as unzipped:
+            yield from _jsonl(name, unzipped)
+    elif suffix == ".jsonl":
+        yield from _jsonl(name, handle)
+    elif suffix == ".json":
+        yield from _json(name, handle.read())
+    else:
+        raw = handle.read()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            yield LoadedRecord(name, error="file is not UTF-8 text")
+            return
+        stem = _stem(name)
+        if suffix in (".html", ".htm"):
+            yield _html(name, stem, text)
+        elif suffix in (".md", ".markdown"):
+            yield _markdown(name, stem, text)
+        else:
+            yield _validated(name, {"id": stem, "text": text})
+
+
+def _stem(name: str) -> str:
+    base = Path(name).name
+    return base[: -len(suffix_of(base))] if base else base
+
+
+def _validated(origin: str, record: object) -> LoadedRecord:
+    if not isinstance(record, dict):
+        return LoadedRecord(origin, error="expected a JSON object with at least a 'text' field")
+    try:
+        return LoadedRecord(origin, article=ArticleIn.model_validate(record))
+    except ValidationError as exc:
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}" for e in exc.errors())
+        return LoadedRecord(origin, error=reasons)
+
+
+def _jsonl(name: str, handle: IO[bytes]) -> Iterator[LoadedRecord]:
+    for number, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        origin = f"{name}:{number}"
+        try:
+            record = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            yield LoadedRecord(origin, error=f"invalid JSON: {exc}")
+            continue
+        yield _validated(origin, record)
+
+
+def _json(name: str, raw: bytes) -> Iterator[LoadedRecord]:
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        yield LoadedRecord(name, error=f"invalid JSON: {exc}")
+        return
+    if isinstance(data, dict) and isinstance(data.get("articles"), list):
+        data = data["articles"]
+    records = data if isinstance(data, list) else [data]
+    for number, record in enumerate(records):
+        yield _validated(f"{name}[{number}]" if isinstance(data, list) else name, record)
+
+
+def _markdown(name: str, stem: str, text: str) -> LoadedRecord:
+    """Optional YAML front matter carries title/source/url/published_at; else the first heading is the title."""
+    record: dict = {"id": stem}
+    body = text
+    if text.startswith("---\n"):
+        end = text.find("\n---", 4)
+        if end > 0:
+            try:
+                meta = yaml.safe_load(text[4:end]) or {}
+            except yaml.YAMLError as exc:
+                return LoadedRecord(name, error=f"invalid front matter: {exc}")
+            if isinstance(meta, dict):
+                record.update({k: v for k, v in meta.items() if v is not None})
+            body = text[end + 4 :].lstrip("\n")
+    if "title" not in record:
+        for line in body.splitlines():
+            if line.startswith("# "):
+                record["title"] = line[2:].strip()
+                break
+    record["text"] = body
+    return _validated(name, record)
+
+
+def _html(name: str, stem: str, html: str) -> LoadedRecord:
+    import trafilatura
+
+    document = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
+    if document is None or not (document.text or "").strip():
+        return LoadedRecord(name, error="no article text found in the HTML")
+    return _validated(name, {
+        "id": stem, "title": document.title or "", "text": document.text, "source": document.sitename or "",
+        "url": document.url or "", "published_at": document.date,
+    })

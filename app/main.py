@@ -1,0 +1,44 @@
+"""``create_app(settings)``: the FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import __version__
+from app.api.errors import install_error_handlers
+from app.api.limits import BodySizeLimit
+from app.api.routes import router
+from app.config import Settings
+from app.services import Services, build_services
+from app.samples import index_samples
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        owned = services is None
+        app.state.services = services or build_services(settings)
+        if settings.index_samples:
+            report = index_samples(app.state.services.ingest)
+            log.info("sample articles: %s", report.counts)
+        yield
+        if owned:
+            app.state.services.close()
+
+    app = FastAPI(
+        title="Citewire",
+        version=__version__,
+        description="Answers questions about news articles with cited, verbatim passages, or says it cannot.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

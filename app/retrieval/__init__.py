@@ -1,0 +1,1 @@
+"""Hybrid retrieval: BM25 (SQLite FTS5) + dense (Chroma), fused, time-aware."""

@@ -1,0 +1,132 @@
+"""Find the passages that answer a question, as of a date.
+
+News questions are time-bound: nothing published after ``as_of`` is eligible, and articles from
+the weeks just before it get a recency boost (measured in docs/retrieval.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from app.config import Settings
+from app.embed import Embedder
+from app.store.models import Filters
+from app.store.records import RecordStore
+from app.store.vector import VectorStore
+
+MODES = ("hybrid", "bm25", "dense")
+
+
+@dataclass(slots=True)
+class Passage:
+    chunk_id: str
+    article_id: str
+    chunk_index: int
+    title: str
+    source: str
+    url: str
+    published_at: str | None
+    text: str
+    char_start: int
+    char_end: int
+    score: float
+    bm25_rank: int | None = None
+    dense_rank: int | None = None
+
+
+def end_of_day_ts(day: date | datetime) -> int:
+    if isinstance(day, datetime):
+        moment = day if day.tzinfo else day.replace(tzinfo=timezone.utc)
+        return int(moment.timestamp())
+    return int(datetime.combine(day, time(23, 59, 59), tzinfo=timezone.utc).timestamp())
+
+
+def start_of_day_ts(day: date) -> int:
+    return int(datetime.combine(day, time(), tzinfo=timezone.utc).timestamp())
+
+
+class RetrievalService:
+    def __init__(self, settings: Settings, records: RecordStore, vectors: VectorStore, embedder: Embedder) -> None:
+        self.settings = settings
+        self.records = records
+        self.vectors = vectors
+        self.embedder = embedder
+
+    def search(
+        self,
+        query: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        as_of: date | datetime | None = None,
+        mode: str | None = None,
+    ) -> list[Passage]:
+        top_k = top_k or self.settings.top_k
+        mode = mode or self.settings.retrieval_mode
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
+        as_of_ts = end_of_day_ts(as_of) if as_of is not None else int(datetime.now(timezone.utc).timestamp())
+        scoped = Filters(
+            sources=filters.sources if filters else None,
+            article_ids=filters.article_ids if filters else None,
+            published_from_ts=filters.published_from_ts if filters else None,
+            published_to_ts=min(filter(None, [filters.published_to_ts if filters else None, as_of_ts])),
+        )
+        pool = max(self.settings.candidates, top_k)
+        bm25 = self.records.bm25_search(query, pool, scoped) if mode in ("hybrid", "bm25") else []
+        dense = (
+            self.vectors.query(self.embedder.embed([query])[0], pool, scoped) if mode in ("hybrid", "dense") else []
+        )
+        fused = self._fuse(bm25, dense, mode)
+        fused = self._apply_recency(fused, as_of_ts)
+        ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
+        return self._materialise(ranked, top_k, bm25, dense)
+
+    def _fuse(self, bm25: list[tuple[str, float]], dense: list[tuple[str, float]], mode: str) -> dict[str, float]:
+        if mode == "bm25":
+            return {cid: score for cid, score in bm25}
+        if mode == "dense":
+            return {cid: score for cid, score in dense}
+        k, w = self.settings.rrf_k, self.settings.bm25_weight
+        scores: dict[str, float] = {}
+        for rank, (cid, _) in enumerate(bm25, start=1):
+            scores[cid] = scores.get(cid, 0.0) + w / (k + rank)
+        for rank, (cid, _) in enumerate(dense, start=1):
+            scores[cid] = scores.get(cid, 0.0) + (1 - w) / (k + rank)
+        return scores
+
+    def _apply_recency(self, scores: dict[str, float], as_of_ts: int) -> dict[str, float]:
+        boost = self.settings.recency_boost
+        if boost <= 1 or not scores:
+            return scores
+        window_start = as_of_ts - int(timedelta(days=self.settings.recency_days).total_seconds())
+        published = self.records.published_ts_of_chunks(list(scores))
+        out = {}
+        for cid, score in scores.items():
+            ts = published.get(cid)
+            recent = ts is not None and window_start <= ts <= as_of_ts
+            # Scores may be negative only in no mode here; multiplying keeps the order sane for positives.
+            out[cid] = score * boost if recent and score > 0 else score
+        return out
+
+    def _materialise(self, ranked, top_k, bm25, dense) -> list[Passage]:
+        bm25_rank = {cid: i for i, (cid, _) in enumerate(bm25, start=1)}
+        dense_rank = {cid: i for i, (cid, _) in enumerate(dense, start=1)}
+        wanted = [cid for cid, _ in ranked[: top_k * 2]]
+        chunks = self.records.chunks_by_id(wanted)  # vectors without a record (orphans) drop out here
+        articles = self.records.articles_by_id(c.article_id for c in chunks.values())
+        passages: list[Passage] = []
+        for cid, score in ranked:
+            chunk = chunks.get(cid)
+            if chunk is None or chunk.article_id not in articles:
+                continue
+            article = articles[chunk.article_id]
+            passages.append(Passage(
+                chunk_id=cid, article_id=article.id, chunk_index=chunk.index, title=article.title,
+                source=article.source, url=article.url, published_at=article.published_at, text=chunk.text,
+                char_start=chunk.char_start, char_end=chunk.char_end, score=round(float(score), 6),
+                bm25_rank=bm25_rank.get(cid), dense_rank=dense_rank.get(cid),
+            ))
+            if len(passages) >= top_k:
+                break
+        return passages

@@ -1,0 +1,39 @@
+"""Plain records shared by the stores and the layers above them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class StoredArticle:
+    id: str
+    title: str
+    source: str
+    url: str
+    published_at: str | None
+    published_ts: int | None
+    text: str
+    content_hash: str
+    ingested_at: str
+    n_chunks: int = 0
+
+
+@dataclass(slots=True)
+class StoredChunk:
+    id: str
+    article_id: str
+    index: int
+    char_start: int
+    char_end: int
+    text: str
+
+
+@dataclass(slots=True)
+class Filters:
+    """Search restrictions; timestamps are seconds since the epoch (UTC)."""
+
+    sources: list[str] | None = None
+    published_from_ts: int | None = None
+    published_to_ts: int | None = None
+    article_ids: list[str] | None = None

@@ -1,0 +1,96 @@
+"""Chunk vectors in Chroma: embedded PersistentClient by default, HttpClient when a server URL is set.
+
+Embeddings are always computed by Citewire and passed in, so Chroma never reaches for its own
+(downloading) default embedding function.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import numpy as np
+
+from app.config import Settings
+from app.store.models import Filters
+
+
+class EmbedderMismatch(RuntimeError):
+    """The collection was built with another embedder: its vectors are not comparable."""
+
+
+def make_chroma_client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1", port=url.port or 8000, ssl=url.scheme == "https", settings=chroma_settings
+        )
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def chroma_where(filters: Filters | None) -> dict | None:
+    if filters is None:
+        return None
+    clauses: list[dict] = []
+    if filters.sources:
+        clauses.append({"source": {"$in": list(filters.sources)}})
+    if filters.article_ids:
+        clauses.append({"article_id": {"$in": list(filters.article_ids)}})
+    if filters.published_from_ts is not None:
+        clauses.append({"published_ts": {"$gte": filters.published_from_ts}})
+    if filters.published_to_ts is not None:
+        clauses.append({"published_ts": {"$lte": filters.published_to_ts}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class VectorStore:
+    def __init__(self, settings: Settings, embedder_name: str) -> None:
+        self._client = make_chroma_client(settings)
+        self._collection = self._client.get_or_create_collection(
+            settings.collection,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedder": embedder_name},
+            embedding_function=None,
+        )
+        built_with = (self._collection.metadata or {}).get("embedder")
+        if built_with and built_with != embedder_name:
+            raise EmbedderMismatch(
+                f"collection '{settings.collection}' was built with embedder '{built_with}', "
+                f"not '{embedder_name}': use another CITEWIRE_COLLECTION or re-ingest into a fresh data dir"
+            )
+        self._batch = max(1, min(self._client.get_max_batch_size(), 4096))
+
+    def ping(self) -> None:
+        self._client.heartbeat()
+
+    def count(self) -> int:
+        return self._collection.count()
+
+    def upsert(self, ids: list[str], embeddings: np.ndarray, metadatas: list[dict]) -> None:
+        for start in range(0, len(ids), self._batch):
+            end = start + self._batch
+            self._collection.upsert(ids=ids[start:end], embeddings=embeddings[start:end], metadatas=metadatas[start:end])
+
+    def delete(self, ids: list[str]) -> None:
+        for start in range(0, len(ids), self._batch):
+            self._collection.delete(ids=ids[start : start + self._batch])
+
+    def query(self, embedding: np.ndarray, limit: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) best first."""
+        if limit <= 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=embedding.reshape(1, -1),
+            n_results=limit,
+            where=chroma_where(filters),
+            include=["distances"],
+        )
+        ids = result["ids"][0] if result["ids"] else []
+        distances = result["distances"][0] if result.get("distances") else [1.0] * len(ids)
+        return [(chunk_id, 1.0 - float(d)) for chunk_id, d in zip(ids, distances)]

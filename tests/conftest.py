@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("CITEWIRE_SHARED_DIR", REPO.parent / "shared"))
+SHARED_ARTICLES = SHARED / "articles"
+needs_shared = pytest.mark.skipif(not (SHARED_ARTICLES / "004_75f1210c1675ddf4.txt").exists(),
+                                  reason="../shared/articles is not beside the repository")
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from app.config import Settings
+
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def services(settings):
+    from app.services import build_services
+
+    built = build_services(settings)
+    yield built
+    built.close()
+
+
+@pytest.fixture(scope="session")
+def corpus_services(tmp_path_factory):
+    """Samples + (when present) the two real articles, indexed once for read-only tests."""
+    from app.config import Settings
+    from app.ingest.loaders import load_path
+    from app.samples import samples_path
+    from app.services import build_services
+
+    built = build_services(Settings(data_dir=tmp_path_factory.mktemp("corpus") / "data"))
+    paths = [samples_path()]
+    if SHARED_ARTICLES.exists():
+        paths += sorted(SHARED_ARTICLES.glob("*.txt"))
+    records = [r for p in paths for r in load_path(p)]
+    report = built.ingest.ingest(records)
+    assert report.counts["failed"] == 0
+    yield built
+    built.close()
+
+
+def chroma_binary() -> str | None:
+    return shutil.which("chroma") or (str(Path(os.sys.executable).parent / "chroma")
+                                      if (Path(os.sys.executable).parent / "chroma").exists() else None)

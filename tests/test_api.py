@@ -1,0 +1,138 @@
+"""The HTTP contract through TestClient: shapes, status codes, errors."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.deps import get_answer_service
+from app.answer.models import Answer
+from app.config import Settings
+from app.main import create_app
+
+
+@pytest.fixture
+def client(tmp_path):
+    app = create_app(Settings(data_dir=tmp_path / "data", index_samples=True, max_body_bytes=200_000))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["articles"] == 8
+
+
+def test_ask_returns_a_cited_answer_with_verbatim_quotes(client):
+    body = client.post("/v1/ask", json={"question": "What did Kim pledge?"}).json()
+    assert body["answerable"] is True and body["mode"] == "extractive"
+    assert "full and unconditional support" in body["answer"]
+    for citation in body["citations"]:
+        assert set(citation) >= {"n", "article_id", "chunk_id", "title", "source", "url", "published_at",
+                                 "quote", "char_start", "char_end"}
+        text = client.get(f"/v1/articles/{citation['article_id']}").json()["text"]
+        assert text[citation["char_start"]:citation["char_end"]] == citation["quote"]
+
+
+def test_ask_refuses_when_the_articles_do_not_say(client):
+    body = client.post("/v1/ask", json={"question": "What did Joe Biden say about the meeting?"}).json()
+    assert body["answerable"] is False and body["citations"] == [] and body["answer"]
+
+
+def test_search_with_filters_and_as_of(client):
+    body = client.post("/v1/search", json={"query": "Kim Shoigu", "top_k": 3, "as_of": "2024-12-31"}).json()
+    assert body["results"] and all(r["published_at"] <= "2024-12-31" for r in body["results"])
+    assert [r["rank"] for r in body["results"]] == list(range(1, len(body["results"]) + 1))
+    sport = client.post("/v1/search", json={"query": "final", "filters": {"sources": ["Citewire Sport"]}}).json()
+    assert {r["source"] for r in sport["results"]} == {"Citewire Sport"}
+
+
+def test_article_lifecycle(client):
+    article = {"id": "t-1", "title": "Test story", "text": "A brand new bridge opened in Ghent today.",
+               "source": "Test", "url": "https://t.example/1", "published_at": "2024-05-01"}
+    created = client.post("/v1/articles", json=article)
+    assert created.status_code == 201 and created.json()["added"] == 1
+    again = client.post("/v1/articles", json=article)
+    assert again.status_code == 200 and again.json()["unchanged"] == 1
+    listed = client.get("/v1/articles").json()
+    assert listed["total"] == 9 and "t-1" in {a["id"] for a in listed["articles"]}
+    assert client.get("/v1/articles/t-1").json()["text"] == article["text"]
+    assert client.delete("/v1/articles/t-1").json() == {"deleted": "t-1"}
+    assert client.get("/v1/articles/t-1").status_code == 404
+
+
+def test_upload_files_of_every_kind(client):
+    lines = "\n".join(json.dumps({"id": f"j{i}", "text": f"Story {i} about trams."}) for i in range(3)).encode()
+    files = [
+        ("files", ("a.txt", b"Trams return to the old town.", "text/plain")),
+        ("files", ("b.md", b"# Tram news\n\nThe tram line reopens.", "text/markdown")),
+        ("files", ("c.jsonl.gz", gzip.compress(lines), "application/gzip")),
+    ]
+    body = client.post("/v1/articles", files=files).json()
+    assert body["added"] == 5 and body["failed"] == 0
+
+
+@pytest.mark.parametrize("payload, status, error", [
+    ({"question": ""}, 422, "invalid request"),
+    ({"question": "   "}, 422, "invalid request"),
+    ({"question": "x" * 2001}, 422, "invalid request"),
+    ({"question": "ok?", "top_k": 0}, 422, "invalid request"),
+    ({"question": "ok?", "filters": {"published_from": "2024-02-01", "published_to": "2024-01-01"}}, 422, "invalid request"),
+    ({}, 422, "invalid request"),
+])
+def test_bad_questions_get_4xx_json(client, payload, status, error):
+    response = client.post("/v1/ask", json=payload)
+    assert response.status_code == status
+    assert response.json()["error"] == error and response.json()["detail"]
+
+
+def test_malformed_json_is_400(client):
+    for path in ("/v1/ask", "/v1/articles"):
+        response = client.post(path, content=b'{"question": ', headers={"content-type": "application/json"})
+        assert response.status_code == 400 and response.json()["error"] == "malformed JSON"
+
+
+def test_unknown_article_is_404(client):
+    for response in (client.get("/v1/articles/nope"), client.delete("/v1/articles/nope")):
+        assert response.status_code == 404 and response.json() == {"error": "article not found", "detail": "nope"}
+
+
+def test_unsupported_upload_is_415_and_stores_nothing(client):
+    response = client.post("/v1/articles", files={"files": ("report.pdf", b"%PDF-1.4", "application/pdf")})
+    assert response.status_code == 415 and "unsupported file type" in response.json()["error"]
+    assert client.get("/v1/articles").json()["total"] == 8
+
+
+def test_invalid_articles_are_422_and_store_nothing(client):
+    response = client.post("/v1/articles", json=[{"id": "bad id!", "text": "x"}, {"title": "no text"}])
+    assert response.status_code == 422 and len(response.json()["detail"]) == 2
+    assert client.get("/v1/articles").json()["total"] == 8
+
+
+def test_body_over_the_limit_is_413(client):
+    response = client.post("/v1/articles", json={"text": "word " * 60_000})
+    assert response.status_code == 413 and response.json()["error"] == "request body too large"
+    assert client.get("/v1/articles").json()["total"] == 8
+
+
+def test_services_can_be_swapped_without_monkeypatching(client):
+    class CannedAnswers:
+        def ask(self, question, **_):
+            return Answer(answer=f"echo: {question}", answerable=False, citations=[])
+
+    client.app.dependency_overrides[get_answer_service] = lambda: CannedAnswers()
+    try:
+        assert client.post("/v1/ask", json={"question": "hi"}).json()["answer"] == "echo: hi"
+    finally:
+        client.app.dependency_overrides.clear()
+
+
+def test_openapi_documents_examples(client):
+    spec = client.get("/openapi.json").json()
+    ask = spec["paths"]["/v1/ask"]["post"]
+    assert "examples" in json.dumps(ask) or "example" in json.dumps(spec["components"]["schemas"]["AskRequest"])
+    assert "multipart/form-data" in spec["paths"]["/v1/articles"]["post"]["requestBody"]["content"]

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from app.ingest.article import ArticleIn, InvalidArticle, normalise
+from app.ingest.chunker import Chunker
+from app.ingest.loaders import UnsupportedFile, load_bytes, load_path
+from app.offline import count_tokens
+from app.samples import samples_path
+from tests.conftest import SHARED, needs_shared
+
+LONG = " ".join(
+    f"Sentence number {i} talks about the harbour, the council and a budget of {i * 1000} euros." for i in range(120)
+)
+
+
+def test_chunks_are_verbatim_token_bounded_and_end_on_sentences():
+    chunker = Chunker(chunk_tokens=60, overlap=10)
+    spans = chunker.split(LONG)
+    assert len(spans) > 5
+    for span in spans:
+        assert LONG[span.char_start : span.char_end] == span.text
+        assert count_tokens(span.text) <= 60
+        assert span.text.rstrip().endswith(".")  # sentence boundaries kept
+    assert [s.index for s in spans] == list(range(len(spans)))
+
+
+def test_chunk_ids_are_deterministic_and_content_addressed():
+    chunker = Chunker(chunk_tokens=60, overlap=10)
+    first = [s.chunk_id("a1") for s in chunker.split(LONG)]
+    assert first == [s.chunk_id("a1") for s in chunker.split(LONG)]
+    edited = [s.chunk_id("a1") for s in chunker.split(LONG.replace("number 0 ", "number zero "))]
+    assert edited[0] != first[0] and edited[-1] == first[-1]
+
+
+def test_overlap_must_be_smaller_than_size():
+    with pytest.raises(ValueError):
+        Chunker(chunk_tokens=50, overlap=50)
+
+
+def test_every_format_loads():
+    article = {"id": "x1", "title": "T", "text": "Body text.", "source": "S", "url": "https://e.org/a",
+               "published_at": "2024-01-02"}
+    assert next(load_bytes("a.json", json.dumps(article).encode())).article.id == "x1"
+    assert [r.article.id for r in load_bytes("a.json", json.dumps([article, {**article, "id": "x2"}]).encode())] == ["x1", "x2"]
+    lines = (json.dumps(article) + "\n" + json.dumps({**article, "id": "x3"}) + "\n").encode()
+    assert [r.article.id for r in load_bytes("a.jsonl", lines)] == ["x1", "x3"]
+    assert [r.article.id for r in load_bytes("a.jsonl.gz", gzip.compress(lines))] == ["x1", "x3"]
+    md = next(load_bytes("story.md", b"---\nsource: Daily\npublished_at: 2024-03-01\n---\n# Big news\n\nIt happened.")).article
+    assert (md.id, md.title, md.source, md.published_at) == ("story", "Big news", "Daily", "2024-03-01")
+    txt = next(load_bytes("note.txt", "Plain text here.".encode())).article
+    assert (txt.id, txt.text) == ("note", "Plain text here.")
+    html = (b"<html><head><title>Harbour vote</title><meta property='og:site_name' content='Gazette'></head><body>"
+            b"<nav>Menu</nav><article><h1>Harbour vote</h1><p>The council voted on Tuesday to rebuild the old harbour"
+            b" wall after the winter storms damaged it badly, officials said.</p><p>Work starts in May and should take"
+            b" two years, according to the city engineer.</p></article><footer>Cookies</footer></body></html>")
+    page = next(load_bytes("page.html", html)).article
+    assert "rebuild the old harbour" in page.text and "Menu" not in page.text and "Cookies" not in page.text
+    assert page.source == "Gazette"
+
+
+def test_bad_records_are_reported_with_their_line_and_the_rest_still_load():
+    data = b'{"id": "ok", "text": "fine"}\n{not json\n{"id": "no-text"}\n'
+    records = list(load_bytes("batch.jsonl", data))
+    assert records[0].article is not None
+    assert records[1].origin == "batch.jsonl:2" and "invalid JSON" in records[1].error
+    assert records[2].origin == "batch.jsonl:3" and "text" in records[2].error
+
+
+def test_unsupported_types_are_refused():
+    with pytest.raises(UnsupportedFile):
+        list(load_bytes("report.pdf", b"%PDF"))
+
+
+def test_normalise_derives_what_is_missing():
+    a = normalise(ArticleIn(text="Hello.\nMore.", url="https://www.example.com/x", published_at="2022/06/12"))
+    assert a.source == "example.com" and a.published_at == "2022-06-12" and a.title == "Hello."
+    assert len(a.id) == 16 and a.id == normalise(ArticleIn(text="Other", url="https://www.example.com/x")).id
+    with pytest.raises(InvalidArticle):
+        normalise(ArticleIn(text="x", published_at="last Tuesday"))
+
+
+def test_sample_corpus_is_complete():
+    articles = [r.article for r in load_path(samples_path())]
+    assert 6 <= len(articles) <= 10
+    for a in articles:
+        assert a.title and a.source and a.url and a.published_at and len(a.text) > 300
+
+
+@needs_shared
+def test_big_corpus_streams_lazily():
+    corpus = SHARED / "data" / "realtimeqa-dev" / "corpus.jsonl.gz"
+    if not corpus.exists():
+        pytest.skip("realtimeqa corpus absent")
+    records = load_path(corpus)
+    first = [next(records) for _ in range(3)]  # a generator: nothing beyond these lines was read
+    assert all(r.article is not None for r in first)
+    records.close()

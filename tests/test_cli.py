@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.samples import samples_path
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
+
+
+def test_ingest_is_idempotent_and_ask_prints_numbered_sources():
+    first = runner.invoke(cli, ["ingest", "-q", str(samples_path())])
+    assert first.exit_code == 0 and "added 8" in first.stdout
+    again = runner.invoke(cli, ["ingest", "-q", str(samples_path())])
+    assert again.exit_code == 0 and "unchanged 8" in again.stdout and "nothing changed" in again.stdout
+    answer = runner.invoke(cli, ["ask", "Who scored the goal in the Women's World Cup final?"])
+    assert answer.exit_code == 0 and "Olga Carmona" in answer.stdout and "Sources:" in answer.stdout
+    assert "[1]" in answer.stdout
+    as_json = json.loads(runner.invoke(cli, ["ask", "--json", "What did Kim pledge?"]).stdout)
+    assert as_json["answerable"] and as_json["citations"][0]["quote"]
+
+
+def test_search_list_and_delete():
+    runner.invoke(cli, ["ingest", "-q", str(samples_path())])
+    found = runner.invoke(cli, ["search", "Derna dams", "--top-k", "2"])
+    assert found.exit_code == 0 and "libya-derna-floods-2023" in found.stdout
+    assert "(8 of 8)" in runner.invoke(cli, ["list"]).stdout
+    assert runner.invoke(cli, ["delete", "libya-derna-floods-2023"]).exit_code == 0
+    missing = runner.invoke(cli, ["delete", "libya-derna-floods-2023"])
+    assert missing.exit_code == 1 and "no article" in missing.stderr
+
+
+def test_bad_input_gets_an_exit_code_and_one_line_reason(tmp_path):
+    (tmp_path / "x.pdf").write_bytes(b"%PDF")
+    for args, code in ([["ingest", str(tmp_path / "x.pdf")], 2], [["ingest", str(tmp_path / "nope.txt")], 2],
+                       [["ask", "  "], 2], [["ask", "q?", "--as-of", "soon"], 2], [["search", "x", "--mode", "magic"], 2]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == code, (args, result.output)
+        assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "fine", "text": "ok text"}\n{oops\n')
+    partial = runner.invoke(cli, ["ingest", "-q", str(broken)])
+    assert partial.exit_code == 1 and "added 1" in partial.stdout and "failed 1" in partial.stdout

@@ -1,0 +1,84 @@
+"""Idempotent upserts, replacement, deletion, and failures that leave the store as it was."""
+
+from __future__ import annotations
+
+from app.ingest.article import ArticleIn
+from app.ingest.service import IngestService
+from tests.fakes import FailingEmbedder
+
+ARTICLE = ArticleIn(
+    id="harbour-1", title="Council votes to rebuild harbour wall", source="Gazette", url="https://g.example/h1",
+    published_at="2024-02-01",
+    text="The city council voted on Tuesday to rebuild the harbour wall. Work starts in May. "
+    "The engineer said the project would take two years and cost 40 million euros.",
+)
+
+
+def _state(services):
+    articles, chunks = services.records.count()
+    return articles, chunks, services.vectors.count()
+
+
+def test_reingesting_identical_content_changes_nothing(services):
+    first = services.ingest.ingest([ARTICLE])
+    assert first.counts["added"] == 1
+    before = _state(services)
+    hash_before = services.records.get_article("harbour-1").ingested_at
+    again = services.ingest.ingest([ARTICLE])
+    assert again.counts == {"added": 0, "updated": 0, "unchanged": 1, "failed": 0}
+    assert _state(services) == before
+    assert services.records.get_article("harbour-1").ingested_at == hash_before
+
+
+def test_edited_article_replaces_its_chunks_everywhere(services):
+    services.ingest.ingest([ARTICLE])
+    old_ids = services.records.chunk_ids_of("harbour-1")
+    edited = ARTICLE.model_copy(update={"text": "The council cancelled the harbour project. Flamingos were cited."})
+    report = services.ingest.ingest([edited])
+    assert report.counts["updated"] == 1
+    new_ids = services.records.chunk_ids_of("harbour-1")
+    assert set(new_ids).isdisjoint(old_ids)
+    assert _state(services) == (1, len(new_ids), len(new_ids))  # no stale vectors left behind
+    assert services.retrieval.search("flamingos", mode="bm25")[0].article_id == "harbour-1"
+    assert services.retrieval.search("engineer two years", mode="bm25") == []  # old text gone from BM25
+
+
+def test_delete_removes_article_from_record_bm25_and_vectors(services):
+    services.ingest.ingest([ARTICLE])
+    assert services.ingest.delete("harbour-1") is True
+    assert _state(services) == (0, 0, 0)
+    assert services.retrieval.search("harbour wall") == []
+    assert services.ingest.delete("harbour-1") is False
+
+
+def test_failed_embedding_leaves_the_store_as_it_was(services):
+    services.ingest.ingest([ARTICLE])
+    before = _state(services)
+    broken = IngestService(services.records, services.vectors, FailingEmbedder(), services.ingest.chunker)
+    edited = ARTICLE.model_copy(update={"text": "Entirely new text about something else."})
+    report = broken.ingest([edited, ArticleIn(id="other", text="Another article.")])
+    assert report.counts["failed"] == 2 and "embedding failed" in report.failures[0].error
+    assert _state(services) == before
+    assert "harbour wall" in services.records.get_article("harbour-1").text
+
+
+def test_failed_vector_write_rolls_back_the_record(services, monkeypatch):
+    services.ingest.ingest([ARTICLE])
+    before = _state(services)
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("chroma went away")
+
+    monkeypatch.setattr(services.vectors, "upsert", explode)
+    report = services.ingest.ingest([ARTICLE.model_copy(update={"text": "Changed text. Quite different now."})])
+    assert report.counts["failed"] == 1
+    monkeypatch.undo()
+    assert _state(services) == before
+    assert "harbour wall" in services.records.get_article("harbour-1").text
+
+
+def test_same_id_twice_in_one_batch_keeps_the_later_version(services):
+    later = ARTICLE.model_copy(update={"text": "Second version of the harbour story."})
+    report = services.ingest.ingest([ARTICLE, later])
+    assert report.counts["added"] == 1 and report.counts["updated"] == 1
+    assert services.records.get_article("harbour-1").text == "Second version of the harbour story."
