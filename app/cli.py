@@ -178,6 +178,44 @@ def samples() -> None:
     typer.echo(", ".join(f"{k} {v}" for k, v in report.counts.items()))
 
 
+@cli.command(name="eval")
+def evaluate(
+    url: Annotated[Optional[str], typer.Option(help="Evaluate a running server instead of in-process.")] = None,
+    gate: Annotated[bool, typer.Option("--gate", help="Exit 1 when any metric misses its threshold.")] = False,
+    out: Annotated[Path, typer.Option(help="Folder for results.json, report.md and report.png.")] = Path("eval-report"),
+    dataset: Annotated[str, typer.Option(help="suite (known answers), realtimeqa, qags or rgb-fact.")] = "suite",
+    path: Annotated[Optional[Path], typer.Option(help="Where the public dataset lies (never copied in).")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Cap on questions / articles for public sets.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Measure answers, citations, faithfulness, refusals and latency; optionally gate on thresholds."""
+    if dataset == "suite":
+        from app.evals.run import run_known_answers
+
+        result, failures, paths = run_known_answers(url=url, out=out, progress=not quiet)
+        width = max(len(k) for k in result.metrics)
+        for name, value in result.metrics.items():
+            typer.echo(f"{name:<{width}}  {value:8.3f}")
+        typer.echo(f"report: {paths['markdown']}  plot: {paths['plot']}  json: {paths['json']}")
+        if failures:
+            typer.secho("gate failures:\n  " + "\n  ".join(failures), fg=typer.colors.RED, err=True)
+            if gate:
+                raise typer.Exit(1)
+        elif gate:
+            typer.echo("gate: passed")
+        return
+    if path is None or not path.exists():
+        fail(f"--dataset {dataset} needs --path to the data (e.g. ../shared/data/...)", 2)
+    from app.evals import public
+
+    runners = {"qags": public.run_qags, "realtimeqa": public.run_realtimeqa, "rgb-fact": public.run_rgb_fact}
+    if dataset not in runners:
+        fail(f"unknown dataset {dataset!r}: use suite, realtimeqa, qags or rgb-fact", 2)
+    summary = runners[dataset](path, out=out, limit=limit, progress=not quiet)
+    for name, value in summary.items():
+        typer.echo(f"{name:<28} {value:.3f}" if isinstance(value, float) else f"{name:<28} {value}")
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",

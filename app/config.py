@@ -47,6 +47,10 @@ class Settings(BaseSettings):
         description="hybrid (BM25 + dense, weighted reciprocal-rank fusion), bm25 or dense.",
     )
     candidates: int = Field(default=50, ge=5, le=500, description="Candidates each retriever contributes to fusion.")
+    fusion: str = Field(
+        default="convex",
+        description="How BM25 and dense lists combine: convex (weighted sum of min-max scaled scores) or rrf.",
+    )
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
     bm25_weight: float = Field(default=0.7, ge=0, le=1, description="Weight of BM25 in the fusion (dense gets the rest).")
     recency_days: int = Field(default=30, ge=0, description="Articles published this many days before as_of get the recency boost.")

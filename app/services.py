@@ -15,6 +15,7 @@ from app.offline import install_tiktoken_files, quiet_network_defaults
 from app.retrieval.service import RetrievalService
 from app.store.records import RecordStore
 from app.store.vector import VectorStore
+from app.summarize.service import SummarizeService
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Services:
     ingest: IngestService
     retrieval: RetrievalService
     answers: AnswerService
+    summaries: SummarizeService
 
     def close(self) -> None:
         self.records.close()
@@ -45,4 +47,5 @@ def build_services(settings: Settings) -> Services:
         settings=settings, embedder=embedder, records=records, vectors=vectors,
         ingest=IngestService(records, vectors, embedder, chunker), retrieval=retrieval,
         answers=AnswerService(retrieval, extractive, settings.top_k),
+        summaries=SummarizeService(records, retrieval, embedder),
     )

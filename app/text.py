@@ -79,10 +79,19 @@ def proper_names(text: str) -> set[str]:
     """Capitalised words that do not start a sentence: a cheap named-entity proxy."""
     names: set[str] = set()
     for match in _CAPITALISED.finditer(text):
-        for token in words(match.group(1)):
+        for token in name_tokens(match.group(1)):
             if token not in STOPWORDS and token not in QUESTION_WORDS:
                 names.add(token)
     return names
+
+
+def name_tokens(text: str) -> set[str]:
+    """Words with possessives dropped and hyphenated compounds split: Putin's -> putin, Russia-North -> russia, north."""
+    out: set[str] = set()
+    for word in words(text):
+        word = word.removesuffix("'s")
+        out.update(part for part in word.split("-") if part)
+    return out
 
 
 @lru_cache(maxsize=1)

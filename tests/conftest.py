@@ -50,6 +50,22 @@ def corpus_services(tmp_path_factory):
     built.close()
 
 
+@pytest.fixture(scope="session")
+def shared_services(tmp_path_factory):
+    """Only the two real articles, as the product was specified from them."""
+    from app.config import Settings
+    from app.ingest.loaders import load_path
+    from app.services import build_services
+
+    if not SHARED_ARTICLES.exists():
+        pytest.skip("../shared/articles is not beside the repository")
+    built = build_services(Settings(data_dir=tmp_path_factory.mktemp("shared") / "data"))
+    report = built.ingest.ingest([r for p in sorted(SHARED_ARTICLES.glob("*.txt")) for r in load_path(p)])
+    assert report.counts["added"] == 2
+    yield built
+    built.close()
+
+
 def chroma_binary() -> str | None:
     return shutil.which("chroma") or (str(Path(os.sys.executable).parent / "chroma")
                                       if (Path(os.sys.executable).parent / "chroma").exists() else None)

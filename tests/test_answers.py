@@ -20,24 +20,24 @@ def _assert_verbatim(services, answer):
 
 
 @needs_shared
-def test_kim_pledge_cites_the_full_and_unconditional_support_sentence(corpus_services):
-    answer = corpus_services.answers.ask("What did Kim pledge?")
+def test_kim_pledge_cites_the_full_and_unconditional_support_sentence(shared_services):
+    answer = shared_services.answers.ask("What did Kim pledge?")
     assert answer.answerable
-    _assert_verbatim(corpus_services, answer)
+    _assert_verbatim(shared_services, answer)
     assert any(c.article_id == "004_75f1210c1675ddf4" and "full and unconditional support" in c.quote
                for c in answer.citations)
 
 
 @needs_shared
-def test_where_did_they_meet(corpus_services):
-    answer = corpus_services.answers.ask("Where did Kim and Putin meet?")
+def test_where_did_they_meet(shared_services):
+    answer = shared_services.answers.ask("Where did Kim and Putin meet?")
     assert answer.answerable and "Vostochny Cosmodrome" in answer.answer
-    _assert_verbatim(corpus_services, answer)
+    _assert_verbatim(shared_services, answer)
 
 
 @needs_shared
-def test_containers_answer_comes_from_the_shoigu_article(corpus_services):
-    answer = corpus_services.answers.ask("How many freight containers did the DPRK hand over?")
+def test_containers_answer_comes_from_the_shoigu_article(shared_services):
+    answer = shared_services.answers.ask("How many freight containers did the DPRK hand over?")
     assert answer.answerable and "20,000" in answer.answer
     assert any(c.article_id == "000_57a3efacce82a580" and "20,000" in c.quote for c in answer.citations)
 
@@ -49,6 +49,12 @@ def test_containers_answer_comes_from_the_shoigu_article(corpus_services):
 ])
 def test_questions_the_articles_do_not_answer_are_refused(corpus_services, question):
     answer = corpus_services.answers.ask(question)
+    assert not answer.answerable and answer.citations == [] and answer.refusal_reason
+
+
+@needs_shared
+def test_biden_question_is_refused_on_the_real_articles(shared_services):
+    answer = shared_services.answers.ask("What did Joe Biden say about the meeting?")
     assert not answer.answerable and answer.citations == [] and answer.refusal_reason
 
 

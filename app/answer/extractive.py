@@ -12,7 +12,7 @@ from app.answer.citations import CitationBook
 from app.answer.models import REFUSAL, Answer, AnswerSentence
 from app.answer.scoring import QuestionScorer
 from app.retrieval.service import Passage
-from app.text import proper_names, sentence_spans, words
+from app.text import name_tokens, proper_names, sentence_spans, words
 
 
 @dataclass(slots=True)
@@ -55,7 +55,7 @@ def near_duplicate(a: str, b: str, threshold: float = 0.6) -> bool:
 class ExtractiveAnswerer:
     def __init__(
         self, scorer: QuestionScorer, min_support: float = 0.35, max_sentences: int = 3,
-        min_context_coverage: float = 0.65,
+        min_context_coverage: float = 0.45,
     ) -> None:
         self.scorer = scorer
         self.min_context_coverage = min_context_coverage
@@ -70,7 +70,7 @@ class ExtractiveAnswerer:
             return refusal(f"the passages never mention {', '.join(sorted(missing))}")
         candidates = candidate_sentences(passages)
         scores = self.scorer.score(
-            question, [c.text for c in candidates], [f"{c.passage.title}\n{c.previous}" for c in candidates],
+            question, [c.text for c in candidates], [c.passage.title for c in candidates], [c.previous for c in candidates],
             [c.passage.text for c in candidates],
         )
         ranked = sorted(zip(candidates, scores), key=lambda cs: (cs[1].score - 0.01 * cs[0].rank), reverse=True)
@@ -104,8 +104,8 @@ def missing_names(question: str, passages: list[Passage]) -> set[str]:
         return set()
     present: set[str] = set()
     for passage in passages:
-        present.update(words(passage.title))
-        present.update(words(passage.text))
+        present.update(name_tokens(passage.title))
+        present.update(name_tokens(passage.text))
     return {n for n in names if n not in present}
 
 

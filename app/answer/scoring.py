@@ -16,6 +16,7 @@ from app.text import QUESTION_WORDS, STOPWORDS, numbers, proper_names, stem, wor
 DocFreq = Callable[[list[str]], tuple[dict[str, int], int]]
 _MONTHS = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(1[89]|20)\d\d\b", re.I)
 TOPIC_CREDIT = 0.35  # share of a term's weight a sentence earns when only its headline has the term
+LEAD_IN_CREDIT = 0.6  # ... when only the sentence before it has the term
 _PLACE = re.compile(r"\b(?:at|in|near|inside|outside)\s+(?:the\s+)?[A-Z]")
 SOFT_MATCH_FLOOR = 0.22  # word-vector cosine below which two different words do not count as a match
 
@@ -54,13 +55,14 @@ class QuestionScorer:
         total = max(total, 1)
         return {w: math.log(1 + (total - df.get(w, 0) + 0.5) / (df.get(w, 0) + 0.5)) for w in raw_words}
 
-    def score(self, question: str, sentences: list[str], contexts: list[str] | None = None,
-              passages: list[str] | None = None) -> list[SentenceScore]:
-        """``contexts`` (headlines) give partial credit to every sentence under them; ``passages``
-        (the surrounding text) only feed ``context_coverage``."""
+    def score(self, question: str, sentences: list[str], titles: list[str] | None = None,
+              previous: list[str] | None = None, passages: list[str] | None = None) -> list[SentenceScore]:
+        """Headlines (``titles``) and the sentence before (``previous``: "the meeting", "he") give
+        partial credit; ``passages`` (the surrounding text) only feed ``context_coverage``."""
         if not sentences:
             return []
-        contexts = contexts or [""] * len(sentences)
+        titles = titles or [""] * len(sentences)
+        previous = previous or [""] * len(sentences)
         passages = passages or sentences
         q_words = list(dict.fromkeys(w for w in words(question) if w not in STOPWORDS and w not in QUESTION_WORDS))
         kind = answer_type(question)
@@ -72,23 +74,28 @@ class QuestionScorer:
             return list(dict.fromkeys(w for w in words(text) if w not in STOPWORDS))
 
         s_words = [content(s) for s in sentences]
-        c_words = {c: content(c) for c in set(contexts)}
+        c_words = {c: content(c) for c in {*titles, *previous}}
         p_words = {p: content(p) for p in set(passages)}
         vocab = list(dict.fromkeys([*q_words, *(w for group in (s_words, c_words.values(), p_words.values())
                                                  for ws in group for w in ws)]))
         word_vectors = dict(zip(vocab, self.embedder.embed(vocab))) if vocab else {}
         total_idf = sum(idf.values()) or 1.0
         out: list[SentenceScore] = []
-        for text, sent_words, context, passage, sim in zip(sentences, s_words, contexts, passages, similarity):
+        for text, sent_words, title, before, passage, sim in zip(sentences, s_words, titles, previous, passages, similarity):
             own = _term_credits(q_words, sent_words, word_vectors, q_names)
-            topic = _term_credits(q_words, c_words[context], word_vectors, q_names)
-            around = _term_credits(q_words, p_words[passage] + c_words[context], word_vectors, q_names)
-            coverage = sum(idf[w] * max(own[w], TOPIC_CREDIT * topic[w]) for w in q_words) / total_idf
+            topic = _term_credits(q_words, c_words[title], word_vectors, q_names)
+            lead_in = _term_credits(q_words, c_words[before], word_vectors, q_names)
+            around = _term_credits(q_words, p_words[passage] + c_words[title], word_vectors, q_names)
+            coverage = sum(
+                idf[w] * max(own[w], TOPIC_CREDIT * topic[w], LEAD_IN_CREDIT * lead_in[w]) for w in q_words
+            ) / total_idf
             context_coverage = sum(idf[w] * around[w] for w in q_words) / total_idf
             type_match = _type_match(kind, text, q_names, question)
             n_words = len(words(text))
             brevity = 0.75 if n_words < 7 else 1.0
-            score = brevity * (0.50 * coverage + 0.25 * max(float(sim), 0.0) + 0.25 * type_match)
+            base = 0.6 * coverage + 0.4 * max(float(sim), 0.0)
+            # A sentence with no place cannot answer "where" however many words it shares.
+            score = brevity * base * ((0.5 + 0.5 * type_match) if kind else 1.0)
             out.append(SentenceScore(round(score, 4), round(coverage, 4), round(context_coverage, 4),
                                      round(float(sim), 4), type_match))
         return out
@@ -123,5 +130,5 @@ def _type_match(kind: str | None, text: str, q_names: set[str], question: str) -
         return 1.0 if _MONTHS.search(text) else 0.0
     new_names = proper_names(" " + text) - q_names
     if kind == "place":
-        return 1.0 if new_names and _PLACE.search(text) else 0.5 if new_names else 0.0
+        return 1.0 if _PLACE.search(text) else 0.0
     return 1.0 if new_names else 0.0

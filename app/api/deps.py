@@ -11,6 +11,7 @@ from app.ingest.service import IngestService
 from app.retrieval.service import RetrievalService
 from app.services import Services
 from app.store.records import RecordStore
+from app.summarize.service import SummarizeService
 
 
 def get_services(request: Request) -> Services:
@@ -36,7 +37,12 @@ def get_record_store(services: ServicesDep) -> RecordStore:
     return services.records
 
 
+def get_summarize_service(services: ServicesDep) -> SummarizeService:
+    return services.summaries
+
+
 AnswerServiceDep = Annotated[AnswerService, Depends(get_answer_service)]
 RetrievalServiceDep = Annotated[RetrievalService, Depends(get_retrieval_service)]
 IngestServiceDep = Annotated[IngestService, Depends(get_ingest_service)]
+SummarizeServiceDep = Annotated[SummarizeService, Depends(get_summarize_service)]
 RecordStoreDep = Annotated[RecordStore, Depends(get_record_store)]

@@ -9,12 +9,15 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from app.answer.models import Answer
-from app.api.deps import AnswerServiceDep, IngestServiceDep, RecordStoreDep, RetrievalServiceDep, ServicesDep
+from app.api.deps import (
+    AnswerServiceDep, IngestServiceDep, RecordStoreDep, RetrievalServiceDep, ServicesDep, SummarizeServiceDep,
+)
 from app.api.errors import ApiError
 from app.api.schemas import (
     ArticleDetail, ArticleList, ArticleSummary, AskRequest, AskResponse, ErrorResponse, IngestItem, IngestResponse,
-    PassageOut, SearchRequest, SearchResponse,
+    PassageOut, SearchRequest, SearchResponse, SummarizeRequest, SummarizeResponse,
 )
+from app.summarize.service import ArticleNotFound
 from app.ingest.article import ArticleIn
 from app.ingest.loaders import LoadedRecord, UnsupportedFile, load_bytes, suffix_of
 from app.store.models import StoredArticle
@@ -69,6 +72,21 @@ def ask(body: AskRequest, answers: AnswerServiceDep) -> AskResponse:
         body.question, top_k=body.top_k, filters=body.filters.to_filters() if body.filters else None, as_of=body.as_of
     )
     return answer_response(answer)
+
+
+@router.post("/v1/summarize", response_model=SummarizeResponse, responses=ERRORS, tags=["summarize"],
+             summary="Summarise one article, several, or a topic; every sentence cited")
+def summarize(body: SummarizeRequest, summaries: SummarizeServiceDep) -> SummarizeResponse:
+    try:
+        if body.topic:
+            result = summaries.summarize_topic(
+                body.topic.strip(), max_words=body.max_words, filters=body.filters.to_filters() if body.filters else None
+            )
+        else:
+            result = summaries.summarize_articles(body.article_ids or [body.article_id], max_words=body.max_words)
+    except ArticleNotFound as exc:
+        raise ApiError(404, "article not found", str(exc)) from exc
+    return SummarizeResponse.model_validate(asdict(result))
 
 
 # --- articles -------------------------------------------------------------------------------

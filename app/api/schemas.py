@@ -181,3 +181,40 @@ class IngestResponse(BaseModel):
 class ErrorResponse(BaseModel):
     error: str
     detail: object | None = None
+
+
+class SummarizeRequest(BaseModel):
+    article_id: str | None = Field(default=None, description="Summarise this article.")
+    article_ids: list[str] | None = Field(default=None, description="Summarise these articles together.")
+    topic: str | None = Field(default=None, description="Summarise what the corpus says on this topic.")
+    filters: SearchFilters | None = Field(default=None, description="Restrict a topic summary's sources.")
+    max_words: int = Field(default=120, ge=20, le=1000, description="Upper bound on the summary's words.")
+    stream: bool = Field(default=False, description="Stream as Server-Sent Events.")
+
+    model_config = {"json_schema_extra": {"examples": [{"article_id": "kim-putin-vostochny-2023", "max_words": 80},
+                                                       {"topic": "Russia and North Korea", "max_words": 150}]}}
+
+    @model_validator(mode="after")
+    def _exactly_one_target(self):
+        given = [name for name in ("article_id", "article_ids", "topic") if getattr(self, name)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of article_id, article_ids or topic")
+        if self.topic is not None and not self.topic.strip():
+            raise ValueError("topic is empty")
+        return self
+
+
+class ConflictOut(BaseModel):
+    citations: list[int]
+    first_says: list[str]
+    second_says: list[str]
+    note: str
+
+
+class SummarizeResponse(BaseModel):
+    summary: str
+    citations: list[CitationOut]
+    sentences: list[SentenceOut]
+    article_ids: list[str]
+    conflicts: list[ConflictOut] = Field(default_factory=list, description="Places where sources disagree.")
+    mode: str

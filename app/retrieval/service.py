@@ -35,6 +35,17 @@ class Passage:
     dense_rank: int | None = None
 
 
+def _unit_scaled(ranked: list[tuple[str, float]]) -> dict[str, float]:
+    if not ranked:
+        return {}
+    values = [s for _, s in ranked]
+    top, low = max(values), min(values)
+    span = top - low
+    if span <= 0:
+        return {cid: 1.0 for cid, _ in ranked}
+    return {cid: (s - low) / span for cid, s in ranked}
+
+
 def end_of_day_ts(day: date | datetime) -> int:
     if isinstance(day, datetime):
         moment = day if day.tzinfo else day.replace(tzinfo=timezone.utc)
@@ -87,7 +98,14 @@ class RetrievalService:
             return {cid: score for cid, score in bm25}
         if mode == "dense":
             return {cid: score for cid, score in dense}
-        k, w = self.settings.rrf_k, self.settings.bm25_weight
+        w = self.settings.bm25_weight
+        if self.settings.fusion == "convex":
+            # Scores scaled to [0, 1] within each list keep the size of BM25's lead, which ranks drop.
+            scores = {cid: w * s for cid, s in _unit_scaled(bm25).items()}
+            for cid, s in _unit_scaled(dense).items():
+                scores[cid] = scores.get(cid, 0.0) + (1 - w) * s
+            return scores
+        k = self.settings.rrf_k
         scores: dict[str, float] = {}
         for rank, (cid, _) in enumerate(bm25, start=1):
             scores[cid] = scores.get(cid, 0.0) + w / (k + rank)

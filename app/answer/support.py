@@ -1,0 +1,129 @@
+"""The faithfulness checker: does this evidence support this claim? One implementation, used by
+the runtime guard on LLM answers, the summariser, and the eval suite.
+
+Deterministic and offline: lexical evidence (content words, word pairs, numbers, names, negation)
+against the best 1-3 sentence window of the evidence, plus embedding similarity. The features are
+combined by a logistic model whose weights were fit on QAGS (see docs/evals.md for how, and for
+where it fails: e.g. swapped roles, "X supported Y" vs "Y supported X", still read as supported).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.embed import Embedder
+from app.text import STOPWORDS, numbers, sentence_spans, stem, words
+
+NEGATIONS = frozenset({"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "n't", "cannot"})
+_CAPITALISED_WORD = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z][\w'-]*")
+
+# Logistic weights over FEATURES, fit on QAGS (953 labelled summary sentences); see docs/evals.md.
+FEATURES = ("overlap", "pair_overlap", "pair_max", "ordered", "cosine", "novel", "numbers_missing", "names_missing",
+            "negation_mismatch")
+# names_missing and negation_mismatch are set by hand: QAGS is lower-cased (names never fire) and its
+# negation signal is weak; both matter on cased news and cost QAGS nothing (docs/evals.md).
+WEIGHTS = np.array([-1.21, 0.90, 1.45, 1.49, 3.05, -0.26, -0.40, -1.5, -0.5])
+BIAS = -3.84
+THRESHOLD = 0.5
+
+
+@dataclass(slots=True)
+class Support:
+    score: float  # probability-like, 0..1
+    supported: bool
+    features: dict[str, float] = field(default_factory=dict)
+    best_window: str = ""
+
+
+def _content(text: str) -> list[str]:
+    return [stem(w) for w in words(text) if w not in STOPWORDS or w in NEGATIONS]
+
+
+def _pairs(stems: list[str]) -> set[tuple[str, str]]:
+    plain = [s for s in stems if s not in NEGATIONS]
+    return set(zip(plain, plain[1:]))
+
+
+def _windows(evidence: list[str], max_size: int = 3) -> list[str]:
+    sentences: list[str] = []
+    for text in evidence:
+        sentences.extend(text[s.start : s.end] for s in sentence_spans(text)) if len(text) > 0 else None
+    if not sentences:
+        return []
+    out = []
+    for size in range(1, max_size + 1):
+        for start in range(0, max(1, len(sentences) - size + 1)):
+            out.append(" ".join(sentences[start : start + size]))
+    return out
+
+
+def _lcs(a: list[str], b: list[str]) -> int:
+    """Longest common subsequence: word order is what tells "X backed Y" from "Y backed X"."""
+    if not a or not b:
+        return 0
+    previous = [0] * (len(b) + 1)
+    for x in a:
+        current = [0]
+        for j, y in enumerate(b, start=1):
+            current.append(previous[j - 1] + 1 if x == y else max(previous[j], current[j - 1]))
+        previous = current
+    return previous[-1]
+
+
+class SupportChecker:
+    def __init__(self, embedder: Embedder | None = None, threshold: float = THRESHOLD) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+
+    def features(self, claim: str, evidence: list[str]) -> tuple[dict[str, float], str]:
+        claim_stems = _content(claim)
+        claim_set = {s for s in claim_stems if s not in NEGATIONS}
+        windows = _windows(evidence)
+        if not claim_set or not windows:
+            return dict.fromkeys(FEATURES, 0.0) | {"novel": 1.0 if claim_set else 0.0}, ""
+        all_evidence = " ".join(evidence)
+        evidence_stems = set(_content(all_evidence))
+        window_stems = [set(_content(w)) for w in windows]
+        overlaps = [len(claim_set & ws) / len(claim_set) for ws in window_stems]
+        best = int(np.argmax(overlaps))
+        claim_pairs = _pairs(claim_stems)
+        pair_overlap = (len(claim_pairs & _pairs(_content(windows[best]))) / len(claim_pairs)) if claim_pairs else overlaps[best]
+        pair_max = pair_overlap
+        if claim_pairs:
+            pair_max = max(len(claim_pairs & _pairs(_content(w))) / len(claim_pairs) for w in windows)
+        plain_claim = [s for s in claim_stems if s not in NEGATIONS]
+        ordered = _lcs(plain_claim, [s for s in _content(windows[best]) if s not in NEGATIONS]) / len(plain_claim)
+        cosine = 0.0
+        if self.embedder is not None:
+            top = sorted(range(len(windows)), key=lambda i: overlaps[i], reverse=True)[:8]
+            vectors = self.embedder.embed([claim, *(windows[i] for i in top)])
+            sims = vectors[1:] @ vectors[0]
+            cosine = float(np.max(sims))
+        claim_numbers = numbers(claim)
+        evidence_numbers = numbers(all_evidence)
+        names = {w.lower() for w in _CAPITALISED_WORD.findall(claim)}
+        evidence_words = set(words(all_evidence))
+        claim_negated = bool(NEGATIONS & set(words(claim)))
+        window_negated = bool(NEGATIONS & set(words(windows[best])))
+        values = {
+            "overlap": overlaps[best],
+            "pair_overlap": pair_overlap,
+            "pair_max": pair_max,
+            "ordered": ordered,
+            "cosine": cosine,
+            "novel": len(claim_set - evidence_stems) / len(claim_set),
+            "numbers_missing": (len(claim_numbers - evidence_numbers) / len(claim_numbers)) if claim_numbers else 0.0,
+            "names_missing": (len(names - evidence_words) / len(names)) if names else 0.0,
+            "negation_mismatch": float(claim_negated != window_negated),
+        }
+        return values, windows[best]
+
+    def check(self, claim: str, evidence: list[str]) -> Support:
+        values, window = self.features(claim, evidence)
+        z = BIAS + float(WEIGHTS @ np.array([values[f] for f in FEATURES]))
+        score = 1 / (1 + math.exp(-z))
+        return Support(round(score, 4), score >= self.threshold, {k: round(v, 4) for k, v in values.items()}, window)

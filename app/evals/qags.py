@@ -1,0 +1,87 @@
+"""QAGS: measure the faithfulness checker alone on human-labelled summary sentences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from app.answer.support import FEATURES, SupportChecker
+
+
+def load_qags(path: Path) -> list[tuple[str, str, bool, str]]:
+    """(article, sentence, supported by majority vote, subset) for every labelled sentence."""
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    rows = []
+    for file in files:
+        subset = file.stem.replace("mturk_", "")
+        for line in file.open():
+            record = json.loads(line)
+            for item in record["summary_sentences"]:
+                votes = [r["response"] if isinstance(r, dict) else r for r in item["responses"]]
+                yes = sum(1 for v in votes if str(v).lower().startswith("y"))
+                rows.append((record["article"], item["sentence"], yes * 2 > len(votes), subset))
+    return rows
+
+
+def auroc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Probability that a random supported sentence outscores a random unsupported one (ties count half)."""
+    pos, neg = scores[labels], scores[~labels]
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan")
+    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
+    ranks = np.empty(len(order))
+    ranks[order] = np.arange(1, len(order) + 1)
+    combined = np.concatenate([pos, neg])
+    for value in np.unique(combined):  # average ranks over ties
+        tie = combined == value
+        ranks[tie] = ranks[tie].mean()
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def classification_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict:
+    predicted = scores >= threshold
+    tpr = (predicted & labels).sum() / max(labels.sum(), 1)
+    tnr = (~predicted & ~labels).sum() / max((~labels).sum(), 1)
+    # F1 of the unsupported class: the one a guard exists to catch.
+    tp = (~predicted & ~labels).sum()
+    precision = tp / max((~predicted).sum(), 1)
+    recall = tp / max((~labels).sum(), 1)
+    f1 = 2 * precision * recall / max(precision + recall, 1e-9)
+    return {"balanced_accuracy": float((tpr + tnr) / 2), "auroc": auroc(scores, labels),
+            "f1_unsupported": float(f1), "n": int(len(labels)), "unsupported": int((~labels).sum())}
+
+
+def feature_matrix(checker: SupportChecker, rows, progress: bool = True) -> np.ndarray:
+    out = []
+    for article, sentence, _, _ in tqdm(rows, disable=not progress, desc="qags features", unit=" sentences"):
+        values, _ = checker.features(sentence, [article])
+        out.append([values[f] for f in FEATURES])
+    return np.array(out, dtype=float)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.001, steps: int = 20000, lr: float = 2.0):
+    """Class-balanced logistic regression by gradient descent (small, dependency-free)."""
+    weights = np.zeros(x.shape[1])
+    bias = 0.0
+    sample_weight = np.where(y, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(x @ weights + bias)))
+        error = (p - y) * sample_weight
+        weights -= lr * (x.T @ error / len(y) + l2 * weights)
+        bias -= lr * error.mean()
+    return weights, bias
+
+
+def cross_validated_scores(x: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(y))
+    scores = np.zeros(len(y))
+    for k in range(folds):
+        test = order[k::folds]
+        train = np.setdiff1d(order, test)
+        w, b = fit_logistic(x[train], y[train])
+        scores[test] = 1 / (1 + np.exp(-(x[test] @ w + b)))
+    return scores

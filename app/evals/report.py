@@ -1,0 +1,77 @@
+"""Write eval results as JSON (machines), Markdown (people), and a PNG (a glance)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from app.evals.runner import EvalResult
+
+
+def write_reports(result: EvalResult, thresholds: dict, failures: list[str], out: Path, meta: dict) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / "results.json", "markdown": out / "report.md", "plot": out / "report.png"}
+    payload = {"generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **meta,
+               "metrics": result.metrics, "thresholds": thresholds, "gate_failures": failures,
+               "cases": result.cases, "latency_ms": dict(result.latency_ms)}
+    paths["json"].write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+    paths["markdown"].write_text(_markdown(result, thresholds, failures, meta))
+    _plot(result, thresholds, paths["plot"])
+    return paths
+
+
+def _markdown(result: EvalResult, thresholds: dict, failures: list[str], meta: dict) -> str:
+    lines = [f"# Citewire eval report", "", f"Target: {meta.get('target')} · suite: {meta.get('suite')} · "
+             f"cases: {len(result.cases)} · gate: {'FAILED' if failures else 'passed'}", "",
+             "| metric | value | threshold | ok |", "|---|---|---|---|"]
+    for name, value in result.metrics.items():
+        rule = thresholds.get(name, {})
+        bound = f">= {rule['min']}" if "min" in rule else f"<= {rule['max']}" if "max" in rule else ""
+        ok = "" if not rule else ("yes" if not any(f.startswith(name + " ") or f.startswith(name + ":") for f in failures) else "**no**")
+        lines.append(f"| {name} | {value:.3f} | {bound} | {ok} |")
+    failed = result.failures
+    lines += ["", f"## Failing cases ({len(failed)})", ""]
+    for case in failed:
+        lines.append(f"### {case['id']} ({case['kind']}): {case['question']}")
+        lines.append("")
+        lines.append(f"- answerable: {case.get('answerable')} · fact coverage: {case.get('fact_coverage')} · "
+                     f"retrieval rank: {case.get('retrieval_rank')}")
+        lines.append(f"- answer: {case.get('answer')}")
+        for c in case.get("citations", []):
+            lines.append(f"  - [{c['n']}] {c['article_id']} [{c['char_start']}:{c['char_end']}] “{c['quote'][:200]}”")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _plot(result: EvalResult, thresholds: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    quality = {k: v for k, v in result.metrics.items() if not k.startswith("latency_")}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [3, 2]})
+    names = list(quality)
+    colours = []
+    for name in names:
+        rule = thresholds.get(name, {})
+        ok = (quality[name] >= rule["min"]) if "min" in rule else (quality[name] <= rule["max"]) if "max" in rule else True
+        colours.append("#2e7d32" if ok else "#c62828")
+    left.barh(names, [quality[n] for n in names], color=colours)
+    for i, name in enumerate(names):
+        rule = thresholds.get(name, {})
+        if rule:
+            bound = rule.get("min", rule.get("max"))
+            left.plot([bound, bound], [i - 0.4, i + 0.4], color="black", linewidth=2)
+    left.set_xlim(0, 1.05)
+    left.invert_yaxis()
+    left.set_title("Quality metrics (bar) vs thresholds (black line)")
+    for path_name, values in result.latency_ms.items():
+        right.hist(values, bins=20, alpha=0.6, label=path_name)
+    right.set_xlabel("latency (ms)")
+    right.set_title("Latency per endpoint")
+    right.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,159 @@
+"""Run the known-answer suite against the service, in-process or over HTTP, and score it."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import httpx
+from tqdm import tqdm
+
+from app.answer.support import SupportChecker
+from app.evals.dataset import Suite
+from app.evals.metrics import citation_scores, fact_coverage, percentile
+
+
+class Target(Protocol):
+    def post(self, path: str, body: dict) -> tuple[int, dict]: ...
+
+
+class HttpTarget:
+    """A running Citewire (or any server speaking the same contract)."""
+
+    def __init__(self, base_url: str, timeout: float = 120) -> None:
+        self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+
+    def post(self, path: str, body: dict) -> tuple[int, dict]:
+        response = self._client.post(path, json=body)
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, {"error": response.text[:500]}
+
+
+class AppTarget:
+    """In-process: the same FastAPI app through Starlette's TestClient (no sockets)."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+
+    def post(self, path: str, body: dict) -> tuple[int, dict]:
+        response = self._client.post(path, json=body)
+        return response.status_code, response.json()
+
+
+@dataclass
+class EvalResult:
+    metrics: dict[str, float] = field(default_factory=dict)
+    cases: list[dict] = field(default_factory=list)
+    latency_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def failures(self) -> list[dict]:
+        return [c for c in self.cases if not c["passed"]]
+
+
+def _timed(target: Target, path: str, body: dict, result: EvalResult) -> tuple[int, dict]:
+    start = time.perf_counter()
+    status, payload = target.post(path, body)
+    result.latency_ms[path].append((time.perf_counter() - start) * 1000)
+    return status, payload
+
+
+def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: bool = True, k: int = 5) -> EvalResult:
+    result = EvalResult()
+    total = len(suite.answerable) + len(suite.unanswerable) + len(suite.summaries)
+    bar = tqdm(total=total, desc="eval", unit=" cases", disable=not progress)
+    hits, reciprocal, correctness, refused_answerable = [], [], [], 0
+    cite = defaultdict(int)
+    for case in suite.answerable:
+        body = {"question": case.question, **({"as_of": case.as_of} if case.as_of else {})}
+        as_of = {"as_of": case.as_of} if case.as_of else {}
+        _, search = _timed(target, "/v1/search", {"query": case.question, "top_k": k, **as_of}, result)
+        ranked = [r["article_id"] for r in search.get("results", [])]
+        first = next((i for i, a in enumerate(ranked, start=1) if a in case.articles), None)
+        hits.append(first is not None)
+        reciprocal.append(1 / first if first else 0.0)
+        status, answer = _timed(target, "/v1/ask", body, result)
+        coverage = fact_coverage(answer.get("answer", ""), case.facts) if answer.get("answerable") else 0.0
+        correctness.append(coverage == 1.0)
+        refused_answerable += not answer.get("answerable", False)
+        scores = citation_scores(answer, checker) if answer.get("answerable") else {}
+        for key, value in scores.items():
+            cite[key] += value
+        cited_ids = {c["article_id"] for c in answer.get("citations", [])}
+        passed = status == 200 and coverage == 1.0 and scores.get("supported") == scores.get("sentences")
+        result.cases.append({
+            "id": case.id, "kind": "answerable", "question": case.question, "passed": passed, "status": status,
+            "answerable": answer.get("answerable"), "fact_coverage": coverage, "retrieval_rank": first,
+            "cites_expected_article": bool(cited_ids & set(case.articles)), "answer": answer.get("answer"),
+            "citations": answer.get("citations", []), **{f"cite_{k_}": v for k_, v in scores.items()},
+        })
+        bar.update(1)
+    refused = 0
+    for case in suite.unanswerable:
+        status, answer = _timed(target, "/v1/ask", {"question": case.question,
+                                                    **({"as_of": case.as_of} if case.as_of else {})}, result)
+        ok = status == 200 and answer.get("answerable") is False
+        refused += ok
+        result.cases.append({"id": case.id, "kind": "unanswerable", "question": case.question, "passed": ok,
+                             "status": status, "answerable": answer.get("answerable"), "answer": answer.get("answer"),
+                             "citations": answer.get("citations", [])})
+        bar.update(1)
+    summary_coverage, within_budget = [], []
+    for case in suite.summaries:
+        body = {"max_words": case.max_words, **({"article_id": case.article_id} if case.article_id else {"topic": case.topic})}
+        status, summary = _timed(target, "/v1/summarize", body, result)
+        text = summary.get("summary", "")
+        coverage = fact_coverage(text, case.facts) if status == 200 else 0.0
+        n_words = len([w for w in _strip_markers(text).split() if w])
+        fits = status == 200 and n_words <= case.max_words
+        summary_coverage.append(coverage)
+        within_budget.append(fits)
+        result.cases.append({"id": case.id, "kind": "summary", "question": case.article_id or case.topic,
+                             "passed": coverage >= 0.999 and fits, "status": status, "fact_coverage": coverage,
+                             "words": n_words, "max_words": case.max_words, "answer": text,
+                             "citations": summary.get("citations", [])})
+        bar.update(1)
+    bar.close()
+    n_answerable = max(len(suite.answerable), 1)
+    m = result.metrics
+    m["retrieval_hit@5"] = sum(hits) / n_answerable
+    m["retrieval_mrr"] = statistics.mean(reciprocal) if reciprocal else 0.0
+    m["answer_correctness"] = sum(correctness) / n_answerable
+    m["citation_recall"] = cite["supported"] / cite["sentences"] if cite["sentences"] else 0.0
+    m["citation_precision"] = cite["relevant_citations"] / cite["citations"] if cite["citations"] else 0.0
+    m["faithfulness"] = cite["faithful"] / cite["sentences"] if cite["sentences"] else 0.0
+    m["refusal_rate"] = refused / max(len(suite.unanswerable), 1)
+    m["false_refusal_rate"] = refused_answerable / n_answerable
+    if suite.summaries:
+        m["summary_fact_coverage"] = statistics.mean(summary_coverage)
+        m["summary_within_budget"] = sum(within_budget) / len(within_budget)
+    for path, values in result.latency_ms.items():
+        name = path.rsplit("/", 1)[-1]
+        m[f"latency_{name}_p50_ms"] = percentile(values, 50)
+        m[f"latency_{name}_p95_ms"] = percentile(values, 95)
+    return result
+
+
+def _strip_markers(text: str) -> str:
+    import re
+
+    return re.sub(r"\[\d+(?:,\s*\d+)*\]", "", text)
+
+
+def gate(metrics: dict[str, float], thresholds: dict[str, dict[str, float]]) -> list[str]:
+    """Human-readable reasons, one per threshold missed (a missing metric is a miss too)."""
+    failures = []
+    for name, rule in thresholds.items():
+        value = metrics.get(name)
+        if value is None:
+            failures.append(f"{name}: not measured")
+        elif "min" in rule and value < rule["min"]:
+            failures.append(f"{name} = {value:.3f} < {rule['min']}")
+        elif "max" in rule and value > rule["max"]:
+            failures.append(f"{name} = {value:.3f} > {rule['max']}")
+    return failures

@@ -1,0 +1,1 @@
+"""Summaries with citations: one article, several, or a topic across the corpus."""

@@ -1,0 +1,38 @@
+"""Spot sources that disagree: near-identical statements that differ in a number, date or name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.text import STOPWORDS, numbers, proper_names, words
+
+
+@dataclass(slots=True)
+class Conflict:
+    first: int  # indexes into the statements given
+    second: int
+    first_says: list[str]
+    second_says: list[str]
+
+
+def _distinctive(text: str) -> set[str]:
+    return numbers(text) | proper_names(" " + text)
+
+
+def find_conflicts(statements: list[str], owners: list[str], min_shared: float = 0.5) -> list[Conflict]:
+    """Pairs from different owners (articles) that share most words but not their numbers or names."""
+    content = [{w for w in words(s) if w not in STOPWORDS} for s in statements]
+    distinctive = [_distinctive(s) for s in statements]
+    found: list[Conflict] = []
+    for i in range(len(statements)):
+        for j in range(i + 1, len(statements)):
+            if owners[i] == owners[j] or not content[i] or not content[j]:
+                continue
+            shared = len(content[i] & content[j]) / len(content[i] | content[j])
+            if shared < min_shared:
+                continue
+            only_i = distinctive[i] - distinctive[j] - content[j]
+            only_j = distinctive[j] - distinctive[i] - content[i]
+            if only_i and only_j:
+                found.append(Conflict(i, j, sorted(only_i), sorted(only_j)))
+    return found

@@ -1,0 +1,187 @@
+"""Extractive summaries: central, non-redundant sentences, in reading (or date) order, each cited.
+
+Centrality is each sentence's mean embedding similarity to the rest; selection is MMR-style, so a
+bullet highlight that restates a body sentence is chosen at most once. Topic summaries retrieve
+across articles, order by publication date, and state disagreements between sources explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.answer.citations import CitationBook
+from app.answer.extractive import near_duplicate
+from app.answer.models import AnswerSentence, Citation
+from app.embed import Embedder
+from app.retrieval.service import Passage, RetrievalService
+from app.store.models import Filters, StoredArticle
+from app.store.records import RecordStore
+from app.summarize.conflicts import find_conflicts
+from app.text import sentence_spans, words
+
+
+class ArticleNotFound(LookupError):
+    pass
+
+
+@dataclass(slots=True)
+class Unit:
+    """One sentence that may go into a summary, with what is needed to cite it."""
+
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    published_at: str
+    position: int
+
+
+@dataclass
+class Summary:
+    summary: str
+    citations: list[Citation]
+    sentences: list[AnswerSentence]
+    article_ids: list[str]
+    conflicts: list[dict] = field(default_factory=list)
+    mode: str = "extractive"
+
+
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+
+
+def _word_count(text: str) -> int:
+    return len(text.split())
+
+
+class SummarizeService:
+    def __init__(self, records: RecordStore, retrieval: RetrievalService, embedder: Embedder) -> None:
+        self.records = records
+        self.retrieval = retrieval
+        self.embedder = embedder
+
+    # --- entry points ---------------------------------------------------------------------------
+    def summarize_articles(self, article_ids: list[str], max_words: int = 120) -> Summary:
+        articles = self.records.articles_by_id(article_ids)
+        missing = [a for a in article_ids if a not in articles]
+        if missing:
+            raise ArticleNotFound(", ".join(missing))
+        units = [u for a in article_ids for u in self._article_units(articles[a])]
+        book = CitationBook()
+        notes = self._conflict_notes(units, book) if len(article_ids) > 1 else []
+        chosen = self._select(units, max_words - sum(_word_count(n.text) for n, _ in notes), relevance=None)
+        return self._compose(chosen, list(dict.fromkeys(article_ids)), book, notes)
+
+    def summarize_topic(self, topic: str, max_words: int = 150, filters: Filters | None = None,
+                        top_k: int = 12) -> Summary:
+        passages = self.retrieval.search(topic, top_k=top_k, filters=filters)
+        units: list[Unit] = []
+        for passage in passages:
+            for position, span in enumerate(sentence_spans(passage.text, offset=passage.char_start)):
+                text = passage.text[span.start - passage.char_start : span.end - passage.char_start]
+                units.append(Unit(passage, span.start, span.end, text, passage.published_at or "", position))
+        units = _dedupe_spans(units)
+        relevance = self._relevance(topic, units)
+        book = CitationBook()
+        on_topic = [units[i] for i in np.argsort(-relevance)[:40]] if len(units) else []
+        notes = self._conflict_notes(on_topic, book)
+        chosen = self._select(units, max_words - sum(_word_count(n.text) for n, _ in notes), relevance=relevance)
+        return self._compose(chosen, list(dict.fromkeys(p.article_id for p in passages)), book, notes)
+
+    # --- steps ------------------------------------------------------------------------------------
+    def _article_units(self, article: StoredArticle) -> list[Unit]:
+        chunks = self.records.chunks_of(article.id)
+        units = []
+        for position, span in enumerate(sentence_spans(article.text)):
+            chunk = next((c for c in chunks if c.char_start <= span.start and span.end <= c.char_end), None)
+            if chunk is None:  # a sentence across a chunk border: cite the chunk it starts in
+                chunk = next((c for c in chunks if c.char_start <= span.start < c.char_end), chunks[0])
+            passage = Passage(
+                chunk_id=chunk.id, article_id=article.id, chunk_index=chunk.index, title=article.title,
+                source=article.source, url=article.url, published_at=article.published_at, text=article.text,
+                char_start=0, char_end=len(article.text), score=0.0,
+            )
+            units.append(Unit(passage, span.start, span.end, article.text[span.start : span.end],
+                              article.published_at or "", position))
+        return units
+
+    def _relevance(self, topic: str, units: list[Unit]) -> np.ndarray:
+        if not units:
+            return np.zeros(0)
+        vectors = self.embedder.embed([topic, *(u.text for u in units)])
+        return np.clip(vectors[1:] @ vectors[0], 0, None)
+
+    def _select(self, units: list[Unit], max_words: int, relevance: np.ndarray | None) -> list[Unit]:
+        # Headlines, datelines and boilerplate ("All rights reserved") carry no full stop: skip them.
+        candidates = [u for u in units if len(words(u.text)) >= 5 and _SENTENCE_END.search(u.text)]
+        if not candidates:
+            candidates = units
+        if not candidates:
+            return []
+        vectors = self.embedder.embed([u.text for u in candidates])
+        similarity = vectors @ vectors.T
+        centrality = (similarity.sum(axis=1) - 1) / max(len(candidates) - 1, 1)
+        lead = np.array([1.0 / (1 + 0.15 * u.position) for u in candidates])  # news puts the point first
+        score = centrality + 0.15 * lead
+        if relevance is not None:
+            index = {id(u): i for i, u in enumerate(units)}
+            score = score + 1.5 * np.array([relevance[index[id(u)]] for u in candidates])
+        chosen: list[int] = []
+        words_used = 0
+        remaining = set(range(len(candidates)))
+        while remaining:
+            def mmr(i: int) -> float:
+                redundancy = max((similarity[i, j] for j in chosen), default=0.0)
+                return float(0.7 * score[i] - 0.3 * redundancy)
+
+            best = max(remaining, key=mmr)
+            remaining.discard(best)
+            unit = candidates[best]
+            if any(near_duplicate(unit.text, candidates[j].text) or similarity[best, j] > 0.92 for j in chosen):
+                continue
+            if words_used + _word_count(unit.text) > max_words:
+                continue  # a shorter sentence may still fit
+            chosen.append(best)
+            words_used += _word_count(unit.text)
+        # Dated events in date order; undated material after them.
+        return sorted((candidates[i] for i in chosen),
+                      key=lambda u: (u.published_at == "", u.published_at, u.passage.article_id, u.start))
+
+    def _conflict_notes(self, units: list[Unit], book: CitationBook, limit: int = 3) -> list[tuple[AnswerSentence, dict]]:
+        """Sources that disagree are quoted side by side, before redundancy pruning can merge them."""
+        usable = [u for u in units if _SENTENCE_END.search(u.text)]
+        notes: list[tuple[AnswerSentence, dict]] = []
+        for conflict in find_conflicts([u.text for u in usable], [u.passage.article_id for u in usable])[:limit]:
+            a, b = usable[conflict.first], usable[conflict.second]
+            if (a.published_at, a.passage.article_id) > (b.published_at, b.passage.article_id):
+                a, b = b, a
+                conflict = type(conflict)(conflict.second, conflict.first, conflict.second_says, conflict.first_says)
+            na, nb = book.cite(a.passage, a.start, a.end), book.cite(b.passage, b.start, b.end)
+            text = (f"Sources disagree: {a.passage.source} reports {', '.join(conflict.first_says)} [{na}]; "
+                    f"{b.passage.source} reports {', '.join(conflict.second_says)} [{nb}].")
+            detail = {"citations": [na, nb], "first_says": conflict.first_says,
+                      "second_says": conflict.second_says, "note": text}
+            notes.append((AnswerSentence(text, [na, nb], status="conflict"), detail))
+        return notes
+
+    def _compose(self, chosen: list[Unit], article_ids: list[str], book: CitationBook,
+                 notes: list[tuple[AnswerSentence, dict]]) -> Summary:
+        sentences = [AnswerSentence(u.text, [book.cite(u.passage, u.start, u.end)]) for u in chosen]
+        sentences += [note for note, _ in notes]
+        conflicts = [detail for _, detail in notes]
+        summary = " ".join(s.text if s.status == "conflict" else f"{s.text} [{s.citations[0]}]" for s in sentences)
+        return Summary(summary=summary, citations=book.citations, sentences=sentences,
+                       article_ids=article_ids, conflicts=conflicts)
+
+
+def _dedupe_spans(units: list[Unit]) -> list[Unit]:
+    seen: set[tuple[str, int, int]] = set()
+    out = []
+    for unit in units:
+        key = (unit.passage.article_id, unit.start, unit.end)
+        if key not in seen:
+            seen.add(key)
+            out.append(unit)
+    return out
