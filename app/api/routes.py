@@ -6,15 +6,16 @@ import json
 from dataclasses import asdict
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from fastapi.concurrency import run_in_threadpool
 
 from app.answer.models import Answer
 from app.api.deps import (
-    AnswerServiceDep, IngestServiceDep, RecordStoreDep, RetrievalServiceDep, ServicesDep, SummarizeServiceDep,
+    AnswerServiceDep, CondenserDep, IngestServiceDep, RecordStoreDep, RetrievalServiceDep, ServicesDep, SummarizeServiceDep,
 )
 from app.api.errors import ApiError
 from app.api.schemas import (
-    ArticleDetail, ArticleList, ArticleSummary, AskRequest, AskResponse, ErrorResponse, IngestItem, IngestResponse,
+    ArticleDetail, ArticleList, ArticleSummary, AskRequest, AskResponse, ChatRequest, ChatResponse, ErrorResponse, IngestItem, IngestResponse,
     PassageOut, SearchRequest, SearchResponse, SummarizeRequest, SummarizeResponse,
 )
 from app.summarize.service import ArticleNotFound
@@ -65,13 +66,60 @@ def answer_response(answer: Answer) -> AskResponse:
     return AskResponse.model_validate(asdict(answer))
 
 
-@router.post("/v1/ask", response_model=AskResponse, responses=ERRORS, tags=["ask"],
+def _sse(event: str, data: object) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+def stream_answer(request: Request, events, extra: dict | None = None) -> StreamingResponse:
+    """Server-Sent Events: delta*, citations, final. A client that goes away stops generation."""
+
+    async def body():
+        iterator = iter(events)
+        try:
+            while True:
+                if await request.is_disconnected():
+                    return
+                item = await run_in_threadpool(next, iterator, None)
+                if item is None:
+                    return
+                kind, payload = item
+                if kind == "delta":
+                    yield _sse("delta", {"text": payload})
+                else:
+                    final = answer_response(payload).model_dump() | (extra or {})
+                    yield _sse("citations", final["citations"])
+                    yield _sse("final", final)
+        finally:
+            await run_in_threadpool(getattr(iterator, "close", lambda: None))
+
+    return StreamingResponse(body(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+_STREAM_DOC = {"200": {"content": {"text/event-stream": {"schema": {"type": "string", "description":
+    "With stream=true: `event: delta` ({text}) while generating, then `event: citations` (list), "
+    "then `event: final` (the full response)."}}}}}
+
+
+@router.post("/v1/ask", response_model=AskResponse, responses={**ERRORS, **_STREAM_DOC}, tags=["ask"],
              summary="Answer a question from the articles, every sentence cited, or refuse")
-def ask(body: AskRequest, answers: AnswerServiceDep) -> AskResponse:
-    answer = answers.ask(
-        body.question, top_k=body.top_k, filters=body.filters.to_filters() if body.filters else None, as_of=body.as_of
-    )
-    return answer_response(answer)
+def ask(body: AskRequest, request: Request, answers: AnswerServiceDep):
+    filters = body.filters.to_filters() if body.filters else None
+    if body.stream:
+        return stream_answer(request, answers.stream(body.question, top_k=body.top_k, filters=filters, as_of=body.as_of))
+    return answer_response(answers.ask(body.question, top_k=body.top_k, filters=filters, as_of=body.as_of))
+
+
+@router.post("/v1/chat", response_model=ChatResponse, responses={**ERRORS, **_STREAM_DOC}, tags=["ask"],
+             summary="Chat-style follow-ups: the conversation travels with each request")
+def chat(body: ChatRequest, request: Request, answers: AnswerServiceDep, condenser: CondenserDep):
+    question = condenser.standalone([m.model_dump() for m in body.messages])
+    filters = body.filters.to_filters() if body.filters else None
+    if body.stream:
+        return stream_answer(request, answers.stream(question, top_k=body.top_k, filters=filters, as_of=body.as_of),
+                             {"standalone_question": question})
+    answer = answers.ask(question, top_k=body.top_k, filters=filters, as_of=body.as_of)
+    return ChatResponse(**answer_response(answer).model_dump(), standalone_question=question)
 
 
 @router.post("/v1/summarize", response_model=SummarizeResponse, responses=ERRORS, tags=["summarize"],

@@ -218,3 +218,36 @@ class SummarizeResponse(BaseModel):
     article_ids: list[str]
     conflicts: list[ConflictOut] = Field(default_factory=list, description="Places where sources disagree.")
     mode: str
+
+
+class ChatMessage(BaseModel):
+    role: str = Field(description="user or assistant", pattern="^(user|assistant)$")
+    content: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS * 4)
+
+
+class ChatRequest(BaseModel):
+    messages: list[ChatMessage] = Field(min_length=1, max_length=50,
+                                        description="The conversation so far; the last message is the user's question.")
+    top_k: int | None = Field(default=None, ge=1, le=50)
+    filters: SearchFilters | None = None
+    as_of: date | None = None
+    stream: bool = False
+
+    model_config = {"json_schema_extra": {"examples": [{"messages": [
+        {"role": "user", "content": "What did Kim pledge to Putin?"},
+        {"role": "assistant", "content": "Kim pledged “full and unconditional support” … [1]"},
+        {"role": "user", "content": "And who went with him?"},
+    ]}]}}
+
+    @model_validator(mode="after")
+    def _ends_with_user_question(self):
+        last = self.messages[-1]
+        if last.role != "user" or not last.content.strip():
+            raise ValueError("the last message must be the user's question")
+        if len(last.content.strip()) > MAX_QUESTION_CHARS:
+            raise ValueError(f"question is longer than {MAX_QUESTION_CHARS} characters")
+        return self
+
+
+class ChatResponse(AskResponse):
+    standalone_question: str = Field(description="The follow-up rewritten to stand alone; this is what was asked.")

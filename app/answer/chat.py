@@ -1,0 +1,65 @@
+"""Chat: turn a follow-up ("And who went with him?") into a standalone question, then ask it.
+
+Conversation state lives with the client: every request carries the messages so far, so any
+server replica can answer and nothing needs expiring. With an LLM the rewrite uses the
+``condense`` prompt; without one, a documented heuristic adds the earlier turns' key terms.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.llm.client import LLMClient
+from app.prompts import Prompt
+from app.text import QUESTION_WORDS, STOPWORDS, proper_names, words
+
+_FOLLOW_UP = re.compile(r"^(and|but|also|what about|how about|so)\b|\b(he|him|his|she|her|they|them|their|it|its|"
+                        r"that|this|those|these|there|then)\b", re.I)
+
+
+def needs_context(question: str) -> bool:
+    content = [w for w in words(question) if w not in STOPWORDS and w not in QUESTION_WORDS]
+    return bool(_FOLLOW_UP.search(question)) or len(content) < 2
+
+
+def heuristic_rewrite(history: list[dict], question: str) -> str:
+    """Append the names (else content words) of the latest earlier user turn that has some.
+
+    "And who went with him?" after "What did Kim pledge to Putin?" → "And who went with him? (Kim, Putin)".
+    """
+    if not needs_context(question):
+        return question
+    for message in reversed(history):
+        if message["role"] != "user":
+            continue
+        names = [n for n in dict.fromkeys(words(message["content"])) if n in proper_names(message["content"])]
+        terms = names or [w for w in dict.fromkeys(words(message["content"]))
+                          if w not in STOPWORDS and w not in QUESTION_WORDS]
+        if terms:
+            original = {w: w for w in words(message["content"])}
+            shown = [_original_case(message["content"], t) for t in terms[:6] if t in original]
+            return f"{question} ({', '.join(shown)})"
+    return question
+
+
+def _original_case(text: str, word: str) -> str:
+    match = re.search(rf"\b{re.escape(word)}\b", text, re.I)
+    return match.group(0) if match else word
+
+
+class QuestionCondenser:
+    def __init__(self, client: LLMClient | None = None, prompt: Prompt | None = None) -> None:
+        self.client = client
+        self.prompt = prompt
+
+    def standalone(self, messages: list[dict]) -> str:
+        question = messages[-1]["content"].strip()
+        history = messages[:-1]
+        if not history:
+            return question
+        if self.client is None or self.prompt is None:
+            return heuristic_rewrite(history, question)
+        transcript = "\n".join(f"{m['role']}: {m['content']}" for m in history[-6:])
+        rewritten = self.client.complete(self.prompt.render(history=transcript, question=question), 80).text.strip()
+        rewritten = rewritten.splitlines()[0].strip() if rewritten else ""
+        return rewritten if 3 <= len(rewritten) <= 2000 else heuristic_rewrite(history, question)

@@ -1,0 +1,111 @@
+"""Runtime faithfulness guard for LLM answers: every sentence must be supported by what it cites.
+
+Sentences citing nothing valid are re-attributed to the passage that best supports them, or dropped
+(or marked, by setting). If nothing supported remains, the answer becomes a refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from app.answer.citations import CitationBook
+from app.answer.models import REFUSAL, Answer, AnswerSentence
+from app.answer.support import SupportChecker
+from app.retrieval.service import Passage
+from app.text import sentence_spans, words
+
+_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+REFUSAL_TOKEN = "INSUFFICIENT_CONTEXT"
+MIN_CLAIM_WORDS = 3
+
+
+@dataclass
+class GuardOutcome:
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    summary: dict = field(default_factory=lambda: {"kept": 0, "fixed": 0, "dropped": 0, "marked": 0})
+
+
+def split_cited(text: str) -> list[tuple[str, list[int]]]:
+    """(sentence without markers, cited numbers); a marker just after a full stop belongs to that sentence."""
+    normalised = re.sub(r"([.!?])\s*((?:\[\d+(?:\s*,\s*\d+)*\]\s*)+)", r" \2\1 ", text)
+    out = []
+    for span in sentence_spans(normalised):
+        sentence = normalised[span.start : span.end]
+        cited = [int(n) for group in _MARKER.findall(sentence) for n in group.split(",")]
+        clean = re.sub(r"\s+", " ", _MARKER.sub("", sentence)).strip()
+        clean = re.sub(r"\s+([.!?,;:])", r"\1", clean)
+        if clean:
+            out.append((clean, cited))
+    return out
+
+
+def evidence(passage: Passage) -> str:
+    """What the model was shown: the headline counts as evidence too."""
+    return f"{passage.title}.\n{passage.text}" if passage.title else passage.text
+
+
+def best_quote_span(passage: Passage, claim: str, checker: SupportChecker) -> tuple[int, int]:
+    """The sentence of the passage that best supports the claim, as article offsets (a verbatim quote)."""
+    spans = sentence_spans(passage.text, offset=passage.char_start) or []
+    if not spans:
+        return passage.char_start, passage.char_end
+    texts = [passage.text[s.start - passage.char_start : s.end - passage.char_start] for s in spans]
+    scores = [checker.features(claim, [t])[0]["overlap"] for t in texts]
+    best = spans[max(range(len(spans)), key=scores.__getitem__)]
+    return best.start, best.end
+
+
+class FaithfulnessGuard:
+    def __init__(self, checker: SupportChecker, mode: str = "drop") -> None:
+        if mode not in ("drop", "mark"):
+            raise ValueError("guard mode must be 'drop' or 'mark'")
+        self.checker = checker
+        self.mode = mode
+
+    def apply(self, raw_answer: str, passages: list[Passage], mode_label: str = "llm") -> Answer:
+        if REFUSAL_TOKEN in raw_answer or not raw_answer.strip():
+            return Answer(answer=REFUSAL, answerable=False, citations=[], mode=mode_label,
+                          refusal_reason="the model found no answer in the passages",
+                          guard={"kept": 0, "fixed": 0, "dropped": 0, "marked": 0})
+        book = CitationBook()
+        summary = {"kept": 0, "fixed": 0, "dropped": 0, "marked": 0}
+        sentences: list[AnswerSentence] = []
+        for text, cited in split_cited(raw_answer):
+            if len(words(text)) < MIN_CLAIM_WORDS:  # "HACKED." is a fragment, not a claim anything can support
+                summary["dropped"] += 1
+                continue
+            valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(passages)]
+            verdict = self.checker.check(text, [evidence(passages[n - 1]) for n in valid]) if valid else None
+            status = "kept" if valid == cited and verdict and verdict.supported else "fixed"
+            if not (verdict and verdict.supported):
+                # Re-attribute to the passage that supports the sentence best, if any does.
+                scored = [(self.checker.check(text, [evidence(p)]), i + 1) for i, p in enumerate(passages)]
+                best, number = max(scored, key=lambda s: s[0].score) if scored else (None, None)
+                if best is not None and best.supported:
+                    valid, verdict = [number], best
+                else:
+                    if self.mode == "drop":
+                        summary["dropped"] += 1
+                        continue
+                    summary["marked"] += 1
+                    sentences.append(AnswerSentence(text, [], support=verdict.score if verdict else 0.0,
+                                                    status="unsupported"))
+                    continue
+            numbers = []
+            for n in valid:
+                start, end = best_quote_span(passages[n - 1], text, self.checker)
+                numbers.append(book.cite(passages[n - 1], start, end))
+            summary[status] += 1
+            sentences.append(AnswerSentence(text, numbers, support=verdict.score, status=status))
+        supported = [s for s in sentences if s.status in ("kept", "fixed")]
+        if not supported:
+            return Answer(answer=REFUSAL, answerable=False, citations=[], sentences=sentences, mode=mode_label,
+                          refusal_reason="no sentence of the model's answer is supported by the passages",
+                          guard=summary)
+        text = " ".join(
+            f"{s.text} " + "".join(f"[{n}]" for n in s.citations) if s.citations else f"{s.text} [unsupported]"
+            for s in sentences
+        )
+        return Answer(answer=text, answerable=True, citations=book.citations, sentences=sentences, mode=mode_label,
+                      guard=summary)

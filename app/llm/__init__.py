@@ -1,0 +1,1 @@
+"""One generation path: the openai client against any OpenAI-compatible endpoint, local or remote."""

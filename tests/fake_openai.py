@@ -1,0 +1,103 @@
+"""FakeOpenAIServer: a real HTTP server on 127.0.0.1 speaking OpenAI chat completions (plain and
+streaming) and embeddings, replaying scripted replies and recording what it was sent. Tests only."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import socket
+import threading
+import time
+from collections import deque
+
+import numpy as np
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+
+class FakeOpenAIServer:
+    def __init__(self) -> None:
+        self.replies: deque[dict] = deque()
+        self.requests: list[dict] = []
+        self.stream_finished = threading.Event()
+        self.stream_cancelled = threading.Event()
+        self.chunks_sent = 0
+        self.app = self._build()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def reply(self, content: str = "", status: int = 200, delay: float = 0.0) -> "FakeOpenAIServer":
+        self.replies.append({"content": content, "status": status, "delay": delay})
+        return self
+
+    def __enter__(self) -> "FakeOpenAIServer":
+        self._thread.start()
+        deadline = time.time() + 10
+        while not self._server.started and time.time() < deadline:
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def _build(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/v1/chat/completions")
+        async def chat(request: Request):
+            body = await request.json()
+            self.requests.append(body)
+            script = self.replies.popleft() if self.replies else {"content": "INSUFFICIENT_CONTEXT", "status": 200, "delay": 0}
+            if script["status"] != 200:
+                return JSONResponse({"error": {"message": "scripted failure", "type": "rate_limit"}},
+                                    status_code=script["status"], headers={"retry-after": "0"})
+            words = [w + " " for w in script["content"].split(" ")]
+            usage = {"prompt_tokens": 100, "completion_tokens": len(words), "total_tokens": 100 + len(words)}
+            if not body.get("stream"):
+                return {"id": "fake", "object": "chat.completion", "created": 0, "model": body["model"],
+                        "choices": [{"index": 0, "finish_reason": "stop",
+                                     "message": {"role": "assistant", "content": script["content"]}}],
+                        "usage": usage}
+
+            async def events():
+                try:
+                    for word in words:
+                        chunk = {"id": "fake", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                                 "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]}
+                        yield f"data: {json.dumps(chunk)}\n\n"
+                        self.chunks_sent += 1
+                        await asyncio.sleep(script["delay"])
+                    final = {"id": "fake", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                             "choices": [], "usage": usage}
+                    yield f"data: {json.dumps(final)}\n\n"
+                    yield "data: [DONE]\n\n"
+                    self.stream_finished.set()
+                except asyncio.CancelledError:
+                    self.stream_cancelled.set()
+                    raise
+
+            return StreamingResponse(events(), media_type="text/event-stream")
+
+        @app.post("/v1/embeddings")
+        async def embeddings(request: Request):
+            body = await request.json()
+            inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            data = []
+            for i, text in enumerate(inputs):
+                vector = np.zeros(64)
+                for word in str(text).lower().split():  # bag of hashed words: similar texts, similar vectors
+                    vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % 64] += 1
+                data.append({"object": "embedding", "index": i, "embedding": vector.tolist()})
+            return {"object": "list", "data": data, "model": body["model"], "usage": {"prompt_tokens": 1, "total_tokens": 1}}
+
+        return app
