@@ -170,6 +170,31 @@ def search(
 
 
 @cli.command()
+def summarize(
+    article_id: Annotated[Optional[list[str]], typer.Option("--article-id", help="Article to summarise (repeatable).")] = None,
+    topic: Annotated[Optional[str], typer.Option(help="Summarise what the corpus says on this topic.")] = None,
+    max_words: Annotated[int, typer.Option(min=20, max=1000)] = 120,
+) -> None:
+    """Summarise articles or a topic; every sentence cited."""
+    from app.summarize.service import ArticleNotFound
+
+    if bool(article_id) == bool(topic and topic.strip()):
+        fail("give --article-id (one or more) or --topic, not both", 2)
+    services = _services()
+    try:
+        summary = (services.summaries.summarize_topic(topic.strip(), max_words=max_words) if topic
+                   else services.summaries.summarize_articles(list(article_id), max_words=max_words))
+    except ArticleNotFound as exc:
+        fail(f"no article with id {exc}")
+    finally:
+        services.close()
+    typer.echo(summary.summary)
+    typer.echo("\nSources:")
+    for c in summary.citations:
+        typer.echo(f"[{c.n}] {c.title} — {c.source}, {c.published_at or 'undated'} ({c.article_id}, chars {c.char_start}-{c.char_end})")
+
+
+@cli.command()
 def delete(article_id: Annotated[str, typer.Argument()]) -> None:
     """Remove an article and its chunks from every index."""
     services = _services()

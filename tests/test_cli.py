@@ -49,3 +49,14 @@ def test_bad_input_gets_an_exit_code_and_one_line_reason(tmp_path):
     broken.write_text('{"id": "fine", "text": "ok text"}\n{oops\n')
     partial = runner.invoke(cli, ["ingest", "-q", str(broken)])
     assert partial.exit_code == 1 and "added 1" in partial.stdout and "failed 1" in partial.stdout
+
+
+def test_summarize_command():
+    runner.invoke(cli, ["ingest", "-q", str(samples_path())])
+    result = runner.invoke(cli, ["summarize", "--article-id", "morocco-earthquake-2023", "--max-words", "60"])
+    assert result.exit_code == 0 and "6.8" in result.stdout and "[1]" in result.stdout
+    topic = runner.invoke(cli, ["summarize", "--topic", "Kim Jong Un and Russia"])
+    assert topic.exit_code == 0 and "Sources:" in topic.stdout
+    assert runner.invoke(cli, ["summarize"]).exit_code == 2
+    missing = runner.invoke(cli, ["summarize", "--article-id", "nope"])
+    assert missing.exit_code == 1 and "no article" in missing.stderr

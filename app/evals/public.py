@@ -139,6 +139,11 @@ def run_rgb_fact(path: Path, out: Path, limit: int | None = None, progress: bool
             counts["summary_conflict_surfaced"] += bool(summary.conflicts)
             counts["summary_has_both_sides"] += {"positive", "positive_wrong"} <= {
                 c.article_id.split("-")[1] for c in summary.citations}
+            # Control: without the counterfactual passages there is nothing to disagree about.
+            clean = [d.id for d in docs if "-positive_wrong-" not in d.id]
+            control = services.summaries.summarize_topic(record["query"], max_words=150,
+                                                         filters=Filters(article_ids=clean))
+            counts["summary_conflict_false_alarm"] += bool(control.conflicts)
         services.close()
     n = max(counts["questions"], 1)
     answered = max(counts["answered"], 1)
@@ -151,6 +156,7 @@ def run_rgb_fact(path: Path, out: Path, limit: int | None = None, progress: bool
         "answer_cites_both_sides": counts["cites_both_sides"] / answered,
         "summary_conflict_surfaced": counts["summary_conflict_surfaced"] / n,
         "summary_cites_both_sides": counts["summary_has_both_sides"] / n,
+        "summary_conflict_false_alarm": counts["summary_conflict_false_alarm"] / n,
     }
     _write(out, "rgb_fact.json", result)
     return result
