@@ -12,8 +12,8 @@ from app.api.errors import install_error_handlers
 from app.api.limits import BodySizeLimit
 from app.api.routes import router
 from app.config import Settings
-from app.services import Services, build_services
 from app.samples import index_samples
+from app.services import Services, build_services
 
 log = logging.getLogger(__name__)
 

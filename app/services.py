@@ -8,18 +8,18 @@ from app.answer.chat import QuestionCondenser
 from app.answer.extractive import ExtractiveAnswerer
 from app.answer.guard import FaithfulnessGuard
 from app.answer.llm import LLMAnswerer
-from app.answer.support import SupportChecker
 from app.answer.scoring import QuestionScorer
 from app.answer.service import AnswerService
+from app.answer.support import SupportChecker
 from app.config import Settings
 from app.embed import Embedder, make_embedder
 from app.ingest.chunker import Chunker
 from app.ingest.service import IngestService
-from app.prompts import load_prompt
 from app.llm.client import LLMClient
 from app.llm.local import LocalModelServer
 from app.llm.model_prep import resolve_local_model
 from app.offline import install_tiktoken_files, quiet_network_defaults
+from app.prompts import load_prompt
 from app.retrieval.service import RetrievalService
 from app.store.records import RecordStore
 from app.store.vector import VectorStore

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from datetime import date
+
+import pytest
 
 from app.answer.extractive import near_duplicate
 from tests.conftest import needs_shared

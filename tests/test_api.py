@@ -8,8 +8,8 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api.deps import get_answer_service
 from app.answer.models import Answer
+from app.api.deps import get_answer_service
 from app.config import Settings
 from app.main import create_app
 

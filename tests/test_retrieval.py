@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from app.store.models import Filters
 from app.retrieval.service import start_of_day_ts
+from app.store.models import Filters
 
 
 def test_hybrid_finds_the_story(corpus_services):

@@ -51,7 +51,7 @@ def _pairs(stems: list[str]) -> set[tuple[str, str]]:
 def _windows(evidence: list[str], max_size: int = 3) -> list[str]:
     sentences: list[str] = []
     for text in evidence:
-        sentences.extend(text[s.start : s.end] for s in sentence_spans(text)) if len(text) > 0 else None
+        sentences.extend(text[s.start : s.end] for s in sentence_spans(text))
     if not sentences:
         return []
     out = []

@@ -6,22 +6,41 @@ import json
 from dataclasses import asdict
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import StreamingResponse
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
 from app.answer.models import Answer
 from app.api.deps import (
-    AnswerServiceDep, CondenserDep, IngestServiceDep, RecordStoreDep, RetrievalServiceDep, ServicesDep, SummarizeServiceDep,
+    AnswerServiceDep,
+    CondenserDep,
+    IngestServiceDep,
+    RecordStoreDep,
+    RetrievalServiceDep,
+    ServicesDep,
+    SummarizeServiceDep,
 )
 from app.api.errors import ApiError
 from app.api.schemas import (
-    ArticleDetail, ArticleList, ArticleSummary, AskRequest, AskResponse, ChatRequest, ChatResponse, ErrorResponse, IngestItem, IngestResponse,
-    PassageOut, SearchRequest, SearchResponse, SummarizeRequest, SummarizeResponse,
+    ArticleDetail,
+    ArticleList,
+    ArticleSummary,
+    AskRequest,
+    AskResponse,
+    ChatRequest,
+    ChatResponse,
+    ErrorResponse,
+    IngestItem,
+    IngestResponse,
+    PassageOut,
+    SearchRequest,
+    SearchResponse,
+    SummarizeRequest,
+    SummarizeResponse,
 )
-from app.summarize.service import ArticleNotFound
 from app.ingest.article import ArticleIn
 from app.ingest.loaders import LoadedRecord, UnsupportedFile, load_bytes, suffix_of
 from app.store.models import StoredArticle
+from app.summarize.service import ArticleNotFound
 
 ERRORS = {400: {"model": ErrorResponse}, 404: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
           415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}

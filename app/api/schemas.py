@@ -6,8 +6,8 @@ from datetime import date
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from app.retrieval.service import end_of_day_ts, start_of_day_ts
 from app.store.models import Filters
-from app.retrieval.service import start_of_day_ts, end_of_day_ts
 
 MAX_QUESTION_CHARS = 2000
 

@@ -7,16 +7,23 @@ import json
 import statistics
 import tempfile
 from collections import defaultdict
+from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from app.answer.support import SupportChecker, THRESHOLD
+from app.answer.support import BIAS, THRESHOLD, WEIGHTS, SupportChecker
 from app.config import Settings
+from app.embed import make_embedder
 from app.evals.metrics import citation_scores, normalise
-from app.evals.qags import classification_metrics, cross_validated_scores, feature_matrix, load_qags
+from app.evals.qags import (
+    classification_metrics,
+    cross_validated_scores,
+    feature_matrix,
+    load_qags,
+)
 from app.ingest.article import ArticleIn
 from app.services import build_services
 from app.store.models import Filters
@@ -29,15 +36,10 @@ def _write(out: Path, name: str, payload: dict) -> None:
 
 def run_qags(path: Path, out: Path, limit: int | None = None, progress: bool = True) -> dict:
     rows = load_qags(path)[: limit or None]
-    services_settings = Settings()
-    from app.embed import make_embedder
-
-    checker = SupportChecker(make_embedder(services_settings))
+    checker = SupportChecker(make_embedder(Settings()))
     labels = np.array([r[2] for r in rows])
     x = feature_matrix(checker, rows, progress=progress)
-    from app.answer.support import BIAS, WEIGHTS
-
-    scores = 1 / (1 + np.exp(-(x @ WEIGHTS + BIAS)))
+    scores = 1 / (1 + np.exp(-(x @ WEIGHTS + BIAS)))  # exactly what SupportChecker.check computes
     shipped = classification_metrics(scores, labels, THRESHOLD)
     cv = classification_metrics(cross_validated_scores(x, labels), labels, 0.5)
     subsets = {}
@@ -84,8 +86,6 @@ def run_realtimeqa(path: Path, out: Path, limit: int | None = None, progress: bo
                 stats["false_refusal"].append(not answer.answerable)
                 stats["correct"].append(answer.answerable and normalise(q["answer_text"]) in normalise(answer.answer))
                 if answer.answerable:
-                    from dataclasses import asdict
-
                     for k, v in citation_scores(asdict(answer), checker).items():
                         cite[k] += v
             else:
@@ -122,8 +122,6 @@ def run_rgb_fact(path: Path, out: Path, limit: int | None = None, progress: bool
             counts["questions"] += 1
             if answer.answerable:
                 counts["answered"] += 1
-                from dataclasses import asdict
-
                 scores = citation_scores(asdict(answer), checker)
                 counts["sentences"] += scores["sentences"]
                 counts["supported"] += scores["supported"]

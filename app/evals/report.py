@@ -22,7 +22,7 @@ def write_reports(result: EvalResult, thresholds: dict, failures: list[str], out
 
 
 def _markdown(result: EvalResult, thresholds: dict, failures: list[str], meta: dict) -> str:
-    lines = [f"# Citewire eval report", "", f"Target: {meta.get('target')} · suite: {meta.get('suite')} · "
+    lines = ["# Citewire eval report", "", f"Target: {meta.get('target')} · suite: {meta.get('suite')} · "
              f"cases: {len(result.cases)} · gate: {'FAILED' if failures else 'passed'}", "",
              "| metric | value | threshold | ok |", "|---|---|---|---|"]
     for name, value in result.metrics.items():

@@ -9,7 +9,12 @@ from pathlib import Path
 from app.answer.support import SupportChecker
 from app.config import Settings
 from app.embed import make_embedder
-from app.evals.dataset import DEFAULT_SUITE, DEFAULT_THRESHOLDS, load_suite, load_thresholds
+from app.evals.dataset import (
+    DEFAULT_SUITE,
+    DEFAULT_THRESHOLDS,
+    load_suite,
+    load_thresholds,
+)
 from app.evals.report import write_reports
 from app.evals.runner import AppTarget, EvalResult, HttpTarget, gate, run_suite
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from collections import defaultdict
@@ -140,8 +141,6 @@ def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: b
 
 
 def _strip_markers(text: str) -> str:
-    import re
-
     return re.sub(r"\[\d+(?:,\s*\d+)*\]", "", text)
 
 
