@@ -23,6 +23,7 @@ from app.prompts import load_prompt
 from app.retrieval.service import RetrievalService
 from app.store.records import RecordStore
 from app.store.vector import VectorStore
+from app.summarize.llm import LLMSummarizer
 from app.summarize.service import SummarizeService
 
 
@@ -74,16 +75,19 @@ def build_services(settings: Settings) -> Services:
     extractive = ExtractiveAnswerer(scorer, settings.min_support, settings.max_answer_sentences)
     checker = SupportChecker(embedder)
     client, local = make_llm_client(settings)
-    llm = None
+    llm = summarizer = None
     if client is not None:
-        llm = LLMAnswerer(client, load_prompt(settings.prompts_dir, "answer"),
-                          FaithfulnessGuard(checker, settings.guard_mode), settings.llm_context_window,
+        guard = FaithfulnessGuard(checker, settings.guard_mode)
+        llm = LLMAnswerer(client, load_prompt(settings.prompts_dir, "answer"), guard, settings.llm_context_window,
                           settings.llm_max_tokens)
+        summarizer = LLMSummarizer(client, load_prompt(settings.prompts_dir, "summarize_map"),
+                                   load_prompt(settings.prompts_dir, "summarize_reduce"), guard,
+                                   settings.llm_context_window, settings.llm_max_tokens)
     condenser = QuestionCondenser(client, load_prompt(settings.prompts_dir, "condense") if client else None)
     return Services(
         settings=settings, embedder=embedder, records=records, vectors=vectors,
         ingest=IngestService(records, vectors, embedder, chunker), retrieval=retrieval,
         answers=AnswerService(retrieval, extractive, settings.top_k, llm, settings.llm_passages),
-        summaries=SummarizeService(records, retrieval, embedder),
+        summaries=SummarizeService(records, retrieval, embedder, summarizer),
         condenser=condenser, checker=checker, local_model=local,
     )

@@ -24,6 +24,7 @@ class FakeOpenAIServer:
         self.stream_finished = threading.Event()
         self.stream_cancelled = threading.Event()
         self.chunks_sent = 0
+        self.default = None
         self.app = self._build()
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -37,6 +38,11 @@ class FakeOpenAIServer:
 
     def reply(self, content: str = "", status: int = 200, delay: float = 0.0) -> "FakeOpenAIServer":
         self.replies.append({"content": content, "status": status, "delay": delay})
+        return self
+
+    def reply_with(self, make_reply) -> "FakeOpenAIServer":
+        """Answer every request that has no scripted reply with ``make_reply(request_body) -> str``."""
+        self.default = make_reply
         return self
 
     def __enter__(self) -> "FakeOpenAIServer":
@@ -57,7 +63,11 @@ class FakeOpenAIServer:
         async def chat(request: Request):
             body = await request.json()
             self.requests.append(body)
-            script = self.replies.popleft() if self.replies else {"content": "INSUFFICIENT_CONTEXT", "status": 200, "delay": 0}
+            if self.replies:
+                script = self.replies.popleft()
+            else:
+                content = self.default(body) if self.default else "INSUFFICIENT_CONTEXT"
+                script = {"content": content, "status": 200, "delay": 0}
             if script["status"] != 200:
                 return JSONResponse({"error": {"message": "scripted failure", "type": "rate_limit"}},
                                     status_code=script["status"], headers={"retry-after": "0"})

@@ -56,6 +56,14 @@ def best_quote_span(passage: Passage, claim: str, checker: SupportChecker) -> tu
     return best.start, best.end
 
 
+@dataclass
+class Verified:
+    text: str
+    passages: list[int]  # 1-based positions in the passage list the model saw
+    support: float
+    status: str  # kept | fixed | unsupported
+
+
 class FaithfulnessGuard:
     def __init__(self, checker: SupportChecker, mode: str = "drop") -> None:
         if mode not in ("drop", "mark"):
@@ -63,14 +71,13 @@ class FaithfulnessGuard:
         self.checker = checker
         self.mode = mode
 
-    def apply(self, raw_answer: str, passages: list[Passage], mode_label: str = "llm") -> Answer:
-        if REFUSAL_TOKEN in raw_answer or not raw_answer.strip():
-            return Answer(answer=REFUSAL, answerable=False, citations=[], mode=mode_label,
-                          refusal_reason="the model found no answer in the passages",
-                          guard={"kept": 0, "fixed": 0, "dropped": 0, "marked": 0})
-        book = CitationBook()
+    def verify(self, raw_answer: str, passages: list[Passage],
+               scope: list[int] | None = None) -> tuple[list[Verified], dict]:
+        """Check every sentence against what it cites; re-attribute (within ``scope``: the passage
+        numbers the model was shown, default all), drop or mark what fails."""
+        scope = scope or list(range(1, len(passages) + 1))
         summary = {"kept": 0, "fixed": 0, "dropped": 0, "marked": 0}
-        sentences: list[AnswerSentence] = []
+        out: list[Verified] = []
         for text, cited in split_cited(raw_answer):
             if len(words(text)) < MIN_CLAIM_WORDS:  # "HACKED." is a fragment, not a claim anything can support
                 summary["dropped"] += 1
@@ -80,32 +87,49 @@ class FaithfulnessGuard:
             status = "kept" if valid == cited and verdict and verdict.supported else "fixed"
             if not (verdict and verdict.supported):
                 # Re-attribute to the passage that supports the sentence best, if any does.
-                scored = [(self.checker.check(text, [evidence(p)]), i + 1) for i, p in enumerate(passages)]
+                scored = [(self.checker.check(text, [evidence(passages[n - 1])]), n) for n in scope]
                 best, number = max(scored, key=lambda s: s[0].score) if scored else (None, None)
                 if best is not None and best.supported:
                     valid, verdict = [number], best
-                else:
-                    if self.mode == "drop":
-                        summary["dropped"] += 1
-                        continue
-                    summary["marked"] += 1
-                    sentences.append(AnswerSentence(text, [], support=verdict.score if verdict else 0.0,
-                                                    status="unsupported"))
+                elif self.mode == "drop":
+                    summary["dropped"] += 1
                     continue
-            numbers = []
-            for n in valid:
-                start, end = best_quote_span(passages[n - 1], text, self.checker)
-                numbers.append(book.cite(passages[n - 1], start, end))
+                else:
+                    summary["marked"] += 1
+                    out.append(Verified(text, [], verdict.score if verdict else 0.0, "unsupported"))
+                    continue
             summary[status] += 1
-            sentences.append(AnswerSentence(text, numbers, support=verdict.score, status=status))
-        supported = [s for s in sentences if s.status in ("kept", "fixed")]
-        if not supported:
+            out.append(Verified(text, valid, verdict.score, status))
+        return out, summary
+
+    def cite(self, verified: list[Verified], passages: list[Passage], book: CitationBook) -> list[AnswerSentence]:
+        sentences = []
+        for item in verified:
+            numbers = []
+            for n in item.passages:
+                start, end = best_quote_span(passages[n - 1], item.text, self.checker)
+                numbers.append(book.cite(passages[n - 1], start, end))
+            sentences.append(AnswerSentence(item.text, numbers, support=item.support, status=item.status))
+        return sentences
+
+    def apply(self, raw_answer: str, passages: list[Passage], mode_label: str = "llm") -> Answer:
+        if REFUSAL_TOKEN in raw_answer or not raw_answer.strip():
+            return Answer(answer=REFUSAL, answerable=False, citations=[], mode=mode_label,
+                          refusal_reason="the model found no answer in the passages",
+                          guard={"kept": 0, "fixed": 0, "dropped": 0, "marked": 0})
+        verified, summary = self.verify(raw_answer, passages)
+        book = CitationBook()
+        sentences = self.cite(verified, passages, book)
+        if not any(s.status in ("kept", "fixed") for s in sentences):
             return Answer(answer=REFUSAL, answerable=False, citations=[], sentences=sentences, mode=mode_label,
                           refusal_reason="no sentence of the model's answer is supported by the passages",
                           guard=summary)
-        text = " ".join(
-            f"{s.text} " + "".join(f"[{n}]" for n in s.citations) if s.citations else f"{s.text} [unsupported]"
-            for s in sentences
-        )
-        return Answer(answer=text, answerable=True, citations=book.citations, sentences=sentences, mode=mode_label,
-                      guard=summary)
+        return Answer(answer=render_cited(sentences), answerable=True, citations=book.citations,
+                      sentences=sentences, mode=mode_label, guard=summary)
+
+
+def render_cited(sentences: list[AnswerSentence]) -> str:
+    return " ".join(
+        f"{s.text} " + "".join(f"[{n}]" for n in s.citations) if s.citations else f"{s.text} [unsupported]"
+        for s in sentences
+    )

@@ -32,33 +32,37 @@ class PromptPlan:
     prompt_tokens: int
 
 
+def pack_passages(passages: list[Passage], budget: int, first_number: int = 1) -> list[str]:
+    """Render passages, best first, while they fit in ``budget`` tokens; the last one may be trimmed."""
+    rendered: list[str] = []
+    remaining = budget
+    for passage in passages:
+        number = first_number + len(rendered)
+        block = render_passage(number, passage)
+        cost = count_tokens(block) + 2
+        if cost <= remaining:
+            rendered.append(block)
+            remaining -= cost
+            continue
+        overhead = count_tokens(render_passage(number, passage, "")) + 2
+        if remaining - overhead > 40:  # trim the passage to what is left, at a token boundary
+            encoding = get_encoding()
+            head = encoding.decode(encoding.encode(passage.text, disallowed_special=())[: remaining - overhead - 4])
+            rendered.append(render_passage(number, passage, head))
+        break
+    return rendered
+
+
 def plan_prompt(prompt: Prompt, question: str, passages: list[Passage], context_window: int, max_tokens: int) -> PromptPlan:
     """Fit the passages, best first, into what the context window leaves after the answer's tokens."""
     budget = context_window - max_tokens - _MARGIN_TOKENS
     fixed = count_tokens(prompt.system) + count_tokens(prompt.user.format(passages="", question=question)) + 16
     if fixed >= budget:
         raise ValueError("the question alone does not fit in the model's context window")
-    rendered: list[str] = []
-    used: list[Passage] = []
-    remaining = budget - fixed
-    for passage in passages:
-        block = render_passage(len(used) + 1, passage)
-        cost = count_tokens(block) + 2
-        if cost <= remaining:
-            rendered.append(block)
-            used.append(passage)
-            remaining -= cost
-            continue
-        overhead = count_tokens(render_passage(len(used) + 1, passage, "")) + 2
-        if remaining - overhead > 40:  # trim the passage to what is left, at a token boundary
-            encoding = get_encoding()
-            head = encoding.decode(encoding.encode(passage.text, disallowed_special=())[: remaining - overhead - 4])
-            rendered.append(render_passage(len(used) + 1, passage, head))
-            used.append(passage)
-        break
+    rendered = pack_passages(passages, budget - fixed)
     messages = prompt.render(passages="\n\n".join(rendered), question=question)
     total = sum(count_tokens(m["content"]) for m in messages)
-    return PromptPlan(messages, used, total)
+    return PromptPlan(messages, passages[: len(rendered)], total)
 
 
 class LLMAnswerer:

@@ -218,6 +218,8 @@ class SummarizeResponse(BaseModel):
     article_ids: list[str]
     conflicts: list[ConflictOut] = Field(default_factory=list, description="Places where sources disagree.")
     mode: str
+    guard: dict | None = Field(default=None, description="Faithfulness guard summary (LLM summaries).")
+    usage: dict | None = Field(default=None, description="Token usage and number of LLM calls.")
 
 
 class ChatMessage(BaseModel):

@@ -20,6 +20,7 @@ from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters, StoredArticle
 from app.store.records import RecordStore
 from app.summarize.conflicts import find_conflicts
+from app.summarize.llm import LLMSummarizer
 from app.text import sentence_spans, words
 
 
@@ -47,6 +48,8 @@ class Summary:
     article_ids: list[str]
     conflicts: list[dict] = field(default_factory=list)
     mode: str = "extractive"
+    guard: dict | None = None
+    usage: dict | None = None
 
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
@@ -57,10 +60,12 @@ def _word_count(text: str) -> int:
 
 
 class SummarizeService:
-    def __init__(self, records: RecordStore, retrieval: RetrievalService, embedder: Embedder) -> None:
+    def __init__(self, records: RecordStore, retrieval: RetrievalService, embedder: Embedder,
+                 llm: LLMSummarizer | None = None) -> None:
         self.records = records
         self.retrieval = retrieval
         self.embedder = embedder
+        self.llm = llm
 
     # --- entry points ---------------------------------------------------------------------------
     def summarize_articles(self, article_ids: list[str], max_words: int = 120) -> Summary:
@@ -71,8 +76,14 @@ class SummarizeService:
         units = [u for a in article_ids for u in self._article_units(articles[a])]
         book = CitationBook()
         notes = self._conflict_notes(units, book) if len(article_ids) > 1 else []
-        chosen = self._select(units, max_words - sum(_word_count(n.text) for n, _ in notes), relevance=None)
-        return self._compose(chosen, list(dict.fromkeys(article_ids)), book, notes)
+        budget = max_words - sum(_word_count(n.text) for n, _ in notes)
+        ids = list(dict.fromkeys(article_ids))
+        if self.llm:
+            ordered = sorted(ids, key=lambda a: (articles[a].published_at or "9999", a))
+            passages = [self._chunk_passage(articles[a], c) for a in ordered for c in self.records.chunks_of(a)]
+            return self._compose_llm(passages, budget, ids, book, notes)
+        chosen = self._select(units, budget, relevance=None)
+        return self._compose(chosen, ids, book, notes)
 
     def summarize_topic(self, topic: str, max_words: int = 150, filters: Filters | None = None,
                         top_k: int = 12) -> Summary:
@@ -87,10 +98,33 @@ class SummarizeService:
         book = CitationBook()
         on_topic = [units[i] for i in np.argsort(-relevance)[:40]] if len(units) else []
         notes = self._conflict_notes(on_topic, book)
-        chosen = self._select(units, max_words - sum(_word_count(n.text) for n, _ in notes), relevance=relevance)
-        return self._compose(chosen, list(dict.fromkeys(p.article_id for p in passages)), book, notes)
+        budget = max_words - sum(_word_count(n.text) for n, _ in notes)
+        ids = list(dict.fromkeys(p.article_id for p in passages))
+        if self.llm:
+            dated = sorted(passages, key=lambda p: (p.published_at or "9999", p.article_id, p.chunk_index))
+            return self._compose_llm(dated, budget, ids, book, notes)
+        chosen = self._select(units, budget, relevance=relevance)
+        return self._compose(chosen, ids, book, notes)
 
-    # --- steps ------------------------------------------------------------------------------------
+    # --- steps ---
+    @staticmethod
+    def _chunk_passage(article: StoredArticle, chunk) -> Passage:
+        return Passage(chunk_id=chunk.id, article_id=article.id, chunk_index=chunk.index, title=article.title,
+                       source=article.source, url=article.url, published_at=article.published_at, text=chunk.text,
+                       char_start=chunk.char_start, char_end=chunk.char_end, score=0.0)
+
+    def _compose_llm(self, passages: list[Passage], max_words: int, article_ids: list[str], book: CitationBook,
+                     notes: list[tuple[AnswerSentence, dict]]) -> Summary:
+        result = self.llm.summarize(passages, max(max_words, 10), book)
+        sentences = result.sentences + [note for note, _ in notes]
+        summary = " ".join(
+            s.text if s.status == "conflict" else f"{s.text} " + "".join(f"[{n}]" for n in s.citations)
+            for s in sentences
+        )
+        return Summary(summary=summary, citations=book.citations, sentences=sentences, article_ids=article_ids,
+                       conflicts=[detail for _, detail in notes], mode="llm", guard=result.guard,
+                       usage=result.usage | {"calls": result.map_calls})
+
     def _article_units(self, article: StoredArticle) -> list[Unit]:
         chunks = self.records.chunks_of(article.id)
         units = []
