@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     guard_mode: str = Field(
         default="drop", description="What the faithfulness guard does with unsupported sentences: drop or mark."
     )
+    guard_judge: bool = Field(
+        default=False,
+        description="Also ask the LLM, as a yes/no judge with logprobs, whether each answer sentence is supported.",
+    )
     prompts_dir: Path = Field(default=REPO_ROOT / "prompts", description="Folder of versioned prompt files.")
 
     # --- API ---------------------------------------------------------------------------------

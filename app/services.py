@@ -16,6 +16,7 @@ from app.embed import Embedder, make_embedder
 from app.ingest.chunker import Chunker
 from app.ingest.service import IngestService
 from app.llm.client import LLMClient
+from app.llm.judge import LLMJudge
 from app.llm.local import LocalModelServer
 from app.llm.model_prep import resolve_local_model
 from app.offline import install_tiktoken_files, quiet_network_defaults
@@ -77,7 +78,8 @@ def build_services(settings: Settings) -> Services:
     client, local = make_llm_client(settings)
     llm = summarizer = None
     if client is not None:
-        guard = FaithfulnessGuard(checker, settings.guard_mode)
+        judge = LLMJudge(client, load_prompt(settings.prompts_dir, "judge")) if settings.guard_judge else None
+        guard = FaithfulnessGuard(checker, settings.guard_mode, judge)
         llm = LLMAnswerer(client, load_prompt(settings.prompts_dir, "answer"), guard, settings.llm_context_window,
                           settings.llm_max_tokens)
         summarizer = LLMSummarizer(client, load_prompt(settings.prompts_dir, "summarize_map"),

@@ -74,10 +74,17 @@ class FakeOpenAIServer:
             words = [w + " " for w in script["content"].split(" ")]
             usage = {"prompt_tokens": 100, "completion_tokens": len(words), "total_tokens": 100 + len(words)}
             if not body.get("stream"):
+                choice = {"index": 0, "finish_reason": "stop",
+                          "message": {"role": "assistant", "content": script["content"]}}
+                if body.get("logprobs"):  # a judge: "yes 0.9" scripts P(yes) = 0.9
+                    word, _, p = script["content"].partition(" ")
+                    p_yes = float(p) if p else (0.95 if word == "yes" else 0.05)
+                    choice["message"]["content"] = word
+                    choice["logprobs"] = {"content": [{"token": word, "logprob": 0.0, "bytes": None, "top_logprobs": [
+                        {"token": "yes", "logprob": float(np.log(p_yes)), "bytes": None},
+                        {"token": "no", "logprob": float(np.log(1 - p_yes)), "bytes": None}]}]}
                 return {"id": "fake", "object": "chat.completion", "created": 0, "model": body["model"],
-                        "choices": [{"index": 0, "finish_reason": "stop",
-                                     "message": {"role": "assistant", "content": script["content"]}}],
-                        "usage": usage}
+                        "choices": [choice], "usage": usage}
 
             async def events():
                 try:

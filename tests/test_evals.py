@@ -86,3 +86,27 @@ def test_auroc_matches_definition():
     scores = np.array([0.9, 0.8, 0.3, 0.1])
     labels = np.array([True, False, True, False])
     assert auroc(scores, labels) == pytest.approx(0.75)
+
+
+def test_llm_judge_faithfulness_is_averaged_and_its_model_recorded(tmp_path, monkeypatch):
+    import re
+
+    from tests.fake_openai import FakeOpenAIServer
+
+    def model(body):
+        if body.get("logprobs"):
+            return "yes 0.8"
+        user = body["messages"][-1]["content"]
+        match = re.search(r'<passage id="(\d+)">\n(.+?)(?:(?<=[.!?])\s|\n)', user, re.S)
+        return f"{match.group(2).strip()} [{match.group(1)}]" if match else "INSUFFICIENT_CONTEXT"
+
+    with FakeOpenAIServer() as fake:
+        fake.reply_with(model)
+        monkeypatch.setenv("CITEWIRE_LLM_BASE_URL", fake.base_url)
+        monkeypatch.setenv("CITEWIRE_LLM_MODEL", "judge-model-x")
+        result, _, paths = run_known_answers(out=tmp_path, progress=False)
+    assert result.metrics["faithfulness_llm_judge"] == pytest.approx(1.0)
+    saved = json.loads(paths["json"].read_text())
+    assert saved["judge_model"] == "judge-model-x" and saved["judge_runs"] == 3
+    judge_calls = [r for r in fake.requests if r.get("logprobs")]
+    assert judge_calls and len(judge_calls) % 3 == 0

@@ -185,3 +185,20 @@ def test_split_cited_handles_marker_placements():
     parts = split_cited("Kim met Putin [1]. He pledged support.[2][3] Nothing here. Both [1, 2].")
     assert parts == [("Kim met Putin.", [1]), ("He pledged support.", [2, 3]), ("Nothing here.", []),
                      ("Both.", [1, 2])]
+
+
+def test_llm_judge_reads_p_yes_from_logprobs_and_can_veto(tmp_path, fake):
+    from app.llm.judge import LLMJudge
+
+    services = llm_services(tmp_path, fake, guard_judge=True)
+    judge = LLMJudge(services.answers.llm.client, load_prompt(services.settings.prompts_dir, "judge"))
+    fake.reply("yes 0.9")
+    assert judge.p_supported("Kim met Putin.", ["Kim met Putin at Vostochny."]) == pytest.approx(0.9, abs=1e-6)
+    assert fake.requests[-1]["logprobs"] is True and fake.requests[-1]["max_tokens"] == 1
+    # In the guard, a supported-looking sentence the judge rejects firmly is dropped.
+    fake.reply(f"{GOOD} [1].").reply("no 0.01")
+    answer = services.answers.ask("What did Kim pledge?")
+    assert not answer.answerable and answer.guard["dropped"] == 1
+    fake.reply(f"{GOOD} [1].").reply("yes 0.97")
+    answer = services.answers.ask("What did Kim pledge?")
+    assert answer.answerable and answer.sentences[0].support > 0.7

@@ -65,11 +65,13 @@ class Verified:
 
 
 class FaithfulnessGuard:
-    def __init__(self, checker: SupportChecker, mode: str = "drop") -> None:
+    def __init__(self, checker: SupportChecker, mode: str = "drop", judge=None) -> None:
+        """``judge`` (an LLMJudge, optional) must also find a sentence supported: the two scores average."""
         if mode not in ("drop", "mark"):
             raise ValueError("guard mode must be 'drop' or 'mark'")
         self.checker = checker
         self.mode = mode
+        self.judge = judge
 
     def verify(self, raw_answer: str, passages: list[Passage],
                scope: list[int] | None = None) -> tuple[list[Verified], dict]:
@@ -98,8 +100,19 @@ class FaithfulnessGuard:
                     summary["marked"] += 1
                     out.append(Verified(text, [], verdict.score if verdict else 0.0, "unsupported"))
                     continue
+            score = verdict.score
+            if self.judge is not None:
+                judged = self.judge.p_supported(text, [evidence(passages[n - 1]) for n in valid])
+                score = round((verdict.score + judged) / 2, 4)
+                if score < self.checker.threshold:
+                    if self.mode == "drop":
+                        summary["dropped"] += 1
+                    else:
+                        summary["marked"] += 1
+                        out.append(Verified(text, [], score, "unsupported"))
+                    continue
             summary[status] += 1
-            out.append(Verified(text, valid, verdict.score, status))
+            out.append(Verified(text, valid, score, status))
         return out, summary
 
     def cite(self, verified: list[Verified], passages: list[Passage], book: CitationBook) -> list[AnswerSentence]:

@@ -65,3 +65,13 @@ def citation_scores(response: dict, checker: SupportChecker) -> dict[str, float 
 
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
+
+
+def judged_faithfulness(response: dict, judge, runs: int = 3) -> list[float]:
+    """Per run, the share of answer sentences the LLM judge finds supported by their citations."""
+    quotes = {c["n"]: c["quote"] for c in response.get("citations", [])}
+    sentences = [(t, [quotes[n] for n in cited if n in quotes]) for t, cited in answer_sentences(response)]
+    if not sentences:
+        return []
+    return [sum(bool(ev) and judge.p_supported(t, ev) >= 0.5 for t, ev in sentences) / len(sentences)
+            for _ in range(runs)]

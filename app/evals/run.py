@@ -17,6 +17,9 @@ from app.evals.dataset import (
 )
 from app.evals.report import write_reports
 from app.evals.runner import AppTarget, EvalResult, HttpTarget, gate, run_suite
+from app.llm.judge import LLMJudge
+from app.prompts import load_prompt
+from app.services import make_llm_client
 
 
 @contextmanager
@@ -38,13 +41,23 @@ def run_known_answers(
 ) -> tuple[EvalResult, list[str], dict]:
     suite = load_suite(suite_path)
     thresholds = load_thresholds(thresholds_path)
-    checker = SupportChecker(make_embedder(Settings()))
-    if url:
-        result = run_suite(HttpTarget(url), suite, checker, progress=progress)
-    else:
-        with in_process_target(app) as target:
-            result = run_suite(target, suite, checker, progress=progress)
+    settings = Settings()
+    checker = SupportChecker(make_embedder(settings))
+    judge = None
+    client, local = make_llm_client(settings)  # an LLM configured for the service also judges
+    if client is not None:
+        judge = LLMJudge(client, load_prompt(settings.prompts_dir, "judge"))
+    try:
+        if url:
+            result = run_suite(HttpTarget(url), suite, checker, progress=progress, judge=judge)
+        else:
+            with in_process_target(app) as target:
+                result = run_suite(target, suite, checker, progress=progress, judge=judge)
+    finally:
+        if local is not None:
+            local.close()
     failures = gate(result.metrics, thresholds)
     paths = write_reports(result, thresholds, failures, out,
-                          {"target": url or "in-process (sample articles)", "suite": str(suite_path)})
+                          {"target": url or "in-process (sample articles)", "suite": str(suite_path),
+                           "judge_model": judge.model if judge else None, "judge_runs": 3 if judge else 0})
     return result, failures, paths

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from app.answer.support import SupportChecker
 from app.evals.dataset import Suite
-from app.evals.metrics import citation_scores, fact_coverage, percentile
+from app.evals.metrics import citation_scores, fact_coverage, judged_faithfulness, percentile
 
 
 class Target(Protocol):
@@ -64,12 +64,15 @@ def _timed(target: Target, path: str, body: dict, result: EvalResult) -> tuple[i
     return status, payload
 
 
-def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: bool = True, k: int = 5) -> EvalResult:
+def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: bool = True, k: int = 5,
+              judge=None, judge_runs: int = 3) -> EvalResult:
+    """``judge`` (an LLMJudge) adds faithfulness_llm_judge, averaged over ``judge_runs`` runs."""
     result = EvalResult()
     total = len(suite.answerable) + len(suite.unanswerable) + len(suite.summaries)
     bar = tqdm(total=total, desc="eval", unit=" cases", disable=not progress)
     hits, reciprocal, correctness, refused_answerable = [], [], [], 0
     cite = defaultdict(int)
+    judged: dict[int, list[float]] = defaultdict(list)
     for case in suite.answerable:
         body = {"question": case.question, **({"as_of": case.as_of} if case.as_of else {})}
         as_of = {"as_of": case.as_of} if case.as_of else {}
@@ -83,6 +86,9 @@ def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: b
         correctness.append(coverage == 1.0)
         refused_answerable += not answer.get("answerable", False)
         scores = citation_scores(answer, checker) if answer.get("answerable") else {}
+        if judge is not None and answer.get("answerable"):
+            for run, value in enumerate(judged_faithfulness(answer, judge, judge_runs)):
+                judged[run].append(value)
         for key, value in scores.items():
             cite[key] += value
         cited_ids = {c["article_id"] for c in answer.get("citations", [])}
@@ -130,6 +136,8 @@ def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: b
     m["faithfulness"] = cite["faithful"] / cite["sentences"] if cite["sentences"] else 0.0
     m["refusal_rate"] = refused / max(len(suite.unanswerable), 1)
     m["false_refusal_rate"] = refused_answerable / n_answerable
+    if judge is not None and judged:
+        m["faithfulness_llm_judge"] = statistics.mean(statistics.mean(v) for v in judged.values())
     if suite.summaries:
         m["summary_fact_coverage"] = statistics.mean(summary_coverage)
         m["summary_within_budget"] = sum(within_budget) / len(within_budget)

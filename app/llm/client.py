@@ -27,6 +27,11 @@ class LLMClient:
         self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout,
                               max_retries=max_retries)
 
+    @property
+    def raw(self) -> OpenAI:
+        """The underlying client, for calls this wrapper does not cover (e.g. logprobs)."""
+        return self._client
+
     def complete(self, messages: list[dict], max_tokens: int) -> Completion:
         response = self._client.chat.completions.create(
             model=self.model, messages=messages, max_tokens=max_tokens, temperature=self.temperature,
