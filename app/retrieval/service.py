@@ -74,32 +74,47 @@ class RetrievalService:
     ) -> list[Passage]:
         top_k = top_k or self.settings.top_k
         mode = mode or self.settings.retrieval_mode
+        as_of_ts = self.as_of_ts(as_of)
+        bm25, dense = self.candidates(query, max(self.settings.candidates, top_k), filters, as_of_ts, mode)
+        return self.rank(bm25, dense, mode, as_of_ts, top_k)
+
+    @staticmethod
+    def as_of_ts(as_of: date | datetime | None) -> int:
+        return end_of_day_ts(as_of) if as_of is not None else int(datetime.now(timezone.utc).timestamp())
+
+    def candidates(self, query: str, pool: int, filters: Filters | None, as_of_ts: int,
+                   mode: str) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """Each retriever's best ``pool`` chunks, nothing published after ``as_of_ts``."""
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
-        as_of_ts = end_of_day_ts(as_of) if as_of is not None else int(datetime.now(timezone.utc).timestamp())
+        upper = min(filter(None, [filters.published_to_ts if filters else None, as_of_ts]))
+        if upper >= self.records.newest_published_ts():
+            upper = None  # excludes nothing: spare the stores a filter
         scoped = Filters(
             sources=filters.sources if filters else None,
             article_ids=filters.article_ids if filters else None,
             published_from_ts=filters.published_from_ts if filters else None,
-            published_to_ts=min(filter(None, [filters.published_to_ts if filters else None, as_of_ts])),
+            published_to_ts=upper,
         )
-        pool = max(self.settings.candidates, top_k)
         bm25 = self.records.bm25_search(query, pool, scoped) if mode in ("hybrid", "bm25") else []
-        dense = (
-            self.vectors.query(self.embedder.embed([query])[0], pool, scoped) if mode in ("hybrid", "dense") else []
-        )
-        fused = self._fuse(bm25, dense, mode)
-        fused = self._apply_recency(fused, as_of_ts)
+        dense = self.vectors.query(self.embedder.embed([query])[0], pool, scoped) if mode in ("hybrid", "dense") else []
+        return bm25, dense
+
+    def rank(self, bm25, dense, mode: str, as_of_ts: int, top_k: int, bm25_weight: float | None = None,
+             fusion: str | None = None, recency_boost: float | None = None) -> list[Passage]:
+        fused = self._fuse(bm25, dense, mode, bm25_weight, fusion)
+        fused = self._apply_recency(fused, as_of_ts, recency_boost)
         ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
         return self._materialise(ranked, top_k, bm25, dense)
 
-    def _fuse(self, bm25: list[tuple[str, float]], dense: list[tuple[str, float]], mode: str) -> dict[str, float]:
+    def _fuse(self, bm25: list[tuple[str, float]], dense: list[tuple[str, float]], mode: str,
+              weight: float | None = None, fusion: str | None = None) -> dict[str, float]:
         if mode == "bm25":
             return {cid: score for cid, score in bm25}
         if mode == "dense":
             return {cid: score for cid, score in dense}
-        w = self.settings.bm25_weight
-        if self.settings.fusion == "convex":
+        w = self.settings.bm25_weight if weight is None else weight
+        if (fusion or self.settings.fusion) == "convex":
             # Scores scaled to [0, 1] within each list keep the size of BM25's lead, which ranks drop.
             scores = {cid: w * s for cid, s in _unit_scaled(bm25).items()}
             for cid, s in _unit_scaled(dense).items():
@@ -113,8 +128,8 @@ class RetrievalService:
             scores[cid] = scores.get(cid, 0.0) + (1 - w) / (k + rank)
         return scores
 
-    def _apply_recency(self, scores: dict[str, float], as_of_ts: int) -> dict[str, float]:
-        boost = self.settings.recency_boost
+    def _apply_recency(self, scores: dict[str, float], as_of_ts: int, boost: float | None = None) -> dict[str, float]:
+        boost = self.settings.recency_boost if boost is None else boost
         if boost <= 1 or not scores:
             return scores
         window_start = as_of_ts - int(timedelta(days=self.settings.recency_days).total_seconds())
@@ -123,7 +138,7 @@ class RetrievalService:
         for cid, score in scores.items():
             ts = published.get(cid)
             recent = ts is not None and window_start <= ts <= as_of_ts
-            # Scores may be negative only in no mode here; multiplying keeps the order sane for positives.
+            # Every mode scores higher-is-better and positive (BM25, cosine of neighbours, fused sums).
             out[cid] = score * boost if recent and score > 0 else score
         return out
 

@@ -205,19 +205,44 @@ class RecordStore:
         return {r["id"]: _article(r) for r in rows}
 
     def bm25_search(self, query: str, limit: int, filters: Filters | None = None) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) best first; scores are positive, higher is better."""
+        """(chunk id, BM25 score) best first; scores are positive, higher is better.
+
+        The FTS index ranks alone first (joins per match are what make OR queries slow); only when
+        filters leave too few of those does the exact filtered query run.
+        """
         match = fts_query(query)
         if match is None:
             return []
         where, params = _filter_sql(filters)
-        sql = (
-            "SELECT c.id AS id, -bm25(chunks_fts) AS score FROM chunks_fts"
-            " JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN articles a ON a.id = c.article_id"
-            f" WHERE chunks_fts MATCH ?{where} ORDER BY bm25(chunks_fts) LIMIT ?"
-        )
+        head = limit * 4 if where else limit
         with self._lock:
-            rows = self._conn.execute(sql, [match, *params, limit]).fetchall()
-        return [(r["id"], float(r["score"])) for r in rows]
+            ranked = self._conn.execute(
+                "SELECT rowid, -rank AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?",
+                (match, head),
+            ).fetchall()
+            if not ranked:
+                return []
+            scores = {r[0]: float(r[1]) for r in ranked}
+            rows = self._conn.execute(
+                f"SELECT c.rowid AS rowid, c.id AS id FROM chunks c JOIN articles a ON a.id = c.article_id"
+                f" WHERE c.rowid IN ({','.join('?' * len(scores))}){where}",
+                [*scores, *params],
+            ).fetchall()
+            if len(rows) < limit and len(ranked) == head:  # filters cut deep: ask the exact question
+                rows = self._conn.execute(
+                    "SELECT c.rowid AS rowid, c.id AS id, -bm25(chunks_fts) AS score FROM chunks_fts"
+                    " JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN articles a ON a.id = c.article_id"
+                    f" WHERE chunks_fts MATCH ?{where} ORDER BY bm25(chunks_fts) LIMIT ?",
+                    [match, *params, limit],
+                ).fetchall()
+                return [(r["id"], float(r["score"])) for r in rows]
+        found = sorted(((scores[r["rowid"]], r["id"]) for r in rows), reverse=True)[:limit]
+        return [(chunk_id, score) for score, chunk_id in found]
+
+    def newest_published_ts(self) -> int:
+        with self._lock:
+            row = self._conn.execute("SELECT MAX(published_ts) FROM articles").fetchone()
+        return int(row[0] or 0)
 
     def document_frequencies(self, raw_words: Iterable[str]) -> tuple[dict[str, int], int]:
         """How many chunks contain each word (FTS5's Porter stem), and how many chunks there are."""

@@ -82,15 +82,43 @@ class VectorStore:
             self._collection.delete(ids=ids[start : start + self._batch])
 
     def query(self, embedding: np.ndarray, limit: int, filters: Filters | None = None) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) best first."""
+        """(chunk id, cosine similarity) best first.
+
+        Filtered HNSW search is slow in Chroma, so the unfiltered neighbours are fetched first and
+        filtered here; only when too few survive does the filtered query run.
+        """
         if limit <= 0:
             return []
+        where = chroma_where(filters)
+        head = limit * 4 if where else limit
         result = self._collection.query(
-            query_embeddings=embedding.reshape(1, -1),
-            n_results=limit,
-            where=chroma_where(filters),
-            include=["distances"],
+            query_embeddings=embedding.reshape(1, -1), n_results=head, include=["distances", "metadatas"],
         )
-        ids = result["ids"][0] if result["ids"] else []
-        distances = result["distances"][0] if result.get("distances") else [1.0] * len(ids)
-        return [(chunk_id, 1.0 - float(d)) for chunk_id, d in zip(ids, distances)]
+        hits = _hits(result)
+        if where is None:
+            return [(cid, sim) for cid, sim, _ in hits][:limit]
+        kept = [(cid, sim) for cid, sim, meta in hits if _matches(meta or {}, filters)]
+        if len(kept) >= limit or len(hits) < head:
+            return kept[:limit]
+        result = self._collection.query(
+            query_embeddings=embedding.reshape(1, -1), n_results=limit, where=where, include=["distances"],
+        )
+        return [(cid, sim) for cid, sim, _ in _hits(result)]
+
+
+def _hits(result) -> list[tuple[str, float, dict | None]]:
+    ids = result["ids"][0] if result["ids"] else []
+    distances = result["distances"][0] if result.get("distances") else [1.0] * len(ids)
+    metadatas = result["metadatas"][0] if result.get("metadatas") else [None] * len(ids)
+    return [(cid, 1.0 - float(d), m) for cid, d, m in zip(ids, distances, metadatas)]
+
+
+def _matches(meta: dict, filters: Filters) -> bool:
+    """The same test as chroma_where, in Python."""
+    ts = meta.get("published_ts", 0)
+    return (
+        (not filters.sources or meta.get("source") in filters.sources)
+        and (not filters.article_ids or meta.get("article_id") in filters.article_ids)
+        and (filters.published_from_ts is None or ts >= filters.published_from_ts)
+        and (filters.published_to_ts is None or ts <= filters.published_to_ts)
+    )
