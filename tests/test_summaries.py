@@ -90,3 +90,14 @@ def test_summarize_endpoint_contract_and_errors(client):
     assert client.post("/v1/summarize", json={"topic": "x", "max_words": 5000}).status_code == 422
     several = client.post("/v1/summarize", json={"article_ids": ["fed-holds-rates-sept-2023", "libya-derna-floods-2023"]}).json()
     assert {c["article_id"] for c in several["citations"]} == {"fed-holds-rates-sept-2023", "libya-derna-floods-2023"}
+
+
+def test_summarize_streams_as_server_sent_events(client):
+    response = client.post("/v1/summarize", json={"article_id": "fed-holds-rates-sept-2023", "stream": True})
+    assert response.headers["content-type"].startswith("text/event-stream")
+    blocks = [b.split("\n", 1) for b in response.text.strip().split("\n\n")]
+    names = [b[0].removeprefix("event: ") for b in blocks]
+    assert names[-2:] == ["citations", "final"] and names.count("delta") >= 1
+    final = json.loads(blocks[-1][1].removeprefix("data: "))
+    assert final["summary"] and final["citations"]
+    assert client.post("/v1/summarize", json={"article_id": "nope", "stream": True}).status_code == 404

@@ -89,8 +89,11 @@ def _sse(event: str, data: object) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
-def stream_answer(request: Request, events, extra: dict | None = None) -> StreamingResponse:
-    """Server-Sent Events: delta*, citations, final. A client that goes away stops generation."""
+def stream_answer(request: Request, events, extra: dict | None = None, finish=None) -> StreamingResponse:
+    """Server-Sent Events: delta*, citations, final. A client that goes away stops generation.
+
+    ``finish`` turns the last event's payload into the final JSON (default: an AskResponse)."""
+    finish = finish or (lambda payload: answer_response(payload).model_dump())
 
     async def body():
         iterator = iter(events)
@@ -105,7 +108,7 @@ def stream_answer(request: Request, events, extra: dict | None = None) -> Stream
                 if kind == "delta":
                     yield _sse("delta", {"text": payload})
                 else:
-                    final = answer_response(payload).model_dump() | (extra or {})
+                    final = finish(payload) | (extra or {})
                     yield _sse("citations", final["citations"])
                     yield _sse("final", final)
         finally:
@@ -141,9 +144,9 @@ def chat(body: ChatRequest, request: Request, answers: AnswerServiceDep, condens
     return ChatResponse(**answer_response(answer).model_dump(), standalone_question=question)
 
 
-@router.post("/v1/summarize", response_model=SummarizeResponse, responses=ERRORS, tags=["summarize"],
-             summary="Summarise one article, several, or a topic; every sentence cited")
-def summarize(body: SummarizeRequest, summaries: SummarizeServiceDep) -> SummarizeResponse:
+@router.post("/v1/summarize", response_model=SummarizeResponse, responses={**ERRORS, **_STREAM_DOC},
+             tags=["summarize"], summary="Summarise one article, several, or a topic; every sentence cited")
+def summarize(body: SummarizeRequest, request: Request, summaries: SummarizeServiceDep):
     try:
         if body.topic:
             result = summaries.summarize_topic(
@@ -153,6 +156,10 @@ def summarize(body: SummarizeRequest, summaries: SummarizeServiceDep) -> Summari
             result = summaries.summarize_articles(body.article_ids or [body.article_id], max_words=body.max_words)
     except ArticleNotFound as exc:
         raise ApiError(404, "article not found", str(exc)) from exc
+    if body.stream:  # the summary is verified first; its sentences then stream as events
+        events = [("delta", s.text + " " + "".join(f"[{n}]" for n in s.citations) + " ") for s in result.sentences]
+        return stream_answer(request, [*events, ("summary", result)],
+                             finish=lambda r: SummarizeResponse.model_validate(asdict(r)).model_dump())
     return SummarizeResponse.model_validate(asdict(result))
 
 
