@@ -92,3 +92,23 @@ def test_ingest_and_ask_against_a_chroma_server(tmp_path):
         services.close()
     finally:
         stop(chroma)
+
+
+def test_eval_gate_against_a_running_server(tmp_path):
+    port = free_port()
+    env = {**os.environ, "CITEWIRE_DATA_DIR": str(tmp_path / "data")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--samples", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readyz", server)
+        result = subprocess.run(
+            [sys.executable, "-m", "app.cli", "eval", "--gate", "-q", "--url", f"http://127.0.0.1:{port}",
+             "--out", str(tmp_path / "report")], capture_output=True, text=True, timeout=300,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "gate: passed" in result.stdout
+        assert (tmp_path / "report" / "report.png").exists()
+    finally:
+        stop(server)
