@@ -7,9 +7,18 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    detail: object | None = None
+
+
+ERRORS = {status: {"model": ErrorResponse} for status in (400, 404, 413, 415, 422)}
 
 
 class ApiError(Exception):

@@ -178,11 +178,6 @@ class IngestResponse(BaseModel):
     results: list[IngestItem]
 
 
-class ErrorResponse(BaseModel):
-    error: str
-    detail: object | None = None
-
-
 class SummarizeRequest(BaseModel):
     article_id: str | None = Field(default=None, description="Summarise this article.")
     article_ids: list[str] | None = Field(default=None, description="Summarise these articles together.")

@@ -1,0 +1,124 @@
+"""Articles: add (JSON, NDJSON or files), list, read, delete."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from app.api.deps import IngestServiceDep, RecordStoreDep
+from app.api.errors import ERRORS, ApiError
+from app.api.schemas import (
+    ArticleDetail,
+    ArticleList,
+    ArticleSummary,
+    IngestItem,
+    IngestResponse,
+)
+from app.ingest.article import ArticleIn
+from app.ingest.loaders import LoadedRecord, UnsupportedFile, load_bytes, suffix_of
+from app.store.models import StoredArticle
+
+router = APIRouter(tags=["articles"])
+
+_ARTICLE_SCHEMA = ArticleIn.model_json_schema()
+_INGEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"oneOf": [
+                _ARTICLE_SCHEMA,
+                {"type": "array", "items": _ARTICLE_SCHEMA},
+                {"type": "object", "properties": {"articles": {"type": "array", "items": _ARTICLE_SCHEMA}}},
+            ]}},
+            "application/x-ndjson": {"schema": {"type": "string", "description": "One ArticleIn JSON object per line."}},
+            "multipart/form-data": {"schema": {"type": "object", "properties": {"files": {
+                "type": "array", "items": {"type": "string", "format": "binary"},
+                "description": ".txt .md .html .json .jsonl .jsonl.gz (id = file name without suffix for single-article files)",
+            }}}},
+        },
+    }
+}
+
+
+async def _records_from_request(request: Request) -> list[LoadedRecord]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        form = await request.form()
+        uploads = [v for v in form.getlist("files") + form.getlist("file") if hasattr(v, "filename")]
+        if not uploads:
+            raise ApiError(422, "no files uploaded", "send one or more files in the 'files' form field")
+        records: list[LoadedRecord] = []
+        for upload in uploads:
+            name = upload.filename or ""
+            try:
+                suffix_of(name)
+            except UnsupportedFile as exc:
+                raise ApiError(415, "unsupported file type", str(exc)) from exc
+            records.extend(load_bytes(name, await upload.read()))
+        return records
+    body = await request.body()
+    if content_type in ("application/x-ndjson", "application/jsonl"):
+        return list(load_bytes("request.jsonl", body))
+    if content_type in ("application/json", ""):
+        try:
+            json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ApiError(400, "malformed JSON", str(exc)) from exc
+        return list(load_bytes("request.json", body))
+    raise ApiError(415, "unsupported media type",
+                   f"{content_type!r}: send application/json, application/x-ndjson or multipart/form-data")
+
+
+@router.post("/v1/articles", response_model=IngestResponse, responses=ERRORS,
+             summary="Add or replace articles (idempotent: identical content changes nothing)",
+             openapi_extra=_INGEST_BODY)
+async def add_articles(request: Request, ingest: IngestServiceDep, response: Response) -> IngestResponse:
+    records = await _records_from_request(request)
+    if not records:
+        raise ApiError(422, "no articles in the request", None)
+    report = await run_in_threadpool(ingest.ingest, records)
+    result = IngestResponse(
+        **report.counts, chunks_written=report.chunks_written,
+        results=[IngestItem(**asdict(o)) for o in report.outcomes],
+    )
+    if report.counts["failed"] and report.counts["failed"] == len(report.outcomes):
+        raise ApiError(422, "no article could be ingested", [i.model_dump() for i in result.results])
+    if report.counts["added"]:
+        response.status_code = 201
+    return result
+
+
+def _summary(article: StoredArticle) -> dict:
+    return {"id": article.id, "title": article.title, "source": article.source, "url": article.url,
+            "published_at": article.published_at, "content_hash": article.content_hash,
+            "ingested_at": article.ingested_at, "chunks": article.n_chunks}
+
+
+@router.get("/v1/articles", response_model=ArticleList, summary="List stored articles")
+def list_articles(
+    records: RecordStoreDep,
+    limit: int = Query(50, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+    source: str | None = Query(None, description="Only this publisher."),
+) -> ArticleList:
+    articles, total = records.list_articles(limit=limit, offset=offset, source=source)
+    return ArticleList(total=total, limit=limit, offset=offset, articles=[ArticleSummary(**_summary(a)) for a in articles])
+
+
+@router.get("/v1/articles/{article_id}", response_model=ArticleDetail, responses=ERRORS,
+            summary="One article with its full text")
+def get_article(article_id: str, records: RecordStoreDep) -> ArticleDetail:
+    article = records.get_article(article_id)
+    if article is None:
+        raise ApiError(404, "article not found", article_id)
+    return ArticleDetail(**_summary(article), text=article.text)
+
+
+@router.delete("/v1/articles/{article_id}", responses=ERRORS, summary="Remove an article and its chunks")
+def delete_article(article_id: str, ingest: IngestServiceDep) -> dict:
+    if not ingest.delete(article_id):
+        raise ApiError(404, "article not found", article_id)
+    return {"deleted": article_id}
