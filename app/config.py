@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,12 +43,12 @@ class Settings(BaseSettings):
 
     # --- retrieval -----------------------------------------------------------------------
     top_k: int = Field(default=5, ge=1, le=50, description="Passages returned by search / used by ask.")
-    retrieval_mode: str = Field(
+    retrieval_mode: Literal["hybrid", "bm25", "dense"] = Field(
         default="hybrid",
         description="hybrid (BM25 + dense, weighted reciprocal-rank fusion), bm25 or dense.",
     )
     candidates: int = Field(default=50, ge=5, le=500, description="Candidates each retriever contributes to fusion.")
-    fusion: str = Field(
+    fusion: Literal["convex", "rrf"] = Field(
         default="convex",
         description="How BM25 and dense lists combine: convex (weighted sum of min-max scaled scores) or rrf.",
     )
@@ -90,7 +91,7 @@ class Settings(BaseSettings):
     )
     local_threads: int | None = Field(default=None, ge=1, description="llama.cpp threads (default: the free cores).")
     models_dir: Path = Field(default=REPO_ROOT / "models", description="Where `citewire model` writes GGUF files.")
-    guard_mode: str = Field(
+    guard_mode: Literal["drop", "mark"] = Field(
         default="drop", description="What the faithfulness guard does with unsupported sentences: drop or mark."
     )
     guard_judge: bool = Field(

@@ -60,3 +60,10 @@ def test_summarize_command():
     assert runner.invoke(cli, ["summarize"]).exit_code == 2
     missing = runner.invoke(cli, ["summarize", "--article-id", "nope"])
     assert missing.exit_code == 1 and "no article" in missing.stderr
+
+
+def test_an_invalid_setting_is_a_one_line_error(monkeypatch):
+    monkeypatch.setenv("CITEWIRE_FUSION", "magic")
+    for args in (["ask", "What did Kim pledge?"], ["eval"], ["serve"]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 2 and result.stderr.startswith("error: invalid setting: CITEWIRE_FUSION")
