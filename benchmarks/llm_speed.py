@@ -1,0 +1,78 @@
+"""Time-to-first-token and tokens/s of the LLM path, and what the guard made of each answer.
+
+    CITEWIRE_LOCAL_MODEL=qwen python benchmarks/llm_speed.py            # the bundled model
+    CITEWIRE_LLM_BASE_URL=… CITEWIRE_LLM_MODEL=… python benchmarks/llm_speed.py
+
+Runs on a fresh index of the sample articles; prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.config import Settings  # noqa: E402
+from app.llm.local import free_cores  # noqa: E402
+from app.samples import index_samples  # noqa: E402
+from app.services import build_services  # noqa: E402
+
+QUESTIONS = [
+    "What did Kim pledge?",
+    "Where did Kim and Putin meet?",
+    "How many freight containers did North Korea ship to Russia?",
+    "Who scored the only goal of the Women's World Cup final?",
+    "What did Joe Biden say about the meeting?",
+]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(data_dir=Path(folder))
+        started = time.perf_counter()
+        services = build_services(settings)
+        load_s = time.perf_counter() - started
+        if services.answers.llm is None:
+            sys.exit("no LLM configured: set CITEWIRE_LOCAL_MODEL or CITEWIRE_LLM_BASE_URL")
+        index_samples(services.ingest)
+        rows = []
+        for question in QUESTIONS:
+            start = time.perf_counter()
+            first = None
+            deltas = 0
+            answer = None
+            for kind, payload in services.answers.stream(question):
+                if kind == "delta":
+                    first = first or time.perf_counter()
+                    deltas += 1
+                else:
+                    answer = payload
+            end = time.perf_counter()
+            usage = answer.usage or {}
+            tokens = usage.get("completion_tokens") or deltas
+            rows.append({
+                "question": question, "ttft": (first or end) - start,
+                "tps": tokens / max(end - (first or end), 1e-6), "prompt": usage.get("prompt_tokens"),
+                "tokens": tokens, "answerable": answer.answerable, "guard": answer.guard, "answer": answer.answer,
+            })
+        services.close()
+    print(f"model: {services.answers.llm.client.model if services.answers.llm else '?'}; threads {settings.local_threads or free_cores()};"
+          f" passages {settings.llm_passages}; model load {load_s:.1f} s\n")
+    print("| question | TTFT s | tokens/s | prompt tok | answer tok | answerable | guard |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        g = r["guard"] or {}
+        print(f"| {r['question']} | {r['ttft']:.1f} | {r['tps']:.1f} | {r['prompt']} | {r['tokens']} | "
+              f"{r['answerable']} | kept {g.get('kept', 0)}, fixed {g.get('fixed', 0)}, dropped {g.get('dropped', 0)} |")
+    print(f"\nmedian TTFT {statistics.median(r['ttft'] for r in rows):.1f} s, "
+          f"median {statistics.median(r['tps'] for r in rows):.1f} tokens/s\n")
+    for r in rows:
+        print(f"- {r['question']}\n  {r['answer']}")
+
+
+if __name__ == "__main__":
+    main()
