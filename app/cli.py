@@ -135,7 +135,7 @@ def ask(
                 answer = payload
         services.close()
         typer.echo("")
-        if services.answers.mode == "llm" and first:
+        if answer.usage and first:  # the model ran (a pre-check refusal never calls it)
             elapsed = time.perf_counter() - first
             tokens = (answer.usage or {}).get("completion_tokens") or pieces
             typer.secho(f"(first token {first - started:.1f} s, {tokens / max(elapsed, 1e-6):.1f} tokens/s; "

@@ -53,10 +53,11 @@ def main() -> None:
                     answer = payload
             end = time.perf_counter()
             usage = answer.usage or {}
+            called = bool(usage)  # refused before any model call (no passage names who is asked about)
             tokens = usage.get("completion_tokens") or deltas
             rows.append({
-                "question": question, "ttft": (first or end) - start,
-                "tps": tokens / max(end - (first or end), 1e-6), "prompt": usage.get("prompt_tokens"),
+                "question": question, "called": called, "ttft": (first or end) - start if called else None,
+                "tps": tokens / max(end - (first or end), 1e-6) if called else None, "prompt": usage.get("prompt_tokens"),
                 "tokens": tokens, "answerable": answer.answerable, "guard": answer.guard, "answer": answer.answer,
             })
         services.close()
@@ -66,10 +67,14 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         g = r["guard"] or {}
-        print(f"| {r['question']} | {r['ttft']:.1f} | {r['tps']:.1f} | {r['prompt']} | {r['tokens']} | "
+        ttft = f"{r['ttft']:.1f}" if r["called"] else "— (refused before the model)"
+        tps = f"{r['tps']:.1f}" if r["called"] else "—"
+        print(f"| {r['question']} | {ttft} | {tps} | {r['prompt'] or '—'} | {r['tokens'] if r['called'] else '—'} | "
               f"{r['answerable']} | kept {g.get('kept', 0)}, fixed {g.get('fixed', 0)}, dropped {g.get('dropped', 0)} |")
-    print(f"\nmedian TTFT {statistics.median(r['ttft'] for r in rows):.1f} s, "
-          f"median {statistics.median(r['tps'] for r in rows):.1f} tokens/s\n")
+    timed = [r for r in rows if r["called"]]
+    if timed:
+        print(f"\nmedian TTFT {statistics.median(r['ttft'] for r in timed):.1f} s, "
+              f"median {statistics.median(r['tps'] for r in timed):.1f} tokens/s over {len(timed)} model calls\n")
     for r in rows:
         print(f"- {r['question']}\n  {r['answer']}")
 
