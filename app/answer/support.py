@@ -29,6 +29,11 @@ FEATURES = ("overlap", "pair_overlap", "pair_max", "ordered", "cosine", "novel",
 WEIGHTS = np.array([-1.21, 0.90, 1.45, 1.49, 3.05, -0.26, -0.40, -1.5, -0.5])
 BIAS = -3.84
 THRESHOLD = 0.5
+# A claim whose every content word, number and name sits in one evidence sentence, with the same
+# polarity, counts as supported even when it rewords the sentence (QAGS-fit weights punish the
+# paraphrase: "The magnitude was 6.8" vs "A magnitude 6.8 earthquake struck"). On QAGS this rule
+# is right 89% of the times it fires and costs about one point of balanced accuracy.
+FULL_SENTENCE_SUPPORT = 0.75
 
 
 @dataclass(slots=True)
@@ -48,10 +53,15 @@ def _pairs(stems: list[str]) -> set[tuple[str, str]]:
     return set(zip(plain, plain[1:]))
 
 
-def _windows(evidence: list[str], max_size: int = 3) -> list[str]:
+def _single_sentences(evidence: list[str]) -> list[str]:
     sentences: list[str] = []
     for text in evidence:
         sentences.extend(text[s.start : s.end] for s in sentence_spans(text))
+    return sentences
+
+
+def _windows(sentences: list[str], max_size: int = 3) -> list[str]:
+    """Windows of 1..max_size consecutive sentences, the single sentences first."""
     if not sentences:
         return []
     out = []
@@ -82,9 +92,10 @@ class SupportChecker:
     def features(self, claim: str, evidence: list[str]) -> tuple[dict[str, float], str]:
         claim_stems = _content(claim)
         claim_set = {s for s in claim_stems if s not in NEGATIONS}
-        windows = _windows(evidence)
+        sentences = _single_sentences(evidence)
+        windows = _windows(sentences)
         if not claim_set or not windows:
-            return dict.fromkeys(FEATURES, 0.0) | {"novel": 1.0 if claim_set else 0.0}, ""
+            return dict.fromkeys((*FEATURES, "sentence_overlap"), 0.0) | {"novel": 1.0 if claim_set else 0.0}, ""
         all_evidence = " ".join(evidence)
         evidence_stems = set(_content(all_evidence))
         window_stems = [set(_content(w)) for w in windows]
@@ -119,11 +130,19 @@ class SupportChecker:
             "numbers_missing": (len(claim_numbers - evidence_numbers) / len(claim_numbers)) if claim_numbers else 0.0,
             "names_missing": (len(names - evidence_words) / len(names)) if names else 0.0,
             "negation_mismatch": float(claim_negated != window_negated),
+            "sentence_overlap": max(overlaps[: len(sentences)]),
         }
         return values, windows[best]
 
-    def check(self, claim: str, evidence: list[str]) -> Support:
-        values, window = self.features(claim, evidence)
+    def score(self, values: dict[str, float]) -> float:
+        """The logistic model over FEATURES, with the full-sentence rule as a floor."""
         z = BIAS + float(WEIGHTS @ np.array([values[f] for f in FEATURES]))
         score = 1 / (1 + math.exp(-z))
+        fully_stated = (values.get("sentence_overlap", 0.0) >= 1.0 and values["numbers_missing"] == 0
+                        and values["names_missing"] == 0 and values["negation_mismatch"] == 0)
+        return max(score, FULL_SENTENCE_SUPPORT) if fully_stated else score
+
+    def check(self, claim: str, evidence: list[str]) -> Support:
+        values, window = self.features(claim, evidence)
+        score = self.score(values)
         return Support(round(score, 4), score >= self.threshold, {k: round(v, 4) for k, v in values.items()}, window)

@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from app.answer.support import BIAS, THRESHOLD, WEIGHTS, SupportChecker
+from app.answer.support import FEATURES, THRESHOLD, SupportChecker
 from app.config import Settings
 from app.embed import make_embedder
 from app.evals.metrics import citation_scores, normalise
 from app.evals.qags import (
     classification_metrics,
     cross_validated_scores,
-    feature_matrix,
+    feature_rows,
     load_qags,
 )
 from app.ingest.article import ArticleIn
@@ -38,8 +38,9 @@ def run_qags(path: Path, out: Path, limit: int | None = None, progress: bool = T
     rows = load_qags(path)[: limit or None]
     checker = SupportChecker(make_embedder(Settings()))
     labels = np.array([r[2] for r in rows])
-    x = feature_matrix(checker, rows, progress=progress)
-    scores = 1 / (1 + np.exp(-(x @ WEIGHTS + BIAS)))  # exactly what SupportChecker.check computes
+    values = feature_rows(checker, rows, progress=progress)
+    x = np.array([[v[f] for f in FEATURES] for v in values])
+    scores = np.array([checker.score(v) for v in values])  # exactly what SupportChecker.check computes
     shipped = classification_metrics(scores, labels, THRESHOLD)
     cv = classification_metrics(cross_validated_scores(x, labels), labels, 0.5)
     subsets = {}

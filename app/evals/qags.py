@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from app.answer.support import FEATURES, SupportChecker
+from app.answer.support import SupportChecker
 
 
 def load_qags(path: Path) -> list[tuple[str, str, bool, str]]:
@@ -54,12 +54,9 @@ def classification_metrics(scores: np.ndarray, labels: np.ndarray, threshold: fl
             "f1_unsupported": float(f1), "n": int(len(labels)), "unsupported": int((~labels).sum())}
 
 
-def feature_matrix(checker: SupportChecker, rows, progress: bool = True) -> np.ndarray:
-    out = []
-    for article, sentence, _, _ in tqdm(rows, disable=not progress, desc="qags features", unit=" sentences"):
-        values, _ = checker.features(sentence, [article])
-        out.append([values[f] for f in FEATURES])
-    return np.array(out, dtype=float)
+def feature_rows(checker: SupportChecker, rows, progress: bool = True) -> list[dict[str, float]]:
+    return [checker.features(sentence, [article])[0]
+            for article, sentence, _, _ in tqdm(rows, disable=not progress, desc="qags features", unit=" sentences")]
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.001, steps: int = 20000, lr: float = 2.0):

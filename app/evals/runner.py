@@ -14,7 +14,12 @@ from tqdm import tqdm
 
 from app.answer.support import SupportChecker
 from app.evals.dataset import Suite
-from app.evals.metrics import citation_scores, fact_coverage, judged_faithfulness, percentile
+from app.evals.metrics import (
+    citation_scores,
+    fact_coverage,
+    judged_faithfulness,
+    percentile,
+)
 
 
 class Target(Protocol):
