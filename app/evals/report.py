@@ -38,6 +38,8 @@ def _markdown(result: EvalResult, thresholds: dict, failures: list[str], meta: d
         lines.append(f"- answerable: {case.get('answerable')} · fact coverage: {case.get('fact_coverage')} · "
                      f"retrieval rank: {case.get('retrieval_rank')}")
         lines.append(f"- answer: {case.get('answer')}")
+        if case.get("refusal_reason") or case.get("guard"):
+            lines.append(f"- refusal reason: {case.get('refusal_reason')} · guard: {case.get('guard')}")
         for c in case.get("citations", []):
             lines.append(f"  - [{c['n']}] {c['article_id']} [{c['char_start']}:{c['char_end']}] “{c['quote'][:200]}”")
         lines.append("")

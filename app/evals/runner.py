@@ -102,6 +102,7 @@ def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: b
             "id": case.id, "kind": "answerable", "question": case.question, "passed": passed, "status": status,
             "answerable": answer.get("answerable"), "fact_coverage": coverage, "retrieval_rank": first,
             "cites_expected_article": bool(cited_ids & set(case.articles)), "answer": answer.get("answer"),
+            "refusal_reason": answer.get("refusal_reason"), "guard": answer.get("guard"),
             "citations": answer.get("citations", []), **{f"cite_{k_}": v for k_, v in scores.items()},
         })
         bar.update(1)
