@@ -69,3 +69,16 @@ def shared_services(tmp_path_factory):
 def chroma_binary() -> str | None:
     return shutil.which("chroma") or (str(Path(os.sys.executable).parent / "chroma")
                                       if (Path(os.sys.executable).parent / "chroma").exists() else None)
+
+
+def conflicting_toll_reports():
+    """Two wires that agree on everything but the death toll: a conflict summaries must surface."""
+    from app.ingest.article import ArticleIn
+
+    text = "Officials said the floods in Derna killed {} people after the dams burst."
+    return [
+        ArticleIn(id="wire-a", title="Dam collapse toll", source="Wire A", published_at="2023-09-14",
+                  text=text.format("5,300")),
+        ArticleIn(id="wire-b", title="Dam collapse toll", source="Wire B", published_at="2023-09-15",
+                  text=text.format("11,300")),
+    ]

@@ -44,7 +44,9 @@ def stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
-def test_cli_serve_answers_over_real_http(tmp_path):
+@pytest.fixture
+def served(tmp_path):
+    """`citewire serve --samples` as a real process on a free loopback port; yields its base URL."""
     port = free_port()
     env = {**os.environ, "CITEWIRE_DATA_DIR": str(tmp_path / "data")}
     server = subprocess.Popen(
@@ -52,17 +54,21 @@ def test_cli_serve_answers_over_real_http(tmp_path):
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        base = f"http://127.0.0.1:{port}"
-        wait_for(f"{base}/readyz", server)
-        body = httpx.post(f"{base}/v1/ask", json={"question": "What did Kim pledge?"}, timeout=30).json()
-        assert body["answerable"] and body["citations"]
-        article = httpx.get(f"{base}/v1/articles/{body['citations'][0]['article_id']}").json()
-        c = body["citations"][0]
-        assert article["text"][c["char_start"]:c["char_end"]] == c["quote"]
-        bad = httpx.post(f"{base}/v1/ask", content=b"{oops", headers={"content-type": "application/json"})
-        assert bad.status_code == 400 and bad.json()["error"] == "malformed JSON"
+        wait_for(f"http://127.0.0.1:{port}/readyz", server)
+        yield f"http://127.0.0.1:{port}"
     finally:
         stop(server)
+
+
+def test_cli_serve_answers_over_real_http(served):
+    base = served
+    body = httpx.post(f"{base}/v1/ask", json={"question": "What did Kim pledge?"}, timeout=30).json()
+    assert body["answerable"] and body["citations"]
+    article = httpx.get(f"{base}/v1/articles/{body['citations'][0]['article_id']}").json()
+    c = body["citations"][0]
+    assert article["text"][c["char_start"]:c["char_end"]] == c["quote"]
+    bad = httpx.post(f"{base}/v1/ask", content=b"{oops", headers={"content-type": "application/json"})
+    assert bad.status_code == 400 and bad.json()["error"] == "malformed JSON"
 
 
 @pytest.mark.skipif(chroma_binary() is None, reason="the chroma CLI is not installed")
@@ -94,21 +100,11 @@ def test_ingest_and_ask_against_a_chroma_server(tmp_path):
         stop(chroma)
 
 
-def test_eval_gate_against_a_running_server(tmp_path):
-    port = free_port()
-    env = {**os.environ, "CITEWIRE_DATA_DIR": str(tmp_path / "data")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--samples", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+def test_eval_gate_against_a_running_server(served, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "eval", "--gate", "-q", "--url", served, "--out", str(tmp_path / "report")],
+        capture_output=True, text=True, timeout=300,
     )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/readyz", server)
-        result = subprocess.run(
-            [sys.executable, "-m", "app.cli", "eval", "--gate", "-q", "--url", f"http://127.0.0.1:{port}",
-             "--out", str(tmp_path / "report")], capture_output=True, text=True, timeout=300,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert "gate: passed" in result.stdout
-        assert (tmp_path / "report" / "report.png").exists()
-    finally:
-        stop(server)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "gate: passed" in result.stdout
+    assert (tmp_path / "report" / "report.png").exists()

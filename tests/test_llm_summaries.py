@@ -12,7 +12,7 @@ from app.config import Settings
 from app.ingest.article import ArticleIn
 from app.offline import count_tokens
 from app.services import build_services
-from tests.conftest import SHARED
+from tests.conftest import SHARED, conflicting_toll_reports
 from tests.fake_openai import FakeOpenAIServer
 
 CORPUS = SHARED / "data" / "realtimeqa-dev" / "corpus.jsonl.gz"
@@ -72,12 +72,7 @@ def test_map_reduce_handles_articles_longer_than_the_window(tmp_path, fake):
 
 def test_topic_summary_with_the_llm_keeps_conflict_notes(tmp_path, fake):
     services = build_services(Settings(data_dir=tmp_path / "d", llm_base_url=fake.base_url, llm_model="fake"))
-    services.ingest.ingest([
-        ArticleIn(id="wire-a", title="Dam collapse toll", source="Wire A", published_at="2023-09-14",
-                  text="Officials said the floods in Derna killed 5,300 people after the dams burst."),
-        ArticleIn(id="wire-b", title="Dam collapse toll", source="Wire B", published_at="2023-09-15",
-                  text="Officials said the floods in Derna killed 11,300 people after the dams burst."),
-    ])
+    services.ingest.ingest(conflicting_toll_reports())
     summary = services.summaries.summarize_topic("Derna floods death toll", max_words=100)
     assert summary.mode == "llm" and summary.conflicts
     assert "Wire A reports" in summary.summary and "Wire B reports" in summary.summary

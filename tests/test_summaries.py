@@ -11,7 +11,12 @@ from app.ingest.article import ArticleIn
 from app.ingest.loaders import load_path
 from app.main import create_app
 from app.store.models import Filters
-from tests.conftest import SHARED, SHARED_ARTICLES, needs_shared
+from tests.conftest import (
+    SHARED,
+    SHARED_ARTICLES,
+    conflicting_toll_reports,
+    needs_shared,
+)
 
 
 def _verbatim(services, summary):
@@ -44,12 +49,7 @@ def test_topic_summary_orders_by_date_and_cites_several_articles(corpus_services
 
 
 def test_conflicting_sources_are_surfaced(services):
-    services.ingest.ingest([
-        ArticleIn(id="wire-a", title="Dam collapse toll", source="Wire A", published_at="2023-09-14",
-                  text="Officials said the floods in Derna killed 5,300 people after the dams burst."),
-        ArticleIn(id="wire-b", title="Dam collapse toll", source="Wire B", published_at="2023-09-15",
-                  text="Officials said the floods in Derna killed 11,300 people after the dams burst."),
-    ])
+    services.ingest.ingest(conflicting_toll_reports())
     summary = services.summaries.summarize_topic("Derna floods death toll", max_words=100)
     assert summary.conflicts, summary.summary
     conflict = summary.conflicts[0]
