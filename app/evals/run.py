@@ -32,7 +32,7 @@ def in_process_target(app=None):
     with tempfile.TemporaryDirectory(prefix="citewire-eval-") as folder:
         app = app or create_app(Settings(data_dir=Path(folder) / "data", index_samples=True))
         with TestClient(app) as client:
-            yield AppTarget(client)
+            yield AppTarget(client), app.state.services
 
 
 def run_known_answers(
@@ -44,18 +44,19 @@ def run_known_answers(
     settings = Settings()
     checker = SupportChecker(make_embedder(settings))
     judge = None
-    client, local = make_llm_client(settings)  # an LLM configured for the service also judges
-    if client is not None:
-        judge = LLMJudge(client, load_prompt(settings.prompts_dir, "judge"))
-    try:
-        if url:
+    if url:
+        client, local = make_llm_client(settings)  # an LLM configured here also judges the server
+        judge = LLMJudge(client, load_prompt(settings.prompts_dir, "judge")) if client else None
+        try:
             result = run_suite(HttpTarget(url), suite, checker, progress=progress, judge=judge)
-        else:
-            with in_process_target(app) as target:
-                result = run_suite(target, suite, checker, progress=progress, judge=judge)
-    finally:
-        if local is not None:
-            local.close()
+        finally:
+            if local is not None:
+                local.close()
+    else:
+        with in_process_target(app) as (target, services):
+            llm = services.answers.llm  # the service's own model judges: no second copy is loaded
+            judge = LLMJudge(llm.client, load_prompt(settings.prompts_dir, "judge")) if llm else None
+            result = run_suite(target, suite, checker, progress=progress, judge=judge)
     failures = gate(result.metrics, thresholds)
     paths = write_reports(result, thresholds, failures, out,
                           {"target": url or "in-process (sample articles)", "suite": str(suite_path),
