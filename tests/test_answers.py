@@ -78,3 +78,13 @@ def test_near_duplicates_are_detected():
     assert near_duplicate("- The two leaders then had separate meetings with each other and their delegations.",
                           "The two leaders then had separate meetings with each other and their delegations.")
     assert not near_duplicate("Kim met Putin.", "Spain won the final.")
+
+
+def test_a_sentence_that_restates_the_question_is_not_an_answer(services):
+    from app.ingest.article import ArticleIn
+
+    services.ingest.ingest([ArticleIn(id="quiz", title="News quiz", text=(
+        "Which wildly popular show was recently green lit for a new season? "
+        "Netflix said Squid Game will return for a second season."))])
+    answer = services.answers.ask("Which wildly popular show was recently green lit for a new season?")
+    assert answer.answerable and "?" not in answer.answer and "Squid Game" in answer.answer

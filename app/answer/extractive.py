@@ -68,7 +68,11 @@ class ExtractiveAnswerer:
         missing = missing_names(question, passages)
         if missing:
             return refusal(f"the passages never mention {', '.join(sorted(missing))}")
-        candidates = candidate_sentences(passages)
+        # A question (or a restatement of this one) answers nothing, however well it matches.
+        candidates = [c for c in candidate_sentences(passages)
+                      if not c.text.rstrip("\"'”’) ").endswith("?") and not near_duplicate(c.text, question, 0.7)]
+        if not candidates:
+            return refusal("the passages only restate the question")
         scores = self.scorer.score(
             question, [c.text for c in candidates], [c.passage.title for c in candidates], [c.previous for c in candidates],
             [c.passage.text for c in candidates],
