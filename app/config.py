@@ -59,7 +59,7 @@ class Settings(BaseSettings):
 
     # --- answering -----------------------------------------------------------------------
     min_support: float = Field(
-        default=0.35, ge=0, le=1,
+        default=0.45, ge=0, le=1,
         description="Minimum question-sentence support for the extractive answerer to answer rather than refuse.",
     )
     max_answer_sentences: int = Field(default=3, ge=1, le=10, description="Sentences the extractive answer may use.")

@@ -54,7 +54,7 @@ def near_duplicate(a: str, b: str, threshold: float = 0.6) -> bool:
 
 class ExtractiveAnswerer:
     def __init__(
-        self, scorer: QuestionScorer, min_support: float = 0.35, max_sentences: int = 3,
+        self, scorer: QuestionScorer, min_support: float = 0.45, max_sentences: int = 3,
         min_context_coverage: float = 0.45,
     ) -> None:
         self.scorer = scorer
