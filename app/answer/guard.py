@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from app.answer.citations import CitationBook
 from app.answer.models import REFUSAL, Answer, AnswerSentence
-from app.answer.support import SupportChecker
+from app.answer.support import SupportChecker, content_overlap
 from app.retrieval.service import Passage
 from app.text import sentence_spans, words
 
@@ -45,13 +45,13 @@ def evidence(passage: Passage) -> str:
     return f"{passage.title}.\n{passage.text}" if passage.title else passage.text
 
 
-def best_quote_span(passage: Passage, claim: str, checker: SupportChecker) -> tuple[int, int]:
+def best_quote_span(passage: Passage, claim: str) -> tuple[int, int]:
     """The sentence of the passage that best supports the claim, as article offsets (a verbatim quote)."""
     spans = sentence_spans(passage.text, offset=passage.char_start) or []
     if not spans:
         return passage.char_start, passage.char_end
     texts = [passage.text[s.start - passage.char_start : s.end - passage.char_start] for s in spans]
-    scores = [checker.features(claim, [t])[0]["overlap"] for t in texts]
+    scores = [content_overlap(claim, t) for t in texts]
     best = spans[max(range(len(spans)), key=scores.__getitem__)]
     return best.start, best.end
 
@@ -120,7 +120,7 @@ class FaithfulnessGuard:
         for item in verified:
             numbers = []
             for n in item.passages:
-                start, end = best_quote_span(passages[n - 1], item.text, self.checker)
+                start, end = best_quote_span(passages[n - 1], item.text)
                 numbers.append(book.cite(passages[n - 1], start, end))
             sentences.append(AnswerSentence(item.text, numbers, support=item.support, status=item.status))
         return sentences

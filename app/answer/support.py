@@ -60,15 +60,18 @@ def _single_sentences(evidence: list[str]) -> list[str]:
     return sentences
 
 
-def _windows(sentences: list[str], max_size: int = 3) -> list[str]:
+def _windows(count: int, max_size: int = 3) -> list[slice]:
     """Windows of 1..max_size consecutive sentences, the single sentences first."""
-    if not sentences:
+    if not count:
         return []
-    out = []
-    for size in range(1, max_size + 1):
-        for start in range(0, max(1, len(sentences) - size + 1)):
-            out.append(" ".join(sentences[start : start + size]))
-    return out
+    return [slice(start, start + size) for size in range(1, max_size + 1)
+            for start in range(0, max(1, count - size + 1))]
+
+
+def content_overlap(claim: str, text: str) -> float:
+    """Share of the claim's content words (stemmed) that the text contains."""
+    claim_set = {s for s in _content(claim) if s not in NEGATIONS}
+    return len(claim_set & set(_content(text))) / len(claim_set) if claim_set else 0.0
 
 
 def _lcs(a: list[str], b: list[str]) -> int:
@@ -93,21 +96,23 @@ class SupportChecker:
         claim_stems = _content(claim)
         claim_set = {s for s in claim_stems if s not in NEGATIONS}
         sentences = _single_sentences(evidence)
-        windows = _windows(sentences)
-        if not claim_set or not windows:
+        spans = _windows(len(sentences))
+        if not claim_set or not spans:
             return dict.fromkeys((*FEATURES, "sentence_overlap"), 0.0) | {"novel": 1.0 if claim_set else 0.0}, ""
         all_evidence = " ".join(evidence)
         evidence_stems = set(_content(all_evidence))
-        window_stems = [set(_content(w)) for w in windows]
-        overlaps = [len(claim_set & ws) / len(claim_set) for ws in window_stems]
+        sentence_stems = [_content(sentence) for sentence in sentences]  # stemmed once, reused by every window
+        window_stems = [[stem_ for part in sentence_stems[span] for stem_ in part] for span in spans]
+        windows = [" ".join(sentences[span]) for span in spans]
+        overlaps = [len(claim_set & set(ws)) / len(claim_set) for ws in window_stems]
         best = int(np.argmax(overlaps))
         claim_pairs = _pairs(claim_stems)
-        pair_overlap = (len(claim_pairs & _pairs(_content(windows[best]))) / len(claim_pairs)) if claim_pairs else overlaps[best]
+        pair_overlap = (len(claim_pairs & _pairs(window_stems[best])) / len(claim_pairs)) if claim_pairs else overlaps[best]
         pair_max = pair_overlap
         if claim_pairs:
-            pair_max = max(len(claim_pairs & _pairs(_content(w))) / len(claim_pairs) for w in windows)
+            pair_max = max(len(claim_pairs & _pairs(ws)) / len(claim_pairs) for ws in window_stems)
         plain_claim = [s for s in claim_stems if s not in NEGATIONS]
-        ordered = _lcs(plain_claim, [s for s in _content(windows[best]) if s not in NEGATIONS]) / len(plain_claim)
+        ordered = _lcs(plain_claim, [s for s in window_stems[best] if s not in NEGATIONS]) / len(plain_claim)
         cosine = 0.0
         if self.embedder is not None:
             top = sorted(range(len(windows)), key=lambda i: overlaps[i], reverse=True)[:8]
