@@ -67,10 +67,6 @@ def ingest(
 
     try:
         files = list(iter_paths(paths))
-        for file in files:
-            from app.ingest.loaders import suffix_of
-
-            suffix_of(file.name)
     except (FileNotFoundError, UnsupportedFile) as exc:
         fail(str(exc), 2)
     if not files:

@@ -38,7 +38,8 @@ def suffix_of(name: str) -> str:
 
 
 def iter_paths(paths: list[Path]) -> Iterator[Path]:
-    """Expand folders (recursively, sorted) to the supported files inside them."""
+    """Expand folders (recursively, sorted) to the supported files inside them; a file named
+    explicitly must be supported (UnsupportedFile) and exist (FileNotFoundError)."""
     for path in paths:
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
@@ -48,6 +49,7 @@ def iter_paths(paths: list[Path]) -> Iterator[Path]:
                     continue
                 yield child
         elif path.exists():
+            suffix_of(path.name)
             yield path
         else:
             raise FileNotFoundError(f"no such file or folder: {path}")

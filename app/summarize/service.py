@@ -73,11 +73,12 @@ class SummarizeService:
         missing = [a for a in article_ids if a not in articles]
         if missing:
             raise ArticleNotFound(", ".join(missing))
-        units = [u for a in article_ids for u in self._article_units(articles[a])]
-        book = CitationBook()
-        notes = self._conflict_notes(units, book) if len(article_ids) > 1 else []
-        budget = max_words - sum(_word_count(n.text) for n, _ in notes)
         ids = list(dict.fromkeys(article_ids))
+        # Sentence units feed the extractive selection and, across articles, the conflict notes.
+        units = [u for a in ids for u in self._article_units(articles[a])] if (not self.llm or len(ids) > 1) else []
+        book = CitationBook()
+        notes = self._conflict_notes(units, book) if len(ids) > 1 else []
+        budget = max_words - sum(_word_count(n.text) for n, _ in notes)
         if self.llm:
             ordered = sorted(ids, key=lambda a: (articles[a].published_at or "9999", a))
             passages = [self._chunk_passage(articles[a], c) for a in ordered for c in self.records.chunks_of(a)]
@@ -117,11 +118,7 @@ class SummarizeService:
                      notes: list[tuple[AnswerSentence, dict]]) -> Summary:
         result = self.llm.summarize(passages, max(max_words, 10), book)
         sentences = result.sentences + [note for note, _ in notes]
-        summary = " ".join(
-            s.text if s.status == "conflict" else f"{s.text} " + "".join(f"[{n}]" for n in s.citations)
-            for s in sentences
-        )
-        return Summary(summary=summary, citations=book.citations, sentences=sentences, article_ids=article_ids,
+        return Summary(summary=_render(sentences), citations=book.citations, sentences=sentences, article_ids=article_ids,
                        conflicts=[detail for _, detail in notes], mode="llm", guard=result.guard,
                        usage=result.usage | {"calls": result.map_calls})
 
@@ -204,10 +201,14 @@ class SummarizeService:
                  notes: list[tuple[AnswerSentence, dict]]) -> Summary:
         sentences = [AnswerSentence(u.text, [book.cite(u.passage, u.start, u.end)]) for u in chosen]
         sentences += [note for note, _ in notes]
-        conflicts = [detail for _, detail in notes]
-        summary = " ".join(s.text if s.status == "conflict" else f"{s.text} [{s.citations[0]}]" for s in sentences)
-        return Summary(summary=summary, citations=book.citations, sentences=sentences,
-                       article_ids=article_ids, conflicts=conflicts)
+        return Summary(summary=_render(sentences), citations=book.citations, sentences=sentences,
+                       article_ids=article_ids, conflicts=[detail for _, detail in notes])
+
+
+def _render(sentences: list[AnswerSentence]) -> str:
+    """Summary text: cited sentences with their markers; conflict notes carry theirs already."""
+    return " ".join(s.text if s.status == "conflict" else f"{s.text} " + "".join(f"[{n}]" for n in s.citations)
+                    for s in sentences)
 
 
 def _dedupe_spans(units: list[Unit]) -> list[Unit]:
