@@ -16,7 +16,7 @@ from app.evals.dataset import (
     load_thresholds,
 )
 from app.evals.report import write_reports
-from app.evals.runner import AppTarget, EvalResult, HttpTarget, gate, run_suite
+from app.evals.runner import JUDGE_RUNS, AppTarget, EvalResult, HttpTarget, gate, run_suite
 from app.llm.judge import LLMJudge
 from app.prompts import load_prompt
 from app.services import make_llm_client
@@ -60,5 +60,5 @@ def run_known_answers(
     failures = gate(result.metrics, thresholds)
     paths = write_reports(result, thresholds, failures, out,
                           {"target": url or "in-process (sample articles)", "suite": str(suite_path),
-                           "judge_model": judge.model if judge else None, "judge_runs": 3 if judge else 0})
+                           "judge_model": judge.model if judge else None, "judge_runs": JUDGE_RUNS if judge else 0})
     return result, failures, paths

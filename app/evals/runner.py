@@ -62,6 +62,9 @@ class EvalResult:
         return [c for c in self.cases if not c["passed"]]
 
 
+JUDGE_RUNS = 3  # LLM-judge faithfulness is averaged over this many runs
+
+
 def _timed(target: Target, path: str, body: dict, result: EvalResult) -> tuple[int, dict]:
     start = time.perf_counter()
     status, payload = target.post(path, body)
@@ -70,7 +73,7 @@ def _timed(target: Target, path: str, body: dict, result: EvalResult) -> tuple[i
 
 
 def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: bool = True, k: int = 5,
-              judge=None, judge_runs: int = 3) -> EvalResult:
+              judge=None, judge_runs: int = JUDGE_RUNS) -> EvalResult:
     """``judge`` (an LLMJudge) adds faithfulness_llm_judge, averaged over ``judge_runs`` runs."""
     result = EvalResult()
     total = len(suite.answerable) + len(suite.unanswerable) + len(suite.summaries)
@@ -79,8 +82,8 @@ def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: b
     cite = defaultdict(int)
     judged: dict[int, list[float]] = defaultdict(list)
     for case in suite.answerable:
-        body = {"question": case.question, **({"as_of": case.as_of} if case.as_of else {})}
         as_of = {"as_of": case.as_of} if case.as_of else {}
+        body = {"question": case.question, **as_of}
         _, search = _timed(target, "/v1/search", {"query": case.question, "top_k": k, **as_of}, result)
         ranked = [r["article_id"] for r in search.get("results", [])]
         first = next((i for i, a in enumerate(ranked, start=1) if a in case.articles), None)
