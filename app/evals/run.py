@@ -16,7 +16,14 @@ from app.evals.dataset import (
     load_thresholds,
 )
 from app.evals.report import write_reports
-from app.evals.runner import JUDGE_RUNS, AppTarget, EvalResult, HttpTarget, gate, run_suite
+from app.evals.runner import (
+    JUDGE_RUNS,
+    AppTarget,
+    EvalResult,
+    HttpTarget,
+    gate,
+    run_suite,
+)
 from app.llm.judge import LLMJudge
 from app.prompts import load_prompt
 from app.services import make_llm_client
