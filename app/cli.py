@@ -264,13 +264,15 @@ def evaluate(
     path: Annotated[Optional[Path], typer.Option(help="Where the public dataset lies (never copied in).")] = None,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Cap on questions / articles for public sets.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    suite: Annotated[Optional[Path], typer.Option(help="Another known-answer suite YAML (default: the shipped one).")] = None,
 ) -> None:
     """Measure answers, citations, faithfulness, refusals and latency; optionally gate on thresholds."""
     _settings()  # a bad setting is a one-line error here, not a trace later
     if dataset == "suite":
+        from app.evals.dataset import DEFAULT_SUITE
         from app.evals.run import run_known_answers
 
-        result, failures, paths = run_known_answers(url=url, out=out, progress=not quiet)
+        result, failures, paths = run_known_answers(url=url, out=out, progress=not quiet, suite_path=suite or DEFAULT_SUITE)
         width = max(len(k) for k in result.metrics)
         for name, value in result.metrics.items():
             typer.echo(f"{name:<{width}}  {value:8.3f}")
@@ -308,7 +310,10 @@ def serve(
     settings = _settings()
     if with_samples:
         settings = settings.model_copy(update={"index_samples": True})
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    from app.observability.logs import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)  # JSON lines with request ids; our access log
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
 
 
 def main() -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from platformdirs import user_data_path
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+USER_DATA = user_data_path("citewire", appauthor=False)  # ~/.local/share/citewire on Linux
 
 
 class Settings(BaseSettings):
@@ -16,8 +18,9 @@ class Settings(BaseSettings):
 
     # --- storage -------------------------------------------------------------------------
     data_dir: Path = Field(
-        default=REPO_ROOT / "index" / "data",
-        description="Folder holding the embedded Chroma store and the SQLite article record + BM25 index.",
+        default=USER_DATA / "data",
+        description="Folder holding the embedded Chroma store and the SQLite article record + BM25 index "
+        "(default: a per-user data folder, e.g. ~/.local/share/citewire/data).",
     )
     chroma_url: str | None = Field(
         default=None,
@@ -90,7 +93,7 @@ class Settings(BaseSettings):
         "model `citewire model` prepared. Ignored when llm_base_url is set.",
     )
     local_threads: int | None = Field(default=None, ge=1, description="llama.cpp threads (default: the free cores).")
-    models_dir: Path = Field(default=REPO_ROOT / "models", description="Where `citewire model` writes GGUF files.")
+    models_dir: Path = Field(default=USER_DATA / "models", description="Where `citewire model` writes GGUF files.")
     guard_mode: Literal["drop", "mark"] = Field(
         default="drop", description="What the faithfulness guard does with unsupported sentences: drop or mark."
     )
@@ -98,13 +101,46 @@ class Settings(BaseSettings):
         default=False,
         description="Also ask the LLM, as a yes/no judge with logprobs, whether each answer sentence is supported.",
     )
-    prompts_dir: Path = Field(default=REPO_ROOT / "prompts", description="Folder of versioned prompt files.")
+    prompts_dir: Path | None = Field(
+        default=None, description="Folder of versioned prompt files; unset means the prompts shipped with the package."
+    )
 
     # --- API ---------------------------------------------------------------------------------
     max_body_bytes: int = Field(default=20_000_000, ge=1024, description="Largest request body the API accepts.")
     index_samples: bool = Field(
         default=False, description="Index the bundled sample articles at start-up (idempotent)."
     )
+
+    # --- production: access, limits, logs (docs/operations.md) -------------------------------
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated API keys; when set, /v1/* needs 'Authorization: Bearer KEY' or 'X-API-Key: KEY'.",
+    )
+    rate_limit: str | None = Field(
+        default=None,
+        description="Requests allowed per API key (per client address without keys) on /v1/*, e.g. '120/minute'; "
+        "unset means no limit.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where rate-limit counters live (a `limits` storage URI): memory:// is per process; "
+        "redis://host:6379 shares them across workers and hosts.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins allowed to call the API from a browser ('*' for any); empty = closed.",
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="Server log lines: one JSON object per line (with request_id) or plain text."
+    )
+    log_level: str = Field(default="INFO", description="Server log level (DEBUG, INFO, WARNING, ...).")
+
+    @field_validator("api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value):
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def chroma_dir(self) -> Path:

@@ -10,8 +10,9 @@ from fastapi import FastAPI
 from app import __version__
 from app.api import articles, ask, health
 from app.api.errors import install_error_handlers
-from app.api.limits import BodySizeLimit
+from app.api.middleware import install_middleware
 from app.config import Settings
+from app.observability.instrument import instrument_services
 from app.samples import index_samples
 from app.services import Services, build_services
 
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI):
         owned = services is None
         app.state.services = services or build_services(settings)
+        instrument_services(app.state.services)
         if settings.index_samples:
             report = index_samples(app.state.services.ingest)
             log.info("sample articles: %s", report.counts)
@@ -41,5 +43,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     for module in (health, ask, articles):
         app.include_router(module.router)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_middleware(app, settings)
     return app

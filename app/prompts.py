@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from app.assets import asset_dir
+
 _SECTION = re.compile(r"^## (system|user)\s*$", re.M)
 
 
@@ -26,8 +28,9 @@ class Prompt:
 
 
 @lru_cache(maxsize=32)
-def load_prompt(folder: Path, name: str, version: int | None = None) -> Prompt:
-    """The given version, or the highest one present."""
+def load_prompt(folder: Path | None, name: str, version: int | None = None) -> Prompt:
+    """The given version, or the highest one present; ``folder=None`` means the prompts shipped with Citewire."""
+    folder = folder or asset_dir("prompts")
     candidates = sorted(folder.glob(f"{name}.v*.md"), key=lambda p: int(p.stem.rsplit(".v", 1)[1]))
     if version is not None:
         candidates = [p for p in candidates if p.stem == f"{name}.v{version}"]

@@ -16,6 +16,7 @@ from app.embed import Embedder, make_embedder
 from app.ingest.chunker import Chunker
 from app.ingest.service import IngestService
 from app.llm.client import LLMClient
+from app.llm.fake import FakeLLMClient, is_fake
 from app.llm.judge import LLMJudge
 from app.llm.local import LocalModelServer
 from app.llm.model_prep import resolve_local_model
@@ -59,6 +60,8 @@ def make_llm_client(settings: Settings) -> tuple[LLMClient | None, LocalModelSer
         base_url, model = local.base_url, path.stem
     if not base_url:
         return None, None
+    if is_fake(base_url):  # CITEWIRE_LLM_BASE_URL=fake:// — the in-process fake model (app/llm/fake.py)
+        return FakeLLMClient(settings.llm_model), None
     client = LLMClient(base_url, model, settings.llm_api_key, settings.llm_timeout, settings.llm_max_retries,
                        settings.llm_temperature)
     return client, local

@@ -15,6 +15,29 @@ needs_shared = pytest.mark.skipif(not (SHARED_ARTICLES / "004_75f1210c1675ddf4.t
                                   reason="../shared/articles is not beside the repository")
 
 
+def _isolate_environment(mp: pytest.MonkeyPatch) -> None:
+    """No CITEWIRE_*/OPENAI_* variable or .env file of the machine running the tests reaches them."""
+    from app.config import Settings
+
+    for name in list(os.environ):
+        if name.startswith(("CITEWIRE_", "OPENAI_")) and name != "CITEWIRE_SHARED_DIR":
+            mp.delenv(name)
+    mp.setitem(Settings.model_config, "env_file", None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_session_environment():
+    with pytest.MonkeyPatch.context() as mp:
+        _isolate_environment(mp)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch):
+    """Again per test: a variable set outside monkeypatch by an earlier test cannot leak either."""
+    _isolate_environment(monkeypatch)
+
+
 @pytest.fixture
 def settings(tmp_path):
     from app.config import Settings
@@ -82,3 +105,18 @@ def conflicting_toll_reports():
         ArticleIn(id="wire-b", title="Dam collapse toll", source="Wire B", published_at="2023-09-15",
                   text=text.format("11,300")),
     ]
+
+
+def mini_suite(folder: Path) -> Path:
+    """A few cases of the known-answer suite, for tests of the eval *plumbing* (reports, gate,
+    judge, HTTP target). The full suite runs once per CI run: `citewire eval --gate` in .ci/run."""
+    import yaml
+
+    from app.evals.dataset import DEFAULT_SUITE
+
+    suite = yaml.safe_load(DEFAULT_SUITE.read_text())
+    small = {"version": suite["version"], "answerable": suite["answerable"][:4],
+             "unanswerable": suite["unanswerable"][:2], "summaries": suite.get("summaries", [])[:1]}
+    path = folder / "mini-suite.yaml"
+    path.write_text(yaml.safe_dump(small, sort_keys=False))
+    return path

@@ -18,6 +18,7 @@ from app.evals.qags import auroc
 from app.evals.run import run_known_answers
 from app.evals.runner import gate
 from app.main import create_app
+from tests.conftest import mini_suite
 
 
 def test_suite_is_big_enough_and_valid():
@@ -26,9 +27,10 @@ def test_suite_is_big_enough_and_valid():
     assert set(load_thresholds()) >= {"answer_correctness", "citation_precision", "citation_recall", "refusal_rate"}
 
 
-def test_gate_passes_on_this_build_and_writes_reports(tmp_path):
-    result, failures, paths = run_known_answers(out=tmp_path, progress=False)
-    assert failures == [], failures
+def test_a_run_writes_its_reports(tmp_path):
+    # The full suite's gate runs once per CI run (`citewire eval --gate` in .ci/run); here, a few cases.
+    result, _, paths = run_known_answers(out=tmp_path, suite_path=mini_suite(tmp_path), progress=False)
+    assert result.metrics["answer_correctness"] > 0
     saved = json.loads(paths["json"].read_text())
     assert saved["metrics"]["answer_correctness"] == result.metrics["answer_correctness"]
     assert paths["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -52,7 +54,8 @@ class BrokenAnswerer:
 def test_gate_fails_a_broken_answerer(tmp_path):
     app = create_app(Settings(data_dir=tmp_path / "data", index_samples=True))
     app.dependency_overrides[get_answer_service] = lambda: BrokenAnswerer(app.state.services.answers)
-    _, failures, paths = run_known_answers(out=tmp_path / "report", app=app, progress=False)
+    _, failures, paths = run_known_answers(out=tmp_path / "report", app=app, suite_path=mini_suite(tmp_path),
+                                           progress=False)
     failed = " ".join(failures)
     assert "refusal_rate" in failed and "citation_recall" in failed and "citation_precision" in failed
     assert "## Failing cases" in paths["markdown"].read_text()
@@ -104,7 +107,7 @@ def test_llm_judge_faithfulness_is_averaged_and_its_model_recorded(tmp_path, mon
         fake.reply_with(model)
         monkeypatch.setenv("CITEWIRE_LLM_BASE_URL", fake.base_url)
         monkeypatch.setenv("CITEWIRE_LLM_MODEL", "judge-model-x")
-        result, _, paths = run_known_answers(out=tmp_path, progress=False)
+        result, _, paths = run_known_answers(out=tmp_path, suite_path=mini_suite(tmp_path), progress=False)
     assert result.metrics["faithfulness_llm_judge"] == pytest.approx(1.0)
     saved = json.loads(paths["json"].read_text())
     assert saved["judge_model"] == "judge-model-x" and saved["judge_runs"] == 3

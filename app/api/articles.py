@@ -17,6 +17,7 @@ from app.api.schemas import (
     IngestItem,
     IngestResponse,
 )
+from app.api.security import ArticleIdPath, sanitise_html
 from app.ingest.article import ArticleIn
 from app.ingest.loaders import LoadedRecord, UnsupportedFile, load_bytes, suffix_of
 from app.store.models import StoredArticle
@@ -57,7 +58,7 @@ async def _records_from_request(request: Request) -> list[LoadedRecord]:
                 suffix_of(name)
             except UnsupportedFile as exc:
                 raise ApiError(415, "unsupported file type", str(exc)) from exc
-            records.extend(load_bytes(name, await upload.read()))
+            records.extend(load_bytes(name, _sanitised(name, await upload.read())))
         return records
     body = await request.body()
     if content_type in ("application/x-ndjson", "application/jsonl"):
@@ -70,6 +71,16 @@ async def _records_from_request(request: Request) -> list[LoadedRecord]:
         return list(load_bytes("request.json", body))
     raise ApiError(415, "unsupported media type",
                    f"{content_type!r}: send application/json, application/x-ndjson or multipart/form-data")
+
+
+def _sanitised(name: str, data: bytes) -> bytes:
+    """HTML uploads lose scripts, styles, frames and event handlers before their text is extracted."""
+    if suffix_of(name) not in (".html", ".htm"):
+        return data
+    try:
+        return sanitise_html(data.decode("utf-8-sig")).encode()
+    except UnicodeDecodeError:
+        return data  # the loader reports it as not UTF-8
 
 
 @router.post("/v1/articles", response_model=IngestResponse, responses=ERRORS,
@@ -110,7 +121,7 @@ def list_articles(
 
 @router.get("/v1/articles/{article_id}", response_model=ArticleDetail, responses=ERRORS,
             summary="One article with its full text")
-def get_article(article_id: str, records: RecordStoreDep) -> ArticleDetail:
+def get_article(article_id: ArticleIdPath, records: RecordStoreDep) -> ArticleDetail:
     article = records.get_article(article_id)
     if article is None:
         raise ApiError(404, "article not found", article_id)
@@ -118,7 +129,7 @@ def get_article(article_id: str, records: RecordStoreDep) -> ArticleDetail:
 
 
 @router.delete("/v1/articles/{article_id}", responses=ERRORS, summary="Remove an article and its chunks")
-def delete_article(article_id: str, ingest: IngestServiceDep) -> dict:
+def delete_article(article_id: ArticleIdPath, ingest: IngestServiceDep) -> dict:
     if not ingest.delete(article_id):
         raise ApiError(404, "article not found", article_id)
     return {"deleted": article_id}

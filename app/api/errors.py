@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import httpx
+import openai
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -18,7 +20,8 @@ class ErrorResponse(BaseModel):
     detail: object | None = None
 
 
-ERRORS = {status: {"model": ErrorResponse} for status in (400, 404, 413, 415, 422)}
+ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 404, 413, 415, 422, 429, 503)}
+_WHOLE_BODY_TYPES = {"model_attributes_type", "dict_type", "model_type"}
 
 
 class ApiError(Exception):
@@ -37,14 +40,29 @@ def _clean(errors: list[dict]) -> list[dict]:
     ]
 
 
+def _non_json_body(request: Request, errors: list[dict]) -> str | None:
+    """The declared content type when a JSON endpoint got a non-JSON body (else None)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not content_type or content_type == "application/json" or content_type.endswith("+json"):
+        return None
+    if any(e["loc"] == ["body"] and e["type"] in _WHOLE_BODY_TYPES for e in errors):
+        return content_type
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(_body(exc.error, exc.detail), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _clean(exc.errors())
+        wrong_type = _non_json_body(request, errors)
+        if wrong_type is not None:
+            return JSONResponse(_body("unsupported media type",
+                                      f"expected a JSON body (Content-Type: application/json), got {wrong_type!r}"),
+                                status_code=415)
         if any(e["type"] == "json_invalid" for e in errors):
             return JSONResponse(_body("malformed JSON", errors), status_code=400)
         return JSONResponse(_body("invalid request", errors), status_code=422)
@@ -52,6 +70,25 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(_body(str(exc.detail), None), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(httpx.TransportError)
+    async def _store_down(_: Request, exc: httpx.TransportError) -> JSONResponse:
+        # The openai client wraps its own transport errors, so a bare one comes from the Chroma server.
+        log.warning("vector store unreachable: %s: %s", type(exc).__name__, exc)
+        return JSONResponse(_body("dependency unavailable", f"the vector store (Chroma server) is not reachable: "
+                                  f"{type(exc).__name__}: {exc}"), status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(openai.APIConnectionError)
+    async def _llm_down(_: Request, exc: openai.APIConnectionError) -> JSONResponse:
+        log.warning("LLM endpoint unreachable: %s", exc)
+        return JSONResponse(_body("dependency unavailable", f"the LLM endpoint is not reachable: {exc}"),
+                            status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(openai.APIStatusError)
+    async def _llm_failed(_: Request, exc: openai.APIStatusError) -> JSONResponse:
+        log.warning("LLM endpoint answered %s after retries", exc.status_code)
+        return JSONResponse(_body("dependency failed", f"the LLM endpoint answered HTTP {exc.status_code}"),
+                            status_code=502)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

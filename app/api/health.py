@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from app.api.deps import ServicesDep
+from app.observability.metrics import render_metrics
 
 router = APIRouter(tags=["health"])
 
@@ -24,3 +25,10 @@ def readyz(services: ServicesDep, response: Response) -> dict:
         response.status_code = 503
         return {"status": "unavailable", "detail": f"{type(exc).__name__}: {exc}"}
     return {"status": "ready", "articles": articles, "chunks": chunks}
+
+
+@router.get("/metrics", summary="Prometheus metrics (latency by route, retrieval, LLM, tokens, guard, refusals)",
+            response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+def metrics() -> Response:
+    body, content_type = render_metrics()
+    return Response(body, media_type=content_type)

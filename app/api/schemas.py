@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from app.ingest.article import ARTICLE_ID
 from app.retrieval.service import end_of_day_ts, start_of_day_ts
 from app.store.models import Filters
 
 MAX_QUESTION_CHARS = 2000
+ArticleId = Annotated[str, Field(pattern=ARTICLE_ID.pattern, description="An article id (letters, digits, . _ : -).")]
 
 
 class SearchFilters(BaseModel):
     sources: list[str] | None = Field(default=None, description="Only these publishers.", examples=[["Citewire Desk"]])
     published_from: date | None = Field(default=None, description="Earliest publication date (inclusive).")
     published_to: date | None = Field(default=None, description="Latest publication date (inclusive).")
-    article_ids: list[str] | None = Field(default=None, description="Only these articles.")
+    article_ids: list[ArticleId] | None = Field(default=None, description="Only these articles.")
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -179,8 +182,8 @@ class IngestResponse(BaseModel):
 
 
 class SummarizeRequest(BaseModel):
-    article_id: str | None = Field(default=None, description="Summarise this article.")
-    article_ids: list[str] | None = Field(default=None, description="Summarise these articles together.")
+    article_id: ArticleId | None = Field(default=None, description="Summarise this article.")
+    article_ids: list[ArticleId] | None = Field(default=None, description="Summarise these articles together.")
     topic: str | None = Field(default=None, description="Summarise what the corpus says on this topic.")
     filters: SearchFilters | None = Field(default=None, description="Restrict a topic summary's sources.")
     max_words: int = Field(default=120, ge=20, le=1000, description="Upper bound on the summary's words.")

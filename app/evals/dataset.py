@@ -7,10 +7,10 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, model_validator
 
-from app.config import REPO_ROOT
+from app.assets import asset_dir
 
-DEFAULT_SUITE = REPO_ROOT / "evals" / "questions.yaml"
-DEFAULT_THRESHOLDS = REPO_ROOT / "evals" / "thresholds.yaml"
+DEFAULT_SUITE = asset_dir("evals") / "questions.yaml"
+DEFAULT_THRESHOLDS = asset_dir("evals") / "thresholds.yaml"
 
 
 class AnswerableCase(BaseModel):

@@ -1,0 +1,27 @@
+"""The HTTP middleware stack, outermost first: request id → metrics + access log → CORS →
+API keys + rate limit → body size limit → routes. Generic: it applies to whatever routers and
+mounts ``create_app`` adds (see ``app.api.security`` for which paths need a key)."""
+
+from __future__ import annotations
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.api.limits import BodySizeLimit
+from app.api.security import AccessControl
+from app.config import Settings
+from app.observability.metrics import RequestMetrics
+
+
+def install_middleware(app: FastAPI, settings: Settings) -> None:
+    # add_middleware puts each one outside the ones added before it.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessControl, keys=[k.get_secret_value() for k in settings.api_keys],
+                       rate_limit=settings.rate_limit, storage_uri=settings.rate_limit_storage)
+    if settings.cors_origins:  # closed by default: no CORS headers, browsers on other origins are refused
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+                           expose_headers=["X-Request-ID", "Retry-After"])
+    app.add_middleware(RequestMetrics)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")

@@ -1,0 +1,121 @@
+"""Who may call the API and how often: API keys, a per-key rate limit, validated ids, clean HTML.
+
+Applies to the paths under ``PROTECTED_PREFIXES`` (``/v1/`` and ``/mcp``), whatever router adds
+them. Open on purpose: ``/``, ``/docs``, ``/redoc``, ``/openapi.json`` (no data), ``/healthz``,
+``/readyz`` (probes), ``/metrics`` (scraped from inside the network; see docs/operations.md), and
+``/slack/*`` (Slack signs its requests; the Slack adapter checks the signature).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import time
+from typing import Annotated
+
+import nh3
+from fastapi import Path
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from starlette.datastructures import Headers
+
+from app.ingest.article import ARTICLE_ID
+
+PROTECTED_PREFIXES = ("/v1/", "/mcp")
+
+ArticleIdPath = Annotated[str, Path(
+    pattern=ARTICLE_ID.pattern, description="Article id: letters, digits, '.', '_', ':' or '-' (1-128).",
+)]
+
+
+def fingerprint(secret: str) -> str:
+    """A short, one-way label for a key, safe to log and to use as a rate-limit bucket."""
+    return "key:" + hashlib.sha256(secret.encode()).hexdigest()[:10]
+
+
+def presented_key(headers: Headers) -> str | None:
+    auth = headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    return headers.get("x-api-key") or None
+
+
+class KeyRing:
+    """The configured keys, compared in constant time (digests of equal length, every key checked)."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self._digests = [(hashlib.sha256(k.encode()).digest(), fingerprint(k)) for k in keys if k]
+
+    def __bool__(self) -> bool:
+        return bool(self._digests)
+
+    def identify(self, presented: str | None) -> str | None:
+        candidate = hashlib.sha256((presented or "").encode()).digest()
+        found = None
+        for digest, label in self._digests:
+            if hmac.compare_digest(candidate, digest) and presented:
+                found = label
+        return found
+
+
+class AccessControl:
+    """ASGI middleware: 401 without a valid key (when keys are configured), 429 past the rate limit."""
+
+    def __init__(self, app, keys: list[str], rate_limit: str | None = None,
+                 storage_uri: str = "memory://", prefixes: tuple[str, ...] = PROTECTED_PREFIXES) -> None:
+        self.app = app
+        self.keys = KeyRing(keys)
+        self.prefixes = prefixes
+        self.limit = parse(rate_limit) if rate_limit else None
+        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri)) if self.limit else None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] == "OPTIONS" or not scope["path"].startswith(self.prefixes):
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        if self.keys:
+            client = self.keys.identify(presented_key(headers))
+            if client is None:
+                return await _reject(send, 401, "unauthorized",
+                                     "send a valid API key as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'",
+                                     {"www-authenticate": 'Bearer realm="citewire"'})
+        else:
+            client = "addr:" + ((scope.get("client") or ("unknown",))[0])
+        scope.setdefault("state", {})["client_key"] = client
+        if self.limiter is not None and not self.limiter.hit(self.limit, client):
+            reset = self.limiter.get_window_stats(self.limit, client).reset_time
+            retry_after = max(1, math.ceil(reset - time.time()))
+            return await _reject(send, 429, "rate limit exceeded",
+                                 f"at most {self.limit} per client; retry after {retry_after} s",
+                                 {"retry-after": str(retry_after)})
+        return await self.app(scope, receive, send)
+
+
+async def _reject(send, status: int, error: str, detail: str, headers: dict[str, str]) -> None:
+    body = json.dumps({"error": error, "detail": detail}).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw += [(k.encode(), v.encode()) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+# Tags trafilatura needs for the text and its metadata (title, date, site name); scripts, styles,
+# frames, forms, event handlers and javascript: links are removed before extraction.
+_HTML_TAGS = nh3.ALLOWED_TAGS | {"html", "head", "title", "meta", "body", "article", "main", "section",
+                                  "header", "footer", "time", "figure", "figcaption", "nav", "aside"}
+_HTML_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()} | {
+    "meta": {"name", "property", "content", "itemprop"}, "time": {"datetime"}, "html": {"lang"},
+}
+
+_DROPPED_WITH_CONTENT = {"script", "style", "iframe", "frame", "frameset", "object", "embed", "noscript",
+                         "template", "svg", "math", "form", "button", "select", "textarea"}
+
+
+def sanitise_html(html: str) -> str:
+    """Uploaded HTML with everything active stripped, before any text is extracted from it."""
+    clean = nh3.clean(html, tags=_HTML_TAGS, attributes=_HTML_ATTRIBUTES, link_rel=None,
+                      clean_content_tags=_DROPPED_WITH_CONTENT)
+    return f"<!DOCTYPE html><html><body>{clean}</body></html>"  # nh3 returns a fragment; extractors want a page

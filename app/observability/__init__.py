@@ -1,0 +1,1 @@
+"""Logs and metrics for operators: JSON log lines with a request id, Prometheus metrics."""

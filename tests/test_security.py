@@ -1,0 +1,214 @@
+"""Production edges of the HTTP API: keys, rate limit, CORS, ids, uploads, content types, request
+ids, JSON logs, metrics, and the product-side fake LLM."""
+
+from __future__ import annotations
+
+import hmac
+import io
+import json
+import logging
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.security import KeyRing
+from app.config import Settings
+from app.main import create_app
+
+KEY_A, KEY_B = "ka-" + "7" * 30, "kb-" + "9" * 30
+
+
+@pytest.fixture(scope="module")
+def shared_services(tmp_path_factory):
+    from app.samples import index_samples
+    from app.services import build_services
+
+    built = build_services(Settings(data_dir=tmp_path_factory.mktemp("security") / "data"))
+    index_samples(built.ingest)
+    yield built
+    built.close()
+
+
+def client_for(services, **settings) -> TestClient:
+    return TestClient(create_app(Settings(data_dir=services.settings.data_dir, **settings), services=services))
+
+
+SEARCH = {"query": "Kim Putin Vostochny"}
+
+
+def test_without_keys_configured_the_api_is_open(shared_services):
+    with client_for(shared_services) as client:
+        assert client.post("/v1/search", json=SEARCH).status_code == 200
+
+
+def test_keys_are_required_on_v1_and_probes_stay_open(shared_services):
+    with client_for(shared_services, api_keys=f"{KEY_A}, {KEY_B}") as client:
+        missing = client.post("/v1/search", json=SEARCH)
+        assert missing.status_code == 401 and missing.json()["error"] == "unauthorized"
+        assert missing.headers["www-authenticate"].startswith("Bearer")
+        assert client.post("/v1/search", json=SEARCH, headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert client.post("/v1/search", json=SEARCH, headers={"Authorization": f"Bearer {KEY_A}x"}).status_code == 401
+        assert client.post("/v1/search", json=SEARCH, headers={"Authorization": f"Bearer {KEY_A}"}).status_code == 200
+        assert client.post("/v1/search", json=SEARCH, headers={"X-API-Key": KEY_B}).status_code == 200
+        assert client.get("/v1/articles").status_code == 401
+        for open_path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
+            assert client.get(open_path).status_code == 200, open_path
+
+
+def test_keys_never_reach_logs_or_settings_repr(shared_services, caplog):
+    caplog.set_level(logging.DEBUG)
+    settings = Settings(api_keys=KEY_A)
+    assert KEY_A not in repr(settings) and KEY_A not in str(settings.model_dump())
+    with client_for(shared_services, api_keys=KEY_A) as client:
+        client.post("/v1/search", json=SEARCH, headers={"Authorization": f"Bearer {KEY_A}"})
+        client.post("/v1/search", json=SEARCH, headers={"X-API-Key": KEY_A + "-wrong"})
+    logged = " ".join(json.dumps(vars(r), default=str) for r in caplog.records)
+    assert "citewire.access" in logged  # the access lines were captured ...
+    assert KEY_A not in logged  # ... and name the key only by its fingerprint
+
+
+def test_key_comparison_checks_every_key_in_constant_time(monkeypatch):
+    ring = KeyRing([KEY_A, KEY_B, "third-key"])
+    calls = []
+    real = hmac.compare_digest
+    monkeypatch.setattr(hmac, "compare_digest", lambda a, b: calls.append(len(a)) or real(a, b))
+    assert ring.identify(KEY_A) is not None  # the first key matches, yet all three are compared
+    assert len(calls) == 3 and set(calls) == {32}  # digests: equal length whatever the key's length
+    assert ring.identify("") is None and ring.identify(None) is None
+
+
+def test_rate_limit_per_key_answers_429_with_retry_after(shared_services):
+    with client_for(shared_services, api_keys=f"{KEY_A},{KEY_B}", rate_limit="3/minute") as client:
+        codes = [client.get("/v1/articles", headers={"X-API-Key": KEY_A}).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        limited = client.get("/v1/articles", headers={"X-API-Key": KEY_A})
+        assert limited.json()["error"] == "rate limit exceeded"
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        assert client.get("/v1/articles", headers={"X-API-Key": KEY_B}).status_code == 200  # its own bucket
+        assert client.get("/healthz").status_code == 200
+
+
+def test_cors_is_closed_by_default_and_opens_per_origin(shared_services):
+    preflight = {"Origin": "https://news.example", "Access-Control-Request-Method": "POST"}
+    with client_for(shared_services) as client:
+        response = client.options("/v1/search", headers=preflight)
+        assert "access-control-allow-origin" not in response.headers
+        assert "access-control-allow-origin" not in client.get("/v1/articles", headers={"Origin": "https://x.example"}).headers
+    with client_for(shared_services, cors_origins="https://news.example") as client:
+        assert client.options("/v1/search", headers=preflight).headers["access-control-allow-origin"] == "https://news.example"
+        other = client.options("/v1/search", headers=preflight | {"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+
+
+@pytest.mark.parametrize("path", ["/v1/articles/..%2F..%2Fetc%2Fpasswd", "/v1/articles/..", "/v1/articles/.hidden",
+                                  "/v1/articles/a%00b", "/v1/articles/" + "x" * 200])
+def test_article_ids_are_validated(shared_services, path):
+    with client_for(shared_services) as client:
+        for method in ("GET", "DELETE"):
+            response = client.request(method, path)
+            assert response.status_code in (404, 422) and set(response.json()) == {"error", "detail"}
+    assert shared_services.records.count()[0] == 8
+
+
+def test_summarize_ids_are_validated(shared_services):
+    with client_for(shared_services) as client:
+        response = client.post("/v1/summarize", json={"article_id": "../../secret"})
+        assert response.status_code == 422
+        assert client.post("/v1/search", json=SEARCH | {"filters": {"article_ids": ["a/b"]}}).status_code == 422
+
+
+def test_uploaded_html_is_sanitised_before_extraction(tmp_path):
+    html = """<html><head><title>Harbour wall repaired</title>
+    <script>document.write('INJECTED-SCRIPT')</script><style>p{color:red}</style></head>
+    <body><article><h1>Harbour wall repaired</h1>
+    <p onclick="alert('INJECTED-HANDLER')">The town council said on Monday that the harbour wall, damaged in
+    the January storm, has been repaired by engineers from the port authority.</p>
+    <p>Fishing boats returned to the inner harbour the same afternoon, the harbour master said.</p>
+    <iframe src="https://evil.example/frame">INJECTED-FRAME</iframe>
+    <p><a href="javascript:alert('INJECTED-LINK')">More</a> Repairs cost 2.1 million euros in all.</p>
+    </article></body></html>"""
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data"))) as client:
+        response = client.post("/v1/articles", files={"files": ("harbour.html", io.BytesIO(html.encode()), "text/html")})
+        assert response.status_code == 201, response.text
+        stored = client.get("/v1/articles/harbour").json()
+    assert "harbour wall" in stored["text"] and stored["title"] == "Harbour wall repaired"
+    everything = json.dumps(stored)
+    assert "INJECTED" not in everything and "<script" not in everything and "javascript:" not in everything
+
+
+def test_non_json_body_says_what_was_expected(shared_services):
+    with client_for(shared_services) as client:
+        response = client.post("/v1/ask", content=b'{"question": "What did Kim pledge?"}',
+                               headers={"content-type": "text/plain"})
+        assert response.status_code == 415
+        assert response.json()["error"] == "unsupported media type"
+        assert "application/json" in response.json()["detail"] and "text/plain" in response.json()["detail"]
+        assert client.post("/v1/ask", json={"question": ""}).status_code == 422  # JSON errors stay 422
+
+
+def test_every_response_carries_a_request_id_and_logs_are_json(shared_services, capsys):
+    from app.observability.logs import configure_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("json", "INFO")
+        with client_for(shared_services) as client:
+            given = "0f9c0a1e2b3d4c5e8f7a6b5c4d3e2f10"
+            echoed = client.get("/healthz", headers={"X-Request-ID": given}).headers["x-request-id"]
+            fresh = client.post("/v1/search", json=SEARCH).headers["x-request-id"]
+    finally:
+        root.handlers, _ = saved
+        root.setLevel(saved[1])
+    assert echoed == given and re.fullmatch(r"[0-9a-f]{32}", fresh)
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line.get("logger") == "citewire.access"]
+    assert {line["request_id"] for line in access} >= {given, fresh}
+    search = next(line for line in access if line["request_id"] == fresh)
+    assert search["route"] == "/v1/search" and search["status"] == 200 and search["duration_ms"] > 0
+
+
+def _metric(text: str, name: str, **labels) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name) and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_metrics_count_routes_retrieval_and_refusals(shared_services):
+    with client_for(shared_services) as client:
+        before = client.get("/metrics").text
+        client.post("/v1/ask", json={"question": "What did Kim pledge?"})
+        client.post("/v1/ask", json={"question": "What did Joe Biden say about the meeting?"})
+        client.get("/no/such/path/12345")
+        after = client.get("/metrics")
+    assert after.headers["content-type"].startswith("text/plain")
+    text = after.text
+    route = {"route": "/v1/ask", "method": "POST", "status": "200"}
+    assert _metric(text, "citewire_http_request_duration_seconds_count", **route) - \
+        _metric(before, "citewire_http_request_duration_seconds_count", **route) == 2
+    assert _metric(text, "citewire_retrieval_duration_seconds_count") >= _metric(before, "citewire_retrieval_duration_seconds_count") + 2
+    assert _metric(text, "citewire_refusals_total") == _metric(before, "citewire_refusals_total") + 1
+    assert "/no/such/path" not in text and _metric(text, "citewire_http_request_duration_seconds_count", route="unmatched") >= 1
+
+
+def test_fake_llm_answers_through_the_real_client_guard_and_metrics(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", index_samples=True, llm_base_url="fake://", guard_judge=True)
+    with TestClient(create_app(settings)) as client:
+        before = client.get("/metrics").text
+        body = client.post("/v1/ask", json={"question": "What did Kim pledge to Putin at Vostochny?"}).json()
+        assert body["mode"] != "extractive" and body["answerable"] is True
+        assert body["guard"]["dropped"] == 0 and body["usage"]["completion_tokens"] > 0
+        for citation in body["citations"]:
+            text = client.get(f"/v1/articles/{citation['article_id']}").json()["text"]
+            assert text[citation["char_start"]:citation["char_end"]] == citation["quote"]
+        stream = client.post("/v1/ask", json={"question": "What did Kim pledge to Putin?", "stream": True}).text
+        assert "event: delta" in stream and "event: final" in stream
+        refused = client.post("/v1/ask", json={"question": "Who won the 1930 chess olympiad in Hamburg?"}).json()
+        assert refused["answerable"] is False
+        after = client.get("/metrics").text
+    assert _metric(after, "citewire_llm_tokens_total", kind="completion") > _metric(before, "citewire_llm_tokens_total", kind="completion")
+    assert _metric(after, "citewire_llm_duration_seconds_count", call="stream") > _metric(before, "citewire_llm_duration_seconds_count", call="stream")
+    assert _metric(after, "citewire_guard_sentences_total", outcome="kept") > _metric(before, "citewire_guard_sentences_total", outcome="kept")
