@@ -106,6 +106,13 @@ class Settings(BaseSettings):
         default=False, description="Index the bundled sample articles at start-up (idempotent)."
     )
 
+    # --- MCP over HTTP ------------------------------------------------------------------------
+    mcp_allowed_hosts: list[str] = Field(
+        default=["127.0.0.1:*", "localhost:*", "[::1]:*"],
+        description="Host headers /mcp answers (DNS-rebinding protection; 'host:*' = any port); "
+        'a JSON list, e.g. \'["citewire.internal:*"]\'. ["*"] turns the check off.',
+    )
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
