@@ -1,4 +1,4 @@
-"""``citewire`` command line: ingest, ask, search, serve, delete, list."""
+"""``citewire`` command line: ingest, ask, search, serve, mcp, delete, list."""
 
 from __future__ import annotations
 
@@ -314,6 +314,27 @@ def serve(
 
     configure_logging(settings.log_format, settings.log_level)  # JSON lines with request ids; our access log
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+@cli.command(name="mcp")
+def mcp_server(
+    with_samples: Annotated[bool, typer.Option("--samples/--no-samples", help="Index the sample articles first.")] = False,
+) -> None:
+    """Serve the MCP tools and article resources over stdio (for Claude Desktop and other MCP hosts)."""
+    import contextlib
+
+    from app.mcp.server import create_mcp_server
+
+    with contextlib.redirect_stdout(sys.stderr):  # stdout carries the protocol only
+        services = _services()
+        if with_samples:
+            from app.samples import index_samples
+
+            index_samples(services.ingest)
+    try:
+        create_mcp_server(lambda: services).run("stdio")
+    finally:
+        services.close()
 
 
 def main() -> None:

@@ -142,6 +142,13 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    # --- MCP over HTTP ------------------------------------------------------------------------
+    mcp_allowed_hosts: list[str] = Field(
+        default=["127.0.0.1:*", "localhost:*", "[::1]:*"],
+        description="Host headers /mcp answers (DNS-rebinding protection; 'host:*' = any port); "
+        'a JSON list, e.g. \'["citewire.internal:*"]\'. ["*"] turns the check off.',
+    )
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"

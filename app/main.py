@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import articles, ask, health
+from app.api import articles, ask, health, openai_compat
 from app.api.errors import install_error_handlers
 from app.api.middleware import install_middleware
 from app.config import Settings
+from app.mcp.http import MCP_PATH, MCPHttpEndpoint
 from app.observability.instrument import instrument_services
 from app.samples import index_samples
 from app.services import Services, build_services
@@ -30,7 +31,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if settings.index_samples:
             report = index_samples(app.state.services.ingest)
             log.info("sample articles: %s", report.counts)
-        yield
+        async with mcp.running():  # the MCP session manager lives inside the app's lifespan
+            yield
         if owned:
             app.state.services.close()
 
@@ -41,7 +43,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, ask, articles):
+    for module in (health, ask, articles, openai_compat):
         app.include_router(module.router)
+    mcp = MCPHttpEndpoint(lambda: app.state.services, settings.mcp_allowed_hosts)
+    app.router.add_route(MCP_PATH, mcp, include_in_schema=False)
     install_middleware(app, settings)
     return app

@@ -1,0 +1,264 @@
+"""OpenAI-compatible chat API: ``GET /v1/models`` and ``POST /v1/chat/completions``.
+
+Any OpenAI client or chat UI can ask the corpus. The conversation goes through the same chat
+path as ``/v1/chat`` (QuestionCondenser, then AnswerService); the reply's ``content`` carries
+the ``[n]`` markers and a "Sources:" list, ``message.citations`` the structured citations. Errors
+on these routes use OpenAI's body, ``{"error": {"message", "type", "param", "code"}}``.
+
+Streaming sends the *verified* answer: with an LLM, raw tokens are held back until the
+faithfulness guard has checked them, because a chat client cannot take text back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict
+
+import openai
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
+
+from app import __version__
+from app.answer.models import Answer
+from app.answer.render import with_sources, without_sources
+from app.api.deps import ServicesDep
+from app.api.openai_schemas import (
+    MODEL_ID,
+    ChatCompletion,
+    ChatCompletionRequest,
+    ModelCard,
+    ModelList,
+    OpenAIErrorResponse,
+)
+from app.api.schemas import MAX_QUESTION_CHARS
+from app.offline import count_tokens
+from app.services import Services
+
+log = logging.getLogger(__name__)
+
+_STARTED = int(time.time())
+_KEEPALIVE_SECONDS = 10.0
+
+
+class OpenAIError(Exception):
+    def __init__(self, status: int, message: str, type_: str = "invalid_request_error",
+                 code: str | None = None, param: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.body = status, {"message": message, "type": type_, "param": param, "code": code}
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"error": self.body}, status_code=self.status)
+
+
+def _validation_error(exc: RequestValidationError) -> OpenAIError:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return OpenAIError(400, "We could not parse the JSON body of your request.", code="invalid_json")
+    first = errors[0] if errors else {}
+    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    message = "; ".join(f"{'.'.join(map(str, e.get('loc', ())[1:])) or 'body'}: {e.get('msg', '')}" for e in errors)
+    return OpenAIError(400, message or "invalid request", code="invalid_value", param=".".join(loc) or None)
+
+
+class OpenAIRoute(APIRoute):
+    """Every failure on these routes leaves in OpenAI's error shape, never as a stack trace."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return _validation_error(exc).response()
+            except OpenAIError as exc:
+                return exc.response()
+            except Exception as exc:  # noqa: BLE001 - the body must still be OpenAI-shaped
+                log.exception("chat completion failed")
+                return OpenAIError(_upstream_status(exc), f"Citewire could not answer: {type(exc).__name__}",
+                                   "server_error", "internal_error").response()
+
+        return route
+
+
+def _upstream_status(exc: Exception) -> int:
+    """502 when the configured LLM endpoint failed (openai.APIError), else 500."""
+    return 502 if isinstance(exc, openai.APIError) else 500
+
+
+router = APIRouter(route_class=OpenAIRoute, tags=["openai"])
+_ERRORS = {status: {"model": OpenAIErrorResponse} for status in (400, 404)}
+
+
+def _model_card() -> ModelCard:
+    return ModelCard(created=_STARTED)
+
+
+@router.get("/v1/models", response_model=ModelList, summary="OpenAI-compatible: the one model, citewire")
+async def list_models() -> ModelList:
+    return ModelList(data=[_model_card()])
+
+
+@router.get("/v1/models/{model}", response_model=ModelCard, responses=_ERRORS, summary="OpenAI-compatible: one model")
+async def get_model(model: str) -> ModelCard:
+    if model != MODEL_ID:
+        raise _model_not_found(model)
+    return _model_card()
+
+
+def _model_not_found(model: str) -> OpenAIError:
+    return OpenAIError(404, f"The model `{model}` does not exist; use `{MODEL_ID}`.", code="model_not_found",
+                       param="model")
+
+
+def unsupported(body: ChatCompletionRequest) -> OpenAIError | None:
+    """Parameters whose meaning Citewire would silently break are refused; the rest are ignored."""
+    if body.n not in (None, 1):
+        return OpenAIError(400, "Citewire returns one verified answer: n must be 1.", code="unsupported_value", param="n")
+    if body.logprobs:
+        return OpenAIError(400, "logprobs are not available: answers are quoted and verified, not sampled.",
+                           code="unsupported_parameter", param="logprobs")
+    if body.response_format and body.response_format.get("type") not in (None, "text"):
+        return OpenAIError(400, "Only text responses are supported (the structured citations are in "
+                                "message.citations).", code="unsupported_value", param="response_format")
+    if body.tool_choice not in (None, "auto", "none"):
+        return OpenAIError(400, "Citewire does not call tools; use its MCP server at /mcp to use it as one.",
+                           code="unsupported_value", param="tool_choice")
+    return None
+
+
+def conversation(body: ChatCompletionRequest) -> list[dict]:
+    """User and assistant turns as the condenser takes them; earlier Sources lists are dropped."""
+    turns = []
+    for message in body.messages:
+        if message.role not in ("user", "assistant"):
+            continue
+        text = message.text() if message.role == "user" else without_sources(message.text())
+        if text:
+            turns.append({"role": message.role, "content": text})
+    if body.messages[-1].role != "user" or not body.messages[-1].text():
+        raise OpenAIError(400, "The last message must be the user's question (with text content).",
+                          code="invalid_value", param="messages")
+    if len(turns[-1]["content"]) > MAX_QUESTION_CHARS:
+        raise OpenAIError(400, f"The question is longer than {MAX_QUESTION_CHARS} characters.",
+                          code="string_above_max_length", param="messages")
+    return turns
+
+
+def _citations(answer: Answer) -> list[dict]:
+    return [asdict(c) for c in answer.citations]
+
+
+def _info(answer: Answer, question: str) -> dict:
+    return {"answerable": answer.answerable, "refusal_reason": answer.refusal_reason,
+            "standalone_question": question, "mode": answer.mode, "guard": answer.guard}
+
+
+def _usage(answer: Answer, turns: list[dict], content: str, encoding: str) -> dict:
+    """The LLM's own counts when one ran; else token counts of the messages and the reply."""
+    reported = answer.usage or {}
+    prompt = reported.get("prompt_tokens")
+    completion = reported.get("completion_tokens")
+    if prompt is None or completion is None:
+        prompt = sum(count_tokens(t["content"], encoding) for t in turns)
+        completion = count_tokens(content, encoding)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _fingerprint(answer: Answer) -> str:
+    return f"citewire-{__version__}-{answer.mode}"
+
+
+@router.post("/v1/chat/completions", response_model=ChatCompletion, responses={
+    **_ERRORS, "200": {"content": {"text/event-stream": {"schema": {"type": "string", "description":
+        "With stream=true: `data: {chat.completion.chunk}` events, the last one carrying finish_reason, "
+        "`citations` and `citewire` in its delta, then (with stream_options.include_usage) a usage chunk, "
+        "then `data: [DONE]`."}}}}},
+    summary="OpenAI-compatible chat: cited answers from the articles, or a refusal")
+async def chat_completions(body: ChatCompletionRequest, request: Request, services: ServicesDep) -> Response:
+    if body.model != MODEL_ID:
+        raise _model_not_found(body.model)
+    problem = unsupported(body)
+    if problem is not None:
+        raise problem
+    turns = conversation(body)
+    options = {"top_k": body.top_k, "filters": body.filters.to_filters() if body.filters else None,
+               "as_of": body.as_of}
+    completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    if body.stream:
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        return StreamingResponse(
+            _chunks(request, services, turns, options, completion_id, created, include_usage),
+            media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    question = await run_in_threadpool(services.condenser.standalone, turns)
+    answer = await run_in_threadpool(lambda: services.answers.ask(question, **options))
+    content = with_sources(answer.answer, answer.citations)
+    return JSONResponse({
+        "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
+        "system_fingerprint": _fingerprint(answer),
+        "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None, "message": {
+            "role": "assistant", "content": content, "refusal": None,
+            "citations": _citations(answer), "citewire": _info(answer, question)}}],
+        "usage": _usage(answer, turns, content, services.settings.encoding_name),
+    })
+
+
+def _sse(data: dict | str) -> bytes:
+    return f"data: {data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+def pieces(content: str) -> list[str]:
+    """Word-sized pieces whose concatenation is exactly ``content``."""
+    return re.findall(r"\s*\S+\s*", content) or [content]
+
+
+async def _chunks(request: Request, services: Services, turns: list[dict], options: dict, completion_id: str,
+                  created: int, include_usage: bool) -> AsyncIterator[bytes]:
+    def chunk(delta: dict, finish: str | None = None, fingerprint: str | None = None) -> bytes:
+        return _sse({"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
+                     "system_fingerprint": fingerprint,
+                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]})
+
+    yield chunk({"role": "assistant", "content": ""})
+    iterator = None
+    try:
+        question = await run_in_threadpool(services.condenser.standalone, turns)
+        iterator = iter(services.answers.stream(question, **options))
+        answer, last_sent = None, time.monotonic()
+        while answer is None:  # raw deltas are held back: only the guarded answer is sent
+            if await request.is_disconnected():
+                return
+            item = await run_in_threadpool(next, iterator, None)
+            if item is None:
+                raise RuntimeError("the answer stream ended without an answer")
+            kind, payload = item
+            if kind != "delta":
+                answer = payload
+            elif time.monotonic() - last_sent > _KEEPALIVE_SECONDS:
+                last_sent = time.monotonic()
+                yield b": generating\n\n"
+        content = with_sources(answer.answer, answer.citations)
+        fingerprint = _fingerprint(answer)
+        for piece in pieces(content):
+            yield chunk({"content": piece}, fingerprint=fingerprint)
+        yield chunk({"citations": _citations(answer), "citewire": _info(answer, question)}, "stop", fingerprint)
+        if include_usage:
+            usage = _usage(answer, turns, content, services.settings.encoding_name)
+            yield _sse({"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
+                        "system_fingerprint": fingerprint, "choices": [], "usage": usage})
+    except Exception as exc:  # noqa: BLE001 - headers are sent; the error travels as an event
+        log.exception("streamed chat completion failed")
+        yield _sse({"error": {"message": f"Citewire could not answer: {type(exc).__name__}", "type": "server_error",
+                              "param": None, "code": "internal_error"}})
+    finally:
+        if iterator is not None:
+            await run_in_threadpool(getattr(iterator, "close", lambda: None))
+    yield _sse("[DONE]")

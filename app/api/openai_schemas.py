@@ -1,0 +1,126 @@
+"""OpenAI chat-completions wire shapes: the subset Citewire honours, plus its own extra fields.
+
+Requests accept any other OpenAI parameter (``extra="allow"``) and ignore it; the few whose
+meaning Citewire cannot honour are rejected in the route (see ``openai_compat.unsupported``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.schemas import CitationOut, SearchFilters
+
+MODEL_ID = "citewire"
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
+class OpenAIMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        """String content, or the text parts joined (images and audio parts carry no question)."""
+        if isinstance(self.content, str):
+            return self.content.strip()
+        return "\n".join(p.text for p in self.content or [] if p.type == "text" and p.text).strip()
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "model": MODEL_ID, "messages": [{"role": "user", "content": "What did Kim pledge to Putin?"}],
+    }]})
+
+    model: str = Field(description=f"Must be {MODEL_ID!r} (see GET /v1/models).")
+    messages: list[OpenAIMessage] = Field(min_length=1, max_length=200, description=(
+        "The conversation; the last user message is the question. System, developer and tool messages "
+        "are ignored: answers come from the articles only."))
+    stream: bool = Field(default=False, description="chat.completion.chunk events, then `data: [DONE]`.")
+    stream_options: StreamOptions | None = None
+    # Rejected unless harmless (Citewire returns one verified answer, without logprobs or JSON modes).
+    n: int | None = None
+    logprobs: bool | None = None
+    response_format: dict | None = None
+    tool_choice: str | dict | None = None
+    # Citewire's own knobs (the openai client sends them with ``extra_body``).
+    top_k: int | None = Field(default=None, ge=1, le=50, description="Citewire: passages to answer from.")
+    filters: SearchFilters | None = Field(default=None, description="Citewire: restrict sources or dates.")
+    as_of: date | None = Field(default=None, description="Citewire: answer as of this date.")
+
+
+class CitewireInfo(BaseModel):
+    answerable: bool
+    refusal_reason: str | None = None
+    standalone_question: str = Field(description="The last user message rewritten to stand alone; what was asked.")
+    mode: str = Field(description="extractive (no LLM) or llm.")
+    guard: dict | None = None
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str = Field(description="The answer with [n] markers, then a 'Sources:' list.")
+    refusal: None = None
+    citations: list[CitationOut] = Field(description="Citewire: the structured citations behind each [n].")
+    citewire: CitewireInfo
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: Literal["stop"] = "stop"
+    logprobs: None = None
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str = MODEL_ID
+    system_fingerprint: str
+    choices: list[Choice]
+    usage: Usage
+
+
+class ModelCard(BaseModel):
+    id: str = MODEL_ID
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "citewire"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+class OpenAIErrorBody(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIErrorResponse(BaseModel):
+    error: OpenAIErrorBody

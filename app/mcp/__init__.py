@@ -1,0 +1,1 @@
+"""Citewire as a Model Context Protocol server (stdio and streamable HTTP)."""

@@ -1,0 +1,78 @@
+"""What the MCP tools return: typed, so hosts get an output schema and structured content."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class CitationItem(BaseModel):
+    n: int = Field(description="The number used as [n] in the text.")
+    article_id: str
+    title: str
+    source: str
+    url: str
+    published_at: str | None
+    quote: str = Field(description="Verbatim article text at [char_start, char_end).")
+    char_start: int
+    char_end: int
+
+
+class AskResult(BaseModel):
+    text: str = Field(description="The answer with [n] markers and a 'Sources:' list: show this to the user.")
+    answer: str
+    answerable: bool = Field(description="False when the articles do not hold the answer (a refusal).")
+    refusal_reason: str | None = None
+    citations: list[CitationItem]
+    mode: str = Field(description="extractive (no LLM) or llm.")
+
+
+class PassageItem(BaseModel):
+    rank: int
+    score: float
+    article_id: str
+    chunk_id: str
+    title: str
+    source: str
+    url: str
+    published_at: str | None
+    text: str
+    char_start: int
+    char_end: int
+
+
+class SearchResult(BaseModel):
+    query: str
+    results: list[PassageItem]
+
+
+class SummaryResult(BaseModel):
+    text: str = Field(description="The summary with [n] markers and a 'Sources:' list.")
+    summary: str
+    citations: list[CitationItem]
+    article_ids: list[str]
+    conflicts: list[str] = Field(description="Notes where sources disagree.")
+
+
+class ArticleItem(BaseModel):
+    id: str
+    uri: str = Field(description="Read the full text as this MCP resource.")
+    title: str
+    source: str
+    url: str
+    published_at: str | None
+    chunks: int
+
+
+class ArticleList(BaseModel):
+    total: int
+    offset: int
+    articles: list[ArticleItem]
+
+
+class ArticleText(BaseModel):
+    id: str
+    title: str
+    source: str
+    url: str
+    published_at: str | None
+    text: str

@@ -1,0 +1,168 @@
+"""Citewire as an MCP server (official ``mcp`` SDK): tools and article resources over the services.
+
+An adapter like ``app/api``: it calls the services and never the HTTP routes. The services come
+from a callable, because over HTTP they are built in the FastAPI lifespan, after this server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Literal
+
+import anyio.to_thread
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.types import Resource, ToolAnnotations
+from pydantic import Field
+
+from app import __version__
+from app.answer.models import Citation
+from app.answer.render import with_sources
+from app.mcp.schemas import (
+    ArticleItem,
+    ArticleList,
+    ArticleText,
+    AskResult,
+    CitationItem,
+    PassageItem,
+    SearchResult,
+    SummaryResult,
+)
+from app.services import Services
+from app.store.models import Filters, StoredArticle
+from app.summarize.service import ArticleNotFound
+
+ARTICLE_URI = "article://{article_id}"
+LISTED_RESOURCES = 500  # resources/list has no paging here; list_articles pages through the rest
+
+INSTRUCTIONS = (
+    "Citewire answers questions about an index of news articles with cited, verbatim passages. "
+    "Use `ask` for a question (it may refuse when the articles do not say; do not answer from memory "
+    "then), `search` for raw passages, `summarize` for articles or a topic, `list_articles` and "
+    "`get_article` (or the article://{id} resources) to read the sources. Keep the [n] markers and "
+    "the Sources list when you quote an answer."
+)
+
+Question = Annotated[str, Field(min_length=1, max_length=2000, description="A question about the indexed news.")]
+TopK = Annotated[int | None, Field(ge=1, le=50, description="Passages to use (default from settings).")]
+AsOf = Annotated[date | None, Field(description="Ignore articles published after this date (YYYY-MM-DD).")]
+Sources = Annotated[list[str] | None, Field(description="Only these publishers.")]
+ArticleId = Annotated[str, Field(min_length=1, max_length=300, description="An article id (see list_articles).")]
+_READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+
+
+def _citation(c: Citation) -> CitationItem:
+    return CitationItem(n=c.n, article_id=c.article_id, title=c.title, source=c.source, url=c.url,
+                        published_at=c.published_at, quote=c.quote, char_start=c.char_start, char_end=c.char_end)
+
+
+def _filters(sources: list[str] | None) -> Filters | None:
+    return Filters(sources=sources) if sources else None
+
+
+def _article_item(a: StoredArticle) -> ArticleItem:
+    return ArticleItem(id=a.id, uri=ARTICLE_URI.format(article_id=a.id), title=a.title, source=a.source, url=a.url,
+                       published_at=a.published_at, chunks=a.n_chunks)
+
+
+def article_markdown(a: StoredArticle) -> str:
+    meta = ", ".join(x for x in (a.source, a.published_at or "undated", a.url) if x)
+    return f"# {a.title}\n\n{meta}\n\n{a.text}"
+
+
+class CitewireMCP(MCPServer):
+    """MCPServer whose resources/list also names the stored articles (newest first)."""
+
+    def __init__(self, services: Callable[[], Services]) -> None:
+        super().__init__("citewire", title="Citewire", version=__version__, instructions=INSTRUCTIONS,
+                         log_level="WARNING")
+        self._services = services
+
+    async def list_resources(self) -> list[Resource]:
+        static = await super().list_resources()
+        articles, _ = await anyio.to_thread.run_sync(
+            lambda: self._services().records.list_articles(limit=LISTED_RESOURCES))
+        return static + [
+            Resource(uri=ARTICLE_URI.format(article_id=a.id), name=a.id, title=a.title, mime_type="text/markdown",
+                     description=f"{a.source}, {a.published_at or 'undated'}")
+            for a in articles
+        ]
+
+
+def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
+    server = CitewireMCP(services)
+
+    @server.tool(annotations=_READ_ONLY)
+    def ask(question: Question, top_k: TopK = None, as_of: AsOf = None, sources: Sources = None) -> AskResult:
+        """Answer a question from the indexed news articles, every sentence cited, or refuse when they do not say."""
+        answer = services().answers.ask(question.strip(), top_k=top_k, filters=_filters(sources), as_of=as_of)
+        return AskResult(text=with_sources(answer.answer, answer.citations), answer=answer.answer,
+                         answerable=answer.answerable, refusal_reason=answer.refusal_reason,
+                         citations=[_citation(c) for c in answer.citations], mode=answer.mode)
+
+    @server.tool(annotations=_READ_ONLY)
+    def search(
+        query: Annotated[str, Field(min_length=1, max_length=2000, description="What to look for.")],
+        top_k: Annotated[int, Field(ge=1, le=50, description="How many passages.")] = 5,
+        as_of: AsOf = None,
+        sources: Sources = None,
+        mode: Annotated[Literal["hybrid", "bm25", "dense"], Field(description="Retriever.")] = "hybrid",
+    ) -> SearchResult:
+        """Ranked passages from the articles for a query (hybrid BM25 + dense retrieval)."""
+        passages = services().retrieval.search(query.strip(), top_k=top_k, filters=_filters(sources), as_of=as_of,
+                                               mode=mode)
+        return SearchResult(query=query, results=[
+            PassageItem(rank=i, score=p.score, article_id=p.article_id, chunk_id=p.chunk_id, title=p.title,
+                        source=p.source, url=p.url, published_at=p.published_at, text=p.text,
+                        char_start=p.char_start, char_end=p.char_end)
+            for i, p in enumerate(passages, start=1)
+        ])
+
+    @server.tool(annotations=_READ_ONLY)
+    def summarize(
+        article_ids: Annotated[list[str] | None, Field(description="Summarise these articles together.")] = None,
+        topic: Annotated[str | None, Field(max_length=2000, description="Or: what the corpus says on this topic.")] = None,
+        max_words: Annotated[int, Field(ge=20, le=1000, description="Upper bound on the summary's words.")] = 120,
+    ) -> SummaryResult:
+        """Summarise one or more articles, or a topic; every sentence cited, disagreeing sources noted."""
+        if bool(article_ids) == bool(topic and topic.strip()):
+            raise ToolError("give article_ids or topic, not both and not neither")
+        summaries = services().summaries
+        try:
+            result = (summaries.summarize_topic(topic.strip(), max_words=max_words) if topic
+                      else summaries.summarize_articles(list(article_ids), max_words=max_words))
+        except ArticleNotFound as exc:
+            raise ToolError(f"no article with id {exc}") from exc
+        return SummaryResult(text=with_sources(result.summary, result.citations), summary=result.summary,
+                             citations=[_citation(c) for c in result.citations], article_ids=result.article_ids,
+                             conflicts=[c["note"] for c in result.conflicts])
+
+    @server.tool(annotations=_READ_ONLY)
+    def list_articles(
+        limit: Annotated[int, Field(ge=1, le=1000, description="Articles per page.")] = 50,
+        offset: Annotated[int, Field(ge=0, description="Articles to skip.")] = 0,
+        source: Annotated[str | None, Field(description="Only this publisher.")] = None,
+    ) -> ArticleList:
+        """List the stored articles, newest first, with their ids and resource URIs."""
+        articles, total = services().records.list_articles(limit=limit, offset=offset, source=source)
+        return ArticleList(total=total, offset=offset, articles=[_article_item(a) for a in articles])
+
+    @server.tool(annotations=_READ_ONLY)
+    def get_article(article_id: ArticleId) -> ArticleText:
+        """One article with its full text (citations' char_start/char_end index into it)."""
+        article = services().records.get_article(article_id)
+        if article is None:
+            raise ToolError(f"no article with id {article_id!r}")
+        return ArticleText(id=article.id, title=article.title, source=article.source, url=article.url,
+                           published_at=article.published_at, text=article.text)
+
+    @server.resource(ARTICLE_URI, name="article", title="News article", mime_type="text/markdown",
+                     description="A stored article: title, source, date, URL, then its full text.")
+    def article_resource(article_id: str) -> str:
+        article = services().records.get_article(article_id)
+        if article is None:
+            raise ResourceNotFoundError(f"no article with id {article_id!r}")
+        return article_markdown(article)
+
+    return server

@@ -1,0 +1,123 @@
+"""The MCP server driven by the SDK's own client: over stdio (`citewire mcp` as a real child process)
+and over streamable HTTP at /mcp of a real uvicorn server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+from mcp import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.test_integration import free_port, stop, wait_for
+
+pytestmark = pytest.mark.integration
+
+TOOLS = {"ask", "search", "summarize", "list_articles", "get_article"}
+VOSTOCHNY = "kim-putin-vostochny-2023"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    port = free_port()
+    env = {**os.environ, "CITEWIRE_DATA_DIR": str(tmp_path_factory.mktemp("mcp-http") / "data")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--samples", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readyz", server)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(server)
+
+
+def citewire_command() -> list[str]:
+    script = Path(sys.executable).parent / "citewire"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "app.cli"]
+
+
+async def exercise(session: ClientSession) -> None:
+    """The same checks over either transport."""
+    await session.initialize()
+    tools = {t.name: t for t in (await session.list_tools()).tools}
+    assert set(tools) == TOOLS
+    ask_schema = tools["ask"].input_schema
+    assert ask_schema["required"] == ["question"] and ask_schema["properties"]["question"]["type"] == "string"
+    assert ask_schema["properties"]["question"]["maxLength"] == 2000
+    assert tools["search"].input_schema["properties"]["mode"]["enum"] == ["hybrid", "bm25", "dense"]
+    assert tools["ask"].output_schema and "citations" in tools["ask"].output_schema["properties"]
+
+    answer = await session.call_tool("ask", {"question": "What did Kim pledge to Putin?"})
+    assert not answer.is_error
+    result = answer.structured_content
+    assert result["answerable"] and result["citations"]
+    assert "[1]" in result["text"] and "Sources:" in result["text"]
+    cited = result["citations"][0]
+    article = await session.call_tool("get_article", {"article_id": cited["article_id"]})
+    text = article.structured_content["text"]
+    assert text[cited["char_start"]:cited["char_end"]] == cited["quote"]
+
+    refusal = (await session.call_tool("ask", {"question": "What did Joe Biden say about the meeting?"})).structured_content
+    assert refusal["answerable"] is False and refusal["citations"] == [] and "Sources:" not in refusal["text"]
+
+    hits = (await session.call_tool("search", {"query": "Vostochny spaceport", "top_k": 3})).structured_content
+    assert 1 <= len(hits["results"]) <= 3 and hits["results"][0]["article_id"] == VOSTOCHNY
+
+    summary = (await session.call_tool("summarize", {"article_ids": [VOSTOCHNY], "max_words": 60})).structured_content
+    assert summary["citations"] and all(c["article_id"] == VOSTOCHNY for c in summary["citations"])
+
+    listing = (await session.call_tool("list_articles", {"limit": 3})).structured_content
+    assert listing["total"] == 8 and len(listing["articles"]) == 3
+
+    for bad in [("ask", {"question": ""}), ("ask", {"question": "x", "top_k": 500}),
+                ("get_article", {"article_id": "no-such-article"}), ("summarize", {}),
+                ("search", {"query": "x", "mode": "fuzzy"})]:
+        assert (await session.call_tool(*bad)).is_error, bad
+
+    uris = [r.uri for r in (await session.list_resources()).resources]
+    assert f"article://{VOSTOCHNY}" in uris and len(uris) == 8
+    templates = (await session.list_resource_templates()).resource_templates
+    assert [t.uri_template for t in templates] == ["article://{article_id}"]
+    page = (await session.read_resource(f"article://{VOSTOCHNY}")).contents[0]
+    assert page.mime_type == "text/markdown" and cited["quote"] in page.text
+
+
+def test_stdio_transport_spawning_citewire_mcp(tmp_path):
+    command, *args = citewire_command()
+    params = StdioServerParameters(command=command, args=[*args, "mcp", "--samples"], cwd=str(tmp_path),
+                                   env={"CITEWIRE_DATA_DIR": str(tmp_path / "data"), "ANONYMIZED_TELEMETRY": "False"})
+
+    async def run() -> None:
+        with anyio.fail_after(180):
+            async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+                await exercise(session)
+
+    anyio.run(run)
+
+
+def test_streamable_http_transport_at_slash_mcp(served):
+    async def run() -> None:
+        with anyio.fail_after(120):
+            async with streamable_http_client(f"{served}/mcp") as (read, write), ClientSession(read, write) as session:
+                await exercise(session)
+
+    anyio.run(run)
+    # the rest of the API is untouched by the mount
+    assert httpx.get(f"{served}/healthz").json() == {"status": "ok"}
+
+
+def test_http_transport_refuses_unlisted_hosts(served):
+    """DNS-rebinding protection: a page on another origin cannot drive the local MCP server."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+    evil = httpx.post(f"{served}/mcp", json=body, headers={**headers, "host": "evil.example"})
+    assert evil.status_code in (403, 421)
+    cross = httpx.post(f"{served}/mcp", json=body, headers={**headers, "origin": "https://evil.example"})
+    assert cross.status_code == 403
