@@ -311,6 +311,44 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
+@cli.command()
+def slack(
+    socket: Annotated[bool, typer.Option("--socket", help="Connect to Slack over Socket Mode (no public URL needed).")] = False,
+) -> None:
+    """Run the Slack bot over Socket Mode (HTTP mode: `citewire serve` with SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)."""
+    settings = _settings()
+    if not socket:
+        fail("use --socket, or run `citewire serve` with SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET set "
+             "for HTTP mode at /slack/events", 2)
+    from slack_bolt.error import BoltError
+
+    from app.slack.socket import missing_tokens, socket_mode_handler
+
+    problem = missing_tokens(settings)
+    if problem:
+        fail(problem, 2)
+    services = _services()
+    try:
+        handler = socket_mode_handler(settings, services)
+        handler.connect()
+    except BoltError as exc:
+        services.close()
+        fail(f"Slack refused the bot token: {exc}")
+    except Exception as exc:  # apps.connections.open refused, network down, ...
+        services.close()
+        fail(f"cannot connect to Slack: {type(exc).__name__}: {exc}")
+    typer.echo("citewire: connected to Slack over Socket Mode; Ctrl+C stops")
+    import threading
+
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handler.close()
+        services.close()
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     cli()

@@ -14,6 +14,7 @@ from app.api.limits import BodySizeLimit
 from app.config import Settings
 from app.samples import index_samples
 from app.services import Services, build_services
+from app.slack.http import mount_slack
 
 log = logging.getLogger(__name__)
 
@@ -41,5 +42,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     for module in (health, ask, articles):
         app.include_router(module.router)
+    mount_slack(app, settings)  # POST /slack/events, only when the Slack tokens are set
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
