@@ -314,6 +314,7 @@ def serve(
 @cli.command()
 def slack(
     socket: Annotated[bool, typer.Option("--socket", help="Connect to Slack over Socket Mode (no public URL needed).")] = False,
+    with_samples: Annotated[bool, typer.Option("--samples/--no-samples", help="Index the sample articles first.")] = False,
 ) -> None:
     """Run the Slack bot over Socket Mode (HTTP mode: `citewire serve` with SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)."""
     settings = _settings()
@@ -328,6 +329,10 @@ def slack(
     if problem:
         fail(problem, 2)
     services = _services()
+    if with_samples:
+        from app.samples import index_samples
+
+        index_samples(services.ingest)
     try:
         handler = socket_mode_handler(settings, services)
         handler.connect()

@@ -411,3 +411,23 @@ def test_cli_socket_mode_starts_connects_and_answers(tmp_path, fake):
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert "connected to Slack over Socket Mode" in out
+
+
+def test_a_token_slack_rejects_disables_only_the_slack_route(tmp_path, fake, corpus_services):
+    settings = Settings(data_dir=tmp_path / "data", SLACK_BOT_TOKEN="xoxb-revoked", SLACK_SIGNING_SECRET=SECRET,
+                        SLACK_API_URL=fake.base_url)
+    with TestClient(create_app(settings, services=corpus_services)) as client:
+        body = event_body(mention(fake, "What did Kim pledge?"))
+        response = client.post("/slack/events", content=body, headers=signed(body))
+        assert response.status_code == 503 and response.json()["error"] == "slack unavailable"
+        assert client.get("/healthz").status_code == 200
+    assert fake.calls_to("auth.test")[0]["auth"] == "Bearer xoxb-revoked"
+
+
+def test_a_channel_message_event_does_not_swallow_the_mention_of_the_same_message(client, fake):
+    event = mention(fake, "Who scored the goal in the Women's World Cup final?")
+    as_message = {k: v for k, v in event.items() if k != "type"} | {"type": "message", "channel_type": "channel"}
+    assert post_event(client, as_message, event_id="EvMsg").status_code == 200
+    post_event(client, event, event_id="EvMention")
+    [call] = fake.wait_for("chat.postMessage")
+    assert call["params"]["thread_ts"] == event["ts"] and "Olga Carmona" in call["params"]["text"]

@@ -24,6 +24,7 @@ from app.slack.render import (
     USAGE,
     answer_message,
     error_text,
+    escape,
     fallback_text,
     summary_message,
 )
@@ -33,6 +34,16 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000  # the API's limit for /v1/ask questions
 STREAM_UPDATE_SECONDS = 1.0  # chat.update is rate-limited (Tier 3, ~50/min): at most one edit a second
 THINKING = "_Looking through the articles…_"
+
+
+class _DropTokenUnusedWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that our client's token wins; both are the same token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.App").addFilter(_DropTokenUnusedWarning())
 
 
 def make_web_client(settings: Settings) -> WebClient:
@@ -150,7 +161,9 @@ def build_app(settings: Settings, get_services: Callable[[], Services], client: 
         """Acknowledge, without answering, bot messages and messages already taken on (a Slack retry
         or a second event for one message). Runs before ``ack``, so the decision is made in order."""
         event = body.get("event") or {}
-        if body.get("type") == "event_callback" and event.get("type") in ("app_mention", "message"):
+        answerable = event.get("type") == "app_mention" or (event.get("type") == "message"
+                                                             and event.get("channel_type") == "im")
+        if body.get("type") == "event_callback" and answerable:
             if is_from_bot(event):
                 return BoltResponse(status=200, body="")
             if not seen.first_time(f"{event.get('channel')}:{event.get('ts')}"):
@@ -175,7 +188,7 @@ def build_app(settings: Settings, get_services: Callable[[], Services], client: 
 
     @app.event("message")
     def direct_message(event: dict, client: WebClient, context) -> None:
-        if event.get("channel_type") == "im":
+        if event.get("channel_type") == "im" and not is_from_bot(event):
             on_message(event, client, context)
 
     @app.command("/citewire")
@@ -188,7 +201,7 @@ def build_app(settings: Settings, get_services: Callable[[], Services], client: 
         shown = request.text if request.kind == "ask" else f"summarize {request.text}"
         try:
             root = client.chat_postMessage(
-                channel=command["channel_id"], text=f"<@{command['user_id']}> asked: {fallback_text(shown)}",
+                channel=command["channel_id"], text=f"<@{command['user_id']}> asked: {escape(fallback_text(shown))}",
                 metadata={"event_type": QUESTION_EVENT, "event_payload": {"question": shown}},
             )
         except SlackApiError as exc:  # a DM or private channel the bot is not in: answer via response_url
