@@ -337,6 +337,49 @@ def mcp_server(
         services.close()
 
 
+@cli.command()
+def slack(
+    socket: Annotated[bool, typer.Option("--socket", help="Connect to Slack over Socket Mode (no public URL needed).")] = False,
+    with_samples: Annotated[bool, typer.Option("--samples/--no-samples", help="Index the sample articles first.")] = False,
+) -> None:
+    """Run the Slack bot over Socket Mode (HTTP mode: `citewire serve` with SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)."""
+    settings = _settings()
+    if not socket:
+        fail("use --socket, or run `citewire serve` with SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET set "
+             "for HTTP mode at /slack/events", 2)
+    from slack_bolt.error import BoltError
+
+    from app.slack.socket import missing_tokens, socket_mode_handler
+
+    problem = missing_tokens(settings)
+    if problem:
+        fail(problem, 2)
+    services = _services()
+    if with_samples:
+        from app.samples import index_samples
+
+        index_samples(services.ingest)
+    try:
+        handler = socket_mode_handler(settings, services)
+        handler.connect()
+    except BoltError as exc:
+        services.close()
+        fail(f"Slack refused the bot token: {exc}")
+    except Exception as exc:  # apps.connections.open refused, network down, ...
+        services.close()
+        fail(f"cannot connect to Slack: {type(exc).__name__}: {exc}")
+    typer.echo("citewire: connected to Slack over Socket Mode; Ctrl+C stops")
+    import threading
+
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handler.close()
+        services.close()
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     cli()

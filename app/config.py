@@ -147,6 +147,30 @@ class Settings(BaseSettings):
         default=["127.0.0.1:*", "localhost:*", "[::1]:*"],
         description="Host headers /mcp answers (DNS-rebinding protection; 'host:*' = any port); "
         'a JSON list, e.g. \'["citewire.internal:*"]\'. ["*"] turns the check off.',
+    # --- Slack (app/slack) -------------------------------------------------------------------
+    slack_bot_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CITEWIRE_SLACK_BOT_TOKEN", "SLACK_BOT_TOKEN"),
+        description="Slack bot token (xoxb-…). With SLACK_SIGNING_SECRET it mounts POST /slack/events; "
+        "with SLACK_APP_TOKEN it runs `citewire slack --socket`.",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CITEWIRE_SLACK_SIGNING_SECRET", "SLACK_SIGNING_SECRET"),
+        description="Slack app signing secret; Bolt verifies every HTTP request from Slack with it.",
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CITEWIRE_SLACK_APP_TOKEN", "SLACK_APP_TOKEN"),
+        description="App-level token (xapp-…, scope connections:write) for Socket Mode.",
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        validation_alias=AliasChoices("CITEWIRE_SLACK_API_URL", "SLACK_API_URL"),
+        description="Base URL of the Slack Web API (ends with /); tests point it at a local fake.",
+    )
+    slack_max_retries: int = Field(
+        default=3, ge=0, le=10, description="Retries of a rate-limited (429) Slack Web API call, after Retry-After."
     )
 
     @property

@@ -16,6 +16,7 @@ from app.mcp.http import MCP_PATH, MCPHttpEndpoint
 from app.observability.instrument import instrument_services
 from app.samples import index_samples
 from app.services import Services, build_services
+from app.slack.http import mount_slack
 
 log = logging.getLogger(__name__)
 
@@ -47,5 +48,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.include_router(module.router)
     mcp = MCPHttpEndpoint(lambda: app.state.services, settings.mcp_allowed_hosts)
     app.router.add_route(MCP_PATH, mcp, include_in_schema=False)
+    mount_slack(app, settings)  # POST /slack/events, only when the Slack tokens are set
     install_middleware(app, settings)
     return app

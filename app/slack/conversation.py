@@ -1,0 +1,93 @@
+"""What a Slack message asks for, and the thread it sits in turned into chat history."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+_LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
+_SUMMARIZE = re.compile(r"^\s*summari[sz]e\b[:\s]*(.*)$", re.I | re.S)
+QUESTION_EVENT = "citewire_question"  # metadata of the message a slash command posts for its question
+_HELP = re.compile(r"^\s*(help|\?)\s*$", re.I)
+
+
+def plain(text: str) -> str:
+    """Slack's wire text as a person wrote it: mentions dropped, links unwrapped, entities decoded."""
+    text = _MENTION.sub(" ", text or "")
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    kind: str  # "ask" | "summarize" | "help"
+    text: str
+
+
+def parse(text: str) -> Request:
+    """``summarize <article id or topic>`` is a command word; an empty message or ``help`` asks for usage."""
+    cleaned = plain(text)
+    if not cleaned or _HELP.match(cleaned):
+        return Request("help", "")
+    match = _SUMMARIZE.match(cleaned)
+    if match:
+        target = match.group(1).strip()
+        return Request("summarize", target) if target else Request("help", "")
+    return Request("ask", cleaned)
+
+
+def is_from_bot(event: dict) -> bool:
+    """Bots (this one included) and system subtypes (edits, joins, deletions) never get an answer."""
+    return bool(event.get("bot_id") or event.get("bot_profile")) or event.get("subtype") not in (None, "file_share",
+                                                                                                "thread_broadcast")
+
+
+def thread_history(replies: list[dict], current_ts: str, bot_user_id: str | None, bot_id: str | None) -> list[dict]:
+    """Earlier messages of a thread as chat turns: this bot's replies are the assistant, people the user.
+
+    Other bots are skipped; only messages before ``current_ts`` count. The message a ``/citewire``
+    command posts for its question is the bot's, but carries the question in its metadata: a user turn."""
+    turns: list[dict] = []
+    for message in replies:
+        if float(message.get("ts", "0")) >= float(current_ts):
+            continue
+        mine = (bot_id and message.get("bot_id") == bot_id) or (bot_user_id and message.get("user") == bot_user_id)
+        if not mine and message.get("bot_id"):
+            continue
+        metadata = message.get("metadata") or {}
+        if mine and metadata.get("event_type") == QUESTION_EVENT:
+            mine, content = False, str((metadata.get("event_payload") or {}).get("question", ""))
+        else:
+            content = plain(message.get("text", ""))
+        if not content:
+            continue
+        if not mine:
+            request = parse(content)
+            if request.kind != "ask":
+                continue
+            content = request.text
+        turns.append({"role": "assistant" if mine else "user", "content": content})
+    return turns
+
+
+class SeenMessages:
+    """Messages already taken on, so a Slack retry (X-Slack-Retry-Num) or a second event for the same
+    message (app_mention and message.im) never produces a second answer. Bounded, per process."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def first_time(self, key: str) -> bool:
+        with self._lock:
+            if key in self._seen:
+                return False
+            self._seen[key] = None
+            if len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+            return True

@@ -1,0 +1,52 @@
+"""HTTP mode: Slack's Events API and slash commands at ``POST /slack/events`` of the FastAPI app.
+
+Bolt verifies the signing secret and timestamp (a forged or stale request gets 401). The Bolt
+dispatch is synchronous (middleware, then a wait for ``ack()``), so it runs in the thread pool
+rather than on the event loop; the answer itself runs later on Bolt's listener threads.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from slack_bolt import App
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt.error import BoltError
+
+from app.config import Settings
+from app.slack.bot import build_app
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+
+
+def mount_slack(api: FastAPI, settings: Settings) -> App | None:
+    """Add ``POST /slack/events`` when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set.
+
+    Building the Bolt app checks the token with ``auth.test``; a bad token is logged and the route
+    answers 503, so the rest of the API keeps serving."""
+    if not (settings.slack_bot_token and settings.slack_signing_secret):
+        return None
+    try:
+        bolt = build_app(settings, lambda: api.state.services)
+    except BoltError as exc:
+        log.error("slack: disabled, the bot token did not verify: %s", exc)
+        bolt = None
+
+    @api.post(EVENTS_PATH, include_in_schema=False)
+    async def slack_events(request: Request) -> Response:
+        if bolt is None:
+            return JSONResponse({"error": "slack unavailable",
+                                 "detail": "the Slack bot token did not verify at start-up"}, status_code=503)
+        body = await request.body()
+        response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
+        if response.status == 401:
+            return JSONResponse({"error": "invalid request",
+                                 "detail": "the Slack signature or timestamp did not verify"}, status_code=401)
+        return to_starlette_response(response)
+
+    return bolt

@@ -1,0 +1,127 @@
+"""Answers and summaries as Slack messages: Block Kit within Slack's limits, plain text for refusals.
+
+Slack rejects a message with more than 50 blocks or a section whose text exceeds 3,000
+characters, so long text is split at sentence or word boundaries and the sources that do not
+fit are counted in a closing note instead of being dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from app.answer.models import Answer, Citation
+from app.summarize.service import Summary
+
+MAX_BLOCKS = 50  # Slack: blocks per message
+MAX_SECTION_CHARS = 3000  # Slack: text of a section block
+MAX_CONTEXT_CHARS = 2000  # kept below Slack's limit for context elements
+MAX_FALLBACK_CHARS = 3900  # the notification / fallback `text`; Slack advises under 4,000
+_SPLIT_AT = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn treats &, < and > as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def split_text(text: str, limit: int = MAX_SECTION_CHARS) -> list[str]:
+    """Pieces of at most ``limit`` characters, cut after a sentence, else a space, else anywhere."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[: limit + 1]
+        cut = max((m.end() for m in _SPLIT_AT.finditer(window) if m.end() <= limit), default=0)
+        if cut < limit // 2:
+            cut = window.rfind(" ") + 1 or limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_CONTEXT_CHARS]}]}
+
+
+def _link(url: str, label: str) -> str:
+    label = escape(label.replace("|", "/")) or "link"
+    if not url.startswith(("http://", "https://")):
+        return f"*{label}*"
+    safe_url = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
+    return f"*<{safe_url}|{label}>*"
+
+
+def citation_blocks(citation: Citation) -> list[dict]:
+    """``[n] Title`` (linked), source and date, then the quoted span as a block quote."""
+    head = f"*[{citation.n}]* {_link(citation.url, citation.title or citation.article_id)}\n" \
+           f"{escape(citation.source or 'unknown source')} · {citation.published_at or 'undated'}"
+    quote = " ".join(citation.quote.split())
+    pieces = split_text(quote, MAX_SECTION_CHARS - len(head) - 10)
+    blocks = [_section(f"{head}\n>{escape(pieces[0])}" if pieces else head)]
+    blocks += [_section(f">{escape(piece)}") for piece in pieces[1:]]
+    return blocks
+
+
+def _with_sources(body: str, citations: Sequence[Citation], footer: str | None) -> list[dict]:
+    blocks = [_section(escape(piece)) for piece in split_text(body)] or [_section(" ")]
+    tail = [_context(escape(footer))] if footer else []
+    if citations:
+        blocks += [{"type": "divider"}, _section("*Sources*")]
+    room = MAX_BLOCKS - len(blocks) - len(tail) - 1  # one spare for the "not shown" note
+    if len(blocks) + len(tail) > MAX_BLOCKS:  # an answer longer than ~140,000 characters
+        blocks = blocks[: MAX_BLOCKS - len(tail) - 1] + [_context("(answer shortened to fit one Slack message)")]
+        return blocks + tail
+    shown = 0
+    for citation in citations:
+        more = citation_blocks(citation)
+        if len(more) > room:
+            break
+        blocks += more
+        room -= len(more)
+        shown += 1
+    if shown < len(citations):
+        blocks.append(_context(f"{len(citations) - shown} more source(s) not shown: Slack allows {MAX_BLOCKS} blocks."))
+    return blocks + tail
+
+
+def fallback_text(text: str) -> str:
+    """The `text` Slack shows in notifications and to clients without Block Kit."""
+    text = text.strip() or " "
+    return text if len(text) <= MAX_FALLBACK_CHARS else text[: MAX_FALLBACK_CHARS - 1] + "…"
+
+
+def refusal_text(reason: str | None, fallback: str) -> str:
+    if reason:
+        return f"Sorry, I can't answer that from the articles I have: {reason}."
+    return f"Sorry, I can't answer that. {fallback}"
+
+
+def answer_message(answer: Answer, asked_as: str | None = None) -> tuple[str, list[dict] | None]:
+    """(text, blocks). A refusal is plain text saying why; an answer lists its numbered sources.
+
+    ``asked_as`` is the standalone question a thread follow-up was rewritten into, shown so the
+    reader can see how the bot understood it."""
+    if not answer.answerable:
+        return refusal_text(answer.refusal_reason, answer.answer), None
+    footer = f"Answered as: {asked_as}" if asked_as else None
+    return fallback_text(answer.answer), _with_sources(answer.answer, answer.citations, footer)
+
+
+def summary_message(summary: Summary, label: str) -> tuple[str, list[dict] | None]:
+    if not summary.sentences or not summary.summary.strip():
+        return f"Sorry, I found nothing to summarise for {label}.", None
+    return fallback_text(summary.summary), _with_sources(summary.summary, summary.citations, f"Summary of {label}")
+
+
+def error_text(exc: BaseException) -> str:
+    return f"Sorry, something went wrong while answering ({type(exc).__name__}). It has been logged; please try again."
+
+
+USAGE = ("Ask me about the news articles I have indexed: mention me with a question, DM me, or use "
+         "`/citewire <question>`. `summarize <article id or topic>` summarises; reply in the thread to follow up.")
