@@ -6,6 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from app import __version__
 from app.api import articles, ask, health
@@ -14,6 +15,7 @@ from app.api.limits import BodySizeLimit
 from app.config import Settings
 from app.samples import index_samples
 from app.services import Services, build_services
+from app.web import routes as web
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if owned:
             app.state.services.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc served from assets installed with fastapi-offline: no CDN
         title="Citewire",
         version=__version__,
         description="Answers questions about news articles with cited, verbatim passages, or says it cannot.",
@@ -41,5 +43,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     for module in (health, ask, articles):
         app.include_router(module.router)
+    app.include_router(web.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
