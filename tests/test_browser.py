@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,6 +23,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
+from tests.fake_openai import FakeOpenAIServer
 from tests.test_integration import free_port, stop, wait_for
 
 CHROMIUM = os.environ.get("CITEWIRE_CHROMIUM", "/usr/bin/chromium")
@@ -100,20 +102,26 @@ def test_api_docs_pages_load_their_scripts_from_the_server(client, path):
 # ---- in a real browser -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@contextmanager
+def serve(data_dir: Path, **env: str):
     """`citewire serve --samples`: the real CLI, uvicorn and stores, on a free loopback port."""
     port = free_port()
-    env = {**os.environ, "CITEWIRE_DATA_DIR": str(tmp_path_factory.mktemp("browser") / "data")}
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--samples", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "CITEWIRE_DATA_DIR": str(data_dir), **env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/readyz", process, timeout=120)
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(process)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with serve(tmp_path_factory.mktemp("browser") / "data") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -247,6 +255,35 @@ def test_an_unanswerable_question_is_shown_as_a_refusal_with_its_reason(page):
     assert reason.startswith("Reason:") and "biden" in reason.lower()
     assert not answer.find_elements(By.CSS_SELECTOR, ".chip")
     page.save_screenshot(str(SCREENSHOTS / "refusal.png"))
+
+
+def test_llm_answer_streams_token_by_token_and_shows_what_the_guard_dropped(browser, tmp_path):
+    """An OpenAI-compatible model (the test fake, on loopback) that adds an invented sentence."""
+    supported = "Kim pledged to Putin that North Korea would give full and unconditional support to Moscow"
+    invented = "Kim also gave Putin a golden horse named Thunder as a birthday present"
+    with FakeOpenAIServer() as fake, serve(tmp_path / "data", CITEWIRE_LLM_BASE_URL=fake.base_url,
+                                           CITEWIRE_LLM_MODEL="fake-model", CITEWIRE_LLM_API_KEY="test") as url:
+        fake.reply(f"{supported} [1]. {invented} [1].", delay=0.1)
+        browser.get(url + "/")
+        browser.execute_script("localStorage.clear()")
+        box = browser.find_element(By.ID, "question")
+        box.send_keys("What did Kim pledge?", Keys.ENTER)
+        # While the model is still generating, part of its text is already on the page.
+        live = wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, ".answer.streaming .live"))
+        wait(browser).until(lambda d: "pledged" in live.text)
+        assert "streaming" in browser.find_element(By.CSS_SELECTOR, ".answer").get_attribute("class")
+        answer = browser.find_element(By.CSS_SELECTOR, ".answer")
+        wait(browser).until(lambda d: "streaming" not in answer.get_attribute("class"))
+        assert fake.stream_finished.is_set()
+        text = answer.find_element(By.CSS_SELECTOR, ".answer-text").text
+        assert "unconditional support" in text and "golden horse" not in text
+        guard = answer.find_element(By.CSS_SELECTOR, ".guard summary").text
+        assert guard.startswith("Guard") and "1 kept" in guard and "1 dropped" in guard
+        assert answer.find_element(By.CSS_SELECTOR, ".answer-text .chip").text == "[1]"
+        answer.find_element(By.CSS_SELECTOR, ".guard summary").click()
+        answer.find_element(By.CSS_SELECTOR, ".draft summary").click()
+        assert "golden horse" in answer.find_element(By.CSS_SELECTOR, ".draft-text").text  # shown as the draft only
+        browser.save_screenshot(str(SCREENSHOTS / "llm-guard.png"))
 
 
 def test_conversation_survives_a_reload_and_follow_ups_use_chat(page, server):

@@ -46,7 +46,7 @@ function turnElement(question) {
   return { item, answer };
 }
 
-export function renderResponse(container, question, response) {
+export function renderResponse(container, question, response, draft = "") {
   container.classList.remove("streaming");
   container.removeAttribute("aria-busy");
   const parts = [];
@@ -63,7 +63,14 @@ export function renderResponse(container, question, response) {
     parts.push(el("p", { class: "answer-text" }, citedText(response.answer, response.citations)));
     parts.push(citationList(response.citations));
   }
-  parts.push(guardReport(response));
+  if (response.guard || (response.sentences && response.sentences.length)) { // a plain refusal has nothing to check
+    const guard = guardReport(response);
+    if (response.mode === "llm" && draft.trim()) { // what the model wrote, before the guard checked it
+      guard.append(el("details", { class: "draft" }, el("summary", {}, "The model's draft, as streamed"),
+        el("p", { class: "meta draft-text" }, draft.trim())));
+    }
+    parts.push(guard);
+  }
   parts.push(el("p", { class: "meta" }, `mode: ${response.mode}` +
     (response.usage && response.usage.prompt ? ` · prompt ${response.usage.prompt}` : "")));
   container.replaceChildren(...parts.filter(Boolean));
@@ -87,7 +94,7 @@ export function installChat() {
   const refreshEmpty = () => { empty.hidden = history.children.length > 0; };
   for (const t of turns) {
     const { item, answer } = turnElement(t.question);
-    renderResponse(answer, t.question, t.response);
+    renderResponse(answer, t.question, t.response, t.draft);
     history.append(item);
   }
   refreshEmpty();
@@ -135,8 +142,9 @@ export function installChat() {
         else if (name === "final") final = data;
       }, controller.signal);
       if (!final) throw new Error("the answer stream ended early");
-      renderResponse(answer, question, final);
-      turns.push({ question, response: final });
+      const draft = live.textContent;
+      renderResponse(answer, question, final, draft);
+      turns.push({ question, response: final, draft });
       saveTurns();
     } catch (err) {
       renderError(answer, err.name === "AbortError" ? "stopped" : err.message);
