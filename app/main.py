@@ -6,6 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from app import __version__
 from app.api import articles, ask, health, openai_compat
@@ -17,6 +18,7 @@ from app.observability.instrument import instrument_services
 from app.samples import index_samples
 from app.services import Services, build_services
 from app.slack.http import mount_slack
+from app.web import routes as web
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if owned:
             app.state.services.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc served from assets installed with fastapi-offline: no CDN
         title="Citewire",
         version=__version__,
         description="Answers questions about news articles with cited, verbatim passages, or says it cannot.",
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     for module in (health, ask, articles, openai_compat):
         app.include_router(module.router)
+    app.include_router(web.router)
     mcp = MCPHttpEndpoint(lambda: app.state.services, settings.mcp_allowed_hosts)
     app.router.add_route(MCP_PATH, mcp, include_in_schema=False)
     mount_slack(app, settings)  # POST /slack/events, only when the Slack tokens are set

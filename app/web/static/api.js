@@ -1,0 +1,107 @@
+// Talks to the public JSON API. Errors arrive as {error, detail}; they become ApiError.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(describeError(body, status));
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export function describeError(body, status) {
+  if (!body || typeof body !== "object") return `HTTP ${status}`;
+  let text = body.error || `HTTP ${status}`;
+  const detail = body.detail;
+  if (Array.isArray(detail)) {
+    const parts = detail.map((d) => (d && d.msg) || (d && d.error) || JSON.stringify(d)).filter(Boolean);
+    if (parts.length) text += `: ${parts.join("; ")}`;
+  } else if (detail) {
+    text += `: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`;
+  }
+  return text;
+}
+
+async function errorFrom(response) {
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  return new ApiError(response.status, body);
+}
+
+export async function getJSON(url) {
+  const response = await fetch(url, { headers: { accept: "application/json" } });
+  if (!response.ok) throw await errorFrom(response);
+  return response.json();
+}
+
+export async function postJSON(url, payload) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify(payload),
+  });
+  if (!response.ok) throw await errorFrom(response);
+  return response.json();
+}
+
+// POST with stream:true answers as Server-Sent Events. EventSource cannot POST, so read the
+// body with fetch + ReadableStream and parse the "event:"/"data:" blocks ourselves.
+export async function postStream(url, payload, onEvent, signal) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "text/event-stream" },
+    body: JSON.stringify({ ...payload, stream: true }),
+    signal,
+  });
+  if (!response.ok) throw await errorFrom(response);
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
+    let match;
+    while ((match = /\r?\n\r?\n/.exec(buffer))) {
+      const block = buffer.slice(0, match.index);
+      buffer = buffer.slice(match.index + match[0].length);
+      const event = parseEvent(block);
+      if (event) onEvent(event.name, event.data);
+    }
+    if (done) break;
+  }
+}
+
+function parseEvent(block) {
+  let name = "message";
+  const data = [];
+  for (const line of block.split(/\r?\n/)) {
+    if (line.startsWith("event:")) name = line.slice(6).trim();
+    else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+  }
+  if (!data.length) return null;
+  return { name, data: JSON.parse(data.join("\n")) };
+}
+
+// fetch() cannot report upload progress; XMLHttpRequest can.
+export function uploadFile(file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    form.append("files", file, file.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/v1/articles");
+    xhr.responseType = "json";
+    xhr.setRequestHeader("accept", "application/json");
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded / e.total);
+    };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) resolve(xhr.response);
+      else reject(new ApiError(xhr.status, xhr.response));
+    };
+    xhr.onerror = () => reject(new Error("the upload failed: is the server running?"));
+    xhr.send(form);
+  });
+}

@@ -1,0 +1,388 @@
+"""The web page in a real browser: Debian's headless Chromium driven by Selenium against a real
+uvicorn server on 127.0.0.1 with the samples indexed. The browser can reach nothing but loopback
+(names do not resolve, every other host goes to a dead proxy), so the page and /docs are proven to
+work offline. Screenshots land in ``browser-screenshots/`` (or ``$CITEWIRE_SCREENSHOTS``).
+
+The browser tests skip with the reason when chromium, chromedriver or selenium are absent (``.ci/run``
+installs them); the checks that need no browser always run."""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from tests.conftest import REPO
+from tests.fake_openai import FakeOpenAIServer
+from tests.test_integration import free_port, stop, wait_for
+
+CHROMIUM = os.environ.get("CITEWIRE_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CITEWIRE_CHROMEDRIVER", shutil.which("chromedriver") or "/usr/bin/chromedriver")
+SCREENSHOTS = Path(os.environ.get("CITEWIRE_SCREENSHOTS", REPO / "browser-screenshots"))
+WAIT_S = 60  # generous: two shared cores, and the first question loads the embedder's caches
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+except ImportError:  # the page's own checks below still run
+    webdriver = None
+
+
+def _missing_browser() -> str | None:
+    if webdriver is None:
+        return "selenium is not installed (pip install -e '.[test]')"
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is absent (apt-get install chromium chromium-driver)"
+    if not Path(CHROMEDRIVER).exists():
+        return f"{CHROMEDRIVER} is absent (apt-get install chromium-driver)"
+    return None
+
+
+pytestmark = pytest.mark.integration
+
+
+# ---- without a browser: the page and the docs are complete and self-contained ------------------
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+
+    with TestClient(create_app(Settings(data_dir=tmp_path_factory.mktemp("web") / "data"))) as test_client:
+        yield test_client
+
+
+def local_references(html: str) -> list[str]:
+    return re.findall(r'(?:src|href)="([^"]+)"', html)
+
+
+def test_the_page_and_every_asset_it_loads_come_from_the_server(client):
+    response = client.get("/")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert client.head("/").status_code == 200
+    pending, seen = [r for r in local_references(response.text) if r.startswith("/")], set()
+    while pending:  # follow ES module imports too: a missing package-data file fails here
+        url = pending.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+        assert not re.search(r"https?://", asset.text), f"{url} refers to another host"
+        pending += [posixpath.join(posixpath.dirname(url), m) for m in re.findall(r'from "\./([\w.-]+)"', asset.text)]
+    assert {"/web/main.js", "/web/chat.js", "/web/library.js", "/web/render.js", "/web/api.js", "/web/app.css"} <= seen
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_api_docs_pages_load_their_scripts_from_the_server(client, path):
+    html = client.get(path).text
+    references = local_references(html)
+    assert references and all(r.startswith("/") for r in references), references
+    assert all(client.get(r).status_code == 200 for r in references)
+    assert client.get("/openapi.json").status_code == 200
+
+
+# ---- in a real browser -------------------------------------------------------------------------
+
+
+@contextmanager
+def serve(data_dir: Path, **env: str):
+    """`citewire serve --samples`: the real CLI, uvicorn and stores, on a free loopback port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--samples", "--host", "127.0.0.1", "--port", str(port)],
+        env={**os.environ, "CITEWIRE_DATA_DIR": str(data_dir), **env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readyz", process, timeout=120)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with serve(tmp_path_factory.mktemp("browser") / "data") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if _missing_browser():
+        pytest.skip(_missing_browser())
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1280,900",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+                 # The network is blocked: no name resolves except loopback, and any other host
+                 # goes to a proxy on a closed port.
+                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+                 "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=127.0.0.1"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    service = webdriver.ChromeService(executable_path=CHROMEDRIVER)
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.set_page_load_timeout(WAIT_S)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+EVERY_REQUEST: list[dict] = []  # every network event of the module, for the final loopback-only check
+
+
+def network_events(driver) -> list[dict]:
+    """DevTools network events since the last call (the performance log drains on read)."""
+    events = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"].startswith("Network."):
+            events.append(message)
+    EVERY_REQUEST.extend(events)
+    return events
+
+
+NETWORK_SCHEMES = {"http", "https", "ws", "wss", "ftp"}  # data:, blob: and chrome:// never leave the machine
+# ReDoc's sidebar shows Redocly's logo from its CDN and hides it when that fails: the one request
+# the docs make outside; nothing depends on it.
+REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+def requested_urls(events: list[dict]) -> set[str]:
+    return {e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"}
+
+
+def requested_hosts(events: list[dict], allow: frozenset[str] = frozenset()) -> set[str]:
+    return {urlsplit(url).hostname for url in requested_urls(events) - allow if urlsplit(url).scheme in NETWORK_SCHEMES}
+
+
+def script_errors(driver) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+@pytest.fixture
+def page(browser, server):
+    """The page, freshly loaded with an empty conversation."""
+    browser.set_window_size(1280, 900)
+    browser.get(server + "/")
+    browser.execute_script("localStorage.clear()")
+    browser.get(server + "/")
+    wait(browser).until(lambda d: "article" in d.find_element(By.ID, "articles-count").text)
+    network_events(browser)
+    script_errors(browser)
+    return browser
+
+
+def wait(driver, seconds: float = WAIT_S) -> WebDriverWait:
+    return WebDriverWait(driver, seconds)
+
+
+def ask(driver, question: str):
+    """Type a question and press Enter (Enter sends); return the answer element once final."""
+    before = len(driver.find_elements(By.CSS_SELECTOR, "#history .turn"))
+    box = driver.find_element(By.ID, "question")
+    box.send_keys(question)
+    box.send_keys(Keys.ENTER)
+    wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#history .turn")) == before + 1)
+    turn = driver.find_elements(By.CSS_SELECTOR, "#history .turn")[-1]
+    wait(driver).until(lambda d: "streaming" not in turn.find_element(By.CSS_SELECTOR, ".answer").get_attribute("class"))
+    return turn.find_element(By.CSS_SELECTOR, ".answer")
+
+
+def test_ask_streams_a_cited_answer_and_the_chip_highlights_the_quote(page, server):
+    expected = httpx.post(server + "/v1/ask", json={"question": "What did Kim pledge?"}, timeout=WAIT_S).json()
+    assert expected["answerable"] and expected["citations"]
+
+    answer = ask(page, "What did Kim pledge?")
+    text = answer.find_element(By.CSS_SELECTOR, ".answer-text").text
+    assert "pledged" in text and "[1]" in text
+    assert answer.find_elements(By.CSS_SELECTOR, ".guard summary")[0].text.startswith("Checked")
+    assert "kept" in answer.find_element(By.CSS_SELECTOR, ".guard summary").text
+
+    events = network_events(page)
+    ask_request = next(e for e in events if e["method"] == "Network.requestWillBeSent"
+                       and e["params"]["request"]["url"].endswith("/v1/ask"))
+    assert json.loads(ask_request["params"]["request"]["postData"])["stream"] is True
+    ask_response = next(e for e in events if e["method"] == "Network.responseReceived"
+                        and e["params"]["requestId"] == ask_request["params"]["requestId"])
+    assert ask_response["params"]["response"]["mimeType"] == "text/event-stream"
+
+    chip = answer.find_element(By.CSS_SELECTOR, ".answer-text .chip")
+    first = expected["citations"][0]
+    assert chip.get_attribute("data-article") == first["article_id"]
+    chip.click()
+    dialog = wait(page).until(EC.visibility_of_element_located((By.ID, "source")))
+    mark = wait(page).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#source-text mark")))
+    assert mark.text == first["quote"]
+    article_text = dialog.find_element(By.ID, "source-text").text
+    assert len(article_text) > len(mark.text) and first["quote"] in article_text  # the quote sits inside the article
+    assert page.switch_to.active_element == mark
+    assert page.find_element(By.ID, "source-note").get_attribute("hidden") is not None
+    page.save_screenshot(str(SCREENSHOTS / "answer-citation.png"))
+
+    ActionChains(page).send_keys(Keys.ESCAPE).perform()
+    wait(page).until(EC.invisibility_of_element_located((By.ID, "source")))
+    assert not script_errors(page)
+
+
+def test_an_unanswerable_question_is_shown_as_a_refusal_with_its_reason(page):
+    answer = ask(page, "What did Joe Biden say about the meeting?")
+    assert "refused" in answer.get_attribute("class")
+    assert answer.find_element(By.CSS_SELECTOR, ".refusal-label").text.lower() == "refused"
+    reason = answer.find_element(By.CSS_SELECTOR, ".reason").text
+    assert reason.startswith("Reason:") and "biden" in reason.lower()
+    assert not answer.find_elements(By.CSS_SELECTOR, ".chip")
+    page.save_screenshot(str(SCREENSHOTS / "refusal.png"))
+
+
+def test_llm_answer_streams_token_by_token_and_shows_what_the_guard_dropped(browser, tmp_path):
+    """An OpenAI-compatible model (the test fake, on loopback) that adds an invented sentence."""
+    supported = "Kim pledged to Putin that North Korea would give full and unconditional support to Moscow"
+    invented = "Kim also gave Putin a golden horse named Thunder as a birthday present"
+    with FakeOpenAIServer() as fake, serve(tmp_path / "data", CITEWIRE_LLM_BASE_URL=fake.base_url,
+                                           CITEWIRE_LLM_MODEL="fake-model", CITEWIRE_LLM_API_KEY="test") as url:
+        fake.reply(f"{supported} [1]. {invented} [1].", delay=0.1)
+        browser.get(url + "/")
+        browser.execute_script("localStorage.clear()")
+        box = browser.find_element(By.ID, "question")
+        box.send_keys("What did Kim pledge?", Keys.ENTER)
+        # While the model is still generating, part of its text is already on the page.
+        live = wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, ".answer.streaming .live"))
+        wait(browser).until(lambda d: "pledged" in live.text)
+        assert "streaming" in browser.find_element(By.CSS_SELECTOR, ".answer").get_attribute("class")
+        answer = browser.find_element(By.CSS_SELECTOR, ".answer")
+        wait(browser).until(lambda d: "streaming" not in answer.get_attribute("class"))
+        assert fake.stream_finished.is_set()
+        text = answer.find_element(By.CSS_SELECTOR, ".answer-text").text
+        assert "unconditional support" in text and "golden horse" not in text
+        guard = answer.find_element(By.CSS_SELECTOR, ".guard summary").text
+        assert guard.startswith("Guard") and "1 kept" in guard and "1 dropped" in guard
+        assert answer.find_element(By.CSS_SELECTOR, ".answer-text .chip").text == "[1]"
+        answer.find_element(By.CSS_SELECTOR, ".guard summary").click()
+        answer.find_element(By.CSS_SELECTOR, ".draft summary").click()
+        assert "golden horse" in answer.find_element(By.CSS_SELECTOR, ".draft-text").text  # shown as the draft only
+        browser.save_screenshot(str(SCREENSHOTS / "llm-guard.png"))
+
+
+def test_conversation_survives_a_reload_and_follow_ups_use_chat(page, server):
+    ask(page, "What did Kim pledge?")
+    network_events(page)
+    ask(page, "And who went with him?")
+    urls = [e["params"]["request"]["url"] for e in network_events(page) if e["method"] == "Network.requestWillBeSent"]
+    assert any(u.endswith("/v1/chat") for u in urls)
+    page.get(server + "/")
+    wait(page).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#history .turn")) == 2)
+    page.find_element(By.ID, "clear-history").click()
+    assert not page.find_elements(By.CSS_SELECTOR, "#history .turn")
+
+
+def test_upload_by_picker_and_by_drop_then_filter_and_summarise(page, tmp_path):
+    picked = tmp_path / "web-test-harbour.md"
+    picked.write_text("---\ntitle: Harbour reopens after the storm\nsource: Web Test Wire\npublished_at: 2030-01-02\n---\n"
+                      "The harbour at Port Elsa reopened on Tuesday after the storm damaged two piers. "
+                      "Officials said 40 fishing boats returned the same evening.\n", encoding="utf-8")
+    page.find_element(By.ID, "files").send_keys(str(picked))
+    # Drag and drop: a real drop event carrying a File, as the browser builds it from a desktop drag.
+    page.execute_script("""
+        const dt = new DataTransfer();
+        dt.items.add(new File(["---\\ntitle: Bridge vote delayed\\nsource: Web Test Wire\\npublished_at: 2031-05-06\\n---\\n" +
+          "The council delayed its vote on the river bridge to June, the mayor said on Monday."],
+          "web-test-bridge.md", {type: "text/markdown"}));
+        const zone = document.getElementById("dropzone");
+        zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true}));
+        zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+    """)
+    for name in ("web-test-harbour.md", "web-test-bridge.md"):
+        item = wait(page).until(lambda d: d.find_element(By.CSS_SELECTOR, f'.upload[data-file="{name}"]'))
+        wait(page).until(lambda d: "ok" in item.get_attribute("class").split() or "failed" in item.get_attribute("class"))
+        assert "1 added" in item.find_element(By.CSS_SELECTOR, ".upload-status").text
+        assert float(item.find_element(By.TAG_NAME, "progress").get_attribute("value")) == 1.0
+    for article_id in ("web-test-harbour", "web-test-bridge"):
+        wait(page).until(lambda d: d.find_elements(By.CSS_SELECTOR, f'.article[data-id="{article_id}"]'))
+    page.save_screenshot(str(SCREENSHOTS / "upload.png"))
+
+    # Source filter (server side) then date filter (in the page).
+    wait(page).until(lambda d: "Web Test Wire" in [o.text for o in Select(d.find_element(By.ID, "filter-source")).options])
+    Select(page.find_element(By.ID, "filter-source")).select_by_visible_text("Web Test Wire")
+    wait(page).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#articles .article")) == 2)
+    page.execute_script("const i = document.getElementById('filter-from'); i.value = '2031-01-01';"
+                        "i.dispatchEvent(new Event('change'));")
+    ids = [e.get_attribute("data-id") for e in page.find_elements(By.CSS_SELECTOR, "#articles .article")]
+    assert ids == ["web-test-bridge"]
+
+    article = page.find_element(By.CSS_SELECTOR, '.article[data-id="web-test-bridge"]')
+    article.find_element(By.XPATH, ".//button[text()='Summarise']").click()
+    summary = wait(page).until(lambda d: article.find_element(By.CSS_SELECTOR, ".summary-text"))
+    assert "bridge" in summary.text and summary.find_elements(By.CSS_SELECTOR, ".chip")
+
+    Select(page.find_element(By.ID, "filter-source")).select_by_index(0)
+    page.execute_script("const i = document.getElementById('filter-from'); i.value = '';"
+                        "i.dispatchEvent(new Event('change'));")
+    topic = page.find_element(By.ID, "topic")
+    topic.send_keys("Russia and North Korea", Keys.ENTER)
+    result = wait(page).until(lambda d: d.find_element(By.CSS_SELECTOR, "#topic-result .summary-text"))
+    assert result.find_elements(By.CSS_SELECTOR, ".chip")
+    assert not script_errors(page)
+
+
+def test_page_is_labelled_and_fits_a_narrow_screen(page):
+    unlabelled = page.execute_script("""
+        return [...document.querySelectorAll('input, select, textarea, button')]
+          .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+          .map(e => e.outerHTML);""")
+    assert unlabelled == []
+    page.set_window_size(390, 844)
+    ask(page, "What did Kim pledge?")
+    overflow = page.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    page.save_screenshot(str(SCREENSHOTS / "narrow.png"))
+
+
+def test_api_docs_load_with_the_network_blocked(browser, server):
+    browser.set_window_size(1280, 900)
+    network_events(browser)
+    browser.get(server + "/docs")
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock"))
+    paths = {e.text.replace("\u200b", "") for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+    assert {"/v1/ask", "/v1/articles", "/v1/summarize"} <= paths
+    browser.save_screenshot(str(SCREENSHOTS / "docs.png"))
+    docs_requests = requested_urls(network_events(browser))
+    assert any(u.endswith("/static-offline-docs/swagger-ui-bundle.js") for u in docs_requests)
+    assert {urlsplit(u).hostname for u in docs_requests if urlsplit(u).scheme in NETWORK_SCHEMES} == {"127.0.0.1"}
+
+    browser.get(server + "/redoc")
+    wait(browser).until(lambda d: "Answer a question from the articles" in d.find_element(By.TAG_NAME, "body").text)
+    browser.save_screenshot(str(SCREENSHOTS / "redoc.png"))
+    assert requested_hosts(network_events(browser), allow=frozenset({REDOC_LOGO})) == {"127.0.0.1"}
+
+
+def test_nothing_but_loopback_was_ever_requested(browser, server):
+    """Runs last: every request the page and the docs made in this module went to the server."""
+    script_errors(browser)  # drain: ReDoc's failed logo fetch is logged as an error
+    browser.get(server + "/")
+    wait(browser).until(lambda d: "article" in d.find_element(By.ID, "articles-count").text)
+    network_events(browser)
+    assert requested_hosts(EVERY_REQUEST, allow=frozenset({REDOC_LOGO})) == {"127.0.0.1"}
+    assert not script_errors(browser)
