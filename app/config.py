@@ -106,6 +106,14 @@ class Settings(BaseSettings):
         default=False, description="Index the bundled sample articles at start-up (idempotent)."
     )
 
+    # --- scale-out and performance (perf) ------------------------------------------------------
+    lexical_url: str | None = Field(
+        default=None,
+        description="postgresql://user:pass@host/db of a PostgreSQL server holding the article record and BM25 "
+        "postings, shared by every worker and host (with CITEWIRE_CHROMA_URL for vectors); unset means the "
+        "embedded SQLite file under data_dir.",
+    )
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"

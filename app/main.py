@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI):
         owned = services is None
         app.state.services = services or build_services(settings)
+        threading.Thread(target=app.state.services.records.lexical.warm, name="lexical-warm", daemon=True).start()
         if settings.index_samples:
             report = index_samples(app.state.services.ingest)
             log.info("sample articles: %s", report.counts)
