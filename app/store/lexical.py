@@ -151,11 +151,13 @@ class Segment:
         self._set_postings(keys, docs, tfs)
 
     def _set_postings(self, keys: np.ndarray, docs: np.ndarray, tfs: np.ndarray) -> None:
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys)  # one unstable sort: the order of docs within a term does not matter
         keys = keys[order]
         self.docs = docs[order]
         self.tfs = tfs[order]
-        self.terms, starts = np.unique(keys, return_index=True)
+        starts = np.flatnonzero(np.diff(keys)) + 1 if len(keys) else np.zeros(0, np.int64)
+        starts = np.concatenate(([0], starts)) if len(keys) else starts
+        self.terms = keys[starts]
         self.indptr = np.append(starts, len(keys)).astype(np.int64)
 
     @classmethod
@@ -215,7 +217,7 @@ class BM25Index:
     """In-memory BM25 (FTS5's formula) over segments mirrored from a record store."""
 
     MAX_SEGMENTS = 8
-    PAGE = 50_000  # rows read per step: bounds the memory of a catch-up
+    PAGE = 64_000  # rows read per step: bounds the memory of a load; a full corpus is ~4 segments
 
     def __init__(self, source: PostingSource) -> None:
         self._source = source
@@ -233,23 +235,24 @@ class BM25Index:
             # tombstones first: every chunk they name was committed before them, so it is in the
             # postings read next (a tombstone read later waits for the next sync)
             dead, self._tomb = self._source.tombstones_since(self._tomb) if tomb != self._tomb else ([], self._tomb)
-            first_load = not self._segments
             while seq > self._seq:
                 rows = self._source.postings_since(self._seq, self.PAGE)
                 if not rows:
                     break
                 self._segments.append(Segment(rows))
                 self._seq = rows[-1].seq
-            if first_load and len(self._segments) > 1:
-                self._segments = [Segment.merged(self._segments)]
             if dead:
                 dead_seqs = np.sort(np.asarray(dead, dtype=np.int64))
                 for segment in self._segments:
                     segment.kill(dead_seqs)
             if len(self._segments) > self.MAX_SEGMENTS:
-                # keep the biggest; fold the small recent ones (and drop dead docs) into one
-                self._segments = [self._segments[0], Segment.merged(self._segments[1:])]
-                if len(self._segments[1]) > len(self._segments[0]) // 4:
+                # keep the full pages; fold the run of small recent segments (and their dead docs) into one
+                tail = len(self._segments)
+                while tail > 0 and len(self._segments[tail - 1]) < self.PAGE // 2:
+                    tail -= 1
+                if len(self._segments) - tail > 1:
+                    self._segments = self._segments[:tail] + [Segment.merged(self._segments[tail:])]
+                if len(self._segments) > self.MAX_SEGMENTS:
                     self._segments = [Segment.merged(self._segments)]
 
     def warm(self) -> None:
