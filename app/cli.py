@@ -57,7 +57,7 @@ def _parse_date(value: str | None, name: str) -> date | None:
 @cli.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .json .jsonl .jsonl.gz).")],
-    batch: Annotated[int, typer.Option(help="Articles embedded and written per transaction.")] = 64,
+    batch: Annotated[int, typer.Option(help="Articles embedded and written per transaction.")] = 256,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Add or replace articles; identical content is left untouched."""

@@ -147,6 +147,8 @@ class Settings(BaseSettings):
         default=["127.0.0.1:*", "localhost:*", "[::1]:*"],
         description="Host headers /mcp answers (DNS-rebinding protection; 'host:*' = any port); "
         'a JSON list, e.g. \'["citewire.internal:*"]\'. ["*"] turns the check off.',
+    )
+
     # --- Slack (app/slack) -------------------------------------------------------------------
     slack_bot_token: SecretStr | None = Field(
         default=None,
@@ -171,6 +173,14 @@ class Settings(BaseSettings):
     )
     slack_max_retries: int = Field(
         default=3, ge=0, le=10, description="Retries of a rate-limited (429) Slack Web API call, after Retry-After."
+    )
+
+    # --- scale-out and performance (perf) ------------------------------------------------------
+    lexical_url: str | None = Field(
+        default=None,
+        description="postgresql://user:pass@host/db of a PostgreSQL server holding the article record and BM25 "
+        "postings, shared by every worker and host (with CITEWIRE_CHROMA_URL for vectors); unset means the "
+        "embedded SQLite file under data_dir.",
     )
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         owned = services is None
         app.state.services = services or build_services(settings)
         instrument_services(app.state.services)
+        threading.Thread(target=app.state.services.records.lexical.warm, name="lexical-warm", daemon=True).start()
         if settings.index_samples:
             report = index_samples(app.state.services.ingest)
             log.info("sample articles: %s", report.counts)

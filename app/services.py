@@ -23,6 +23,7 @@ from app.llm.model_prep import resolve_local_model
 from app.offline import install_tiktoken_files, quiet_network_defaults
 from app.prompts import load_prompt
 from app.retrieval.service import RetrievalService
+from app.store.backends import make_record_store
 from app.store.records import RecordStore
 from app.store.vector import VectorStore
 from app.summarize.llm import LLMSummarizer
@@ -71,7 +72,7 @@ def build_services(settings: Settings) -> Services:
     quiet_network_defaults()
     install_tiktoken_files()
     embedder = make_embedder(settings)
-    records = RecordStore(settings.records_path)
+    records = make_record_store(settings)
     vectors = VectorStore(settings, embedder.name)
     chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap, settings.encoding_name)
     retrieval = RetrievalService(settings, records, vectors, embedder)

@@ -82,3 +82,51 @@ def test_same_id_twice_in_one_batch_keeps_the_later_version(services):
     report = services.ingest.ingest([ARTICLE, later])
     assert report.counts["added"] == 1 and report.counts["updated"] == 1
     assert services.records.get_article("harbour-1").text == "Second version of the harbour story."
+
+
+def test_failed_record_write_after_vectors_leaves_no_orphans(services, monkeypatch):
+    services.ingest.ingest([ARTICLE])
+    before = _state(services)
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services.records, "put_article", explode)
+    edited = ARTICLE.model_copy(update={"text": "Changed text. Quite different now."})
+    assert services.ingest.ingest([edited, ArticleIn(id="other", text="Another article.")]).counts["failed"] == 2
+    monkeypatch.undo()
+    assert _state(services) == before  # the vectors written before the record failed were removed again
+    assert services.retrieval.search("harbour wall", mode="dense")[0].article_id == "harbour-1"
+
+
+def test_no_database_lock_is_held_while_chroma_is_called(services, monkeypatch):
+    import sqlite3
+
+    real_upsert, seen = services.vectors.upsert, []
+
+    def upsert_and_try_to_write(*args, **kwargs):
+        other = sqlite3.connect(services.settings.records_path, timeout=0, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # fails with "database is locked" if ingest held the write lock
+        other.execute("ROLLBACK")
+        other.close()
+        seen.append(True)
+        return real_upsert(*args, **kwargs)
+
+    monkeypatch.setattr(services.vectors, "upsert", upsert_and_try_to_write)
+    assert services.ingest.ingest([ARTICLE]).counts["added"] == 1 and seen
+
+
+def test_large_ingest_uses_worker_processes_and_keeps_input_order(services):
+    from app.ingest import pipeline
+
+    articles = [ArticleIn(id=f"n-{i:03d}", title=f"Note {i}", text=f"Item {i}. The heron count was {i * 7}.")
+                for i in range(40)]
+    outcomes = []
+    report = services.ingest.ingest(articles, batch_articles=5, workers=1, on_progress=outcomes.append)
+    assert [o.article_id for o in outcomes] == [a.id for a in articles]
+    assert report.counts["added"] == 40 and pipeline.POOL_AFTER_BATCHES < 40 / 5
+    assert services.records.count() == (40, 40) and services.vectors.count() == 40
+    hit = services.retrieval.search("heron count 203", mode="bm25", top_k=1)[0]
+    assert hit.article_id == "n-029"
+    again = services.ingest.ingest(articles, batch_articles=5, workers=1)
+    assert again.counts["unchanged"] == 40 and again.chunks_written == 0

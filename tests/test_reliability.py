@@ -138,11 +138,15 @@ def ingest(data_dir: Path, source: Path) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+# More than one of the CLI's commit batches (256 articles), so a kill after the first commit lands mid-ingest.
+ARTICLES = 900
+
+
 def test_kill_9_during_ingest_leaves_a_consistent_store(tmp_path):
     from app.config import Settings
     from app.services import build_services
 
-    source = corpus(tmp_path / "corpus.jsonl", 240)
+    source = corpus(tmp_path / "corpus.jsonl", ARTICLES)
     crashed, clean = tmp_path / "crashed", tmp_path / "clean"
     process = ingest(crashed, source)
     deadline = time.time() + 120
@@ -156,7 +160,7 @@ def test_kill_9_during_ingest_leaves_a_consistent_store(tmp_path):
     services = build_services(Settings(data_dir=crashed))  # the store opens
     try:
         articles, chunks = services.records.count()
-        assert 0 < articles < 240
+        assert 0 < articles < ARTICLES
         listed, _ = services.records.list_articles(limit=1000, offset=0)
         for article in listed:  # every article served is whole: its chunks are there and quote its text
             stored = services.records.get_article(article.id)
@@ -176,9 +180,9 @@ def test_kill_9_during_ingest_leaves_a_consistent_store(tmp_path):
         built = build_services(Settings(data_dir=folder))
         counts[name] = (*built.records.count(), built.vectors.count())
         built.close()
-    print(f"\ncrash: killed after {articles} of 240 articles; re-run (articles, chunks, vectors) = "
+    print(f"\ncrash: killed after {articles} of {ARTICLES} articles; re-run (articles, chunks, vectors) = "
           f"{counts['crashed']}, clean run = {counts['clean']}")
-    assert counts["crashed"] == counts["clean"] and counts["clean"][0] == 240
+    assert counts["crashed"] == counts["clean"] and counts["clean"][0] == ARTICLES
 
 
 def test_fuzzed_requests_from_the_openapi_schema_never_get_a_5xx(tmp_path):

@@ -1,8 +1,13 @@
-"""The article record: the source of truth for articles and chunks, plus the BM25 index.
+"""The article record: the source of truth for articles and chunks, plus the BM25 postings.
 
-SQLite FTS5 gives BM25 ranking (Porter stemming) that is updated in the same transaction as the
-record, so the lexical index can never drift from the stored articles. Chroma writes happen inside
-that transaction (see ingest), and vectors whose chunk is not in this record are ignored on read.
+Each chunk's term counts (``chunk_terms``) are written in the same transaction as the chunk and
+deleted with it (leaving a tombstone), so the lexical index (app/store/lexical.py) can never drift
+from the stored articles. Vectors are written to Chroma before the record commits (see ingest);
+vectors whose chunk is not in this record are ignored on read.
+
+SQLite is the embedded default: one connection per thread in WAL mode, so readers never wait for a
+writer and no Python lock is held across a network call. ``PostgresRecordStore`` (postgres.py)
+runs the same queries on a server shared by several hosts.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+
+from app.store.lexical import FORMAT, BM25Index, PostingRow, Segment, chunk_terms
 from app.store.models import Filters, StoredArticle, StoredChunk
-from app.text import QUESTION_WORDS, STOPWORDS, porter_stem, words
 
 _SCHEMA = """
 PRAGMA journal_mode=WAL;
@@ -40,18 +47,22 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks(article_id, idx);
 CREATE INDEX IF NOT EXISTS articles_by_date ON articles(published_ts);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(body, tokenize='porter unicode61 remove_diacritics 2');
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab('chunks_fts', 'row');
+CREATE TABLE IF NOT EXISTS chunk_terms (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    chunk_rowid INTEGER UNIQUE NOT NULL,
+    published_ts INTEGER NOT NULL,
+    dl INTEGER NOT NULL,
+    keys BLOB NOT NULL,
+    tfs BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunk_tombstones (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    term_seq INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lexical_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-
-
-def fts_query(text: str) -> str | None:
-    """An OR query of the quoted content words: BM25 does the weighting, quoting escapes syntax."""
-    terms = [w for w in words(text) if w not in STOPWORDS and w not in QUESTION_WORDS]
-    unique = list(dict.fromkeys(terms))
-    if not unique:
-        return None
-    return " OR ".join('"' + t.replace('"', "") + '"' for t in unique)
+_POSTINGS_PAGE = 50_000
+_LEGACY = "DROP TABLE IF EXISTS chunks_vocab; DROP TABLE IF EXISTS chunks_fts;"
 
 
 def _filter_sql(filters: Filters | None) -> tuple[str, list]:
@@ -74,201 +85,256 @@ def _filter_sql(filters: Filters | None) -> tuple[str, list]:
     return "".join(f" AND {c}" for c in clauses), params
 
 
+def _in(values: list) -> str:
+    return f"({','.join('?' * len(values))})"
+
+
 class RecordStore:
+    """SQLite record (embedded default). Subclasses change only connections and the DDL."""
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
-        self._lock = threading.RLock()
-        with self._lock:
-            self._conn.executescript(_SCHEMA)
+        self._path = path
+        self._local = threading.local()
+        self._connections: list = []
+        self._connections_lock = threading.Lock()
+        conn = self._conn()
+        conn.executescript(_SCHEMA)
+        self._backfill_postings()
+        conn.executescript(_LEGACY)
+        self.lexical = BM25Index(self)
+
+    def _backfill_postings(self) -> None:
+        """Records written before the in-memory index (FTS5 era), or with another tokenisation
+        (``lexical.FORMAT``), get their postings (re)computed once, under the write lock."""
+        with self.transaction():
+            row = self._one("SELECT value FROM lexical_meta WHERE key='format'")
+            if row is None or row["value"] != FORMAT:
+                self._run("INSERT INTO chunk_tombstones(term_seq) SELECT seq FROM chunk_terms")
+                self._run("DELETE FROM chunk_terms")
+                self._run("DELETE FROM lexical_meta WHERE key='format'")
+                self._run("INSERT INTO lexical_meta(key, value) VALUES ('format', ?)", (FORMAT,))
+            rows = self._all("SELECT c.rowid AS rowid, c.text AS text, a.title AS title, a.published_ts AS ts"
+                             " FROM chunks c JOIN articles a ON a.id = c.article_id"
+                             " LEFT JOIN chunk_terms t ON t.chunk_rowid = c.rowid WHERE t.seq IS NULL ORDER BY c.rowid")
+            self._run_many("INSERT INTO chunk_terms(chunk_rowid,published_ts,dl,keys,tfs) VALUES (?,?,?,?,?)",
+                           [(r["rowid"], r["ts"] or 0, *chunk_terms((f"{r['title']}\n" if r["title"] else "") + r["text"]))
+                            for r in rows])
+
+    # --- connections ------------------------------------------------------------------------
+    def _connect(self):
+        conn = sqlite3.connect(str(self._path), check_same_thread=False, isolation_level=None, timeout=60)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
+        return conn
+
+    def _conn(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
+
+    def _all(self, sql: str, params: Iterable = ()) -> list:
+        return self._conn().execute(sql, list(params)).fetchall()
+
+    def _one(self, sql: str, params: Iterable = ()):
+        return self._conn().execute(sql, list(params)).fetchone()
+
+    def _run(self, sql: str, params: Iterable = ()) -> None:
+        self._conn().execute(sql, list(params))
+
+    def _run_many(self, sql: str, rows: list) -> None:
+        self._conn().executemany(sql, rows)
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        with self._connections_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
 
     def ping(self) -> None:
-        with self._lock:
-            self._conn.execute("SELECT 1").fetchone()
+        self._one("SELECT 1")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All writes go through here: either the whole batch lands or none of it does."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            else:
-                self._conn.execute("COMMIT")
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
 
     # --- writes (call inside transaction()) ------------------------------------------------
-    def put_article(self, article: StoredArticle, chunks: list[StoredChunk], bm25_prefix: str) -> None:
+    def _insert_chunk(self, chunk: StoredChunk) -> int:
+        return self._one(
+            "INSERT INTO chunks(id,article_id,idx,char_start,char_end,text) VALUES (?,?,?,?,?,?) RETURNING rowid",
+            (chunk.id, chunk.article_id, chunk.index, chunk.char_start, chunk.char_end, chunk.text),
+        )["rowid"]
+
+    def put_article(self, article: StoredArticle, chunks: list[StoredChunk], bm25_prefix: str,
+                    terms: list[tuple[int, bytes, bytes]] | None = None) -> None:
+        """``terms``: each chunk's ``chunk_terms(bm25_prefix + text)``, when the caller computed them."""
         self.remove_article(article.id)
-        self._conn.execute(
+        self._run(
             "INSERT INTO articles(id,title,source,url,published_at,published_ts,text,content_hash,ingested_at)"
             " VALUES (?,?,?,?,?,?,?,?,?)",
             (article.id, article.title, article.source, article.url, article.published_at,
              article.published_ts, article.text, article.content_hash, article.ingested_at),
         )
-        for chunk in chunks:
-            cursor = self._conn.execute(
-                "INSERT INTO chunks(id,article_id,idx,char_start,char_end,text) VALUES (?,?,?,?,?,?)",
-                (chunk.id, chunk.article_id, chunk.index, chunk.char_start, chunk.char_end, chunk.text),
-            )
-            self._conn.execute(
-                "INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)", (cursor.lastrowid, bm25_prefix + chunk.text)
-            )
+        if terms is None:
+            terms = [chunk_terms(bm25_prefix + chunk.text) for chunk in chunks]
+        rows = [(self._insert_chunk(chunk), article.published_ts or 0, *t) for chunk, t in zip(chunks, terms)]
+        self._run_many("INSERT INTO chunk_terms(chunk_rowid,published_ts,dl,keys,tfs) VALUES (?,?,?,?,?)", rows)
 
     def remove_article(self, article_id: str) -> list[str]:
-        rows = self._conn.execute("SELECT rowid, id FROM chunks WHERE article_id=?", (article_id,)).fetchall()
+        rows = self._all("SELECT rowid, id FROM chunks WHERE article_id=?", (article_id,))
         if rows:
-            self._conn.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(r["rowid"],) for r in rows])
-            self._conn.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
-        self._conn.execute("DELETE FROM articles WHERE id=?", (article_id,))
+            rowids = [r["rowid"] for r in rows]
+            seqs = self._all(f"SELECT seq FROM chunk_terms WHERE chunk_rowid IN {_in(rowids)}", rowids)
+            self._run_many("INSERT INTO chunk_tombstones(term_seq) VALUES (?)", [(r["seq"],) for r in seqs])
+            self._run(f"DELETE FROM chunk_terms WHERE chunk_rowid IN {_in(rowids)}", rowids)
+            self._run("DELETE FROM chunks WHERE article_id=?", (article_id,))
+        self._run("DELETE FROM articles WHERE id=?", (article_id,))
         return [r["id"] for r in rows]
+
+    # --- what the in-memory BM25 index mirrors -----------------------------------------------
+    def lexical_marks(self) -> tuple[int, int]:
+        row = self._one("SELECT (SELECT COALESCE(MAX(seq),0) FROM chunk_terms) AS terms,"
+                        " (SELECT COALESCE(MAX(seq),0) FROM chunk_tombstones) AS tombs")
+        return int(row["terms"]), int(row["tombs"])
+
+    def postings_since(self, seq: int, limit: int = _POSTINGS_PAGE) -> list[PostingRow]:
+        rows = self._all("SELECT seq, chunk_rowid, published_ts, dl, keys, tfs FROM chunk_terms WHERE seq > ?"
+                         " ORDER BY seq LIMIT ?", (seq, limit))
+        return [PostingRow(r["seq"], r["chunk_rowid"], r["published_ts"], r["dl"], bytes(r["keys"]), bytes(r["tfs"]))
+                for r in rows]
+
+    def tombstones_since(self, seq: int) -> tuple[list[int], int]:
+        rows = self._all("SELECT seq, term_seq FROM chunk_tombstones WHERE seq > ? ORDER BY seq", (seq,))
+        return [r["term_seq"] for r in rows], (rows[-1]["seq"] if rows else seq)
 
     # --- reads --------------------------------------------------------------------------------
     def content_hashes(self, article_ids: Iterable[str]) -> dict[str, str]:
         ids = list(article_ids)
         if not ids:
             return {}
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT id, content_hash FROM articles WHERE id IN ({','.join('?' * len(ids))})", ids
-            ).fetchall()
+        rows = self._all(f"SELECT id, content_hash FROM articles WHERE id IN {_in(ids)}", ids)
         return {r["id"]: r["content_hash"] for r in rows}
 
     def chunk_ids_of(self, article_id: str) -> list[str]:
-        with self._lock:
-            rows = self._conn.execute("SELECT id FROM chunks WHERE article_id=? ORDER BY idx", (article_id,)).fetchall()
-        return [r["id"] for r in rows]
+        return [r["id"] for r in self._all("SELECT id FROM chunks WHERE article_id=? ORDER BY idx", (article_id,))]
 
     def get_article(self, article_id: str) -> StoredArticle | None:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT a.*, (SELECT COUNT(*) FROM chunks c WHERE c.article_id=a.id) AS n_chunks"
-                " FROM articles a WHERE a.id=?", (article_id,)
-            ).fetchone()
+        row = self._one(
+            "SELECT a.*, (SELECT COUNT(*) FROM chunks c WHERE c.article_id=a.id) AS n_chunks"
+            " FROM articles a WHERE a.id=?", (article_id,)
+        )
         return _article(row) if row else None
 
     def list_articles(self, limit: int = 100, offset: int = 0, source: str | None = None) -> tuple[list[StoredArticle], int]:
         where, params = ("WHERE source=?", [source]) if source else ("", [])
-        with self._lock:
-            total = self._conn.execute(f"SELECT COUNT(*) FROM articles {where}", params).fetchone()[0]
-            rows = self._conn.execute(
-                f"SELECT id,title,source,url,published_at,published_ts,'' AS text,content_hash,ingested_at,"
-                f" (SELECT COUNT(*) FROM chunks c WHERE c.article_id=articles.id) AS n_chunks"
-                f" FROM articles {where} ORDER BY COALESCE(published_ts,0) DESC, id LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            ).fetchall()
+        total = self._one(f"SELECT COUNT(*) AS n FROM articles {where}", params)["n"]
+        rows = self._all(
+            f"SELECT id,title,source,url,published_at,published_ts,'' AS text,content_hash,ingested_at,"
+            f" (SELECT COUNT(*) FROM chunks c WHERE c.article_id=articles.id) AS n_chunks"
+            f" FROM articles {where} ORDER BY COALESCE(published_ts,0) DESC, id LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
         return [_article(r) for r in rows], total
 
     def count(self) -> tuple[int, int]:
-        with self._lock:
-            articles = self._conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-            chunks = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-        return articles, chunks
+        row = self._one("SELECT (SELECT COUNT(*) FROM articles) AS a, (SELECT COUNT(*) FROM chunks) AS c")
+        return int(row["a"]), int(row["c"])
 
     def chunks_by_id(self, chunk_ids: list[str]) -> dict[str, StoredChunk]:
-        if not chunk_ids:
-            return {}
         out: dict[str, StoredChunk] = {}
-        with self._lock:
-            for start in range(0, len(chunk_ids), 500):
-                part = chunk_ids[start : start + 500]
-                rows = self._conn.execute(
-                    f"SELECT id,article_id,idx,char_start,char_end,text FROM chunks WHERE id IN ({','.join('?' * len(part))})",
-                    part,
-                ).fetchall()
-                out.update({r["id"]: _chunk(r) for r in rows})
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start : start + 500]
+            rows = self._all(f"SELECT id,article_id,idx,char_start,char_end,text FROM chunks WHERE id IN {_in(part)}", part)
+            out.update({r["id"]: _chunk(r) for r in rows})
         return out
 
     def chunks_of(self, article_id: str) -> list[StoredChunk]:
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT id,article_id,idx,char_start,char_end,text FROM chunks WHERE article_id=? ORDER BY idx",
-                (article_id,),
-            ).fetchall()
+        rows = self._all(
+            "SELECT id,article_id,idx,char_start,char_end,text FROM chunks WHERE article_id=? ORDER BY idx", (article_id,)
+        )
         return [_chunk(r) for r in rows]
 
     def articles_by_id(self, article_ids: Iterable[str]) -> dict[str, StoredArticle]:
         ids = list(dict.fromkeys(article_ids))
         if not ids:
             return {}
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT *, 0 AS n_chunks FROM articles WHERE id IN ({','.join('?' * len(ids))})", ids
-            ).fetchall()
+        rows = self._all(f"SELECT *, 0 AS n_chunks FROM articles WHERE id IN {_in(ids)}", ids)
         return {r["id"]: _article(r) for r in rows}
 
     def bm25_search(self, query: str, limit: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) best first; scores are positive, higher is better.
 
-        The FTS index ranks alone first (joins per match are what make OR queries slow); only when
-        filters leave too few of those does the exact filtered query run.
+        Ranked by the in-memory index (lexical.py); dates filter there, sources and article ids
+        by the set of chunks the record says qualify. The record has the last word: a chunk
+        deleted since the index last synced drops out when its id is looked up.
         """
-        match = fts_query(query)
-        if match is None:
+        allow = self._lexical_filter(filters)
+        ranked = self.lexical.search(query, limit, allow)
+        if not ranked:
             return []
-        where, params = _filter_sql(filters)
-        head = limit * 4 if where else limit
-        with self._lock:
-            ranked = self._conn.execute(
-                "SELECT rowid, -rank AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?",
-                (match, head),
-            ).fetchall()
-            if not ranked:
-                return []
-            scores = {r[0]: float(r[1]) for r in ranked}
-            rows = self._conn.execute(
-                f"SELECT c.rowid AS rowid, c.id AS id FROM chunks c JOIN articles a ON a.id = c.article_id"
-                f" WHERE c.rowid IN ({','.join('?' * len(scores))}){where}",
-                [*scores, *params],
-            ).fetchall()
-            if len(rows) < limit and len(ranked) == head:  # filters cut deep: ask the exact question
-                rows = self._conn.execute(
-                    "SELECT c.rowid AS rowid, c.id AS id, -bm25(chunks_fts) AS score FROM chunks_fts"
-                    " JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN articles a ON a.id = c.article_id"
-                    f" WHERE chunks_fts MATCH ?{where} ORDER BY bm25(chunks_fts) LIMIT ?",
-                    [match, *params, limit],
-                ).fetchall()
-                return [(r["id"], float(r["score"])) for r in rows]
-        found = sorted(((scores[r["rowid"]], r["id"]) for r in rows), reverse=True)[:limit]
-        return [(chunk_id, score) for score, chunk_id in found]
+        rowids = [r for r, _ in ranked]
+        ids = {r["rowid"]: r["id"] for r in self._all(f"SELECT rowid, id FROM chunks WHERE rowid IN {_in(rowids)}", rowids)}
+        return [(ids[r], score) for r, score in ranked if r in ids]
+
+    def _lexical_filter(self, filters: Filters | None):
+        if filters is None:
+            return None
+        low, high = filters.published_from_ts, filters.published_to_ts
+        allowed = None
+        if filters.sources or filters.article_ids:
+            where, params = _filter_sql(Filters(sources=filters.sources, article_ids=filters.article_ids))
+            rows = self._all(f"SELECT c.rowid AS rowid FROM chunks c JOIN articles a ON a.id = c.article_id WHERE 1=1{where}",
+                             params)
+            allowed = np.fromiter((r["rowid"] for r in rows), dtype=np.int64)
+            allowed.sort()
+        if allowed is None and low is None and high is None:
+            return None
+
+        def mask(segment: Segment) -> np.ndarray:
+            keep = np.ones(len(segment), dtype=bool)
+            if low is not None:
+                keep &= segment.published >= low
+            if high is not None:
+                keep &= segment.published <= high
+            if allowed is not None:
+                keep &= np.isin(segment.rowids, allowed, assume_unique=True)
+            return keep
+
+        return mask
 
     def newest_published_ts(self) -> int:
-        with self._lock:
-            row = self._conn.execute("SELECT MAX(published_ts) FROM articles").fetchone()
-        return int(row[0] or 0)
+        row = self._one("SELECT MAX(published_ts) AS ts FROM articles")
+        return int(row["ts"] or 0)
 
     def document_frequencies(self, raw_words: Iterable[str]) -> tuple[dict[str, int], int]:
-        """How many chunks contain each word (FTS5's Porter stem), and how many chunks there are."""
-        stems = {w: porter_stem(w) for w in set(raw_words)}
-        if not stems:
-            return {}, self.count()[1]
-        unique = list(set(stems.values()))
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT term, doc FROM chunks_vocab WHERE term IN ({','.join('?' * len(unique))})", unique
-            ).fetchall()
-        by_stem = {r[0]: r[1] for r in rows}
-        return {w: by_stem.get(s, 0) for w, s in stems.items()}, self.count()[1]
+        """How many chunks contain each word (its Porter stem), and how many chunks there are."""
+        return self.lexical.document_frequencies(raw_words)
 
     def published_ts_of_chunks(self, chunk_ids: list[str]) -> dict[str, int | None]:
         if not chunk_ids:
             return {}
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT c.id, a.published_ts FROM chunks c JOIN articles a ON a.id=c.article_id"
-                f" WHERE c.id IN ({','.join('?' * len(chunk_ids))})", chunk_ids
-            ).fetchall()
-        return {r[0]: r[1] for r in rows}
+        rows = self._all(
+            f"SELECT c.id AS id, a.published_ts AS ts FROM chunks c JOIN articles a ON a.id=c.article_id"
+            f" WHERE c.id IN {_in(chunk_ids)}", chunk_ids
+        )
+        return {r["id"]: r["ts"] for r in rows}
 
 
-def _article(row: sqlite3.Row) -> StoredArticle:
+def _article(row) -> StoredArticle:
     return StoredArticle(
         id=row["id"], title=row["title"], source=row["source"], url=row["url"], published_at=row["published_at"],
         published_ts=row["published_ts"], text=row["text"], content_hash=row["content_hash"],
@@ -276,7 +342,7 @@ def _article(row: sqlite3.Row) -> StoredArticle:
     )
 
 
-def _chunk(row: sqlite3.Row) -> StoredChunk:
+def _chunk(row) -> StoredChunk:
     return StoredChunk(
         id=row["id"], article_id=row["article_id"], index=row["idx"], char_start=row["char_start"],
         char_end=row["char_end"], text=row["text"],

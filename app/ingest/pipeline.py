@@ -1,0 +1,153 @@
+"""The ingest pipeline: keep both cores busy without giving up ordering or atomicity.
+
+Profiled on RealTimeQA articles (docs/performance.md), one ingest is ~35 % embedding, ~25 %
+chunking (LangChain's splitter counts tokens of every piece), ~20 % BM25 postings and ~20 % Chroma
+and SQLite writes. Chunking and postings are pure Python (GIL-bound), so they run in worker
+processes; embedding (HF tokenizers, numpy) and the store writes run on one writer thread, batch
+after batch, in input order. A batch still lands whole or not at all (service._write_batch).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+from app.ingest.article import NormalisedArticle
+from app.ingest.chunker import Chunker
+from app.ingest.report import ArticleOutcome
+from app.store.lexical import chunk_terms
+from app.store.models import StoredChunk
+
+_worker_chunker: Chunker | None = None
+POOL_AFTER_BATCHES = 2  # small ingests (an API request) never pay for starting processes
+
+
+@dataclass(slots=True)
+class Prepared:
+    origin: str
+    article: NormalisedArticle
+    status: str  # added | updated
+    chunks: list[StoredChunk]
+    terms: list[tuple[int, bytes, bytes]]
+
+
+def _init_worker(config: tuple[int, int, str]) -> None:
+    global _worker_chunker
+    _worker_chunker = Chunker(*config)
+
+
+def split_and_index(job: list[tuple[str, str, str]], chunker: Chunker | None = None) -> list[tuple[list, list]]:
+    """For each (article id, title, text): its chunks (as tuples) and their BM25 postings."""
+    chunker = chunker or _worker_chunker
+    out = []
+    prefix_of = bm25_prefix
+    for article_id, title, text in job:
+        spans = chunker.split(text)
+        chunks = [(s.chunk_id(article_id), s.index, s.char_start, s.char_end, s.text) for s in spans]
+        out.append((chunks, [chunk_terms(prefix_of(title) + s.text) for s in spans]))
+    return out
+
+
+def bm25_prefix(title: str) -> str:
+    """Titles are indexed with every chunk: it measurably helps both BM25 and dense retrieval."""
+    return f"{title}\n" if title else ""
+
+
+class _Done:
+    def __init__(self, value) -> None:
+        self._value = value
+
+    def result(self):
+        return self._value
+
+
+class Pipeline:
+    """Producer side: ``submit`` batches in order; ``finish`` waits and re-raises a writer error."""
+
+    def __init__(self, service, emit, workers: int | None = None) -> None:
+        self._service = service
+        self._emit = emit
+        self._workers = max(0, (os.cpu_count() or 1) - 1) if workers is None else workers
+        self._queue: queue.Queue = queue.Queue(maxsize=2)  # bounds memory: at most ~3 batches in flight
+        self._writer: threading.Thread | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._inflight: set[str] = set()
+        self._lock = threading.Lock()
+        self._error: BaseException | None = None
+        self._batches = 0
+
+    def submit(self, early: list, batch: dict[str, tuple[str, NormalisedArticle]]) -> None:
+        if self._error is not None:
+            raise self._error
+        with self._lock:
+            overlap = bool(self._inflight.intersection(batch))
+        if overlap:  # an earlier version of one of these is still being written: compare with it
+            self._queue.join()
+        existing = self._service.records.content_hashes(batch)
+        before = list(early)
+        todo: list[tuple[str, NormalisedArticle, str]] = []
+        for article_id, (origin, article) in batch.items():
+            if existing.get(article_id) == article.content_hash:
+                before.append(_outcome(origin, article_id, "unchanged"))
+            else:
+                todo.append((origin, article, "updated" if article_id in existing else "added"))
+        self._batches += 1
+        job = [(a.id, a.title, a.text) for _, a, _ in todo]
+        result: Future | _Done
+        if self._workers and self._batches > POOL_AFTER_BATCHES and self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self._workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker, initargs=(self._service.chunker.config,),
+            )
+        if self._pool is not None and job:
+            result = self._pool.submit(split_and_index, job)
+        else:
+            result = _Done(split_and_index(job, self._service.chunker))
+        with self._lock:
+            self._inflight.update(a.id for _, a, _ in todo)
+        if self._writer is None:
+            self._writer = threading.Thread(target=self._drain, name="citewire-ingest-writer", daemon=True)
+            self._writer.start()
+        self._queue.put((before, todo, result))
+
+    def _drain(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                self._queue.task_done()
+                return
+            before, todo, result = item
+            try:
+                for outcome in before:
+                    self._emit(outcome)
+                if todo and self._error is None:
+                    pending = []
+                    for (origin, article, status), (chunks, terms) in zip(todo, result.result()):
+                        stored = [StoredChunk(cid, article.id, i, start, end, text) for cid, i, start, end, text in chunks]
+                        pending.append(Prepared(origin, article, status, stored, terms))
+                    self._service._write_batch(pending, self._emit)
+            except BaseException as exc:  # noqa: BLE001 - handed to the producer, raised by finish()
+                self._error = self._error or exc
+            finally:
+                with self._lock:
+                    self._inflight.difference_update(a.id for _, a, _ in todo)
+                self._queue.task_done()
+
+    def finish(self) -> None:
+        try:
+            if self._writer is not None:
+                self._queue.put(None)
+                self._writer.join()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
+        if self._error is not None:
+            raise self._error
+
+
+def _outcome(origin: str, article_id: str, status: str) -> ArticleOutcome:
+    return ArticleOutcome(origin, article_id, status)

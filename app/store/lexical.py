@@ -1,0 +1,340 @@
+"""BM25 over the article record, ranked in memory in milliseconds.
+
+SQLite FTS5 (and PostgreSQL's ts_rank) score every row that matches any query term: an OR query
+of five common words scores a third of a 233k-chunk corpus, ~220 ms (docs/performance.md). Here
+each chunk's term counts are written to the record in the same transaction as the chunk (the
+``chunk_terms`` table, keyed by an ever-growing ``seq``), and every process keeps an in-memory
+inverted index of them in segments. Before a search it reads the rows added since its last look
+(new segment) and the tombstones of deleted ones, so several processes or hosts sharing one record
+stay in step without talking to each other. Scoring is vectorised numpy over the posting lists of
+the query terms only.
+
+Tokens follow FTS5's ``porter unicode61 remove_diacritics 2``: lower-cased, accents stripped,
+split on anything not a letter or digit, stemmed with the original Porter algorithm; stopwords
+are not indexed (queries never use them). Terms are stored as 64-bit hashes of their stems, so
+no shared vocabulary table has to be coordinated between writers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import Stemmer
+
+from app.text import QUESTION_WORDS, STOPWORDS, words
+
+FORMAT = "2"  # bump when tokenisation changes: stores rebuild their postings on open
+log = logging.getLogger(__name__)
+K1 = 1.2  # FTS5's bm25() defaults: the quality measured in docs/retrieval.md was taken with these
+B = 0.75
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+# Words joined by hyphens or apostrophes ("covid-19", "biden's"): FTS5 matched them as phrases, so
+# they are indexed as one compound term too (not counted in the length), and queried as such.
+# Unlike an FTS5 phrase, "well-known" then does not match "well known" written with a space.
+_COMPOUND = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)+", re.UNICODE)
+_local = threading.local()
+_key_cache: dict[str, int] = {}
+_index_cache: dict[str, int] = {}  # as _key_cache, plus stopwords mapped to 0 (not indexed)
+_KEY_CACHE_MAX = 500_000
+
+
+def _fold(token: str) -> str:
+    if token.isascii():
+        return token
+    return "".join(c for c in unicodedata.normalize("NFKD", token) if not unicodedata.combining(c))
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:  # PyStemmer objects are not thread-safe: one per thread
+        stemmer = _local.stemmer = Stemmer.Stemmer("porter")
+    return stemmer
+
+
+def term_key(token: str) -> int:
+    """The stored id of a (lower-cased) token: a signed 64-bit hash of its Porter stem."""
+    key = _key_cache.get(token)
+    if key is None:
+        stem = _stemmer().stemWord(_fold(token))
+        key = int.from_bytes(hashlib.blake2b(stem.encode(), digest_size=8).digest(), "little", signed=True)
+        if len(_key_cache) < _KEY_CACHE_MAX:
+            _key_cache[token] = key
+    return key
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+def compound_key(parts: list[str]) -> int:
+    """The term of a hyphen/apostrophe compound: its parts' stems, space-joined (no plain stem has a space)."""
+    stems = " ".join(_stemmer().stemWord(_fold(p)) for p in parts)
+    return int.from_bytes(hashlib.blake2b(stems.encode(), digest_size=8).digest(), "little", signed=True)
+
+
+def word_key(word: str) -> int | None:
+    """The term a query word (app.text.words) looks up: a plain term or a compound."""
+    parts = tokens(word)
+    if not parts:
+        return None
+    return term_key(parts[0]) if len(parts) == 1 else compound_key(parts)
+
+
+def chunk_terms(text: str) -> tuple[int, bytes, bytes]:
+    """(token count, term keys as int64 bytes, term counts as uint16 bytes) for one chunk body."""
+    found = tokens(text)
+    cache = _index_cache
+    if len(cache) > _KEY_CACHE_MAX:
+        cache.clear()
+    counts: dict[int, int] = {}
+    for token, n in Counter(found).items():
+        key = cache.get(token)
+        if key is None:
+            key = 0 if token in STOPWORDS else term_key(token)  # 0: not indexed
+            cache[token] = key
+        if key:
+            counts[key] = counts.get(key, 0) + n
+    if "-" in text or "'" in text or "’" in text:
+        for compound, n in Counter(_COMPOUND.findall(text.lower())).items():
+            key = cache.get(compound)  # compounds hold '-' or an apostrophe: no clash with plain tokens
+            if key is None:
+                key = cache[compound] = compound_key(_TOKEN.findall(compound))
+            counts[key] = counts.get(key, 0) + n
+    keys = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+    tfs = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+    if len(found) > 65535:  # a term count must fit the stored uint16
+        tfs = tfs.clip(max=65535)
+    tfs = tfs.astype(np.uint16)
+    return len(found), keys.tobytes(), tfs.tobytes()
+
+
+def query_keys(text: str) -> list[int]:
+    """The distinct content terms of a query, as the FTS5 OR query had them: the words of
+    ``app.text.words`` less stopwords and question words, compounds kept whole."""
+    keys = [word_key(w) for w in words(text) if w not in STOPWORDS and w not in QUESTION_WORDS]
+    return list(dict.fromkeys(k for k in keys if k is not None))
+
+
+@dataclass(slots=True)
+class PostingRow:
+    seq: int
+    rowid: int
+    published_ts: int
+    dl: int
+    keys: bytes
+    tfs: bytes
+
+
+class Segment:
+    """An immutable inverted index over some chunks (only ``alive`` changes, on deletion)."""
+
+    def __init__(self, rows: list[PostingRow]) -> None:
+        self.seqs = np.fromiter((r.seq for r in rows), dtype=np.int64, count=len(rows))
+        self.rowids = np.fromiter((r.rowid for r in rows), dtype=np.int64, count=len(rows))
+        self.published = np.fromiter((r.published_ts for r in rows), dtype=np.int64, count=len(rows))
+        self.dl = np.fromiter((r.dl for r in rows), dtype=np.float32, count=len(rows))
+        self.alive = np.ones(len(rows), dtype=bool)
+        key_parts = [np.frombuffer(r.keys, dtype=np.int64) for r in rows]
+        tf_parts = [np.frombuffer(r.tfs, dtype=np.uint16) for r in rows]
+        lengths = np.fromiter((len(k) for k in key_parts), dtype=np.int64, count=len(rows))
+        keys = np.concatenate(key_parts) if key_parts else np.zeros(0, np.int64)
+        tfs = np.concatenate(tf_parts) if tf_parts else np.zeros(0, np.uint16)
+        docs = np.repeat(np.arange(len(rows), dtype=np.int32), lengths)
+        self._set_postings(keys, docs, tfs)
+
+    def _set_postings(self, keys: np.ndarray, docs: np.ndarray, tfs: np.ndarray) -> None:
+        order = np.argsort(keys)  # one unstable sort: the order of docs within a term does not matter
+        keys = keys[order]
+        self.docs = docs[order]
+        self.tfs = tfs[order]
+        starts = np.flatnonzero(np.diff(keys)) + 1 if len(keys) else np.zeros(0, np.int64)
+        starts = np.concatenate(([0], starts)) if len(keys) else starts
+        self.terms = keys[starts]
+        self.indptr = np.append(starts, len(keys)).astype(np.int64)
+
+    @classmethod
+    def merged(cls, parts: list["Segment"]) -> "Segment":
+        """One segment holding the live chunks of ``parts`` (dead ones are dropped here)."""
+        out = cls.__new__(cls)
+        keep = [p.alive for p in parts]
+        out.seqs = np.concatenate([p.seqs[k] for p, k in zip(parts, keep)])
+        out.rowids = np.concatenate([p.rowids[k] for p, k in zip(parts, keep)])
+        out.published = np.concatenate([p.published[k] for p, k in zip(parts, keep)])
+        out.dl = np.concatenate([p.dl[k] for p, k in zip(parts, keep)])
+        out.alive = np.ones(len(out.seqs), dtype=bool)
+        keys, docs, tfs, base = [], [], [], 0
+        for part, k in zip(parts, keep):
+            new_index = np.cumsum(k) - 1 + base  # old doc -> new doc (valid where alive)
+            counts = np.diff(part.indptr)
+            part_keys = np.repeat(part.terms, counts)
+            live = k[part.docs]
+            keys.append(part_keys[live])
+            docs.append(new_index[part.docs[live]].astype(np.int32))
+            tfs.append(part.tfs[live])
+            base += int(k.sum())
+        # parts arrive in seq order, so seqs stay sorted: tombstones find their docs by bisection
+        out._set_postings(np.concatenate(keys), np.concatenate(docs), np.concatenate(tfs))
+        return out
+
+    def __len__(self) -> int:
+        return len(self.seqs)
+
+    def postings(self, key: int) -> tuple[np.ndarray, np.ndarray]:
+        i = np.searchsorted(self.terms, key)
+        if i >= len(self.terms) or self.terms[i] != key:
+            return _EMPTY_I32, _EMPTY_U16
+        return self.docs[self.indptr[i]:self.indptr[i + 1]], self.tfs[self.indptr[i]:self.indptr[i + 1]]
+
+    def kill(self, seqs: np.ndarray) -> int:
+        at = np.searchsorted(self.seqs, seqs)
+        at = at[at < len(self.seqs)]
+        hit = at[np.isin(self.seqs[at], seqs)]
+        self.alive[hit] = False
+        return len(hit)
+
+
+_EMPTY_I32 = np.zeros(0, dtype=np.int32)
+_EMPTY_U16 = np.zeros(0, dtype=np.uint16)
+
+
+class PostingSource:
+    """What the index reads from the record store it mirrors."""
+
+    def postings_since(self, seq: int, limit: int) -> list[PostingRow]: ...
+    def tombstones_since(self, seq: int) -> tuple[list[int], int]: ...
+    def lexical_marks(self) -> tuple[int, int]: ...
+
+
+class BM25Index:
+    """In-memory BM25 (FTS5's formula) over segments mirrored from a record store."""
+
+    MAX_SEGMENTS = 8
+    PAGE = 64_000  # rows read per step: bounds the memory of a load; a full corpus is ~4 segments
+
+    def __init__(self, source: PostingSource) -> None:
+        self._source = source
+        self._segments: list[Segment] = []
+        self._seq = 0
+        self._tomb = 0
+        self._lock = threading.Lock()
+
+    def sync(self) -> None:
+        """Catch up with writes committed since the last look (by this process or any other)."""
+        seq, tomb = self._source.lexical_marks()
+        if seq == self._seq and tomb == self._tomb:
+            return
+        with self._lock:
+            # tombstones first: every chunk they name was committed before them, so it is in the
+            # postings read next (a tombstone read later waits for the next sync)
+            dead, self._tomb = self._source.tombstones_since(self._tomb) if tomb != self._tomb else ([], self._tomb)
+            while seq > self._seq:
+                rows = self._source.postings_since(self._seq, self.PAGE)
+                if not rows:
+                    break
+                self._segments.append(Segment(rows))
+                self._seq = rows[-1].seq
+            if dead:
+                dead_seqs = np.sort(np.asarray(dead, dtype=np.int64))
+                for segment in self._segments:
+                    segment.kill(dead_seqs)
+            if len(self._segments) > self.MAX_SEGMENTS:
+                # keep the full pages; fold the run of small recent segments (and their dead docs) into one
+                tail = len(self._segments)
+                while tail > 0 and len(self._segments[tail - 1]) < self.PAGE // 2:
+                    tail -= 1
+                if len(self._segments) - tail > 1:
+                    self._segments = self._segments[:tail] + [Segment.merged(self._segments[tail:])]
+                if len(self._segments) > self.MAX_SEGMENTS:
+                    self._segments = [Segment.merged(self._segments)]
+
+    def warm(self) -> None:
+        """Load the index now (a server calls this at start-up, in the background)."""
+        try:
+            self.sync()
+        except Exception:  # the first search will try again and report
+            log.warning("could not preload the lexical index", exc_info=True)
+
+    def compact(self) -> None:
+        with self._lock:
+            if self._segments:
+                self._segments = [Segment.merged(self._segments)]
+
+    @property
+    def segments(self) -> list[Segment]:
+        return list(self._segments)
+
+    def stats(self) -> tuple[int, float]:
+        segments = self.segments
+        n = sum(int(s.alive.sum()) for s in segments)
+        total_dl = sum(float(s.dl[s.alive].sum()) for s in segments)
+        return n, (total_dl / n if n else 0.0)
+
+    def doc_freq(self, key: int, segments: list[Segment] | None = None) -> int:
+        return sum(int(s.alive[s.postings(key)[0]].sum()) for s in (segments or self.segments))
+
+    def search(self, query: str, limit: int, allow: Callable[[Segment], np.ndarray | None] | None = None
+               ) -> list[tuple[int, float]]:
+        """(chunk rowid, BM25 score) best first; ``allow`` gives a per-segment mask of eligible docs."""
+        keys = query_keys(query)
+        if not keys or limit <= 0:
+            return []
+        self.sync()
+        segments = self.segments
+        n, avgdl = self.stats()
+        if n == 0:
+            return []
+        idf = {}
+        for key in keys:
+            df = self.doc_freq(key, segments)
+            if df:
+                # FTS5: log((N - n + 0.5) / (n + 0.5)), floored at a tiny positive value
+                idf[key] = max(float(np.log((n - df + 0.5) / (df + 0.5))), 1e-6)
+        if not idf:
+            return []
+        found_rowids, found_scores = [], []
+        for segment in segments:
+            scores = np.zeros(len(segment), dtype=np.float32)
+            norm = K1 * (1 - B + B * segment.dl / avgdl)
+            touched = False
+            for key, weight in idf.items():
+                docs, tfs = segment.postings(key)
+                if len(docs):
+                    tf = tfs.astype(np.float32)
+                    scores[docs] += weight * tf * (K1 + 1) / (tf + norm[docs])
+                    touched = True
+            if not touched:
+                continue
+            eligible = segment.alive & (scores > 0)
+            mask = allow(segment) if allow else None
+            if mask is not None:
+                eligible &= mask
+            candidates = np.flatnonzero(eligible)
+            if len(candidates) > limit:
+                top = np.argpartition(-scores[candidates], limit - 1)[:limit]
+                candidates = candidates[top]
+            found_rowids.append(segment.rowids[candidates])
+            found_scores.append(scores[candidates])
+        if not found_rowids:
+            return []
+        rowids = np.concatenate(found_rowids)
+        scores = np.concatenate(found_scores)
+        order = np.lexsort((rowids, -scores))[:limit]
+        return [(int(rowids[i]), float(scores[i])) for i in order]
+
+    def document_frequencies(self, raw_words: Iterable[str]) -> tuple[dict[str, int], int]:
+        """Chunks containing each word as one whole term (FTS5 vocabulary semantics), and the total."""
+        self.sync()
+        segments = self.segments
+        out = {}
+        for word in set(raw_words):
+            parts = tokens(word)
+            out[word] = self.doc_freq(term_key(parts[0]), segments) if len(parts) == 1 else 0
+        return out, self.stats()[0]
