@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,7 +15,9 @@ USER_DATA = user_data_path("citewire", appauthor=False)  # ~/.local/share/citewi
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CITEWIRE_", env_file=".env", extra="ignore")
+    # CITEWIRE_ENV_FILE names another .env file; empty means none (the tests set it so).
+    model_config = SettingsConfigDict(env_prefix="CITEWIRE_", env_file=os.environ.get("CITEWIRE_ENV_FILE", ".env") or None,
+                                      extra="ignore")
 
     # --- storage -------------------------------------------------------------------------
     data_dir: Path = Field(

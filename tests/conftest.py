@@ -23,6 +23,7 @@ def _isolate_environment(mp: pytest.MonkeyPatch) -> None:
         if name.startswith(("CITEWIRE_", "OPENAI_")) and name != "CITEWIRE_SHARED_DIR":
             mp.delenv(name)
     mp.setitem(Settings.model_config, "env_file", None)
+    mp.setenv("CITEWIRE_ENV_FILE", "")  # subprocesses (served apps, the CLI) skip .env too
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -212,3 +212,24 @@ def test_fake_llm_answers_through_the_real_client_guard_and_metrics(tmp_path):
     assert _metric(after, "citewire_llm_tokens_total", kind="completion") > _metric(before, "citewire_llm_tokens_total", kind="completion")
     assert _metric(after, "citewire_llm_duration_seconds_count", call="stream") > _metric(before, "citewire_llm_duration_seconds_count", call="stream")
     assert _metric(after, "citewire_guard_sentences_total", outcome="kept") > _metric(before, "citewire_guard_sentences_total", outcome="kept")
+
+
+@pytest.mark.filterwarnings("ignore:A test tried to use socket")
+def test_tests_cannot_reach_beyond_loopback_or_read_the_machines_settings(monkeypatch):
+    import os
+    import socket
+
+    from pytest_socket import SocketConnectBlockedError
+
+    with pytest.raises(SocketConnectBlockedError):
+        socket.create_connection(("192.0.2.1", 80), timeout=1)  # TEST-NET-1: never reached
+    assert not [name for name in os.environ if name.startswith(("CITEWIRE_LLM", "CITEWIRE_API", "OPENAI_"))]
+    assert Settings.model_config["env_file"] is None and os.environ["CITEWIRE_ENV_FILE"] == ""
+
+
+def test_out_of_range_paging_is_a_422_not_a_crash(shared_services):
+    # Found by the schemathesis fuzz run: offset=2**63 overflowed SQLite's integer and gave a 500.
+    with client_for(shared_services) as client:
+        response = client.get("/v1/articles", params={"offset": 2**63})
+        assert response.status_code == 422 and response.json()["error"] == "invalid request"
+        assert client.get("/v1/articles", params={"offset": 10**6}).json()["articles"] == []

@@ -73,6 +73,10 @@ async def _records_from_request(request: Request) -> list[LoadedRecord]:
                    f"{content_type!r}: send application/json, application/x-ndjson or multipart/form-data")
 
 
+# How the ingest service words failures of the embedder or the stores (not of the input): a 503, not a 422.
+_DEPENDENCY_FAILURES = ("embedding failed", "store write failed")
+
+
 def _sanitised(name: str, data: bytes) -> bytes:
     """HTML uploads lose scripts, styles, frames and event handlers before their text is extracted."""
     if suffix_of(name) not in (".html", ".htm"):
@@ -96,6 +100,8 @@ async def add_articles(request: Request, ingest: IngestServiceDep, response: Res
         results=[IngestItem(**asdict(o)) for o in report.outcomes],
     )
     if report.counts["failed"] and report.counts["failed"] == len(report.outcomes):
+        if any((o.error or "").startswith(_DEPENDENCY_FAILURES) for o in report.outcomes):
+            raise ApiError(503, "dependency unavailable", [i.model_dump() for i in result.results])
         raise ApiError(422, "no article could be ingested", [i.model_dump() for i in result.results])
     if report.counts["added"]:
         response.status_code = 201
@@ -112,7 +118,7 @@ def _summary(article: StoredArticle) -> dict:
 def list_articles(
     records: RecordStoreDep,
     limit: int = Query(50, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=2**62, description="Articles to skip (bounded: SQLite integers are 64-bit)."),
     source: str | None = Query(None, description="Only this publisher."),
 ) -> ArticleList:
     articles, total = records.list_articles(limit=limit, offset=offset, source=source)

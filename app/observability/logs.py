@@ -8,25 +8,24 @@ import logging
 import sys
 
 from asgi_correlation_id import CorrelationIdFilter
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
-
-_HANDLER_NAME = "citewire"
 
 
 def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
-    """Replace the root handlers with one stderr handler (idempotent); uvicorn's loggers propagate to it."""
+    """Replace the root handlers with one stderr handler; uvicorn's loggers propagate to it."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.set_name(_HANDLER_NAME)
     handler.addFilter(CorrelationIdFilter(uuid_length=32, default_value="-"))  # sets record.correlation_id
     if fmt == "json":
         handler.setFormatter(JsonFormatter(
             "{asctime}{levelname}{name}{message}{correlation_id}", style="{",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger", "correlation_id": "request_id"},
+            reserved_attrs=[*RESERVED_ATTRS, "color_message"],  # uvicorn's ANSI-coloured copy of the message
         ))
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"))
     root = logging.getLogger()
-    root.handlers = [h for h in root.handlers if h.get_name() != _HANDLER_NAME] + [handler]
+    root.handlers = [handler]  # the only one: every line is in the chosen format
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers = []
