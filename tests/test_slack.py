@@ -298,6 +298,7 @@ def test_llm_answer_streams_by_editing_one_message(tmp_path, fake, monkeypatch):
     monkeypatch.setattr("app.slack.bot.STREAM_UPDATE_SECONDS", 0.0)
     with FakeOpenAIServer() as llm:
         llm.reply("Kim pledged to Putin that North Korea would give full and unconditional support to Moscow [1].")
+        fake.fail("chat.update", status=200, error="internal_error")  # a partial edit fails: streaming goes on
         settings = slack_settings(tmp_path, fake, llm_base_url=llm.base_url, llm_model="fake-model", llm_api_key="x")
         services = build_services(settings)
         index_samples(services.ingest)
@@ -315,7 +316,8 @@ def test_llm_answer_streams_by_editing_one_message(tmp_path, fake, monkeypatch):
     [placeholder] = fake.calls_to("chat.postMessage")
     assert placeholder["params"]["thread_ts"] == event["ts"]
     updates = fake.calls_to("chat.update")
-    assert len(updates) >= 2 and {u["params"]["ts"] for u in updates} == {placeholder["response"]["ts"]}
+    assert len(updates) >= 3 and {u["params"]["ts"] for u in updates} == {placeholder["response"]["ts"]}
+    assert not updates[0]["ok"] and all(u["ok"] for u in updates[1:])
     assert not updates[0]["params"].get("blocks")  # partial text while generating
     final = updates[-1]["params"]
     assert final["blocks"] and "unconditional support" in unescape(block_text(final["blocks"]))
