@@ -206,3 +206,42 @@ def test_llm_endpoint_failure_is_an_openai_shaped_502(llm_client):
     response = client.post("/v1/chat/completions", json={
         "model": "citewire", "messages": [{"role": "user", "content": "What did Kim pledge?"}]})
     assert response.status_code == 502 and response.json()["error"]["type"] == "server_error"
+
+
+def test_client_that_hangs_up_stops_generation(tmp_path):
+    """Over real HTTP: closing a streamed completion closes the model stream, which stops generation."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from app.config import Settings
+    from app.main import create_app
+    from tests.fake_openai import FakeOpenAIServer
+
+    with FakeOpenAIServer() as fake:
+        fake.reply(" ".join(["word"] * 300), delay=0.02)
+        app = create_app(Settings(data_dir=tmp_path / "data", index_samples=True, llm_base_url=fake.base_url,
+                                  llm_model="fake-model", llm_max_retries=0))
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            deadline = time.time() + 120
+            while not server.started and time.time() < deadline:
+                time.sleep(0.05)
+            body = {"model": "citewire", "stream": True, "messages": [{"role": "user", "content": QUESTION}]}
+            with httpx.stream("POST", f"http://127.0.0.1:{port}/v1/chat/completions", json=body, timeout=30) as r:
+                lines = r.iter_lines()
+                assert '"role": "assistant"' in next(lines)
+                deadline = time.time() + 60
+                while fake.chunks_sent < 5 and time.time() < deadline:
+                    time.sleep(0.02)
+                if fake.chunks_sent < 5:  # the server gave up early: show what it sent
+                    pytest.fail(f"the model was never streaming; the server sent {list(lines)[:4]}")
+            assert fake.stream_cancelled.wait(10) and not fake.stream_finished.is_set()
+            assert fake.chunks_sent < 300
+        finally:
+            server.should_exit = True
+            thread.join(timeout=15)

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
 
+import anyio
 import openai
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -258,7 +259,8 @@ async def _chunks(request: Request, services: Services, turns: list[dict], optio
         log.exception("streamed chat completion failed")
         yield _sse({"error": {"message": f"Citewire could not answer: {type(exc).__name__}", "type": "server_error",
                               "param": None, "code": "internal_error"}})
-    finally:
+    finally:  # shielded: a client that hung up cancels this generator, and the model must still be stopped
         if iterator is not None:
-            await run_in_threadpool(getattr(iterator, "close", lambda: None))
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(getattr(iterator, "close", lambda: None))
     yield _sse("[DONE]")
