@@ -121,3 +121,11 @@ def test_http_transport_refuses_unlisted_hosts(served):
     assert evil.status_code in (403, 421)
     cross = httpx.post(f"{served}/mcp", json=body, headers={**headers, "origin": "https://evil.example"})
     assert cross.status_code == 403
+
+
+def test_citewire_mcp_with_a_bad_setting_is_a_one_line_error(tmp_path):
+    env = {**os.environ, "CITEWIRE_DATA_DIR": str(tmp_path / "data"), "CITEWIRE_TOP_K": "0"}
+    result = subprocess.run([*citewire_command(), "mcp"], env=env, capture_output=True, text=True, timeout=120,
+                            stdin=subprocess.DEVNULL)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: invalid setting: CITEWIRE_TOP_K") and "Traceback" not in result.stderr
