@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
@@ -80,7 +81,10 @@ def stream_answer(request: Request, events, extra: dict | None = None, finish=No
                     yield _sse("citations", final["citations"])
                     yield _sse("final", final)
         finally:
-            await run_in_threadpool(getattr(iterator, "close", lambda: None))
+            # Shielded: after a client cancels, an unshielded await here is cancelled too and the
+            # model stream would never be closed (generation would run on to the end).
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(getattr(iterator, "close", lambda: None))
 
     return StreamingResponse(body(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
