@@ -36,7 +36,7 @@ def _store_with(tmp_path, texts) -> RecordStore:
     store = RecordStore(tmp_path / "records.sqlite")
     with store.transaction():
         for i, text in enumerate(texts):
-            article = StoredArticle(f"a{i}", "", "Wire", "", "2024-01-0%d" % (i + 1), 1704067200 + 86400 * i, text,
+            article = StoredArticle(f"a{i}", "", "Wire", "", f"2024-01-0{i + 1}", 1704067200 + 86400 * i, text,
                                     f"h{i}", "now")
             store.put_article(article, [StoredChunk(f"a{i}:0", f"a{i}", 0, 0, len(text), text)], "")
     return store

@@ -161,7 +161,7 @@ class Segment:
         self.indptr = np.append(starts, len(keys)).astype(np.int64)
 
     @classmethod
-    def merged(cls, parts: list["Segment"]) -> "Segment":
+    def merged(cls, parts: list[Segment]) -> Segment:
         """One segment holding the live chunks of ``parts`` (dead ones are dropped here)."""
         out = cls.__new__(cls)
         keep = [p.alive for p in parts]
