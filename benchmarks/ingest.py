@@ -36,8 +36,7 @@ from app.services import build_services  # noqa: E402
 
 
 def raw_embedder(records, chunker: Chunker) -> tuple[int, float]:
-    texts = [bm25_prefix(r.article.title or "") + piece
-             for r in records for piece in chunker._splitter.split_text(r.article.text)]
+    texts = [bm25_prefix(r.article.title or "") + span.text for r in records for span in chunker.split(r.article.text)]
     embedder = WordLlamaEmbedder.shared()
     start = time.perf_counter()
     for i in range(0, len(texts), 2048):

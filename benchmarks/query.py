@@ -160,8 +160,12 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,4,16")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--plot", type=Path, default=None)
+    parser.add_argument("--plot-only", type=Path, default=None, help="redraw --plot from this --json file")
     args = parser.parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.plot_only:
+        plot(json.loads(args.plot_only.read_text()), args.plot)
+        return
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="citewire-query-bench-"))
     questions = [json.loads(line)["question"] for line in open(args.data / "questions.jsonl")][: args.questions]
@@ -214,7 +218,10 @@ def plot(rows: list[dict], path: Path) -> None:
     for kind, style in (("search", "o-"), ("ask", "s-")):
         for q, alpha in (("p50", 1.0), ("p95", 0.5)):
             ax.plot(chunks, [r["latency"][kind][q] for r in rows], style, alpha=alpha, label=f"/v1/{kind} {q}")
-    ax.set_xlabel("chunks indexed")
+    for r in rows:
+        ax.annotate(f"load {r.get('load_avg_1m', 0):.0f}", (r["chunks"], r["latency"]["ask"]["p95"]),
+                    textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+    ax.set_xlabel("chunks indexed (annotation: 1-min load average on the 2 cores during that run)")
     ax.set_ylabel("latency (ms)")
     ax.set_title("Query latency vs corpus size (2-core machine)")
     ax.grid(alpha=0.3)

@@ -130,3 +130,20 @@ def test_large_ingest_uses_worker_processes_and_keeps_input_order(services):
     assert hit.article_id == "n-029"
     again = services.ingest.ingest(articles, batch_articles=5, workers=1)
     assert again.counts["unchanged"] == 40 and again.chunks_written == 0
+
+
+def test_memoised_token_counts_leave_chunks_unchanged():
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from app.ingest.chunker import _SEPARATORS, Chunker
+    from app.samples import samples_path
+
+    plain = RecursiveCharacterTextSplitter.from_tiktoken_encoder(
+        encoding_name="cl100k_base", chunk_size=60, chunk_overlap=10, separators=_SEPARATORS,
+        is_separator_regex=True, keep_separator="end")
+    chunker = Chunker(60, 10)
+    import json
+
+    texts = [json.loads(line)["text"] for line in samples_path().read_text().splitlines() if line.strip()]
+    for text in texts:
+        assert [s.text for s in chunker.split(text)] == plain.split_text(text)

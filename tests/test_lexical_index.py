@@ -36,7 +36,7 @@ def _store_with(tmp_path, texts) -> RecordStore:
     store = RecordStore(tmp_path / "records.sqlite")
     with store.transaction():
         for i, text in enumerate(texts):
-            article = StoredArticle(f"a{i}", "", "Wire", "", "2024-01-0%d" % (i + 1), 1704067200 + 86400 * i, text,
+            article = StoredArticle(f"a{i}", "", "Wire", "", f"2024-01-0{i + 1}", 1704067200 + 86400 * i, text,
                                     f"h{i}", "now")
             store.put_article(article, [StoredChunk(f"a{i}:0", f"a{i}", 0, 0, len(text), text)], "")
     return store
@@ -131,3 +131,33 @@ def test_legacy_fts5_record_is_backfilled(tmp_path):
         assert {cid for cid, _ in reopened.bm25_search("harbour storm", 5)} == {"a0:0", "a1:0"}
     finally:
         reopened.close()
+
+
+def test_snapshot_is_mapped_on_the_next_start_and_caught_up(tmp_path, monkeypatch):
+    import app.store.lexical as lexical
+
+    monkeypatch.setattr(lexical, "SNAPSHOT_EVERY", 1)
+    store = _store_with(tmp_path, TEXTS)
+    store.lexical.warm()  # loads, then writes the snapshot
+    assert store.lexical.snapshot_seq == len(TEXTS)
+    before = store.bm25_search("harbour storm tram", 10)
+    with store.transaction():  # after the snapshot: one chunk deleted
+        store.remove_article("a0")
+    store.close()
+
+    reopened = RecordStore(tmp_path / "records.sqlite")
+    try:
+        reopened.lexical.sync()
+        assert reopened.lexical.snapshot_seq == len(TEXTS)  # mapped from disk, not rebuilt
+        assert [c for c, _ in reopened.bm25_search("harbour storm tram", 10)] == [c for c, _ in before if c != "a0:0"]
+    finally:
+        reopened.close()
+
+    (tmp_path / "records.sqlite").unlink()  # a new record under the same folder: the old snapshot is not its own
+    fresh = _store_with(tmp_path, TEXTS[2:3])
+    try:
+        fresh.lexical.sync()
+        assert fresh.lexical.snapshot_seq is None
+        assert [c for c, _ in fresh.bm25_search("tram harbour", 10)] == ["a0:0"]
+    finally:
+        fresh.close()

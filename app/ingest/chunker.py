@@ -48,10 +48,12 @@ class Chunker:
     def _token_length(self, text: str) -> int:
         """Token count, remembered for the article being split: the splitter asks up to three
         times per piece, and counting was a quarter of ingest time (docs/performance.md)."""
-        memo = self._lengths.memo
-        n = memo.get(text)
+        memo = getattr(self._lengths, "memo", None)
+        n = memo.get(text) if memo is not None else None
         if n is None:
-            n = memo[text] = len(self._encoding.encode_ordinary(text))
+            n = len(self._encoding.encode_ordinary(text))
+            if memo is not None:
+                memo[text] = n
         return n
 
     def split(self, text: str) -> list[ChunkSpan]:

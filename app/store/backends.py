@@ -14,5 +14,5 @@ def make_record_store(settings: Settings) -> RecordStore:
             raise ValueError("CITEWIRE_LEXICAL_URL must be a postgresql:// URL")
         from app.store.postgres import PostgresRecordStore
 
-        return PostgresRecordStore(url)
+        return PostgresRecordStore(url, snapshot_dir=settings.data_dir / "lexical")
     return RecordStore(settings.records_path)

@@ -18,13 +18,17 @@ no shared vocabulary table has to be coordinated between writers.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
+import shutil
 import re
 import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import Stemmer
@@ -33,6 +37,8 @@ from app.text import QUESTION_WORDS, STOPWORDS, words
 
 FORMAT = "2"  # bump when tokenisation changes: stores rebuild their postings on open
 log = logging.getLogger(__name__)
+SNAPSHOT_EVERY = 20_000  # chunks added since the last snapshot before a start-up writes a new one
+_SNAPSHOT_ARRAYS = ("seqs", "rowids", "published", "dl", "terms", "indptr", "docs", "tfs")
 K1 = 1.2  # FTS5's bm25() defaults: the quality measured in docs/retrieval.md was taken with these
 B = 0.75
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -161,7 +167,7 @@ class Segment:
         self.indptr = np.append(starts, len(keys)).astype(np.int64)
 
     @classmethod
-    def merged(cls, parts: list["Segment"]) -> "Segment":
+    def merged(cls, parts: list[Segment]) -> Segment:
         """One segment holding the live chunks of ``parts`` (dead ones are dropped here)."""
         out = cls.__new__(cls)
         keep = [p.alive for p in parts]
@@ -211,6 +217,7 @@ class PostingSource:
     def postings_since(self, seq: int, limit: int) -> list[PostingRow]: ...
     def tombstones_since(self, seq: int) -> tuple[list[int], int]: ...
     def lexical_marks(self) -> tuple[int, int]: ...
+    def lexical_identity(self) -> str: ...
 
 
 class BM25Index:
@@ -219,12 +226,14 @@ class BM25Index:
     MAX_SEGMENTS = 8
     PAGE = 64_000  # rows read per step: bounds the memory of a load; a full corpus is ~4 segments
 
-    def __init__(self, source: PostingSource) -> None:
+    def __init__(self, source: PostingSource, snapshot_dir: Path | None = None) -> None:
         self._source = source
         self._segments: list[Segment] = []
         self._seq = 0
         self._tomb = 0
         self._lock = threading.Lock()
+        self._snapshot_dir = snapshot_dir
+        self.snapshot_seq: int | None = None  # the seq the loaded (or last saved) snapshot covers
 
     def sync(self) -> None:
         """Catch up with writes committed since the last look (by this process or any other)."""
@@ -232,6 +241,8 @@ class BM25Index:
         if seq == self._seq and tomb == self._tomb:
             return
         with self._lock:
+            if not self._segments and self._seq == 0:
+                self._load_snapshot(seq)
             # tombstones first: every chunk they name was committed before them, so it is in the
             # postings read next (a tombstone read later waits for the next sync)
             dead, self._tomb = self._source.tombstones_since(self._tomb) if tomb != self._tomb else ([], self._tomb)
@@ -256,11 +267,67 @@ class BM25Index:
                     self._segments = [Segment.merged(self._segments)]
 
     def warm(self) -> None:
-        """Load the index now (a server calls this at start-up, in the background)."""
+        """Load the index now (a server calls this at start-up, in the background), and save a
+        snapshot when the one on disk is missing or well behind, so the next start maps it."""
         try:
             self.sync()
+            if self._snapshot_dir is not None and self._seq - (self.snapshot_seq or 0) >= SNAPSHOT_EVERY:
+                self.save_snapshot()
         except Exception:  # the first search will try again and report
             log.warning("could not preload the lexical index", exc_info=True)
+
+    # --- snapshots: the merged index as .npy files, memory-mapped on the next start ----------
+    def _snapshot_path(self) -> Path | None:
+        if self._snapshot_dir is None:
+            return None
+        return self._snapshot_dir / f"bm25-v{FORMAT}-{self._source.lexical_identity()}"
+
+    def _load_snapshot(self, current_seq: int) -> None:
+        path = self._snapshot_path()
+        if path is None or not (path / "marks.json").exists():
+            return
+        try:
+            marks = json.loads((path / "marks.json").read_text())
+            if marks["seq"] > current_seq:  # the record is older than the snapshot: not ours
+                return
+            segment = Segment.__new__(Segment)
+            for name in _SNAPSHOT_ARRAYS:
+                setattr(segment, name, np.load(path / f"{name}.npy", mmap_mode="r"))
+            segment.alive = np.ones(len(segment.seqs), dtype=bool)
+        except (OSError, ValueError, KeyError):
+            log.warning("ignoring an unreadable lexical snapshot at %s", path, exc_info=True)
+            return
+        self._segments, self._seq, self._tomb = [segment], int(marks["seq"]), int(marks["tomb"])
+        self.snapshot_seq = self._seq
+
+    def save_snapshot(self) -> None:
+        """Merge into one segment (dropping deleted chunks) and write it; best effort."""
+        path = self._snapshot_path()
+        if path is None:
+            return
+        with self._lock:
+            if not self._segments:
+                return
+            merged = Segment.merged(self._segments)
+            self._segments = [merged]
+            marks = {"seq": self._seq, "tomb": self._tomb}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.tmp{os.getpid()}-{threading.get_ident()}")
+        old = path.with_name(f"{path.name}.old{os.getpid()}-{threading.get_ident()}")
+        try:
+            tmp.mkdir()
+            for name in _SNAPSHOT_ARRAYS:
+                np.save(tmp / f"{name}.npy", getattr(merged, name))
+            (tmp / "marks.json").write_text(json.dumps(marks))
+            if path.exists():
+                path.rename(old)  # readers that mapped the old files keep them until they close
+            tmp.rename(path)
+            self.snapshot_seq = marks["seq"]
+        except OSError:  # another process won the race: its snapshot is as good
+            log.info("lexical snapshot not written", exc_info=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
 
     def compact(self) -> None:
         with self._lock:

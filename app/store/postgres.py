@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from app.store.lexical import BM25Index
 from app.store.records import RecordStore
@@ -44,7 +45,7 @@ _SCHEMA = [
 class PostgresRecordStore(RecordStore):
     """Same queries as the SQLite record (``?`` placeholders become ``%s``), one connection per thread."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, snapshot_dir: Path | None = None) -> None:
         import psycopg  # optional dependency: only this backend needs it
 
         self._psycopg = psycopg
@@ -56,7 +57,7 @@ class PostgresRecordStore(RecordStore):
             for statement in _SCHEMA:
                 self._run(statement)
         self._backfill_postings()
-        self.lexical = BM25Index(self)
+        self.lexical = BM25Index(self, snapshot_dir=snapshot_dir)
 
     def _connect(self):
         from psycopg.rows import dict_row

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -102,12 +103,14 @@ class RecordStore:
         conn.executescript(_SCHEMA)
         self._backfill_postings()
         conn.executescript(_LEGACY)
-        self.lexical = BM25Index(self)
+        self.lexical = BM25Index(self, snapshot_dir=path.parent / "lexical")
 
     def _backfill_postings(self) -> None:
         """Records written before the in-memory index (FTS5 era), or with another tokenisation
         (``lexical.FORMAT``), get their postings (re)computed once, under the write lock."""
         with self.transaction():
+            if self._one("SELECT value FROM lexical_meta WHERE key='instance'") is None:
+                self._run("INSERT INTO lexical_meta(key, value) VALUES ('instance', ?)", (uuid.uuid4().hex,))
             row = self._one("SELECT value FROM lexical_meta WHERE key='format'")
             if row is None or row["value"] != FORMAT:
                 self._run("INSERT INTO chunk_tombstones(term_seq) SELECT seq FROM chunk_terms")
@@ -210,6 +213,10 @@ class RecordStore:
         row = self._one("SELECT (SELECT COALESCE(MAX(seq),0) FROM chunk_terms) AS terms,"
                         " (SELECT COALESCE(MAX(seq),0) FROM chunk_tombstones) AS tombs")
         return int(row["terms"]), int(row["tombs"])
+
+    def lexical_identity(self) -> str:
+        """Names this record: a snapshot of another (recreated) record is never loaded."""
+        return self._one("SELECT value FROM lexical_meta WHERE key='instance'")["value"]
 
     def postings_since(self, seq: int, limit: int = _POSTINGS_PAGE) -> list[PostingRow]:
         rows = self._all("SELECT seq, chunk_rowid, published_ts, dl, keys, tfs FROM chunk_terms WHERE seq > ?"
