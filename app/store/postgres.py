@@ -70,7 +70,8 @@ class PostgresRecordStore(RecordStore):
         if conn is not None and conn.closed:
             self._local.conn = None
             with self._connections_lock:
-                self._connections.remove(conn)
+                if conn in self._connections:
+                    self._connections.remove(conn)
         return super()._conn()
 
     def _all(self, sql: str, params: Iterable = ()) -> list:
