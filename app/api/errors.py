@@ -78,6 +78,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(_body("dependency unavailable", f"the vector store (Chroma server) is not reachable: "
                                   f"{type(exc).__name__}: {exc}"), status_code=503, headers={"Retry-After": "5"})
 
+    try:  # the PostgreSQL record (CITEWIRE_LEXICAL_URL) is optional, and so is its driver
+        from psycopg import OperationalError as RecordStoreDown
+    except ImportError:
+        RecordStoreDown = None
+    if RecordStoreDown is not None:
+        @app.exception_handler(RecordStoreDown)
+        async def _record_store_down(_: Request, exc: Exception) -> JSONResponse:
+            log.warning("record store unreachable: %s: %s", type(exc).__name__, exc)
+            return JSONResponse(_body("dependency unavailable", f"the record store (PostgreSQL) is not reachable: "
+                                      f"{type(exc).__name__}: {exc}"), status_code=503, headers={"Retry-After": "5"})
+
     @app.exception_handler(openai.APIConnectionError)
     async def _llm_down(_: Request, exc: openai.APIConnectionError) -> JSONResponse:
         log.warning("LLM endpoint unreachable: %s", exc)

@@ -64,6 +64,17 @@ class PostgresRecordStore(RecordStore):
 
         return self._psycopg.connect(self._url, autocommit=True, row_factory=dict_row, connect_timeout=10)
 
+    def _conn(self):
+        """This thread's connection; one the server dropped (restart, failover) is replaced, so a replica
+        recovers when PostgreSQL is back instead of failing until it is restarted."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and conn.closed:
+            self._local.conn = None
+            with self._connections_lock:
+                if conn in self._connections:
+                    self._connections.remove(conn)
+        return super()._conn()
+
     def _all(self, sql: str, params: Iterable = ()) -> list:
         return self._conn().execute(sql.replace("?", "%s"), list(params)).fetchall()
 

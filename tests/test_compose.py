@@ -1,0 +1,69 @@
+"""docker-compose.yml, checked without a Docker engine: every setting it passes exists, and the scale-out
+replicas point at the stores their dependencies start (same PostgreSQL credentials, own Chroma collection)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from app.config import Settings
+
+COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
+_DEFAULTED = re.compile(r"\$\{([A-Z0-9_]+):-([^}]*)\}")  # ${VAR:-default}, the only form the file uses
+
+
+def _interpolate(value):
+    """Compose's interpolation with an empty environment: every ${VAR:-default} becomes its default."""
+    if isinstance(value, str):
+        text = _DEFAULTED.sub(lambda m: m.group(2), value)
+        assert "$" not in text, f"an interpolation form this check does not know: {value!r}"
+        return text
+    if isinstance(value, dict):
+        return {key: _interpolate(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(item) for item in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def services() -> dict:
+    return _interpolate(yaml.safe_load(COMPOSE.read_text()))["services"]  # safe_load resolves the `<<:` merges
+
+
+def test_every_citewire_variable_is_a_setting(services):
+    known = {f"CITEWIRE_{name.upper()}" for name in Settings.model_fields}
+    for name, service in services.items():
+        for key in service.get("environment", {}):
+            if key.startswith("CITEWIRE_"):
+                assert key in known, f"{name} sets {key}, which app/config.py does not define"
+
+
+def test_single_replica_default_keeps_its_sqlite_record(services):
+    app = services["app"]
+    assert "profiles" not in app and "profiles" not in services["chroma"]
+    assert not app["environment"].get("CITEWIRE_LEXICAL_URL")
+    assert any(volume.endswith(":/data") for volume in app["volumes"])
+
+
+def test_scaled_replicas_share_postgres_and_chroma(services):
+    shared, postgres = services["app-shared"], services["postgres"]
+    assert shared["profiles"] == postgres["profiles"] == ["scale"]
+    env, pg_env = shared["environment"], postgres["environment"]
+    url = urlsplit(env["CITEWIRE_LEXICAL_URL"])
+    assert url.scheme == "postgresql" and url.hostname == "postgres" and url.port == 5432
+    assert (url.username, url.password, url.path.lstrip("/")) == (
+        pg_env["POSTGRES_USER"], pg_env["POSTGRES_PASSWORD"], pg_env["POSTGRES_DB"])
+    assert urlsplit(env["CITEWIRE_CHROMA_URL"]).hostname == "chroma"
+    assert env["CITEWIRE_COLLECTION"] != Settings.model_fields["collection"].default  # not the `app` vectors
+    assert {dep: cond["condition"] for dep, cond in shared["depends_on"].items()} == {
+        "chroma": "service_healthy", "postgres": "service_healthy"}
+    assert "healthcheck" in postgres and "healthcheck" in services["chroma"]
+    assert not any(key.startswith(("CITEWIRE_SLACK", "SLACK_")) for key in env)  # retry memory is per process
+    # Replicas cannot all bind one host port: the mapping is a range, at least as wide as the replica count.
+    published = shared["ports"][0].rsplit(":", 1)[0]
+    low, high = (int(port) for port in published.split("-"))
+    assert high - low + 1 >= shared["deploy"]["replicas"] > 1

@@ -1,0 +1,56 @@
+"""PostgreSQL stopped under a running app (a scale-out replica): 503 JSON, not 500, and answers again once the
+server is back, without restarting the app (its dropped connections are replaced)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from tests import postgres_server
+
+pytestmark = pytest.mark.integration
+
+
+def _pg_ctl(server, action: str) -> None:
+    """Stop, or start again on the same port and socket folder (as tests/postgres_server.py first started it)."""
+    command = [*server.as_user, str(server.bin_dir / "pg_ctl"), "-D", str(server.folder / "data"), "-w", "-t", "60"]
+    if action == "stop":
+        command += ["-m", "fast"]
+    else:  # the server's log goes to a file: an inherited pipe would keep subprocess.run waiting
+        command += ["-l", str(server.folder / "log"), "-o", f"-p {server.port} -k {server.folder} "
+                    "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"]
+    subprocess.run([*command, action], check=True, capture_output=True, timeout=90)
+
+
+@pytest.fixture
+def pg():
+    server, why = postgres_server.start()
+    if server is None:
+        pytest.skip(why)
+    yield server
+    server.stop()
+
+
+def test_postgres_down_is_503_and_the_app_recovers(pg, tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", lexical_url=pg.url, index_samples=True)
+    with TestClient(create_app(settings)) as client:
+        question = {"question": "What did Kim pledge?"}
+        assert client.post("/v1/ask", json=question).json()["answerable"]
+
+        _pg_ctl(pg, "stop")
+        down = client.post("/v1/ask", json=question)
+        assert down.status_code == 503, down.text
+        assert down.json()["error"] == "dependency unavailable" and "PostgreSQL" in down.json()["detail"]
+        assert down.headers["Retry-After"] == "5"
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/healthz").status_code == 200
+
+        _pg_ctl(pg, "start")
+        assert client.get("/readyz").status_code == 200
+        back = client.post("/v1/ask", json=question)
+        assert back.status_code == 200 and back.json()["answerable"], back.text
+        assert client.get("/v1/articles/kim-putin-vostochny-2023").status_code == 200
