@@ -32,11 +32,12 @@ def main() -> None:
     pipelines = rtqa.make_pipelines(services)
     _, test = rtqa.split(rtqa.load_questions(args.data))
     questions = rtqa.sample(test, args.n, rtqa.SEED + 2)
-    pipelines["old"](questions[0], 10)  # warm both (models, caches) outside the timing
-    pipelines["new"](questions[0], 10)
-    times = {"old": [], "new": []}
+    names = list(pipelines)
+    for name in names:  # warm every pipeline (models, caches) outside the timing
+        pipelines[name](questions[0], 10)
+    times = {name: [] for name in names}
     for i, q in enumerate(questions):
-        for name in (("old", "new") if i % 2 else ("new", "old")):
+        for name in names[i % len(names):] + names[: i % len(names)]:  # rotate who goes first
             start = time.perf_counter()
             pipelines[name](q, 10)
             times[name].append((time.perf_counter() - start) * 1000)
