@@ -265,6 +265,7 @@ def evaluate(
     limit: Annotated[Optional[int], typer.Option(min=1, help="Cap on questions / articles for public sets.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     suite: Annotated[Optional[Path], typer.Option(help="Another known-answer suite YAML (default: the shipped one).")] = None,
+    index: Annotated[Optional[Path], typer.Option(help="realtimeqa: a full index of the corpus to reuse.")] = None,
 ) -> None:
     """Measure answers, citations, faithfulness, refusals and latency; optionally gate on thresholds."""
     _settings()  # a bad setting is a one-line error here, not a trace later
@@ -277,6 +278,12 @@ def evaluate(
         for name, value in result.metrics.items():
             typer.echo(f"{name:<{width}}  {value:8.3f}")
         typer.echo(f"report: {paths['markdown']}  plot: {paths['plot']}  json: {paths['json']}")
+        if gate and url is None:  # plus a fixed sample of RealTimeQA 2024 questions when ../shared is there
+            from app.evals.run import run_realtimeqa_sample
+
+            sample = run_realtimeqa_sample(out, progress=not quiet)
+            typer.echo(sample["message"])
+            failures += sample["failures"]
         if failures:
             typer.secho("gate failures:\n  " + "\n  ".join(failures), fg=typer.colors.RED, err=True)
             if gate:
@@ -291,7 +298,8 @@ def evaluate(
     runners = {"qags": public.run_qags, "realtimeqa": public.run_realtimeqa, "rgb-fact": public.run_rgb_fact}
     if dataset not in runners:
         fail(f"unknown dataset {dataset!r}: use suite, realtimeqa, qags or rgb-fact", 2)
-    summary = runners[dataset](path, out=out, limit=limit, progress=not quiet)
+    extra = {"index": index} if dataset == "realtimeqa" else {}
+    summary = runners[dataset](path, out=out, limit=limit, progress=not quiet, **extra)
     for name, value in summary.items():
         typer.echo(f"{name:<28} {value:.3f}" if isinstance(value, float) else f"{name:<28} {value}")
 

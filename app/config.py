@@ -186,6 +186,14 @@ class Settings(BaseSettings):
         "embedded SQLite file under data_dir.",
     )
 
+    # --- learned answers (issue 8) ---------------------------------------------------------
+    answer_model: Literal["heuristic", "rerank", "learned"] = Field(
+        default="heuristic",
+        description="heuristic: hand-weighted fusion and extractive scorer; rerank: the trained passage ranker in "
+        "app/models, then the heuristic answerer; learned: ranker, trained answer-sentence selector and calibrated "
+        "refusal (docs/answers.md has the measurements behind the default).",
+    )
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"

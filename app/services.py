@@ -9,6 +9,7 @@ from app.answer.extractive import ExtractiveAnswerer
 from app.answer.guard import FaithfulnessGuard
 from app.answer.llm import LLMAnswerer
 from app.answer.scoring import QuestionScorer
+from app.answer.selection import LearnedAnswerer, SentenceSelector
 from app.answer.service import AnswerService
 from app.answer.support import SupportChecker
 from app.config import Settings
@@ -22,6 +23,7 @@ from app.llm.local import LocalModelServer
 from app.llm.model_prep import resolve_local_model
 from app.offline import install_tiktoken_files, quiet_network_defaults
 from app.prompts import load_prompt
+from app.retrieval.learned import load_models
 from app.retrieval.service import RetrievalService
 from app.store.backends import make_record_store
 from app.store.records import RecordStore
@@ -75,9 +77,13 @@ def build_services(settings: Settings) -> Services:
     records = make_record_store(settings)
     vectors = VectorStore(settings, embedder.name)
     chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap, settings.encoding_name)
-    retrieval = RetrievalService(settings, records, vectors, embedder)
+    models = load_models() if settings.answer_model != "heuristic" else None
+    retrieval = RetrievalService(settings, records, vectors, embedder, models.passages if models else None)
     scorer = QuestionScorer(embedder, records.document_frequencies)
     extractive = ExtractiveAnswerer(scorer, settings.min_support, settings.max_answer_sentences)
+    if models is not None and settings.answer_model == "learned":
+        extractive = LearnedAnswerer(SentenceSelector(models, embedder, records.document_frequencies),
+                                     settings.max_answer_sentences)
     checker = SupportChecker(embedder)
     client, local = make_llm_client(settings)
     llm = summarizer = None

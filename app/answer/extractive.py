@@ -23,6 +23,7 @@ class Candidate:
     text: str
     rank: int
     previous: str = ""  # the sentence before it: "he" and "the meeting" often point there
+    previous_start: int | None = None  # article offset of that sentence (same passage), to quote it along
 
 
 def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
@@ -31,7 +32,7 @@ def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
     seen_text: set[str] = set()
     out: list[Candidate] = []
     for rank, passage in enumerate(passages):
-        previous = ""
+        previous, previous_start = "", None
         for span in sentence_spans(passage.text, offset=passage.char_start):
             key = (passage.article_id, span.start, span.end)
             text = passage.text[span.start - passage.char_start : span.end - passage.char_start]
@@ -39,8 +40,8 @@ def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
             if key not in seen and normal not in seen_text and normal:
                 seen.add(key)
                 seen_text.add(normal)
-                out.append(Candidate(passage, span.start, span.end, text, rank, previous))
-            previous = text
+                out.append(Candidate(passage, span.start, span.end, text, rank, previous, previous_start))
+            previous, previous_start = text, span.start
     return out
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from app.answer.extractive import ExtractiveAnswerer, missing_names, refusal
 from app.answer.llm import LLMAnswerer
 from app.answer.models import Answer
+from app.answer.selection import LearnedAnswerer
 from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters
 
@@ -29,7 +30,8 @@ class AnswerService:
         passages = self.retrieval.search(question, top_k=top_k or self.top_k, filters=filters, as_of=as_of)
         if not passages:
             return passages, refusal("no passage in the index matches the question")
-        missing = missing_names(question, passages)
+        learned = isinstance(self.extractive, LearnedAnswerer) and not self.llm  # weighs missing names itself
+        missing = set() if learned else missing_names(question, passages)
         if missing:  # the same pre-check on both paths: no passage names who the question asks about
             return passages, refusal(f"the passages never mention {', '.join(sorted(missing))}")
         return passages, None
@@ -41,8 +43,14 @@ class AnswerService:
             early.mode = self.mode
             return early
         if self.llm:
-            return self.llm.answer(question, passages[: self.llm_passages])
+            return self.llm.answer(question, self.llm_context(question, passages))
         return self.extractive.answer(question, passages)
+
+    def llm_context(self, question: str, passages: list[Passage]) -> list[Passage]:
+        """Fewer, better passages for the LLM: those holding the sentences the learned selector ranks best."""
+        if isinstance(self.extractive, LearnedAnswerer):
+            return self.extractive.best_passages(question, passages, self.llm_passages)[0]
+        return passages[: self.llm_passages]
 
     def stream(self, question: str, top_k: int | None = None, filters: Filters | None = None,
                as_of: date | datetime | None = None) -> Iterator[tuple[str, object]]:
@@ -54,7 +62,7 @@ class AnswerService:
             yield "answer", early
             return
         if self.llm:
-            yield from self.llm.stream(question, passages[: self.llm_passages])
+            yield from self.llm.stream(question, self.llm_context(question, passages))
             return
         answer = self.extractive.answer(question, passages)
         for sentence in answer.sentences or []:

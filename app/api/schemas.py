@@ -218,6 +218,8 @@ class SummarizeResponse(BaseModel):
     mode: str
     guard: dict | None = Field(default=None, description="Faithfulness guard summary (LLM summaries).")
     usage: dict | None = Field(default=None, description="Token usage and number of LLM calls.")
+    answerable: bool = Field(default=True, description="False when no indexed article covers the topic: a refusal.")
+    refusal_reason: str | None = Field(default=None, description="Why the topic summary was refused.")
 
 
 class ChatMessage(BaseModel):

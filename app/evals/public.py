@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
-import statistics
 import tempfile
 from collections import defaultdict
 from dataclasses import asdict
-from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -57,52 +55,71 @@ def run_qags(path: Path, out: Path, limit: int | None = None, progress: bool = T
     return summary
 
 
-def run_realtimeqa(path: Path, out: Path, limit: int | None = None, progress: bool = True) -> dict:
-    """Open questions as of their date; answerable = answer string in some corpus article."""
-    questions = []
-    for line in (path / "questions.jsonl").open():
-        q = json.loads(line)
-        if not q["mc_dependent_wording"]:
-            questions.append(q)
-    questions = questions[: limit or 200]
-    wanted = {q["question_id"] for q in questions}
+def run_realtimeqa(path: Path, out: Path, limit: int | None = None, progress: bool = True,
+                   index: Path | None = None, unanswerable: int | None = None, only: str | None = None) -> dict:
+    """The time-split protocol of app/evals/realtimeqa.py on 2024 questions, old and new pipeline side by side.
+
+    With ``index`` (a full index of corpus.jsonl.gz) every 2024 question is asked unless ``limit`` says
+    fewer; without it a fixed sample of ``limit`` (default 40) questions is asked over a temporary
+    index of only the articles retrieved for them (quick, but an easier haystack).
+    """
+    from app.evals import realtimeqa as rtqa
+
+    _, test = rtqa.split(rtqa.load_questions(path))
+    answerable = rtqa.sample(test, limit or (None if index is not None else 40))
+    n_unanswerable = unanswerable or max(len(answerable) // 3, 1)
     with tempfile.TemporaryDirectory(prefix="citewire-rtqa-") as folder:
-        services = build_services(Settings(data_dir=Path(folder)))
-        checker = SupportChecker(services.embedder)
-
-        def articles():
-            with gzip.open(path / "corpus.jsonl.gz", "rt") as handle:
-                for line in handle:
-                    record = json.loads(line)
-                    if wanted & set(record.get("retrieved_for") or []):
-                        yield ArticleIn.model_validate(record)
-
-        report = services.ingest.ingest(articles(), batch_articles=128, keep_outcomes=False)
-        stats = defaultdict(list)
-        cite = defaultdict(int)
-        for q in tqdm(questions, desc="realtimeqa", disable=not progress):
-            as_of = date.fromisoformat(q["question_date"].replace("/", "-")) + timedelta(days=1)
-            answer = services.answers.ask(q["question"], as_of=as_of)
-            if q["answer_string_in_retrieved_docs"]:
-                stats["false_refusal"].append(not answer.answerable)
-                stats["correct"].append(answer.answerable and normalise(q["answer_text"]) in normalise(answer.answer))
-                if answer.answerable:
-                    for k, v in citation_scores(asdict(answer), checker).items():
-                        cite[k] += v
-            else:
-                stats["refused"].append(not answer.answerable)
+        if index is not None:
+            services = build_services(Settings(data_dir=index))
+            unanswerable = rtqa.constructed_unanswerables(path, test, n_unanswerable, cache=index / "answer_bearing.json")
+            scope = "full index"
+        else:
+            services = build_services(Settings(data_dir=Path(folder)))
+            base = rtqa.sample(test, n_unanswerable, rtqa.SEED + 1)
+            wanted = {q.id for q in answerable} | {q.id for q in base}
+            services.ingest.ingest((ArticleIn.model_validate(r) for r in _corpus(path)
+                                    if wanted & set(r.get("retrieved_for") or [])),
+                                   batch_articles=128, keep_outcomes=False)
+            unanswerable = _exclude_indexed(services, base)
+            scope = "articles retrieved for the sampled questions only"
+        questions = answerable + unanswerable
+        results, rows = {}, {}
+        for name, pipeline in rtqa.make_pipelines(services).items():
+            if only and name != only:
+                continue
+            rows[name] = rtqa.evaluate(pipeline, questions, progress)
+            results[name] = rtqa.summarise(rows[name])
         services.close()
-    summary = {
-        "articles_indexed": report.counts["added"], "questions": len(questions),
-        "answerable": len(stats["correct"]), "unanswerable": len(stats["refused"]),
-        "answer_containment": statistics.mean(stats["correct"]) if stats["correct"] else 0.0,
-        "false_refusal_rate": statistics.mean(stats["false_refusal"]) if stats["false_refusal"] else 0.0,
-        "refusal_rate_unanswerable": statistics.mean(stats["refused"]) if stats["refused"] else 0.0,
-        "citation_recall": cite["supported"] / cite["sentences"] if cite["sentences"] else 0.0,
-        "citation_precision": cite["relevant_citations"] / cite["citations"] if cite["citations"] else 0.0,
-    }
-    _write(out, "realtimeqa.json", summary)
+    _write(out, f"realtimeqa-{only}.json" if only else "realtimeqa.json", {"scope": scope, "questions": len(answerable), "unanswerable": len(unanswerable),
+                                    "results": results, "table": rtqa.table(results), "rows": rows})
+    summary = {"scope": scope, "answerable": len(answerable), "unanswerable": len(unanswerable)}
+    for name, result in results.items():
+        for key, value in rtqa.flat(result).items():
+            if not key.endswith(("_low", "_high")) and not key.startswith("n_"):
+                summary[f"{name}_{key}"] = value
     return summary
+
+
+def _corpus(path: Path):
+    with gzip.open(path / "corpus.jsonl.gz", "rt") as handle:
+        for line in handle:
+            yield json.loads(line)
+
+
+def _exclude_indexed(services, questions):
+    """Constructed unanswerables over a small index: exclude every indexed article holding the answer."""
+    from app.evals import realtimeqa as rtqa
+
+    listed, _ = services.records.list_articles(limit=100_000)
+    articles = services.records.articles_by_id([a.id for a in listed])
+    texts = {a.id: f" {rtqa.normalise((a.title or '') + ' ' + a.text)} " for a in articles.values()}
+    out = []
+    for q in questions:
+        gold = f" {rtqa.normalise(q.answer)} "
+        bearing = {a for a, t in texts.items() if gold in t}
+        out.append(rtqa.Question(q.id + ":excluded", q.question, q.answer, q.year, q.as_of, q.relevant,
+                                 bearing | q.relevant | {"__none__"}))
+    return out
 
 
 def run_rgb_fact(path: Path, out: Path, limit: int | None = None, progress: bool = True) -> dict:

@@ -69,3 +69,38 @@ def run_known_answers(
                           {"target": url or "in-process (sample articles)", "suite": str(suite_path),
                            "judge_model": judge.model if judge else None, "judge_runs": JUDGE_RUNS if judge else 0})
     return result, failures, paths
+
+
+REALTIMEQA_SAMPLE = Path(__file__).resolve().parent.parent.parent / "evals" / "realtimeqa_sample.yaml"
+
+
+PIPELINE_OF_SETTING = {"heuristic": "old", "rerank": "rerank", "learned": "new"}
+
+
+def shared_realtimeqa() -> Path:
+    """../shared/data/realtimeqa-dev beside the repository (CITEWIRE_SHARED_DIR overrides ../shared)."""
+    import os
+
+    shared = Path(os.environ.get("CITEWIRE_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
+    return shared / "data" / "realtimeqa-dev"
+
+
+def run_realtimeqa_sample(out: Path, progress: bool = False, data: Path | None = None,
+                          config: Path = REALTIMEQA_SAMPLE) -> dict:
+    """The gate's fixed sample of 2024 RealTimeQA questions (new pipeline); skipped without ../shared."""
+    import yaml
+
+    from app.evals.public import run_realtimeqa
+
+    data = data or shared_realtimeqa()
+    if not (data / "questions.jsonl").exists():
+        return {"message": f"realtimeqa sample: skipped ({data} is absent)", "failures": [], "metrics": {}}
+    spec = yaml.safe_load(config.read_text())
+    pipeline = PIPELINE_OF_SETTING[Settings().answer_model]  # the pipeline this build answers with
+    summary = run_realtimeqa(data, out / "realtimeqa-sample", limit=spec["questions"], progress=progress, only=pipeline)
+    metrics = {k.removeprefix(f"{pipeline}_"): v for k, v in summary.items() if k.startswith(f"{pipeline}_")}
+    failures = [f"realtimeqa sample: {f}" for f in gate(metrics, {k: dict(v) for k, v in spec["thresholds"].items()})]
+    shown = ", ".join(f"{k} {metrics[k]:.3f}" for k in spec["thresholds"] if k in metrics)
+    return {"message": f"realtimeqa sample, {pipeline} pipeline ({summary['answerable']} + {summary['unanswerable']} "
+                       f"questions): {shown}",
+            "failures": failures, "metrics": metrics}

@@ -11,11 +11,15 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from app.config import Settings
 from app.embed import Embedder
+from app.retrieval.features import QuestionTerms, passage_row, question_terms
+from app.retrieval.learned import BoostedModel
 from app.store.models import Filters
 from app.store.records import RecordStore
 from app.store.vector import VectorStore
 
 MODES = ("hybrid", "bm25", "dense")
+RERANK_POOL = 50  # fused candidates the learned ranker rescores (answers sit in the top 50 for ~95 %: docs/answers.md)
+EXCLUDE_POOL = 200  # candidates fetched when articles are excluded, so enough survive the exclusion
 
 
 @dataclass(slots=True)
@@ -46,6 +50,11 @@ def _unit_scaled(ranked: list[tuple[str, float]]) -> dict[str, float]:
     return {cid: (s - low) / span for cid, s in ranked}
 
 
+def article_of(chunk_id: str) -> str:
+    """Chunk ids are ``article_id:index:hash``; article ids may hold colons themselves."""
+    return chunk_id.rsplit(":", 2)[0]
+
+
 def end_of_day_ts(day: date | datetime) -> int:
     if isinstance(day, datetime):
         moment = day if day.tzinfo else day.replace(tzinfo=timezone.utc)
@@ -58,11 +67,13 @@ def start_of_day_ts(day: date) -> int:
 
 
 class RetrievalService:
-    def __init__(self, settings: Settings, records: RecordStore, vectors: VectorStore, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, records: RecordStore, vectors: VectorStore, embedder: Embedder,
+                 ranker: BoostedModel | None = None) -> None:
         self.settings = settings
         self.records = records
         self.vectors = vectors
         self.embedder = embedder
+        self.ranker = ranker  # learned passage ranker (hybrid mode); None keeps the fused order
 
     def search(
         self,
@@ -71,12 +82,55 @@ class RetrievalService:
         filters: Filters | None = None,
         as_of: date | datetime | None = None,
         mode: str | None = None,
+        exclude_articles: set[str] | None = None,
     ) -> list[Passage]:
+        """``exclude_articles`` hides whole articles (the benchmark's constructed unanswerables)."""
         top_k = top_k or self.settings.top_k
         mode = mode or self.settings.retrieval_mode
         as_of_ts = self.as_of_ts(as_of)
-        bm25, dense = self.candidates(query, max(self.settings.candidates, top_k), filters, as_of_ts, mode)
+        pool = max(self.settings.candidates, top_k)
+        bm25, dense = self.candidates(query, EXCLUDE_POOL if exclude_articles else pool, filters, as_of_ts, mode)
+        if exclude_articles:
+            bm25 = [c for c in bm25 if article_of(c[0]) not in exclude_articles][:pool]
+            dense = [c for c in dense if article_of(c[0]) not in exclude_articles][:pool]
+        if self.ranker is not None and mode == "hybrid":
+            passages, rows = self.rerank_features(query, bm25, dense, as_of_ts)
+            return self.rerank(passages, rows, top_k)
         return self.rank(bm25, dense, mode, as_of_ts, top_k)
+
+    def rerank_features(self, query: str, bm25, dense, as_of_ts: int, pool: int = RERANK_POOL,
+                        terms: QuestionTerms | None = None) -> tuple[list[Passage], list[list[float]]]:
+        """The fused top ``pool`` passages and their ranker features (training reads the same rows)."""
+        fused = self._fuse(bm25, dense, "hybrid")
+        ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)[:pool]
+        passages = self._materialise(ranked, pool, bm25, dense)
+        terms = terms or question_terms(query, self.records.document_frequencies)
+        top_bm25 = max((s for _, s in bm25), default=0.0) or 1.0
+        bm25_score = dict(bm25)
+        dense_score = dict(dense)
+        published = self.records.published_ts_of_chunks([p.chunk_id for p in passages])
+        # Age relative to the newest candidate (not to as_of): asking today about last year's news ranks
+        # as asking then did. With no dated candidate at all, every passage counts as fresh.
+        dated = [ts for ts in published.values() if ts and ts <= as_of_ts]
+        newest = max(dated) if dated else None
+        rows = []
+        for p in passages:
+            ts = published.get(p.chunk_id)
+            days = (newest - ts) / 86400 if ts and newest else (0.0 if newest is None else None)
+            rows.append(passage_row(terms, p.text, p.title, p.chunk_index, bm25_score.get(p.chunk_id, 0.0) / top_bm25,
+                                    p.bm25_rank, dense_score.get(p.chunk_id, 0.0), p.dense_rank, p.score, days))
+        return passages, rows
+
+    def rerank(self, passages: list[Passage], rows: list[list[float]], top_k: int) -> list[Passage]:
+        if not passages:
+            return []
+        scores = self.ranker.score(rows)
+        order = sorted(range(len(passages)), key=lambda i: -scores[i])[:top_k]
+        out = []
+        for i in order:
+            passages[i].score = round(float(scores[i]), 6)
+            out.append(passages[i])
+        return out
 
     @staticmethod
     def as_of_ts(as_of: date | datetime | None) -> int:

@@ -21,8 +21,8 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import re
+import shutil
 import threading
 import unicodedata
 from collections import Counter

@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.answer.citations import CitationBook
-from app.answer.extractive import near_duplicate
+from app.answer.extractive import missing_names, near_duplicate
 from app.answer.models import AnswerSentence, Citation
 from app.embed import Embedder
+from app.retrieval.features import starts_with_pronoun
 from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters, StoredArticle
 from app.store.records import RecordStore
 from app.summarize.conflicts import find_conflicts
 from app.summarize.llm import LLMSummarizer
-from app.text import sentence_spans, words
+from app.text import content_terms, sentence_spans, words
 
 
 class ArticleNotFound(LookupError):
@@ -50,8 +51,11 @@ class Summary:
     mode: str = "extractive"
     guard: dict | None = None
     usage: dict | None = None
+    answerable: bool = True
+    refusal_reason: str | None = None
 
 
+TOPIC_REFUSAL = "No indexed article covers this topic, so there is nothing to summarise without guessing."
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 
@@ -89,12 +93,16 @@ class SummarizeService:
     def summarize_topic(self, topic: str, max_words: int = 150, filters: Filters | None = None,
                         top_k: int = 12) -> Summary:
         passages = self.retrieval.search(topic, top_k=top_k, filters=filters)
+        reason = self._off_topic(topic, passages)
+        if reason:
+            return Summary(summary=TOPIC_REFUSAL, citations=[], sentences=[], article_ids=[], answerable=False,
+                           refusal_reason=reason)
         units: list[Unit] = []
         for passage in passages:
             for position, span in enumerate(sentence_spans(passage.text, offset=passage.char_start)):
                 text = passage.text[span.start - passage.char_start : span.end - passage.char_start]
                 units.append(Unit(passage, span.start, span.end, text, passage.published_at or "", position))
-        units = _dedupe_spans(units)
+        units = _on_topic(topic, _dedupe_spans(units))
         relevance = self._relevance(topic, units)
         book = CitationBook()
         on_topic = [units[i] for i in np.argsort(-relevance)[:40]] if len(units) else []
@@ -108,6 +116,19 @@ class SummarizeService:
         return self._compose(chosen, ids, book, notes)
 
     # --- steps ---
+    @staticmethod
+    def _off_topic(topic: str, passages: list[Passage]) -> str | None:
+        """Why no summary can be written: the same refusal rules as a question (nothing retrieved, or a
+        name the topic is about appears in no passage: "cryptocurrency regulation in Brazil")."""
+        if not passages:
+            return "no passage in the index matches the topic"
+        missing = missing_names(topic, passages)
+        if missing:
+            return f"the passages never mention {', '.join(sorted(missing))}"
+        if not any(_on_topic(topic, [Unit(p, 0, 0, p.text, "", 0)]) for p in passages):
+            return "no passage mentions what the topic is about"
+        return None
+
     @staticmethod
     def _chunk_passage(article: StoredArticle, chunk) -> Passage:
         return Passage(chunk_id=chunk.id, article_id=article.id, chunk_index=chunk.index, title=article.title,
@@ -209,6 +230,22 @@ def _render(sentences: list[AnswerSentence]) -> str:
     """Summary text: cited sentences with their markers; conflict notes carry theirs already."""
     return " ".join(s.text if s.status == "conflict" else f"{s.text} " + "".join(f"[{n}]" for n in s.citations)
                     for s in sentences)
+
+
+def _on_topic(topic: str, units: list[Unit]) -> list[Unit]:
+    """Sentences that state something about the topic: they (or, for a sentence opening with a pronoun,
+    the sentence before) share a content term with it. Unrelated sentences of a retrieved passage go."""
+    wanted = set(content_terms(topic))
+    if not wanted:
+        return units
+    out = []
+    for i, unit in enumerate(units):
+        terms = set(content_terms(unit.text))
+        if not terms & wanted and starts_with_pronoun(unit.text) and i and units[i - 1].passage is unit.passage:
+            terms = set(content_terms(units[i - 1].text))
+        if terms & wanted:
+            out.append(unit)
+    return out
 
 
 def _dedupe_spans(units: list[Unit]) -> list[Unit]:

@@ -1,0 +1,171 @@
+"""The learned answerer: a trained model picks the sentence that answers, a calibrated probability
+decides whether to answer at all. Every quoted sentence is verbatim and cited, as before.
+
+Features live in app/retrieval/features.py; the models and the refusal threshold come from
+training/train_answers.py (trained on 2022–2023 RealTimeQA questions, measured on 2024: docs/answers.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.answer.citations import CitationBook
+from app.answer.extractive import Candidate, candidate_sentences, missing_names, near_duplicate, refusal
+from app.answer.models import Answer, AnswerSentence
+from app.answer.scoring import QuestionScorer
+from app.embed import Embedder
+from app.retrieval.features import (
+    DocFreq,
+    QuestionTerms,
+    question_terms,
+    sentence_row,
+    starts_with_pronoun,
+)
+from app.retrieval.learned import AnswerModels
+from app.retrieval.service import Passage
+
+SENTENCE_PASSAGES = 5  # passages whose sentences compete (the reranked top 5 hold an answer for most questions)
+EXTRA_SENTENCE_RATIO = 0.8  # a further sentence is quoted when its probability is this close to the best
+
+
+@dataclass(slots=True)
+class Selection:
+    """Scored sentences (best first) and the answerability features of the question."""
+
+    candidates: list[Candidate]
+    logits: np.ndarray
+    rows: list[list[float]]
+    answerability: dict[str, float]
+
+
+def _sigmoid(x: float) -> float:
+    return float(1 / (1 + np.exp(-x)))
+
+
+class SentenceSelector:
+    def __init__(self, models: AnswerModels, embedder: Embedder, doc_freq: DocFreq | None = None) -> None:
+        self.models = models
+        self.embedder = embedder
+        self.doc_freq = doc_freq
+        self.heuristic = QuestionScorer(embedder, doc_freq)
+
+    def candidates_and_rows(self, question: str, passages: list[Passage], terms: QuestionTerms | None = None
+                            ) -> tuple[list[Candidate], list[list[float]], QuestionTerms]:
+        """Sentences of the top passages with their selector features (training reads the same rows)."""
+        terms = terms or question_terms(question, self.doc_freq)
+        top = passages[:SENTENCE_PASSAGES]
+        candidates = [c for c in candidate_sentences(top) if not near_duplicate(c.text, question, 0.7)]
+        if not candidates:
+            return [], [], terms
+        heuristic = self.heuristic.score(question, [c.text for c in candidates], [c.passage.title for c in candidates],
+                                         [c.previous for c in candidates], [c.passage.text for c in candidates])
+        index_in_passage: dict[str, int] = {}
+        rows = []
+        for c, h in zip(candidates, heuristic):
+            i = index_in_passage.get(c.passage.chunk_id, 0)
+            index_in_passage[c.passage.chunk_id] = i + 1
+            rows.append(sentence_row(terms, c.text, c.previous, c.passage.title, c.passage.score, c.rank,
+                                     h.similarity, i + c.passage.chunk_index * 8)
+                        + [h.score, h.coverage, h.context_coverage, h.type_match])
+        return candidates, rows, terms
+
+    def select(self, question: str, passages: list[Passage]) -> Selection:
+        candidates, rows, terms = self.candidates_and_rows(question, passages)
+        logits = self.models.sentences.score(rows)
+        order = np.argsort(-logits, kind="stable")
+        candidates = [candidates[i] for i in order]
+        rows = [rows[i] for i in order]
+        logits = logits[order]
+        features = answerability_features(terms, passages, rows, logits)
+        # A name the question asks about that no passage mentions: strong evidence, not a hard rule.
+        features["names_missing"] = float(bool(missing_names(question, passages[:SENTENCE_PASSAGES])))
+        return Selection(candidates, logits, rows, features)
+
+
+def answerability_features(terms: QuestionTerms, passages: list[Passage], rows: list[list[float]],
+                           logits: np.ndarray) -> dict[str, float]:
+    """Question-level evidence that the passages hold an answer: how sure the selector and ranker are."""
+    from app.retrieval.features import SENTENCE_FEATURES
+
+    top = rows[0] if rows else None
+    col = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+    scores = [p.score for p in passages]
+    return {
+        "top_logit": float(logits[0]) if len(logits) else -10.0,
+        "second_logit": float(logits[1]) if len(logits) > 1 else -10.0,
+        "top_passage": float(scores[0]) if scores else -10.0,
+        "passage_margin": float(scores[0] - scores[min(4, len(scores) - 1)]) if scores else 0.0,
+        "top_coverage": top[col["coverage"]] if top else 0.0,
+        "top_name_cov": top[col["name_cov"]] if top else 0.0,
+        "top_type": top[col["type_present"]] if top else 0.0,
+        "n_q_terms": float(len(terms.stems)),
+        "top_heuristic": max((r[col["heuristic_score"]] for r in rows), default=0.0),
+    }
+
+
+class LearnedAnswerer:
+    """Quote the selected sentence(s) when P(answerable) clears the threshold chosen on 2022–2023 data."""
+
+    def __init__(self, selector: SentenceSelector, max_sentences: int = 3) -> None:
+        self.selector = selector
+        self.max_sentences = max_sentences
+
+    @property
+    def threshold(self) -> float:
+        return self.selector.models.answerability.threshold
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        if not passages:
+            return refusal("no passage in the index matches the question")
+        selection = self.selector.select(question, passages)
+        if not selection.candidates:
+            return refusal("the passages only restate the question")
+        p = self.selector.models.answerability.probability(selection.answerability)
+        if p < self.threshold:
+            return refusal(f"the passages do not seem to hold an answer (answerability {p:.2f} < {self.threshold:.2f})")
+        return compose(selection, self.max_sentences, p)
+
+    def best_passages(self, question: str, passages: list[Passage], n: int) -> tuple[list[Passage], float]:
+        """The passages holding the best sentences (fewer, better: the LLM's context) and P(answerable)."""
+        selection = self.selector.select(question, passages)
+        if not selection.candidates:
+            return passages[:n], 0.0
+        p = self.selector.models.answerability.probability(selection.answerability)
+        chosen: list[Passage] = []
+        for c in selection.candidates:
+            if c.passage not in chosen:
+                chosen.append(c.passage)
+            if len(chosen) >= n:
+                break
+        return chosen, p
+
+
+def compose(selection: Selection, max_sentences: int, probability: float) -> Answer:
+    """Best sentence first; more only when nearly as likely. A sentence opening with a pronoun is quoted
+    with the sentence before it, so "He said…" arrives with who "he" is."""
+    best = _sigmoid(selection.logits[0])
+    chosen: list[tuple[Candidate, float]] = []
+    for candidate, logit in zip(selection.candidates, selection.logits):
+        prob = _sigmoid(logit)
+        if len(chosen) >= max_sentences or (chosen and prob < EXTRA_SENTENCE_RATIO * best):
+            break
+        if candidate.text.rstrip("\"'”’) ").endswith("?"):
+            continue
+        if any(near_duplicate(candidate.text, other.text) for other, _ in chosen):
+            continue
+        chosen.append((candidate, prob))
+    if not chosen:
+        return refusal("no sentence states an answer")
+    book = CitationBook()
+    sentences = []
+    for c, prob in chosen:
+        start = c.start
+        text = c.text
+        if starts_with_pronoun(c.text) and c.previous_start is not None:
+            start = c.previous_start
+            text = c.passage.text[start - c.passage.char_start: c.end - c.passage.char_start]
+        sentences.append(AnswerSentence(text, [book.cite(c.passage, start, c.end)], support=round(prob, 4)))
+    answer_text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
+    return Answer(answer=answer_text, answerable=True, citations=book.citations, sentences=sentences)

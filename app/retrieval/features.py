@@ -1,0 +1,256 @@
+"""What a learned model sees of a question and a passage: plain numbers, cheap to compute per query.
+
+One module for the passage reranker and the answer-sentence selector, so training
+(training/train_answers.py) and serving compute exactly the same features.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from app.text import QUESTION_WORDS, STOPWORDS, name_tokens, numbers, proper_names, stem, words
+
+DocFreq = Callable[[list[str]], tuple[dict[str, int], int]]
+PROXIMITY_WINDOW = 24  # tokens: about one sentence, the span in which an answer's context sits
+_MONTHS = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d|\b(1[89]|20)\d\d\b|"
+                     r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
+_PLACE = re.compile(r"\b(?:at|in|near|inside|outside|from|to)\s+(?:the\s+)?[A-Z]")
+_CAUSAL = re.compile(r"\b(because|due to|after|amid|since|as a result|so that|in order to|caused|led to|"
+                     r"following|over concerns?|reason|blamed|prompted|to protest|in response)\b", re.I)
+_MEANS = re.compile(r"\b(by|through|using|via|with the help of)\b", re.I)
+_PRONOUN_START = re.compile(r"^\W*(he|she|it|they|this|that|these|those|his|her|their|its|the move|the company|"
+                            r"the group|the agency|the decision)\b", re.I)
+QUESTION_KINDS = ("number", "date", "name", "place", "why", "how", "what")
+
+
+@lru_cache(maxsize=300_000)
+def cached_stem(word: str) -> str:
+    return stem(word)
+
+
+def question_kind(question: str) -> str:
+    """The kind of thing a question asks for; drives the answer-type features."""
+    q = question.lower()
+    if re.search(r"\bhow (many|much|long|old|far|big|high)\b|\bwhat (number|percentage|share|amount)\b", q):
+        return "number"
+    if re.search(r"\bwhen\b|\bwhat (date|day|year|month)\b|\bwhich (day|year|month)\b", q):
+        return "date"
+    if re.search(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhich (person|man|woman|company|team|player|actor)\b", q):
+        return "name"
+    if re.search(r"\bwhere\b|\bwhich (city|state|country|region|nation|island|continent)\b|\bin what (city|country)\b", q):
+        return "place"
+    if re.search(r"\bwhy\b|\bwhat (caused|prompted|led)\b", q):
+        return "why"
+    if re.search(r"\bhow\b", q):
+        return "how"
+    return "what"
+
+
+@dataclass(slots=True)
+class QuestionTerms:
+    """The question as the features need it: content stems with IDF weights, names, kind."""
+
+    text: str
+    stems: list[str]
+    idf: dict[str, float]
+    names: set[str]
+    numbers: set[str]
+    kind: str
+    pairs: set[tuple[str, str]]
+
+    @property
+    def total_idf(self) -> float:
+        return sum(self.idf.values()) or 1.0
+
+
+def question_terms(question: str, doc_freq: DocFreq | None) -> QuestionTerms:
+    raw = list(dict.fromkeys(w for w in words(question) if w not in STOPWORDS and w not in QUESTION_WORDS))
+    stems = list(dict.fromkeys(cached_stem(w) for w in raw))
+    idf: dict[str, float] = {}
+    if doc_freq is not None and raw:
+        df, total = doc_freq(raw)
+        total = max(total, 1)
+        for w in raw:
+            s = cached_stem(w)
+            value = math.log(1 + (total - df.get(w, 0) + 0.5) / (df.get(w, 0) + 0.5))
+            idf[s] = max(idf.get(s, 0.0), value)
+    else:
+        idf = {s: 1.0 for s in stems}
+    seq = [cached_stem(w) for w in words(question) if w not in STOPWORDS and w not in QUESTION_WORDS]
+    return QuestionTerms(question, stems, idf, proper_names(question), numbers(question), question_kind(question),
+                         set(zip(seq, seq[1:])))
+
+
+@dataclass(slots=True)
+class TextTerms:
+    tokens: list[str]  # stems of every word, in order (stopwords kept so distances are real)
+    stem_set: set[str]
+    names: set[str]
+
+
+def text_terms(text: str) -> TextTerms:
+    tokens = [cached_stem(w) for w in words(text)]
+    return TextTerms(tokens, set(tokens), name_tokens(text))
+
+
+def coverage(q: QuestionTerms, terms: set[str]) -> float:
+    """IDF-weighted share of the question's content stems present."""
+    return sum(q.idf[s] for s in q.stems if s in terms) / q.total_idf
+
+
+def name_coverage(q: QuestionTerms, names: set[str]) -> float:
+    if not q.names:
+        return 1.0
+    return sum(n in names for n in q.names) / len(q.names)
+
+
+def proximity(q: QuestionTerms, tokens: list[str], window: int = PROXIMITY_WINDOW) -> float:
+    """Best IDF-weighted coverage of the question inside any ``window``-token span: terms close together."""
+    wanted = set(q.stems)
+    hits = [(i, t) for i, t in enumerate(tokens) if t in wanted]
+    if not hits:
+        return 0.0
+    best, left = 0.0, 0
+    counts: dict[str, int] = {}
+    for right, (pos, term) in enumerate(hits):
+        counts[term] = counts.get(term, 0) + 1
+        while pos - hits[left][0] >= window:
+            old = hits[left][1]
+            counts[old] -= 1
+            if not counts[old]:
+                del counts[old]
+            left += 1
+        best = max(best, sum(q.idf[t] for t in counts) / q.total_idf)
+    return best
+
+
+def pair_overlap(q: QuestionTerms, tokens: list[str]) -> float:
+    """Share of the question's adjacent content-word pairs found adjacent (stopwords skipped) in the text."""
+    if not q.pairs:
+        return 0.0
+    seq = [t for t in tokens if t not in STOPWORDS]
+    return len(q.pairs & set(zip(seq, seq[1:]))) / len(q.pairs)
+
+
+PASSAGE_FEATURES = (
+    "bm25_rel", "bm25_rr", "dense_score", "dense_rr", "fused", "log_days", "recent30", "undated",
+    "title_cov", "text_cov", "name_cov", "proximity", "pairs", "chunk_index", "n_q_terms", "type_present",
+)
+
+
+def type_present(kind: str, text: str, q: QuestionTerms) -> float:
+    """Whether the text holds the kind of thing the question asks for (a new number, a date, a name...)."""
+    if kind == "number":
+        return float(bool(numbers(text) - q.numbers))
+    if kind == "date":
+        return float(bool(_MONTHS.search(text)))
+    if kind in ("name", "what"):
+        return float(bool(proper_names(" " + text) - q.names))
+    if kind == "place":
+        return float(bool(_PLACE.search(text)))
+    if kind == "why":
+        return float(bool(_CAUSAL.search(text)))
+    if kind == "how":
+        return float(bool(_MEANS.search(text)) or bool(_CAUSAL.search(text)))
+    return 0.0
+
+
+def passage_row(q: QuestionTerms, text: str, title: str, chunk_index: int, bm25_rel: float, bm25_rank: int | None,
+                dense_score: float, dense_rank: int | None, fused: float, days_before: float | None) -> list[float]:
+    body = text_terms(text)
+    head = text_terms(title)
+    return [
+        bm25_rel,
+        1.0 / bm25_rank if bm25_rank else 0.0,
+        dense_score,
+        1.0 / dense_rank if dense_rank else 0.0,
+        fused,
+        math.log1p(max(days_before, 0.0)) if days_before is not None else math.nan,  # LightGBM: missing
+        float(days_before is not None and days_before <= 30),
+        float(days_before is None),
+        coverage(q, head.stem_set),
+        coverage(q, body.stem_set | head.stem_set),
+        name_coverage(q, body.names | head.names),
+        proximity(q, body.tokens),
+        pair_overlap(q, head.tokens + ["§"] + body.tokens),
+        float(min(chunk_index, 20)),
+        float(len(q.stems)),
+        type_present(q.kind, text, q),
+    ]
+
+
+SENTENCE_FEATURES = (
+    "passage_score", "passage_rank", "coverage", "own_coverage", "prev_coverage", "title_coverage", "proximity",
+    "similarity", "name_cov", *(f"kind_{k}" for k in QUESTION_KINDS), "type_present", "focus_distance",
+    "pronoun_start", "log_words", "sentence_index", "is_question", "quote_start", "n_numbers_new",
+    # the earlier hand-weighted scorer's parts (app/answer/scoring.py): embedding-softened coverage
+    # ("died" ~ "death toll") and its type match, as evidence the model weighs
+    "heuristic_score", "soft_coverage", "context_coverage", "heuristic_type",
+)
+
+
+def focus_distance(q: QuestionTerms, tokens: list[str], raw: list[str]) -> float:
+    """Tokens between the nearest question term and the nearest thing of the asked kind (number, name);
+    "How many people died?" wants the number next to "died", not the magnitude two clauses away."""
+    wanted = set(q.stems)
+    anchors = [i for i, t in enumerate(tokens) if t in wanted]
+    if not anchors:
+        return 1.0
+    if q.kind == "number":
+        targets = [i for i, w in enumerate(raw) if any(c.isdigit() for c in w) and w.replace(",", "") not in q.numbers]
+        targets += [i for i, w in enumerate(raw) if w in _NUMBER_WORDS]
+    elif q.kind == "date":
+        targets = [i for i, w in enumerate(raw) if w[:3] in _MONTH_PREFIXES or (w.isdigit() and len(w) == 4)]
+    else:
+        return 0.5
+    if not targets:
+        return 1.0
+    best = min(abs(a - t) for a in anchors for t in targets)
+    return min(best, 30) / 30
+
+
+_NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten eleven twelve dozen dozens hundred "
+                          "hundreds thousand thousands million millions billion billions percent half".split())
+_MONTH_PREFIXES = frozenset("jan feb mar apr may jun jul aug sep oct nov dec".split())
+
+
+def sentence_row(q: QuestionTerms, text: str, previous: str, title: str, passage_score: float, passage_rank: int,
+                 similarity: float, sentence_index: int) -> list[float]:
+    raw = words(text)
+    own = text_terms(text)
+    before = text_terms(previous)
+    head = text_terms(title)
+    own_cov = coverage(q, own.stem_set)
+    prev_cov = coverage(q, before.stem_set)
+    title_cov = coverage(q, head.stem_set)
+    pronoun = bool(_PRONOUN_START.search(text))
+    combined = own_cov + (1 - own_cov) * (0.6 * prev_cov if pronoun else 0.3 * max(prev_cov, title_cov))
+    stripped = text.lstrip()
+    return [
+        passage_score,
+        float(passage_rank),
+        combined,
+        own_cov,
+        prev_cov,
+        title_cov,
+        proximity(q, own.tokens),
+        similarity,
+        name_coverage(q, own.names | (before.names if pronoun else set()) | head.names),
+        *(float(q.kind == k) for k in QUESTION_KINDS),
+        type_present(q.kind, text, q),
+        focus_distance(q, own.tokens, raw),
+        float(pronoun),
+        math.log1p(len(raw)),
+        float(min(sentence_index, 40)),
+        float(text.rstrip("\"'”’) ").endswith("?")),
+        float(stripped[:1] in "\"“'‘"),
+        float(len(numbers(text) - q.numbers)),
+    ]
+
+
+def starts_with_pronoun(text: str) -> bool:
+    return bool(_PRONOUN_START.search(text))

@@ -1,0 +1,56 @@
+"""Ask latency, old vs new pipeline, interleaved question by question in one process (same load for both).
+
+    python benchmarks/realtimeqa_latency.py --data ../shared/data/realtimeqa-dev --data-dir /work/rtqa-index --n 60
+
+The quality benchmark (benchmarks/realtimeqa.py) may run the pipelines at different times on a
+shared machine; only this interleaved run compares their latency fairly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.config import Settings  # noqa: E402
+from app.evals import realtimeqa as rtqa  # noqa: E402
+from app.services import build_services  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--n", type=int, default=60)
+    args = parser.parse_args()
+    services = build_services(Settings(data_dir=args.data_dir))
+    pipelines = rtqa.make_pipelines(services)
+    _, test = rtqa.split(rtqa.load_questions(args.data))
+    questions = rtqa.sample(test, args.n, rtqa.SEED + 2)
+    names = list(pipelines)
+    for name in names:  # warm every pipeline (models, caches) outside the timing
+        pipelines[name](questions[0], 10)
+    times = {name: [] for name in names}
+    for i, q in enumerate(questions):
+        for name in names[i % len(names):] + names[: i % len(names)]:  # rotate who goes first
+            start = time.perf_counter()
+            pipelines[name](q, 10)
+            times[name].append((time.perf_counter() - start) * 1000)
+    rng = np.random.default_rng(rtqa.SEED)
+    print(f"{len(questions)} 2024 questions, full index, interleaved\n")
+    print("| pipeline | p50 ms | p95 ms |\n|---|---|---|")
+    for name, values in times.items():
+        a = np.array(values)
+        p50 = rtqa._interval(a, lambda x: np.percentile(x, 50), rng)
+        p95 = rtqa._interval(a, lambda x: np.percentile(x, 95), rng)
+        print(f"| {name} | {p50[0]:.0f} [{p50[1]:.0f}, {p50[2]:.0f}] | {p95[0]:.0f} [{p95[1]:.0f}, {p95[2]:.0f}] |")
+    services.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""The learned ranker, answer-sentence selector and calibrated refusal (issue 8), and topic refusals."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from app.answer.extractive import Candidate
+from app.answer.selection import Selection, compose
+from app.retrieval.features import (
+    focus_distance,
+    proximity,
+    question_kind,
+    question_terms,
+    text_terms,
+)
+from app.retrieval.learned import load_models
+from app.retrieval.service import Passage, article_of
+from app.text import words
+
+needs_models = pytest.mark.skipif(load_models() is None, reason="app/models not trained yet")
+
+
+@pytest.fixture(scope="module")
+def learned_services(tmp_path_factory):
+    """The sample articles, answered by the learned pipeline whatever the default setting."""
+    from app.config import Settings
+    from app.ingest.loaders import load_path
+    from app.samples import samples_path
+    from app.services import build_services
+
+    built = build_services(Settings(data_dir=tmp_path_factory.mktemp("learned") / "data", answer_model="learned"))
+    built.ingest.ingest(list(load_path(samples_path())))
+    yield built
+    built.close()
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How many people died in the Morocco earthquake?", "number"),
+    ("When did Chandrayaan-3 land?", "date"),
+    ("Who won the 2023 Women's World Cup final?", "name"),
+    ("Which city will host the next summit?", "place"),
+    ("Why did the company recall its cars?", "why"),
+    ("How did Kim travel to Russia?", "how"),
+    ("What did Kim pledge?", "what"),
+])
+def test_question_kind(question, kind):
+    assert question_kind(question) == kind
+
+
+def test_focus_distance_prefers_the_number_next_to_the_question_words():
+    q = question_terms("How many people died in the earthquake?", None)
+    near = "The earthquake killed 2,946 people, officials said."
+    far = "The earthquake had a magnitude of 6.8, and rescuers said many people died in remote villages."
+    d_near = focus_distance(q, text_terms(near).tokens, words(near))
+    d_far = focus_distance(q, text_terms(far).tokens, words(far))
+    assert d_near < d_far
+
+
+def test_proximity_rewards_question_terms_close_together():
+    q = question_terms("Where did Kim meet Putin?", None)
+    close = text_terms("Kim met Putin at the cosmodrome.").tokens
+    apart = text_terms("Kim arrived. " + "Nothing else happened there today. " * 6 + "Putin met ministers.").tokens
+    assert proximity(q, close) > proximity(q, apart)
+
+
+def test_article_of_keeps_colons_in_article_ids():
+    assert article_of("rgb1:positive:0:3:abcdef123456") == "rgb1:positive:0"
+
+
+def _passage(text: str) -> Passage:
+    return Passage(chunk_id="a:0:h", article_id="a", chunk_index=0, title="T", source="S", url="", published_at=None,
+                   text=text, char_start=100, char_end=100 + len(text), score=1.0)
+
+
+def test_a_pronoun_sentence_is_quoted_with_the_sentence_before():
+    text = "Prime Minister Jane Roe resigned on Monday. She cited health reasons."
+    p = _passage(text)
+    second = text.index("She")
+    c = Candidate(p, 100 + second, 100 + len(text), text[second:], 0, text[:second].strip(), 100)
+    answer = compose(Selection([c], np.array([2.0]), [[0.0]], {}), 3, 0.9)
+    assert answer.answerable
+    assert answer.citations[0].quote == text
+    assert answer.citations[0].char_start == 100
+
+
+@needs_models
+def test_learned_answerer_answers_from_the_samples_and_quotes_verbatim(learned_services):
+    answer = learned_services.answers.ask("What did Kim pledge?")
+    assert answer.answerable and "full and unconditional support" in answer.answer
+    for c in answer.citations:
+        assert learned_services.records.get_article(c.article_id).text[c.char_start:c.char_end] == c.quote
+
+
+@needs_models
+def test_excluded_articles_never_come_back(learned_services):
+    found = learned_services.retrieval.search("Morocco earthquake deaths", top_k=5)
+    assert found
+    hidden = {found[0].article_id}
+    again = learned_services.retrieval.search("Morocco earthquake deaths", top_k=5, exclude_articles=hidden)
+    assert all(p.article_id not in hidden for p in again)
+
+
+@needs_models
+def test_learned_ranker_scores_are_its_own(learned_services):
+    passages = learned_services.retrieval.search("Chandrayaan-3 rover name", top_k=3, as_of=date(2030, 1, 1))
+    assert passages and learned_services.retrieval.ranker is not None
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+
+
+def test_topic_nothing_covers_is_refused(corpus_services):
+    summary = corpus_services.summaries.summarize_topic("cryptocurrency regulation in Brazil")
+    assert summary.answerable is False and summary.refusal_reason
+    assert summary.citations == [] and summary.sentences == []
+
+
+def test_topic_summary_keeps_only_on_topic_sentences(corpus_services):
+    from app.text import content_terms
+
+    summary = corpus_services.summaries.summarize_topic("Morocco earthquake", max_words=120)
+    assert summary.answerable and summary.sentences
+    for sentence in summary.sentences:
+        if sentence.status == "conflict":
+            continue
+        quote = summary.citations[sentence.citations[0] - 1].quote
+        assert {"morocco", "earthquak"} & set(content_terms(quote)) or quote.split()[0].lower() in (
+            "he", "she", "it", "they", "this", "that")
+
+
+@pytest.fixture
+def client(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+
+    with TestClient(create_app(Settings(data_dir=tmp_path / "d", index_samples=True))) as test_client:
+        yield test_client
+
+
+def test_summarize_endpoint_refuses_an_uncovered_topic(client):
+    response = client.post("/v1/summarize", json={"topic": "cryptocurrency regulation in Brazil"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["answerable"] is False and body["refusal_reason"] and body["citations"] == []
+
+
+@needs_models
+@pytest.mark.parametrize("question", ["What did Joe Biden say about the meeting?", "What is the capital of Australia?"])
+def test_learned_answerer_refuses_what_the_samples_do_not_say(learned_services, question):
+    answer = learned_services.answers.ask(question)
+    assert not answer.answerable and answer.citations == [] and answer.refusal_reason
