@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     )
     guard_judge: bool = Field(
         default=False,
-        description="Also ask the LLM, as a yes/no judge with logprobs, whether each answer sentence is supported.",
+        description="Ask the LLM judge about every answer sentence, not only those in guard_judge_band.",
     )
     prompts_dir: Path = Field(default=REPO_ROOT / "prompts", description="Folder of versioned prompt files.")
 
@@ -104,6 +104,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=20_000_000, ge=1024, description="Largest request body the API accepts.")
     index_samples: bool = Field(
         default=False, description="Index the bundled sample articles at start-up (idempotent)."
+    )
+
+    # --- faithfulness checker: LLM judge for the uncertain band (docs/faithfulness.md) ----------
+    guard_judge_band: tuple[float, float] = Field(
+        default=(0.2, 0.8),
+        description="With an LLM configured, answer sentences whose checker score lies in this band are decided "
+        "by the LLM as a yes/no judge (P(yes) from logprobs).",
+    )
+    guard_judge_budget: int = Field(
+        default=4, ge=0, description="Most LLM judge calls per answer or summary (0 turns the judge off)."
     )
 
     @property
