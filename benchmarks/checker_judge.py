@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     checker_scores = np.array([r["checker"] for r in rows])
     seconds = [r["seconds"] for r in rows]
     report = {
-        "model": judge.model, "prompt": str(judge.prompt.name if hasattr(judge.prompt, "name") else ""),
+        "model": judge.model, "prompt": judge.prompt.id,
         "band": JUDGE_BAND, "pairs": len(rows), "in_band_available": len(in_band),
         "judge_balanced_accuracy": tc.balanced_accuracy(judge_scores, labels, 0.5),
         "judge_auroc": auroc(judge_scores, labels),
