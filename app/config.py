@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     )
     guard_judge: bool = Field(
         default=False,
-        description="Also ask the LLM, as a yes/no judge with logprobs, whether each answer sentence is supported.",
+        description="Ask the LLM judge about every answer sentence, not only those in guard_judge_band.",
     )
     prompts_dir: Path | None = Field(
         default=None, description="Folder of versioned prompt files; unset means the prompts shipped with the package."
@@ -192,6 +192,16 @@ class Settings(BaseSettings):
         description="heuristic: hand-weighted fusion and extractive scorer; rerank: the trained passage ranker in "
         "app/models, then the heuristic answerer; learned: ranker, trained answer-sentence selector and calibrated "
         "refusal (docs/answers.md has the measurements behind the default).",
+    )
+
+    # --- faithfulness checker: LLM judge for the uncertain band (docs/faithfulness.md) ----------
+    guard_judge_band: tuple[float, float] = Field(
+        default=(0.2, 0.8),
+        description="With an LLM configured, answer sentences whose checker score lies in this band are decided "
+        "by the LLM as a yes/no judge (P(yes) from logprobs).",
+    )
+    guard_judge_budget: int = Field(
+        default=4, ge=0, description="Most LLM judge calls per answer or summary (0 turns the judge off)."
     )
 
     @property

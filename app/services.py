@@ -88,8 +88,11 @@ def build_services(settings: Settings) -> Services:
     client, local = make_llm_client(settings)
     llm = summarizer = None
     if client is not None:
-        judge = LLMJudge(client, load_prompt(settings.prompts_dir, "judge")) if settings.guard_judge else None
-        guard = FaithfulnessGuard(checker, settings.guard_mode, judge)
+        use_judge = settings.guard_judge or settings.guard_judge_budget > 0
+        judge = LLMJudge(client, load_prompt(settings.prompts_dir, "judge")) if use_judge else None
+        band, budget = ((0.0, 1.0), 10**6) if settings.guard_judge else (settings.guard_judge_band,
+                                                                         settings.guard_judge_budget)
+        guard = FaithfulnessGuard(checker, settings.guard_mode, judge, band, budget)
         llm = LLMAnswerer(client, load_prompt(settings.prompts_dir, "answer"), guard, settings.llm_context_window,
                           settings.llm_max_tokens)
         summarizer = LLMSummarizer(client, load_prompt(settings.prompts_dir, "summarize_map"),

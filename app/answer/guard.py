@@ -6,15 +6,17 @@ Sentences citing nothing valid are re-attributed to the passage that best suppor
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 
 from app.answer.citations import CitationBook
 from app.answer.models import REFUSAL, Answer, AnswerSentence
-from app.answer.support import SupportChecker, content_overlap
+from app.answer.support import Support, SupportChecker, content_overlap
 from app.retrieval.service import Passage
 from app.text import sentence_spans, words
 
+log = logging.getLogger(__name__)
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 REFUSAL_TOKEN = "INSUFFICIENT_CONTEXT"
 MIN_CLAIM_WORDS = 3
@@ -64,14 +66,39 @@ class Verified:
     status: str  # kept | fixed | unsupported
 
 
+# Checker scores in this band are uncertain enough to ask the LLM judge (docs/faithfulness.md).
+JUDGE_BAND = (0.2, 0.8)
+JUDGE_BUDGET = 4  # judge calls per answer: each costs one short LLM prefill (the best evidence window)
+
+
 class FaithfulnessGuard:
-    def __init__(self, checker: SupportChecker, mode: str = "drop", judge=None) -> None:
-        """``judge`` (an LLMJudge, optional) must also find a sentence supported: the two scores average."""
+    def __init__(self, checker: SupportChecker, mode: str = "drop", judge=None,
+                 judge_band: tuple[float, float] = JUDGE_BAND, judge_budget: int = JUDGE_BUDGET) -> None:
+        """``judge`` (an LLMJudge, optional) decides the sentences whose checker score falls inside
+        ``judge_band``, at most ``judge_budget`` per answer; outside the band, the checker decides."""
         if mode not in ("drop", "mark"):
             raise ValueError("guard mode must be 'drop' or 'mark'")
         self.checker = checker
         self.mode = mode
         self.judge = judge
+        self.judge_band = judge_band
+        self.judge_budget = judge_budget
+
+    def _judged(self, text: str, verdict: Support | None, budget: list[int]) -> float | None:
+        """The judge's P(yes) when the checker is unsure and budget is left; None otherwise. The judge
+        reads the checker's best evidence window (1-3 sentences), not whole passages: a short prompt
+        is what makes a local CPU model affordable here."""
+        low, high = self.judge_band
+        if self.judge is None or verdict is None or not verdict.best_window or budget[0] <= 0 \
+                or not (low <= verdict.score <= high):
+            return None
+        budget[0] -= 1
+        try:
+            return self.judge.p_supported(text, [verdict.best_window])
+        except Exception as exc:  # noqa: BLE001 - a judge that fails must not fail the answer
+            log.warning("LLM judge failed, the checker decides: %s", exc)
+            budget[0] = 0
+            return None
 
     def verify(self, raw_answer: str, passages: list[Passage],
                scope: list[int] | None = None) -> tuple[list[Verified], dict]:
@@ -80,36 +107,35 @@ class FaithfulnessGuard:
         scope = scope or list(range(1, len(passages) + 1))
         summary = {"kept": 0, "fixed": 0, "dropped": 0, "marked": 0}
         out: list[Verified] = []
+        budget = [self.judge_budget]
         for text, cited in split_cited(raw_answer):
             if len(words(text)) < MIN_CLAIM_WORDS:  # "HACKED." is a fragment, not a claim anything can support
                 summary["dropped"] += 1
                 continue
             valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(passages)]
             verdict = self.checker.check(text, [evidence(passages[n - 1]) for n in valid]) if valid else None
-            status = "kept" if valid == cited and verdict and verdict.supported else "fixed"
-            if not (verdict and verdict.supported):
+            supported, score = (verdict.supported, verdict.score) if verdict else (False, 0.0)
+            judged = self._judged(text, verdict, budget)
+            if judged is not None:
+                supported, score = judged >= 0.5, round(judged, 4)
+            status = "kept" if valid == cited and supported else "fixed"
+            if not supported:
                 # Re-attribute to the passage that supports the sentence best, if any does.
-                scored = [(self.checker.check(text, [evidence(passages[n - 1])]), n) for n in scope]
+                rejected = set(valid) if judged is not None else set()  # the judge has read those already
+                scored = [(self.checker.check(text, [evidence(passages[n - 1])]), n) for n in scope if n not in rejected]
                 best, number = max(scored, key=lambda s: s[0].score) if scored else (None, None)
-                if best is not None and best.supported:
-                    valid, verdict = [number], best
+                again = self._judged(text, best, budget) if best is not None else None
+                found = again >= 0.5 if again is not None else best is not None and best.supported
+                if again is not None:
+                    best.score = round(again, 4)
+                if found:
+                    valid, score = [number], best.score
                 elif self.mode == "drop":
                     summary["dropped"] += 1
                     continue
                 else:
                     summary["marked"] += 1
-                    out.append(Verified(text, [], verdict.score if verdict else 0.0, "unsupported"))
-                    continue
-            score = verdict.score
-            if self.judge is not None:
-                judged = self.judge.p_supported(text, [evidence(passages[n - 1]) for n in valid])
-                score = round((verdict.score + judged) / 2, 4)
-                if score < self.checker.threshold:
-                    if self.mode == "drop":
-                        summary["dropped"] += 1
-                    else:
-                        summary["marked"] += 1
-                        out.append(Verified(text, [], score, "unsupported"))
+                    out.append(Verified(text, [], score, "unsupported"))
                     continue
             summary[status] += 1
             out.append(Verified(text, valid, score, status))

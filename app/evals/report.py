@@ -6,12 +6,20 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+from app.answer.support import NAME as CHECKER_NAME
+from app.answer.support import VERSION as CHECKER_VERSION
 from app.evals.runner import EvalResult
+
+
+def checker_meta() -> dict:
+    """Which faithfulness checker scored citation recall/precision and faithfulness."""
+    return {"checker": CHECKER_NAME, "checker_version": CHECKER_VERSION}
 
 
 def write_reports(result: EvalResult, thresholds: dict, failures: list[str], out: Path, meta: dict) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "results.json", "markdown": out / "report.md", "plot": out / "report.png"}
+    meta = {**checker_meta(), **meta}
     payload = {"generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **meta,
                "metrics": result.metrics, "thresholds": thresholds, "gate_failures": failures,
                "cases": result.cases, "latency_ms": dict(result.latency_ms)}
@@ -23,7 +31,8 @@ def write_reports(result: EvalResult, thresholds: dict, failures: list[str], out
 
 def _markdown(result: EvalResult, thresholds: dict, failures: list[str], meta: dict) -> str:
     lines = ["# Citewire eval report", "", f"Target: {meta.get('target')} · suite: {meta.get('suite')} · "
-             f"cases: {len(result.cases)} · gate: {'FAILED' if failures else 'passed'}", "",
+             f"cases: {len(result.cases)} · gate: {'FAILED' if failures else 'passed'} · "
+             f"checker: {meta.get('checker')} {meta.get('checker_version')}", "",
              "| metric | value | threshold | ok |", "|---|---|---|---|"]
     for name, value in result.metrics.items():
         rule = thresholds.get(name, {})

@@ -1,10 +1,25 @@
-"""Spot sources that disagree: near-identical statements that differ in a number, date or name."""
+"""Spot sources that disagree: near-identical statements that differ in a number, date or name,
+and that the faithfulness checker (the same one the guard uses) finds do not support each other."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
+from app.answer.support import SupportChecker
 from app.text import STOPWORDS, numbers, proper_names, words
+
+_checker: SupportChecker | None = None
+_checker_lock = threading.Lock()
+
+
+def default_checker() -> SupportChecker:
+    """One shared checker (its word vectors are always wordllama's: the features were trained on them)."""
+    global _checker
+    with _checker_lock:
+        if _checker is None:
+            _checker = SupportChecker()
+        return _checker
 
 
 @dataclass(slots=True)
@@ -20,13 +35,17 @@ def _distinctive(text: str) -> set[str]:
 
 
 def find_conflicts(
-    statements: list[str], owners: list[str], min_shared: float = 0.5, min_common_words: int = 4
+    statements: list[str], owners: list[str], min_shared: float = 0.5, min_common_words: int = 4,
+    checker: SupportChecker | None = None,
 ) -> list[Conflict]:
-    """Pairs from different owners (articles) that share most words but not their numbers or names.
+    """Pairs from different owners (articles) that share most words but not their numbers or names,
+    where neither statement supports the other according to ``checker`` (default: the shared one).
 
     ``min_common_words`` (shared non-numeric words) keeps datelines such as "Feb 9, 2021" from
-    "disagreeing" with "Feb 7, 2021": they make no claim to disagree about.
+    "disagreeing" with "Feb 7, 2021": they make no claim to disagree about. The checker keeps
+    statements that differ only in wording ("U.S." against "United States") from disagreeing.
     """
+    checker = checker or default_checker()
     content = [{w for w in words(s) if w not in STOPWORDS} for s in statements]
     distinctive = [_distinctive(s) for s in statements]
     found: list[Conflict] = []
@@ -40,6 +59,10 @@ def find_conflicts(
                 continue
             only_i = distinctive[i] - distinctive[j] - content[j]
             only_j = distinctive[j] - distinctive[i] - content[i]
-            if only_i and only_j:
-                found.append(Conflict(i, j, sorted(only_i), sorted(only_j)))
+            if not (only_i and only_j):
+                continue
+            if checker.check(statements[i], [statements[j]]).supported or \
+                    checker.check(statements[j], [statements[i]]).supported:
+                continue
+            found.append(Conflict(i, j, sorted(only_i), sorted(only_j)))
     return found

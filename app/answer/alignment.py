@@ -1,0 +1,313 @@
+"""Token alignment between a claim and its evidence: the features the trained checker reads.
+
+Each content token of the claim gets its best match in the evidence (same word, same stem, or
+nearest word vector) and a kind (number, date, name, negation, other content word). Paraphrase
+leaves few tokens unaligned and those it leaves are near synonyms; fabrication leaves a name, a
+number or a date unaligned, or aligns everything but in another sentence, another order or with
+the opposite polarity. The features say which.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.embed import Embedder
+from app.text import STOPWORDS, numbers, stem
+
+NEGATIONS = frozenset({"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "cannot",
+                       "n't", "nowhere", "fail", "fails", "failed", "refused", "refuses", "denied", "denies"})
+MONTHS = frozenset("january february march april may june july august september october november december "
+                   "jan feb mar apr jun jul aug sep sept oct nov dec".split())
+WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday "
+                     "yesterday today tomorrow weekend".split())
+NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+                         "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+                         "hundred thousand million billion trillion dozen half double triple first second third "
+                         "fourth fifth percent".split())
+_TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
+_YEAR = re.compile(r"^(1[89]|20)\d\d$")
+# A fast sentence splitter: pysbd (what quotes use) costs ~20 ms per passage, the checker's whole budget.
+# Window features need rough boundaries only: a stop, then space, then an upper-case letter or quote,
+# unless the stop ends a common abbreviation or an initial.
+_BOUNDARY = re.compile(r"(?<=[.!?])([\"”’)\]]?)\s+(?=[\"“(\[]?[A-Z0-9])")
+_ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Col|Lt|Sgt|St|Jr|Sr|Inc|Corp|Co|Ltd|No|vs|"
+                           r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Adm|Capt|Mt|Ft|etc|approx)|\b[A-Z])\.$")
+
+FEATURES = (
+    "n_content", "frac_exact", "frac_stem", "mean_sim", "min_sim", "low_sim", "near_miss",
+    "unaligned_content", "unaligned_name", "unaligned_number", "unaligned_date",
+    "names", "numbers", "dates",
+    "window_coverage", "sentence_coverage", "window_missing_name", "window_missing_number", "window_missing_date",
+    "window_order", "window_pairs", "inversions", "anchor_coverage", "anchor_gap",
+    "claim_negation", "window_negation", "negation_mismatch", "evidence_negation", "sentence_negation_mismatch",
+    "cosine", "cosine_max", "claim_words",
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of ``text`` (lines first: headlines and bullets carry no full stop)."""
+    out: list[str] = []
+    for line in text.splitlines():
+        start = 0
+        for match in _BOUNDARY.finditer(line):
+            if _ABBREVIATION.search(line[start : match.start()]):
+                continue
+            piece = line[start : match.end(1)].strip()
+            if piece:
+                out.append(piece)
+            start = match.end()
+        piece = line[start:].strip()
+        if piece:
+            out.append(piece)
+    return [part for piece in out for part in _cap_length(piece)]
+
+
+def _cap_length(sentence: str, limit: int = 60) -> list[str]:
+    """Transcripts run on without full stops: cut a 'sentence' over ``limit`` words into pieces."""
+    tokens = sentence.split()
+    if len(tokens) <= limit:
+        return [sentence]
+    size = -(-len(tokens) // -(-len(tokens) // limit))  # near-equal pieces of at most ``limit`` words
+    return [" ".join(tokens[i : i + size]) for i in range(0, len(tokens), size)]
+
+
+def _is_negation(word: str) -> bool:
+    return word in NEGATIONS or word.endswith("n't")
+
+
+@dataclass(slots=True)
+class ClaimToken:
+    word: str  # lower-cased, possessive dropped
+    stem: str
+    kind: str  # number | date | name | negation | content
+
+
+def claim_tokens(text: str) -> list[ClaimToken]:
+    """Content tokens of the claim with their kind; stopwords are skipped (negations are not)."""
+    out = []
+    for index, match in enumerate(_TOKEN.finditer(text)):
+        raw = match.group(0).replace("’", "'")
+        word = raw.lower()
+        if _is_negation(word):
+            out.append(ClaimToken(word, word, "negation"))
+            continue
+        word = word.removesuffix("'s")
+        if word in STOPWORDS:
+            continue
+        if word in MONTHS or word in WEEKDAYS or _YEAR.match(word):
+            kind = "date"
+        elif any(c.isdigit() for c in word) or word in NUMBER_WORDS:
+            kind = "number"
+        elif raw[0].isupper() and (index > 0 or any(c.isupper() for c in raw[1:])):
+            kind = "name"
+        else:
+            kind = "content"
+        out.append(ClaimToken(word, stem(word), kind))
+    return out
+
+
+@dataclass(slots=True)
+class PreparedEvidence:
+    """Evidence split into sentences and indexed once; reused for every claim checked against it."""
+    sentences: list[str]
+    sentence_words: list[list[str]]
+    sentence_stems: list[list[str]]
+    words: set[str]
+    stems: set[str]
+    numbers: set[str]
+    sentence_numbers: list[set[str]]
+    vocab: list[str]
+    vocab_vectors: np.ndarray
+    windows: list[slice]
+    window_stems: list[list[str]]
+    window_sets: list[frozenset[str]]
+    window_words: list[frozenset[str]]
+    window_vectors: dict[int, np.ndarray]
+
+
+def _windows(sentence_counts: list[int], max_size: int = 3) -> list[slice]:
+    """Windows of 1..max_size consecutive sentences inside each evidence text, single sentences first."""
+    out: list[slice] = []
+    for size in range(1, max_size + 1):
+        start = 0
+        for count in sentence_counts:
+            out.extend(slice(start + i, start + i + size) for i in range(0, count - size + 1))
+            start += count
+    return out
+
+
+def _lcs(a: list[str], b: list[str]) -> int:
+    if not a or not b:
+        return 0
+    previous = [0] * (len(b) + 1)
+    for x in a:
+        current = [0]
+        for j, y in enumerate(b, start=1):
+            current.append(previous[j - 1] + 1 if x == y else max(previous[j], current[j - 1]))
+        previous = current
+    return previous[-1]
+
+
+class Aligner:
+    """Computes FEATURES for (claim, evidence); caches word vectors and prepared evidence."""
+
+    def __init__(self, embedder: Embedder | None, cache_size: int = 256) -> None:
+        self.embedder = embedder
+        self._vectors: dict[str, np.ndarray] = {}
+        self._prepared: OrderedDict[tuple[str, ...], PreparedEvidence] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def word_vectors(self, vocabulary: list[str]) -> np.ndarray:
+        dim = getattr(self.embedder, "dim", 0) or 1
+        if self.embedder is None or not vocabulary:
+            return np.zeros((len(vocabulary), dim), dtype=np.float32)
+        missing = [w for w in dict.fromkeys(vocabulary) if w not in self._vectors]
+        if missing:
+            if len(self._vectors) > 200_000:
+                self._vectors.clear()
+            for word, vector in zip(missing, self.embedder.embed(missing)):
+                self._vectors[word] = vector
+        return np.stack([self._vectors[w] for w in vocabulary])
+
+    def prepare(self, evidence: list[str]) -> PreparedEvidence:
+        key = tuple(evidence)
+        with self._lock:
+            if key in self._prepared:
+                self._prepared.move_to_end(key)
+                return self._prepared[key]
+        sentences: list[str] = []
+        counts = []
+        for text in evidence:
+            found = split_sentences(text)
+            sentences.extend(found)
+            counts.append(len(found))
+        sentence_words = [[m.group(0).lower().replace("’", "'").removesuffix("'s") for m in _TOKEN.finditer(s)]
+                          for s in sentences]
+        sentence_stems = [[stem(w) for w in ws] for ws in sentence_words]
+        all_words = {w for ws in sentence_words for w in ws}
+        vocab = sorted(w for w in all_words if w not in STOPWORDS)
+        windows = _windows(counts)
+        window_stems = [[s for part in sentence_stems[w] for s in part] for w in windows]
+        prepared = PreparedEvidence(
+            sentences=sentences, sentence_words=sentence_words, sentence_stems=sentence_stems,
+            words=all_words, stems={s for ss in sentence_stems for s in ss},
+            numbers=numbers(" ".join(evidence)), sentence_numbers=[numbers(s) for s in sentences],
+            vocab=vocab, vocab_vectors=self.word_vectors(vocab), windows=windows, window_stems=window_stems,
+            window_sets=[frozenset(ws) for ws in window_stems],
+            window_words=[frozenset(w for part in sentence_words[span] for w in part) for span in windows],
+            window_vectors={},
+        )
+        with self._lock:
+            self._prepared[key] = prepared
+            if len(self._prepared) > self._cache_size:
+                self._prepared.popitem(last=False)
+        return prepared
+
+    def features(self, claim: str, evidence: list[str]) -> tuple[dict[str, float], str]:
+        """FEATURES of one claim against its evidence, and the best-covering evidence window."""
+        prepared = self.prepare(evidence)
+        return self.features_prepared(claim, prepared)
+
+    def features_prepared(self, claim: str, ev: PreparedEvidence) -> tuple[dict[str, float], str]:
+        tokens = claim_tokens(claim)
+        content = [t for t in tokens if t.kind != "negation"]
+        values = dict.fromkeys(FEATURES, 0.0)
+        values["claim_words"] = float(len(_TOKEN.findall(claim)))
+        claim_negations = sum(t.kind == "negation" for t in tokens)
+        values["claim_negation"] = float(claim_negations)
+        if not content or not ev.windows:
+            values["low_sim"] = float(len(content))
+            values["unaligned_content"] = 1.0 if content else 0.0
+            return values, ""
+        n = len(content)
+        exact = np.array([t.word in ev.words for t in content])
+        stemmed = np.array([t.stem in ev.stems for t in content]) | exact
+        sims = np.ones(n, dtype=np.float32)
+        unmatched = [i for i in range(n) if not stemmed[i]]
+        if unmatched and len(ev.vocab):
+            claim_vectors = self.word_vectors([content[i].word for i in unmatched])
+            best = (claim_vectors @ ev.vocab_vectors.T).max(axis=1)
+            sims[unmatched] = np.clip(best, -1.0, 1.0)
+        elif unmatched:
+            sims[unmatched] = 0.0
+        kinds = np.array([t.kind for t in content])
+        claim_numbers = numbers(claim)
+        values.update({
+            "n_content": float(n), "frac_exact": float(exact.mean()), "frac_stem": float(stemmed.mean()),
+            "mean_sim": float(sims.mean()), "min_sim": float(sims.min()),
+            "low_sim": float(((~stemmed) & (sims < 0.5)).sum()), "near_miss": float(((~stemmed) & (sims >= 0.5)).sum()),
+            "unaligned_content": float(((~stemmed) & (kinds == "content")).sum()),
+            "unaligned_name": float(((~exact) & (kinds == "name")).sum()),
+            "unaligned_number": float(len(claim_numbers - ev.numbers)),
+            "unaligned_date": float(((~exact) & (kinds == "date")).sum()),
+            "names": float((kinds == "name").sum()), "numbers": float(len(claim_numbers)),
+            "dates": float((kinds == "date").sum()),
+        })
+        # The window (1-3 adjacent sentences) that covers most of the claim: where a faithful claim comes from.
+        claim_stems = [t.stem for t in content]
+        claim_stem_set = set(claim_stems)
+        coverage = [len(claim_stem_set & ws) / len(claim_stem_set) for ws in ev.window_sets]
+        best = int(np.argmax(coverage))
+        window = ev.windows[best]
+        best_stems = ev.window_stems[best]
+        best_words = {w for part in ev.sentence_words[window] for w in part}
+        best_numbers = set().union(*ev.sentence_numbers[window])
+        singles = sum(1 for w in ev.windows if w.stop - w.start == 1)
+        values["window_coverage"] = coverage[best]
+        values["sentence_coverage"] = max(coverage[:singles]) if singles else coverage[best]
+        values["window_missing_name"] = float(sum(1 for t in content if t.kind == "name" and t.word in ev.words
+                                                  and t.word not in best_words))
+        values["window_missing_number"] = float(len((claim_numbers & ev.numbers) - best_numbers))
+        values["window_missing_date"] = float(sum(1 for t in content if t.kind == "date" and t.word in ev.words
+                                                  and t.word not in best_words))
+        values["window_order"] = _lcs(claim_stems, best_stems) / n
+        claim_pairs = set(zip(claim_stems, claim_stems[1:]))
+        plain_window = [s for s in best_stems if s not in STOPWORDS]
+        if claim_pairs:
+            values["window_pairs"] = len(claim_pairs & set(zip(plain_window, plain_window[1:]))) / len(claim_pairs)
+        else:
+            values["window_pairs"] = coverage[best]
+        positions = {}
+        for i, s in enumerate(best_stems):
+            positions.setdefault(s, i)
+        placed = [positions[s] for s in dict.fromkeys(claim_stems) if s in positions]
+        pairs = len(placed) * (len(placed) - 1) / 2
+        if pairs:
+            inverted = sum(1 for i in range(len(placed)) for j in range(i + 1, len(placed)) if placed[i] > placed[j])
+            values["inversions"] = inverted / pairs
+        # Anchors (names, numbers, dates) must sit beside the rest of the claim: the best 1-2-sentence
+        # window holding each anchor should cover the claim as well as the best window does.
+        anchors = {t.word for t in content if t.kind in ("name", "number", "date") and t.word in ev.words}
+        if anchors:
+            near = [i for i, w in enumerate(ev.windows) if w.stop - w.start <= 2]
+            anchor_coverage = min(max((coverage[i] for i in near if anchor in ev.window_words[i]), default=0.0)
+                                  for anchor in anchors)
+            values["anchor_coverage"] = anchor_coverage
+            values["anchor_gap"] = coverage[best] - anchor_coverage
+        else:
+            values["anchor_coverage"] = coverage[best]
+        single = max(range(singles), key=coverage.__getitem__) if singles else best
+        sentence_negations = sum(_is_negation(w) for part in ev.sentence_words[ev.windows[single]] for w in part)
+        values["sentence_negation_mismatch"] = float((claim_negations % 2) != (sentence_negations % 2))
+        window_words = [w for part in ev.sentence_words[window] for w in part]
+        window_negations = sum(_is_negation(w) for w in window_words)
+        values["window_negation"] = float(window_negations)
+        values["negation_mismatch"] = float((claim_negations % 2) != (window_negations % 2))
+        values["evidence_negation"] = float(any(_is_negation(w) for w in ev.words))
+        window_text = " ".join(ev.sentences[window])
+        if self.embedder is not None:
+            top = sorted(range(len(ev.windows)), key=lambda i: coverage[i], reverse=True)[:8]
+            missing = [i for i in top if i not in ev.window_vectors]
+            texts = [claim, *(" ".join(ev.sentences[ev.windows[i]]) for i in missing)]
+            vectors = self.embedder.embed(texts)
+            ev.window_vectors.update(zip(missing, vectors[1:]))
+            similarity = np.stack([ev.window_vectors[i] for i in top]) @ vectors[0]
+            values["cosine"] = float(similarity[0])
+            values["cosine_max"] = float(similarity.max())
+        return values, window_text
