@@ -186,7 +186,8 @@ def summarize(
     from app.summarize.service import ArticleNotFound
 
     if bool(article_id) == bool(topic and topic.strip()):
-        fail("give --article-id (one or more) or --topic, not both", 2)
+        fail("give --article-id (one or more) or --topic, not both" if article_id else
+             "give --article-id (one or more) or --topic", 2)
     services = _services()
     try:
         summary = (services.summaries.summarize_topic(topic.strip(), max_words=max_words) if topic
@@ -196,6 +197,9 @@ def summarize(
     finally:
         services.close()
     typer.echo(summary.summary)
+    if not summary.answerable:
+        typer.echo(f"(refused: {summary.refusal_reason})" if summary.refusal_reason else "(refused)")
+        return
     typer.echo("\nSources:")
     for c in summary.citations:
         typer.echo(f"[{c.n}] {c.title} — {c.source}, {c.published_at or 'undated'} ({c.article_id}, chars {c.char_start}-{c.char_end})")

@@ -136,3 +136,9 @@ def test_openapi_documents_examples(client):
     ask = spec["paths"]["/v1/ask"]["post"]
     assert "examples" in json.dumps(ask) or "example" in json.dumps(spec["components"]["schemas"]["AskRequest"])
     assert "multipart/form-data" in spec["paths"]["/v1/articles"]["post"]["requestBody"]["content"]
+
+
+def test_damaged_gzip_upload_is_422_and_stores_nothing(client):
+    response = client.post("/v1/articles", files={"files": ("bad.jsonl.gz", b"not gzip at all", "application/gzip")})
+    assert response.status_code == 422 and "gzip" in json.dumps(response.json())
+    assert client.get("/v1/articles").json()["total"] == 8

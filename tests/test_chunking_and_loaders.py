@@ -99,3 +99,14 @@ def test_big_corpus_streams_lazily():
     first = [next(records) for _ in range(3)]  # a generator: nothing beyond these lines was read
     assert all(r.article is not None for r in first)
     records.close()
+
+
+def test_damaged_gzip_is_a_failed_record_not_a_crash():
+    article = {"id": "ok1", "title": "T", "text": "Body text."}
+    lines = "".join(json.dumps({**article, "id": f"ok{i}"}) + "\n" for i in range(400))
+    packed = gzip.compress(lines.encode())
+    not_gzip = list(load_bytes("bad.jsonl.gz", b"no, this is not gzip"))
+    assert [r.article for r in not_gzip] == [None] and "gzip" in not_gzip[0].error
+    truncated = list(load_bytes("cut.jsonl.gz", packed[: len(packed) // 2]))
+    assert truncated[-1].article is None and "gzip" in truncated[-1].error
+    assert all(r.article is not None for r in truncated[:-1])

@@ -57,7 +57,10 @@ def test_summarize_command():
     assert result.exit_code == 0 and "6.8" in result.stdout and "[1]" in result.stdout
     topic = runner.invoke(cli, ["summarize", "--topic", "Kim Jong Un and Russia"])
     assert topic.exit_code == 0 and "Sources:" in topic.stdout
-    assert runner.invoke(cli, ["summarize"]).exit_code == 2
+    neither = runner.invoke(cli, ["summarize"])
+    assert neither.exit_code == 2 and "not both" not in neither.stderr
+    uncovered = runner.invoke(cli, ["summarize", "--topic", "cryptocurrency regulation in Brazil"])
+    assert uncovered.exit_code == 0 and "refused:" in uncovered.stdout and "Sources:" not in uncovered.stdout
     missing = runner.invoke(cli, ["summarize", "--article-id", "nope"])
     assert missing.exit_code == 1 and "no article" in missing.stderr
 

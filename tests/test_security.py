@@ -52,6 +52,9 @@ def test_keys_are_required_on_v1_and_probes_stay_open(shared_services):
         assert client.post("/v1/search", json=SEARCH, headers={"Authorization": f"Bearer {KEY_A}"}).status_code == 200
         assert client.post("/v1/search", json=SEARCH, headers={"X-API-Key": KEY_B}).status_code == 200
         assert client.get("/v1/articles").status_code == 401
+        openai_style = client.get("/v1/models").json()["error"]  # OpenAI clients parse their own error shape
+        assert openai_style["type"] == "authentication_error" and openai_style["code"] == "invalid_api_key"
+        assert client.get("/v1/models", headers={"Authorization": f"Bearer {KEY_A}"}).status_code == 200
         for open_path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
             assert client.get(open_path).status_code == 200, open_path
 

@@ -81,7 +81,7 @@ class AccessControl:
             if client is None:
                 return await _reject(send, 401, "unauthorized",
                                      "send a valid API key as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'",
-                                     {"www-authenticate": 'Bearer realm="citewire"'})
+                                     {"www-authenticate": 'Bearer realm="citewire"'}, scope["path"])
         else:
             client = "addr:" + ((scope.get("client") or ("unknown",))[0])
         scope.setdefault("state", {})["client_key"] = client
@@ -90,12 +90,22 @@ class AccessControl:
             retry_after = max(1, math.ceil(reset - time.time()))
             return await _reject(send, 429, "rate limit exceeded",
                                  f"at most {self.limit} per client; retry after {retry_after} s",
-                                 {"retry-after": str(retry_after)})
+                                 {"retry-after": str(retry_after)}, scope["path"])
         return await self.app(scope, receive, send)
 
 
-async def _reject(send, status: int, error: str, detail: str, headers: dict[str, str]) -> None:
-    body = json.dumps({"error": error, "detail": detail}).encode()
+# OpenAI clients read errors as {"error": {"message", "type", "code"}}; these routes answer in that shape.
+OPENAI_PREFIXES = ("/v1/chat/completions", "/v1/models")
+_OPENAI_TYPES = {401: ("authentication_error", "invalid_api_key"), 429: ("rate_limit_error", "rate_limit_exceeded")}
+
+
+async def _reject(send, status: int, error: str, detail: str, headers: dict[str, str], path: str = "") -> None:
+    if path.startswith(OPENAI_PREFIXES):
+        kind, code = _OPENAI_TYPES[status]
+        payload = {"error": {"message": f"{error}: {detail}", "type": kind, "param": None, "code": code}}
+    else:
+        payload = {"error": error, "detail": detail}
+    body = json.dumps(payload).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.encode(), v.encode()) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})

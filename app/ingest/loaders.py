@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,8 +68,7 @@ def load_bytes(name: str, data: bytes) -> Iterator[LoadedRecord]:
 
 def load_stream(name: str, handle: IO[bytes], suffix: str) -> Iterator[LoadedRecord]:
     if suffix == ".jsonl.gz":
-        with gzip.GzipFile(fileobj=handle) as unzipped:
-            yield from _jsonl(name, unzipped)
+        yield from _gzipped_jsonl(name, handle)
     elif suffix == ".jsonl":
         yield from _jsonl(name, handle)
     elif suffix == ".json":
@@ -102,6 +102,16 @@ def _validated(origin: str, record: object) -> LoadedRecord:
     except ValidationError as exc:
         reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}" for e in exc.errors())
         return LoadedRecord(origin, error=reasons)
+
+
+def _gzipped_jsonl(name: str, handle: IO[bytes]) -> Iterator[LoadedRecord]:
+    """A damaged archive is bad input like a bad line: the records read before the damage stand,
+    the damage itself becomes one failed record (not a crash, not a 500)."""
+    try:
+        with gzip.GzipFile(fileobj=handle) as unzipped:
+            yield from _jsonl(name, unzipped)
+    except (OSError, EOFError, zlib.error) as exc:
+        yield LoadedRecord(name, error=f"not a readable gzip file ({type(exc).__name__}: {exc or 'truncated'})")
 
 
 def _jsonl(name: str, handle: IO[bytes]) -> Iterator[LoadedRecord]:
