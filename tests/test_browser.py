@@ -424,3 +424,19 @@ def test_nothing_but_loopback_was_ever_requested(browser, server):
     network_events(browser)
     assert requested_hosts(EVERY_REQUEST, allow=frozenset({REDOC_LOGO})) == {"127.0.0.1"}
     assert not script_errors(browser)
+
+
+def test_a_server_with_api_keys_asks_for_the_key_once_and_then_answers(browser, tmp_path_factory):
+    key = "web-page-key-0123456789"
+    with serve(tmp_path_factory.mktemp("keyed") / "data", CITEWIRE_API_KEYS=key) as url:
+        assert httpx.get(url + "/v1/articles").status_code == 401
+        browser.set_window_size(1280, 900)
+        browser.get(url + "/")
+        prompt = wait(browser).until(EC.alert_is_present())
+        assert "API key" in prompt.text
+        prompt.send_keys(key)
+        prompt.accept()
+        wait(browser).until(lambda d: "8 article" in d.find_element(By.ID, "articles-count").text)
+        answer = ask(browser, "What did Kim pledge?")
+        assert answer.find_elements(By.CSS_SELECTOR, ".answer-text .chip")
+        assert browser.execute_script("return sessionStorage.getItem('citewire.apiKey')") == key

@@ -31,18 +31,42 @@ async function errorFrom(response) {
   return new ApiError(response.status, body);
 }
 
+// When the server requires API keys (CITEWIRE_API_KEYS), a 401 asks the user for a key once; it
+// is kept for this browser tab only (sessionStorage) and sent as X-API-Key on every call.
+const KEY_SLOT = "citewire.apiKey";
+
+function withKey(headers) {
+  const key = sessionStorage.getItem(KEY_SLOT);
+  return key ? { ...headers, "x-api-key": key } : headers;
+}
+
+async function keyed(doFetch) {
+  const used = sessionStorage.getItem(KEY_SLOT);
+  let response = await doFetch();
+  if (response.status === 401) {
+    // Another request may have asked for the key meanwhile: then just retry with it.
+    let key = sessionStorage.getItem(KEY_SLOT);
+    if (key === used) key = (window.prompt("This Citewire server needs an API key:") || "").trim();
+    if (key && key !== used) {
+      sessionStorage.setItem(KEY_SLOT, key);
+      response = await doFetch();
+    }
+  }
+  return response;
+}
+
 export async function getJSON(url) {
-  const response = await fetch(url, { headers: { accept: "application/json" } });
+  const response = await keyed(() => fetch(url, { headers: withKey({ accept: "application/json" }) }));
   if (!response.ok) throw await errorFrom(response);
   return response.json();
 }
 
 export async function postJSON(url, payload) {
-  const response = await fetch(url, {
+  const response = await keyed(() => fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json" },
+    headers: withKey({ "content-type": "application/json", accept: "application/json" }),
     body: JSON.stringify(payload),
-  });
+  }));
   if (!response.ok) throw await errorFrom(response);
   return response.json();
 }
@@ -50,12 +74,12 @@ export async function postJSON(url, payload) {
 // POST with stream:true answers as Server-Sent Events. EventSource cannot POST, so read the
 // body with fetch + ReadableStream and parse the "event:"/"data:" blocks ourselves.
 export async function postStream(url, payload, onEvent, signal) {
-  const response = await fetch(url, {
+  const response = await keyed(() => fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "text/event-stream" },
+    headers: withKey({ "content-type": "application/json", accept: "text/event-stream" }),
     body: JSON.stringify({ ...payload, stream: true }),
     signal,
-  });
+  }));
   if (!response.ok) throw await errorFrom(response);
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
@@ -93,7 +117,7 @@ export function uploadFile(file, onProgress) {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/v1/articles");
     xhr.responseType = "json";
-    xhr.setRequestHeader("accept", "application/json");
+    for (const [name, value] of Object.entries(withKey({ accept: "application/json" }))) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded / e.total);
     };
