@@ -45,6 +45,7 @@ def test_topic_summary_orders_by_date_and_cites_several_articles(corpus_services
     dates = [c.published_at for c in summary.citations if c.published_at]
     assert dates == sorted(dates)
     assert len({c.article_id for c in summary.citations}) >= 3
+    assert summary.article_ids == list(dict.fromkeys(c.article_id for c in summary.citations))  # cited, not retrieved
     _verbatim(corpus_services, summary)
 
 

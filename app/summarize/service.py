@@ -108,12 +108,11 @@ class SummarizeService:
         on_topic = [units[i] for i in np.argsort(-relevance)[:40]] if len(units) else []
         notes = self._conflict_notes(on_topic, book)
         budget = max_words - sum(_word_count(n.text) for n, _ in notes)
-        ids = list(dict.fromkeys(p.article_id for p in passages))
-        if self.llm:
+        if self.llm:  # a topic summary names the articles it cites, not every one retrieval looked at
             dated = sorted(passages, key=lambda p: (p.published_at or "9999", p.article_id, p.chunk_index))
-            return self._compose_llm(dated, budget, ids, book, notes)
+            return self._compose_llm(dated, budget, None, book, notes)
         chosen = self._select(units, budget, relevance=relevance)
-        return self._compose(chosen, ids, book, notes)
+        return self._compose(chosen, None, book, notes)
 
     # --- steps ---
     @staticmethod
@@ -135,11 +134,12 @@ class SummarizeService:
                        source=article.source, url=article.url, published_at=article.published_at, text=chunk.text,
                        char_start=chunk.char_start, char_end=chunk.char_end, score=0.0)
 
-    def _compose_llm(self, passages: list[Passage], max_words: int, article_ids: list[str], book: CitationBook,
+    def _compose_llm(self, passages: list[Passage], max_words: int, article_ids: list[str] | None, book: CitationBook,
                      notes: list[tuple[AnswerSentence, dict]]) -> Summary:
         result = self.llm.summarize(passages, max(max_words, 10), book)
         sentences = result.sentences + [note for note, _ in notes]
-        return Summary(summary=_render(sentences), citations=book.citations, sentences=sentences, article_ids=article_ids,
+        return Summary(summary=_render(sentences), citations=book.citations, sentences=sentences,
+                       article_ids=article_ids if article_ids is not None else _cited_articles(book),
                        conflicts=[detail for _, detail in notes], mode="llm", guard=result.guard,
                        usage=result.usage | {"calls": result.map_calls})
 
@@ -218,12 +218,17 @@ class SummarizeService:
             notes.append((AnswerSentence(text, [na, nb], status="conflict"), detail))
         return notes
 
-    def _compose(self, chosen: list[Unit], article_ids: list[str], book: CitationBook,
+    def _compose(self, chosen: list[Unit], article_ids: list[str] | None, book: CitationBook,
                  notes: list[tuple[AnswerSentence, dict]]) -> Summary:
         sentences = [AnswerSentence(u.text, [book.cite(u.passage, u.start, u.end)]) for u in chosen]
         sentences += [note for note, _ in notes]
         return Summary(summary=_render(sentences), citations=book.citations, sentences=sentences,
-                       article_ids=article_ids, conflicts=[detail for _, detail in notes])
+                       article_ids=article_ids if article_ids is not None else _cited_articles(book),
+                       conflicts=[detail for _, detail in notes])
+
+
+def _cited_articles(book: CitationBook) -> list[str]:
+    return list(dict.fromkeys(c.article_id for c in book.citations))
 
 
 def _render(sentences: list[AnswerSentence]) -> str:
