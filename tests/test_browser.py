@@ -13,9 +13,6 @@ import os
 import posixpath
 import re
 import shutil
-import subprocess
-import sys
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,7 +21,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.fake_openai import FakeOpenAIServer
-from tests.test_integration import free_port, stop, wait_for
+from tests.test_integration import serve_samples
 
 CHROMIUM = os.environ.get("CITEWIRE_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CITEWIRE_CHROMEDRIVER", shutil.which("chromedriver") or "/usr/bin/chromedriver")
@@ -102,20 +99,8 @@ def test_api_docs_pages_load_their_scripts_from_the_server(client, path):
 # ---- in a real browser -------------------------------------------------------------------------
 
 
-@contextmanager
 def serve(data_dir: Path, **env: str):
-    """`citewire serve --samples`: the real CLI, uvicorn and stores, on a free loopback port."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--samples", "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, "CITEWIRE_DATA_DIR": str(data_dir), **env},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/readyz", process, timeout=120)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)
+    return serve_samples(data_dir, timeout=120, **env)
 
 
 @pytest.fixture(scope="module")

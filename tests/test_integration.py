@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -44,20 +45,26 @@ def stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
-@pytest.fixture
-def served(tmp_path):
+@contextmanager
+def serve_samples(data_dir, timeout: float = 60, **env: str):
     """`citewire serve --samples` as a real process on a free loopback port; yields its base URL."""
     port = free_port()
-    env = {**os.environ, "CITEWIRE_DATA_DIR": str(tmp_path / "data")}
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--samples", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "CITEWIRE_DATA_DIR": str(data_dir), **env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        wait_for(f"http://127.0.0.1:{port}/readyz", server)
+        wait_for(f"http://127.0.0.1:{port}/readyz", server, timeout=timeout)
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(server)
+
+
+@pytest.fixture
+def served(tmp_path):
+    with serve_samples(tmp_path / "data") as url:
+        yield url
 
 
 def test_cli_serve_answers_over_real_http(served):

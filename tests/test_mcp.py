@@ -15,7 +15,7 @@ from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.test_integration import free_port, stop, wait_for
+from tests.test_integration import serve_samples
 
 pytestmark = pytest.mark.integration
 
@@ -25,17 +25,8 @@ VOSTOCHNY = "kim-putin-vostochny-2023"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    port = free_port()
-    env = {**os.environ, "CITEWIRE_DATA_DIR": str(tmp_path_factory.mktemp("mcp-http") / "data")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--samples", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/readyz", server)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(server)
+    with serve_samples(tmp_path_factory.mktemp("mcp-http") / "data") as url:
+        yield url
 
 
 def citewire_command() -> list[str]:

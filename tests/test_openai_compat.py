@@ -4,16 +4,13 @@ ChatOpenAI, against a real uvicorn server on 127.0.0.1."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import httpx
 import openai
 import pytest
 from langchain_openai import ChatOpenAI
 
-from tests.test_integration import free_port, stop, wait_for
+from tests.test_integration import free_port, serve_samples
 
 pytestmark = pytest.mark.integration
 
@@ -22,17 +19,8 @@ QUESTION = "What did Kim pledge to Putin?"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    port = free_port()
-    env = {**os.environ, "CITEWIRE_DATA_DIR": str(tmp_path_factory.mktemp("openai") / "data")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--samples", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/readyz", server)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(server)
+    with serve_samples(tmp_path_factory.mktemp("openai") / "data") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
