@@ -142,3 +142,15 @@ def test_damaged_gzip_upload_is_422_and_stores_nothing(client):
     response = client.post("/v1/articles", files={"files": ("bad.jsonl.gz", b"not gzip at all", "application/gzip")})
     assert response.status_code == 422 and "gzip" in json.dumps(response.json())
     assert client.get("/v1/articles").json()["total"] == 8
+
+
+def test_chunked_body_over_the_limit_is_413_too(client):
+    """No Content-Length to check up front: the limit trips while the body parser reads."""
+    def chunks():
+        for _ in range(400):
+            yield b"x" * 1000
+
+    for path, kind in (("/v1/articles", "application/json"), ("/v1/articles", "multipart/form-data; boundary=b")):
+        response = client.post(path, content=chunks(), headers={"content-type": kind})
+        assert response.status_code == 413 and response.json()["error"] == "request body too large", response.text
+    assert client.get("/v1/articles").json()["total"] == 8
