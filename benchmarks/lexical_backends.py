@@ -20,23 +20,17 @@ import sqlite3
 import statistics
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.evals.realtimeqa import load_relevant  # noqa: E402
 from app.store.records import RecordStore  # noqa: E402
 from app.text import QUESTION_WORDS, STOPWORDS, words  # noqa: E402
 
 
 def questions_for(data: Path, article_ids: set[str]):
-    relevant: dict[str, set[str]] = defaultdict(set)
-    with open(data / "qrels.tsv") as handle:
-        next(handle)
-        for line in handle:
-            qid, doc_id, basis = line.rstrip("\n").split("\t")
-            if basis in ("answer_string_in_doc", "gold_article"):
-                relevant[qid].add(doc_id)
+    relevant = load_relevant(data)
     out = []
     for line in open(data / "questions.jsonl"):
         q = json.loads(line)

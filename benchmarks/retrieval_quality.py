@@ -18,7 +18,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.config import Settings  # noqa: E402
+from app.evals.realtimeqa import load_relevant  # noqa: E402
 from app.ingest.loaders import load_path  # noqa: E402
 from app.services import build_services  # noqa: E402
 from app.text import words  # noqa: E402
@@ -37,13 +37,7 @@ def normalise(text: str) -> str:
 
 
 def load_questions(data: Path, article_ids: set[str]):
-    relevant: dict[str, set[str]] = defaultdict(set)
-    with open(data / "qrels.tsv") as handle:
-        next(handle)
-        for line in handle:
-            qid, doc_id, basis = line.rstrip("\n").split("\t")
-            if basis in ("answer_string_in_doc", "gold_article"):
-                relevant[qid].add(doc_id)
+    relevant = load_relevant(data)
     questions = []
     with open(data / "questions.jsonl") as handle:
         for line in handle:

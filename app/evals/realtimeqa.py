@@ -58,8 +58,8 @@ class Question:
         return bool(self.excluded)
 
 
-def load_questions(path: Path) -> list[Question]:
-    """Answerable open questions, in file (date) order."""
+def load_relevant(path: Path) -> dict[str, set[str]]:
+    """Question id → the articles that answer it (qrels: the answer string is in it, or it is the gold article)."""
     relevant: dict[str, set[str]] = defaultdict(set)
     with open(path / "qrels.tsv") as handle:
         next(handle)
@@ -67,6 +67,12 @@ def load_questions(path: Path) -> list[Question]:
             qid, doc_id, basis = line.rstrip("\n").split("\t")
             if basis in ("answer_string_in_doc", "gold_article"):
                 relevant[qid].add(doc_id)
+    return relevant
+
+
+def load_questions(path: Path) -> list[Question]:
+    """Answerable open questions, in file (date) order."""
+    relevant = load_relevant(path)
     out = []
     with open(path / "questions.jsonl") as handle:
         for line in handle:
