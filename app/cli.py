@@ -14,7 +14,7 @@ import typer
 
 from app.config import Settings
 
-cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Citewire: cited answers from news articles.")
+cli = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, help="Citewire: cited answers from news articles.")
 
 
 def fail(reason: str, code: int = 1) -> None:

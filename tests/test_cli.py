@@ -51,6 +51,15 @@ def test_bad_input_gets_an_exit_code_and_one_line_reason(tmp_path):
     assert partial.exit_code == 1 and "added 1" in partial.stdout and "failed 1" in partial.stdout
 
 
+def test_a_usage_error_ends_in_one_plain_error_line():
+    """Usage errors come from Click, not from us; they should still read as one line, not a boxed panel."""
+    for args in (["ask"], ["ingest", "--bogus"]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.strip().splitlines()[-1].startswith("Error: ")
+        assert "╭" not in result.stderr
+
+
 def test_summarize_command():
     runner.invoke(cli, ["ingest", "-q", str(samples_path())])
     result = runner.invoke(cli, ["summarize", "--article-id", "morocco-earthquake-2023", "--max-words", "60"])
