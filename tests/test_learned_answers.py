@@ -192,3 +192,10 @@ def test_a_further_sentence_is_quoted_only_within_the_margin_of_the_best():
     logits = np.array([3.0, 3.0 - EXTRA_SENTENCE_MARGIN / 2, 3.0 - EXTRA_SENTENCE_MARGIN * 2])
     answer = compose(Selection(cands, logits, [[0.0]] * 3, {}), 3, 0.9)
     assert [s.text for s in answer.sentences] == [text[0:20], text[21:55]]
+
+
+@needs_models
+def test_a_refusal_names_the_name_no_passage_mentions(learned_services):
+    answer = learned_services.answers.ask("What did Joe Biden say about the meeting?")
+    assert not answer.answerable and "biden" in answer.refusal_reason.lower()
+    assert "answerability" in answer.refusal_reason

@@ -153,7 +153,10 @@ class LearnedAnswerer:
             return refusal("the passages only restate the question")
         p = self.selector.models.answerability.probability(selection.answerability)
         if p < self.threshold:
-            return refusal(f"the passages do not seem to hold an answer (answerability {p:.2f} < {self.threshold:.2f})")
+            missing = missing_names(question, passages[:SENTENCE_PASSAGES])
+            why = (f"the passages never mention {', '.join(sorted(missing))}" if missing
+                   else "the passages do not seem to hold an answer")
+            return refusal(f"{why} (answerability {p:.2f} < {self.threshold:.2f})")
         return compose(selection, self.max_sentences, p)
 
     def best_passages(self, question: str, passages: list[Passage], n: int) -> tuple[list[Passage], float]:

@@ -92,7 +92,10 @@ class TextTerms:
     names: set[str]
 
 
+@lru_cache(maxsize=8192)
 def text_terms(text: str) -> TextTerms:
+    """Cached: a passage's headline and the sentence before each sentence recur many times per question
+    (read-only result)."""
     tokens = [cached_stem(w) for w in words(text)]
     return TextTerms(tokens, set(tokens), name_tokens(text))
 
