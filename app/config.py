@@ -188,10 +188,10 @@ class Settings(BaseSettings):
 
     # --- learned answers (issue 8) ---------------------------------------------------------
     answer_model: Literal["heuristic", "rerank", "learned"] = Field(
-        default="heuristic",
-        description="heuristic: hand-weighted fusion and extractive scorer; rerank: the trained passage ranker in "
-        "app/models, then the heuristic answerer; learned: ranker, trained answer-sentence selector and calibrated "
-        "refusal (docs/answers.md has the measurements behind the default).",
+        default="learned",
+        description="learned (default): the trained passage ranker in app/models, answer-sentence selector and "
+        "calibrated refusal; rerank: the ranker, then the hand-weighted extractive answerer; heuristic: the earlier "
+        "hand-weighted fusion and extractive scorer (docs/answers.md has the measurements behind the default).",
     )
 
     # --- faithfulness checker: LLM judge for the uncertain band (docs/faithfulness.md) ----------

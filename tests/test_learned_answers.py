@@ -152,3 +152,50 @@ def test_summarize_endpoint_refuses_an_uncovered_topic(client):
 def test_learned_answerer_refuses_what_the_samples_do_not_say(learned_services, question):
     answer = learned_services.answers.ask(question)
     assert not answer.answerable and answer.citations == [] and answer.refusal_reason
+
+
+def test_article_features_credit_every_chunk_of_a_well_matched_article():
+    from app.retrieval.features import PASSAGE_FEATURES, with_article_features
+
+    width = PASSAGE_FEATURES.index("art_chunks")
+    base = [[0.0] * width for _ in range(3)]
+    bm25, prox = PASSAGE_FEATURES.index("bm25_rel"), PASSAGE_FEATURES.index("proximity")
+    base[0][bm25], base[1][bm25], base[2][bm25] = 0.9, 0.1, 0.5
+    base[0][prox], base[1][prox] = 0.2, 0.8
+    rows = with_article_features(base, ["a", "a", "b"])
+    col = {name: i for i, name in enumerate(PASSAGE_FEATURES)}
+    assert all(len(r) == len(PASSAGE_FEATURES) for r in rows)
+    assert rows[1][col["art_best_bm25"]] == 0.9 and rows[0][col["art_best_proximity"]] == 0.8  # siblings share
+    assert rows[0][col["art_chunks"]] > rows[2][col["art_chunks"]]
+    assert rows[2][col["art_best_bm25"]] == 0.5
+
+
+def test_blend_puts_the_sentence_that_matches_the_question_ahead_of_a_topical_lead():
+    from app.answer.selection import HEURISTIC_WEIGHT, blended_logits
+    from app.retrieval.features import SENTENCE_FEATURES
+
+    rows = np.zeros((2, len(SENTENCE_FEATURES)))
+    rows[:, SENTENCE_FEATURES.index("heuristic_score")] = [0.2, 0.6]  # the lead only shares the topic
+    logits = np.array([1.0, 0.5])  # the trees' lead-sentence prior
+    blended = blended_logits(logits, rows)
+    assert blended[1] > blended[0]
+    assert blended[0] == pytest.approx(1.0 + HEURISTIC_WEIGHT * 0.2)
+
+
+def test_a_further_sentence_is_quoted_only_within_the_margin_of_the_best():
+    from app.answer.selection import EXTRA_SENTENCE_MARGIN
+
+    text = "Spain won the final. Olga Carmona scored the only goal. The crowd was large."
+    p = _passage(text)
+    spans = [(0, 20), (21, 55), (56, len(text))]
+    cands = [Candidate(p, 100 + a, 100 + b, text[a:b], 0) for a, b in spans]
+    logits = np.array([3.0, 3.0 - EXTRA_SENTENCE_MARGIN / 2, 3.0 - EXTRA_SENTENCE_MARGIN * 2])
+    answer = compose(Selection(cands, logits, [[0.0]] * 3, {}), 3, 0.9)
+    assert [s.text for s in answer.sentences] == [text[0:20], text[21:55]]
+
+
+@needs_models
+def test_a_refusal_names_the_name_no_passage_mentions(learned_services):
+    answer = learned_services.answers.ask("What did Joe Biden say about the meeting?")
+    assert not answer.answerable and "biden" in answer.refusal_reason.lower()
+    assert "answerability" in answer.refusal_reason

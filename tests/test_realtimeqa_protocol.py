@@ -66,3 +66,34 @@ def test_gate_sample_is_skipped_cleanly_without_the_data(tmp_path):
 
     result = run_realtimeqa_sample(tmp_path / "out", data=tmp_path / "absent")
     assert "skipped" in result["message"] and result["failures"] == []
+
+
+class _ReversingRanker:
+    """A stand-in passage ranker that scores the fused order backwards (so any reordering shows)."""
+
+    def score(self, rows):
+        import numpy as np
+
+        return np.arange(len(rows), dtype=float)  # the last fused candidate scores highest
+
+
+def test_hit_at_k_is_measured_on_the_reranked_list(corpus_services):
+    """The learned pipelines' hit@k reads the ranker's order, not the fused order before it."""
+    from app.answer.extractive import ExtractiveAnswerer
+    from app.answer.scoring import QuestionScorer
+    from app.retrieval.service import RetrievalService
+
+    s = corpus_services
+    fused = RetrievalService(s.settings, s.records, s.vectors, s.embedder)
+    reranked = RetrievalService(s.settings, s.records, s.vectors, s.embedder, _ReversingRanker())
+    answerer = ExtractiveAnswerer(QuestionScorer(s.embedder, s.records.document_frequencies))
+    question = "How many people died in the Morocco earthquake?"
+    before = fused.search(question, top_k=10, as_of=date(2030, 1, 1))
+    after = reranked.search(question, top_k=10, as_of=date(2030, 1, 1))
+    assert [p.chunk_id for p in after] != [p.chunk_id for p in before]
+    q = rtqa.Question("m", question, "2,946", "2024", date(2030, 1, 1), {before[0].article_id})
+    passages, _ = rtqa._pipeline(reranked, answerer, 5)(q, 10)
+    assert [p.chunk_id for p in passages] == [p.chunk_id for p in after]
+    row = rtqa.score_question(q, passages, rtqa.refusal("x"), 0.0)
+    expected = next((i for i, p in enumerate(after, start=1) if p.article_id in q.relevant), None)
+    assert row["rank"] == expected

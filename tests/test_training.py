@@ -23,9 +23,12 @@ def test_training_script_reproduces_the_shipped_models(tmp_path):
 
 def test_shipped_models_load_and_name_their_features():
     from app.retrieval.features import PASSAGE_FEATURES, SENTENCE_FEATURES
+    from training.train_answers import ANSWERABILITY_FEATURES, SELECTOR_FEATURES
 
     models = load_models()
     assert models is not None, "app/models/ must ship the trained models"
     assert models.passages.features == list(PASSAGE_FEATURES)
-    assert models.sentences.features == list(SENTENCE_FEATURES)
+    assert models.sentences.features == list(SELECTOR_FEATURES)
+    assert set(SELECTOR_FEATURES) <= set(SENTENCE_FEATURES)
+    assert models.answerability.features == list(ANSWERABILITY_FEATURES)
     assert 0.0 <= models.answerability.threshold < 1.0

@@ -39,9 +39,15 @@ RANKER_PARAMS = {"objective": "lambdarank", "learning_rate": 0.05, "num_leaves":
 SELECTOR_PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 20}
 ROUNDS = 150
 MAX_FALSE_REFUSAL = 0.05  # the issue's target: the threshold is the strictest that keeps this on 2022–2023
-ANSWERABILITY_FEATURES_ORDER = ("top_logit", "second_logit", "top_passage", "passage_margin", "top_coverage",
-                                "top_name_cov", "top_type", "n_q_terms", "top_heuristic")  # as extracted
-NAMES_MISSING = "names_missing"  # appended at fit time from the stored pre-check flag
+# The ranker's raw margins (top_passage, passage_margin) are computed but left out: they shift with
+# the size of the index (a 20-article sample corpus scores far lower than the 233k-chunk one), and
+# dropping them cost nothing on 2022–2023 (docs/answers.md, "Answerability").
+ANSWERABILITY_FEATURES = ("top_logit", "second_logit", "top_coverage",
+                          "top_name_cov", "top_type", "n_q_terms", "top_heuristic", "top_focus", "top_proximity",
+                          "top_soft_coverage", "top_similarity", "top_own_coverage", "n_confident",
+                          "passages_agreeing", "mean_top3_logit", "names_missing")
+SELECTOR_FEATURES = SENTENCE_FEATURES
+SENTENCE_PASSAGES_STORED = 5  # passage scores kept per question (the answerer reads the top 5)
 
 
 def _params(base: dict) -> dict:
@@ -58,25 +64,59 @@ def fit_ranker(x: np.ndarray, y: np.ndarray, groups: np.ndarray):
 
 
 def fit_selector(x: np.ndarray, y: np.ndarray):
+    """``x``: every column of SENTENCE_FEATURES; the model reads those named in SELECTOR_FEATURES."""
     import lightgbm
 
-    data = lightgbm.Dataset(x, y, feature_name=list(SENTENCE_FEATURES), free_raw_data=False)
+    columns = [SENTENCE_FEATURES.index(name) for name in SELECTOR_FEATURES]
+    data = lightgbm.Dataset(x[:, columns], y, feature_name=list(SELECTOR_FEATURES), free_raw_data=False)
     return lightgbm.train(_params(SELECTOR_PARAMS), data, num_boost_round=ROUNDS)
 
 
-def fit_answerability(x: np.ndarray, y: np.ndarray, prechecked: np.ndarray) -> dict:
+def answerability_table(table, selectors: dict[int, object]) -> tuple[np.ndarray, np.ndarray]:
+    """Question-level answerability features, each question's sentences scored by the selector cross-fitted
+    on the other half of the questions (so they look like unseen data), and the labels (1 = answerable)."""
+    from app.answer.selection import answerability_features, blended_logits
+
+    group = table["sentence_group"]
+    bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
+    spans = {int(group[a]): (a, b) for a, b in zip(bounds[:-1], bounds[1:])}
+    x_all = table["sentence_x"]
+    columns = [SENTENCE_FEATURES.index(name) for name in SELECTOR_FEATURES]
+    rows_x = []
+    for qi, (fold, n_terms, names_missing) in enumerate(zip(table["question_fold"], table["question_n_terms"],
+                                                           table["question_names_missing"])):
+        scores = [float(v) for v in table["question_passage_scores"][qi] if not np.isnan(v)]
+        a, b = spans.get(qi, (0, 0))
+        rows = x_all[a:b]
+        logits = blended_logits(selectors[int(fold)].score(rows[:, columns].tolist()), rows) if b > a else np.zeros(0)
+        order = np.argsort(-logits, kind="stable")
+        values = answerability_features(int(n_terms), scores, rows[order].tolist(), logits[order])
+        values["names_missing"] = float(names_missing)
+        rows_x.append([values[k] for k in ANSWERABILITY_FEATURES])
+    return np.asarray(rows_x, dtype=float), table["question_y"]
+
+
+def fit_answerability(x: np.ndarray, y: np.ndarray) -> dict:
     """Logistic regression (calibrated by construction) and the refusal threshold chosen on this data.
 
-    A name of the question missing from every passage is one more feature here (the earlier hard
+    A name of the question missing from every passage is one feature here (the earlier hard
     pre-check refused too many answerable questions whose names are spelt differently)."""
     from sklearn.linear_model import LogisticRegression
 
-    x = np.hstack([x, prechecked.astype(float)[:, None]])
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
     model = LogisticRegression(C=1.0, max_iter=1000, random_state=SEED).fit((x - mean) / scale, y)
     p = model.predict_proba((x - mean) / scale)[:, 1]
+    threshold, refusal, false_refusal = choose_threshold(p, y)
+    return {"features": list(ANSWERABILITY_FEATURES), "mean": [round(float(v), 8) for v in mean],
+            "scale": [round(float(v), 8) for v in scale], "coef": [round(float(v), 8) for v in model.coef_[0]],
+            "intercept": round(float(model.intercept_[0]), 8), "threshold": threshold,
+            "train_refusal": round(refusal, 4), "train_false_refusal": round(false_refusal, 4)}
+
+
+def choose_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """The strictest threshold (0.01 steps) whose false refusal on these questions stays ≤ MAX_FALSE_REFUSAL."""
     answerable, unanswerable = y == 1, y == 0
     best = (0.0, 0.0, 0.0)
     for t in np.round(np.arange(0.0, 1.0, 0.01), 2):
@@ -85,19 +125,24 @@ def fit_answerability(x: np.ndarray, y: np.ndarray, prechecked: np.ndarray) -> d
         refusal = refused[unanswerable].mean()
         if false_refusal <= MAX_FALSE_REFUSAL and refusal >= best[1]:
             best = (float(t), float(refusal), float(false_refusal))
-    return {"features": [*ANSWERABILITY_FEATURES_ORDER, NAMES_MISSING], "mean": [round(float(v), 8) for v in mean],
-            "scale": [round(float(v), 8) for v in scale], "coef": [round(float(v), 8) for v in model.coef_[0]],
-            "intercept": round(float(model.intercept_[0]), 8), "threshold": best[0],
-            "train_refusal": round(best[1], 4), "train_false_refusal": round(best[2], 4)}
+    return best
+
+
+def cross_fitted_selectors(table) -> dict[int, object]:
+    """Selectors trained on one half of the answerable questions each, keyed by the half they did not see."""
+    fold = table["question_fold"][table["sentence_group"]]
+    answerable = table["question_y"][table["sentence_group"]] == 1
+    x, y = table["sentence_x"], table["sentence_y"]
+    return {f: _booster(fit_selector(x[answerable & (fold != f)], y[answerable & (fold != f)])) for f in (0, 1)}
 
 
 def fit(features: Path = FEATURES_FILE, out: Path = MODELS_DIR) -> dict[str, Path]:
-    table = np.load(features)
+    table = dict(np.load(features))
     out.mkdir(parents=True, exist_ok=True)
     ranker = fit_ranker(table["passage_x"], table["passage_y"], table["passage_group"])
-    selector = fit_selector(table["sentence_x"], table["sentence_y"])
-    answerability = fit_answerability(table["answerability_x"], table["answerability_y"],
-                                      table["answerability_prechecked"].astype(bool))
+    answerable = table["question_y"][table["sentence_group"]] == 1
+    selector = fit_selector(table["sentence_x"][answerable], table["sentence_y"][answerable])
+    answerability = fit_answerability(*answerability_table(table, cross_fitted_selectors(table)))
     paths = {"ranker": out / PASSAGE_MODEL, "selector": out / SENTENCE_MODEL, "answerability": out / ANSWERABILITY_MODEL}
     paths["ranker"].write_text(ranker.model_to_string())
     paths["selector"].write_text(selector.model_to_string())
@@ -107,11 +152,14 @@ def fit(features: Path = FEATURES_FILE, out: Path = MODELS_DIR) -> dict[str, Pat
 
 # --- extraction (needs the index and ../shared) --------------------------------------------------
 
-def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, out: Path, first: int = 0) -> None:
+def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, out: Path, first: int = 0,
+            cache: Path | None = None) -> None:
+    import pickle
+
     from tqdm import tqdm
 
     from app.answer.extractive import missing_names
-    from app.answer.selection import SentenceSelector, answerability_features
+    from app.answer.selection import SentenceSelector
     from app.config import Settings
     from app.evals.realtimeqa import (
         constructed_unanswerables,
@@ -135,17 +183,22 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
         questions = answerable + unanswerable
     fold = {qid: i % 2 for i, qid in enumerate(sorted({q.id.split(":")[0] for q in questions}))}
     started = time.time()
-    gathered = []  # (question, terms, passages, passage rows)
-    for q in tqdm(questions, desc="passages", mininterval=30):
-        terms = question_terms(q.question, services.records.document_frequencies)
-        as_of_ts = retrieval.as_of_ts(q.as_of)
-        pool = EXCLUDE_POOL if q.excluded else services.settings.candidates
-        bm25, dense = retrieval.candidates(q.question, pool, None, as_of_ts, "hybrid")
-        if q.excluded:
-            bm25 = [c for c in bm25 if article_of(c[0]) not in q.excluded][: services.settings.candidates]
-            dense = [c for c in dense if article_of(c[0]) not in q.excluded][: services.settings.candidates]
-        passages, rows = retrieval.rerank_features(q.question, bm25, dense, as_of_ts, terms=terms)
-        gathered.append((q, terms, passages, rows))
+    if cache and cache.exists():  # the slow part (retrieval over the full index), kept between runs
+        gathered = pickle.loads(cache.read_bytes())
+    else:
+        gathered = []  # (question, terms, passages, passage rows)
+        for q in tqdm(questions, desc="passages", mininterval=30):
+            terms = question_terms(q.question, services.records.document_frequencies)
+            as_of_ts = retrieval.as_of_ts(q.as_of)
+            pool = EXCLUDE_POOL if q.excluded else services.settings.candidates
+            bm25, dense = retrieval.candidates(q.question, pool, None, as_of_ts, "hybrid")
+            if q.excluded:
+                bm25 = [c for c in bm25 if article_of(c[0]) not in q.excluded][: services.settings.candidates]
+                dense = [c for c in dense if article_of(c[0]) not in q.excluded][: services.settings.candidates]
+            passages, rows = retrieval.rerank_features(q.question, bm25, dense, as_of_ts, terms=terms)
+            gathered.append((q, terms, passages, rows))
+        if cache:
+            cache.write_bytes(pickle.dumps(gathered))
     print(f"passages gathered in {time.time() - started:.0f} s", file=sys.stderr)
 
     def passage_labels(q, passages):
@@ -164,9 +217,9 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
     rankers = {f: _booster(fit_ranker(p_x[p_fold != f], p_y[p_fold != f], p_group[p_fold != f])) for f in (0, 1)}
 
     selector = SentenceSelector(None, services.embedder, services.records.document_frequencies)
-    per_question = []
-    s_x, s_y, s_fold = [], [], []
-    for q, terms, passages, rows in tqdm(gathered, desc="sentences", mininterval=10):
+    s_x, s_y, s_group = [], [], []
+    q_y, q_fold, q_terms, q_missing, q_scores = [], [], [], [], []
+    for qi, (q, terms, passages, rows) in enumerate(tqdm(gathered, desc="sentences", mininterval=10)):
         f = fold[q.id.split(":")[0]]
         if rows:
             scores = rankers[f].score(rows)
@@ -176,28 +229,20 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
         top = passages[: services.settings.top_k]
         candidates, srows, _ = selector.candidates_and_rows(q.question, top, terms)
         gold = normalise(q.answer)
-        labels = [int(gold in normalise(c.text)) for c in candidates]
-        per_question.append((q, terms, top, srows, f, bool(missing_names(q.question, top)) if top else True))
-        if not q.unanswerable:
-            s_x += srows
-            s_y += labels
-            s_fold += [f] * len(srows)
-    s_x, s_y, s_fold = np.asarray(s_x, dtype=float), np.asarray(s_y), np.asarray(s_fold)
-    selectors = {f: _booster(fit_selector(s_x[s_fold != f], s_y[s_fold != f])) for f in (0, 1)}
-
-    a_x, a_y, a_pre = [], [], []
-    for q, terms, top, srows, f, prechecked in per_question:
-        logits = selectors[f].score(srows)
-        order = np.argsort(-logits, kind="stable")
-        values = answerability_features(terms, top, [srows[i] for i in order], logits[order])
-        a_x.append([values[k] for k in ANSWERABILITY_FEATURES_ORDER])
-        a_y.append(0 if q.unanswerable else 1)
-        a_pre.append(prechecked)
+        s_x += srows
+        s_y += [int(gold in normalise(c.text)) for c in candidates]
+        s_group += [qi] * len(srows)
+        q_y.append(0 if q.unanswerable else 1)
+        q_fold.append(f)
+        q_terms.append(len(terms.stems))
+        q_missing.append(bool(missing_names(q.question, top)) if top else True)
+        q_scores.append(([p.score for p in top] + [np.nan] * SENTENCE_PASSAGES_STORED)[:SENTENCE_PASSAGES_STORED])
+    as64 = lambda v: np.asarray(v, dtype=np.float32).astype(np.float64)  # noqa: E731 (stored as float32)
     np.savez_compressed(
-        out, passage_x=p_x.astype(np.float32).astype(np.float64), passage_y=p_y, passage_group=p_group,
-        sentence_x=s_x.astype(np.float32).astype(np.float64), sentence_y=s_y,
-        answerability_x=np.asarray(a_x, dtype=np.float32).astype(np.float64), answerability_y=np.asarray(a_y),
-        answerability_prechecked=np.asarray(a_pre),
+        out, passage_x=as64(p_x), passage_y=p_y, passage_group=p_group,
+        sentence_x=as64(s_x), sentence_y=np.asarray(s_y), sentence_group=np.asarray(s_group),
+        question_y=np.asarray(q_y), question_fold=np.asarray(q_fold), question_n_terms=np.asarray(q_terms),
+        question_names_missing=np.asarray(q_missing), question_passage_scores=as64(q_scores),
     )
     print(f"{len(answerable)} answerable + {len(unanswerable)} constructed unanswerable 2022–2023 questions; "
           f"{len(p_y)} passage rows, {len(s_y)} sentence rows; {time.time() - started:.0f} s", file=sys.stderr)
@@ -220,16 +265,17 @@ def main() -> None:
     ex = sub.add_parser("extract", help="features from a full index of the dev corpus")
     ex.add_argument("--data", type=Path, required=True)
     ex.add_argument("--data-dir", type=Path, required=True, help="an index of the whole corpus.jsonl.gz")
-    ex.add_argument("--questions", type=int, default=800, help="answerable 2022–2023 questions (fixed sample)")
-    ex.add_argument("--unanswerable", type=int, default=300, help="constructed unanswerables (fixed sample)")
+    ex.add_argument("--questions", type=int, default=650, help="answerable 2022–2023 questions (fixed sample)")
+    ex.add_argument("--unanswerable", type=int, default=250, help="constructed unanswerables (fixed sample)")
     ex.add_argument("--out", type=Path, default=FEATURES_FILE)
     ex.add_argument("--first", type=int, default=0, help="smoke run: only the first N of each sample")
+    ex.add_argument("--cache", type=Path, default=None, help="keep the retrieved passages here between runs")
     ft = sub.add_parser("fit", help="models from stored features")
     ft.add_argument("--features", type=Path, default=FEATURES_FILE)
     ft.add_argument("--out", type=Path, default=MODELS_DIR)
     args = parser.parse_args()
     if args.command == "extract":
-        extract(args.data, args.data_dir, args.questions, args.unanswerable, args.out, args.first)
+        extract(args.data, args.data_dir, args.questions, args.unanswerable, args.out, args.first, args.cache)
     else:
         for name, path in fit(args.features, args.out).items():
             print(f"{name}: {path} ({path.stat().st_size:,} bytes)")

@@ -7,6 +7,7 @@ training/train_answers.py (trained on 2022–2023 RealTimeQA questions, measured
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,7 @@ from app.answer.models import Answer, AnswerSentence
 from app.answer.scoring import QuestionScorer
 from app.embed import Embedder
 from app.retrieval.features import (
+    SENTENCE_FEATURES,
     DocFreq,
     QuestionTerms,
     question_terms,
@@ -27,7 +29,9 @@ from app.retrieval.learned import AnswerModels
 from app.retrieval.service import Passage
 
 SENTENCE_PASSAGES = 5  # passages whose sentences compete (the reranked top 5 hold an answer for most questions)
-EXTRA_SENTENCE_RATIO = 0.8  # a further sentence is quoted when its probability is this close to the best
+HEURISTIC_WEIGHT = 5.0  # measured on 2022–2023 questions (docs/answers.md, "Choosing the constants")
+_HEURISTIC = SENTENCE_FEATURES.index("heuristic_score")
+EXTRA_SENTENCE_MARGIN = 1.5  # a further sentence is quoted when its score is within this of the best (same doc)
 
 
 @dataclass(slots=True)
@@ -50,6 +54,8 @@ class SentenceSelector:
         self.embedder = embedder
         self.doc_freq = doc_freq
         self.heuristic = QuestionScorer(embedder, doc_freq)
+        # the selector may read a subset of the computed features (training/train_answers.py SELECTOR_FEATURES)
+        self.columns = [SENTENCE_FEATURES.index(n) for n in models.sentences.features] if models else []
 
     def candidates_and_rows(self, question: str, passages: list[Passage], terms: QuestionTerms | None = None
                             ) -> tuple[list[Candidate], list[list[float]], QuestionTerms]:
@@ -73,35 +79,58 @@ class SentenceSelector:
 
     def select(self, question: str, passages: list[Passage]) -> Selection:
         candidates, rows, terms = self.candidates_and_rows(question, passages)
-        logits = self.models.sentences.score(rows)
+        logits = blended_logits(self.models.sentences.score([[r[i] for i in self.columns] for r in rows]), rows)
         order = np.argsort(-logits, kind="stable")
         candidates = [candidates[i] for i in order]
         rows = [rows[i] for i in order]
         logits = logits[order]
-        features = answerability_features(terms, passages, rows, logits)
+        features = answerability_features(len(terms.stems), [p.score for p in passages], rows, logits)
         # A name the question asks about that no passage mentions: strong evidence, not a hard rule.
         features["names_missing"] = float(bool(missing_names(question, passages[:SENTENCE_PASSAGES])))
         return Selection(candidates, logits, rows, features)
 
 
-def answerability_features(terms: QuestionTerms, passages: list[Passage], rows: list[list[float]],
-                           logits: np.ndarray) -> dict[str, float]:
-    """Question-level evidence that the passages hold an answer: how sure the selector and ranker are."""
-    from app.retrieval.features import SENTENCE_FEATURES
+def blended_logits(logits: np.ndarray, rows: list[list[float]] | np.ndarray) -> np.ndarray:
+    """The selector's margin plus HEURISTIC_WEIGHT × the hand-weighted scorer's score: the trees learn a
+    strong lead-sentence prior from news, and the heuristic's soft question matching keeps a sentence
+    that answers the question ahead of a lead that only shares its topic (docs/answers.md)."""
+    if not len(rows):
+        return logits
+    heuristic = np.asarray(rows, dtype=float)[:, _HEURISTIC]
+    return logits + HEURISTIC_WEIGHT * heuristic
 
+
+def answerability_features(n_terms: int, passage_scores: list[float], rows: list[list[float]],
+                           logits: np.ndarray) -> dict[str, float]:
+    """Question-level evidence that the passages hold an answer: how sure the selector and ranker are, how
+    well the best sentence fills the slot the question asks about, and whether other passages agree.
+    ``rows``/``logits``: the selector's sentences, best first (training reads the same numbers)."""
     top = rows[0] if rows else None
     col = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
-    scores = [p.score for p in passages]
+    scores = passage_scores
+
+    def best(name: str, default: float = 0.0) -> float:
+        return top[col[name]] if top else default
+
+    confident = [i for i, x in enumerate(logits) if x >= 0.0]  # P(holds the answer) ≥ 0.5
     return {
         "top_logit": float(logits[0]) if len(logits) else -10.0,
         "second_logit": float(logits[1]) if len(logits) > 1 else -10.0,
         "top_passage": float(scores[0]) if scores else -10.0,
         "passage_margin": float(scores[0] - scores[min(4, len(scores) - 1)]) if scores else 0.0,
-        "top_coverage": top[col["coverage"]] if top else 0.0,
-        "top_name_cov": top[col["name_cov"]] if top else 0.0,
-        "top_type": top[col["type_present"]] if top else 0.0,
-        "n_q_terms": float(len(terms.stems)),
+        "top_coverage": best("coverage"),
+        "top_name_cov": best("name_cov"),
+        "top_type": best("type_present"),
+        "n_q_terms": float(n_terms),
         "top_heuristic": max((r[col["heuristic_score"]] for r in rows), default=0.0),
+        "top_focus": best("focus_distance", 1.0),
+        "top_proximity": best("proximity"),
+        "top_soft_coverage": best("soft_coverage"),
+        "top_similarity": best("similarity"),
+        "top_own_coverage": best("own_coverage"),
+        "n_confident": math.log1p(len(confident)),
+        "passages_agreeing": float(len({rows[i][col["passage_rank"]] for i in confident})),
+        "mean_top3_logit": float(np.mean(logits[:3])) if len(logits) else -10.0,
     }
 
 
@@ -124,7 +153,10 @@ class LearnedAnswerer:
             return refusal("the passages only restate the question")
         p = self.selector.models.answerability.probability(selection.answerability)
         if p < self.threshold:
-            return refusal(f"the passages do not seem to hold an answer (answerability {p:.2f} < {self.threshold:.2f})")
+            missing = missing_names(question, passages[:SENTENCE_PASSAGES])
+            why = (f"the passages never mention {', '.join(sorted(missing))}" if missing
+                   else "the passages do not seem to hold an answer")
+            return refusal(f"{why} (answerability {p:.2f} < {self.threshold:.2f})")
         return compose(selection, self.max_sentences, p)
 
     def best_passages(self, question: str, passages: list[Passage], n: int) -> tuple[list[Passage], float]:
@@ -145,11 +177,11 @@ class LearnedAnswerer:
 def compose(selection: Selection, max_sentences: int, probability: float) -> Answer:
     """Best sentence first; more only when nearly as likely. A sentence opening with a pronoun is quoted
     with the sentence before it, so "He said…" arrives with who "he" is."""
-    best = _sigmoid(selection.logits[0])
+    best = selection.logits[0]
     chosen: list[tuple[Candidate, float]] = []
     for candidate, logit in zip(selection.candidates, selection.logits):
         prob = _sigmoid(logit)
-        if len(chosen) >= max_sentences or (chosen and prob < EXTRA_SENTENCE_RATIO * best):
+        if len(chosen) >= max_sentences or (chosen and logit < best - EXTRA_SENTENCE_MARGIN):
             break
         if candidate.text.rstrip("\"'”’) ").endswith("?"):
             continue

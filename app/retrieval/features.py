@@ -92,7 +92,10 @@ class TextTerms:
     names: set[str]
 
 
+@lru_cache(maxsize=8192)
 def text_terms(text: str) -> TextTerms:
+    """Cached: a passage's headline and the sentence before each sentence recur many times per question
+    (read-only result)."""
     tokens = [cached_stem(w) for w in words(text)]
     return TextTerms(tokens, set(tokens), name_tokens(text))
 
@@ -139,7 +142,11 @@ def pair_overlap(q: QuestionTerms, tokens: list[str]) -> float:
 PASSAGE_FEATURES = (
     "bm25_rel", "bm25_rr", "dense_score", "dense_rr", "fused", "log_days", "recent30", "undated",
     "title_cov", "text_cov", "name_cov", "proximity", "pairs", "chunk_index", "n_q_terms", "type_present",
+    # the passage's article as a whole, over the candidate pool: an article several of whose chunks
+    # match is more likely the one the question is about than a lone chunk that shares its words
+    "art_chunks", "art_best_bm25", "art_best_dense", "art_best_text_cov", "art_best_proximity", "art_sum_fused",
 )
+_ARTICLE_OF = {name: PASSAGE_FEATURES.index(name) for name in ("bm25_rel", "dense_score", "text_cov", "proximity", "fused")}
 
 
 def type_present(kind: str, text: str, q: QuestionTerms) -> float:
@@ -157,6 +164,20 @@ def type_present(kind: str, text: str, q: QuestionTerms) -> float:
     if kind == "how":
         return float(bool(_MEANS.search(text)) or bool(_CAUSAL.search(text)))
     return 0.0
+
+
+def with_article_features(rows: list[list[float]], articles: list[str]) -> list[list[float]]:
+    """Append the article-level features to each passage row (``articles``: each row's article id)."""
+    grouped: dict[str, list[list[float]]] = {}
+    for row, article in zip(rows, articles):
+        grouped.setdefault(article, []).append(row)
+    out = []
+    for row, article in zip(rows, articles):
+        siblings = grouped[article]
+        best = {name: max(r[i] for r in siblings) for name, i in _ARTICLE_OF.items()}
+        out.append(row + [math.log1p(len(siblings)), best["bm25_rel"], best["dense_score"], best["text_cov"],
+                          best["proximity"], sum(r[_ARTICLE_OF["fused"]] for r in siblings)])
+    return out
 
 
 def passage_row(q: QuestionTerms, text: str, title: str, chunk_index: int, bm25_rel: float, bm25_rank: int | None,

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from app.config import Settings
 from app.embed import Embedder
-from app.retrieval.features import QuestionTerms, passage_row, question_terms
+from app.retrieval.features import QuestionTerms, passage_row, question_terms, with_article_features
 from app.retrieval.learned import BoostedModel
 from app.store.models import Filters
 from app.store.records import RecordStore
@@ -119,7 +119,7 @@ class RetrievalService:
             days = (newest - ts) / 86400 if ts and newest else (0.0 if newest is None else None)
             rows.append(passage_row(terms, p.text, p.title, p.chunk_index, bm25_score.get(p.chunk_id, 0.0) / top_bm25,
                                     p.bm25_rank, dense_score.get(p.chunk_id, 0.0), p.dense_rank, p.score, days))
-        return passages, rows
+        return passages, with_article_features(rows, [p.article_id for p in passages])
 
     def rerank(self, passages: list[Passage], rows: list[list[float]], top_k: int) -> list[Passage]:
         if not passages:
