@@ -178,7 +178,7 @@ def search(
 
 @cli.command()
 def summarize(
-    article_id: Annotated[Optional[list[str]], typer.Option("--article-id", help="Article to summarise (repeatable).")] = None,
+    article_id: Annotated[Optional[list[str]], typer.Option("--article-id", "--article", help="Article to summarise (repeatable).")] = None,
     topic: Annotated[Optional[str], typer.Option(help="Summarise what the corpus says on this topic.")] = None,
     max_words: Annotated[int, typer.Option(min=20, max=1000)] = 120,
 ) -> None:
@@ -200,6 +200,8 @@ def summarize(
     if not summary.answerable:
         typer.echo(f"(refused: {summary.refusal_reason})" if summary.refusal_reason else "(refused)")
         return
+    if summary.facets:
+        typer.echo(f"\nCovers: {', '.join(summary.facets)}")
     typer.echo("\nSources:")
     for c in summary.citations:
         typer.echo(f"[{c.n}] {c.title} — {c.source}, {c.published_at or 'undated'} ({c.article_id}, chars {c.char_start}-{c.char_end})")

@@ -220,6 +220,9 @@ class SummarizeResponse(BaseModel):
     usage: dict | None = Field(default=None, description="Token usage and number of LLM calls.")
     answerable: bool = Field(default=True, description="False when no indexed article covers the topic: a refusal.")
     refusal_reason: str | None = Field(default=None, description="Why the topic summary was refused.")
+    facets: dict[str, list[int]] | None = Field(
+        default=None, description="Extractive article summaries: each fact facet covered (who, what, where, when, "
+                                  "consequence) → the 0-based indexes in `sentences` that carry it. Null otherwise.")
 
 
 class ChatMessage(BaseModel):

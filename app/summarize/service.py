@@ -1,8 +1,9 @@
-"""Extractive summaries: central, non-redundant sentences, in reading (or date) order, each cited.
+"""Extractive summaries, in reading (or date) order, each sentence cited.
 
-Centrality is each sentence's mean embedding similarity to the rest; selection is MMR-style, so a
-bullet highlight that restates a body sentence is chosen at most once. Topic summaries retrieve
-across articles, order by publication date, and state disagreements between sources explicitly.
+Article summaries pick sentences that cover distinct facts (who, what, where, when, consequences;
+app/summarize/facts.py), so a bullet highlight that restates a body sentence is chosen at most once.
+Topic summaries retrieve across articles, keep on-topic sentences, select central non-redundant ones
+(MMR), order by publication date, and state disagreements between sources explicitly.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters, StoredArticle
 from app.store.records import RecordStore
 from app.summarize.conflicts import find_conflicts
+from app.summarize.facts import Candidate, covered, select_facts
 from app.summarize.llm import LLMSummarizer
 from app.text import content_terms, sentence_spans, words
 
@@ -53,6 +55,7 @@ class Summary:
     usage: dict | None = None
     answerable: bool = True
     refusal_reason: str | None = None
+    facets: dict[str, list[int]] | None = None  # extractive article summaries: facet -> indexes into sentences
 
 
 TOPIC_REFUSAL = "No indexed article covers this topic, so there is nothing to summarise without guessing."
@@ -87,8 +90,10 @@ class SummarizeService:
             ordered = sorted(ids, key=lambda a: (articles[a].published_at or "9999", a))
             passages = [self._chunk_passage(articles[a], c) for a in ordered for c in self.records.chunks_of(a)]
             return self._compose_llm(passages, budget, ids, book, notes)
-        chosen = self._select(units, budget, relevance=None)
-        return self._compose(chosen, ids, book, notes)
+        chosen, facets = self._select_facts(units, budget)
+        summary = self._compose(chosen, ids, book, notes)
+        summary.facets = facets
+        return summary
 
     def summarize_topic(self, topic: str, max_words: int = 150, filters: Filters | None = None,
                         top_k: int = 12) -> Summary:
@@ -166,40 +171,28 @@ class SummarizeService:
         return np.clip(vectors[1:] @ vectors[0], 0, None)
 
     def _select(self, units: list[Unit], max_words: int, relevance: np.ndarray | None) -> list[Unit]:
-        # Headlines, datelines and boilerplate ("All rights reserved") carry no full stop: skip them.
-        candidates = [u for u in units if len(words(u.text)) >= 5 and _SENTENCE_END.search(u.text)]
-        if not candidates:
-            candidates = units
+        candidates = summary_candidates(units)
         if not candidates:
             return []
         vectors = self.embedder.embed([u.text for u in candidates])
-        similarity = vectors @ vectors.T
-        centrality = (similarity.sum(axis=1) - 1) / max(len(candidates) - 1, 1)
-        lead = np.array([1.0 / (1 + 0.15 * u.position) for u in candidates])  # news puts the point first
-        score = centrality + 0.15 * lead
+        extra = None
         if relevance is not None:
             index = {id(u): i for i, u in enumerate(units)}
-            score = score + 1.5 * np.array([relevance[index[id(u)]] for u in candidates])
-        chosen: list[int] = []
-        words_used = 0
-        remaining = set(range(len(candidates)))
-        while remaining:
-            def mmr(i: int) -> float:
-                redundancy = max((similarity[i, j] for j in chosen), default=0.0)
-                return float(0.7 * score[i] - 0.3 * redundancy)
+            extra = np.array([relevance[index[id(u)]] for u in candidates])
+        chosen = mmr_select([u.text for u in candidates], [u.position for u in candidates], vectors, max_words, extra)
+        return _in_date_order(candidates[i] for i in chosen)
 
-            best = max(remaining, key=mmr)
-            remaining.discard(best)
-            unit = candidates[best]
-            if any(near_duplicate(unit.text, candidates[j].text) or similarity[best, j] > 0.92 for j in chosen):
-                continue
-            if words_used + _word_count(unit.text) > max_words:
-                continue  # a shorter sentence may still fit
-            chosen.append(best)
-            words_used += _word_count(unit.text)
-        # Dated events in date order; undated material after them.
-        return sorted((candidates[i] for i in chosen),
-                      key=lambda u: (u.published_at == "", u.published_at, u.passage.article_id, u.start))
+    def _select_facts(self, units: list[Unit], max_words: int) -> tuple[list[Unit], dict[str, list[int]]]:
+        """Article summaries: sentences that cover distinct facts (app/summarize/facts.py), in article order."""
+        candidates = summary_candidates(units)
+        if not candidates:
+            return [], {}
+        vectors = self.embedder.embed([u.text for u in candidates])
+        titles = {u.passage.article_id: u.passage.title or "" for u in candidates}
+        chosen, facts = select_facts([Candidate(u.text, u.passage.article_id, u.position) for u in candidates],
+                                     vectors, max_words, titles)
+        ordered = sorted(chosen, key=lambda i: _order_key(candidates[i]))
+        return [candidates[i] for i in ordered], covered(facts, ordered)
 
     def _conflict_notes(self, units: list[Unit], book: CitationBook, limit: int = 3) -> list[tuple[AnswerSentence, dict]]:
         """Sources that disagree are quoted side by side, before redundancy pruning can merge them."""
@@ -262,3 +255,49 @@ def _dedupe_spans(units: list[Unit]) -> list[Unit]:
             seen.add(key)
             out.append(unit)
     return out
+
+
+def summary_candidates(units: list[Unit]) -> list[Unit]:
+    """Headlines, datelines and boilerplate ("All rights reserved") carry no full stop: skip them."""
+    candidates = [u for u in units if len(words(u.text)) >= 5 and _SENTENCE_END.search(u.text)]
+    return candidates or units
+
+
+def _order_key(unit: Unit) -> tuple:
+    """Dated events in date order; undated material after them; within an article, reading order."""
+    return (unit.published_at == "", unit.published_at, unit.passage.article_id, unit.start)
+
+
+def _in_date_order(units) -> list[Unit]:
+    return sorted(units, key=_order_key)
+
+
+def mmr_select(texts: list[str], positions: list[int], vectors: np.ndarray, max_words: int,
+               relevance: np.ndarray | None = None) -> list[int]:
+    """Central, non-redundant sentences (MMR with a lead prior): topic summaries, and article summaries
+    before app/summarize/facts.py (kept as the baseline of benchmarks/article_summaries.py)."""
+    if not texts:
+        return []
+    similarity = vectors @ vectors.T
+    centrality = (similarity.sum(axis=1) - 1) / max(len(texts) - 1, 1)
+    lead = np.array([1.0 / (1 + 0.15 * p) for p in positions])  # news puts the point first
+    score = centrality + 0.15 * lead
+    if relevance is not None:
+        score = score + 1.5 * relevance
+    chosen: list[int] = []
+    words_used = 0
+    remaining = set(range(len(texts)))
+    while remaining:
+        def mmr(i: int) -> float:
+            redundancy = max((similarity[i, j] for j in chosen), default=0.0)
+            return float(0.7 * score[i] - 0.3 * redundancy)
+
+        best = max(remaining, key=mmr)
+        remaining.discard(best)
+        if any(near_duplicate(texts[best], texts[j]) or similarity[best, j] > 0.92 for j in chosen):
+            continue
+        if words_used + _word_count(texts[best]) > max_words:
+            continue  # a shorter sentence may still fit
+        chosen.append(best)
+        words_used += _word_count(texts[best])
+    return chosen
