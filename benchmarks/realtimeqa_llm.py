@@ -1,0 +1,308 @@
+"""The bundled LLM on the RealTimeQA 2024 split, beside the no-LLM default (docs/llm.md, issues 8 and 9).
+
+    CITEWIRE_LOCAL_MODEL=/path/to/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf \\
+      python benchmarks/realtimeqa_llm.py --data ../shared/data/realtimeqa-dev --data-dir /work/rtqa-index \\
+      --limit 50 --unanswerable 20 --out /work/llmeval-out
+
+Every question goes through what ``/v1/ask`` (``stream=true``) runs: ``AnswerService.stream`` —
+retrieval as of the question's date + 1 day, the missing-name pre-check, then the LLM answer and
+the faithfulness guard (checker + LLM judge within its band and budget), or, for the ``default``
+pipeline, the extractive answerer. Both pipelines answer each question in turn, so a run stopped by
+``--max-seconds`` still compares them on the same questions. Questions, the fixed sample, scoring
+and bootstrap intervals come from app/evals/realtimeqa.py. The index is only read (never ingested
+into); the answer-bearing-article cache is kept under ``--out``.
+
+Writes realtimeqa-llm.json (settings, load average, per-question rows, summary) and
+realtimeqa-llm.md (the table and failure examples) under ``--out`` after every question.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.answer.service import AnswerService  # noqa: E402
+from app.config import Settings  # noqa: E402
+from app.evals import realtimeqa as rtqa  # noqa: E402
+from app.services import build_services  # noqa: E402
+
+PIPELINES = ("default", "llm")
+UNANSWERABLE_POOL = 150  # the constructed unanswerables of docs/answers.md; ours are a seeded sample of them
+
+
+class ExcludingRetrieval:
+    """The service's retrieval with a constructed unanswerable's answer-bearing articles out of reach;
+    it also keeps the passages it returned, for hit@5 and the failure analysis."""
+
+    def __init__(self, inner, excluded: set[str]) -> None:
+        self.inner = inner
+        self.excluded = excluded
+        self.passages: list = []
+
+    def search(self, question, top_k=None, filters=None, as_of=None):
+        self.passages = self.inner.search(question, top_k=top_k, filters=filters, as_of=as_of,
+                                          exclude_articles=self.excluded or None)
+        return self.passages
+
+
+class CountingJudge:
+    """Wraps the guard's LLM judge to count its calls and their time (the guard's summary has neither)."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.calls = 0
+        self.seconds = 0.0
+
+    @property
+    def model(self) -> str:
+        return self.inner.model
+
+    def p_supported(self, claim: str, evidence: list[str]) -> float:
+        self.calls += 1
+        started = time.perf_counter()
+        try:
+            return self.inner.p_supported(claim, evidence)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def count_judge(services) -> CountingJudge | None:
+    guard = services.answers.llm.guard if services.answers.llm else None
+    if guard is None or guard.judge is None:
+        return None
+    if not isinstance(guard.judge, CountingJudge):
+        guard.judge = CountingJudge(guard.judge)
+    return guard.judge
+
+
+def ask(services, q: rtqa.Question, pipeline: str) -> dict:
+    """One question through AnswerService.stream, scored like the RealTimeQA protocol, plus TTFT,
+    guard, judge and what the model wrote (for the failure analysis)."""
+    llm = services.answers.llm if pipeline == "llm" else None
+    retrieval = ExcludingRetrieval(services.retrieval, q.excluded)
+    service = AnswerService(retrieval, services.answers.extractive, services.answers.top_k, llm,
+                            services.answers.llm_passages)
+    judge = count_judge(services) if llm else None
+    calls_before, judge_s_before = (judge.calls, judge.seconds) if judge else (0, 0.0)
+    started = time.perf_counter()
+    ttft = None
+    written = []
+    answer = None
+    for kind, value in service.stream(q.question, as_of=q.as_of):
+        if kind == "delta":
+            ttft = ttft if ttft is not None else time.perf_counter() - started
+            written.append(value)
+        elif kind == "answer":
+            answer = value
+    total = time.perf_counter() - started
+    row = rtqa.score_question(q, retrieval.passages, answer, total)
+    gold = rtqa.normalise(q.answer)
+    seen = service.llm_context(q.question, retrieval.passages) if llm and retrieval.passages else []
+    row.update({
+        "pipeline": pipeline,
+        "ttft_ms": (ttft if ttft is not None else total) * 1000,
+        "asked_model": bool(answer.usage),
+        "model_text": "".join(written) if answer.usage else None,
+        "guard": answer.guard,
+        "judge_calls": (judge.calls - calls_before) if judge else 0,
+        "judge_ms": (judge.seconds - judge_s_before) * 1000 if judge else 0.0,
+        "answer_in_context": any(gold in rtqa.normalise(p.text) for p in seen) if llm else None,
+        "sentences": [{"text": s.text, "status": s.status, "support": s.support} for s in answer.sentences or []],
+        "usage": answer.usage,
+    })
+    return row
+
+
+def refusal_kind(row: dict) -> str | None:
+    """Why an answer was refused: before the model, by the model, or by the guard."""
+    if row["answerable"]:
+        return None
+    reason = row.get("refusal_reason") or ""
+    if "model found no answer" in reason:
+        return "model said INSUFFICIENT_CONTEXT"
+    if "no sentence of the model" in reason:
+        return "guard dropped every sentence"
+    return "refused before the model" if row["pipeline"] == "llm" else "extractive refusal"
+
+
+def summarise(rows: list[dict]) -> dict:
+    """The protocol's summary (intervals) plus TTFT percentiles, guard totals and judge calls."""
+    out = rtqa.summarise(rows)
+    ttft = rtqa.summarise([r | {"latency_ms": r["ttft_ms"]} for r in rows])
+    out["ttft_p50_ms"], out["ttft_p95_ms"] = ttft["latency_p50_ms"], ttft["latency_p95_ms"]
+    guard = {k: 0 for k in ("kept", "fixed", "dropped", "marked")}
+    for row in rows:
+        for k, v in (row.get("guard") or {}).items():
+            guard[k] = guard.get(k, 0) + v
+    refusals: dict[str, int] = {}
+    for row in rows:
+        if not row["unanswerable"] and (kind := refusal_kind(row)):
+            refusals[kind] = refusals.get(kind, 0) + 1
+    out["extra"] = {
+        "guard": guard,
+        "judge_calls": sum(r["judge_calls"] for r in rows),
+        "judge_ms": sum(r["judge_ms"] for r in rows),
+        "asked_model": sum(r["asked_model"] for r in rows),
+        "answerable_refused_by": refusals,
+    }
+    return out
+
+
+METRICS = ("hit@5", "containment", "citation_precision", "false_refusal", "refusal",
+           "ttft_p50_ms", "ttft_p95_ms", "latency_p50_ms", "latency_p95_ms")
+
+
+def table(results: dict[str, dict]) -> str:
+    names = list(results)
+    lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for metric in METRICS:
+        cells = []
+        for name in names:
+            v, lo, hi = results[name][metric]
+            fmt = "{:.0f}" if metric.endswith("_ms") else "{:.3f}"
+            cells.append("—" if v != v else f"{fmt.format(v)} [{fmt.format(lo)}, {fmt.format(hi)}]")
+        lines.append(f"| {metric} | " + " | ".join(cells) + " |")
+    for label, key in (("n answerable", "n_answerable"), ("n unanswerable", "n_unanswerable")):
+        lines.append(f"| {label} | " + " | ".join(str(int(results[n][key][0])) for n in names) + " |")
+    extra = {n: results[n]["extra"] for n in names}
+    lines.append("| guard kept / fixed / dropped / marked (sentences) | " + " | ".join(
+        "{kept} / {fixed} / {dropped} / {marked}".format(**extra[n]["guard"]) if extra[n]["asked_model"] else "—"
+        for n in names) + " |")
+    lines.append("| judge calls (total, s) | " + " | ".join(
+        f"{extra[n]['judge_calls']} ({extra[n]['judge_ms'] / 1000:.0f} s)" if extra[n]["asked_model"] else "—"
+        for n in names) + " |")
+    lines.append("| answerable refused by | " + " | ".join(
+        "; ".join(f"{k}: {v}" for k, v in sorted(extra[n]["answerable_refused_by"].items())) or "—"
+        for n in names) + " |")
+    return "\n".join(lines)
+
+
+def failed(row: dict) -> bool:
+    return row["answerable"] if row["unanswerable"] else not row["contained"]
+
+
+def examples(rows: list[dict], n: int) -> str:
+    lines = []
+    for row in [r for r in rows if failed(r)][:n]:
+        sentences = "; ".join(f"{s['status']} {s['support']:.2f}: {s['text']}" for s in row["sentences"]) or "—"
+        lines.append(f"- `{row['id']}` {row['question']} (gold: {row['gold']}; unanswerable: {row['unanswerable']}; "
+                     f"answer in the model's passages: {row['answer_in_context']}; judge calls {row['judge_calls']})\n"
+                     f"  - model wrote: {json.dumps((row['model_text'] or '')[:400])}\n"
+                     f"  - guard: {row['guard']}; {sentences}\n"
+                     f"  - reply: {row['refusal_reason'] or row['answer'][:300]}")
+    return "\n".join(lines)
+
+
+def report(meta: dict, rows: dict[str, list[dict]], out: Path, n_examples: int = 10) -> dict:
+    names = [n for n in PIPELINES if rows.get(n)]
+    done = set.intersection(*({r["id"] for r in rows[n]} for n in names)) if names else set()
+    paired = {n: [r for r in rows[n] if r["id"] in done] for n in names}
+    results = {n: summarise(paired[n]) for n in names}
+    body = {**meta, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "load_end": os.getloadavg(), "results": results, "rows": rows}
+    body["table"] = table(results) if names else ""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "realtimeqa-llm.json").write_text(json.dumps(body, indent=2, default=str))
+    answerable = sum(not r["unanswerable"] for r in paired.get("llm", paired.get("default", [])))
+    md = [f"# Bundled model on the RealTimeQA 2024 split ({meta['started']})", "",
+          f"{answerable} of {meta['answerable']} answerable + {len(done) - answerable} of {meta['unanswerable']} "
+          f"constructed unanswerable questions done; model {meta['model']}; load average at start "
+          f"{meta['load_start']}, at end {body['load_end']}.", "", body["table"], ""]
+    if "llm" in paired:
+        md += [f"## First {n_examples} failures of the LLM pipeline", "", examples(paired["llm"], n_examples)]
+    (out / "realtimeqa-llm.md").write_text("\n".join(md) + "\n")
+    return body
+
+
+def questions(data: Path, limit: int | None, n_unanswerable: int, seed: int, out: Path, index: Path):
+    _, test = rtqa.split(rtqa.load_questions(data))
+    answerable = rtqa.sample(test, limit, seed)
+    unanswerable = []
+    if n_unanswerable:
+        cache = out / "answer_bearing.json"
+        if not cache.exists() and (index / "answer_bearing.json").exists():  # read, never write, the index
+            out.mkdir(parents=True, exist_ok=True)
+            shutil.copy(index / "answer_bearing.json", cache)
+        pool = rtqa.constructed_unanswerables(data, test, max(n_unanswerable, UNANSWERABLE_POOL), cache=cache)
+        unanswerable = rtqa.sample(pool, n_unanswerable, seed)
+    return answerable, unanswerable
+
+
+def run(services, answerable, unanswerable, out: Path, meta: dict, max_seconds: float | None = None,
+        progress: bool = True, n_examples: int = 10) -> dict:
+    from tqdm import tqdm
+
+    rows: dict[str, list[dict]] = {n: [] for n in PIPELINES if n == "default" or services.answers.llm}
+    started = time.monotonic()
+    todo = answerable + unanswerable
+    bar = tqdm(todo, desc="realtimeqa-llm", disable=not progress, file=sys.stderr)
+    body = report(meta, rows, out, n_examples)
+    for q in bar:
+        if max_seconds is not None and time.monotonic() - started > max_seconds:
+            print(f"stopped after {max_seconds:.0f} s (--max-seconds)", file=sys.stderr)
+            break
+        for name in rows:
+            rows[name].append(ask(services, q, name))
+        last = rows.get("llm", rows["default"])[-1]
+        bar.write(f"{q.id} {'unanswerable' if q.unanswerable else 'answerable'}: "
+                  f"{'answered' if last['answerable'] else 'refused'}"
+                  f"{'' if q.unanswerable else ', contained' if last['contained'] else ', not contained'} "
+                  f"in {last['latency_ms'] / 1000:.1f} s (ttft {last['ttft_ms'] / 1000:.1f} s)", file=sys.stderr)
+        body = report(meta, rows, out, n_examples)
+    bar.close()
+    return body
+
+
+def warm_up(services) -> float:
+    """Load the model's weights into the page cache before timing (one one-token completion)."""
+    started = time.perf_counter()
+    if services.answers.llm is not None:
+        services.answers.llm.client.complete([{"role": "user", "content": "Say OK."}], 1)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help="../shared/data/realtimeqa-dev")
+    parser.add_argument("--data-dir", type=Path, required=True, help="the full index (read only)")
+    parser.add_argument("--limit", type=int, default=50, help="answerable 2024 questions (fixed sample)")
+    parser.add_argument("--unanswerable", type=int, default=20, help="constructed unanswerables, asked after")
+    parser.add_argument("--seed", type=int, default=rtqa.SEED, help="sampling seed")
+    parser.add_argument("--max-seconds", type=float, default=None, help="stop before the next question after this")
+    parser.add_argument("--examples", type=int, default=10, help="failure examples in the markdown")
+    parser.add_argument("--out", type=Path, default=Path("benchmark-realtimeqa-llm"))
+    args = parser.parse_args()
+    if not (args.data_dir / "records.sqlite").exists():
+        sys.exit(f"error: no index at {args.data_dir} (build it with benchmarks/realtimeqa.py)")
+    settings = Settings(data_dir=args.data_dir)
+    answerable, unanswerable = questions(args.data, args.limit, args.unanswerable, args.seed, args.out, args.data_dir)
+    services = build_services(settings)
+    if services.answers.llm is None:
+        print("no LLM configured (CITEWIRE_LOCAL_MODEL / CITEWIRE_LLM_BASE_URL): the default pipeline only",
+              file=sys.stderr)
+    try:
+        meta = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "split": rtqa.TEST_YEAR,
+                "index": str(args.data_dir), "seed": args.seed, "answerable": len(answerable),
+                "unanswerable": len(unanswerable), "load_start": os.getloadavg(),
+                "model": getattr(services.answers.llm.client, "model", None) if services.answers.llm else None,
+                "warm_up_s": warm_up(services),
+                "settings": settings.model_dump(mode="json", include={
+                    "answer_model", "top_k", "llm_passages", "llm_context_window", "llm_max_tokens", "local_model",
+                    "local_threads", "guard_mode", "guard_judge", "guard_judge_band", "guard_judge_budget"})}
+        body = run(services, answerable, unanswerable, args.out, meta, args.max_seconds, n_examples=args.examples)
+    finally:
+        services.close()
+    print(body["table"])
+    print(f"\nwrote {args.out / 'realtimeqa-llm.json'} and {args.out / 'realtimeqa-llm.md'}")
+
+
+if __name__ == "__main__":
+    main()
