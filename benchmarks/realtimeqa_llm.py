@@ -60,6 +60,7 @@ class CountingJudge:
         self.inner = inner
         self.calls = 0
         self.seconds = 0.0
+        self.verdicts: list[float] = []  # P(yes) of every call, in order
 
     @property
     def model(self) -> str:
@@ -69,7 +70,9 @@ class CountingJudge:
         self.calls += 1
         started = time.perf_counter()
         try:
-            return self.inner.p_supported(claim, evidence)
+            verdict = self.inner.p_supported(claim, evidence)
+            self.verdicts.append(round(verdict, 4))
+            return verdict
         finally:
             self.seconds += time.perf_counter() - started
 
@@ -91,7 +94,8 @@ def ask(services, q: rtqa.Question, pipeline: str) -> dict:
     service = AnswerService(retrieval, services.answers.extractive, services.answers.top_k, llm,
                             services.answers.llm_passages)
     judge = count_judge(services) if llm else None
-    calls_before, judge_s_before = (judge.calls, judge.seconds) if judge else (0, 0.0)
+    calls_before, judge_s_before, verdicts_before = (judge.calls, judge.seconds, len(judge.verdicts)) if judge \
+        else (0, 0.0, 0)
     started = time.perf_counter()
     ttft = None
     written = []
@@ -114,6 +118,7 @@ def ask(services, q: rtqa.Question, pipeline: str) -> dict:
         "guard": answer.guard,
         "judge_calls": (judge.calls - calls_before) if judge else 0,
         "judge_ms": (judge.seconds - judge_s_before) * 1000 if judge else 0.0,
+        "judge_p": judge.verdicts[verdicts_before:] if judge else [],
         "answer_in_context": any(gold in rtqa.normalise(p.text) for p in seen) if llm else None,
         "sentences": [{"text": s.text, "status": s.status, "support": s.support} for s in answer.sentences or []],
         "usage": answer.usage,
@@ -201,6 +206,85 @@ def examples(rows: list[dict], n: int) -> str:
     return "\n".join(lines)
 
 
+def category(row: dict) -> str | None:
+    """Why an LLM-pipeline row failed, from what the model saw and wrote and what the guard did."""
+    if not failed(row):
+        return None
+    if row["unanswerable"]:
+        return "answered a constructed unanswerable"
+    if not row["asked_model"]:
+        return "refused before the model"
+    text = rtqa.normalise(row["model_text"] or "")
+    written = rtqa.normalise(row["gold"]) in text
+    if not row["answer_in_context"]:
+        return "answer not in the model's passages, " + ("refused" if not row["answerable"] else "answered anyway")
+    if "insufficient context" in text:
+        return "answer in the passages, model said INSUFFICIENT_CONTEXT"
+    if written:
+        return "right answer written, guard " + ("refused it all" if not row["answerable"] else "dropped that sentence")
+    return "wrong or reworded answer written, guard " + ("dropped it" if not row["answerable"] else "kept it")
+
+
+def explain(services, q: rtqa.Question, model_text: str) -> list[dict]:
+    """Replays the guard's checker (no judge) on what the model wrote, against the passages it saw:
+    the score on the cited passages and on each shown passage, for the failure analysis."""
+    from app.answer.guard import evidence, split_cited
+
+    retrieval = ExcludingRetrieval(services.retrieval, q.excluded)
+    service = AnswerService(retrieval, services.answers.extractive, services.answers.top_k, services.answers.llm,
+                            services.answers.llm_passages)
+    passages = retrieval.search(q.question, top_k=services.answers.top_k, as_of=q.as_of)
+    shown = services.answers.llm.plan(q.question, service.llm_context(q.question, passages)).passages
+    gold = rtqa.normalise(q.answer)
+    out = []
+    for text, cited in split_cited(model_text):
+        valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(shown)]
+        verdict = services.checker.check(text, [evidence(shown[n - 1]) for n in valid]) if valid else None
+        out.append({"sentence": text, "cited": cited, "gold_in_sentence": gold in rtqa.normalise(text),
+                    "score_on_cited": round(verdict.score, 3) if verdict else None,
+                    "best_window": verdict.best_window if verdict else None,
+                    "score_per_passage": [round(services.checker.check(text, [evidence(p)]).score, 3) for p in shown],
+                    "gold_per_passage": [gold in rtqa.normalise(p.text) for p in shown]})
+    return out
+
+
+def analyse(out: Path, data: Path, index: Path, n: int) -> None:
+    """Categorises every failure of the LLM pipeline in realtimeqa-llm.json; replays the checker on
+    the first ``n`` (by question id) into realtimeqa-llm-failures.{json,md}."""
+    body = json.loads((out / "realtimeqa-llm.json").read_text())
+    rows = sorted(body["rows"]["llm"], key=lambda r: r["id"])
+    counts: dict[str, int] = {}
+    for row in rows:
+        if kind := category(row):
+            counts[kind] = counts.get(kind, 0) + 1
+    answerable, unanswerable = questions(data, body["answerable"], body["unanswerable"], body["seed"], out, index)
+    by_id = {q.id: q for q in answerable + unanswerable}
+    services = build_services(Settings(data_dir=index, llm_base_url="fake://", local_model=None))
+    try:
+        chosen = [r for r in rows if category(r)][:n]
+        detail = [{"id": r["id"], "question": r["question"], "gold": r["gold"], "category": category(r),
+                   "judge_p": r.get("judge_p"), "guard": r["guard"], "reply": r["refusal_reason"] or r["answer"],
+                   "model_text": r["model_text"],
+                   "sentences": explain(services, by_id[r["id"]], r["model_text"]) if r["model_text"] else []}
+                  for r in chosen]
+    finally:
+        services.close()
+    (out / "realtimeqa-llm-failures.json").write_text(json.dumps({"categories": counts, "examples": detail},
+                                                                   indent=2, default=str))
+    lines = [f"{sum(counts.values())} failures of {len(rows)} questions (LLM pipeline)", "",
+             "| category | failures |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])]
+    lines += ["", f"First {len(detail)} failures by id, the checker replayed on each sentence the model wrote:", ""]
+    for d in detail:
+        lines.append(f"- `{d['id']}` {d['question']} (gold: {d['gold']}) — {d['category']}; judge P(yes) "
+                     f"{d['judge_p']}; reply: {(d['reply'] or '')[:200]}")
+        for s in d["sentences"]:
+            lines.append(f"  - \"{s['sentence']}\" cites {s['cited']}: checker {s['score_on_cited']} on cited, "
+                         f"per passage {s['score_per_passage']}; gold in passage {s['gold_per_passage']}")
+    (out / "realtimeqa-llm-failures.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def report(meta: dict, rows: dict[str, list[dict]], out: Path, n_examples: int = 10) -> dict:
     names = [n for n in PIPELINES if rows.get(n)]
     done = set.intersection(*({r["id"] for r in rows[n]} for n in names)) if names else set()
@@ -279,7 +363,13 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=None, help="stop before the next question after this")
     parser.add_argument("--examples", type=int, default=10, help="failure examples in the markdown")
     parser.add_argument("--out", type=Path, default=Path("benchmark-realtimeqa-llm"))
+    parser.add_argument("--analyse", action="store_true",
+                        help="categorise the failures of a finished run in --out and replay the checker on "
+                             "the first --examples (no model needed), then exit")
     args = parser.parse_args()
+    if args.analyse:
+        analyse(args.out, args.data, args.data_dir, args.examples)
+        return
     if not (args.data_dir / "records.sqlite").exists():
         sys.exit(f"error: no index at {args.data_dir} (build it with benchmarks/realtimeqa.py)")
     settings = Settings(data_dir=args.data_dir)

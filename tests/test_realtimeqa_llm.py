@@ -108,3 +108,20 @@ def test_the_sample_is_fixed_by_the_seed_and_only_2024(tmp_path):
     other, _ = bench.questions(DATA, 50, 0, 1, tmp_path, tmp_path)
     assert len(first) == 50 and [q.id for q in first] == [q.id for q in again] != [q.id for q in other]
     assert {q.year for q in first} == {"2024"}
+
+
+def test_failures_are_categorised_by_what_the_model_saw_and_wrote_and_what_the_guard_did():
+    base = {"unanswerable": False, "asked_model": True, "answer_in_context": True, "gold": "Iowa",
+            "answerable": False, "contained": False}
+    assert bench.category(base | {"answerable": True, "contained": True, "model_text": "In Iowa [1]."}) is None
+    assert bench.category(base | {"model_text": "It was in Des Moines, Iowa [1]."}) == \
+        "right answer written, guard refused it all"
+    assert bench.category(base | {"model_text": "INSUFFICIENT_CONTEXT"}) == \
+        "answer in the passages, model said INSUFFICIENT_CONTEXT"
+    assert bench.category(base | {"model_text": "It was in Ohio [1].", "answerable": True}) == \
+        "wrong or reworded answer written, guard kept it"
+    assert bench.category(base | {"model_text": "x", "answer_in_context": False}) == \
+        "answer not in the model's passages, refused"
+    assert bench.category(base | {"asked_model": False, "model_text": None}) == "refused before the model"
+    assert bench.category(base | {"unanswerable": True, "answerable": True, "model_text": "y"}) == \
+        "answered a constructed unanswerable"
