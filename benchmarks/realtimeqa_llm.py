@@ -225,9 +225,10 @@ def category(row: dict) -> str | None:
     return "wrong or reworded answer written, guard " + ("dropped it" if not row["answerable"] else "kept it")
 
 
-def explain(services, q: rtqa.Question, model_text: str) -> list[dict]:
-    """Replays the guard's checker (no judge) on what the model wrote, against the passages it saw:
-    the score on the cited passages and on each shown passage, for the failure analysis."""
+def explain(services, q: rtqa.Question, model_text: str, judge=None) -> list[dict]:
+    """Replays the guard's checker on what the model wrote, against the passages it saw: the score on
+    the cited passages and on each shown passage; with ``judge``, also the judge's P(yes) on the
+    checker's best window of the cited passages when that score lies in the judge band."""
     from app.answer.guard import evidence, split_cited
 
     retrieval = ExcludingRetrieval(services.retrieval, q.excluded)
@@ -245,12 +246,16 @@ def explain(services, q: rtqa.Question, model_text: str) -> list[dict]:
                     "best_window": verdict.best_window if verdict else None,
                     "score_per_passage": [round(services.checker.check(text, [evidence(p)]).score, 3) for p in shown],
                     "gold_per_passage": [gold in rtqa.normalise(p.text) for p in shown]})
+        low, high = services.answers.llm.guard.judge_band
+        if judge is not None and verdict is not None and verdict.best_window and low <= verdict.score <= high:
+            out[-1]["judge_on_cited"] = round(judge.p_supported(text, [verdict.best_window]), 3)
     return out
 
 
-def analyse(out: Path, data: Path, index: Path, n: int) -> None:
+def analyse(out: Path, data: Path, index: Path, n: int, with_judge: bool = False) -> None:
     """Categorises every failure of the LLM pipeline in realtimeqa-llm.json; replays the checker on
-    the first ``n`` (by question id) into realtimeqa-llm-failures.{json,md}."""
+    the first ``n`` (by question id) into realtimeqa-llm-failures.{json,md}; ``with_judge`` replays
+    the configured LLM judge too, on the sentences of refused answers that hold the gold answer."""
     body = json.loads((out / "realtimeqa-llm.json").read_text())
     rows = sorted(body["rows"]["llm"], key=lambda r: r["id"])
     counts: dict[str, int] = {}
@@ -259,13 +264,19 @@ def analyse(out: Path, data: Path, index: Path, n: int) -> None:
             counts[kind] = counts.get(kind, 0) + 1
     answerable, unanswerable = questions(data, body["answerable"], body["unanswerable"], body["seed"], out, index)
     by_id = {q.id: q for q in answerable + unanswerable}
-    services = build_services(Settings(data_dir=index, llm_base_url="fake://", local_model=None))
+    services = build_services(Settings(data_dir=index) if with_judge else
+                              Settings(data_dir=index, llm_base_url="fake://", local_model=None))
+    if services.answers.llm is None:
+        sys.exit("error: --judge needs an LLM (CITEWIRE_LOCAL_MODEL or CITEWIRE_LLM_BASE_URL)")
     try:
         chosen = [r for r in rows if category(r)][:n]
+        judge = services.answers.llm.guard.judge if with_judge else None
         detail = [{"id": r["id"], "question": r["question"], "gold": r["gold"], "category": category(r),
                    "judge_p": r.get("judge_p"), "guard": r["guard"], "reply": r["refusal_reason"] or r["answer"],
                    "model_text": r["model_text"],
-                   "sentences": explain(services, by_id[r["id"]], r["model_text"]) if r["model_text"] else []}
+                   "sentences": explain(services, by_id[r["id"]], r["model_text"],
+                                        judge if category(r) == "right answer written, guard refused it all" else None)
+                   if r["model_text"] else []}
                   for r in chosen]
     finally:
         services.close()
@@ -280,7 +291,9 @@ def analyse(out: Path, data: Path, index: Path, n: int) -> None:
                      f"{d['judge_p']}; reply: {(d['reply'] or '')[:200]}")
         for s in d["sentences"]:
             lines.append(f"  - \"{s['sentence']}\" cites {s['cited']}: checker {s['score_on_cited']} on cited, "
-                         f"per passage {s['score_per_passage']}; gold in passage {s['gold_per_passage']}")
+                         f"per passage {s['score_per_passage']}; gold in passage {s['gold_per_passage']}"
+                         + (f"; judge P(yes) on the window {s['judge_on_cited']}: \"{s['best_window']}\""
+                            if "judge_on_cited" in s else ""))
     (out / "realtimeqa-llm-failures.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
@@ -366,9 +379,10 @@ def main() -> None:
     parser.add_argument("--analyse", action="store_true",
                         help="categorise the failures of a finished run in --out and replay the checker on "
                              "the first --examples (no model needed), then exit")
+    parser.add_argument("--judge", action="store_true", help="with --analyse: replay the LLM judge too")
     args = parser.parse_args()
     if args.analyse:
-        analyse(args.out, args.data, args.data_dir, args.examples)
+        analyse(args.out, args.data, args.data_dir, args.examples, args.judge)
         return
     if not (args.data_dir / "records.sqlite").exists():
         sys.exit(f"error: no index at {args.data_dir} (build it with benchmarks/realtimeqa.py)")
