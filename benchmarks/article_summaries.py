@@ -180,6 +180,7 @@ GRIDS = {  # round 1: coarse; round 2: around round 1's best (results in benchma
         "lead_first": (True, False)},
     2: {"facet": (0.15,), "item": (0.1, 0.15, 0.25), "length": (0.5, 1.0), "lead": (0.5, 1.0), "restate": (0.4, 0.6)},
     3: {"facts_first": (True, False)},  # at round 2's best
+    4: {"novelty": (0.0, 0.1, 0.2, 0.4)},  # at round 3's best
 }
 
 
@@ -203,7 +204,7 @@ def main() -> None:
     parser.add_argument("--test-articles", type=int, default=1000, help="2024 articles sampled for the report")
     parser.add_argument("--budgets", default="60,120", help="word budgets (comma-separated)")
     parser.add_argument("--tune", type=int, choices=sorted(GRIDS), default=None,
-                        help="grid-search the weights on 2022–2023 (round 1, 2 or 3 of GRIDS)")
+                        help="grid-search the weights on 2022–2023 (a round of GRIDS)")
     parser.add_argument("--cache", type=Path, default=None, help="folder for prepared articles (pickles)")
     args = parser.parse_args()
     budgets = [int(b) for b in args.budgets.split(",")]

@@ -124,13 +124,15 @@ def facts_of(text: str, event_terms: frozenset[str] = frozenset(), known_names: 
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    """Selection weights, tuned on 2022–2023 RealTimeQA articles (benchmarks/article_summaries.py)."""
+    """Selection weights, tuned on 2022–2023 RealTimeQA articles only (benchmarks/article_summaries.py;
+    the grid rounds and the 2024 report are in docs/summaries.md)."""
 
     centrality: float = 1.0   # mean similarity to the article's other sentences
     lead: float = 0.5         # news puts the point first
     facet: float = 0.15       # per facet the summary does not cover yet
     item: float = 0.1         # per new name, place, date or number (at most 4 counted)
     redundancy: float = 0.3   # times the similarity to the closest chosen sentence
+    novelty: float = 0.0      # times the share of the sentence's content terms not yet in the summary
     length: float = 0.5       # gain is divided by words ** length (0: sentence length ignored)
     restate: float = 0.4      # a sentence with no new item and under this share of new terms is a restatement
     lead_first: bool = True   # the article's lead event sentence is always chosen first
@@ -206,6 +208,8 @@ def select_facts(candidates: list[Candidate], vectors: np.ndarray, max_words: in
             if best_adds and not adds:
                 continue
             gain = static[i] + weights.facet * len(facts[i].facets - facets) + weights.item * min(new_items, 4)
+            if weights.novelty:
+                gain += weights.novelty * len(facts[i].terms - terms) / max(len(facts[i].terms), 1)
             gain -= weights.redundancy * closest[i]
             score = gain / sizes[i] ** weights.length if gain > 0 else gain * sizes[i] ** weights.length
             if score > best_score or (adds and not best_adds):
