@@ -42,13 +42,48 @@ UNSUPPORTED = {
                 "Foundation.",
 }
 
+# A second story, business news, with its own rewordings and fabrications.
+EVIDENCE_2 = [
+    "Harlow Biotech said on Wednesday that its quarterly revenue rose 14% to $380 million, beating analysts' "
+    "forecasts. Chief executive Priya Nandakumar told investors the company would open a second plant in Ohio "
+    "next year. The firm has not yet received approval from regulators for its new diabetes drug. Nandakumar "
+    "praised chief scientist Tomas Berg for leading the drug's trials. Shares of Harlow climbed 6% in early "
+    "trading."
+]
 
-# Faithful rewordings the checker alone scores below its threshold. The threshold is chosen with one
-# vote per data source (docs/faithfulness.md), which favours precision on news; with an LLM configured
-# these scores fall in the band the judge decides.
-KNOWN_MISSES = {
-    "synonym": "two verbs replaced by synonyms that static word vectors do not place close together",
+SUPPORTED_2 = {
+    "copy": "Shares of Harlow climbed 6% in early trading.",
+    "compression": "Harlow Biotech said its quarterly revenue rose 14% to $380 million.",
+    "fusion": "Harlow Biotech's quarterly revenue rose 14% to $380 million, and chief executive Priya Nandakumar "
+              "said the company would open a second plant in Ohio next year.",
+    "reorder": "The company would open a second plant in Ohio next year, chief executive Priya Nandakumar told "
+               "investors.",
+    "synonym": "Chief executive Priya Nandakumar told investors the firm would open a second factory in Ohio next "
+               "year.",
 }
+
+ORIGINAL_2 = {
+    "entity_swap": 1, "number_change": 0, "date_change": 0, "negation_inserted": 1, "negation_removed": 2,
+    "antonym": 4, "subject_object_swap": 3, "addition": 4,
+}
+
+UNSUPPORTED_2 = {
+    "entity_swap": "Chief executive Tomas Berg told investors the company would open a second plant in Ohio next "
+                   "year.",
+    "number_change": "Harlow Biotech said on Wednesday that its quarterly revenue rose 41% to $380 million, beating "
+                     "analysts' forecasts.",
+    "date_change": "Harlow Biotech said on Friday that its quarterly revenue rose 14% to $380 million, beating "
+                   "analysts' forecasts.",
+    "negation_inserted": "Chief executive Priya Nandakumar told investors the company would not open a second plant "
+                         "in Ohio next year.",
+    "negation_removed": "The firm has received approval from regulators for its new diabetes drug.",
+    "antonym": "Shares of Harlow fell 6% in early trading.",
+    "subject_object_swap": "Berg praised chief scientist Nandakumar for leading the drug's trials.",
+    "addition": "Shares of Harlow climbed 6% in early trading after the company announced layoffs in Texas.",
+}
+
+STORIES = {"council": (EVIDENCE, SUPPORTED, UNSUPPORTED, ORIGINAL),
+           "biotech": (EVIDENCE_2, SUPPORTED_2, UNSUPPORTED_2, ORIGINAL_2)}
 
 
 @pytest.fixture(scope="module")
@@ -59,38 +94,41 @@ def checker():
     return SupportChecker(WordLlamaEmbedder.shared())
 
 
-@pytest.mark.parametrize("kind", [
-    pytest.param(kind, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[kind])) if kind in KNOWN_MISSES
-    else kind for kind in sorted(SUPPORTED)])
-def test_faithful_rewording_is_supported(checker, kind):
-    verdict = checker.check(SUPPORTED[kind], EVIDENCE)
-    assert verdict.supported, (kind, verdict.score, verdict.features)
-
-
-def _sentences():
-    from app.answer.alignment import split_sentences
-
-    return split_sentences(EVIDENCE[0])
-
-
-@pytest.mark.parametrize("kind", sorted(UNSUPPORTED))
-def test_fabrication_scores_below_the_sentence_it_perturbs(checker, kind):
-    original = _sentences()[ORIGINAL[kind]]
-    assert checker.check(UNSUPPORTED[kind], EVIDENCE).score < checker.check(original, EVIDENCE).score - 0.15
-
-
-# Fabrications the checker misses: every word and name of the claim stands in one evidence sentence,
-# so the full-sentence rule (app/answer/support.py) calls it supported.
-UNSUPPORTED_MISSES = {
-    "subject_object_swap": "only who did what to whom changed; all words sit in one sentence",
+# Faithful rewordings the checker alone scores below its threshold (docs/faithfulness.md: synonyms whose
+# word vectors sit apart look like antonyms to it); with an LLM configured they fall in the judge's band.
+KNOWN_MISSES = {
+    ("biotech", "synonym"): "'factory' for 'plant' and 'firm' for 'company' in one sentence: scored .68 < .705",
 }
 
 
-@pytest.mark.parametrize("kind", [
-    pytest.param(kind, marks=pytest.mark.xfail(strict=True, reason=UNSUPPORTED_MISSES[kind]))
-    if kind in UNSUPPORTED_MISSES else kind for kind in sorted(UNSUPPORTED)])
-def test_fabrication_is_not_supported(checker, kind):
-    verdict = checker.check(UNSUPPORTED[kind], EVIDENCE)
+@pytest.mark.parametrize(("story", "kind"), [
+    pytest.param(story, kind, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[story, kind]))
+    if (story, kind) in KNOWN_MISSES else (story, kind) for story in sorted(STORIES) for kind in sorted(SUPPORTED)])
+def test_faithful_rewording_is_supported(checker, story, kind):
+    evidence, supported, _, _ = STORIES[story]
+    verdict = checker.check(supported[kind], evidence)
+    assert verdict.supported, (kind, verdict.score, verdict.features)
+
+
+def _sentences(evidence):
+    from app.answer.alignment import split_sentences
+
+    return split_sentences(evidence[0])
+
+
+@pytest.mark.parametrize("story", sorted(STORIES))
+@pytest.mark.parametrize("kind", sorted(UNSUPPORTED))
+def test_fabrication_scores_below_the_sentence_it_perturbs(checker, story, kind):
+    evidence, _, unsupported, original = STORIES[story]
+    source = _sentences(evidence)[original[kind]]
+    assert checker.check(unsupported[kind], evidence).score < checker.check(source, evidence).score - 0.15
+
+
+@pytest.mark.parametrize("story", sorted(STORIES))
+@pytest.mark.parametrize("kind", sorted(UNSUPPORTED))
+def test_fabrication_is_not_supported(checker, story, kind):
+    evidence, _, unsupported, _ = STORIES[story]
+    verdict = checker.check(unsupported[kind], evidence)
     assert not verdict.supported, (kind, verdict.score, verdict.features)
 
 
@@ -128,8 +166,9 @@ def _passage(text: str, title: str = ""):
 
 
 PARAPHRASE_MISS = pytest.mark.xfail(
-    strict=True, reason="without an LLM judge the checker scores this paraphrase (pledged for promised, "
-    "fight for war) just under its threshold; see docs/faithfulness.md")
+    strict=True, reason="without an LLM judge the checker scores this paraphrase (.65: 'pledged', whose word "
+    "vector sits far from 'promised', and 'Russia's fight' for 'the fight that Russia is waging') under its "
+    "threshold .705; see docs/faithfulness.md")
 
 
 def _guarded(passages):
@@ -212,3 +251,17 @@ def test_judge_decides_only_uncertain_sentences_within_budget():
     no = CountingJudge(p_yes=0.1)
     verified, _ = FaithfulnessGuard(FixedScoreChecker(scores), judge=no, judge_budget=10).verify(raw, passages)
     assert [v.text for v in verified] == ["Sure thing is true."] and len(no.calls) == 3
+
+
+# --- the alignment features behind the verdicts ---------------------------------------------------
+
+def test_role_swap_feature_sees_who_did_what_to_whom(checker):
+    swapped, _ = checker.features(UNSUPPORTED["subject_object_swap"], EVIDENCE)
+    kept, _ = checker.features("Ruiz thanked councillor David Okafor for backing the library.", EVIDENCE)
+    assert swapped["role_swaps"] >= 1 and kept["role_swaps"] == 0
+
+
+def test_substitution_similarity_is_one_when_every_word_is_aligned_and_lower_for_an_invented_word(checker):
+    copy, _ = checker.features(SUPPORTED["copy"], EVIDENCE)
+    added, _ = checker.features(UNSUPPORTED["addition"], EVIDENCE)
+    assert copy["swap_sim"] == 1.0 and added["swap_sim"] < 0.5

@@ -2,7 +2,8 @@
 
 Sources, all read by path from ../shared/data (never copied): SummEdits-dev (seven domains),
 QAGS, and synthetic pairs made from RealTimeQA corpus sentences (supported: the sentence, a
-compression, a fusion of two adjacent sentences, a reordering, a synonym; unsupported: a
+compression, a fusion of two adjacent sentences, a reordering, a synonym, a paraphrase doing several of
+these at once; unsupported: a
 same-article entity swap, a changed number or date, a negation inserted or removed, an antonym,
 a subject/object swap, an unsupported addition).
 """
@@ -91,6 +92,61 @@ SYNONYMS = {
     "children": "kids", "people": "individuals", "company": "firm", "firm": "company", "job": "position",
     "jobs": "positions", "law": "legislation", "rules": "regulations", "talked": "spoke", "asked": "requested",
     "gave": "provided", "give": "provide", "shut": "closed", "hit": "struck", "built": "constructed",
+    # more news verbs, nouns and adjectives, so substitutions span many words and word-vector distances
+    "pledge": "promise", "pledges": "promises", "promise": "pledge", "vowed": "pledged", "vow": "pledge",
+    "stated": "said", "says": "states", "claimed": "asserted", "argued": "contended", "insisted": "maintained",
+    "criticized": "condemned", "praised": "commended", "urged": "called on", "demanded": "called for",
+    "reported": "said", "revealed": "disclosed", "confirmed": "verified", "denied": "rejected",
+    "received": "got", "obtained": "acquired", "acquired": "bought", "sold": "sold off", "paid": "spent",
+    "launched": "started", "created": "formed", "founded": "established", "established": "set up",
+    "finished": "completed", "completed": "finished", "stopped": "halted",
+    "halted": "stopped", "continued": "kept going", "remained": "stayed", "stayed": "remained",
+    "left": "departed", "arrived": "came", "returned": "came back", "traveled": "travelled", "visited": "toured",
+    "moved": "relocated", "sent": "dispatched", "dispatched": "sent", "carried": "transported",
+    "injured": "wounded", "wounded": "injured", "damaged": "harmed", "destroyed": "wrecked",
+    "seized": "captured", "captured": "seized", "arrested": "detained", "detained": "held", "charged": "accused",
+    "accused": "charged", "convicted": "found guilty", "sentenced": "jailed", "investigating": "probing",
+    "investigation": "probe", "probe": "investigation", "inquiry": "investigation",
+    "increased": "rose", "grew": "expanded", "expanded": "grew", "declined": "fell", "dropped": "fell",
+    "reduced": "cut", "boosted": "raised", "surged": "jumped", "jumped": "surged", "plunged": "tumbled",
+    "decided": "chose", "agreed": "consented", "approved": "passed", "signed": "inked", "proposed": "suggested",
+    "suggested": "proposed", "planned": "intended", "plans": "intends", "expects": "anticipates",
+    "expected": "anticipated", "hopes": "wishes", "believes": "thinks", "thinks": "believes",
+    "considered": "weighed", "discussed": "talked about", "described": "called", "called": "described",
+    "noted": "observed", "explained": "said", "added": "said", "replied": "responded", "responded": "replied",
+    "allowed": "permitted", "permitted": "allowed", "banned": "prohibited", "prohibited": "banned",
+    "required": "mandated", "forced": "compelled", "helps": "aids", "protect": "defend", "defend": "protect",
+    "protected": "shielded", "supported": "backed", "backed": "supported", "support": "backing",
+    "opposed": "resisted", "threatened": "menaced", "feared": "worried", "worried": "concerned",
+    "concerned": "worried", "afraid": "scared", "happy": "glad", "angry": "furious",
+    "huge": "enormous", "enormous": "huge", "tiny": "minute", "significant": "substantial",
+    "substantial": "considerable", "serious": "grave", "severe": "harsh", "key": "crucial", "crucial": "vital",
+    "vital": "essential", "main": "principal", "primary": "main", "recent": "latest", "latest": "newest",
+    "former": "previous", "previous": "prior", "current": "present", "final": "last", "entire": "whole",
+    "whole": "entire", "total": "overall", "several": "a number of", "many": "numerous", "numerous": "many",
+    "various": "different", "rapid": "fast", "fast": "quick", "quick": "fast", "slowly": "gradually",
+    "immediately": "at once", "recently": "lately", "often": "frequently", "frequently": "often",
+    "currently": "now", "also": "too", "however": "but", "because": "since", "mostly": "largely",
+    "largely": "mostly", "mainly": "chiefly", "approximately": "about", "roughly": "approximately",
+    "officials": "authorities", "authorities": "officials", "official": "officer", "lawmakers": "legislators",
+    "legislators": "lawmakers", "president": "head of state", "residents": "inhabitants", "citizens": "people",
+    "troops": "soldiers", "soldiers": "troops", "police": "officers", "victims": "casualties",
+    "businesses": "companies", "companies": "firms", "firms": "companies", "workers": "employees",
+    "employees": "workers", "customers": "clients", "clients": "customers", "students": "pupils",
+    "town": "municipality", "city": "municipality", "region": "area", "area": "region", "home": "house",
+    "house": "home", "building": "structure", "road": "street", "plan": "proposal", "proposal": "plan",
+    "agreement": "deal", "deal": "agreement", "decision": "ruling", "ruling": "decision", "rule": "regulation",
+    "statement": "remarks", "remarks": "comments", "comments": "remarks", "report": "account",
+    "study": "research", "research": "study", "data": "figures", "figures": "numbers", "cost": "price",
+    "price": "cost", "prices": "costs", "money": "funds", "funds": "money", "funding": "financing",
+    "budget": "spending plan", "tax": "levy", "taxes": "levies", "economy": "economic system",
+    "election": "vote", "vote": "ballot", "campaign": "drive", "crisis": "emergency", "emergency": "crisis",
+    "disaster": "catastrophe", "conflict": "war", "fighting": "combat", "attacks": "assaults",
+    "strike": "attack", "threat": "danger", "danger": "threat", "risk": "danger", "problem": "issue",
+    "issue": "problem", "problems": "issues", "issues": "problems", "effort": "attempt", "efforts": "attempts",
+    "goal": "aim", "aim": "goal", "chance": "opportunity", "opportunity": "chance", "result": "outcome",
+    "outcome": "result", "reason": "cause", "impact": "effect", "effect": "impact", "change": "shift",
+    "changes": "shifts", "growth": "expansion", "loss": "defeat", "win": "victory", "victory": "win",
 }
 ANTONYMS = {
     "increase": "decrease", "increased": "decreased", "decrease": "increase", "decreased": "increased",
@@ -107,6 +163,32 @@ ANTONYMS = {
     "public": "private", "private": "public", "long": "short", "short": "long", "easy": "hard",
     "agreed": "refused", "ally": "rival", "peace": "war", "legal": "illegal", "illegal": "legal",
     "north": "south", "south": "north", "east": "west", "west": "east", "domestic": "foreign",
+    # more, so unsupported substitutions span word-vector distances too (some antonyms sit close)
+    "increases": "decreases", "rising": "falling", "falling": "rising", "grew": "shrank", "expanded": "contracted",
+    "gain": "loss", "loss": "gain", "profit": "loss", "surplus": "deficit", "boosted": "reduced",
+    "accept": "reject", "accepts": "rejects", "approve": "reject", "approves": "rejects", "passed": "failed",
+    "succeeded": "failed", "success": "failure", "victory": "defeat", "defeat": "victory", "defeated": "lost to",
+    "praised": "criticized", "criticized": "praised", "welcomed": "condemned", "condemned": "welcomed",
+    "agree": "disagree", "confirmed": "denied", "denied": "confirmed", "admitted": "denied", "include": "exclude",
+    "included": "excluded", "hired": "fired", "fired": "hired", "bought": "sold", "sold": "bought",
+    "buy": "sell", "sell": "buy", "imports": "exports", "exports": "imports", "import": "export",
+    "started": "ended", "ended": "started", "began": "ended", "begin": "end", "start": "end", "opens": "closes",
+    "launched": "cancelled", "created": "eliminated", "added": "removed", "removed": "added",
+    "maximum": "minimum", "minimum": "maximum", "above": "below", "below": "above",
+    "inside": "outside", "outside": "inside", "upper": "lower", "left": "right", "right": "left",
+    "younger": "older", "older": "younger", "young": "old", "cheaper": "costlier", "expensive": "cheap",
+    "cheap": "expensive", "rich": "poor", "poor": "rich", "wealthy": "poor", "safe": "dangerous",
+    "dangerous": "safe", "healthy": "sick", "alive": "dead", "dead": "alive", "survived": "died",
+    "died": "survived", "full": "empty", "empty": "full", "true": "false", "false": "true", "correct": "wrong",
+    "wrong": "right", "likely": "unlikely", "unlikely": "likely", "possible": "impossible", "able": "unable",
+    "popular": "unpopular", "successful": "unsuccessful", "official": "unofficial", "major": "minor",
+    "minor": "major", "increasing": "decreasing", "faster": "slower", "slower": "faster",
+    "quickly": "slowly", "slowly": "quickly", "always": "rarely", "often": "rarely", "everyone": "no one",
+    "all": "none", "many": "few", "few": "many", "majority": "minority", "minority": "majority",
+    "winner": "loser", "winners": "losers", "friend": "enemy", "allies": "rivals", "ceasefire": "offensive",
+    "conservative": "liberal", "liberal": "conservative", "republican": "democratic", "internal": "external",
+    "permanent": "temporary", "temporary": "permanent", "convicted": "acquitted",
+    "acquitted": "convicted", "resigned": "was reappointed", "leads": "trails", "led": "trailed",
 }
 AUXILIARIES = ("is", "are", "was", "were", "will", "would", "can", "could", "has", "have", "had", "should",
                "does", "did", "do", "must", "may", "might")
@@ -120,12 +202,15 @@ ADDITIONS = ("killing at least {n} people", "a year after {name} resigned", "des
              "for the {ordinal} time this year", "with support from {name}")
 
 
-def _word_replace(sentence: str, table: dict[str, str], rng: random.Random) -> str | None:
+def _word_replace(sentence: str, table: dict[str, str], rng: random.Random, most: int = 1) -> str | None:
+    """Replace one word of ``sentence`` found in ``table`` (up to ``most``, each picked at random)."""
     found = [m for m in re.finditer(r"\b[a-z]+\b", sentence) if m.group(0) in table]
     if not found:
         return None
-    m = rng.choice(found)
-    return sentence[: m.start()] + table[m.group(0)] + sentence[m.end() :]
+    chosen = sorted(rng.sample(found, min(len(found), rng.randint(1, most))), key=lambda m: m.start())
+    for m in reversed(chosen):
+        sentence = sentence[: m.start()] + table[m.group(0)] + sentence[m.end() :]
+    return sentence
 
 
 def _names(sentence: str) -> list[re.Match]:
@@ -167,7 +252,9 @@ def reorder(sentence: str) -> str | None:
         speaker = match.group(2)
         speaker = speaker[0].upper() + speaker[1:]
         claim = match.group(1).strip("\"“” ")
-        return f"{speaker} {match.group(3)} that {claim[0].lower() + claim[1:]}."
+        if claim.split()[0].lower() in STOPWORDS and claim.split()[0] != "I":  # keep a name's capital
+            claim = claim[0].lower() + claim[1:]
+        return f"{speaker} {match.group(3)} that {claim}."
     parts = sentence.rsplit(", ", 1)
     if len(parts) != 2 or len(parts[0].split()) < 4 or len(parts[1].split()) < 4:
         return None
@@ -176,6 +263,46 @@ def reorder(sentence: str) -> str | None:
     if first.split()[0].lower() in STOPWORDS and first.split()[0] != "I":
         first = first[0].lower() + first[1:]
     return f"{second[0].upper() + second[1:]}, {first}."
+
+
+def said_first(sentence: str) -> str | None:
+    """'B said (that) A.' -> 'A, B said.' (the reverse of ``reorder``'s first form)."""
+    match = re.match(r"^([A-Z][^,]{2,60}?)\s+(said|says|added|told reporters)\s+(?:that\s+)?([^\"“”]{20,}?)[.!]?$",
+                     sentence.strip())
+    if not match:
+        return None
+    speaker, verb, claim = match.groups()
+    if speaker.split()[0].lower() in STOPWORDS and speaker.split()[0] != "I":
+        speaker = speaker[0].lower() + speaker[1:]
+    return f"{claim[0].upper() + claim[1:]}, {speaker} {verb}."
+
+
+def possessive(sentence: str) -> str | None:
+    """'the X of Y' <-> "Y's X" for a named Y: the same relation, the words in another order."""
+    match = re.search(r"\bthe ([a-z]+) of ([A-Z][a-z]+(?: [A-Z][a-z]+)?)\b", sentence)
+    if match:
+        return sentence[: match.start()] + f"{match.group(2)}'s {match.group(1)}" + sentence[match.end() :]
+    match = re.search(r"\b([A-Z][a-z]+)['’]s ([a-z]{3,})\b", sentence)
+    if match:
+        return sentence[: match.start()] + f"the {match.group(2)} of {match.group(1)}" + sentence[match.end() :]
+    return None
+
+
+def rewordings(sentence: str, following: str, rng: random.Random) -> list[str]:
+    """Faithful restructurings of ``sentence``: reordered, a possessive turned round, compressed, fused."""
+    made = [reorder(sentence), said_first(sentence), possessive(sentence), compression(sentence, rng),
+            fusion(sentence, following)]
+    return [m for m in made if m and m != sentence]
+
+
+def paraphrase(sentence: str, following: str, rng: random.Random) -> str | None:
+    """Several rewordings at once, as a writer paraphrases: a restructuring and a synonym (word order and
+    wording both change, and the claim still says what the evidence says)."""
+    bases = rewordings(sentence, following, rng)
+    if not bases:
+        return None
+    base = rng.choice(bases)
+    return _word_replace(base, SYNONYMS, rng) or possessive(base)
 
 
 def entity_swap(sentence: str, article_names: list[str], rng: random.Random) -> str | None:
@@ -255,7 +382,7 @@ def addition(sentence: str, other_names: list[str], rng: random.Random) -> str |
     return f"{_strip_end(sentence)}, {clause}."
 
 
-SUPPORTED_TYPES = ("copy", "compression", "fusion", "reorder", "synonym")
+SUPPORTED_TYPES = ("copy", "compression", "fusion", "reorder", "synonym", "paraphrase")
 UNSUPPORTED_TYPES = ("entity_swap", "number_change", "negation", "antonym", "role_swap", "addition")
 
 
@@ -285,11 +412,16 @@ def make_synthetic(corpus: Path, articles: int = 500, seed: int = 13, skip: int 
         evidence = " ".join(sents[max(0, i - 2) : i + 3])
         s = sents[i]
         foreign = [n for n in all_names if n not in r["text"]]
+        # Half the entity swaps and antonyms start from a faithful rewording, so that reworded word order
+        # alone never tells a supported claim from a fabrication.
+        reworded = rewordings(s, sents[i + 1], rng)
+        base = rng.choice(reworded) if reworded and rng.random() < 0.5 else s
         made = {
-            "copy": s, "compression": compression(s, rng), "fusion": fusion(s, sents[i + 1]), "reorder": reorder(s),
-            "synonym": _word_replace(s, SYNONYMS, rng),
-            "entity_swap": entity_swap(s, article_names, rng), "number_change": number_change(s, rng),
-            "negation": negation(s, rng), "antonym": _word_replace(s, ANTONYMS, rng), "role_swap": role_swap(s),
+            "copy": s, "compression": compression(s, rng), "fusion": fusion(s, sents[i + 1]),
+            "reorder": reorder(s) or said_first(s) or possessive(s), "synonym": _word_replace(s, SYNONYMS, rng, most=2),
+            "paraphrase": paraphrase(s, sents[i + 1], rng),
+            "entity_swap": entity_swap(base, article_names, rng), "number_change": number_change(s, rng),
+            "negation": negation(s, rng), "antonym": _word_replace(base, ANTONYMS, rng), "role_swap": role_swap(s),
             "addition": addition(s, rng.sample(foreign, min(20, len(foreign))), rng),
         }
         for kind, claim in made.items():

@@ -29,6 +29,12 @@ NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten eleve
                          "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
                          "hundred thousand million billion trillion dozen half double triple first second third "
                          "fourth fifth percent".split())
+# Function words that carry a relation (time, direction, amount): swapping one ('before' for 'after',
+# 'fewer' for 'more') changes the claim although no content word changes.
+RELATION_WORDS = frozenset("before after more less fewer most least up down over under above below against "
+                           "into out off since until during without within than only all both each".split())
+# Not a model feature: what the full-sentence rule (app/answer/support.py) checks besides the features.
+MUTUAL_ROLE_SWAPS = "mutual_role_swaps"
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
 # A fast sentence splitter: pysbd (what quotes use) costs ~20 ms per passage, the checker's whole budget.
@@ -46,6 +52,7 @@ FEATURES = (
     "window_order", "window_pairs", "inversions", "anchor_coverage", "anchor_gap",
     "claim_negation", "window_negation", "negation_mismatch", "evidence_negation", "sentence_negation_mismatch",
     "cosine", "cosine_max", "claim_words",
+    "swap_sim", "swap_mean", "role_swaps", "scoped_negation_mismatch", "unaligned_relation",
 )
 
 
@@ -123,6 +130,7 @@ class PreparedEvidence:
     sentence_numbers: list[set[str]]
     vocab: list[str]
     vocab_vectors: np.ndarray
+    vocab_index: dict[str, int]
     windows: list[slice]
     window_stems: list[list[str]]
     window_sets: list[frozenset[str]]
@@ -198,7 +206,8 @@ class Aligner:
             sentences=sentences, sentence_words=sentence_words, sentence_stems=sentence_stems,
             words=all_words, stems={s for ss in sentence_stems for s in ss},
             numbers=numbers(" ".join(evidence)), sentence_numbers=[numbers(s) for s in sentences],
-            vocab=vocab, vocab_vectors=self.word_vectors(vocab), windows=windows, window_stems=window_stems,
+            vocab=vocab, vocab_vectors=self.word_vectors(vocab), vocab_index={w: i for i, w in enumerate(vocab)},
+            windows=windows, window_stems=window_stems,
             window_sets=[frozenset(ws) for ws in window_stems],
             window_words=[frozenset(w for part in sentence_words[span] for w in part) for span in windows],
             window_vectors={},
@@ -230,6 +239,7 @@ class Aligner:
         stemmed = np.array([t.stem in ev.stems for t in content]) | exact
         sims = np.ones(n, dtype=np.float32)
         unmatched = [i for i in range(n) if not stemmed[i]]
+        claim_vectors = None
         if unmatched and len(ev.vocab):
             claim_vectors = self.word_vectors([content[i].word for i in unmatched])
             best = (claim_vectors @ ev.vocab_vectors.T).max(axis=1)
@@ -300,6 +310,19 @@ class Aligner:
         values["window_negation"] = float(window_negations)
         values["negation_mismatch"] = float((claim_negations % 2) != (window_negations % 2))
         values["evidence_negation"] = float(any(_is_negation(w) for w in ev.words))
+        values.update(_swap_features(ev, window, claim_stem_set, len(unmatched), claim_vectors))
+        first = _TOKEN.search(claim)
+        opener = content[0].stem if first and first.group(0)[0].isupper() and content[0].word == \
+            first.group(0).lower().replace("’", "'").removesuffix("'s") else None
+        swaps, mutual = _role_swaps(content, ev.sentence_words[window], ev.sentence_stems[window], opener)
+        values["role_swaps"] = float(swaps)
+        values[MUTUAL_ROLE_SWAPS] = float(mutual)
+        claim_words = [m.group(0).lower().replace("’", "'").removesuffix("'s") for m in _TOKEN.finditer(claim)]
+        claim_scoped = _scoped_negations([claim_words], [[stem(w) for w in claim_words]], set(best_stems))
+        window_scoped = _scoped_negations(ev.sentence_words[window], ev.sentence_stems[window], claim_stem_set)
+        values["scoped_negation_mismatch"] = float((claim_scoped % 2) != (window_scoped % 2))
+        values["unaligned_relation"] = float(sum(1 for w in set(claim_words) if w in RELATION_WORDS
+                                                 and w not in best_words))
         window_text = " ".join(ev.sentences[window])
         if self.embedder is not None:
             top = sorted(range(len(ev.windows)), key=lambda i: coverage[i], reverse=True)[:8]
@@ -311,3 +334,70 @@ class Aligner:
             values["cosine"] = float(similarity[0])
             values["cosine_max"] = float(similarity.max())
         return values, window_text
+
+
+def _swap_features(ev: PreparedEvidence, window: slice, claim_stems: set[str], unaligned: int,
+                   claim_vectors: np.ndarray | None) -> dict[str, float]:
+    """How close each unaligned claim word is to a word of the best window that the claim left out: a
+    substitution. A synonym sits near the word it replaces ('pledged' for 'promised'), an antonym or an
+    invented word does not ('reject' for 'approve'). 1.0 when every claim word is aligned."""
+    if not unaligned:
+        return {"swap_sim": 1.0, "swap_mean": 1.0}
+    left_out = sorted({w for words_, stems in zip(ev.sentence_words[window], ev.sentence_stems[window])
+                       for w, s in zip(words_, stems) if w in ev.vocab_index and s not in claim_stems})
+    if claim_vectors is None:
+        return {"swap_sim": 0.0, "swap_mean": 0.0}
+    if not left_out:
+        return {"swap_sim": 0.0, "swap_mean": 0.0}
+    best = (claim_vectors @ ev.vocab_vectors[[ev.vocab_index[w] for w in left_out]].T).max(axis=1)
+    best = np.clip(best, 0.0, 1.0)
+    return {"swap_sim": float(best.min()), "swap_mean": float(best.mean())}
+
+
+def _role_swaps(content: list[ClaimToken], window_words: list[list[str]], window_stems: list[list[str]],
+                opener: str | None = None) -> tuple[int, int]:
+    """Names of the claim that stand where another name stands in the best window: who did what to whom.
+    'Okafor thanked Ruiz' for 'Ruiz thanked Okafor' keeps every word, but the claim's neighbours of
+    'Okafor' are the window's neighbours of 'Ruiz'. Counts names whose claim neighbours (adjacent
+    content words that are not names) match another name's window neighbours better than their own.
+    ``opener``: the claim's capitalised first word, a name or not (a subject often opens the sentence).
+    Returns (names placed so, pairs of names that swapped places both ways)."""
+    names = {t.stem for t in content if t.kind == "name"} | ({opener} if opener else set())
+    if len(names) < 2:
+        return 0, 0
+
+    def neighbours(sequence: list[str]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for i, s in enumerate(sequence):
+            if s in names:
+                out.setdefault(s, set()).update(x for x in sequence[max(0, i - 1) : i + 2] if x not in names)
+        return out
+
+    claim = neighbours([t.stem for t in content])
+    window: dict[str, set[str]] = {}
+    for words_, stems in zip(window_words, window_stems):
+        for name, found in neighbours([s for w, s in zip(words_, stems) if w not in STOPWORDS]).items():
+            window.setdefault(name, set()).update(found)
+    swaps, mutual = 0, set()
+    for name, around in claim.items():
+        if name not in window:
+            continue
+        own = len(around & window[name])
+        others = [other for other in window if other != name and len(around & window[other]) > own]
+        swaps += bool(others)
+        # Mutual: the other name's claim neighbours also stand beside this name in the window.
+        mutual.update(frozenset((name, other)) for other in others if claim.get(other, set()) & window[name])
+    return swaps, len(mutual)
+
+
+def _scoped_negations(sentence_words: list[list[str]], sentence_stems: list[list[str]], targets: set[str],
+                      scope: int = 4) -> int:
+    """Negations whose next few words hold one of ``targets`` (the other side's content stems): a 'not' in
+    a window sentence about something else does not flip the claim ('has not yet received approval' says
+    nothing against 'would open a plant'). Counted per side; their parity decides the mismatch."""
+    count = 0
+    for words_, stems in zip(sentence_words, sentence_stems):
+        for i, w in enumerate(words_):
+            if _is_negation(w) and any(s in targets for s in stems[i + 1 : i + 1 + scope]):
+                count += 1
+    return count
