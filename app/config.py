@@ -204,6 +204,14 @@ class Settings(BaseSettings):
         default=4, ge=0, description="Most LLM judge calls per answer or summary (0 turns the judge off)."
     )
 
+    # --- local model speed (perf2, docs/performance.md) ---------------------------------------
+    llm_excerpt_sentences: int = Field(
+        default=2, ge=0, le=20,
+        description="An LLM answer is written from excerpts: this many best-ranked answer sentences, each with "
+        "the sentence before it, cut from at most llm_passages chunks (a prompt half as long: the local "
+        "model's first token came 3.5x sooner, docs/performance.md); 0 sends whole chunks.",
+    )
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"

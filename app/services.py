@@ -94,7 +94,7 @@ def build_services(settings: Settings) -> Services:
                                                                          settings.guard_judge_budget)
         guard = FaithfulnessGuard(checker, settings.guard_mode, judge, band, budget)
         llm = LLMAnswerer(client, load_prompt(settings.prompts_dir, "answer"), guard, settings.llm_context_window,
-                          settings.llm_max_tokens)
+                          settings.llm_max_tokens, settings.llm_excerpt_sentences)
         summarizer = LLMSummarizer(client, load_prompt(settings.prompts_dir, "summarize_map"),
                                    load_prompt(settings.prompts_dir, "summarize_reduce"), guard,
                                    settings.llm_context_window, settings.llm_max_tokens)

@@ -8,6 +8,8 @@
 (c) LangChain naive: ``RecursiveCharacterTextSplitter`` (cl100k, 200 tokens, 30 overlap) +
     ``Chroma.from_documents`` with the same wordllama embedder, into a fresh folder.
 Prints chunks/s for each and the ratios b/a and b/c. ``--profile FILE`` writes a cProfile of (b).
+``--stages`` instead runs Citewire's own stages one after another in one thread and prints the CPU
+time of each (``time.process_time``: what a stage costs, whatever else the machine is running).
 Needs the bench extra: ``pip install -e '.[bench]'``.
 """
 
@@ -60,6 +62,58 @@ def citewire(records, data_dir: Path, batch: int, profile: Path | None, workers:
     return report.chunks_written, elapsed
 
 
+def stages(records, data_dir: Path, batch: int) -> None:
+    """CPU seconds per stage of Citewire's ingest, run in sequence in this thread, real stores."""
+    from collections import defaultdict
+
+    from app.ingest.article import normalise
+    from app.ingest.pipeline import Prepared, split_and_index
+    from app.store.models import StoredChunk
+
+    services = build_services(Settings(data_dir=data_dir))
+    ingest = services.ingest
+    cpu: dict[str, float] = defaultdict(float)
+
+    def timed(name, fn):
+        def wrapper(*a, **k):
+            start = time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                cpu[name] += time.process_time() - start
+        return wrapper
+
+    ingest.chunker.split = timed("chunking (recursive splitter, tiktoken counts)", ingest.chunker.split)
+    ingest.embedder = type("Timed", (), {"embed": staticmethod(timed("embedding (wordllama)", ingest.embedder.embed))})()
+    ingest.vectors.upsert = timed("Chroma upsert (HNSW insert)", ingest.vectors.upsert)
+    ingest.records.put_article = timed("SQLite record (article, chunks, postings)", ingest.records.put_article)
+    chunks = 0
+    total = time.process_time()
+    for i in range(0, len(records), batch):
+        start = time.process_time()
+        articles = [normalise(r.article) for r in records[i:i + batch]]
+        cpu["reading: normalise + hash"] += time.process_time() - start
+        start = time.process_time()
+        split = split_and_index([(a.id, a.title, a.text) for a in articles], ingest.chunker)
+        cpu["chunking + BM25 postings"] += time.process_time() - start
+        pending = [Prepared("bench", a, "added", [StoredChunk(cid, a.id, j, s0, s1, t) for cid, j, s0, s1, t in c], terms)
+                   for a, (c, terms) in zip(articles, split)]
+        chunks += sum(len(p.chunks) for p in pending)
+        ingest._write_batch(pending, lambda outcome: None)
+    total = time.process_time() - total
+    services.close()
+    cpu["BM25 postings (tokenise, stem, hash)"] = cpu.pop("chunking + BM25 postings") - cpu[
+        "chunking (recursive splitter, tiktoken counts)"]
+    print(f"\n{len(records)} articles, {chunks} chunks, one thread, stages in sequence\n")
+    print("| stage | CPU s | ms per chunk | share |")
+    print("|---|---|---|---|")
+    for name, seconds in sorted(cpu.items(), key=lambda kv: -kv[1]):
+        print(f"| {name} | {seconds:.2f} | {1000 * seconds / chunks:.2f} | {100 * seconds / total:.0f} % |")
+    rest = total - sum(cpu.values())
+    print(f"| other (batching, metadata, transaction) | {rest:.2f} | {1000 * rest / chunks:.2f} | {100 * rest / total:.0f} % |")
+    print(f"| total | {total:.2f} | {1000 * total / chunks:.2f} | |")
+
+
 def langchain_naive(records, folder: Path) -> tuple[int, float]:
     from langchain_chroma import Chroma
     from langchain_core.documents import Document
@@ -91,6 +145,7 @@ def main() -> None:
     parser.add_argument("--skip", default="", help="comma list of parts to skip: raw,citewire,langchain")
     parser.add_argument("--workers", type=int, default=None, help="chunking processes (default: cores - 1)")
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the Citewire ingest here")
+    parser.add_argument("--stages", action="store_true", help="CPU time of each Citewire stage, nothing else")
     parser.add_argument("--json", type=Path, default=None, help="write the results here too")
     args = parser.parse_args()
     quiet_network_defaults()
@@ -103,6 +158,12 @@ def main() -> None:
     print(f"{len(records)} articles, {chars / 1e6:.1f} M characters", file=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix="citewire-ingest-bench-"))
     results: dict[str, dict] = {}
+    if args.stages:
+        try:
+            stages(records, work / "stages", args.batch_articles)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     try:
         if "raw" not in skip:
             n, s = raw_embedder(records, Chunker())

@@ -159,8 +159,10 @@ def test_sse_over_http(tmp_path, fake):
 
 
 def test_chat_follow_up_is_condensed_with_the_llm(tmp_path, fake):
+    # Whole chunks: the canned reply quotes a sentence the heuristic ranks 4th for the condensed
+    # question, so a 3-sentence excerpt would (rightly) not support it; condensing is what is tested.
     app = create_app(Settings(data_dir=tmp_path / "data", index_samples=True, llm_base_url=fake.base_url,
-                              llm_model="fake-model"))
+                              llm_model="fake-model", llm_excerpt_sentences=0))
     fake.reply("Who accompanied Kim Jong Un to the Vostochny Cosmodrome?")
     fake.reply("Kim was accompanied by Foreign Minister Choe Son Hui and Marshal Ri Pyong Chol [1].")
     with TestClient(app) as client:
@@ -202,3 +204,46 @@ def test_llm_judge_reads_p_yes_from_logprobs_and_can_veto(tmp_path, fake):
     fake.reply(f"{GOOD} [1].").reply("yes 0.97")
     answer = services.answers.ask("What did Kim pledge?")
     assert answer.answerable and answer.sentences[0].support > 0.7
+
+
+def test_the_model_sees_excerpts_around_the_best_sentences_and_citations_stay_verbatim(tmp_path, fake):
+    services = llm_services(tmp_path, fake, llm_excerpt_sentences=2)
+    whole = llm_services(tmp_path / "whole", fake, llm_excerpt_sentences=0)
+    fake.reply(f"{GOOD} [1].")
+    fake.reply(f"{GOOD} [1].")
+    answer = services.answers.ask("What did Kim pledge?")
+    whole.answers.ask("What did Kim pledge?")
+    short, full = (r["messages"][1]["content"] for r in fake.requests[-2:])
+    assert "unconditional support" in short and "Choe Son Hui" in full
+    assert "Choe Son Hui" not in short and len(short) < len(full) / 1.5
+    assert answer.answerable and answer.guard["kept"] == 1
+    _verbatim(services, answer)
+    assert services.answers.llm_context("What did Kim pledge?", services.retrieval.search("What did Kim pledge?"))
+
+
+def test_excerpts_are_verbatim_slices_of_their_chunks_with_the_sentence_before(tmp_path, fake):
+    from app.answer.llm import excerpt_passages, rank_sentences
+
+    services = llm_services(tmp_path, fake)
+    question = "How many freight containers did North Korea ship to Russia?"
+    passages = services.retrieval.search(question)
+    ranked = rank_sentences(services.answers.extractive, question, passages)
+    excerpts = excerpt_passages(ranked, 2, 3)
+    chunks = {p.chunk_id: p for p in passages}
+    assert excerpts and len({e.chunk_id for e in excerpts}) <= 2
+    for e in excerpts:
+        article = services.records.get_article(e.article_id).text
+        assert article[e.char_start:e.char_end] == e.text
+        chunk = chunks[e.chunk_id]
+        assert chunk.char_start <= e.char_start < e.char_end <= chunk.char_end and len(e.text) < len(chunk.text)
+    best = next(e.text for e in excerpts if "20,000 freight containers" in e.text)
+    assert best.index("20,000") > 0 and "." in best[: best.index("20,000")]  # the sentence before came along
+    assert excerpt_passages(ranked, 1, 1)[0].text in best
+
+
+def test_usage_reports_the_prompt_tokens_the_server_reused_from_its_cache():
+    from app.llm.client import _usage
+
+    assert _usage({"prompt_tokens": 300, "completion_tokens": 9, "prompt_tokens_details": {"cached_tokens": 160}}) \
+        == {"prompt_tokens": 300, "completion_tokens": 9, "cached_tokens": 160}
+    assert "cached_tokens" not in _usage({"prompt_tokens": 300, "prompt_tokens_details": None})

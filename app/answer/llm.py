@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from app.answer.extractive import Candidate, candidate_sentences, near_duplicate
 from app.answer.guard import FaithfulnessGuard
 from app.answer.models import Answer
 from app.llm.client import LLMClient
 from app.offline import count_tokens, get_encoding
 from app.prompts import Prompt
 from app.retrieval.service import Passage
+from app.text import sentence_spans
 
 _MARGIN_TOKENS = 32
 
@@ -65,14 +67,80 @@ def plan_prompt(prompt: Prompt, question: str, passages: list[Passage], context_
     return PromptPlan(messages, passages[: len(rendered)], total)
 
 
+def rank_sentences(extractive, question: str, passages: list[Passage]) -> list[Candidate] | None:
+    """The passages' sentences, best answer first, as the configured extractive answerer ranks them
+    (the learned selector, or the heuristic scorer); None when that answerer cannot rank sentences."""
+    from app.answer.selection import LearnedAnswerer
+
+    if isinstance(extractive, LearnedAnswerer):
+        return extractive.selector.select(question, passages).candidates
+    scorer = getattr(extractive, "scorer", None)
+    if scorer is None:
+        return None
+    candidates = [c for c in candidate_sentences(passages) if not near_duplicate(c.text, question, 0.7)]
+    scores = scorer.score(question, [c.text for c in candidates], [c.passage.title for c in candidates],
+                          [c.previous for c in candidates], [c.passage.text for c in candidates])
+    ranked = sorted(zip(candidates, scores), key=lambda cs: cs[1].score - 0.01 * cs[0].rank, reverse=True)
+    return [c for c, _ in ranked]
+
+
+def excerpt_passages(ranked: list[Candidate], sentences: int, max_chunks: int) -> list[Passage]:
+    """The best ``sentences`` sentences (from at most ``max_chunks`` chunks), each with the sentence
+    before it (or after, for a chunk's first), as contiguous excerpts of their chunks, best first.
+
+    An excerpt is a Passage whose text and article offsets are a slice of its chunk's, with the
+    chunk's id: the guard checks claims against what the model saw and citations quote the
+    article verbatim, as with whole chunks. A prompt of excerpts is a third of whole chunks'
+    (docs/performance.md): prefill is what the local model's time to first token is made of."""
+    chosen: dict[str, tuple[Passage, set[int]]] = {}
+    texts: list[str] = []
+    for c in ranked:
+        if len(texts) >= sentences:
+            break
+        if c.text.rstrip("\"'”’) ").endswith("?") or any(near_duplicate(c.text, t) for t in texts):
+            continue
+        if c.passage.chunk_id not in chosen and len(chosen) >= max_chunks:
+            continue
+        spans = sentence_spans(c.passage.text, offset=c.passage.char_start)
+        at = next((i for i, s in enumerate(spans) if s.start <= c.start < s.end), None)
+        if at is None:
+            continue
+        texts.append(c.text)
+        picked = chosen.setdefault(c.passage.chunk_id, (c.passage, set()))[1]
+        picked.update({at, at - 1 if at > 0 else at + 1} & set(range(len(spans))))
+    out: list[Passage] = []
+    for passage, picked in chosen.values():
+        spans = sentence_spans(passage.text, offset=passage.char_start)
+        run: list[int] = []
+        for i in sorted(picked) + [-2]:
+            if run and i != run[-1] + 1:
+                start, end = spans[run[0]].start, spans[run[-1]].end
+                text = passage.text[start - passage.char_start : end - passage.char_start]
+                out.append(replace(passage, text=text, char_start=start, char_end=end))
+                run = []
+            run.append(i)
+    return out
+
+
 class LLMAnswerer:
     def __init__(self, client: LLMClient, prompt: Prompt, guard: FaithfulnessGuard, context_window: int,
-                 max_tokens: int) -> None:
+                 max_tokens: int, excerpt_sentences: int = 0) -> None:
         self.client = client
         self.prompt = prompt
         self.guard = guard
         self.context_window = context_window
         self.max_tokens = max_tokens
+        self.excerpt_sentences = excerpt_sentences
+
+    def context(self, question: str, passages: list[Passage], extractive, max_chunks: int) -> list[Passage] | None:
+        """Excerpts around the best-ranked sentences (``excerpt_sentences`` > 0), else None: the caller
+        then sends whole chunks."""
+        if self.excerpt_sentences <= 0:
+            return None
+        ranked = rank_sentences(extractive, question, passages)
+        if not ranked:
+            return None
+        return excerpt_passages(ranked, self.excerpt_sentences, max_chunks) or None
 
     def plan(self, question: str, passages: list[Passage]) -> PromptPlan:
         return plan_prompt(self.prompt, question, passages, self.context_window, self.max_tokens)

@@ -47,7 +47,11 @@ class AnswerService:
         return self.extractive.answer(question, passages)
 
     def llm_context(self, question: str, passages: list[Passage]) -> list[Passage]:
-        """Fewer, better passages for the LLM: those holding the sentences the learned selector ranks best."""
+        """Fewer, better passages for the LLM: excerpts around the best-ranked sentences (app/answer/llm.py),
+        else the passages holding the sentences the learned selector ranks best."""
+        excerpts = self.llm.context(question, passages, self.extractive, self.llm_passages) if self.llm else None
+        if excerpts:
+            return excerpts
         if isinstance(self.extractive, LearnedAnswerer):
             return self.extractive.best_passages(question, passages, self.llm_passages)[0]
         return passages[: self.llm_passages]

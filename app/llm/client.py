@@ -69,4 +69,8 @@ class TokenStream:
 
 
 def _usage(raw: dict) -> dict:
-    return {k: raw.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens") if raw.get(k) is not None}
+    usage = {k: raw.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens") if raw.get(k) is not None}
+    cached = (raw.get("prompt_tokens_details") or {}).get("cached_tokens")
+    if cached is not None:  # prompt tokens the server reused from its cache (llama.cpp, OpenAI)
+        usage["cached_tokens"] = cached
+    return usage
