@@ -101,3 +101,19 @@ def test_a_sentence_that_restates_the_question_is_not_an_answer(tmp_path, answer
         assert answer.answerable and "Squid Game" in answer.answer
     else:
         assert answer.answerable == ("Squid Game" in answer.answer)
+
+
+def test_a_question_saying_us_is_not_refused_when_the_passage_says_u_s_or_united_states():
+    """The pre-check read "US" as a name no passage mentions and refused answerable questions."""
+    from app.answer.extractive import missing_names
+    from app.retrieval.service import Passage
+
+    def passage(text: str) -> Passage:
+        return Passage(chunk_id="a:0:h", article_id="a", chunk_index=0, title="Egg prices", source="S", url="",
+                       published_at=None, text=text, char_start=0, char_end=len(text), score=1.0)
+
+    question = "How much did eggs cost at US grocery stores in March?"
+    for text in ("Eggs cost $4.82 a dozen at U.S. grocery stores in March.",
+                 "Eggs cost $4.82 a dozen across the United States in March."):
+        assert missing_names(question, [passage(text)]) == set()
+    assert missing_names(question, [passage("Eggs cost 3 euros a dozen in Germany in March.")]) == {"us"}
