@@ -152,8 +152,9 @@ def llm_client(tmp_path):
     from tests.fake_openai import FakeOpenAIServer
 
     with FakeOpenAIServer() as fake:
+        # Whole chunks (no excerpts): the scripted replies quote sentences regardless of their rank.
         app = create_app(Settings(data_dir=tmp_path / "data", index_samples=True, llm_base_url=fake.base_url,
-                                  llm_model="fake-model", llm_max_retries=0))
+                                  llm_model="fake-model", llm_max_retries=0, llm_excerpt_sentences=0))
         with TestClient(app) as test_client:
             yield test_client, fake
 
@@ -209,8 +210,9 @@ def test_client_that_hangs_up_stops_generation(tmp_path):
 
     with FakeOpenAIServer() as fake:
         fake.reply(" ".join(["word"] * 300), delay=0.02)
+        # Whole chunks (no excerpts): the scripted replies quote sentences regardless of their rank.
         app = create_app(Settings(data_dir=tmp_path / "data", index_samples=True, llm_base_url=fake.base_url,
-                                  llm_model="fake-model", llm_max_retries=0))
+                                  llm_model="fake-model", llm_max_retries=0, llm_excerpt_sentences=0))
         port = free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
