@@ -199,3 +199,10 @@ def test_a_refusal_names_the_name_no_passage_mentions(learned_services):
     answer = learned_services.answers.ask("What did Joe Biden say about the meeting?")
     assert not answer.answerable and "biden" in answer.refusal_reason.lower()
     assert "answerability" in answer.refusal_reason
+
+
+def test_a_question_of_no_words_is_refused_by_the_learned_answerer(corpus_services):
+    """Its embedding is NaN, so the answerability probability was NaN and `p < threshold` let it through."""
+    for question in ("", "?!"):
+        answer = corpus_services.answers.ask(question)
+        assert not answer.answerable and not answer.citations, question

@@ -67,7 +67,8 @@ async def exercise(session: ClientSession) -> None:
     listing = (await session.call_tool("list_articles", {"limit": 3})).structured_content
     assert listing["total"] == 8 and len(listing["articles"]) == 3
 
-    for bad in [("ask", {"question": ""}), ("ask", {"question": "x", "top_k": 500}),
+    for bad in [("ask", {"question": ""}), ("ask", {"question": "   "}), ("search", {"query": " \n"}),
+                ("ask", {"question": "x", "top_k": 500}),
                 ("get_article", {"article_id": "no-such-article"}), ("summarize", {}),
                 ("search", {"query": "x", "mode": "fuzzy"})]:
         assert (await session.call_tool(*bad)).is_error, bad

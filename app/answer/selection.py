@@ -152,7 +152,7 @@ class LearnedAnswerer:
         if not selection.candidates:
             return refusal("the passages only restate the question")
         p = self.selector.models.answerability.probability(selection.answerability)
-        if p < self.threshold:
+        if not p >= self.threshold:  # also refuses a NaN probability (e.g. a question of no words)
             missing = missing_names(question, passages[:SENTENCE_PASSAGES])
             why = (f"the passages never mention {', '.join(sorted(missing))}" if missing
                    else "the passages do not seem to hold an answer")

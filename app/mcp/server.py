@@ -44,7 +44,7 @@ INSTRUCTIONS = (
     "the Sources list when you quote an answer."
 )
 
-Question = Annotated[str, Field(min_length=1, max_length=2000, description="A question about the indexed news.")]
+Question = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S", description="A question about the indexed news.")]
 TopK = Annotated[int | None, Field(ge=1, le=50, description="Passages to use (default from settings).")]
 AsOf = Annotated[date | None, Field(description="Ignore articles published after this date (YYYY-MM-DD).")]
 Sources = Annotated[list[str] | None, Field(description="Only these publishers.")]
@@ -103,7 +103,7 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
 
     @server.tool(annotations=_READ_ONLY)
     def search(
-        query: Annotated[str, Field(min_length=1, max_length=2000, description="What to look for.")],
+        query: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S", description="What to look for.")],
         top_k: Annotated[int, Field(ge=1, le=50, description="How many passages.")] = 5,
         as_of: AsOf = None,
         sources: Sources = None,
