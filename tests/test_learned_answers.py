@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from app.answer.extractive import Candidate
-from app.answer.selection import Selection, compose
+from app.answer.selection import SENTENCE_FEATURES, Selection, compose
 from app.retrieval.features import (
     focus_distance,
     proximity,
@@ -75,12 +75,30 @@ def _passage(text: str) -> Passage:
                    text=text, char_start=100, char_end=100 + len(text), score=1.0)
 
 
+def _row(heuristic: float = 0.0) -> list[float]:
+    from app.answer.selection import _HEURISTIC
+
+    row = [0.0] * len(SENTENCE_FEATURES)
+    row[_HEURISTIC] = heuristic
+    return row
+
+
+def test_support_is_the_selectors_own_probability_not_the_blended_ranking_score():
+    from app.answer.selection import HEURISTIC_WEIGHT
+
+    text = "Olga Carmona scored the only goal."
+    c = Candidate(_passage(text), 100, 100 + len(text), text, 0)
+    blended = 1.0 + HEURISTIC_WEIGHT * 0.8
+    [sentence] = compose(Selection([c], np.array([blended]), [_row(0.8)], {}), 3, 0.9).sentences
+    assert sentence.support == pytest.approx(1 / (1 + np.exp(-1.0)), abs=1e-4)
+
+
 def test_a_pronoun_sentence_is_quoted_with_the_sentence_before():
     text = "Prime Minister Jane Roe resigned on Monday. She cited health reasons."
     p = _passage(text)
     second = text.index("She")
     c = Candidate(p, 100 + second, 100 + len(text), text[second:], 0, text[:second].strip(), 100)
-    answer = compose(Selection([c], np.array([2.0]), [[0.0]], {}), 3, 0.9)
+    answer = compose(Selection([c], np.array([2.0]), [_row()], {}), 3, 0.9)
     assert answer.answerable
     assert answer.citations[0].quote == text
     assert answer.citations[0].char_start == 100
@@ -190,7 +208,7 @@ def test_a_further_sentence_is_quoted_only_within_the_margin_of_the_best():
     spans = [(0, 20), (21, 55), (56, len(text))]
     cands = [Candidate(p, 100 + a, 100 + b, text[a:b], 0) for a, b in spans]
     logits = np.array([3.0, 3.0 - EXTRA_SENTENCE_MARGIN / 2, 3.0 - EXTRA_SENTENCE_MARGIN * 2])
-    answer = compose(Selection(cands, logits, [[0.0]] * 3, {}), 3, 0.9)
+    answer = compose(Selection(cands, logits, [_row()] * 3, {}), 3, 0.9)
     assert [s.text for s in answer.sentences] == [text[0:20], text[21:55]]
 
 

@@ -112,7 +112,7 @@ def answerability_features(n_terms: int, passage_scores: list[float], rows: list
     def best(name: str, default: float = 0.0) -> float:
         return top[col[name]] if top else default
 
-    confident = [i for i, x in enumerate(logits) if x >= 0.0]  # P(holds the answer) ≥ 0.5
+    confident = [i for i, x in enumerate(logits) if x >= 0.0]  # blended score ≥ 0 (as trained)
     return {
         "top_logit": float(logits[0]) if len(logits) else -10.0,
         "second_logit": float(logits[1]) if len(logits) > 1 else -10.0,
@@ -179,8 +179,8 @@ def compose(selection: Selection, max_sentences: int, probability: float) -> Ans
     with the sentence before it, so "He said…" arrives with who "he" is."""
     best = selection.logits[0]
     chosen: list[tuple[Candidate, float]] = []
-    for candidate, logit in zip(selection.candidates, selection.logits):
-        prob = _sigmoid(logit)
+    for candidate, logit, row in zip(selection.candidates, selection.logits, selection.rows):
+        prob = _sigmoid(logit - HEURISTIC_WEIGHT * row[_HEURISTIC])  # the selector's own P(holds the answer)
         if len(chosen) >= max_sentences or (chosen and logit < best - EXTRA_SENTENCE_MARGIN):
             break
         if candidate.text.rstrip("\"'”’) ").endswith("?"):
