@@ -88,7 +88,7 @@ def excerpt_passages(ranked: list[Candidate], sentences: int, max_chunks: int) -
 
     An excerpt is a Passage whose text and article offsets are a slice of its chunk's, with the
     chunk's id: the guard checks claims against what the model saw and citations quote the
-    article verbatim, as with whole chunks. A prompt of excerpts is a third of whole chunks'
+    article verbatim, as with whole chunks. A prompt of excerpts is about half as long as whole chunks'
     (docs/performance.md): prefill is what the local model's time to first token is made of."""
     chosen: dict[str, tuple[Passage, set[int]]] = {}
     texts: list[str] = []
