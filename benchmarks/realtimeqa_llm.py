@@ -167,14 +167,7 @@ METRICS = ("hit@5", "containment", "citation_precision", "false_refusal", "refus
 
 def table(results: dict[str, dict]) -> str:
     names = list(results)
-    lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    for metric in METRICS:
-        cells = []
-        for name in names:
-            v, lo, hi = results[name][metric]
-            fmt = "{:.0f}" if metric.endswith("_ms") else "{:.3f}"
-            cells.append("—" if v != v else f"{fmt.format(v)} [{fmt.format(lo)}, {fmt.format(hi)}]")
-        lines.append(f"| {metric} | " + " | ".join(cells) + " |")
+    lines = [rtqa.table(results, METRICS)]
     for label, key in (("n answerable", "n_answerable"), ("n unanswerable", "n_unanswerable")):
         lines.append(f"| {label} | " + " | ".join(str(int(results[n][key][0])) for n in names) + " |")
     extra = {n: results[n]["extra"] for n in names}

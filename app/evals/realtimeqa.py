@@ -235,15 +235,16 @@ ORDER = ("hit@1", "hit@5", "hit@10", "mrr@10", "containment", "citation_precisio
          "latency_p50_ms", "latency_p95_ms")
 
 
-def table(results: dict[str, dict[str, list[float]]]) -> str:
+def table(results: dict[str, dict[str, list[float]]], metrics: tuple[str, ...] = ORDER) -> str:
+    """Markdown rows "value [low, high]" per pipeline; a metric a pipeline lacks (NaN) shows "—"."""
     names = list(results)
     lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    for metric in ORDER:
+    for metric in metrics:
         cells = []
         for name in names:
             v, lo, hi = results[name][metric]
-            fmt = "{:.0f}" if "latency" in metric else "{:.3f}"
-            cells.append(f"{fmt.format(v)} [{fmt.format(lo)}, {fmt.format(hi)}]")
+            fmt = "{:.0f}" if metric.endswith("_ms") else "{:.3f}"
+            cells.append("—" if v != v else f"{fmt.format(v)} [{fmt.format(lo)}, {fmt.format(hi)}]")
         lines.append(f"| {metric} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
