@@ -212,6 +212,12 @@ class Settings(BaseSettings):
         "model's first token came 3.5x sooner, docs/performance.md); 0 sends whole chunks.",
     )
 
+    llm_fallback_extractive: bool = Field(
+        default=True,
+        description="When the faithfulness guard drops every sentence of an LLM answer (or the model finds no "
+        "answer), reply with the verbatim extractive answer instead of refusing (docs/llm.md); false refuses.",
+    )
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"

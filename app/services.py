@@ -102,7 +102,8 @@ def build_services(settings: Settings) -> Services:
     return Services(
         settings=settings, embedder=embedder, records=records, vectors=vectors,
         ingest=IngestService(records, vectors, embedder, chunker), retrieval=retrieval,
-        answers=AnswerService(retrieval, extractive, settings.top_k, llm, settings.llm_passages),
+        answers=AnswerService(retrieval, extractive, settings.top_k, llm, settings.llm_passages,
+                              settings.llm_fallback_extractive),
         summaries=SummarizeService(records, retrieval, embedder, summarizer),
         condenser=condenser, checker=checker, local_model=local,
     )

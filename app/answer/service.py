@@ -15,8 +15,9 @@ from app.store.models import Filters
 
 class AnswerService:
     def __init__(self, retrieval: RetrievalService, extractive: ExtractiveAnswerer, top_k: int,
-                 llm: LLMAnswerer | None = None, llm_passages: int = 3) -> None:
+                 llm: LLMAnswerer | None = None, llm_passages: int = 3, llm_fallback: bool = True) -> None:
         self.retrieval = retrieval
+        self.llm_fallback = llm_fallback
         self.extractive = extractive
         self.top_k = top_k
         self.llm = llm
@@ -43,8 +44,22 @@ class AnswerService:
             early.mode = self.mode
             return early
         if self.llm:
-            return self.llm.answer(question, self.llm_context(question, passages))
+            return self._or_extractive(self.llm.answer(question, self.llm_context(question, passages)), question, passages)
         return self.extractive.answer(question, passages)
+
+    def _or_extractive(self, answer: Answer, question: str, passages: list[Passage]) -> Answer:
+        """When the guard left nothing of the LLM's answer (or the model found nothing), the verbatim
+        extractive answer is still checked-by-construction: give that rather than refuse. On the 2024
+        split this is what separates the LLM path's refusals from the extractive one's (docs/llm.md)."""
+        if answer.answerable or not self.llm_fallback:
+            return answer
+        fallback = self.extractive.answer(question, passages)
+        if not fallback.answerable:
+            return answer
+        fallback.mode = "extractive"
+        fallback.guard = (answer.guard or {}) | {"fallback": "extractive", "llm_refusal_reason": answer.refusal_reason}
+        fallback.usage = answer.usage
+        return fallback
 
     def llm_context(self, question: str, passages: list[Passage]) -> list[Passage]:
         """Fewer, better passages for the LLM: excerpts around the best-ranked sentences (app/answer/llm.py),
@@ -66,7 +81,8 @@ class AnswerService:
             yield "answer", early
             return
         if self.llm:
-            yield from self.llm.stream(question, self.llm_context(question, passages))
+            for kind, value in self.llm.stream(question, self.llm_context(question, passages)):
+                yield kind, self._or_extractive(value, question, passages) if kind == "answer" else value
             return
         answer = self.extractive.answer(question, passages)
         for sentence in answer.sentences or []:
