@@ -146,7 +146,10 @@ def summarise(rows: list[dict]) -> dict:
     guard = {k: 0 for k in ("kept", "fixed", "dropped", "marked")}
     for row in rows:
         for k, v in (row.get("guard") or {}).items():
-            guard[k] = guard.get(k, 0) + v
+            if k == "fallback":  # the LLM's answer was replaced by the extractive one
+                guard["fallback"] = guard.get("fallback", 0) + 1
+            elif isinstance(v, int):
+                guard[k] = guard.get(k, 0) + v
     refusals: dict[str, int] = {}
     for row in rows:
         if not row["unanswerable"] and (kind := refusal_kind(row)):
@@ -174,6 +177,8 @@ def table(results: dict[str, dict]) -> str:
     lines.append("| guard kept / fixed / dropped / marked (sentences) | " + " | ".join(
         "{kept} / {fixed} / {dropped} / {marked}".format(**extra[n]["guard"]) if extra[n]["asked_model"] else "—"
         for n in names) + " |")
+    lines.append("| extractive fallbacks (answers) | " + " | ".join(
+        str(extra[n]["guard"].get("fallback", 0)) if extra[n]["asked_model"] else "—" for n in names) + " |")
     lines.append("| judge calls (total, s) | " + " | ".join(
         f"{extra[n]['judge_calls']} ({extra[n]['judge_ms'] / 1000:.0f} s)" if extra[n]["asked_model"] else "—"
         for n in names) + " |")

@@ -101,6 +101,15 @@ def test_summary_sorts_refusals_by_who_refused_and_totals_the_guard():
     assert "guard dropped every sentence: 1" in bench.table({"llm": summary})
 
 
+def test_an_extractive_fallback_is_counted_not_added_to_the_guard_totals():
+    fell_back = {"kept": 0, "fixed": 0, "dropped": 2, "marked": 0, "fallback": "extractive",
+                 "llm_refusal_reason": "no sentence of the model's answer is supported by the passages"}
+    summary = bench.summarise([_row("llm", True, None, fell_back, 1000),
+                               _row("llm", True, None, {"kept": 1, "fixed": 0, "dropped": 0, "marked": 0}, 1000)])
+    assert summary["extra"]["guard"] == {"kept": 1, "fixed": 0, "dropped": 2, "marked": 0, "fallback": 1}
+    assert "| extractive fallbacks (answers) | 1 |" in bench.table({"llm": summary})
+
+
 @pytest.mark.skipif(not (DATA / "questions.jsonl").exists(), reason="../shared/data/realtimeqa-dev absent")
 def test_the_sample_is_fixed_by_the_seed_and_only_2024(tmp_path):
     first, _ = bench.questions(DATA, 50, 0, 0, tmp_path, tmp_path)
