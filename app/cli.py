@@ -390,27 +390,8 @@ def slack(
     except KeyboardInterrupt:
         pass
     finally:
-        _close_within(15.0, handler.close, services.close)
-
-
-def _close_within(seconds: float, *closers) -> None:
-    """Graceful shutdown with a deadline: under load the Socket Mode client's close was seen to hang,
-    and Ctrl+C must stop the bot. The stores are crash-safe (tests/test_reliability.py kills ingest)."""
-    import os
-    import threading
-
-    def close_all() -> None:
-        for close in closers:
-            close()
-
-    closing = threading.Thread(target=close_all, daemon=True)
-    closing.start()
-    closing.join(seconds)
-    if closing.is_alive():
-        typer.echo(f"citewire: shutdown took over {seconds:.0f} s; exiting anyway", err=True)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+        handler.close()
+        services.close()
 
 
 def main() -> None:
