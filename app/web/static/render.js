@@ -92,6 +92,10 @@ export function guardReport(result) {
     details.append(el("p", { class: "meta" },
       `${counts.dropped} sentence(s) of the model's draft were dropped: no passage supported them.`));
   }
+  if (result.guard && result.guard.fallback) {
+    details.append(el("p", { class: "meta" },
+      "Nothing of the model's answer survived the guard, so the answer above quotes the articles verbatim instead."));
+  }
   return details;
 }
 
