@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.answer.alignment import lcs_length
 from app.embed import Embedder
 from app.text import STOPWORDS, numbers, sentence_spans, stem, words
 
@@ -74,19 +75,6 @@ def content_overlap(claim: str, text: str) -> float:
     return len(claim_set & set(_content(text))) / len(claim_set) if claim_set else 0.0
 
 
-def _lcs(a: list[str], b: list[str]) -> int:
-    """Longest common subsequence: word order is what tells "X backed Y" from "Y backed X"."""
-    if not a or not b:
-        return 0
-    previous = [0] * (len(b) + 1)
-    for x in a:
-        current = [0]
-        for j, y in enumerate(b, start=1):
-            current.append(previous[j - 1] + 1 if x == y else max(previous[j], current[j - 1]))
-        previous = current
-    return previous[-1]
-
-
 class SupportChecker:
     def __init__(self, embedder: Embedder | None = None, threshold: float = THRESHOLD) -> None:
         self.embedder = embedder
@@ -112,7 +100,7 @@ class SupportChecker:
         if claim_pairs:
             pair_max = max(len(claim_pairs & _pairs(ws)) / len(claim_pairs) for ws in window_stems)
         plain_claim = [s for s in claim_stems if s not in NEGATIONS]
-        ordered = _lcs(plain_claim, [s for s in window_stems[best] if s not in NEGATIONS]) / len(plain_claim)
+        ordered = lcs_length(plain_claim, [s for s in window_stems[best] if s not in NEGATIONS]) / len(plain_claim)
         cosine = 0.0
         if self.embedder is not None:
             top = sorted(range(len(windows)), key=lambda i: overlaps[i], reverse=True)[:8]

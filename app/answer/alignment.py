@@ -149,7 +149,8 @@ def _windows(sentence_counts: list[int], max_size: int = 3) -> list[slice]:
     return out
 
 
-def _lcs(a: list[str], b: list[str]) -> int:
+def lcs_length(a: list[str], b: list[str]) -> int:
+    """Longest common subsequence: word order is what tells "X backed Y" from "Y backed X"."""
     if not a or not b:
         return 0
     previous = [0] * (len(b) + 1)
@@ -276,7 +277,7 @@ class Aligner:
         values["window_missing_number"] = float(len((claim_numbers & ev.numbers) - best_numbers))
         values["window_missing_date"] = float(sum(1 for t in content if t.kind == "date" and t.word in ev.words
                                                   and t.word not in best_words))
-        values["window_order"] = _lcs(claim_stems, best_stems) / n
+        values["window_order"] = lcs_length(claim_stems, best_stems) / n
         claim_pairs = set(zip(claim_stems, claim_stems[1:]))
         plain_window = [s for s in best_stems if s not in STOPWORDS]
         if claim_pairs:
