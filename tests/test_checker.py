@@ -94,16 +94,9 @@ def checker():
     return SupportChecker(WordLlamaEmbedder.shared())
 
 
-# Faithful rewordings the checker alone scores below its threshold (docs/faithfulness.md: synonyms whose
-# word vectors sit apart look like antonyms to it); with an LLM configured they fall in the judge's band.
-KNOWN_MISSES = {
-    ("biotech", "synonym"): "'factory' for 'plant' and 'firm' for 'company' in one sentence: scored .68 < .705",
-}
-
-
-@pytest.mark.parametrize(("story", "kind"), [
-    pytest.param(story, kind, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[story, kind]))
-    if (story, kind) in KNOWN_MISSES else (story, kind) for story in sorted(STORIES) for kind in sorted(SUPPORTED)])
+# Both stories' rewordings pass since 1.2.0, the biotech synonym ('factory' for 'plant' and 'firm' for
+# 'company' in one sentence, .68 with 1.1.0) included: WordNet aligns what word vectors placed apart.
+@pytest.mark.parametrize(("story", "kind"), [(story, kind) for story in sorted(STORIES) for kind in sorted(SUPPORTED)])
 def test_faithful_rewording_is_supported(checker, story, kind):
     evidence, supported, _, _ = STORIES[story]
     verdict = checker.check(supported[kind], evidence)
@@ -165,10 +158,8 @@ def _passage(text: str, title: str = ""):
                    published_at=None, text=text, char_start=0, char_end=len(text), score=1.0)
 
 
-PARAPHRASE_MISS = pytest.mark.xfail(
-    strict=True, reason="without an LLM judge the checker scores this paraphrase (.65: 'pledged', whose word "
-    "vector sits far from 'promised', and 'Russia's fight' for 'the fight that Russia is waging') under its "
-    "threshold .705; see docs/faithfulness.md")
+# The issue's paraphrase scored .65 with checker 1.1.0 ('pledged', whose word vector sits far from 'promised'),
+# under its threshold: dropped. Since 1.2.0 WordNet relates 'pledge' to 'promise' (docs/faithfulness.md).
 
 
 def _guarded(passages):
@@ -180,7 +171,6 @@ def _guarded(passages):
     return guard.apply(f"{PARAPHRASE} [1]. {INVENTED} [1].", passages)
 
 
-@PARAPHRASE_MISS
 def test_guard_keeps_paraphrase_and_drops_invented_sentence_self_contained():
     text = ("North Korean leader Kim Jong Un has promised Russian President Vladimir Putin that his country will "
             "give the war in Ukraine its \"full and unconditional support\". Kim called the war the \"sacred "
@@ -193,7 +183,6 @@ def test_guard_keeps_paraphrase_and_drops_invented_sentence_self_contained():
 
 
 @needs_shared
-@PARAPHRASE_MISS
 def test_guard_keeps_paraphrase_and_drops_invented_sentence_on_the_seed_article(shared_services):
     """The issue's case: the passages retrieval gives for the question, as the LLM path would see them."""
     assert (SHARED_ARTICLES / "004_75f1210c1675ddf4.txt").exists()

@@ -36,7 +36,7 @@ from app.answer.checker_model import MODEL_PATH, trees_from_lightgbm  # noqa: E4
 
 SEED = 7
 FOLDS = 5
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 SOURCE_WEIGHT = {"summedits": 0.5, "qags": 3.0, "synthetic": 2.0}
 PARAMS = {
     "objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 20,
@@ -54,6 +54,7 @@ MONOTONE = {
     "window_order": 1, "window_pairs": 1, "anchor_coverage": 1, "anchor_gap": -1, "negation_mismatch": -1,
     "sentence_negation_mismatch": -1, "cosine": 1, "cosine_max": 1, "swap_sim": 1, "swap_mean": 1,
     "role_swaps": -1, "scoped_negation_mismatch": -1, "unaligned_relation": -1,
+    "wordnet_unaligned": -1, "wordnet_swap_sim": 1, "wordnet_antonyms": -1,
 }
 SYNTHETIC_ARTICLES = 600
 SYNTHETIC_HELD_OUT = 0.2  # share of synthetic articles kept out of training, for measurement

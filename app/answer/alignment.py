@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.answer import lexicon
 from app.embed import Embedder
 from app.text import STOPWORDS, numbers, stem
 
@@ -53,6 +54,7 @@ FEATURES = (
     "claim_negation", "window_negation", "negation_mismatch", "evidence_negation", "sentence_negation_mismatch",
     "cosine", "cosine_max", "claim_words",
     "swap_sim", "swap_mean", "role_swaps", "scoped_negation_mismatch", "unaligned_relation",
+    "wordnet_synonyms", "wordnet_related", "wordnet_unaligned", "wordnet_swap_sim", "wordnet_antonyms",
 )
 
 
@@ -311,7 +313,9 @@ class Aligner:
         values["window_negation"] = float(window_negations)
         values["negation_mismatch"] = float((claim_negations % 2) != (window_negations % 2))
         values["evidence_negation"] = float(any(_is_negation(w) for w in ev.words))
-        values.update(_swap_features(ev, window, claim_stem_set, len(unmatched), claim_vectors))
+        swaps_by_token = _swap_similarities(ev, window, claim_stem_set, len(unmatched), claim_vectors)
+        values.update(_swap_summary(swaps_by_token, len(unmatched)))
+        values.update(_wordnet_features(content, unmatched, swaps_by_token, set(best_stems)))
         first = _TOKEN.search(claim)
         opener = content[0].stem if first and first.group(0)[0].isupper() and content[0].word == \
             first.group(0).lower().replace("’", "'").removesuffix("'s") else None
@@ -337,22 +341,64 @@ class Aligner:
         return values, window_text
 
 
-def _swap_features(ev: PreparedEvidence, window: slice, claim_stems: set[str], unaligned: int,
-                   claim_vectors: np.ndarray | None) -> dict[str, float]:
+def _swap_similarities(ev: PreparedEvidence, window: slice, claim_stems: set[str], unaligned: int,
+                       claim_vectors: np.ndarray | None) -> np.ndarray:
     """How close each unaligned claim word is to a word of the best window that the claim left out: a
     substitution. A synonym sits near the word it replaces ('pledged' for 'promised'), an antonym or an
-    invented word does not ('reject' for 'approve'). 1.0 when every claim word is aligned."""
+    invented word does not ('reject' for 'approve'). One value per unaligned word (0 when nothing is
+    left out to compare with)."""
     if not unaligned:
-        return {"swap_sim": 1.0, "swap_mean": 1.0}
+        return np.zeros(0, dtype=np.float32)
     left_out = sorted({w for words_, stems in zip(ev.sentence_words[window], ev.sentence_stems[window])
                        for w, s in zip(words_, stems) if w in ev.vocab_index and s not in claim_stems})
-    if claim_vectors is None:
-        return {"swap_sim": 0.0, "swap_mean": 0.0}
-    if not left_out:
-        return {"swap_sim": 0.0, "swap_mean": 0.0}
+    if claim_vectors is None or not left_out:
+        return np.zeros(unaligned, dtype=np.float32)
     best = (claim_vectors @ ev.vocab_vectors[[ev.vocab_index[w] for w in left_out]].T).max(axis=1)
-    best = np.clip(best, 0.0, 1.0)
+    return np.clip(best, 0.0, 1.0)
+
+
+def _swap_summary(best: np.ndarray, unaligned: int) -> dict[str, float]:
+    """``swap_sim`` (the weakest substitution) and ``swap_mean``; 1.0 when every claim word is aligned."""
+    if not unaligned:
+        return {"swap_sim": 1.0, "swap_mean": 1.0}
     return {"swap_sim": float(best.min()), "swap_mean": float(best.mean())}
+
+
+def _wordnet_features(content: list[ClaimToken], unmatched: list[int], swaps: np.ndarray,
+                      window_stems: set[str]) -> dict[str, float]:
+    """WordNet as an alignment kind and a contradiction flag (app/answer/lexicon.py), for the claim's
+    content words that the evidence lacks: a synonym or a word one hypernym step away in the best window
+    aligns the word ('pledged' for 'promised'), which word vectors miss; an antonym in the window that
+    the claim's own word is not beside ('fell' for 'rose') marks a flipped fact.
+
+    wordnet_synonyms / wordnet_related: unaligned words with a synonym / a synonym or near sense in the
+    window; wordnet_unaligned: content words still unaligned after that; wordnet_swap_sim: the weakest
+    substitution once WordNet-aligned words count as aligned (1.0 when none is left); wordnet_antonyms:
+    claim words whose antonym the window holds while the word itself is not there."""
+    lex = lexicon.shared()
+    window = sorted(s for s in window_stems if s not in STOPWORDS)
+    synonyms = related = unaligned = 0
+    remaining: list[float] = []
+    for position, i in enumerate(unmatched):
+        token = content[i]
+        if token.kind != "content":
+            remaining.append(float(swaps[position]) if len(swaps) else 0.0)
+            continue
+        opposite = lex.antonyms(token.stem)
+        candidates = [s for s in window if s not in opposite]
+        if any(lex.synonym(token.stem, s) for s in candidates):
+            synonyms += 1
+            related += 1
+        elif any(lex.related(token.stem, s) for s in candidates):
+            related += 1
+        else:
+            unaligned += 1
+            remaining.append(float(swaps[position]) if len(swaps) else 0.0)
+    antonyms = sum(1 for t in content if t.kind == "content" and t.stem not in window_stems
+                   and not lex.antonyms(t.stem).isdisjoint(window_stems))
+    return {"wordnet_synonyms": float(synonyms), "wordnet_related": float(related),
+            "wordnet_unaligned": float(unaligned), "wordnet_swap_sim": min(remaining, default=1.0),
+            "wordnet_antonyms": float(antonyms)}
 
 
 def _role_swaps(content: list[ClaimToken], window_words: list[list[str]], window_stems: list[list[str]],

@@ -2,16 +2,18 @@
 the runtime guard on LLM answers, the summaries' conflict notes, and the eval suite.
 
 Deterministic and offline. Each claim token is aligned to the evidence (same word, same stem,
-nearest wordllama word vector); the features say which kinds of tokens stay unaligned (numbers,
-names, dates, negation, other content words) and whether the best evidence window has them in the
-same order and polarity. Gradient-boosted trees trained by `training/train_checker.py` (fixed
-seed) turn them into a calibrated probability. Measured in docs/faithfulness.md.
+nearest wordllama word vector, WordNet synonym); the features say which kinds of tokens stay
+unaligned (numbers, names, dates, negation, other content words) and whether the best evidence
+window has them in the same order and polarity (and no WordNet antonym). Gradient-boosted trees
+trained by `training/train_checker.py` (fixed seed) turn them into a calibrated probability.
+Measured in docs/faithfulness.md.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.answer import lexicon
 from app.answer.alignment import FEATURES, MUTUAL_ROLE_SWAPS, Aligner, split_sentences
 from app.answer.checker_model import CheckerModel, load_model
 from app.embed import Embedder
@@ -65,6 +67,7 @@ class SupportChecker:
         self.model = model or _MODEL
         self.threshold = self.model.threshold if threshold is None else threshold
         self.aligner = Aligner(embedder)
+        lexicon.shared()  # load WordNet (about 0.1 s) here, not during the first claim
 
     def features(self, claim: str, evidence: list[str]) -> tuple[dict[str, float], str]:
         return self.aligner.features(claim, evidence)
