@@ -62,7 +62,7 @@ def words(text: str) -> list[str]:
     return list(_words(text))
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=1024)
 def _words(text: str) -> tuple[str, ...]:
     """Memoised: one ask splits the same passage and sentence into words several times (ranker features,
     name tokens, selector rows, de-duplication). Lower-cased in one call over the joined words (no word
@@ -105,12 +105,19 @@ def proper_names(text: str) -> set[str]:
 
 def name_tokens(text: str) -> set[str]:
     """Words with possessives dropped and hyphenated compounds split: Putin's -> putin, Russia-North -> russia, north."""
-    return set(_name_tokens(text))
+    return set(_name_tokens(text)) if len(text) <= _SHORT else _name_tokens_of(text)
+
+
+_SHORT = 200  # characters: name phrases and titles are memoised, whole passages (cached by their callers) not
 
 
 @lru_cache(maxsize=4096)
 def _name_tokens(text: str) -> frozenset[str]:
     """Memoised (callers get a copy): proper_names asks for the same few capitalised phrases all the time."""
+    return frozenset(_name_tokens_of(text))
+
+
+def _name_tokens_of(text: str) -> set[str]:
     out: set[str] = set()
     for word in words(text):
         word = word.removesuffix("'s")
@@ -118,7 +125,7 @@ def _name_tokens(text: str) -> frozenset[str]:
             out.update(part for part in word.split("-") if part)
         else:
             out.add(word)  # never empty: a word cannot be just "'s"
-    return frozenset(out)
+    return out
 
 
 class _CachedRe:
