@@ -42,6 +42,8 @@ def main() -> None:
     _, test = rtqa.split(rtqa.load_questions(args.data))
     questions = rtqa.sample(test, args.n, rtqa.SEED + 2)
     names = args.pipelines.split(",") if args.pipelines else list(pipelines)
+    if unknown := [n for n in names if n not in pipelines]:
+        parser.error(f"unknown pipeline(s) {', '.join(unknown)}; this index and models offer {', '.join(pipelines)}")
     clear = getattr(text, "clear_caches", lambda: None) if args.cold else (lambda: None)
     for name in names:  # warm every pipeline (models, caches) outside the timing
         pipelines[name](questions[0], 10)
