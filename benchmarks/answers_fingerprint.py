@@ -4,7 +4,7 @@
     python benchmarks/answers_fingerprint.py --data ../shared/data/realtimeqa-dev --data-dir INDEX --out after.json \
         --compare before.json
 
-A fixed sample of 2024 RealTimeQA questions (the same every run) is asked through the default
+A fixed sample of 2024 (or ``--years 2022-2023``) RealTimeQA questions (the same every run) is asked through the default
 ``AnswerService.ask`` (what /v1/ask runs without an LLM) and through the heuristic "old" pipeline;
 the answer text, refusal reason, sentence supports, citations (chunk, offsets, quote) and the top
 passages' ids and scores are written as JSON. ``--compare`` prints each difference and exits 1 when
@@ -44,13 +44,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--n", type=int, default=150)
+    parser.add_argument("--years", choices=("2024", "2022-2023"), default="2024",
+                        help="the reported 2024 split (default) or the 2022–2023 training split")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--compare", type=Path, help="an earlier --out file; exit 1 on any difference")
     args = parser.parse_args()
     services = build_services(Settings(data_dir=args.data_dir))
     pipelines = rtqa.make_pipelines(services)
-    _, test = rtqa.split(rtqa.load_questions(args.data))
-    questions = rtqa.sample(test, args.n, rtqa.SEED + 3)
+    train, test = rtqa.split(rtqa.load_questions(args.data))
+    questions = rtqa.sample(test if args.years == "2024" else train, args.n, rtqa.SEED + 3)
     results: dict[str, dict] = {}
     start = time.perf_counter()
     for q in questions:
