@@ -6,6 +6,7 @@ returns spans, never rewritten strings.
 
 from __future__ import annotations
 
+import importlib
 import re
 import threading
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from functools import lru_cache
 
 import pysbd
 import Stemmer
+from pysbd.utils import TextSpan
 
 # A compact English stopword list (function words only: content words such as "not" are kept
 # because negation matters to faithfulness).
@@ -29,6 +31,7 @@ QUESTION_WORDS = frozenset("what which who whom whose when where why how many mu
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 _NUMBER = re.compile(r"\d[\d,.]*")
+_LINE = re.compile(r"[^\n]+")
 _stemmer_lock = threading.Lock()
 
 
@@ -55,10 +58,25 @@ def porter_stem(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return [m.group(0).lower().replace("’", "'") for m in _WORD.finditer(text)]
+    """Lower-cased words, curly apostrophes made straight (a fresh list: callers may change it)."""
+    return list(_words(text))
 
 
+@lru_cache(maxsize=1024)
+def _words(text: str) -> tuple[str, ...]:
+    """Memoised: one ask splits the same passage and sentence into words several times (ranker features,
+    name tokens, selector rows, de-duplication). Lower-cased in one call over the joined words (no word
+    holds a space, and lowering never makes one): the same words as lowering each, and faster."""
+    found = _WORD.findall(text)
+    if not found:
+        return ()
+    return tuple(" ".join(found).lower().replace("’", "'").split(" "))
+
+
+@lru_cache(maxsize=32_768)
 def stem(word: str) -> str:
+    """Snowball English stem; memoised: news reuses a small vocabulary, and the scorers stem the same
+    words for every candidate sentence (the stemmer is the lock-free fast path on a hit)."""
     with _stemmer_lock:
         return _stemmer().stemWord(word)
 
@@ -87,19 +105,142 @@ def proper_names(text: str) -> set[str]:
 
 def name_tokens(text: str) -> set[str]:
     """Words with possessives dropped and hyphenated compounds split: Putin's -> putin, Russia-North -> russia, north."""
+    return set(_name_tokens(text)) if len(text) <= _SHORT else _name_tokens_of(text)
+
+
+_SHORT = 200  # characters: name phrases and titles are memoised, whole passages (cached by their callers) not
+
+
+@lru_cache(maxsize=4096)
+def _name_tokens(text: str) -> frozenset[str]:
+    """Memoised (callers get a copy): proper_names asks for the same few capitalised phrases all the time."""
+    return frozenset(_name_tokens_of(text))
+
+
+def _name_tokens_of(text: str) -> set[str]:
     out: set[str] = set()
     for word in words(text):
         word = word.removesuffix("'s")
-        out.update(part for part in word.split("-") if part)
+        if "-" in word:
+            out.update(part for part in word.split("-") if part)
+        else:
+            out.add(word)  # never empty: a word cannot be just "'s"
     return out
+
+
+class _CachedRe:
+    """Stands in for the ``re`` module inside pysbd's modules: the same functions, but with compiled patterns
+    kept in an LRU of their own. pysbd builds hundreds of patterns per text (one per abbreviation found), more
+    than ``re``'s 512-entry cache, which Python 3.11 evicts first-in-first-out: every call recompiled dozens of
+    regular expressions (2,355 compiles for 40 questions, docs/performance.md). Same patterns, same results."""
+
+    def __getattr__(self, name: str):
+        return getattr(re, name)
+
+    @staticmethod
+    @lru_cache(maxsize=4096)
+    def compile(pattern, flags=0):
+        return re.compile(pattern, flags)
+
+    def sub(self, pattern, repl, string, count=0, flags=0):
+        return self.compile(pattern, flags).sub(repl, string, count)
+
+    def subn(self, pattern, repl, string, count=0, flags=0):
+        return self.compile(pattern, flags).subn(repl, string, count)
+
+    def search(self, pattern, string, flags=0):
+        return self.compile(pattern, flags).search(string)
+
+    def match(self, pattern, string, flags=0):
+        return self.compile(pattern, flags).match(string)
+
+    def fullmatch(self, pattern, string, flags=0):
+        return self.compile(pattern, flags).fullmatch(string)
+
+    def findall(self, pattern, string, flags=0):
+        return self.compile(pattern, flags).findall(string)
+
+    def finditer(self, pattern, string, flags=0):
+        return self.compile(pattern, flags).finditer(string)
+
+    def split(self, pattern, string, maxsplit=0, flags=0):
+        return self.compile(pattern, flags).split(string, maxsplit)
+
+
+_PYSBD_MODULES = ("abbreviation_replacer", "between_punctuation", "exclamation_words", "lists_item_replacer",
+                  "processor", "punctuation_replacer", "utils", "lang.common.common")  # those that call re.*
+_WHITESPACE_RUN = re.compile(r"\s*")  # pysbd's pattern for an empty sentence (the escaped "" + a whitespace run)
+
+
+class _Segmenter(pysbd.Segmenter):
+    """pysbd's English segmenter, same sentences, without its two slow spots: each sentence's offsets were
+    found by compiling the escaped sentence plus a whitespace run (a new pattern per sentence, which also flushed the
+    regex cache), and its modules' patterns are now compiled once (``_CachedRe``)."""
+
+    def sentences_with_char_spans(self, sentences):
+        """What pysbd's regex search finds, with ``str.find``: each sentence's first non-overlapping occurrence
+        (plus the whitespace after it) that ends past the previous one; not found: skipped."""
+        text = self.original_text
+        spans = []
+        prior_end = 0
+        for sent in sentences:
+            if not sent:  # an empty pattern's matches follow regex rules of their own: pysbd's own loop
+                for match in _WHITESPACE_RUN.finditer(text):
+                    if match.end() > prior_end:
+                        spans.append(TextSpan(match.group(), match.start(), match.end()))
+                        prior_end = match.end()
+                        break
+                continue
+            pos = 0
+            while (start := text.find(sent, pos)) >= 0:
+                end = start + len(sent)
+                while end < len(text) and text[end].isspace():  # the same characters as the regex's \s
+                    end += 1
+                if end > prior_end:
+                    spans.append(TextSpan(text[start:end], start, end))
+                    prior_end = end
+                    break
+                pos = end
+        return spans
 
 
 @lru_cache(maxsize=1)
 def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+    cached = _CachedRe()
+    for name in _PYSBD_MODULES:
+        module = importlib.import_module(f"pysbd.{name}")
+        if getattr(module, "re", None) is re:
+            module.re = cached
+    return _Segmenter(language="en", clean=False, char_span=True)
 
 
 _seg_lock = threading.Lock()
+
+
+@lru_cache(maxsize=8192)
+def _line_sentences(line: str) -> tuple[tuple[int, int], ...]:
+    """Sentence offsets within one line. Memoised: overlapping chunks share most of their lines, and
+    popular articles' chunks come back question after question."""
+    with _seg_lock:
+        pieces = _segmenter().segment(line)
+    out = []
+    cursor = 0
+    for piece in pieces:
+        sentence = piece.sent.strip()
+        if not sentence:
+            continue
+        local = line.find(sentence, cursor)
+        if local < 0:
+            continue
+        cursor = local + len(sentence)
+        out.append((local, cursor))
+    return tuple(out)
+
+
+def clear_caches() -> None:
+    """Forget memoised stems, names and sentence offsets (benchmarks measuring the cold path)."""
+    for cached in (_words, stem, _name_tokens, _line_sentences):
+        cached.cache_clear()
 
 
 def sentence_spans(text: str, offset: int = 0) -> list[Span]:
@@ -108,21 +249,10 @@ def sentence_spans(text: str, offset: int = 0) -> list[Span]:
     Lines are split first: news text often carries headlines and bullets without a full stop.
     """
     spans: list[Span] = []
-    for line in re.finditer(r"[^\n]+", text):
+    for line in _LINE.finditer(text):
         line_text = line.group(0)
         if not line_text.strip():
             continue
-        with _seg_lock:
-            pieces = _segmenter().segment(line_text)
-        cursor = 0
-        for piece in pieces:
-            sentence = piece.sent.strip()
-            if not sentence:
-                continue
-            local = line_text.find(sentence, cursor)
-            if local < 0:
-                continue
-            cursor = local + len(sentence)
-            start = offset + line.start() + local
-            spans.append(Span(start, start + len(sentence)))
+        base = offset + line.start()
+        spans.extend(Span(base + start, base + end) for start, end in _line_sentences(line_text))
     return spans

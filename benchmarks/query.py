@@ -10,6 +10,8 @@ ingest (one index reused from size to size; ``--data-dir`` keeps it for a later 
 - throughput: 1, 4 and 16 concurrent clients for ``--seconds`` each, mixing search and ask → req/s;
 - server RSS after the run (VmRSS) and at its peak (VmHWM), and the first-query time (the
   lexical index loading into memory).
+``--answer-models learned,heuristic`` runs one server per answer pipeline (``CITEWIRE_ANSWER_MODEL``)
+on each size, one after the other; the default is the configured default (learned).
 Writes a markdown table to stdout, JSON with ``--json``, and with ``--plot`` a PNG of latency vs
 corpus size.
 """
@@ -61,11 +63,13 @@ def grow_index(data: Path, data_dir: Path, articles: int) -> tuple[int, int, flo
 
 
 class Server:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, answer_model: str | None = None) -> None:
         self.port = free_port()
         env = {**os.environ, "CITEWIRE_DATA_DIR": str(data_dir)}
         for key in ("CITEWIRE_LLM_BASE_URL", "CITEWIRE_LOCAL_MODEL", "CITEWIRE_CHROMA_URL", "CITEWIRE_LEXICAL_URL"):
             env.pop(key, None)
+        if answer_model:
+            env["CITEWIRE_ANSWER_MODEL"] = answer_model
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning"],
@@ -158,6 +162,8 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=15, help="per concurrency level")
     parser.add_argument("--concurrency", default="1,4,16")
+    parser.add_argument("--answer-models", default=None,
+                        help="comma-separated CITEWIRE_ANSWER_MODEL values, one server each (default: the default)")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--plot", type=Path, default=None)
     parser.add_argument("--plot-only", type=Path, default=None, help="redraw --plot from this --json file")
@@ -174,30 +180,33 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         n_articles, n_chunks, ingest_s = grow_index(args.data, data_dir, size)
         print(f"index: {n_articles} articles, {n_chunks} chunks (+{ingest_s:.0f} s ingest)", file=sys.stderr)
-        server = Server(data_dir)
-        try:
-            with httpx.Client(base_url=server.url, timeout=300) as client:
-                first_ms = request(client, "search", "warm-up query about elections")
-                for q in questions[:5]:
-                    request(client, "ask", q)
-            lat = latency(server.url, questions)
-            rps = {c: throughput(server.url, questions, c, args.seconds) for c in levels}
-            rss, peak = server.rss_mb()
-        finally:
-            server.stop()
-        rows.append({"articles": n_articles, "chunks": n_chunks, "ingest_s": ingest_s, "first_query_ms": first_ms,
-                     "latency": lat, "rps": rps, "rss_mb": rss, "peak_rss_mb": peak,
-                     "load_avg_1m": os.getloadavg()[0]})
-        print(json.dumps(rows[-1]), file=sys.stderr)
+        for model in args.answer_models.split(",") if args.answer_models else [None]:
+            load_before = os.getloadavg()[0]
+            server = Server(data_dir, model)
+            try:
+                with httpx.Client(base_url=server.url, timeout=300) as client:
+                    first_ms = request(client, "search", "warm-up query about elections")
+                    for q in questions[:5]:
+                        request(client, "ask", q)
+                lat = latency(server.url, questions)
+                rps = {c: throughput(server.url, questions, c, args.seconds) for c in levels}
+                rss, peak = server.rss_mb()
+            finally:
+                server.stop()
+            rows.append({"articles": n_articles, "chunks": n_chunks, "ingest_s": ingest_s, "first_query_ms": first_ms,
+                         "answer_model": model or Settings().answer_model, "latency": lat, "rps": rps,
+                         "rss_mb": rss, "peak_rss_mb": peak, "load_avg_1m_before": load_before,
+                         "load_avg_1m": os.getloadavg()[0]})
+            print(json.dumps(rows[-1]), file=sys.stderr)
 
     print(f"\nmachine: {os.cpu_count()} cores; 1-min load average during the runs: "
           + ", ".join(f"{r['load_avg_1m']:.1f}" for r in rows))
-    print("\n| chunks | search p50 / p95 / p99 ms | ask (no LLM) p50 / p95 / p99 ms | "
+    print("\n| chunks | answer pipeline | search p50 / p95 / p99 ms | ask (no LLM) p50 / p95 / p99 ms | "
           + " | ".join(f"req/s @{c}" for c in levels) + " | server RSS (peak) MB | first query ms |")
-    print("|---" * (5 + len(levels)) + "|")
+    print("|---" * (6 + len(levels)) + "|")
     for r in rows:
         s, a = r["latency"]["search"], r["latency"]["ask"]
-        print(f"| {r['chunks']:,} | {s['p50']:.0f} / {s['p95']:.0f} / {s['p99']:.0f} | "
+        print(f"| {r['chunks']:,} | {r['answer_model']} | {s['p50']:.0f} / {s['p95']:.0f} / {s['p99']:.0f} | "
               f"{a['p50']:.0f} / {a['p95']:.0f} / {a['p99']:.0f} | "
               + " | ".join(f"{r['rps'][c]:.1f}" for c in levels)
               + f" | {r['rss_mb']:.0f} ({r['peak_rss_mb']:.0f}) | {r['first_query_ms']:.0f} |")

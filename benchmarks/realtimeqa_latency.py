@@ -1,6 +1,11 @@
 """Ask latency, old vs new pipeline, interleaved question by question in one process (same load for both).
 
     python benchmarks/realtimeqa_latency.py --data ../shared/data/realtimeqa-dev --data-dir /work/rtqa-index --n 60
+    python benchmarks/realtimeqa_latency.py ... --pipelines new --cold   # the default pipeline alone, no memo
+
+Pipelines in one process share app/text.py's memos (sentence offsets of the same passages), so the
+default pipeline's own latency is ``--pipelines new``; ``--cold`` clears those memos before every
+question (nothing reused across questions: the worst case for a server).
 
 The quality benchmark (benchmarks/realtimeqa.py) may run the pipelines at different times on a
 shared machine; only this interleaved run compares their latency fairly.
@@ -9,6 +14,7 @@ shared machine; only this interleaved run compares their latency fairly.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app import text  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.evals import realtimeqa as rtqa  # noqa: E402
 from app.services import build_services  # noqa: E402
@@ -27,22 +34,29 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--n", type=int, default=60)
+    parser.add_argument("--pipelines", help="comma-separated subset of old,new,rerank (default: all)")
+    parser.add_argument("--cold", action="store_true", help="clear app.text's memos before every question")
     args = parser.parse_args()
     services = build_services(Settings(data_dir=args.data_dir))
     pipelines = rtqa.make_pipelines(services)
     _, test = rtqa.split(rtqa.load_questions(args.data))
     questions = rtqa.sample(test, args.n, rtqa.SEED + 2)
-    names = list(pipelines)
+    names = args.pipelines.split(",") if args.pipelines else list(pipelines)
+    if unknown := [n for n in names if n not in pipelines]:
+        parser.error(f"unknown pipeline(s) {', '.join(unknown)}; this index and models offer {', '.join(pipelines)}")
+    clear = getattr(text, "clear_caches", lambda: None) if args.cold else (lambda: None)
     for name in names:  # warm every pipeline (models, caches) outside the timing
         pipelines[name](questions[0], 10)
     times = {name: [] for name in names}
     for i, q in enumerate(questions):
         for name in names[i % len(names):] + names[: i % len(names)]:  # rotate who goes first
+            clear()
             start = time.perf_counter()
             pipelines[name](q, 10)
             times[name].append((time.perf_counter() - start) * 1000)
     rng = np.random.default_rng(rtqa.SEED)
-    print(f"{len(questions)} 2024 questions, full index, interleaved\n")
+    print(f"{len(questions)} 2024 questions, full index, interleaved{', cold memos' if args.cold else ''}; "
+          f"load average {os.getloadavg()[0]:.2f}\n")
     print("| pipeline | p50 ms | p95 ms |\n|---|---|---|")
     for name, values in times.items():
         a = np.array(values)

@@ -147,3 +147,46 @@ def test_memoised_token_counts_leave_chunks_unchanged():
     texts = [json.loads(line)["text"] for line in samples_path().read_text().splitlines() if line.strip()]
     for text in texts:
         assert [s.text for s in chunker.split(text)] == plain.split_text(text)
+
+
+def test_next_batch_is_embedded_while_the_previous_one_is_written(services, monkeypatch):
+    """Embedding and the store writes run on two threads: batch 2's vectors are computed while batch 1's
+    Chroma insert is still running, and everything still lands, reported in input order."""
+    import threading
+
+    real_embed, real_upsert = services.embedder.embed, services.vectors.upsert
+    second_embedded, overlapped, calls = threading.Event(), [], []
+
+    def embed(texts):
+        calls.append(len(texts))
+        if len(calls) == 2:
+            second_embedded.set()
+        return real_embed(texts)
+
+    def slow_upsert(*args, **kwargs):
+        if not overlapped:  # the first batch's insert waits (bounded) for the next batch's embedding
+            overlapped.append(second_embedded.wait(timeout=20))
+        return real_upsert(*args, **kwargs)
+
+    monkeypatch.setattr(services.embedder, "embed", embed)
+    monkeypatch.setattr(services.vectors, "upsert", slow_upsert)
+    articles = [ArticleIn(id=f"b-{i}", text=f"Batch {i} says the ferry left at {i} o'clock.") for i in range(4)]
+    outcomes = []
+    report = services.ingest.ingest(articles, batch_articles=1, workers=0, on_progress=outcomes.append)
+    assert overlapped == [True]
+    assert [o.article_id for o in outcomes] == [a.id for a in articles] and report.counts["added"] == 4
+    assert services.records.count() == (4, 4) and services.vectors.count() == 4
+
+
+def test_an_error_on_the_writer_thread_reaches_the_caller_and_stops_later_writes(services):
+    import pytest
+
+    def progress(outcome):
+        if outcome.article_id == "e-0":
+            raise RuntimeError("progress sink failed")
+
+    articles = [ArticleIn(id=f"e-{i}", text=f"Error test {i}: the bridge reopened on day {i}.") for i in range(4)]
+    with pytest.raises(RuntimeError, match="progress sink failed"):
+        services.ingest.ingest(articles, batch_articles=1, workers=0, on_progress=progress)
+    assert services.records.count() == (1, 1)  # e-0 was written (its report failed); nothing after it
+    assert services.vectors.count() == 1

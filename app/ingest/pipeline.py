@@ -3,8 +3,9 @@
 Profiled on RealTimeQA articles (docs/performance.md), one ingest is ~35 % embedding, ~25 %
 chunking (LangChain's splitter counts tokens of every piece), ~20 % BM25 postings and ~20 % Chroma
 and SQLite writes. Chunking and postings are pure Python (GIL-bound), so they run in worker
-processes; embedding (HF tokenizers, numpy) and the store writes run on one writer thread, batch
-after batch, in input order. A batch still lands whole or not at all (service._write_batch).
+processes; embedding (HF tokenizers, numpy) runs on one thread and the store writes (Chroma's HNSW
+insert, then SQLite) on another, so batch k+1 is embedded while batch k is written; both take
+batches in input order. A batch still lands whole or not at all (service._store_batch).
 """
 
 from __future__ import annotations
@@ -72,8 +73,12 @@ class Pipeline:
         self._service = service
         self._emit = emit
         self._workers = max(0, (os.cpu_count() or 1) - 1) if workers is None else workers
-        self._queue: queue.Queue = queue.Queue(maxsize=2)  # bounds memory: at most ~3 batches in flight
+        # Bounds memory: at most ~5 batches in flight (2 queued, 1 embedding, 1 embedded, 1 writing). An item
+        # of ``_queue`` is task_done only once written, so ``_queue.join()`` waits for the store writes too.
+        self._queue: queue.Queue = queue.Queue(maxsize=2)
+        self._embedded: queue.Queue = queue.Queue(maxsize=1)
         self._writer: threading.Thread | None = None
+        self._storer: threading.Thread | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._inflight: set[str] = set()
         self._lock = threading.Lock()
@@ -110,26 +115,45 @@ class Pipeline:
         with self._lock:
             self._inflight.update(a.id for _, a, _ in todo)
         if self._writer is None:
-            self._writer = threading.Thread(target=self._drain, name="citewire-ingest-writer", daemon=True)
+            self._writer = threading.Thread(target=self._drain, name="citewire-ingest-embedder", daemon=True)
+            self._storer = threading.Thread(target=self._store, name="citewire-ingest-writer", daemon=True)
             self._writer.start()
+            self._storer.start()
         self._queue.put((before, todo, result))
 
     def _drain(self) -> None:
+        """Embedding stage: chunks from the workers, then vectors; hands each batch on, in order."""
         while True:
             item = self._queue.get()
             if item is None:
-                self._queue.task_done()
+                self._embedded.put(None)
                 return
             before, todo, result = item
+            embedded = None
             try:
-                for outcome in before:
-                    self._emit(outcome)
                 if todo and self._error is None:
                     pending = []
                     for (origin, article, status), (chunks, terms) in zip(todo, result.result()):
                         stored = [StoredChunk(cid, article.id, i, start, end, text) for cid, i, start, end, text in chunks]
                         pending.append(Prepared(origin, article, status, stored, terms))
-                    self._service._write_batch(pending, self._emit)
+                    embedded = (pending, self._service._embed_batch(pending))
+            except BaseException as exc:  # noqa: BLE001 - handed to the producer, raised by finish()
+                self._error = self._error or exc
+            self._embedded.put((before, todo, embedded))
+
+    def _store(self) -> None:
+        """Store stage: outcomes and writes in input order; marks the batch done only once written."""
+        while True:
+            item = self._embedded.get()
+            if item is None:
+                self._queue.task_done()
+                return
+            before, todo, embedded = item
+            try:
+                for outcome in before:
+                    self._emit(outcome)
+                if embedded is not None and self._error is None:
+                    self._service._store_batch(*embedded, self._emit)
             except BaseException as exc:  # noqa: BLE001 - handed to the producer, raised by finish()
                 self._error = self._error or exc
             finally:
@@ -142,6 +166,7 @@ class Pipeline:
             if self._writer is not None:
                 self._queue.put(None)
                 self._writer.join()
+                self._storer.join()
         finally:
             if self._pool is not None:
                 self._pool.shutdown(cancel_futures=True)

@@ -86,15 +86,26 @@ class IngestService:
         return True
 
     def _write_batch(self, pending: list[Prepared], emit) -> None:
+        """Embed, then store: both stages on the calling thread (the pipeline runs them on two)."""
+        self._store_batch(pending, self._embed_batch(pending), emit)
+
+    def _embed_batch(self, pending: list[Prepared]) -> list | Exception:
+        """The batch's vectors, or the embedding error (reported per article by ``_store_batch``)."""
         if not pending:
-            return
+            return []
         prefixed = [bm25_prefix(p.article.title) + c.text for p in pending for c in p.chunks]
         try:
-            vectors = self.embedder.embed(prefixed)
+            return self.embedder.embed(prefixed)
         except Exception as exc:  # an embeddings endpoint may be down: fail these articles, keep the store
             log.exception("embedding failed")
+            return exc
+
+    def _store_batch(self, pending: list[Prepared], vectors: list | Exception, emit) -> None:
+        if not pending:
+            return
+        if isinstance(vectors, Exception):
             for p in pending:
-                emit(ArticleOutcome(p.origin, p.article.id, "failed", error=f"embedding failed: {exc}"))
+                emit(ArticleOutcome(p.origin, p.article.id, "failed", error=f"embedding failed: {vectors}"))
             return
         ids, metadatas = [], []
         for p in pending:

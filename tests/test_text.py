@@ -1,0 +1,95 @@
+"""The fast text primitives (app/text.py) must give exactly what the plain versions gave: answers and
+citations depend on every offset. benchmarks/sentence_spans_check.py repeats the span check on
+thousands of stored chunks."""
+
+from __future__ import annotations
+
+import re
+
+import pysbd
+import pytest
+
+from app import text as T
+
+TRICKY = [
+    "ΟΔΟΣ Σίσυφος — İstanbul’s mayor, Putin's allies and Russia-North Korea talks (COVID-19).",
+    "Dr. Smith met Gov. DeSantis at 5 p.m. on Jan. 3, 2024. He said: \u201cNo.\u201d Then he left!",
+    "U.S. officials said the U.N. vote was 12-3.\u00a0The E.U. did not. Mr. A. B. Jones agreed... maybe?",
+    "",
+    "   ",
+    "Ünïcödé wörds, numbers 1,234.5 and don’t-stop co-op’s.",
+]
+
+
+def plain_words(text: str) -> list[str]:
+    return [m.group(0).lower().replace("’", "'") for m in T._WORD.finditer(text)]
+
+
+def plain_name_tokens(text: str) -> set[str]:
+    out: set[str] = set()
+    for word in plain_words(text):
+        word = word.removesuffix("'s")
+        out.update(part for part in word.split("-") if part)
+    return out
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_words_and_names_match_the_plain_versions(text):
+    assert T.words(text) == plain_words(text)
+    assert T.name_tokens(text) == plain_name_tokens(text)
+
+
+def test_name_tokens_returns_a_fresh_set_each_time():
+    first = T.name_tokens("Vladimir Putin's Kremlin")
+    first.add("intruder")
+    assert "intruder" not in T.name_tokens("Vladimir Putin's Kremlin")
+    assert T.name_tokens("Vladimir Putin's Kremlin") == {"vladimir", "putin", "kremlin"}
+
+
+def test_stem_is_the_snowball_stem():
+    assert [T.stem(w) for w in ("running", "elections", "running")] == ["run", "elect", "run"]
+
+
+@pytest.mark.parametrize("sentences", [
+    ["A b.", "A b.", "C d."],  # a repeated sentence takes the next occurrence
+    ["C d.", "A b."],  # found only before the previous one: skipped
+    ["missing", "A b."],  # not in the text: skipped
+    ["", "A b."],  # an empty sentence: whitespace run rules
+    ["A b.", "", "C d."],
+    ["b.", "A"],
+])
+def test_char_spans_match_pysbd_regex_search(sentences):
+    text = "A b.\u2009\u00a0 A b.\tC d.\n A b. "
+    segmenter = T._Segmenter(language="en", clean=False, char_span=True)
+    segmenter.original_text = text
+    plain = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    plain.original_text = text
+    ours = [(s.sent, s.start, s.end) for s in segmenter.sentences_with_char_spans(sentences)]
+    theirs = [(s.sent, s.start, s.end) for s in pysbd.Segmenter.sentences_with_char_spans(plain, sentences)]
+    assert ours == theirs
+    assert ours  # every case finds something
+
+
+def test_sentence_spans_split_lines_and_abbreviations_like_pysbd():
+    text = TRICKY[1] + "\n\nBREAKING: Markets fell 3%\n" + TRICKY[2]
+    spans = T.sentence_spans(text, offset=100)
+    quoted = [text[s.start - 100: s.end - 100] for s in spans]
+    assert quoted[0] == "Dr. Smith met Gov. DeSantis at 5 p.m. on Jan. 3, 2024."
+    assert "BREAKING: Markets fell 3%" in quoted
+    assert all(q == q.strip() and q for q in quoted)
+    # the plain segmenter, line by line, gives the same sentences
+    expected = []
+    plain = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    for line in re.finditer(r"[^\n]+", text):
+        expected += [p.sent.strip() for p in plain.segment(line.group(0)) if p.sent.strip()]
+    assert quoted == expected
+    assert T.sentence_spans(text, offset=100) == spans  # from the memo: the same spans
+
+
+def test_cached_re_behaves_like_re():
+    cached = T._CachedRe()
+    assert cached.sub(r"(\w+)@", r"<\1>", "a@ b@", flags=re.I) == re.sub(r"(\w+)@", r"<\1>", "a@ b@", flags=re.I)
+    assert cached.findall(r"\d+", "1 22 333") == ["1", "22", "333"]
+    assert cached.split(r",\s*", "a, b,c") == ["a", "b", "c"]
+    assert cached.escape("a.b") == re.escape("a.b")
+    assert cached.IGNORECASE is re.IGNORECASE
