@@ -46,7 +46,13 @@ ANSWERABILITY_FEATURES = ("top_logit", "second_logit", "top_coverage",
                           "top_name_cov", "top_type", "n_q_terms", "top_heuristic", "top_focus", "top_proximity",
                           "top_soft_coverage", "top_similarity", "top_own_coverage", "n_confident",
                           "passages_agreeing", "mean_top3_logit", "names_missing")
-SELECTOR_FEATURES = SENTENCE_FEATURES
+# The answer-slot evidence (slot_typed, top_slot_filled, ...: app/answer/selection.py) is computed but left
+# out too: with it the cross-fitted answerability AUC and the refusal at 5 % false refusal did not move on
+# 2022–2023 (`python training/train_answers.py compare`, docs/answers.md "Answer slots").
+# The answer-slot columns (slot_*: app/retrieval/slots.py) are extracted but not read: a selector with them
+# answered more 2024 questions right but refused "What did Kim pledge?" over the two real articles
+# (tests/test_answers.py), every variant tried (docs/answers.md, "Answer slots").
+SELECTOR_FEATURES = tuple(n for n in SENTENCE_FEATURES if not n.startswith("slot_"))
 SENTENCE_PASSAGES_STORED = 5  # passage scores kept per question (the answerer reads the top 5)
 
 
@@ -63,16 +69,17 @@ def fit_ranker(x: np.ndarray, y: np.ndarray, groups: np.ndarray):
     return lightgbm.train(_params(RANKER_PARAMS), data, num_boost_round=ROUNDS)
 
 
-def fit_selector(x: np.ndarray, y: np.ndarray):
-    """``x``: every column of SENTENCE_FEATURES; the model reads those named in SELECTOR_FEATURES."""
+def fit_selector(x: np.ndarray, y: np.ndarray, features: tuple[str, ...] = SELECTOR_FEATURES):
+    """``x``: every column of SENTENCE_FEATURES; the model reads those named in ``features``."""
     import lightgbm
 
-    columns = [SENTENCE_FEATURES.index(name) for name in SELECTOR_FEATURES]
-    data = lightgbm.Dataset(x[:, columns], y, feature_name=list(SELECTOR_FEATURES), free_raw_data=False)
+    columns = [SENTENCE_FEATURES.index(name) for name in features]
+    data = lightgbm.Dataset(x[:, columns], y, feature_name=list(features), free_raw_data=False)
     return lightgbm.train(_params(SELECTOR_PARAMS), data, num_boost_round=ROUNDS)
 
 
-def answerability_table(table, selectors: dict[int, object]) -> tuple[np.ndarray, np.ndarray]:
+def answerability_table(table, selectors: dict[int, object], features: tuple[str, ...] = ANSWERABILITY_FEATURES
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """Question-level answerability features, each question's sentences scored by the selector cross-fitted
     on the other half of the questions (so they look like unseen data), and the labels (1 = answerable)."""
     from app.answer.selection import answerability_features, blended_logits
@@ -81,22 +88,23 @@ def answerability_table(table, selectors: dict[int, object]) -> tuple[np.ndarray
     bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
     spans = {int(group[a]): (a, b) for a, b in zip(bounds[:-1], bounds[1:])}
     x_all = table["sentence_x"]
-    columns = [SENTENCE_FEATURES.index(name) for name in SELECTOR_FEATURES]
     rows_x = []
     for qi, (fold, n_terms, names_missing) in enumerate(zip(table["question_fold"], table["question_n_terms"],
                                                            table["question_names_missing"])):
         scores = [float(v) for v in table["question_passage_scores"][qi] if not np.isnan(v)]
         a, b = spans.get(qi, (0, 0))
         rows = x_all[a:b]
-        logits = blended_logits(selectors[int(fold)].score(rows[:, columns].tolist()), rows) if b > a else np.zeros(0)
+        selector = selectors[int(fold)]
+        columns = [SENTENCE_FEATURES.index(name) for name in selector.features]
+        logits = blended_logits(selector.score(rows[:, columns].tolist()), rows) if b > a else np.zeros(0)
         order = np.argsort(-logits, kind="stable")
         values = answerability_features(int(n_terms), scores, rows[order].tolist(), logits[order])
         values["names_missing"] = float(names_missing)
-        rows_x.append([values[k] for k in ANSWERABILITY_FEATURES])
+        rows_x.append([values[k] for k in features])
     return np.asarray(rows_x, dtype=float), table["question_y"]
 
 
-def fit_answerability(x: np.ndarray, y: np.ndarray) -> dict:
+def fit_answerability(x: np.ndarray, y: np.ndarray, features: tuple[str, ...] = ANSWERABILITY_FEATURES) -> dict:
     """Logistic regression (calibrated by construction) and the refusal threshold chosen on this data.
 
     A name of the question missing from every passage is one feature here (the earlier hard
@@ -109,7 +117,7 @@ def fit_answerability(x: np.ndarray, y: np.ndarray) -> dict:
     model = LogisticRegression(C=1.0, max_iter=1000, random_state=SEED).fit((x - mean) / scale, y)
     p = model.predict_proba((x - mean) / scale)[:, 1]
     threshold, refusal, false_refusal = choose_threshold(p, y)
-    return {"features": list(ANSWERABILITY_FEATURES), "mean": [round(float(v), 8) for v in mean],
+    return {"features": list(features), "mean": [round(float(v), 8) for v in mean],
             "scale": [round(float(v), 8) for v in scale], "coef": [round(float(v), 8) for v in model.coef_[0]],
             "intercept": round(float(model.intercept_[0]), 8), "threshold": threshold,
             "train_refusal": round(refusal, 4), "train_false_refusal": round(false_refusal, 4)}
@@ -128,12 +136,13 @@ def choose_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, float, float]
     return best
 
 
-def cross_fitted_selectors(table) -> dict[int, object]:
+def cross_fitted_selectors(table, features: tuple[str, ...] = SELECTOR_FEATURES) -> dict[int, object]:
     """Selectors trained on one half of the answerable questions each, keyed by the half they did not see."""
     fold = table["question_fold"][table["sentence_group"]]
     answerable = table["question_y"][table["sentence_group"]] == 1
     x, y = table["sentence_x"], table["sentence_y"]
-    return {f: _booster(fit_selector(x[answerable & (fold != f)], y[answerable & (fold != f)])) for f in (0, 1)}
+    return {f: _booster(fit_selector(x[answerable & (fold != f)], y[answerable & (fold != f)], features))
+            for f in (0, 1)}
 
 
 def fit(features: Path = FEATURES_FILE, out: Path = MODELS_DIR) -> dict[str, Path]:
@@ -148,6 +157,69 @@ def fit(features: Path = FEATURES_FILE, out: Path = MODELS_DIR) -> dict[str, Pat
     paths["selector"].write_text(selector.model_to_string())
     paths["answerability"].write_text(json.dumps(answerability, indent=1) + "\n")
     return paths
+
+
+# --- comparing feature sets on 2022–2023 only (cross-fitted: each question scored by models fitted on
+# the other half of the questions, so the figures behave like unseen data) -------------------------
+
+def compare(features: Path = FEATURES_FILE, variants: dict | None = None) -> list[dict]:
+    """Per variant (selector features, answerability features): the share of answerable questions whose
+    best sentence holds the answer (top1) or whose quoted sentences do (quoted: within the extra-sentence
+    margin, at most 3; no pronoun or near-duplicate rules), refusal and false refusal with the threshold
+    chosen on the other half, and end-to-end containment (quoted and not refused)."""
+    from sklearn.metrics import roc_auc_score
+
+    from app.answer.selection import EXTRA_SENTENCE_MARGIN, blended_logits
+
+    table = dict(np.load(features))
+    variants = variants or VARIANTS
+    group, y_sent = table["sentence_group"], table["sentence_y"]
+    bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
+    spans = {int(group[a]): (a, b) for a, b in zip(bounds[:-1], bounds[1:])}
+    fold, y_q = table["question_fold"], table["question_y"]
+    out = []
+    for name, (selector_features, answer_features) in variants.items():
+        selectors = cross_fitted_selectors(table, selector_features)
+        top1, quoted = np.zeros(len(y_q), bool), np.zeros(len(y_q), bool)
+        for qi in range(len(y_q)):
+            a, b = spans.get(qi, (0, 0))
+            if b <= a:
+                continue
+            rows = table["sentence_x"][a:b]
+            selector = selectors[int(fold[qi])]
+            columns = [SENTENCE_FEATURES.index(n) for n in selector.features]
+            logits = blended_logits(selector.score(rows[:, columns].tolist()), rows)
+            order = np.argsort(-logits, kind="stable")
+            top1[qi] = bool(y_sent[a + order[0]])
+            chosen = [i for i in order[:3] if logits[i] >= logits[order[0]] - EXTRA_SENTENCE_MARGIN]
+            quoted[qi] = any(y_sent[a + i] for i in chosen)
+        x, y = answerability_table(table, selectors, answer_features)
+        refused, p = np.zeros(len(y), bool), np.zeros(len(y))
+        for f in (0, 1):
+            model = fit_answerability(x[fold != f], y[fold != f], answer_features)
+            z = model["intercept"] + ((x[fold == f] - model["mean"]) / model["scale"]) @ np.asarray(model["coef"])
+            p[fold == f] = 1 / (1 + np.exp(-z))
+            refused[fold == f] = p[fold == f] < model["threshold"]
+        answerable = y == 1
+        # threshold-free: refusal where exactly 5 % of the answerable questions are refused (pooled)
+        at5 = float((p[~answerable] < np.quantile(p[answerable], MAX_FALSE_REFUSAL)).mean())
+        out.append({"variant": name, "top1": top1[answerable].mean(), "quoted": quoted[answerable].mean(),
+                    "refusal": refused[~answerable].mean(), "false_refusal": refused[answerable].mean(),
+                    "containment": (quoted & ~refused)[answerable].mean(), "refusal_at_5": at5,
+                    "auc": roc_auc_score(y, p)})
+    return out
+
+
+_SLOT_SENTENCE = tuple(n for n in SENTENCE_FEATURES if n.startswith("slot_"))
+_SLOT_QUESTION = ("slot_typed", "top_slot_filled", "top_slot_distance", "top5_slot_filled", "top5_slot_head_near")
+_BASE_SENTENCE = tuple(n for n in SENTENCE_FEATURES if n not in _SLOT_SENTENCE)
+_BASE_QUESTION = tuple(n for n in ANSWERABILITY_FEATURES if n not in _SLOT_QUESTION)
+VARIANTS = {
+    "without slot features": (_BASE_SENTENCE, _BASE_QUESTION),
+    "slot features in the selector": (_BASE_SENTENCE + _SLOT_SENTENCE, _BASE_QUESTION),
+    "slot features in the selector and answerability": (_BASE_SENTENCE + _SLOT_SENTENCE,
+                                                         _BASE_QUESTION + _SLOT_QUESTION),
+}
 
 
 # --- extraction (needs the index and ../shared) --------------------------------------------------
@@ -270,12 +342,21 @@ def main() -> None:
     ex.add_argument("--out", type=Path, default=FEATURES_FILE)
     ex.add_argument("--first", type=int, default=0, help="smoke run: only the first N of each sample")
     ex.add_argument("--cache", type=Path, default=None, help="keep the retrieved passages here between runs")
+    cp = sub.add_parser("compare", help="feature sets side by side, cross-fitted on the stored 2022–2023 features")
+    cp.add_argument("--features", type=Path, default=FEATURES_FILE)
     ft = sub.add_parser("fit", help="models from stored features")
     ft.add_argument("--features", type=Path, default=FEATURES_FILE)
     ft.add_argument("--out", type=Path, default=MODELS_DIR)
     args = parser.parse_args()
     if args.command == "extract":
         extract(args.data, args.data_dir, args.questions, args.unanswerable, args.out, args.first, args.cache)
+    elif args.command == "compare":
+        print("| variant | top sentence holds answer | quoted hold answer | containment | refusal | false refusal "
+              "| refusal at 5 % false refusal | answerability AUC |")
+        print("|---|---|---|---|---|---|---|---|")
+        for r in compare(args.features):
+            print(f"| {r['variant']} | {r['top1']:.3f} | {r['quoted']:.3f} | {r['containment']:.3f} | "
+                  f"{r['refusal']:.3f} | {r['false_refusal']:.3f} | {r['refusal_at_5']:.3f} | {r['auc']:.3f} |")
     else:
         for name, path in fit(args.features, args.out).items():
             print(f"{name}: {path} ({path.stat().st_size:,} bytes)")

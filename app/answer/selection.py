@@ -23,6 +23,7 @@ from app.retrieval.features import (
     QuestionTerms,
     question_terms,
     sentence_row,
+    sentence_slot_row,
     starts_with_pronoun,
 )
 from app.retrieval.learned import AnswerModels
@@ -74,7 +75,8 @@ class SentenceSelector:
             index_in_passage[c.passage.chunk_id] = i + 1
             rows.append(sentence_row(terms, c.text, c.previous, c.passage.title, c.passage.score, c.rank,
                                      h.similarity, i + c.passage.chunk_index * 8)
-                        + [h.score, h.coverage, h.context_coverage, h.type_match])
+                        + [h.score, h.coverage, h.context_coverage, h.type_match]
+                        + sentence_slot_row(terms, c.text))
         return candidates, rows, terms
 
     def select(self, question: str, passages: list[Passage]) -> Selection:
@@ -113,6 +115,7 @@ def answerability_features(n_terms: int, passage_scores: list[float], rows: list
         return top[col[name]] if top else default
 
     confident = [i for i, x in enumerate(logits) if x >= 0.0]  # blended score ≥ 0 (as trained)
+    top5 = rows[:5]
     return {
         "top_logit": float(logits[0]) if len(logits) else -10.0,
         "second_logit": float(logits[1]) if len(logits) > 1 else -10.0,
@@ -131,6 +134,12 @@ def answerability_features(n_terms: int, passage_scores: list[float], rows: list
         "n_confident": math.log1p(len(confident)),
         "passages_agreeing": float(len({rows[i][col["passage_rank"]] for i in confident})),
         "mean_top3_logit": float(np.mean(logits[:3])) if len(logits) else -10.0,
+        # the answer slot: does the best sentence (do the 5 best) hold a filler of the asked kind?
+        "slot_typed": best("slot_typed"),
+        "top_slot_filled": float(best("slot_fillers") > 0),
+        "top_slot_distance": best("slot_focus_distance", 1.0),
+        "top5_slot_filled": float(np.mean([r[col["slot_fillers"]] > 0 for r in top5])) if top5 else 0.0,
+        "top5_slot_head_near": max((r[col["slot_head_near"]] for r in top5), default=0.0),
     }
 
 

@@ -260,3 +260,25 @@ def flat(summary: dict[str, list[float]]) -> dict[str, float]:
 
 def mean(values) -> float:
     return statistics.mean(values) if values else float("nan")
+
+
+def paired_differences(before: list[dict], after: list[dict]) -> dict[str, list[float]]:
+    """after − before on the questions both answered, as [value, low, high] (95 % paired bootstrap over
+    questions: both pipelines resampled together), with the counts of questions each one alone gets right."""
+    rng = np.random.default_rng(SEED)
+    by_id = {r["id"]: r for r in before}
+    pairs = [(by_id[r["id"]], r) for r in after if r["id"] in by_id]
+    answerable = [(b, a) for b, a in pairs if not a["unanswerable"]]
+    unanswerable = [(b, a) for b, a in pairs if a["unanswerable"]]
+    out: dict[str, list[float]] = {}
+    for name, key, group in (("containment", "contained", answerable), ("false_refusal", "false_refusal", answerable),
+                             ("refusal", "refused", unanswerable), ("hit@5", "hit@5", answerable)):
+        diff = np.array([float(a[key]) - float(b[key]) for b, a in group])
+        out[name] = _interval(diff, np.mean, rng)
+        out[f"{name}_only_after"] = [float(sum(a[key] and not b[key] for b, a in group))] * 3
+        out[f"{name}_only_before"] = [float(sum(b[key] and not a[key] for b, a in group))] * 3
+    cites = np.array([[b["relevant_citations"], b["citations"], a["relevant_citations"], a["citations"]]
+                      for b, a in answerable], dtype=float)
+    out["citation_precision"] = _interval(
+        cites, lambda c: c[:, 2].sum() / max(c[:, 3].sum(), 1) - c[:, 0].sum() / max(c[:, 1].sum(), 1), rng)
+    return out

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from app.retrieval.slots import SLOT_FEATURES, question_slot, slot_row
 from app.text import QUESTION_WORDS, STOPWORDS, name_tokens, numbers, proper_names, stem, words
 
 DocFreq = Callable[[list[str]], tuple[dict[str, int], int]]
@@ -211,6 +212,9 @@ SENTENCE_FEATURES = (
     # the earlier hand-weighted scorer's parts (app/answer/scoring.py): embedding-softened coverage
     # ("died" ~ "death toll") and its type match, as evidence the model weighs
     "heuristic_score", "soft_coverage", "context_coverage", "heuristic_type",
+    # the answer slot (app/retrieval/slots.py): a filler of the asked kind that the question lacks, how
+    # close it sits to the question's words, and whether it is next to the slot's head noun
+    *SLOT_FEATURES,
 )
 
 
@@ -271,6 +275,11 @@ def sentence_row(q: QuestionTerms, text: str, previous: str, title: str, passage
         float(stripped[:1] in "\"“'‘"),
         float(len(numbers(text) - q.numbers)),
     ]
+
+
+def sentence_slot_row(q: QuestionTerms, text: str) -> list[float]:
+    """The slot features of one sentence (SLOT_FEATURES), appended after the heuristic scorer's parts."""
+    return slot_row(question_slot(q.text), text, text_terms(text).tokens, set(q.stems))
 
 
 def starts_with_pronoun(text: str) -> bool:
