@@ -71,5 +71,6 @@ def test_an_untyped_question_is_filled_by_any_new_name():
     assert (typed, count, near) == (0.0, 0.0, 0.0)
 
 
-def test_slot_features_are_the_last_selector_columns():
-    assert list(SENTENCE_FEATURES[-len(SLOT_FEATURES):]) == list(SLOT_FEATURES)
+def test_slot_features_follow_the_heuristic_scorers_columns():
+    start = SENTENCE_FEATURES.index("heuristic_type") + 1
+    assert list(SENTENCE_FEATURES[start:start + len(SLOT_FEATURES)]) == list(SLOT_FEATURES)

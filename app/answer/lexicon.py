@@ -1,61 +1,6 @@
-"""WordNet synonyms and antonyms for the checker's alignment, read from a small file beside this one.
+"""The WordNet lexicon, kept importable here for the checker: it now lives in ``app.lexicon`` (a lower layer)
+so that the retrieval features can count synonyms too without importing ``app.answer``."""
 
-wordllama's subword vectors put some synonyms far apart ("pledged"/"promised": cosine .25) and some
-antonyms close, so word vectors alone cannot tell a faithful rewording from a flipped fact. WordNet
-3.0 (Princeton; licence inside the file) can: ``lexicon.json.gz`` holds, per stem (``app.text.stem``),
-the ids of the word's most frequent synsets, each synset's hypernyms, and antonym stems. It is built
-by ``training/build_lexicon.py`` from Debian's ``wordnet-base``; nothing is downloaded at run time.
-"""
+from app.lexicon import LEXICON_PATH, Lexicon, shared
 
-from __future__ import annotations
-
-import gzip
-import json
-import threading
-from functools import lru_cache
-from pathlib import Path
-
-LEXICON_PATH = Path(__file__).with_name("lexicon.json.gz")
-_EMPTY: frozenset = frozenset()
-
-
-class Lexicon:
-    """Synonym, near-sense (one hypernym step) and antonym tests between stems."""
-
-    def __init__(self, payload: dict) -> None:
-        self._synsets = {k: frozenset(v) for k, v in payload["synsets"].items()}
-        self._hypernyms = {int(k): v for k, v in payload["hypernyms"].items()}
-        self._antonyms = {k: frozenset(v) for k, v in payload["antonyms"].items()}
-
-    def synsets(self, stem: str) -> frozenset[int]:
-        return self._synsets.get(stem, _EMPTY)
-
-    @lru_cache(maxsize=65536)  # noqa: B019 (one shared instance for the process)
-    def near(self, stem: str) -> frozenset[int]:
-        """The stem's synsets and their hypernyms: 'pledge' reaches 'promise', 'factory' reaches 'plant'."""
-        own = self.synsets(stem)
-        return own.union(h for s in own for h in self._hypernyms.get(s, ()))
-
-    def synonym(self, a: str, b: str) -> bool:
-        return a != b and not self.synsets(a).isdisjoint(self.synsets(b))
-
-    def related(self, a: str, b: str) -> bool:
-        """Synonyms, or one hypernym step apart either way."""
-        return a != b and (not self.near(a).isdisjoint(self.synsets(b)) or not self.near(b).isdisjoint(self.synsets(a)))
-
-    def antonyms(self, stem: str) -> frozenset[str]:
-        return self._antonyms.get(stem, _EMPTY)
-
-
-_lock = threading.Lock()
-_shared: Lexicon | None = None
-
-
-def shared() -> Lexicon:
-    """The process-wide lexicon, loaded on first use (about 0.1 s)."""
-    global _shared
-    with _lock:
-        if _shared is None:
-            with gzip.open(LEXICON_PATH, "rt", encoding="utf-8") as f:
-                _shared = Lexicon(json.load(f))
-        return _shared
+__all__ = ["LEXICON_PATH", "Lexicon", "shared"]

@@ -18,12 +18,16 @@ from app.answer.models import Answer, AnswerSentence
 from app.answer.scoring import QuestionScorer
 from app.embed import Embedder
 from app.retrieval.features import (
+    RECENCY_FEATURES,
     SENTENCE_FEATURES,
+    SYNONYM_FEATURES,
     DocFreq,
     QuestionTerms,
     question_terms,
+    recency_rows,
     sentence_row,
     sentence_slot_row,
+    sentence_synonym_row,
     starts_with_pronoun,
 )
 from app.retrieval.learned import AnswerModels
@@ -32,6 +36,9 @@ from app.retrieval.service import Passage
 SENTENCE_PASSAGES = 5  # passages whose sentences compete (the reranked top 5 hold an answer for most questions)
 HEURISTIC_WEIGHT = 5.0  # measured on 2022–2023 questions (docs/answers.md, "Choosing the constants")
 _HEURISTIC = SENTENCE_FEATURES.index("heuristic_score")
+_EXTRA_READERS = {*SYNONYM_FEATURES, *RECENCY_FEATURES, "top_syn_coverage", "top_syn_combined", "top_age_vs_newest",
+                  "top_freshest", "top5_freshest"}
+_NO_EXTRA = [0.0] * (len(SYNONYM_FEATURES) + len(RECENCY_FEATURES))
 EXTRA_SENTENCE_MARGIN = 1.5  # a further sentence is quoted when its score is within this of the best (same doc)
 
 
@@ -57,6 +64,10 @@ class SentenceSelector:
         self.heuristic = QuestionScorer(embedder, doc_freq)
         # the selector may read a subset of the computed features (training/train_answers.py SELECTOR_FEATURES)
         self.columns = [SENTENCE_FEATURES.index(n) for n in models.sentences.features] if models else []
+        # The synonym and recency columns cost about 0.1 ms a sentence: computed for training (no models) and
+        # when a shipped model reads them, zeros otherwise (docs/answers.md, "Synonyms and recency").
+        reads = set(models.sentences.features) | set(models.answerability.features) if models else None
+        self.extra_columns = reads is None or bool(reads & _EXTRA_READERS)
 
     def candidates_and_rows(self, question: str, passages: list[Passage], terms: QuestionTerms | None = None
                             ) -> tuple[list[Candidate], list[list[float]], QuestionTerms]:
@@ -69,6 +80,8 @@ class SentenceSelector:
         heuristic = self.heuristic.score(question, [c.text for c in candidates], [c.passage.title for c in candidates],
                                          [c.previous for c in candidates], [c.passage.text for c in candidates])
         index_in_passage: dict[str, int] = {}
+        recency = (dict(zip((p.chunk_id for p in top), recency_rows([p.published_at for p in top])))
+                   if self.extra_columns else {})
         rows = []
         for c, h in zip(candidates, heuristic):
             i = index_in_passage.get(c.passage.chunk_id, 0)
@@ -76,7 +89,9 @@ class SentenceSelector:
             rows.append(sentence_row(terms, c.text, c.previous, c.passage.title, c.passage.score, c.rank,
                                      h.similarity, i + c.passage.chunk_index * 8)
                         + [h.score, h.coverage, h.context_coverage, h.type_match]
-                        + sentence_slot_row(terms, c.text))
+                        + sentence_slot_row(terms, c.text)
+                        + (sentence_synonym_row(terms, c.text, c.previous, c.passage.title)
+                           + recency[c.passage.chunk_id] if self.extra_columns else _NO_EXTRA))
         return candidates, rows, terms
 
     def select(self, question: str, passages: list[Passage]) -> Selection:
@@ -140,6 +155,13 @@ def answerability_features(n_terms: int, passage_scores: list[float], rows: list
         "top_slot_distance": best("slot_focus_distance", 1.0),
         "top5_slot_filled": float(np.mean([r[col["slot_fillers"]] > 0 for r in top5])) if top5 else 0.0,
         "top5_slot_head_near": max((r[col["slot_head_near"]] for r in top5), default=0.0),
+        # WordNet-synonym coverage of the best sentence ("pledge" ~ "promised"), and how fresh its passage is
+        # among the answer passages (a question asked as of a date is usually answered by the newest report)
+        "top_syn_coverage": best("syn_coverage"),
+        "top_syn_combined": best("syn_combined"),
+        "top_age_vs_newest": best("age_vs_newest"),
+        "top_freshest": best("freshest"),
+        "top5_freshest": float(np.mean([r[col["freshest"]] for r in top5])) if top5 else 0.0,
     }
 
 

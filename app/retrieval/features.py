@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from app.lexicon import shared as shared_lexicon
 from app.retrieval.slots import SLOT_FEATURES, question_slot, slot_row
 from app.text import QUESTION_WORDS, STOPWORDS, name_tokens, numbers, proper_names, stem, words
 
@@ -26,6 +27,8 @@ _MEANS = re.compile(r"\b(by|through|using|via|with the help of)\b", re.I)
 _PRONOUN_START = re.compile(r"^\W*(he|she|it|they|this|that|these|those|his|her|their|its|the move|the company|"
                             r"the group|the agency|the decision)\b", re.I)
 QUESTION_KINDS = ("number", "date", "name", "place", "why", "how", "what")
+SYNONYM_FEATURES = ("syn_coverage", "syn_combined")
+RECENCY_FEATURES = ("age_vs_newest", "freshest", "undated_passage")
 
 
 @lru_cache(maxsize=300_000)
@@ -215,6 +218,9 @@ SENTENCE_FEATURES = (
     # the answer slot (app/retrieval/slots.py): a filler of the asked kind that the question lacks, how
     # close it sits to the question's words, and whether it is next to the slot's head noun
     *SLOT_FEATURES,
+    # WordNet synonyms count as coverage ("pledge" ~ "promised"), and the passage's age against the newest
+    # of the answer passages (not against as_of or now: a corpus may be old, as_of may be absent)
+    *SYNONYM_FEATURES, *RECENCY_FEATURES,
 )
 
 
@@ -284,3 +290,51 @@ def sentence_slot_row(q: QuestionTerms, text: str) -> list[float]:
 
 def starts_with_pronoun(text: str) -> bool:
     return bool(_PRONOUN_START.search(text))
+
+
+@lru_cache(maxsize=65536)
+def _related_stems(a: str, b: str) -> bool:
+    return shared_lexicon().related(a, b)
+
+
+def synonym_coverage(q: QuestionTerms, terms: set[str]) -> float:
+    """IDF-weighted share of the question's stems present as such or as a WordNet synonym or near sense
+    (one hypernym step: "pledge" reaches "promise"); names and numbers only match exactly."""
+    total = 0.0
+    for s in q.stems:
+        if s in terms or (s.isalpha() and any(t.isalpha() and _related_stems(s, t) for t in terms)):
+            total += q.idf[s]
+    return total / q.total_idf
+
+
+def sentence_synonym_row(q: QuestionTerms, text: str, previous: str, title: str) -> list[float]:
+    """SYNONYM_FEATURES: own synonym coverage, and the same combined with the sentence before and the headline
+    exactly as ``coverage`` is in ``sentence_row``."""
+    own = synonym_coverage(q, text_terms(text).stem_set)
+    prev = synonym_coverage(q, text_terms(previous).stem_set)
+    head = synonym_coverage(q, text_terms(title).stem_set)
+    pronoun = bool(_PRONOUN_START.search(text))
+    return [own, own + (1 - own) * (0.6 * prev if pronoun else 0.3 * max(prev, head))]
+
+
+def published_day(published_at: str | None) -> int | None:
+    """The day number (proleptic Gregorian ordinal) of an ISO date or datetime string; None when missing or
+    unreadable."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat((published_at or "")[:10]).toordinal()
+    except ValueError:
+        return None
+
+
+def recency_rows(published: list[str | None]) -> list[list[float]]:
+    """RECENCY_FEATURES per passage: log days before the newest dated passage among these, whether it is
+    that newest one (ties count), and whether it is undated (then age 0, not freshest). With no dated
+    passage at all (a corpus of plain .txt files) every passage counts as the freshest, as the ranker's
+    age feature counts every candidate fresh then: undated news must not look like old news."""
+    days = [published_day(p) for p in published]
+    newest = max((d for d in days if d is not None), default=None)
+    if newest is None:
+        return [[0.0, 1.0, 1.0] for _ in days]
+    return [[math.log1p(newest - d), float(d == newest), 0.0] if d is not None else [0.0, 0.0, 1.0] for d in days]
