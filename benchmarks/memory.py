@@ -7,8 +7,9 @@ from /proc/self/status) after the imports, ``build_services``, the lexical index
 search and ask, and ``--questions`` RealTimeQA questions through ``/v1/ask``'s default and
 ``/v1/search``'s code paths (the same first N questions as benchmarks/query.py, ``--rounds``
 times). Then the largest mappings (/proc/self/smaps: files such as the lexical snapshot, Chroma's
-HNSW segment, SQLite, shared libraries; anonymous memory as one line), and what clearing each
-memo gives back (after ``malloc_trim``). ``--json`` writes the numbers.
+HNSW segment, SQLite, shared libraries; anonymous memory as one line), each memo's use, and what
+clearing each memo gives back (after ``malloc_trim``). ``--components`` first builds the parts one by
+one (their own rows). ``--json`` writes the numbers.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="times the questions are asked (the HTTP "
                         "benchmark repeats them in its throughput phase)")
     parser.add_argument("--top", type=int, default=12, help="mappings to list")
+    parser.add_argument("--components", action="store_true", help="build the embedder, record store, Chroma "
+                        "client and models one by one first (their own rows; build_services then reuses none "
+                        "but the models)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
@@ -70,11 +74,28 @@ def main() -> None:
     from app.main import create_app  # noqa: F401  (what the server imports)
     from app.services import build_services
     steps.append(("imports", status_mb()))
-    services = build_services(Settings(data_dir=args.data_dir))
+    settings = Settings(data_dir=args.data_dir)
+    if args.components:  # each part on its own first, in the order build_services makes them
+        from app.embed import make_embedder
+        from app.retrieval.learned import load_models
+        from app.store.backends import make_record_store
+        from app.store.vector import VectorStore
+
+        embedder = make_embedder(settings)
+        steps.append(("  embedder (wordllama)", status_mb()))
+        make_record_store(settings).close()
+        steps.append(("  record store", status_mb()))
+        VectorStore(settings, embedder.name)
+        steps.append(("  Chroma client", status_mb()))
+        load_models()
+        steps.append(("  LightGBM models", status_mb()))
+    services = build_services(settings)
     steps.append(("build_services", status_mb()))
     services.records.lexical.warm()
     steps.append(("lexical index loaded", status_mb()))
     questions = [json.loads(line)["question"] for line in open(args.data / "questions.jsonl")][: args.questions]
+    services.vectors.query(services.embedder.embed([questions[0]])[0], 50)
+    steps.append(("first Chroma query (loads its HNSW)", status_mb()))
     services.retrieval.search(questions[0])
     steps.append(("first search", status_mb()))
     services.answers.ask(questions[0])
