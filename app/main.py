@@ -15,6 +15,7 @@ from app.api.errors import install_error_handlers
 from app.api.middleware import install_middleware
 from app.config import Settings
 from app.mcp.http import MCP_PATH, MCPHttpEndpoint
+from app.memory import limit_malloc_arenas
 from app.observability.instrument import instrument_services
 from app.samples import index_samples
 from app.services import Services, build_services
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     settings = settings or Settings()
+    limit_malloc_arenas(settings.malloc_arena_max)  # before the services start their threads
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -43,8 +43,16 @@ class Services:
     answers: AnswerService
     summaries: SummarizeService
     condenser: QuestionCondenser
-    checker: SupportChecker
+    checker_instance: SupportChecker | None  # None until first use when no LLM needed it at start-up
     local_model: LocalModelServer | None = None
+
+    @property
+    def checker(self) -> SupportChecker:
+        """Built on first use when no guard needs it: its WordNet lexicon holds ~55 MB that a server
+        without an LLM never reads (docs/performance.md *Memory*)."""
+        if self.checker_instance is None:
+            self.checker_instance = SupportChecker(self.embedder)
+        return self.checker_instance
 
     def close(self) -> None:
         self.records.close()
@@ -84,8 +92,8 @@ def build_services(settings: Settings) -> Services:
     if models is not None and settings.answer_model == "learned":
         extractive = LearnedAnswerer(SentenceSelector(models, embedder, records.document_frequencies),
                                      settings.max_answer_sentences)
-    checker = SupportChecker(embedder)
     client, local = make_llm_client(settings)
+    checker = SupportChecker(embedder) if client is not None else None
     llm = summarizer = None
     if client is not None:
         use_judge = settings.guard_judge or settings.guard_judge_budget > 0
@@ -105,5 +113,5 @@ def build_services(settings: Settings) -> Services:
         answers=AnswerService(retrieval, extractive, settings.top_k, llm, settings.llm_passages,
                               settings.llm_fallback_extractive),
         summaries=SummarizeService(records, retrieval, embedder, summarizer),
-        condenser=condenser, checker=checker, local_model=local,
+        condenser=condenser, checker_instance=checker, local_model=local,
     )

@@ -7,8 +7,11 @@ questions). Loaded once per process; nothing is downloaded.
 
 from __future__ import annotations
 
+import ctypes
+import importlib.util
 import json
 import math
+import platform
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,19 +24,84 @@ SENTENCE_MODEL = "sentence_selector.txt"
 ANSWERABILITY_MODEL = "answerability.json"
 
 
+@lru_cache(maxsize=1)
+def _lightgbm_library() -> ctypes.CDLL:
+    """LightGBM's own shared library, found where the ``lightgbm`` package keeps it (the same search order as
+    its ``libpath``) without importing the package: ``import lightgbm`` also imports scikit-learn and SciPy
+    when installed, ~60 MB of a server's memory that prediction does not use (docs/performance.md *Memory*)."""
+    spec = importlib.util.find_spec("lightgbm")
+    if spec is None or spec.origin is None:
+        raise ImportError("lightgbm is not installed")
+    package = Path(spec.origin).resolve().parent
+    suffix = {"Windows": "dll", "Darwin": "dylib"}.get(platform.system(), "so")
+    for folder in (package.parent, package / "bin", package / "lib"):
+        if (folder / f"lib_lightgbm.{suffix}").is_file():
+            lib = ctypes.cdll.LoadLibrary(str(folder / f"lib_lightgbm.{suffix}"))
+            lib.LGBM_GetLastError.restype = ctypes.c_char_p
+            return lib
+    raise ImportError(f"lib_lightgbm.{suffix} not found beside {package}")
+
+
+def _check(status: int) -> None:
+    if status != 0:
+        raise RuntimeError(_lightgbm_library().LGBM_GetLastError().decode("utf-8"))
+
+
+class _NativeBooster:
+    """A booster loaded through LightGBM's C API: the calls ``lightgbm.Booster.predict`` makes for a float64
+    matrix (raw scores, all iterations, ``num_threads=1``), so the scores are the same to the bit
+    (tests/test_learned_answers.py compares them)."""
+
+    _RAW_SCORE = 1  # C_API_PREDICT_RAW_SCORE
+    _FLOAT64 = 1  # C_API_DTYPE_FLOAT64
+    _ROW_MAJOR = 1
+
+    def __init__(self, model_text: str) -> None:
+        self._lib = _lightgbm_library()
+        self._handle = ctypes.c_void_p()
+        iterations = ctypes.c_int(0)
+        _check(self._lib.LGBM_BoosterLoadModelFromString(model_text.encode("utf-8"), ctypes.byref(iterations),
+                                                         ctypes.byref(self._handle)))
+
+    def predict(self, data: np.ndarray) -> np.ndarray:
+        data = np.ascontiguousarray(data, dtype=np.float64)
+        rows, cols = data.shape
+        expected = ctypes.c_int64(0)
+        _check(self._lib.LGBM_BoosterCalcNumPredict(self._handle, ctypes.c_int(rows), ctypes.c_int(self._RAW_SCORE),
+                                                    ctypes.c_int(0), ctypes.c_int(-1), ctypes.byref(expected)))
+        out = np.empty(expected.value, dtype=np.float64)
+        written = ctypes.c_int64(0)
+        _check(self._lib.LGBM_BoosterPredictForMat(
+            self._handle, data.ctypes.data_as(ctypes.c_void_p), ctypes.c_int(self._FLOAT64), ctypes.c_int32(rows),
+            ctypes.c_int32(cols), ctypes.c_int(self._ROW_MAJOR), ctypes.c_int(self._RAW_SCORE), ctypes.c_int(0),
+            ctypes.c_int(-1), b"num_threads=1", ctypes.byref(written), out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))))
+        if written.value != expected.value:
+            raise RuntimeError("LightGBM wrote an unexpected number of predictions")
+        return out
+
+    def __del__(self) -> None:
+        if getattr(self, "_handle", None) and self._handle.value:
+            self._lib.LGBM_BoosterFree(self._handle)
+
+
 class BoostedModel:
     """A LightGBM model read from its text dump; ``score`` returns raw margins (higher is better)."""
 
-    def __init__(self, path: Path) -> None:
-        import lightgbm
+    booster = None  # a ``lightgbm.Booster`` when training wraps a freshly trained model (training/train_answers.py)
 
-        self.booster = lightgbm.Booster(model_str=path.read_text())
-        self.features = self.booster.feature_name()
+    def __init__(self, path: Path) -> None:
+        text = path.read_text()
+        self._native = _NativeBooster(text)
+        self.features = next((line.split("=", 1)[1].split(" ") for line in text.splitlines()
+                              if line.startswith("feature_names=")), [])
 
     def score(self, rows: list[list[float]]) -> np.ndarray:
         if not rows:
             return np.zeros(0)
-        return np.asarray(self.booster.predict(np.asarray(rows, dtype=np.float64), raw_score=True, num_threads=1))
+        data = np.asarray(rows, dtype=np.float64)
+        if self.booster is not None:
+            return np.asarray(self.booster.predict(data, raw_score=True, num_threads=1))
+        return self._native.predict(data)
 
 
 @dataclass(slots=True)
