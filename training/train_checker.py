@@ -36,7 +36,7 @@ from app.answer.checker_model import MODEL_PATH, trees_from_lightgbm  # noqa: E4
 
 SEED = 7
 FOLDS = 5
-VERSION = "1.2.0"
+VERSION = "1.3.0"
 SOURCE_WEIGHT = {"summedits": 0.5, "qags": 3.0, "synthetic": 2.0}
 PARAMS = {
     "objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 20,
@@ -125,6 +125,7 @@ def _source_matrix(pairs: list[Pair], cache: Path | None, progress: bool, worker
     """Features of one source's pairs (cached by the pairs' and alignment code's hash)."""
     key = hashlib.sha256()
     key.update((REPO / "app/answer/alignment.py").read_bytes())
+    key.update((REPO / "app/answer/voice.py").read_bytes())
     for p in pairs:
         key.update(f"{p.claim}\x00{len(p.evidence)}\x00{hashlib.sha1(p.evidence.encode()).hexdigest()}".encode())
     path = cache / f"features-{key.hexdigest()[:16]}.npy" if cache else None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.answer import lexicon
+from app.answer.voice import active_order
 from app.embed import Embedder
 from app.text import STOPWORDS, numbers, stem
 
@@ -198,8 +199,9 @@ class Aligner:
             found = split_sentences(text)
             sentences.extend(found)
             counts.append(len(found))
-        sentence_words = [[m.group(0).lower().replace("’", "'").removesuffix("'s") for m in _TOKEN.finditer(s)]
-                          for s in sentences]
+        # Words in active order ("X was V by Y" as "Y V X"): the order features compare roles, not voice.
+        sentence_words = [[m.group(0).lower().replace("’", "'").removesuffix("'s")
+                           for m in _TOKEN.finditer(active_order(s))] for s in sentences]
         sentence_stems = [[stem(w) for w in ws] for ws in sentence_words]
         all_words = {w for ws in sentence_words for w in ws}
         vocab = sorted(w for w in all_words if w not in STOPWORDS)
@@ -264,6 +266,8 @@ class Aligner:
         })
         # The window (1-3 adjacent sentences) that covers most of the claim: where a faithful claim comes from.
         claim_stems = [t.stem for t in content]
+        ordered, opening = _active_content(claim, content)
+        order_stems = [t.stem for t in ordered]
         claim_stem_set = set(claim_stems)
         coverage = [len(claim_stem_set & ws) / len(claim_stem_set) for ws in ev.window_sets]
         best = int(np.argmax(coverage))
@@ -279,8 +283,8 @@ class Aligner:
         values["window_missing_number"] = float(len((claim_numbers & ev.numbers) - best_numbers))
         values["window_missing_date"] = float(sum(1 for t in content if t.kind == "date" and t.word in ev.words
                                                   and t.word not in best_words))
-        values["window_order"] = lcs_length(claim_stems, best_stems) / n
-        claim_pairs = set(zip(claim_stems, claim_stems[1:]))
+        values["window_order"] = lcs_length(order_stems, best_stems) / n
+        claim_pairs = set(zip(order_stems, order_stems[1:]))
         plain_window = [s for s in best_stems if s not in STOPWORDS]
         if claim_pairs:
             values["window_pairs"] = len(claim_pairs & set(zip(plain_window, plain_window[1:]))) / len(claim_pairs)
@@ -289,7 +293,7 @@ class Aligner:
         positions = {}
         for i, s in enumerate(best_stems):
             positions.setdefault(s, i)
-        placed = [positions[s] for s in dict.fromkeys(claim_stems) if s in positions]
+        placed = [positions[s] for s in dict.fromkeys(order_stems) if s in positions]
         pairs = len(placed) * (len(placed) - 1) / 2
         if pairs:
             inverted = sum(1 for i in range(len(placed)) for j in range(i + 1, len(placed)) if placed[i] > placed[j])
@@ -316,10 +320,10 @@ class Aligner:
         swaps_by_token = _swap_similarities(ev, window, claim_stem_set, len(unmatched), claim_vectors)
         values.update(_swap_summary(swaps_by_token, len(unmatched)))
         values.update(_wordnet_features(content, unmatched, swaps_by_token, set(best_stems)))
-        first = _TOKEN.search(claim)
-        opener = content[0].stem if first and first.group(0)[0].isupper() and content[0].word == \
+        first = _TOKEN.search(opening)
+        opener = ordered[0].stem if first and first.group(0)[0].isupper() and ordered[0].word == \
             first.group(0).lower().replace("’", "'").removesuffix("'s") else None
-        swaps, mutual = _role_swaps(content, ev.sentence_words[window], ev.sentence_stems[window], opener)
+        swaps, mutual = _role_swaps(ordered, ev.sentence_words[window], ev.sentence_stems[window], opener)
         values["role_swaps"] = float(swaps)
         values[MUTUAL_ROLE_SWAPS] = float(mutual)
         claim_words = [m.group(0).lower().replace("’", "'").removesuffix("'s") for m in _TOKEN.finditer(claim)]
@@ -339,6 +343,19 @@ class Aligner:
             values["cosine"] = float(similarity[0])
             values["cosine_max"] = float(similarity.max())
         return values, window_text
+
+
+def _active_content(claim: str, content: list[ClaimToken]) -> tuple[list[ClaimToken], str]:
+    """The claim's content tokens in active order (kinds as in the claim as written), and that text."""
+    active = active_order(claim)
+    if active == claim:
+        return content, claim
+    kinds = {t.word: t.kind for t in content}
+    ordered = [ClaimToken(t.word, t.stem, kinds.get(t.word, t.kind)) for t in claim_tokens(active)
+               if t.kind != "negation"]
+    if sorted(t.word for t in ordered) != sorted(t.word for t in content):
+        return content, claim  # the rewrite lost or added a word: keep the order as written
+    return ordered, active
 
 
 def _swap_similarities(ev: PreparedEvidence, window: slice, claim_stems: set[str], unaligned: int,
