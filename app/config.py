@@ -222,7 +222,7 @@ class Settings(BaseSettings):
     malloc_arena_max: int = Field(
         default=2, ge=0,
         description="glibc malloc arenas of the server process (mallopt M_ARENA_MAX, set when the app is "
-        "created; the MALLOC_ARENA_MAX environment variable wins): 2 kept the 233k-chunk server 155 MB "
+        "created; the MALLOC_ARENA_MAX environment variable wins): 2 kept the 233k-chunk server 105–155 MB "
         "smaller than glibc's default of 8 per core; 0 leaves glibc's default.",
     )
 

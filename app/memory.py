@@ -2,7 +2,7 @@
 
 glibc gives each thread that meets contention its own malloc arena (up to 8 per core); a server's
 request threads, Chroma's and SQLite's each end up holding freed memory in arenas of their own. Two
-arenas kept the 233k-chunk server 155 MB smaller at the same latency (docs/performance.md *Memory*).
+arenas kept the 233k-chunk server 105–155 MB smaller at the same latency (docs/performance.md *Memory*).
 """
 
 from __future__ import annotations

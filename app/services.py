@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from app.answer.chat import QuestionCondenser
@@ -31,6 +32,8 @@ from app.store.vector import VectorStore
 from app.summarize.llm import LLMSummarizer
 from app.summarize.service import SummarizeService
 
+_checker_lock = threading.Lock()
+
 
 @dataclass
 class Services:
@@ -50,8 +53,9 @@ class Services:
     def checker(self) -> SupportChecker:
         """Built on first use when no guard needs it: its WordNet lexicon holds ~55 MB that a server
         without an LLM never reads (docs/performance.md *Memory*)."""
-        if self.checker_instance is None:
-            self.checker_instance = SupportChecker(self.embedder)
+        with _checker_lock:  # two first requests at once build one checker, not two
+            if self.checker_instance is None:
+                self.checker_instance = SupportChecker(self.embedder)
         return self.checker_instance
 
     def close(self) -> None:

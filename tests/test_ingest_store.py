@@ -190,3 +190,35 @@ def test_an_error_on_the_writer_thread_reaches_the_caller_and_stops_later_writes
         services.ingest.ingest(articles, batch_articles=1, workers=0, on_progress=progress)
     assert services.records.count() == (1, 1)  # e-0 was written (its report failed); nothing after it
     assert services.vectors.count() == 1
+
+
+def test_a_later_batch_failing_in_the_embedding_stage_still_writes_the_batches_before_it(services, monkeypatch):
+    """The embedding stage dies on batch 3 (as when a chunking worker process is killed) while batch 2, already
+    embedded, waits for the writer: batch 2 is still written and reported, as a one-thread loop would have
+    done, and the error reaches the caller."""
+    import threading
+
+    import pytest
+
+    real_embed_batch, real_upsert = services.ingest._embed_batch, services.vectors.upsert
+    third_failed, calls = threading.Event(), []
+
+    def embed_batch(pending):
+        calls.append(len(pending))
+        if len(calls) == 3:
+            third_failed.set()
+            raise RuntimeError("worker pool broke")
+        return real_embed_batch(pending)
+
+    def slow_upsert(*args, **kwargs):
+        third_failed.wait(timeout=20)  # every write waits until batch 3 has failed
+        return real_upsert(*args, **kwargs)
+
+    monkeypatch.setattr(services.ingest, "_embed_batch", embed_batch)
+    monkeypatch.setattr(services.vectors, "upsert", slow_upsert)
+    articles = [ArticleIn(id=f"l-{i}", text=f"Batch {i}: the tram line opened on day {i}.") for i in range(4)]
+    outcomes = []
+    with pytest.raises(RuntimeError, match="worker pool broke"):
+        services.ingest.ingest(articles, batch_articles=1, workers=0, on_progress=outcomes.append)
+    assert [o.article_id for o in outcomes] == ["l-0", "l-1"]
+    assert services.records.count() == (2, 2) and services.vectors.count() == 2

@@ -35,6 +35,24 @@ def test_native_booster_scores_equal_lightgbm_to_the_bit(name):
 
 
 @needs_models
+def test_without_the_wheel_layouts_library_the_package_scores_the_same(monkeypatch):
+    """A LightGBM whose shared library is not where its wheel keeps it (conda, system builds) falls back to
+    the Python package, with the same scores."""
+    from app.retrieval import learned
+
+    native = BoostedModel(MODELS_DIR / PASSAGE_MODEL)
+
+    def missing():
+        raise ImportError("lib_lightgbm.so not found")
+
+    monkeypatch.setattr(learned, "_lightgbm_library", missing)
+    fallback = BoostedModel(MODELS_DIR / PASSAGE_MODEL)
+    assert fallback.booster is not None and fallback.features == native.features
+    rows = np.random.default_rng(3).normal(size=(20, len(native.features))).tolist()
+    assert np.array_equal(fallback.score(rows), native.score(rows))
+
+
+@needs_models
 def test_loading_the_models_does_not_import_the_lightgbm_package():
     code = ("import sys; from app.retrieval.learned import load_models; m = load_models(); "
             "print(m.passages.score([[0.0] * len(m.passages.features)])[0] != 0, "

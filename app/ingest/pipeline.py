@@ -83,6 +83,9 @@ class Pipeline:
         self._inflight: set[str] = set()
         self._lock = threading.Lock()
         self._error: BaseException | None = None
+        # Only a failure of the store stage itself stops its writes: a batch embedded before a later batch's
+        # embedding failed is still written and reported, as the single-threaded loop did.
+        self._store_failed = False
         self._batches = 0
 
     def submit(self, early: list, batch: dict[str, tuple[str, NormalisedArticle]]) -> None:
@@ -152,9 +155,10 @@ class Pipeline:
             try:
                 for outcome in before:
                     self._emit(outcome)
-                if embedded is not None and self._error is None:
+                if embedded is not None and not self._store_failed:
                     self._service._store_batch(*embedded, self._emit)
             except BaseException as exc:  # noqa: BLE001 - handed to the producer, raised by finish()
+                self._store_failed = True
                 self._error = self._error or exc
             finally:
                 with self._lock:

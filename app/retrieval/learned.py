@@ -66,6 +66,8 @@ class _NativeBooster:
     def predict(self, data: np.ndarray) -> np.ndarray:
         data = np.ascontiguousarray(data, dtype=np.float64)
         rows, cols = data.shape
+        if rows >= 2**31:
+            raise ValueError("LightGBM's C API takes at most 2**31 - 1 rows per call")
         expected = ctypes.c_int64(0)
         _check(self._lib.LGBM_BoosterCalcNumPredict(self._handle, ctypes.c_int(rows), ctypes.c_int(self._RAW_SCORE),
                                                     ctypes.c_int(0), ctypes.c_int(-1), ctypes.byref(expected)))
@@ -91,7 +93,12 @@ class BoostedModel:
 
     def __init__(self, path: Path) -> None:
         text = path.read_text()
-        self._native = _NativeBooster(text)
+        try:
+            self._native = _NativeBooster(text)
+        except ImportError:  # a conda or system LightGBM keeps its library elsewhere: use the package itself
+            import lightgbm
+
+            self.booster = lightgbm.Booster(model_str=text)
         self.features = next((line.split("=", 1)[1].split(" ") for line in text.splitlines()
                               if line.startswith("feature_names=")), [])
 
