@@ -318,12 +318,21 @@ def synonym_coverage(q: QuestionTerms, terms: set[str]) -> float:
     return total / q.total_idf
 
 
+@lru_cache(maxsize=4096)
+def _text_synonym_coverage(stems: tuple[str, ...], idf: tuple[tuple[str, float], ...], text: str) -> float:
+    """``synonym_coverage`` memoised per question and text: a sentence is the next one's previous sentence,
+    and a headline serves every sentence of its passage."""
+    q = QuestionTerms("", list(stems), dict(idf), set(), set(), "", set())
+    return synonym_coverage(q, text_terms(text).stem_set)
+
+
 def sentence_synonym_row(q: QuestionTerms, text: str, previous: str, title: str) -> list[float]:
     """SYNONYM_FEATURES: own synonym coverage, and the same combined with the sentence before and the headline
     exactly as ``coverage`` is in ``sentence_row``."""
-    own = synonym_coverage(q, text_terms(text).stem_set)
-    prev = synonym_coverage(q, text_terms(previous).stem_set)
-    head = synonym_coverage(q, text_terms(title).stem_set)
+    stems, idf = tuple(q.stems), tuple(q.idf.items())
+    own = _text_synonym_coverage(stems, idf, text)
+    prev = _text_synonym_coverage(stems, idf, previous)
+    head = _text_synonym_coverage(stems, idf, title)
     pronoun = bool(_PRONOUN_START.search(text))
     return [own, own + (1 - own) * (0.6 * prev if pronoun else 0.3 * max(prev, head))]
 
