@@ -18,6 +18,9 @@ from pathlib import Path
 # The file stays in app/answer/ where the checker's build script and package data put it; this loader sits
 # below app/retrieval and app/answer so both may use it (``app.answer.lexicon`` re-exports it).
 LEXICON_PATH = Path(__file__).resolve().parent / "answer" / "lexicon.json.gz"
+# Irregular form -> base forms ("went" -> "go"), by stem, from WordNet's exception lists
+# (training/build_lemmas.py); read only by the answer features, never by the checker.
+LEMMAS_PATH = Path(__file__).resolve().parent / "answer" / "lemmas.json.gz"
 _EMPTY: frozenset = frozenset()
 
 
@@ -61,3 +64,18 @@ def shared() -> Lexicon:
             with gzip.open(LEXICON_PATH, "rt", encoding="utf-8") as f:
                 _shared = Lexicon(json.load(f))
         return _shared
+
+
+_lemmas: dict[str, tuple[str, ...]] | None = None
+
+
+def lemma_stems(stem: str) -> tuple[str, ...]:
+    """Stems of the base forms of an irregular form's stem ("went" -> ("go",), "men" -> ("man",)); empty for
+    any other stem. Separate from ``Lexicon`` so the checker's lookups stay what it was trained on."""
+    global _lemmas
+    if _lemmas is None:
+        with _lock:
+            if _lemmas is None:
+                with gzip.open(LEMMAS_PATH, "rt", encoding="utf-8") as f:
+                    _lemmas = {k: tuple(v) for k, v in json.load(f)["lemmas"].items()}
+    return _lemmas.get(stem, ())

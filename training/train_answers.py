@@ -47,29 +47,26 @@ MAX_FALSE_REFUSAL = 0.05  # the issue's target: the threshold is the strictest t
 # The ranker's raw margins (top_passage, passage_margin) are computed but left out: they shift with
 # the size of the index (a 20-article sample corpus scores far lower than the 233k-chunk one), and
 # dropping them cost nothing on 2022–2023 (docs/answers.md, "Answerability").
-ANSWERABILITY_FEATURES = ("top_logit", "second_logit", "top_coverage",
-                          "top_name_cov", "top_type", "n_q_terms", "top_heuristic", "top_focus", "top_proximity",
-                          "top_soft_coverage", "top_similarity", "top_own_coverage", "n_confident",
-                          "passages_agreeing", "mean_top3_logit", "names_missing")
-# Synonym-aware coverage of the best sentence ("pledge" ~ "promised") in place of exact-stem coverage lets a
-# slot-aware selector answer "What did Kim pledge?" and gained containment on 2024 with false refusal within
-# noise, but it refused the follow-up "And who went with him?" over the sample articles
-# (tests/test_openai_compat.py), like every synonym variant tried: computed, compared, not read
-# (docs/answers.md, "Synonyms and recency").
+# The exact-stem answerability inputs shipped until issue 8's synonym change (kept for `compare`).
+EXACT_ANSWERABILITY_FEATURES = ("top_logit", "second_logit", "top_coverage",
+                                "top_name_cov", "top_type", "n_q_terms", "top_heuristic", "top_focus",
+                                "top_proximity", "top_soft_coverage", "top_similarity", "top_own_coverage",
+                                "n_confident", "passages_agreeing", "mean_top3_logit", "names_missing")
+# Synonym-aware coverage of the best sentence ("pledge" ~ "promised", irregular forms through their base:
+# "went" as "go") in place of exact-stem coverage. With the slot + synonym selector below it answers every
+# spec question over the sample articles (the follow-up "And who went with him?" included) and on 2024 raised
+# containment and citation precision with false refusal unchanged (docs/answers.md, "Synonyms and recency").
 _SYNONYM_FOR_EXACT = {"top_coverage": "top_syn_combined", "top_own_coverage": "top_syn_coverage"}
-# The answer-slot evidence (slot_typed, top_slot_filled, ...: app/answer/selection.py) is computed but left
-# out too: with it the cross-fitted answerability AUC and the refusal at 5 % false refusal did not move on
-# 2022–2023 (`python training/train_answers.py compare`, docs/answers.md "Answer slots"). So is the recency
-# evidence (top_age_vs_newest, top_freshest, top5_freshest): it raised the answerability AUC on 2022–2023 but
-# not the refusal at 5 % false refusal, and on 2024 it raised refusal only together with false refusal
-# (docs/answers.md, "Synonyms and recency").
-# The answer-slot columns (slot_*: app/retrieval/slots.py) are extracted but not read: a selector with them
-# answered more 2024 questions right but refused "What did Kim pledge?" over the two real articles
-# (tests/test_answers.py), every variant tried (docs/answers.md, "Answer slots"); with synonym-aware
-# answerability it answers that one but refuses a follow-up over the sample articles ("Synonyms and recency").
-# The synonym and recency columns are extracted but not read by the selector either.
-SELECTOR_FEATURES = tuple(n for n in SENTENCE_FEATURES if not n.startswith("slot_")
-                          and n not in SYNONYM_FEATURES and n not in RECENCY_FEATURES)
+ANSWERABILITY_FEATURES = tuple(_SYNONYM_FOR_EXACT.get(n, n) for n in EXACT_ANSWERABILITY_FEATURES)
+# The answer-slot evidence for answerability (slot_typed, top_slot_filled, ...: app/answer/selection.py) is
+# computed but left out: with it the cross-fitted answerability AUC and the refusal at 5 % false refusal did
+# not move on 2022–2023 (`python training/train_answers.py compare`, docs/answers.md "Answer slots"). So is the
+# recency evidence (top_age_vs_newest, top_freshest, top5_freshest): it raised the answerability AUC on
+# 2022–2023 but not the refusal at 5 % false refusal, and on 2024 it raised refusal only together with false
+# refusal (docs/answers.md, "Synonyms and recency").
+# The selector reads the answer-slot columns (slot_*: app/retrieval/slots.py) and the synonym columns; the
+# recency columns are extracted but not read.
+SELECTOR_FEATURES = tuple(n for n in SENTENCE_FEATURES if n not in RECENCY_FEATURES)
 SENTENCE_PASSAGES_STORED = 5  # passage scores kept per question (the answerer reads the top 5)
 
 
@@ -231,7 +228,7 @@ _SLOT_SENTENCE = tuple(n for n in SENTENCE_FEATURES if n.startswith("slot_"))
 _SLOT_QUESTION = ("slot_typed", "top_slot_filled", "top_slot_distance", "top5_slot_filled", "top5_slot_head_near")
 _BASE_SENTENCE = tuple(n for n in SENTENCE_FEATURES if n not in _SLOT_SENTENCE and n not in SYNONYM_FEATURES
                        and n not in RECENCY_FEATURES)
-_BASE_QUESTION = tuple(n for n in ANSWERABILITY_FEATURES if n not in _SLOT_QUESTION)
+_BASE_QUESTION = tuple(n for n in EXACT_ANSWERABILITY_FEATURES if n not in _SLOT_QUESTION)
 VARIANTS = {
     "without slot features": (_BASE_SENTENCE, _BASE_QUESTION),
     "slot features in the selector": (_BASE_SENTENCE + _SLOT_SENTENCE, _BASE_QUESTION),

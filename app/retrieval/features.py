@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from app.lexicon import lemma_stems
 from app.lexicon import shared as shared_lexicon
 from app.retrieval.slots import SLOT_FEATURES, question_slot, slot_row
 from app.text import QUESTION_WORDS, STOPWORDS, name_tokens, numbers, proper_names, stem, words
@@ -300,20 +301,39 @@ def _related_stems(a: str, b: str) -> bool:
 
 def synonym_coverage(q: QuestionTerms, terms: set[str]) -> float:
     """IDF-weighted share of the question's stems present as such or as a WordNet synonym or near sense
-    (one hypernym step: "pledge" reaches "promise"); names and numbers only match exactly."""
+    (one hypernym step: "pledge" reaches "promise"); names and numbers only match exactly. Irregular forms
+    are compared through their base forms too ("went" as "go", "won" as "win": ``lemma_stems``)."""
     total = 0.0
+    wide: set[str] | None = None
     for s in q.stems:
-        if s in terms or (s.isalpha() and any(t.isalpha() and _related_stems(s, t) for t in terms)):
+        if s in terms:
+            total += q.idf[s]
+            continue
+        if not s.isalpha():
+            continue
+        if wide is None:
+            wide = {f for t in terms if t.isalpha() for f in (t, *lemma_stems(t))}
+        forms = (s, *lemma_stems(s))
+        if any(f in wide for f in forms) or any(_related_stems(f, t) for f in forms for t in wide):
             total += q.idf[s]
     return total / q.total_idf
+
+
+@lru_cache(maxsize=4096)
+def _text_synonym_coverage(stems: tuple[str, ...], idf: tuple[tuple[str, float], ...], text: str) -> float:
+    """``synonym_coverage`` memoised per question and text: a sentence is the next one's previous sentence,
+    and a headline serves every sentence of its passage."""
+    q = QuestionTerms("", list(stems), dict(idf), set(), set(), "", set())
+    return synonym_coverage(q, text_terms(text).stem_set)
 
 
 def sentence_synonym_row(q: QuestionTerms, text: str, previous: str, title: str) -> list[float]:
     """SYNONYM_FEATURES: own synonym coverage, and the same combined with the sentence before and the headline
     exactly as ``coverage`` is in ``sentence_row``."""
-    own = synonym_coverage(q, text_terms(text).stem_set)
-    prev = synonym_coverage(q, text_terms(previous).stem_set)
-    head = synonym_coverage(q, text_terms(title).stem_set)
+    stems, idf = tuple(q.stems), tuple(q.idf.items())
+    own = _text_synonym_coverage(stems, idf, text)
+    prev = _text_synonym_coverage(stems, idf, previous)
+    head = _text_synonym_coverage(stems, idf, title)
     pronoun = bool(_PRONOUN_START.search(text))
     return [own, own + (1 - own) * (0.6 * prev if pronoun else 0.3 * max(prev, head))]
 
