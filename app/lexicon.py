@@ -25,31 +25,75 @@ _EMPTY: frozenset = frozenset()
 
 
 class Lexicon:
-    """Synonym, near-sense (one hypernym step) and antonym tests between stems."""
+    """Synonym, near-sense (one hypernym step) and antonym tests between stems.
+
+    Kept compact (issue 14: server RSS <= 1 GB): per stem its synset id, or a tuple of ids when it has
+    several (38k of 60k stems have one); per synset id (dense, 0..85k) in a list its hypernym, a tuple
+    of them, or None; every id one shared int object. Frozensets of the same data took 38 MB (16 MB
+    like this, docs/performance.md *Memory*); the public methods return what they did (frozensets).
+    """
 
     def __init__(self, payload: dict) -> None:
-        self._synsets = {k: frozenset(v) for k, v in payload["synsets"].items()}
-        self._hypernyms = {int(k): v for k, v in payload["hypernyms"].items()}
-        self._antonyms = {k: frozenset(v) for k, v in payload["antonyms"].items()}
+        synsets, hypernyms = payload["synsets"], payload["hypernyms"]
+        top = max(max((i for v in synsets.values() for i in v), default=-1),
+                  max((int(k) for k in hypernyms), default=-1),
+                  max((i for v in hypernyms.values() for i in v), default=-1))
+        ids = list(range(top + 1))  # one int object per synset id, shared by everything below
+        self._synsets: dict[str, int | tuple[int, ...]] = {k: _compact(v, ids) for k, v in synsets.items() if v}
+        self._hypernyms: list[int | tuple[int, ...] | None] = [None] * (top + 1)
+        for k, v in hypernyms.items():
+            if v:
+                self._hypernyms[int(k)] = _compact(v, ids)
+        words = {k: k for k in synsets}  # antonym stems share the key strings where they can
+        self._antonyms = {k: frozenset(words.get(w, w) for w in v) for k, v in payload["antonyms"].items()}
 
     def synsets(self, stem: str) -> frozenset[int]:
-        return self._synsets.get(stem, _EMPTY)
+        own = self._synsets.get(stem)
+        if own is None:
+            return _EMPTY
+        return frozenset((own,)) if type(own) is int else frozenset(own)
 
     @lru_cache(maxsize=65536)  # noqa: B019 (one shared instance for the process)
     def near(self, stem: str) -> frozenset[int]:
         """The stem's synsets and their hypernyms: 'pledge' reaches 'promise', 'factory' reaches 'plant'."""
-        own = self.synsets(stem)
-        return own.union(h for s in own for h in self._hypernyms.get(s, ()))
+        own = self._synsets.get(stem)
+        if own is None:
+            return _EMPTY
+        out = {own} if type(own) is int else set(own)
+        for s in ((own,) if type(own) is int else own):
+            up = self._hypernyms[s]
+            if up is not None:
+                out.update((up,) if type(up) is int else up)
+        return frozenset(out)
 
     def synonym(self, a: str, b: str) -> bool:
-        return a != b and not self.synsets(a).isdisjoint(self.synsets(b))
+        if a == b:
+            return False
+        own, other = self._synsets.get(a), self._synsets.get(b)
+        if own is None or other is None:
+            return False
+        if type(own) is int:
+            return own == other if type(other) is int else own in other
+        return other in own if type(other) is int else not frozenset(own).isdisjoint(other)
 
     def related(self, a: str, b: str) -> bool:
         """Synonyms, or one hypernym step apart either way."""
-        return a != b and (not self.near(a).isdisjoint(self.synsets(b)) or not self.near(b).isdisjoint(self.synsets(a)))
+        return a != b and (self._reaches(a, b) or self._reaches(b, a))
+
+    def _reaches(self, a: str, b: str) -> bool:
+        """One of b's synsets is one of a's or a hypernym of one."""
+        other = self._synsets.get(b)
+        if other is None:
+            return False
+        return other in self.near(a) if type(other) is int else not self.near(a).isdisjoint(other)
 
     def antonyms(self, stem: str) -> frozenset[str]:
         return self._antonyms.get(stem, _EMPTY)
+
+
+def _compact(values: list[int], ids: list[int]) -> int | tuple[int, ...]:
+    """One id as the shared int itself, several as a tuple of shared ints."""
+    return ids[values[0]] if len(values) == 1 else tuple(ids[i] for i in values)
 
 
 _lock = threading.Lock()
