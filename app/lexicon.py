@@ -29,7 +29,7 @@ class Lexicon:
 
     Kept compact (issue 14: server RSS <= 1 GB): per stem its synset id, or a tuple of ids when it has
     several (38k of 60k stems have one); per synset id (dense, 0..85k) in a list its hypernym, a tuple
-    of them, or None; every id one shared int object. Frozensets of the same data took 38 MB (16 MB
+    of them, or None; every id one shared int object. Frozensets of the same data took 38 MB (12 MB
     like this, docs/performance.md *Memory*); the public methods return what they did (frozensets).
     """
 
@@ -74,7 +74,12 @@ class Lexicon:
             return False
         if type(own) is int:
             return own == other if type(other) is int else own in other
-        return other in own if type(other) is int else not frozenset(own).isdisjoint(other)
+        if type(other) is int:
+            return other in own
+        for s in own:  # a few ids each: scanning two tuples beats building a set
+            if s in other:
+                return True
+        return False
 
     def related(self, a: str, b: str) -> bool:
         """Synonyms, or one hypernym step apart either way."""
