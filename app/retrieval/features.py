@@ -294,17 +294,13 @@ def starts_with_pronoun(text: str) -> bool:
     return bool(_PRONOUN_START.search(text))
 
 
-@lru_cache(maxsize=65536)
-def _related_stems(a: str, b: str) -> bool:
-    return shared_lexicon().related(a, b)
-
-
 def synonym_coverage(q: QuestionTerms, terms: set[str]) -> float:
     """IDF-weighted share of the question's stems present as such or as a WordNet synonym or near sense
     (one hypernym step: "pledge" reaches "promise"); names and numbers only match exactly. Irregular forms
     are compared through their base forms too ("went" as "go", "won" as "win": ``lemma_stems``)."""
     total = 0.0
     wide: set[str] | None = None
+    senses: tuple[frozenset[int], frozenset[int]] | None = None
     for s in q.stems:
         if s in terms:
             total += q.idf[s]
@@ -314,9 +310,29 @@ def synonym_coverage(q: QuestionTerms, terms: set[str]) -> float:
         if wide is None:
             wide = {f for t in terms if t.isalpha() for f in (t, *lemma_stems(t))}
         forms = (s, *lemma_stems(s))
-        if any(f in wide for f in forms) or any(_related_stems(f, t) for f in forms for t in wide):
+        if any(f in wide for f in forms):
+            total += q.idf[s]
+            continue
+        if senses is None:
+            senses = _text_senses(wide)
+        if any(_related_to_any(f, *senses) for f in forms):
             total += q.idf[s]
     return total / q.total_idf
+
+
+def _text_senses(wide: set[str]) -> tuple[frozenset[int], frozenset[int]]:
+    """The union of a text's synsets, and of its near senses (synsets and one hypernym step). ``related(f, t)``
+    for some ``t`` is ``near(f)`` meeting some ``synsets(t)`` or ``near(t)`` meeting ``synsets(f)``, so two
+    set tests against these unions give the pair loop's answer at once (``f`` is never in the text here)."""
+    lexicon = shared_lexicon()
+    own = frozenset().union(*(lexicon.synsets(t) for t in wide))
+    near = frozenset().union(*(lexicon.near(t) for t in wide))
+    return own, near
+
+
+def _related_to_any(form: str, own: frozenset[int], near: frozenset[int]) -> bool:
+    lexicon = shared_lexicon()
+    return not lexicon.near(form).isdisjoint(own) or not lexicon.synsets(form).isdisjoint(near)
 
 
 @lru_cache(maxsize=4096)
