@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "training"))
 
 import train_checker as tc  # noqa: E402
+from checker_paired import held_out_threshold  # noqa: E402 (this folder is on sys.path as a script)
 
 from app.answer.guard import JUDGE_BAND, JUDGE_BUDGET  # noqa: E402
 from app.answer.support import SupportChecker  # noqa: E402
@@ -55,17 +56,10 @@ def report_set(name: str) -> str:
 
 
 def load_items(pairs: list[tc.Pair], held: dict[str, float], quality: dict) -> list[dict]:
-    thresholds = quality["thresholds"]
-    folds = quality["new"]["qags_news_threshold"]["fold_thresholds"]
     items: dict[str, dict] = {}
     for key, score in held.items():
         p = pairs[int(key)]
-        if p.source == "summedits":
-            threshold = thresholds[p.domain]
-        elif p.source == "qags":
-            threshold = folds[tc.fold_of(p)]
-        else:
-            threshold = thresholds["shipped_recipe_news"]
+        threshold, _ = held_out_threshold(p, quality)
         item = items.setdefault(p.item, {"item": p.item, "label": p.item_label, "stratum": stratum(p),
                                          "threshold": threshold, "sentences": []})
         item["sentences"].append((int(key), score))

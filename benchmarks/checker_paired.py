@@ -26,19 +26,22 @@ sys.path.insert(0, str(REPO / "training"))
 import train_checker as tc  # noqa: E402
 
 
+def held_out_threshold(p: tc.Pair, quality: dict) -> tuple[float, str]:
+    """The threshold a pair is judged at in checker_quality.py's run (never fit on its own set) and the set's name:
+    its held-out domain's for SummEdits, its fold's for QAGS, the shipped recipe's for synthetic pairs."""
+    if p.source == "summedits":
+        return quality["thresholds"][p.domain], f"summedits/{p.domain}"
+    if p.source == "qags":
+        return quality["new"]["qags_news_threshold"]["fold_thresholds"][tc.fold_of(p)], "qags"
+    return quality["thresholds"]["shipped_recipe_news"], "synthetic"
+
+
 def decisions(pairs, scores: dict, quality: dict) -> dict[str, tuple[bool, bool, str]]:
     """Per item: (predicted supported, label, set)."""
-    thresholds = quality["thresholds"]
-    folds = quality["new"]["qags_news_threshold"]["fold_thresholds"]
     worst: dict[str, list] = {}
     for key, score in scores.items():
         p = pairs[int(key)]
-        if p.source == "summedits":
-            threshold, name = thresholds[p.domain], f"summedits/{p.domain}"
-        elif p.source == "qags":
-            threshold, name = folds[tc.fold_of(p)], "qags"
-        else:
-            threshold, name = thresholds["shipped_recipe_news"], "synthetic"
+        threshold, name = held_out_threshold(p, quality)
         entry = worst.setdefault(p.item, [score - threshold, p.item_label, name])
         entry[0] = min(entry[0], score - threshold)
     return {k: (v[0] >= 0, v[1], v[2]) for k, v in worst.items()}

@@ -260,8 +260,8 @@ def sentence_row(q: QuestionTerms, text: str, previous: str, title: str, passage
     own_cov = coverage(q, own.stem_set)
     prev_cov = coverage(q, before.stem_set)
     title_cov = coverage(q, head.stem_set)
-    pronoun = bool(_PRONOUN_START.search(text))
-    combined = own_cov + (1 - own_cov) * (0.6 * prev_cov if pronoun else 0.3 * max(prev_cov, title_cov))
+    pronoun = starts_with_pronoun(text)
+    combined = with_context(own_cov, prev_cov, title_cov, pronoun)
     stripped = text.lstrip()
     return [
         passage_score,
@@ -292,6 +292,12 @@ def sentence_slot_row(q: QuestionTerms, text: str) -> list[float]:
 
 def starts_with_pronoun(text: str) -> bool:
     return bool(_PRONOUN_START.search(text))
+
+
+def with_context(own: float, previous: float, title: float, pronoun: bool) -> float:
+    """A sentence's coverage topped up from its context: a sentence opening with a pronoun leans on the one
+    before it, any other a little on the one before or the headline."""
+    return own + (1 - own) * (0.6 * previous if pronoun else 0.3 * max(previous, title))
 
 
 def synonym_coverage(q: QuestionTerms, terms: set[str]) -> float:
@@ -350,8 +356,7 @@ def sentence_synonym_row(q: QuestionTerms, text: str, previous: str, title: str)
     own = _text_synonym_coverage(stems, idf, text)
     prev = _text_synonym_coverage(stems, idf, previous)
     head = _text_synonym_coverage(stems, idf, title)
-    pronoun = bool(_PRONOUN_START.search(text))
-    return [own, own + (1 - own) * (0.6 * prev if pronoun else 0.3 * max(prev, head))]
+    return [own, with_context(own, prev, head, starts_with_pronoun(text))]
 
 
 def published_day(published_at: str | None) -> int | None:
