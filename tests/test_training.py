@@ -22,12 +22,13 @@ def test_training_script_reproduces_the_shipped_models(tmp_path):
 
 
 def test_shipped_models_load_and_name_their_features():
-    from app.retrieval.features import PASSAGE_FEATURES, SENTENCE_FEATURES
-    from training.train_answers import ANSWERABILITY_FEATURES, SELECTOR_FEATURES
+    from app.retrieval.features import ALL_PASSAGE_FEATURES, SENTENCE_FEATURES
+    from training.train_answers import ANSWERABILITY_FEATURES, RANKER_FEATURES, SELECTOR_FEATURES
 
     models = load_models()
     assert models is not None, "app/models/ must ship the trained models"
-    assert models.passages.features == list(PASSAGE_FEATURES)
+    assert models.passages.features == list(RANKER_FEATURES)
+    assert set(RANKER_FEATURES) <= set(ALL_PASSAGE_FEATURES)
     assert models.sentences.features == list(SELECTOR_FEATURES)
     assert set(SELECTOR_FEATURES) <= set(SENTENCE_FEATURES)
     assert models.answerability.features == list(ANSWERABILITY_FEATURES)

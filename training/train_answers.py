@@ -25,6 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.retrieval.features import (  # noqa: E402
+    ALL_PASSAGE_FEATURES,
     PASSAGE_FEATURES,
     RECENCY_FEATURES,
     SENTENCE_FEATURES,
@@ -67,6 +68,12 @@ ANSWERABILITY_FEATURES = tuple(_SYNONYM_FOR_EXACT.get(n, n) for n in EXACT_ANSWE
 # The selector reads the answer-slot columns (slot_*: app/retrieval/slots.py) and the synonym columns; the
 # recency columns are extracted but not read.
 SELECTOR_FEATURES = tuple(n for n in SENTENCE_FEATURES if n not in RECENCY_FEATURES)
+# The passage ranker's columns. training/features.npz stores ALL_PASSAGE_FEATURES: the 22 read here, then the
+# passage-level slot / synonym / phrase columns of PASSAGE_EXTRA_FEATURES (issue 8). With the slot columns the
+# cross-fitted 2022–2023 hit@1 rose (+0.018 [+0.002, +0.035], `compare-ranker`), but on 2024, retrained through
+# the whole chain, hit@5 did not move (+0.000 [-0.018, +0.016]) and containment fell (-0.034 [-0.059, -0.011]),
+# so they are left out (docs/answers.md, "Slot and synonym features for the passage ranker").
+RANKER_FEATURES = PASSAGE_FEATURES
 SENTENCE_PASSAGES_STORED = 5  # passage scores kept per question (the answerer reads the top 5)
 
 
@@ -75,11 +82,14 @@ def _params(base: dict) -> dict:
             "verbose": -1, "bagging_seed": SEED, "feature_fraction_seed": SEED, "data_random_seed": SEED}
 
 
-def fit_ranker(x: np.ndarray, y: np.ndarray, groups: np.ndarray):
+def fit_ranker(x: np.ndarray, y: np.ndarray, groups: np.ndarray, features: tuple[str, ...] = RANKER_FEATURES):
+    """``x``: every column of ALL_PASSAGE_FEATURES (or only the first len(PASSAGE_FEATURES) of them, as stored
+    before the extra columns); the model reads those named in ``features``."""
     import lightgbm
 
     sizes = np.diff(np.flatnonzero(np.r_[True, groups[1:] != groups[:-1], True]))
-    data = lightgbm.Dataset(x, y, group=sizes, feature_name=list(PASSAGE_FEATURES), free_raw_data=False)
+    columns = [ALL_PASSAGE_FEATURES.index(name) for name in features]
+    data = lightgbm.Dataset(x[:, columns], y, group=sizes, feature_name=list(features), free_raw_data=False)
     return lightgbm.train(_params(RANKER_PARAMS), data, num_boost_round=ROUNDS)
 
 
@@ -224,6 +234,52 @@ def compare(features: Path = FEATURES_FILE, variants: dict | None = None) -> lis
     return out
 
 
+def compare_ranker(features: Path = FEATURES_FILE, variants: dict | None = None) -> list[dict]:
+    """Per ranker feature set: hit@1 / hit@5 (a passage of a relevant article, label >= 1) and the answer chunk
+    in the top 5 (label 2) over the stored answerable 2022–2023 questions, each scored by a ranker fitted on
+    the other half of the questions; and the paired difference in hit@5 against the first variant, with a 95 %
+    bootstrap interval over questions (1,000 resamples, seed 0)."""
+    table = dict(np.load(features))
+    x, y, group = table["passage_x"], table["passage_y"], table["passage_group"]
+    fold = table["question_fold"][group]
+    bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
+    out, base = [], None
+    for name, names in (variants or RANKER_VARIANTS).items():
+        scores = np.zeros(len(y))
+        for f in (0, 1):
+            model = _booster(fit_ranker(x[fold != f], y[fold != f], group[fold != f], names))
+            columns = [ALL_PASSAGE_FEATURES.index(n) for n in names]
+            scores[fold == f] = model.score(x[fold == f][:, columns].tolist())
+        hits = np.zeros((len(bounds) - 1, 3))
+        for qi, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+            labels = y[a:b][np.argsort(-scores[a:b], kind="stable")]
+            hits[qi] = [labels[0] >= 1, (labels[:5] >= 1).any(), (labels[:5] == 2).any()]
+        row = {"variant": name, "hit1": hits[:, 0].mean(), "hit5": hits[:, 1].mean(), "answer5": hits[:, 2].mean()}
+        if base is None:
+            base = hits
+        else:
+            rng = np.random.default_rng(0)
+            diff = hits[:, 1] - base[:, 1]
+            boot = [diff[rng.integers(0, len(diff), len(diff))].mean() for _ in range(1000)]
+            row["hit5_diff"] = (diff.mean(), *np.percentile(boot, [2.5, 97.5]))
+            diff1 = hits[:, 0] - base[:, 0]
+            row["hit1_diff"] = (diff1.mean(), *np.percentile([diff1[rng.integers(0, len(diff1), len(diff1))].mean()
+                                                              for _ in range(1000)], [2.5, 97.5]))
+        out.append(row)
+    return out
+
+
+_SLOT_PASSAGE = ("p_slot_fillers", "p_slot_distance", "p_slot_head_near")
+RANKER_VARIANTS = {
+    "22 features (shipped)": PASSAGE_FEATURES,
+    "+ slot fillers, distance, head": PASSAGE_FEATURES + _SLOT_PASSAGE,
+    "+ synonym coverage": PASSAGE_FEATURES + ("p_syn_cov",),
+    "+ phrases": PASSAGE_FEATURES + ("p_phrases",),
+    "+ slot + synonym + phrases": PASSAGE_FEATURES + _SLOT_PASSAGE + ("p_syn_cov", "p_phrases"),
+    "+ all, with article aggregates": ALL_PASSAGE_FEATURES,
+}
+
+
 _SLOT_SENTENCE = tuple(n for n in SENTENCE_FEATURES if n.startswith("slot_"))
 _SLOT_QUESTION = ("slot_typed", "top_slot_filled", "top_slot_distance", "top5_slot_filled", "top5_slot_head_near")
 _BASE_SENTENCE = tuple(n for n in SENTENCE_FEATURES if n not in _SLOT_SENTENCE and n not in SYNONYM_FEATURES
@@ -274,7 +330,7 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
         sample,
         split,
     )
-    from app.retrieval.features import question_terms
+    from app.retrieval.features import passage_extra_rows, question_terms
     from app.retrieval.service import EXCLUDE_POOL, RetrievalService, article_of
     from app.services import build_services
 
@@ -305,6 +361,10 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
             gathered.append((q, terms, passages, rows))
         if cache:
             cache.write_bytes(pickle.dumps(gathered))
+    for q, terms, passages, rows in gathered:  # a cache written before PASSAGE_EXTRA_FEATURES existed
+        if rows and len(rows[0]) == len(PASSAGE_FEATURES):
+            extras = passage_extra_rows(terms, [(p.text, p.title, p.article_id) for p in passages])
+            rows[:] = [row + extra for row, extra in zip(rows, extras)]
     print(f"passages gathered in {time.time() - started:.0f} s", file=sys.stderr)
 
     def passage_labels(q, passages):
@@ -328,7 +388,8 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
     for qi, (q, terms, passages, rows) in enumerate(tqdm(gathered, desc="sentences", mininterval=10)):
         f = fold[q.id.split(":")[0]]
         if rows:
-            scores = rankers[f].score(rows)
+            columns = [ALL_PASSAGE_FEATURES.index(n) for n in rankers[f].features]
+            scores = rankers[f].score([[r[i] for i in columns] for r in rows])
             for p, s in zip(passages, scores):
                 p.score = float(s)
             passages = sorted(passages, key=lambda p: -p.score)
@@ -380,6 +441,8 @@ def main() -> None:
     cp.add_argument("--features", type=Path, default=FEATURES_FILE)
     cp.add_argument("--set", choices=("slots", "synonyms"), default="slots",
                     help="slots: the answer-slot variants; synonyms: synonym coverage and recency variants")
+    sub.add_parser("compare-ranker", help="passage-ranker feature sets, cross-fitted on the stored 2022–2023 "
+                   "features").add_argument("--features", type=Path, default=FEATURES_FILE)
     ft = sub.add_parser("fit", help="models from stored features")
     ft.add_argument("--features", type=Path, default=FEATURES_FILE)
     ft.add_argument("--out", type=Path, default=MODELS_DIR)
@@ -393,6 +456,13 @@ def main() -> None:
         for r in compare(args.features, SYNONYM_VARIANTS if args.set == "synonyms" else VARIANTS):
             print(f"| {r['variant']} | {r['top1']:.3f} | {r['quoted']:.3f} | {r['containment']:.3f} | "
                   f"{r['refusal']:.3f} | {r['false_refusal']:.3f} | {r['refusal_at_5']:.3f} | {r['auc']:.3f} |")
+    elif args.command == "compare-ranker":
+        print("| ranker features | hit@1 | hit@5 | answer chunk in top 5 | hit@1 diff [95 %] | hit@5 diff [95 %] |")
+        print("|---|---|---|---|---|---|")
+        for r in compare_ranker(args.features):
+            d1 = "{:+.3f} [{:+.3f}, {:+.3f}]".format(*r["hit1_diff"]) if "hit1_diff" in r else ""
+            d5 = "{:+.3f} [{:+.3f}, {:+.3f}]".format(*r["hit5_diff"]) if "hit5_diff" in r else ""
+            print(f"| {r['variant']} | {r['hit1']:.3f} | {r['hit5']:.3f} | {r['answer5']:.3f} | {d1} | {d5} |")
     else:
         for name, path in fit(args.features, args.out).items():
             print(f"{name}: {path} ({path.stat().st_size:,} bytes)")

@@ -186,6 +186,69 @@ def with_article_features(rows: list[list[float]], articles: list[str]) -> list[
     return out
 
 
+# Passage-level forms of the selector's slot and synonym evidence, and multi-word phrase matches (issue 8:
+# "which country/automaker" passages without a filler of that kind; "pledge" ~ "promised"). Computed for
+# training, and when serving only if the shipped ranker reads them (docs/answers.md, "Slot and synonym
+# features for the passage ranker").
+PASSAGE_EXTRA_FEATURES = (
+    "p_slot_fillers", "p_slot_distance", "p_slot_head_near", "p_syn_cov", "p_phrases",
+    "art_best_syn_cov", "art_best_slot_distance", "art_slot_head_near",
+)
+ALL_PASSAGE_FEATURES = PASSAGE_FEATURES + PASSAGE_EXTRA_FEATURES
+_QUOTED = re.compile(r"[\"“”‘’]([^\"“”‘’]{2,80})[\"“”‘’]|(?<![\w])'([^']{2,80})'(?![\w])")
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w’'.&-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w’'.&-]*)+")
+
+
+def question_phrases(question: str) -> tuple[tuple[str, ...], ...]:
+    """Multi-word phrases a passage should hold verbatim: quoted spans ("'Squid Game'") and runs of two or
+    more capitalised words ("Luke Combs", "Bank of America"), as lower-cased word tuples."""
+    found = [m.group(1) or m.group(2) for m in _QUOTED.finditer(question)]
+    found += [m.group(0) for m in _CAPITALISED_RUN.finditer(question)]
+    out = []
+    for phrase in found:
+        tokens = [w.removesuffix("'s").removesuffix("’s") for w in words(phrase)]
+        while tokens and (tokens[0] in QUESTION_WORDS or tokens[0] in STOPWORDS):  # "Which NFL team"
+            tokens.pop(0)
+        tokens = tuple(tokens)
+        if len(tokens) >= 2 and tokens not in out:
+            out.append(tokens)
+    return tuple(out)
+
+
+def phrase_share(phrases: tuple[tuple[str, ...], ...], text: str) -> float:
+    """Share of the question's phrases whose words appear in ``text`` consecutively (possessives dropped);
+    0 when the question has none."""
+    if not phrases:
+        return 0.0
+    joined = " " + " ".join(w.removesuffix("'s").removesuffix("’s") for w in words(text)) + " "
+    return sum(f" {' '.join(p)} " in joined for p in phrases) / len(phrases)
+
+
+def passage_extra_row(q: QuestionTerms, text: str, title: str) -> list[float]:
+    """PASSAGE_EXTRA_FEATURES of one passage before the article aggregates: the slot's fillers in the passage
+    (log count; token distance from the nearest filler to the nearest question term, /30, 1 = none; a filler
+    within 4 tokens of the slot's head noun), WordNet-synonym coverage of the question by passage and
+    headline, and the share of the question's phrases found verbatim."""
+    body = text_terms(text)
+    slot = slot_row(question_slot(q.text), text, body.tokens, set(q.stems))
+    return [slot[1], slot[2], slot[3], synonym_coverage(q, body.stem_set | text_terms(title).stem_set),
+            phrase_share(question_phrases(q.text), title + " \n " + text)]
+
+
+def passage_extra_rows(q: QuestionTerms, passages: list[tuple[str, str, str]]) -> list[list[float]]:
+    """PASSAGE_EXTRA_FEATURES for (text, title, article id) triples: each passage's own columns, then over its
+    article's candidates the best synonym coverage, the smallest filler distance and any filler by the head."""
+    rows = [passage_extra_row(q, text, title) for text, title, _ in passages]
+    grouped: dict[str, list[list[float]]] = {}
+    for row, (_, _, article) in zip(rows, passages):
+        grouped.setdefault(article, []).append(row)
+    out = []
+    for row, (_, _, article) in zip(rows, passages):
+        siblings = grouped[article]
+        out.append(row + [max(r[3] for r in siblings), min(r[1] for r in siblings), max(r[2] for r in siblings)])
+    return out
+
+
 def passage_row(q: QuestionTerms, text: str, title: str, chunk_index: int, bm25_rel: float, bm25_rank: int | None,
                 dense_score: float, dense_rank: int | None, fused: float, days_before: float | None) -> list[float]:
     body = text_terms(text)

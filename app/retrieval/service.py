@@ -11,7 +11,16 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from app.config import Settings
 from app.embed import Embedder
-from app.retrieval.features import QuestionTerms, passage_row, question_terms, with_article_features
+from app.retrieval.features import (
+    ALL_PASSAGE_FEATURES,
+    PASSAGE_EXTRA_FEATURES,
+    PASSAGE_FEATURES,
+    QuestionTerms,
+    passage_extra_rows,
+    passage_row,
+    question_terms,
+    with_article_features,
+)
 from app.retrieval.learned import BoostedModel
 from app.store.models import Filters
 from app.store.records import RecordStore
@@ -74,6 +83,12 @@ class RetrievalService:
         self.vectors = vectors
         self.embedder = embedder
         self.ranker = ranker  # learned passage ranker (hybrid mode); None keeps the fused order
+        # the ranker reads its columns by name; the slot/synonym/phrase columns cost time, so they are computed
+        # only when it reads one of them (and always without a ranker: training reads every column)
+        names = getattr(ranker, "features", None) or (PASSAGE_FEATURES if ranker is not None
+                                                      else ALL_PASSAGE_FEATURES)
+        self.ranker_columns = [ALL_PASSAGE_FEATURES.index(n) for n in names]
+        self.extra_columns = bool(set(names) & set(PASSAGE_EXTRA_FEATURES))
 
     def search(
         self,
@@ -119,12 +134,17 @@ class RetrievalService:
             days = (newest - ts) / 86400 if ts and newest else (0.0 if newest is None else None)
             rows.append(passage_row(terms, p.text, p.title, p.chunk_index, bm25_score.get(p.chunk_id, 0.0) / top_bm25,
                                     p.bm25_rank, dense_score.get(p.chunk_id, 0.0), p.dense_rank, p.score, days))
-        return passages, with_article_features(rows, [p.article_id for p in passages])
+        rows = with_article_features(rows, [p.article_id for p in passages])
+        if self.extra_columns:
+            extras = passage_extra_rows(terms, [(p.text, p.title, p.article_id) for p in passages])
+            rows = [row + extra for row, extra in zip(rows, extras)]
+        return passages, rows
 
     def rerank(self, passages: list[Passage], rows: list[list[float]], top_k: int) -> list[Passage]:
         if not passages:
             return []
-        scores = self.ranker.score(rows)
+        columns = self.ranker_columns
+        scores = self.ranker.score(rows if columns == list(range(len(rows[0]))) else [[r[i] for i in columns] for r in rows])
         order = sorted(range(len(passages)), key=lambda i: -scores[i])[:top_k]
         out = []
         for i in order:
