@@ -230,7 +230,7 @@ class Settings(BaseSettings):
     warmup: bool = Field(
         default=True,
         description="At server start, build in a background thread what the first question would otherwise "
-        "pay for (lexical index, page cache of the data dir, gazetteer, WordNet lexicon, segmenter, embedder, "
+        "pay for (lexical index and its mapped pages, gazetteer, WordNet lexicon, segmenter, embedder, "
         "Chroma's HNSW segment) and send one throwaway search and extractive answer; read only, reported "
         "in /readyz as `warmup`. false leaves every part to be built by the first request that needs it.",
     )

@@ -3,9 +3,9 @@
 A fresh server builds several parts on first use: the lexical index (mapped from its snapshot),
 the GeoNames gazetteer of the answer slots (0.25–0.36 s), the WordNet lexicon and lemma tables,
 pysbd's segmenter, LightGBM's library, Chroma's HNSW segment (read into memory on the first
-query) and the pages of the SQLite record and the lexical snapshot that the page cache may have
-dropped while the server sat idle. ``Warmup.run`` builds them in a background thread, then sends
-one throwaway search and one extractive answer through the real services. It only reads: nothing
+query) and the memory-mapped pages of the lexical snapshot. ``Warmup.run`` builds them in a
+background thread, then sends one throwaway search and one extractive answer through the real
+services. It only reads: nothing
 is written to the record, the vectors or the lexical snapshot (the lexical index's own start-up
 snapshot is ``LexicalIndex.warm``'s business, which runs here as it did before in a thread of
 its own). Measured in docs/performance.md *Cold start and warm-up*.
@@ -14,11 +14,9 @@ its own). Measured in docs/performance.md *Cold start and warm-up*.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +85,7 @@ def _steps(services, search, answer):
     lexical = getattr(services.records, "lexical", None)
     if lexical is not None:
         yield "lexical", lexical.warm
-    yield "page_cache", lambda: (prefetch(services.settings.data_dir),
-                                 touch_mapped(a for seg in getattr(lexical, "_segments", ()) for a in vars_of(seg)))
+    yield "lexical_pages", lambda: touch_mapped(a for seg in getattr(lexical, "_segments", ()) for a in vars_of(seg))
     yield "gazetteer", _gazetteer
     # the WordNet lexicon, and the lemma table through the selector feature that reads it ("went" as "go")
     yield "lexicon", lambda: (shared(), synonym_coverage(question_terms("Who went?", _one_each), {"go"}))
@@ -105,35 +102,12 @@ def vars_of(segment) -> list:
     return [getattr(segment, n, None) for n in names]
 
 
-def prefetch(data_dir: Path, max_bytes: int | None = None) -> int:
-    """Ask the kernel to read the data dir's files into the page cache (``posix_fadvise WILLNEED``:
-    readahead, no copy into this process) and touch the pages of the memory-mapped lexical snapshot,
-    so the first queries after a start or an idle spell do not wait on the disk. Read only; returns
-    the bytes advised. Stops at ``max_bytes`` (default: a quarter of the free memory; a data dir larger
-    than that is left to the kernel)."""
-    if max_bytes is None:
-        max_bytes = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 4
-    advised = 0
-    if not hasattr(os, "posix_fadvise") or not data_dir.exists():
-        return 0
-    for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
-        size = path.stat().st_size
-        if advised + size > max_bytes:
-            continue
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            continue
-        try:
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
-            advised += size
-        finally:
-            os.close(fd)
-    return advised
-
-
 def touch_mapped(arrays) -> None:
-    """Fault in every page of memory-mapped numpy arrays (one read per page)."""
+    """Fault in every page of memory-mapped numpy arrays (one read per page): the lexical snapshot's pages
+    come from disk now, not under the first queries, and stay (a page a process maps is not what this
+    machine's idle reclaim takes; docs/performance.md *Cold start and warm-up*). The record's pages are
+    left to SQLite: asking the kernel to read the whole data dir (``posix_fadvise WILLNEED``) was tried and
+    made the first questions no faster."""
     import numpy as np
 
     for array in arrays:

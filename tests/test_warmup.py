@@ -15,7 +15,7 @@ from app.main import create_app
 from app.retrieval import slots
 from app.samples import index_samples
 
-STEPS = {"lexical", "page_cache", "gazetteer", "lexicon", "segmenter", "embedder", "search", "ask"}
+STEPS = {"lexical", "lexical_pages", "gazetteer", "lexicon", "segmenter", "embedder", "search", "ask"}
 
 
 @pytest.fixture
@@ -77,12 +77,11 @@ def test_the_app_answers_while_the_warmup_runs(services, monkeypatch):
     index_samples(services.ingest)
     entered, release = threading.Event(), threading.Event()
 
-    def held_prefetch(data_dir, max_bytes=None):
+    def held(arrays):
         entered.set()
         release.wait(60)
-        return 0
 
-    monkeypatch.setattr(warmup, "prefetch", held_prefetch)
+    monkeypatch.setattr(warmup, "touch_mapped", held)
     try:
         with TestClient(create_app(services.settings, services=services)) as client:
             assert entered.wait(60)
@@ -101,10 +100,10 @@ def test_the_app_answers_while_the_warmup_runs(services, monkeypatch):
 def test_a_failing_warmup_leaves_the_server_answering(services, monkeypatch):
     index_samples(services.ingest)
 
-    def broken(data_dir, max_bytes=None):
+    def broken(arrays):
         raise OSError("disk on fire")
 
-    monkeypatch.setattr(warmup, "prefetch", broken)
+    monkeypatch.setattr(warmup, "touch_mapped", broken)
     with TestClient(create_app(services.settings, services=services)) as client:
         assert services.warmup.wait(120)
         ready = client.get("/readyz")
