@@ -226,6 +226,15 @@ class Settings(BaseSettings):
         "smaller than glibc's default of 8 per core; 0 leaves glibc's default.",
     )
 
+    # --- start-up warm-up (perf6, docs/performance.md *Cold start and warm-up*) ------------------
+    warmup: bool = Field(
+        default=True,
+        description="At server start, build in a background thread what the first question would otherwise "
+        "pay for (lexical index and its mapped pages, gazetteer, WordNet lexicon, segmenter, embedder, "
+        "Chroma's HNSW segment) and send one throwaway search and extractive answer; read only, reported "
+        "in /readyz as `warmup`. false leaves every part to be built by the first request that needs it.",
+    )
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from contextlib import asynccontextmanager
@@ -33,15 +34,25 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI):
         owned = services is None
         app.state.services = services or build_services(settings)
-        instrument_services(app.state.services)
-        threading.Thread(target=app.state.services.records.lexical.warm, name="lexical-warm", daemon=True).start()
+        built = app.state.services
+        # the warm-up's own search and answer run uninstrumented: they are not a user's question
+        search, answer = built.retrieval.search, built.answers.extractive.answer
+        instrument_services(built)
+        warming = None
+        if not settings.warmup:
+            built.warmup.skip()
+            threading.Thread(target=built.records.lexical.warm, name="lexical-warm", daemon=True).start()
         if settings.index_samples:
-            report = index_samples(app.state.services.ingest)
+            report = index_samples(built.ingest)
             log.info("sample articles: %s", report.counts)
+        if settings.warmup:  # after the samples, so it warms the index the first question will read
+            warming = built.warmup.start(built, search, answer)
         async with mcp.running():  # the MCP session manager lives inside the app's lifespan
             yield
+        if warming is not None:  # never close the stores under a warm-up still reading them
+            await asyncio.to_thread(warming.join, 60)
         if owned:
-            app.state.services.close()
+            built.close()
 
     app = FastAPIOffline(  # /docs and /redoc served from assets installed with fastapi-offline: no CDN
         title="Citewire",

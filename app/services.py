@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.answer.chat import QuestionCondenser
 from app.answer.extractive import ExtractiveAnswerer
@@ -31,6 +31,7 @@ from app.store.records import RecordStore
 from app.store.vector import VectorStore
 from app.summarize.llm import LLMSummarizer
 from app.summarize.service import SummarizeService
+from app.warmup import Warmup
 
 _checker_lock = threading.Lock()
 
@@ -48,6 +49,7 @@ class Services:
     condenser: QuestionCondenser
     checker_instance: SupportChecker | None  # None until first use when no LLM needed it at start-up
     local_model: LocalModelServer | None = None
+    warmup: Warmup = field(default_factory=Warmup)  # the start-up warm-up's state (app/warmup.py, /readyz)
 
     @property
     def checker(self) -> SupportChecker:

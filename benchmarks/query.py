@@ -12,6 +12,13 @@ ingest (one index reused from size to size; ``--data-dir`` keeps it for a later 
   lexical index loading into memory).
 ``--answer-models learned,heuristic`` runs one server per answer pipeline (``CITEWIRE_ANSWER_MODEL``)
 on each size, one after the other; the default is the configured default (learned).
+``--warmup on,off`` does the same for ``CITEWIRE_WARMUP`` (the start-up warm-up, app/warmup.py); with it
+on, the run waits for ``/readyz``'s ``warmup.state`` to leave ``running`` unless ``--no-wait-warmup``.
+``--prime N`` is how many asks (after one search) go before the timed questions (default 5, as in
+every earlier run; 0 makes the timed questions the server's first). ``--evict`` asks the kernel to drop
+the data dir's pages from its page cache before each server starts (``POSIX_FADV_DONTNEED``: what an
+idle spell that let other work take the memory leaves behind); ``--evict-after-start`` does it once the
+server is ready and warmed (an idle spell under a running server). ``--concurrency ""`` skips throughput.
 Writes a markdown table to stdout, JSON with ``--json``, and with ``--plot`` a PNG of latency vs
 corpus size.
 """
@@ -62,10 +69,27 @@ def grow_index(data: Path, data_dir: Path, articles: int) -> tuple[int, int, flo
     return n_articles, n_chunks, seconds
 
 
+def evict_page_cache(data_dir: Path) -> int:
+    """Drop the data dir's clean pages from the page cache (only these files); returns bytes advised."""
+    total = 0
+    for path in (p for p in data_dir.rglob("*") if p.is_file()):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            total += path.stat().st_size
+        finally:
+            os.close(fd)
+    return total
+
+
 class Server:
-    def __init__(self, data_dir: Path, answer_model: str | None = None) -> None:
+    def __init__(self, data_dir: Path, answer_model: str | None = None, warmup: str | None = None,
+                 wait_warmup: bool = True) -> None:
         self.port = free_port()
+        self.warmup: dict | None = None
         env = {**os.environ, "CITEWIRE_DATA_DIR": str(data_dir)}
+        if warmup:
+            env["CITEWIRE_WARMUP"] = "true" if warmup == "on" else "false"
         for key in ("CITEWIRE_LLM_BASE_URL", "CITEWIRE_LOCAL_MODEL", "CITEWIRE_CHROMA_URL", "CITEWIRE_LEXICAL_URL"):
             env.pop(key, None)
         if answer_model:
@@ -76,10 +100,18 @@ class Server:
             env=env, cwd=Path(__file__).resolve().parent.parent,
         )
         self.url = f"http://127.0.0.1:{self.port}"
+        self.started = time.perf_counter()
         deadline = time.time() + 120
         while time.time() < deadline:
             try:
-                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                response = httpx.get(self.url + "/readyz", timeout=2)
+                if response.status_code == 200:
+                    self.ready_s = time.perf_counter() - self.started
+                    self.warmup = response.json().get("warmup")
+                    while wait_warmup and self.warmup and self.warmup["state"] in ("pending", "running") \
+                            and time.time() < deadline:
+                        time.sleep(0.1)
+                        self.warmup = httpx.get(self.url + "/readyz", timeout=5).json().get("warmup")
                     return
             except httpx.HTTPError:
                 time.sleep(0.3)
@@ -164,6 +196,13 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,4,16")
     parser.add_argument("--answer-models", default=None,
                         help="comma-separated CITEWIRE_ANSWER_MODEL values, one server each (default: the default)")
+    parser.add_argument("--warmup", default=None, help="comma-separated on/off: CITEWIRE_WARMUP, one server each")
+    parser.add_argument("--no-wait-warmup", action="store_true", help="start the questions while it runs")
+    parser.add_argument("--prime", type=int, default=5, help="untimed asks after the first search (0: none)")
+    parser.add_argument("--evict", action="store_true", help="drop the data dir from the page cache first")
+    parser.add_argument("--evict-after-start", action="store_true",
+                        help="drop it once the server is ready (and warmed): an idle spell that let the kernel "
+                        "reclaim the page cache (pages the server maps stay)")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--plot", type=Path, default=None)
     parser.add_argument("--plot-only", type=Path, default=None, help="redraw --plot from this --json file")
@@ -175,18 +214,24 @@ def main() -> None:
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="citewire-query-bench-"))
     questions = [json.loads(line)["question"] for line in open(args.data / "questions.jsonl")][: args.questions]
-    levels = [int(c) for c in args.concurrency.split(",")]
+    levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         n_articles, n_chunks, ingest_s = grow_index(args.data, data_dir, size)
         print(f"index: {n_articles} articles, {n_chunks} chunks (+{ingest_s:.0f} s ingest)", file=sys.stderr)
-        for model in args.answer_models.split(",") if args.answer_models else [None]:
+        runs = [(m, w) for m in (args.answer_models.split(",") if args.answer_models else [None])
+                for w in (args.warmup.split(",") if args.warmup else [None])]
+        for model, warm in runs:
+            if args.evict:
+                evict_page_cache(data_dir)
             load_before = os.getloadavg()[0]
-            server = Server(data_dir, model)
+            server = Server(data_dir, model, warm, not args.no_wait_warmup)
+            if args.evict_after_start:
+                evict_page_cache(data_dir)
             try:
                 with httpx.Client(base_url=server.url, timeout=300) as client:
                     first_ms = request(client, "search", "warm-up query about elections")
-                    for q in questions[:5]:
+                    for q in questions[: args.prime]:
                         request(client, "ask", q)
                 lat = latency(server.url, questions)
                 rps = {c: throughput(server.url, questions, c, args.seconds) for c in levels}
@@ -194,19 +239,22 @@ def main() -> None:
             finally:
                 server.stop()
             rows.append({"articles": n_articles, "chunks": n_chunks, "ingest_s": ingest_s, "first_query_ms": first_ms,
-                         "answer_model": model or Settings().answer_model, "latency": lat, "rps": rps,
+                         "answer_model": model or Settings().answer_model, "warmup": warm, "warmup_report": server.warmup,
+                         "prime": args.prime, "evicted": args.evict, "evicted_after_start": args.evict_after_start, "ready_s": server.ready_s, "latency": lat, "rps": rps,
                          "rss_mb": rss, "peak_rss_mb": peak, "load_avg_1m_before": load_before,
                          "load_avg_1m": os.getloadavg()[0]})
             print(json.dumps(rows[-1]), file=sys.stderr)
 
     print(f"\nmachine: {os.cpu_count()} cores; 1-min load average during the runs: "
           + ", ".join(f"{r['load_avg_1m']:.1f}" for r in rows))
-    print("\n| chunks | answer pipeline | search p50 / p95 / p99 ms | ask (no LLM) p50 / p95 / p99 ms | "
+    print("\n| chunks | answer pipeline | warm-up (s) | search p50 / p95 / p99 ms | ask (no LLM) p50 / p95 / p99 ms | "
           + " | ".join(f"req/s @{c}" for c in levels) + " | server RSS (peak) MB | first query ms |")
-    print("|---" * (6 + len(levels)) + "|")
+    print("|---" * (7 + len(levels)) + "|")
     for r in rows:
         s, a = r["latency"]["search"], r["latency"]["ask"]
-        print(f"| {r['chunks']:,} | {r['answer_model']} | {s['p50']:.0f} / {s['p95']:.0f} / {s['p99']:.0f} | "
+        wr = r["warmup_report"] or {}
+        warm = f"{r['warmup'] or 'default'} ({wr['seconds']:.1f})" if wr.get("seconds") else (r["warmup"] or "default")
+        print(f"| {r['chunks']:,} | {r['answer_model']} | {warm} | {s['p50']:.0f} / {s['p95']:.0f} / {s['p99']:.0f} | "
               f"{a['p50']:.0f} / {a['p95']:.0f} / {a['p99']:.0f} | "
               + " | ".join(f"{r['rps'][c]:.1f}" for c in levels)
               + f" | {r['rss_mb']:.0f} ({r['peak_rss_mb']:.0f}) | {r['first_query_ms']:.0f} |")

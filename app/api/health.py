@@ -15,7 +15,7 @@ def healthz() -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: the record and the vector store answer")
+@router.get("/readyz", summary="Readiness: the record and the vector store answer (and the warm-up's progress)")
 def readyz(services: ServicesDep, response: Response) -> dict:
     try:
         services.records.ping()
@@ -24,7 +24,11 @@ def readyz(services: ServicesDep, response: Response) -> dict:
     except Exception as exc:  # a store that cannot answer makes us unready, not broken
         response.status_code = 503
         return {"status": "unavailable", "detail": f"{type(exc).__name__}: {exc}"}
-    return {"status": "ready", "articles": articles, "chunks": chunks}
+    warmup = getattr(services, "warmup", None)
+    body = {"status": "ready", "articles": articles, "chunks": chunks}
+    if warmup is not None:  # the start-up warm-up's progress: ready either way, answers may be slower until done
+        body["warmup"] = warmup.report()
+    return body
 
 
 @router.get("/metrics", summary="Prometheus metrics (latency by route, retrieval, LLM, tokens, guard, refusals)",
