@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Annotated, Literal
@@ -51,7 +52,7 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, ge=1, le=50, description="Passages returned by search / used by ask.")
     retrieval_mode: Literal["hybrid", "bm25", "dense"] = Field(
         default="hybrid",
-        description="hybrid (BM25 + dense, weighted reciprocal-rank fusion), bm25 or dense.",
+        description="hybrid (BM25 + dense fused, see CITEWIRE_FUSION, then the learned ranker), bm25 or dense.",
     )
     candidates: int = Field(default=50, ge=5, le=500, description="Candidates each retriever contributes to fusion.")
     fusion: Literal["convex", "rrf"] = Field(
@@ -117,7 +118,7 @@ class Settings(BaseSettings):
     # --- production: access, limits, logs (docs/operations.md) -------------------------------
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
-        description="Comma-separated API keys; when set, /v1/* needs 'Authorization: Bearer KEY' or 'X-API-Key: KEY'.",
+        description="API keys, comma-separated (or a JSON list); when set, /v1/* needs 'Authorization: Bearer KEY' or 'X-API-Key: KEY'.",
     )
     rate_limit: str | None = Field(
         default=None,
@@ -131,25 +132,31 @@ class Settings(BaseSettings):
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Comma-separated origins allowed to call the API from a browser ('*' for any); empty = closed.",
+        description="Origins (comma-separated or a JSON list) allowed to call the API from a browser ('*' for any); empty = closed.",
     )
     log_format: Literal["json", "text"] = Field(
         default="json", description="Server log lines: one JSON object per line (with request_id) or plain text."
     )
     log_level: str = Field(default="INFO", description="Server log level (DEBUG, INFO, WARNING, ...).")
 
-    @field_validator("api_keys", "cors_origins", mode="before")
+    @field_validator("api_keys", "cors_origins", "mcp_allowed_hosts", mode="before")
     @classmethod
     def _comma_separated(cls, value):
+        """Every list setting reads the same two ways: ``a,b`` or a JSON list ``["a", "b"]``."""
         if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                try:
+                    return json.loads(value)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"not a JSON list: {exc.msg}") from None
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     # --- MCP over HTTP ------------------------------------------------------------------------
-    mcp_allowed_hosts: list[str] = Field(
+    mcp_allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default=["127.0.0.1:*", "localhost:*", "[::1]:*"],
-        description="Host headers /mcp answers (DNS-rebinding protection; 'host:*' = any port); "
-        'a JSON list, e.g. \'["citewire.internal:*"]\'. ["*"] turns the check off.',
+        description="Host headers /mcp answers (DNS-rebinding protection; 'host:*' = any port), comma-separated "
+        "or a JSON list, e.g. citewire.internal:*,10.0.0.5:8000. '*' turns the check off.",
     )
 
     # --- Slack (app/slack) -------------------------------------------------------------------

@@ -1,0 +1,27 @@
+"""List settings read the same way from the environment: comma-separated or a JSON list."""
+
+import pytest
+from pydantic import ValidationError
+
+from app.config import Settings
+
+LIST_SETTINGS = ("CITEWIRE_CORS_ORIGINS", "CITEWIRE_MCP_ALLOWED_HOSTS")
+
+
+@pytest.mark.parametrize("name", LIST_SETTINGS)
+@pytest.mark.parametrize("raw", ['["a.example:*", "b.example:8000"]', "a.example:*, b.example:8000"])
+def test_list_setting_reads_commas_and_json_alike(monkeypatch, name, raw):
+    monkeypatch.setenv(name, raw)
+    value = getattr(Settings(), name.removeprefix("CITEWIRE_").lower())
+    assert value == ["a.example:*", "b.example:8000"]
+
+
+def test_api_keys_read_as_a_json_list_too(monkeypatch):
+    monkeypatch.setenv("CITEWIRE_API_KEYS", '["k1", "k2"]')
+    assert [key.get_secret_value() for key in Settings().api_keys] == ["k1", "k2"]
+
+
+def test_a_broken_json_list_is_a_clear_setting_error(monkeypatch):
+    monkeypatch.setenv("CITEWIRE_CORS_ORIGINS", '["a.example"')
+    with pytest.raises(ValidationError, match="not a JSON list"):
+        Settings()
