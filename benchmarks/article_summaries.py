@@ -9,8 +9,9 @@ summarised at the same word budget by the old MMR selection (``mmr_select``), by
 fact-covering selection (``select_facts``) and by the lead (first sentences) for reference, over
 the same candidate sentences. Containment: the normalised answer occurs in the normalised summary.
 Also: facets covered (of 5, as ``facts_of`` reads them), distinct items (names, places, dates,
-numbers) per summary, and redundancy (share of summaries holding two sentences that restate each
-other: word-set Jaccard >= 0.6 or embedding similarity > 0.85). Split by question year: weights are
+numbers) per summary, redundancy (share of summaries holding two sentences that restate each
+other: word-set Jaccard >= 0.6 or embedding similarity > 0.85), and dangling pronouns (share of
+summaries with a sentence that opens with a pronoun while the sentence before it was left out). Split by question year: weights are
 tuned on 2022–2023 (``--tune``), reported on 2024. 95 % intervals: 1,000 bootstrap resamples of
 articles (seed 0); the difference new − old is paired.
 """
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.answer.extractive import near_duplicate  # noqa: E402
 from app.embed.wordllama import WordLlamaEmbedder  # noqa: E402
 from app.evals.realtimeqa import normalise  # noqa: E402
+from app.retrieval.features import starts_with_pronoun  # noqa: E402
 from app.summarize.facts import DEFAULT_WEIGHTS, FACETS, Candidate, read_facts, select_facts  # noqa: E402
 from app.summarize.service import _SENTENCE_END, mmr_select  # noqa: E402
 from app.text import sentence_spans, words  # noqa: E402
@@ -129,7 +131,16 @@ def measure(article: Article, chosen: list[int]) -> dict:
     return {"hits": sum(f" {a} " in text for a in article.answers), "answers": len(article.answers),
             "facets": len(set().union(*(f.facets for f in facts))) if facts else 0,
             "items": len(set().union(*(f.items for f in facts))) if facts else 0,
-            "redundant": float(redundant), "words": sum(len(article.candidates[i].text.split()) for i in chosen)}
+            "redundant": float(redundant), "dangling": float(dangling(article, chosen)),
+            "words": sum(len(article.candidates[i].text.split()) for i in chosen)}
+
+
+def dangling(article: Article, chosen: list[int]) -> bool:
+    """A summary sentence opening with a pronoun ("He also said…") whose sentence before it was left out."""
+    taken = {(article.candidates[i].group, article.candidates[i].position) for i in chosen}
+    present = {(c.group, c.position) for c in article.candidates}
+    return any(starts_with_pronoun(c.text) and (c.group, c.position - 1) in present - taken
+               for c in (article.candidates[i] for i in chosen))
 
 
 def evaluate(articles: list[Article], method: str, budget: int, weights=DEFAULT_WEIGHTS) -> list[dict]:
@@ -162,8 +173,9 @@ def fmt(t: tuple[float, float, float], digits: int = 3) -> str:
 def report(articles: list[Article], budgets: list[int], label: str) -> str:
     pairs = sum(len(a.answers) for a in articles)
     lines = [f"### {label}: {len(articles)} articles, {pairs} question–article pairs", "",
-             "| words | method | answer containment | new − old | facets (of 5) | distinct items | redundant summaries | words used |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| words | method | answer containment | new − old | facets (of 5) | distinct items | redundant summaries "
+             "| dangling pronoun | words used |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for budget in budgets:
         rows = {m: evaluate(articles, m, budget) for m in ("lead", "old", "new")}
         for method in ("lead", "old", "new"):
@@ -171,7 +183,8 @@ def report(articles: list[Article], budgets: list[int], label: str) -> str:
             delta = fmt(interval(r, containment, rows["old"])) if method != "old" else "–"
             lines.append(f"| {budget} | {method} | {fmt(interval(r, containment))} | {delta} | "
                          f"{fmt(interval(r, mean_of('facets')), 2)} | {fmt(interval(r, mean_of('items')), 1)} | "
-                         f"{fmt(interval(r, mean_of('redundant')))} | {mean_of('words')(r):.0f} |")
+                         f"{fmt(interval(r, mean_of('redundant')))} | {fmt(interval(r, mean_of('dangling')))} | "
+                         f"{mean_of('words')(r):.0f} |")
     return "\n".join(lines)
 
 

@@ -118,3 +118,31 @@ def test_cli_summarizes_an_article_with_its_facets(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "Marquez" in result.stdout and "[1]" in result.stdout and "Sources:" in result.stdout
     assert "Covers: who, what, where, when, consequence" in result.stdout
+
+
+def _bridge_candidates(third: str):
+    from app.summarize.facts import Candidate
+
+    texts = [
+        "Mayor Ana Ruiz opened the new Harbour Bridge in Porto on Tuesday, May 7, 2024.",
+        "Ruiz, who has led the city since 2017 and campaigned on transport for many years before her election, "
+        "praised the engineers and the workers who built it over six long years of delays and disputes.",
+        third,
+    ]
+    return [Candidate(text, "porto-bridge", i) for i, text in enumerate(texts)]
+
+
+@pytest.mark.parametrize("max_words", [30, 70])
+def test_a_sentence_opening_with_a_pronoun_comes_only_after_the_one_it_leans_on(max_words):
+    import numpy as np
+
+    from app.summarize.facts import select_facts
+
+    dangling = _bridge_candidates("She also said 3,000 vehicles would cross it every day from June.")
+    chosen, _ = select_facts(dangling, np.eye(3), max_words)
+    assert 0 in chosen
+    assert 2 not in chosen or 1 in chosen  # never "She also said…" without the sentence naming her
+    # the same fact said without a pronoun fits the 30-word budget and is taken: the rule, not the budget, held it
+    standalone = _bridge_candidates("City officials said 3,000 vehicles would cross the bridge daily from June.")
+    chosen, _ = select_facts(standalone, np.eye(3), max_words)
+    assert 2 in chosen

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from app.retrieval.features import starts_with_pronoun
 from app.text import STOPWORDS, content_terms, numbers, proper_names, words
 
 FACETS = ("who", "what", "where", "when", "consequence")
@@ -179,6 +180,13 @@ def select_facts(candidates: list[Candidate], vectors: np.ndarray, max_words: in
     terms: set[str] = set()
     closest = np.zeros(n)  # similarity to the closest chosen sentence
     remaining = {i for i in range(n) if not _restated_highlight(i, candidates, facts, similarity)}
+    at = {(c.group, c.position): i for i, c in enumerate(candidates)}
+    leans_on = {i: at.get((c.group, c.position - 1)) for i, c in enumerate(candidates) if starts_with_pronoun(c.text)}
+
+    def dangling(i: int) -> bool:
+        """"He also said…" reads wrong, or means someone else, without the sentence before it: wait for that one."""
+        before = leans_on.get(i)
+        return before is not None and before not in chosen
 
     def take(j: int) -> None:
         nonlocal closest
@@ -193,7 +201,7 @@ def select_facts(candidates: list[Candidate], vectors: np.ndarray, max_words: in
     if weights.lead_first:
         first_group = candidates[0].group
         opening = [i for i in sorted(remaining) if candidates[i].group == first_group and not candidates[i].bullet][:3]
-        opening = [i for i in opening if sizes[i] <= max_words]
+        opening = [i for i in opening if sizes[i] <= max_words and not dangling(i)]
         if opening:
             take(max(opening, key=lambda i: ("what" in facts[i].facets, static[i])))
     used = sum(sizes[i] for i in chosen)
@@ -204,6 +212,8 @@ def select_facts(candidates: list[Candidate], vectors: np.ndarray, max_words: in
             if used + sizes[i] > max_words or (chosen and not new_items and _says_little(facts[i], terms, weights.restate)):
                 remaining.discard(i)  # too long now, or a restatement: neither gets better later
                 continue
+            if dangling(i):
+                continue  # stays a candidate: it becomes eligible once the sentence it leans on is taken
             adds = not weights.facts_first or bool(new_items or facts[i].facets - facets)
             if best_adds and not adds:
                 continue
