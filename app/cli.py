@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -20,6 +21,28 @@ cli = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 def fail(reason: str, code: int = 1) -> None:
     typer.secho(f"error: {reason}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _dependency_errors(settings: Settings | None = None, url: str | None = None):
+    """An LLM endpoint or a server that is down is a one-line error (exit 1), not a stack trace."""
+    import httpx
+    import openai
+
+    def reason(exc: BaseException) -> str:
+        cause = exc.__cause__ or exc.__context__
+        return f"{exc} ({type(cause).__name__}: {cause})" if cause and str(cause) else str(exc) or type(exc).__name__
+
+    endpoint = settings.llm_base_url if settings is not None else None
+    try:
+        yield
+    except openai.APIConnectionError as exc:
+        fail(f"the LLM endpoint {endpoint or ''} is unreachable: {reason(exc)}".replace("  ", " "))
+    except openai.APIStatusError as exc:
+        fail(f"the LLM endpoint {endpoint or ''} answered HTTP {exc.status_code}".replace("  ", " "))
+    except httpx.TransportError as exc:
+        where = url or "the vector store (Chroma server)"
+        fail(f"cannot reach {where}: {type(exc).__name__}: {exc}")
 
 
 def _settings() -> Settings:
@@ -108,8 +131,6 @@ def ask(
                                                    help="Print tokens as they come (default: on with an LLM).")] = None,
 ) -> None:
     """Answer with numbered sources, or say the articles do not hold the answer."""
-    import time
-
     from app.store.models import Filters
 
     question = question.strip()
@@ -119,27 +140,8 @@ def ask(
     services = _services()
     filters = Filters(sources=source) if source else None
     stream = (services.answers.mode == "llm") if stream is None else stream
-    if stream and not as_json:
-        started, first, pieces = time.perf_counter(), None, 0
-        answer = None
-        for kind, payload in services.answers.stream(question, top_k=top_k, filters=filters, as_of=when):
-            if kind == "delta":
-                first = first or time.perf_counter()
-                pieces += 1
-                typer.echo(payload, nl=False)
-            else:
-                answer = payload
-        services.close()
-        typer.echo("")
-        if answer.usage and first:  # the model ran (a pre-check refusal never calls it)
-            elapsed = time.perf_counter() - first
-            tokens = (answer.usage or {}).get("completion_tokens") or pieces
-            typer.secho(f"(first token {first - started:.1f} s, {tokens / max(elapsed, 1e-6):.1f} tokens/s; "
-                        f"guard: {answer.guard})", dim=True, err=True)
-        typer.echo("\nVerified answer:")
-    else:
-        answer = services.answers.ask(question, top_k=top_k, filters=filters, as_of=when)
-        services.close()
+    with _dependency_errors(services.settings):
+        answer = _ask(services, question, top_k, filters, when, stream and not as_json)
     if as_json:
         typer.echo(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
         return
@@ -153,6 +155,34 @@ def ask(
             typer.echo(f"    “{c.quote}”")
             if c.url:
                 typer.echo(f"    {c.url}")
+
+
+def _ask(services, question, top_k, filters, when, stream: bool):
+    """The answer; with ``stream`` its tokens are printed as they come. The services are closed after."""
+    import time
+
+    try:
+        if not stream:
+            return services.answers.ask(question, top_k=top_k, filters=filters, as_of=when)
+        started, first, pieces = time.perf_counter(), None, 0
+        answer = None
+        for kind, payload in services.answers.stream(question, top_k=top_k, filters=filters, as_of=when):
+            if kind == "delta":
+                first = first or time.perf_counter()
+                pieces += 1
+                typer.echo(payload, nl=False)
+            else:
+                answer = payload
+    finally:
+        services.close()
+    typer.echo("")
+    if answer.usage and first:  # the model ran (a pre-check refusal never calls it)
+        elapsed = time.perf_counter() - first
+        tokens = (answer.usage or {}).get("completion_tokens") or pieces
+        typer.secho(f"(first token {first - started:.1f} s, {tokens / max(elapsed, 1e-6):.1f} tokens/s; "
+                    f"guard: {answer.guard})", dim=True, err=True)
+    typer.echo("\nVerified answer:")
+    return answer
 
 
 @cli.command()
@@ -190,8 +220,9 @@ def summarize(
              "give --article-id (one or more) or --topic", 2)
     services = _services()
     try:
-        summary = (services.summaries.summarize_topic(topic.strip(), max_words=max_words) if topic
-                   else services.summaries.summarize_articles(list(article_id), max_words=max_words))
+        with _dependency_errors(services.settings):
+            summary = (services.summaries.summarize_topic(topic.strip(), max_words=max_words) if topic
+                       else services.summaries.summarize_articles(list(article_id), max_words=max_words))
     except ArticleNotFound as exc:
         fail(f"no article with id {exc}")
     finally:
@@ -274,7 +305,12 @@ def evaluate(
     index: Annotated[Optional[Path], typer.Option(help="realtimeqa: a full index of the corpus to reuse.")] = None,
 ) -> None:
     """Measure answers, citations, faithfulness, refusals and latency; optionally gate on thresholds."""
-    _settings()  # a bad setting is a one-line error here, not a trace later
+    settings = _settings()  # a bad setting is a one-line error here, not a trace later
+    with _dependency_errors(settings, url):
+        _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index)
+
+
+def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index) -> None:
     if dataset == "suite":
         from app.evals.dataset import DEFAULT_SUITE
         from app.evals.run import run_known_answers
@@ -305,7 +341,10 @@ def evaluate(
     if dataset not in runners:
         fail(f"unknown dataset {dataset!r}: use suite, realtimeqa, qags or rgb-fact", 2)
     extra = {"index": index} if dataset == "realtimeqa" else {}
-    summary = runners[dataset](path, out=out, limit=limit, progress=not quiet, **extra)
+    try:
+        summary = runners[dataset](path, out=out, limit=limit, progress=not quiet, **extra)
+    except FileNotFoundError as exc:  # a folder without the dataset's files
+        fail(f"--dataset {dataset}: {exc.filename or exc} is missing (is --path the dataset's folder?)", 2)
     for name, value in summary.items():
         typer.echo(f"{name:<28} {value:.3f}" if isinstance(value, float) else f"{name:<28} {value}")
 

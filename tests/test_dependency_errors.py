@@ -73,3 +73,51 @@ def test_completion_failure_after_streaming_began_is_an_error_chunk(down, monkey
     assert data[-1] == "[DONE]"
     error = json.loads(data[-2])["error"]
     assert error["code"] == "dependency_unavailable" and "LLM endpoint" in error["message"]
+
+
+@pytest.fixture
+def cli_down(tmp_path, monkeypatch):
+    """The CLI over the sample articles, its LLM at a port where nothing listens."""
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
+    runner = CliRunner()
+    assert runner.invoke(cli, ["samples"]).exit_code == 0
+    for name, value in {"LLM_BASE_URL": UNREACHABLE, "LLM_MODEL": "x", "LLM_MAX_RETRIES": "0"}.items():
+        monkeypatch.setenv(f"CITEWIRE_{name}", value)
+    return lambda *args: runner.invoke(cli, list(args))
+
+
+def _one_error_line(result, code: int, *expected: str) -> None:
+    assert result.exit_code == code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for text in expected:
+        assert text in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("stream", ["--stream", "--no-stream"])
+def test_cli_ask_with_an_unreachable_llm_is_one_line(cli_down, stream):
+    _one_error_line(cli_down("ask", "What did Kim pledge?", stream), 1,
+                    f"the LLM endpoint {UNREACHABLE} is unreachable")
+
+
+def test_cli_summarize_with_an_unreachable_llm_is_one_line(cli_down):
+    result = cli_down("summarize", "--article-id", "morocco-earthquake-2023")
+    if result.exit_code != 0:  # only when summaries use the LLM
+        _one_error_line(result, 1, "LLM endpoint")
+
+
+def test_cli_eval_against_an_unreachable_server_is_one_line(cli_down, tmp_path):
+    _one_error_line(cli_down("eval", "-q", "--url", "http://127.0.0.1:1", "--out", str(tmp_path / "r")), 1,
+                    "cannot reach http://127.0.0.1:1")
+
+
+def test_cli_eval_on_a_folder_without_the_dataset_names_the_missing_file(cli_down, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _one_error_line(cli_down("eval", "-q", "--dataset", "realtimeqa", "--path", str(empty), "--out",
+                             str(tmp_path / "r")), 2, "is missing")
