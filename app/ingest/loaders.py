@@ -171,5 +171,40 @@ def _html(name: str, stem: str, html: str) -> LoadedRecord:
         return LoadedRecord(name, error="no article text found in the HTML")
     return _validated(name, {
         "id": stem, "title": document.title or "", "text": document.text, "source": document.sitename or "",
-        "url": document.url or "", "published_at": document.date,
+        "url": document.url or "", "published_at": _metadata_date(html),
     })
+
+
+# Where a page states its own date: meta/link tags, JSON-LD, <time datetime>. Never the body text.
+_DATE_MARKUP = ('//meta | //head/link | //script[@type="application/ld+json"] | //time[@datetime]')
+
+
+def _metadata_date(html: str) -> str | None:
+    """The publication date the page's markup declares, or None.
+
+    trafilatura (through htmldate) otherwise guesses from the body text, so "will start in September
+    2025" made an undated page "published 2025-01-01", which hid it from as_of questions. htmldate
+    runs here on the markup alone: the tags and JSON-LD above, with no text to guess from."""
+    from htmldate import find_date
+    from lxml import html as lxml_html
+    from lxml.etree import ParserError
+    from trafilatura.settings import set_date_params
+
+    try:
+        page = lxml_html.document_fromstring(html)
+    except (ParserError, ValueError):
+        return None
+    markup = lxml_html.document_fromstring("<html><head></head><body></body></html>")
+    head, body = markup.find("head"), markup.find("body")
+    for element in page.xpath(_DATE_MARKUP):
+        copy = lxml_html.fromstring(lxml_html.tostring(element))
+        if copy.tag == "time":
+            copy.text, copy.tail = None, None
+            body.append(copy)
+        else:
+            copy.tail = None
+            head.append(copy)
+    try:
+        return find_date(markup, **set_date_params(extensive=False))
+    except ValueError:
+        return None
