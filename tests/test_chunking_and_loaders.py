@@ -130,3 +130,9 @@ def test_html_published_at_comes_from_markup_only(head, extra, published):
     article = next(load_bytes("plan.html", html)).article
     assert article is not None and "September 2025" in article.text
     assert (str(article.published_at)[:10] if article.published_at else None) == published
+
+
+def test_html_without_text_fails_with_one_message_and_no_library_warning(caplog):
+    record = next(load_bytes("empty.html", b"<html><head><title>x</title></head><body><p></p></body></html>"))
+    assert record.article is None and record.error == "no article text found in the HTML"
+    assert not [r for r in caplog.records if r.name.startswith("trafilatura")]

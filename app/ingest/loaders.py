@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import logging
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -166,6 +167,8 @@ def _markdown(name: str, stem: str, text: str) -> LoadedRecord:
 def _html(name: str, stem: str, html: str) -> LoadedRecord:
     import trafilatura
 
+    # Its "discarding data: None" warning says what the error below says, with less context.
+    logging.getLogger("trafilatura.core").setLevel(logging.ERROR)
     document = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
     if document is None or not (document.text or "").strip():
         return LoadedRecord(name, error="no article text found in the HTML")
