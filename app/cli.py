@@ -12,10 +12,45 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from app.config import Settings
 
-cli = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, help="Citewire: cited answers from news articles.")
+# Click's UsageError (typer >= 0.2x vendors its own copy of Click, so it is found through BadParameter).
+UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+class _OneLineUsageError(UsageError):
+    """A usage error as the project's other errors read: one ``error: …`` line (exit 2)."""
+
+    def show(self, file=None) -> None:
+        typer.secho(f"error: {self.format_message()}", fg=typer.colors.RED, err=True)
+
+
+class _OneLineUsageGroup(TyperGroup):
+    """Click prints usage errors in four lines (Usage/Try/blank/Error); this makes them one."""
+
+    @staticmethod
+    def _one_line(exc: UsageError) -> UsageError:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `citewire`: the help is the answer
+            return exc
+        return _OneLineUsageError(exc.format_message(), exc.ctx)
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except UsageError as exc:
+            raise self._one_line(exc) from exc
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            raise self._one_line(exc) from exc
+
+
+cli = typer.Typer(cls=_OneLineUsageGroup, add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Citewire: cited answers from news articles.")
 
 
 def fail(reason: str, code: int = 1) -> None:

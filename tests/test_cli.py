@@ -51,13 +51,16 @@ def test_bad_input_gets_an_exit_code_and_one_line_reason(tmp_path):
     assert partial.exit_code == 1 and "added 1" in partial.stdout and "failed 1" in partial.stdout
 
 
-def test_a_usage_error_ends_in_one_plain_error_line():
-    """Usage errors come from Click, not from us; they should still read as one line, not a boxed panel."""
-    for args in (["ask"], ["ingest", "--bogus"]):
+def test_a_usage_error_is_one_plain_error_line():
+    """Usage errors come from Click, not from us; they still read as our one ``error:`` line, not a panel."""
+    for args, reason in ((["ask"], "Missing argument 'question'"), (["ingest", "--bogus"], "No such option: --bogus"),
+                         (["ask", "q", "--top-k", "0"], "--top-k"), (["nosuch"], "No such command 'nosuch'")):
         result = runner.invoke(cli, args)
         assert result.exit_code == 2, (args, result.output)
-        assert result.stderr.strip().splitlines()[-1].startswith("Error: ")
-        assert "╭" not in result.stderr
+        assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert reason in result.stderr and "╭" not in result.stderr
+    bare = runner.invoke(cli, [])  # no command at all: the help is the answer
+    assert "Commands:" in bare.output
 
 
 def test_summarize_command():
