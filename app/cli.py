@@ -121,14 +121,20 @@ def ingest(
     """Add or replace articles; identical content is left untouched."""
     from tqdm import tqdm
 
-    from app.ingest.loaders import UnsupportedFile, iter_paths, load_path
+    from app.ingest.loaders import SUPPORTED_SUFFIXES, UnsupportedFile, iter_paths, load_path
 
+    skipped: list[Path] = []
     try:
-        files = list(iter_paths(paths))
+        files = list(iter_paths(paths, skipped))
     except (FileNotFoundError, UnsupportedFile) as exc:
         fail(str(exc), 2)
+    left_out = ""
+    if skipped:
+        names = ", ".join(p.name for p in skipped[:5]) + (", …" if len(skipped) > 5 else "")
+        left_out = (f"skipped {len(skipped)} unsupported file{'s' if len(skipped) > 1 else ''} ({names}; "
+                    f"supported: {' '.join(SUPPORTED_SUFFIXES)})")
     if not files:
-        fail("no supported files found", 2)
+        fail("no supported files found" + (f": {left_out}" if left_out else ""), 2)
     services = _services()
     bar = tqdm(unit=" articles", disable=quiet, file=sys.stderr, dynamic_ncols=True)
 
@@ -149,6 +155,7 @@ def ingest(
         f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, failed {c['failed']} "
         f"({report.chunks_written} chunks written)"
         + ("; nothing changed" if not (c["added"] or c["updated"]) and not c["failed"] else "")
+        + (f"; {left_out}" if left_out else "")
     )
     services.close()
     if c["failed"]:

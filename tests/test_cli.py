@@ -83,3 +83,17 @@ def test_an_invalid_setting_is_a_one_line_error(monkeypatch):
         result = runner.invoke(cli, args)
         assert result.exit_code == 2 and result.stderr.startswith("error: invalid setting: CITEWIRE_FUSION")
 
+
+
+def test_ingest_of_a_folder_names_the_files_it_skipped(tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "story.txt").write_text("The harbour wall will be rebuilt after the storms, the council said.")
+    (folder / "report.pdf").write_bytes(b"%PDF")
+    (folder / "notes.docx").write_bytes(b"PK")
+    result = runner.invoke(cli, ["ingest", "-q", str(folder)])
+    assert result.exit_code == 0 and "added 1" in result.stdout
+    assert "skipped 2 unsupported files (notes.docx, report.pdf" in result.stdout
+    (folder / "story.txt").unlink()
+    only_unsupported = runner.invoke(cli, ["ingest", "-q", str(folder)])
+    assert only_unsupported.exit_code == 2 and "skipped 2 unsupported files" in only_unsupported.stderr

@@ -39,15 +39,18 @@ def suffix_of(name: str) -> str:
     raise UnsupportedFile(f"unsupported file type: {name!r} (supported: {', '.join(SUPPORTED_SUFFIXES)})")
 
 
-def iter_paths(paths: list[Path]) -> Iterator[Path]:
+def iter_paths(paths: list[Path], skipped: list[Path] | None = None) -> Iterator[Path]:
     """Expand folders (recursively, sorted) to the supported files inside them; a file named
-    explicitly must be supported (UnsupportedFile) and exist (FileNotFoundError)."""
+    explicitly must be supported (UnsupportedFile) and exist (FileNotFoundError). The unsupported
+    files found in folders go to ``skipped``, so the caller can say what it left out."""
     for path in paths:
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
                 try:
                     suffix_of(child.name)
                 except UnsupportedFile:
+                    if skipped is not None:
+                        skipped.append(child)
                     continue
                 yield child
         elif path.exists():
