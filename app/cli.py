@@ -91,6 +91,7 @@ def _settings() -> Settings:
 
 
 def _services():
+    from app.llm.local import LocalModelError
     from app.services import build_services
     from app.store.vector import EmbedderMismatch
 
@@ -99,6 +100,8 @@ def _services():
         return build_services(settings)
     except EmbedderMismatch as exc:
         fail(str(exc))
+    except LocalModelError as exc:
+        fail(f"the local model CITEWIRE_LOCAL_MODEL={settings.local_model} cannot be used: {exc}")
     except Exception as exc:  # store unreachable, bad data dir, ...
         fail(f"cannot open the store: {type(exc).__name__}: {exc}")
 

@@ -97,3 +97,11 @@ def test_ingest_of_a_folder_names_the_files_it_skipped(tmp_path):
     (folder / "story.txt").unlink()
     only_unsupported = runner.invoke(cli, ["ingest", "-q", str(folder)])
     assert only_unsupported.exit_code == 2 and "skipped 2 unsupported files" in only_unsupported.stderr
+
+
+def test_a_missing_local_model_is_named_not_blamed_on_the_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("CITEWIRE_LOCAL_MODEL", str(tmp_path / "nope.gguf"))
+    result = runner.invoke(cli, ["ask", "What did Kim pledge?"])
+    assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith(f"error: the local model CITEWIRE_LOCAL_MODEL={tmp_path / 'nope.gguf'} cannot")
+    assert "store" not in result.stderr
