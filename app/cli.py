@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -11,15 +12,72 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from app.config import Settings
 
-cli = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, help="Citewire: cited answers from news articles.")
+# Click's UsageError (typer >= 0.2x vendors its own copy of Click, so it is found through BadParameter).
+UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+class _OneLineUsageError(UsageError):
+    """A usage error as the project's other errors read: one ``error: …`` line (exit 2)."""
+
+    def show(self, file=None) -> None:
+        typer.secho(f"error: {self.format_message()}", fg=typer.colors.RED, err=True)
+
+
+class _OneLineUsageGroup(TyperGroup):
+    """Click prints usage errors in four lines (Usage/Try/blank/Error); this makes them one."""
+
+    @staticmethod
+    def _one_line(exc: UsageError) -> UsageError:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `citewire`: the help is the answer
+            return exc
+        return _OneLineUsageError(exc.format_message(), exc.ctx)
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except UsageError as exc:
+            raise self._one_line(exc) from exc
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            raise self._one_line(exc) from exc
+
+
+cli = typer.Typer(cls=_OneLineUsageGroup, add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Citewire: cited answers from news articles.")
 
 
 def fail(reason: str, code: int = 1) -> None:
     typer.secho(f"error: {reason}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _dependency_errors(settings: Settings | None = None, url: str | None = None):
+    """An LLM endpoint or a server that is down is a one-line error (exit 1), not a stack trace."""
+    import httpx
+    import openai
+
+    def reason(exc: BaseException) -> str:
+        cause = exc.__cause__ or exc.__context__
+        return f"{exc} ({type(cause).__name__}: {cause})" if cause and str(cause) else str(exc) or type(exc).__name__
+
+    endpoint = settings.llm_base_url if settings is not None else None
+    try:
+        yield
+    except openai.APIConnectionError as exc:
+        fail(f"the LLM endpoint {endpoint or ''} is unreachable: {reason(exc)}".replace("  ", " "))
+    except openai.APIStatusError as exc:
+        fail(f"the LLM endpoint {endpoint or ''} answered HTTP {exc.status_code}".replace("  ", " "))
+    except httpx.TransportError as exc:
+        where = url or "the vector store (Chroma server)"
+        fail(f"cannot reach {where}: {type(exc).__name__}: {exc}")
 
 
 def _settings() -> Settings:
@@ -33,6 +91,7 @@ def _settings() -> Settings:
 
 
 def _services():
+    from app.llm.local import LocalModelError
     from app.services import build_services
     from app.store.vector import EmbedderMismatch
 
@@ -41,6 +100,8 @@ def _services():
         return build_services(settings)
     except EmbedderMismatch as exc:
         fail(str(exc))
+    except LocalModelError as exc:
+        fail(f"the local model CITEWIRE_LOCAL_MODEL={settings.local_model} cannot be used: {exc}")
     except Exception as exc:  # store unreachable, bad data dir, ...
         fail(f"cannot open the store: {type(exc).__name__}: {exc}")
 
@@ -63,14 +124,20 @@ def ingest(
     """Add or replace articles; identical content is left untouched."""
     from tqdm import tqdm
 
-    from app.ingest.loaders import UnsupportedFile, iter_paths, load_path
+    from app.ingest.loaders import SUPPORTED_SUFFIXES, UnsupportedFile, iter_paths, load_path
 
+    skipped: list[Path] = []
     try:
-        files = list(iter_paths(paths))
+        files = list(iter_paths(paths, skipped))
     except (FileNotFoundError, UnsupportedFile) as exc:
         fail(str(exc), 2)
+    left_out = ""
+    if skipped:
+        names = ", ".join(p.name for p in skipped[:5]) + (", …" if len(skipped) > 5 else "")
+        left_out = (f"skipped {len(skipped)} unsupported file{'s' if len(skipped) > 1 else ''} ({names}; "
+                    f"supported: {' '.join(SUPPORTED_SUFFIXES)})")
     if not files:
-        fail("no supported files found", 2)
+        fail("no supported files found" + (f": {left_out}" if left_out else ""), 2)
     services = _services()
     bar = tqdm(unit=" articles", disable=quiet, file=sys.stderr, dynamic_ncols=True)
 
@@ -91,6 +158,7 @@ def ingest(
         f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, failed {c['failed']} "
         f"({report.chunks_written} chunks written)"
         + ("; nothing changed" if not (c["added"] or c["updated"]) and not c["failed"] else "")
+        + (f"; {left_out}" if left_out else "")
     )
     services.close()
     if c["failed"]:
@@ -108,8 +176,6 @@ def ask(
                                                    help="Print tokens as they come (default: on with an LLM).")] = None,
 ) -> None:
     """Answer with numbered sources, or say the articles do not hold the answer."""
-    import time
-
     from app.store.models import Filters
 
     question = question.strip()
@@ -119,27 +185,8 @@ def ask(
     services = _services()
     filters = Filters(sources=source) if source else None
     stream = (services.answers.mode == "llm") if stream is None else stream
-    if stream and not as_json:
-        started, first, pieces = time.perf_counter(), None, 0
-        answer = None
-        for kind, payload in services.answers.stream(question, top_k=top_k, filters=filters, as_of=when):
-            if kind == "delta":
-                first = first or time.perf_counter()
-                pieces += 1
-                typer.echo(payload, nl=False)
-            else:
-                answer = payload
-        services.close()
-        typer.echo("")
-        if answer.usage and first:  # the model ran (a pre-check refusal never calls it)
-            elapsed = time.perf_counter() - first
-            tokens = (answer.usage or {}).get("completion_tokens") or pieces
-            typer.secho(f"(first token {first - started:.1f} s, {tokens / max(elapsed, 1e-6):.1f} tokens/s; "
-                        f"guard: {answer.guard})", dim=True, err=True)
-        typer.echo("\nVerified answer:")
-    else:
-        answer = services.answers.ask(question, top_k=top_k, filters=filters, as_of=when)
-        services.close()
+    with _dependency_errors(services.settings):
+        answer = _ask(services, question, top_k, filters, when, stream and not as_json)
     if as_json:
         typer.echo(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
         return
@@ -153,6 +200,34 @@ def ask(
             typer.echo(f"    “{c.quote}”")
             if c.url:
                 typer.echo(f"    {c.url}")
+
+
+def _ask(services, question, top_k, filters, when, stream: bool):
+    """The answer; with ``stream`` its tokens are printed as they come. The services are closed after."""
+    import time
+
+    try:
+        if not stream:
+            return services.answers.ask(question, top_k=top_k, filters=filters, as_of=when)
+        started, first, pieces = time.perf_counter(), None, 0
+        answer = None
+        for kind, payload in services.answers.stream(question, top_k=top_k, filters=filters, as_of=when):
+            if kind == "delta":
+                first = first or time.perf_counter()
+                pieces += 1
+                typer.echo(payload, nl=False)
+            else:
+                answer = payload
+    finally:
+        services.close()
+    typer.echo("")
+    if answer.usage and first:  # the model ran (a pre-check refusal never calls it)
+        elapsed = time.perf_counter() - first
+        tokens = (answer.usage or {}).get("completion_tokens") or pieces
+        typer.secho(f"(first token {first - started:.1f} s, {tokens / max(elapsed, 1e-6):.1f} tokens/s; "
+                    f"guard: {answer.guard})", dim=True, err=True)
+    typer.echo("\nVerified answer:")
+    return answer
 
 
 @cli.command()
@@ -190,8 +265,9 @@ def summarize(
              "give --article-id (one or more) or --topic", 2)
     services = _services()
     try:
-        summary = (services.summaries.summarize_topic(topic.strip(), max_words=max_words) if topic
-                   else services.summaries.summarize_articles(list(article_id), max_words=max_words))
+        with _dependency_errors(services.settings):
+            summary = (services.summaries.summarize_topic(topic.strip(), max_words=max_words) if topic
+                       else services.summaries.summarize_articles(list(article_id), max_words=max_words))
     except ArticleNotFound as exc:
         fail(f"no article with id {exc}")
     finally:
@@ -274,7 +350,12 @@ def evaluate(
     index: Annotated[Optional[Path], typer.Option(help="realtimeqa: a full index of the corpus to reuse.")] = None,
 ) -> None:
     """Measure answers, citations, faithfulness, refusals and latency; optionally gate on thresholds."""
-    _settings()  # a bad setting is a one-line error here, not a trace later
+    settings = _settings()  # a bad setting is a one-line error here, not a trace later
+    with _dependency_errors(settings, url):
+        _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index)
+
+
+def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index) -> None:
     if dataset == "suite":
         from app.evals.dataset import DEFAULT_SUITE
         from app.evals.run import run_known_answers
@@ -305,7 +386,10 @@ def evaluate(
     if dataset not in runners:
         fail(f"unknown dataset {dataset!r}: use suite, realtimeqa, qags or rgb-fact", 2)
     extra = {"index": index} if dataset == "realtimeqa" else {}
-    summary = runners[dataset](path, out=out, limit=limit, progress=not quiet, **extra)
+    try:
+        summary = runners[dataset](path, out=out, limit=limit, progress=not quiet, **extra)
+    except FileNotFoundError as exc:  # a folder without the dataset's files
+        fail(f"--dataset {dataset}: {exc.filename or exc} is missing (is --path the dataset's folder?)", 2)
     for name, value in summary.items():
         typer.echo(f"{name:<28} {value:.3f}" if isinstance(value, float) else f"{name:<28} {value}")
 

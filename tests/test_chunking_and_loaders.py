@@ -110,3 +110,29 @@ def test_damaged_gzip_is_a_failed_record_not_a_crash():
     truncated = list(load_bytes("cut.jsonl.gz", packed[: len(packed) // 2]))
     assert truncated[-1].article is None and "gzip" in truncated[-1].error
     assert all(r.article is not None for r in truncated[:-1])
+
+
+_SCHOOL_PLAN = ("<p>The new school programme will start in September 2025, on 2025-09-01, officials said on Tuesday."
+                " Parents welcomed the plan for the district and its twelve schools.</p>"
+                "<p>The council will vote on the budget for the programme next month, the mayor's office said.</p>")
+
+
+@pytest.mark.parametrize(("head", "extra", "published"), [
+    ("", "", None),  # dates in the body text are not publication dates
+    ('<meta property="article:published_time" content="2023-09-13">', "", "2023-09-13"),
+    ("", '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-09-13T08:00:00Z"}'
+         "</script>", "2023-09-13"),
+    ("", '<time datetime="2023-09-13">13 September</time>', "2023-09-13"),
+])
+def test_html_published_at_comes_from_markup_only(head, extra, published):
+    html = (f"<html><head><title>School plan</title>{head}</head><body>{extra}<article><h1>School plan</h1>"
+            f"{_SCHOOL_PLAN}</article></body></html>").encode()
+    article = next(load_bytes("plan.html", html)).article
+    assert article is not None and "September 2025" in article.text
+    assert (str(article.published_at)[:10] if article.published_at else None) == published
+
+
+def test_html_without_text_fails_with_one_message_and_no_library_warning(caplog):
+    record = next(load_bytes("empty.html", b"<html><head><title>x</title></head><body><p></p></body></html>"))
+    assert record.article is None and record.error == "no article text found in the HTML"
+    assert not [r for r in caplog.records if r.name.startswith("trafilatura")]

@@ -51,13 +51,16 @@ def test_bad_input_gets_an_exit_code_and_one_line_reason(tmp_path):
     assert partial.exit_code == 1 and "added 1" in partial.stdout and "failed 1" in partial.stdout
 
 
-def test_a_usage_error_ends_in_one_plain_error_line():
-    """Usage errors come from Click, not from us; they should still read as one line, not a boxed panel."""
-    for args in (["ask"], ["ingest", "--bogus"]):
+def test_a_usage_error_is_one_plain_error_line():
+    """Usage errors come from Click, not from us; they still read as our one ``error:`` line, not a panel."""
+    for args, reason in ((["ask"], "Missing argument 'question'"), (["ingest", "--bogus"], "No such option: --bogus"),
+                         (["ask", "q", "--top-k", "0"], "--top-k"), (["nosuch"], "No such command 'nosuch'")):
         result = runner.invoke(cli, args)
         assert result.exit_code == 2, (args, result.output)
-        assert result.stderr.strip().splitlines()[-1].startswith("Error: ")
-        assert "╭" not in result.stderr
+        assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert reason in result.stderr and "╭" not in result.stderr
+    bare = runner.invoke(cli, [])  # no command at all: the help is the answer
+    assert "Commands:" in bare.output
 
 
 def test_summarize_command():
@@ -80,3 +83,25 @@ def test_an_invalid_setting_is_a_one_line_error(monkeypatch):
         result = runner.invoke(cli, args)
         assert result.exit_code == 2 and result.stderr.startswith("error: invalid setting: CITEWIRE_FUSION")
 
+
+
+def test_ingest_of_a_folder_names_the_files_it_skipped(tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "story.txt").write_text("The harbour wall will be rebuilt after the storms, the council said.")
+    (folder / "report.pdf").write_bytes(b"%PDF")
+    (folder / "notes.docx").write_bytes(b"PK")
+    result = runner.invoke(cli, ["ingest", "-q", str(folder)])
+    assert result.exit_code == 0 and "added 1" in result.stdout
+    assert "skipped 2 unsupported files (notes.docx, report.pdf" in result.stdout
+    (folder / "story.txt").unlink()
+    only_unsupported = runner.invoke(cli, ["ingest", "-q", str(folder)])
+    assert only_unsupported.exit_code == 2 and "skipped 2 unsupported files" in only_unsupported.stderr
+
+
+def test_a_missing_local_model_is_named_not_blamed_on_the_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("CITEWIRE_LOCAL_MODEL", str(tmp_path / "nope.gguf"))
+    result = runner.invoke(cli, ["ask", "What did Kim pledge?"])
+    assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith(f"error: the local model CITEWIRE_LOCAL_MODEL={tmp_path / 'nope.gguf'} cannot")
+    assert "store" not in result.stderr

@@ -440,3 +440,16 @@ def test_a_channel_message_event_does_not_swallow_the_mention_of_the_same_messag
     post_event(client, event, event_id="EvMention")
     [call] = fake.wait_for("chat.postMessage")
     assert call["params"]["thread_ts"] == event["ts"] and "Olga Carmona" in call["params"]["text"]
+
+
+def test_slack_out_of_reach_at_start_up_disables_only_the_slack_route(tmp_path, corpus_services, caplog):
+    """Nothing listens at the API URL: the token check fails with a connection error (URLError)."""
+    settings = Settings(data_dir=tmp_path / "data", SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
+                        SLACK_API_URL="http://127.0.0.1:1/api/", slack_max_retries=0)
+    with TestClient(create_app(settings, services=corpus_services)) as client:
+        body = event_body({"type": "app_mention", "user": "U1", "text": "hi", "ts": "1.0", "channel": CHANNEL})
+        response = client.post("/slack/events", content=body, headers=signed(body))
+        assert response.status_code == 503 and response.json()["error"] == "slack unavailable"
+        assert "not reachable" in response.json()["detail"]
+        assert client.get("/healthz").status_code == 200
+    assert "Slack (http://127.0.0.1:1/api/) was not reachable" in caplog.text

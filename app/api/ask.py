@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict
 
 import anyio
@@ -17,7 +18,7 @@ from app.api.deps import (
     RetrievalServiceDep,
     SummarizeServiceDep,
 )
-from app.api.errors import ERRORS, ApiError
+from app.api.errors import ERRORS, ApiError, dependency_failure
 from app.api.schemas import (
     AskRequest,
     AskResponse,
@@ -31,6 +32,7 @@ from app.api.schemas import (
 )
 from app.summarize.service import ArticleNotFound
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 
 
@@ -61,18 +63,18 @@ def _sse(event: str, data: object) -> bytes:
 def stream_answer(request: Request, events, extra: dict | None = None, finish=None) -> StreamingResponse:
     """Server-Sent Events: delta*, citations, final. A client that goes away stops generation.
 
+    The first event is fetched before the response starts, so a failure there (the LLM is down)
+    still leaves as the usual JSON error; a later one is sent as ``event: error`` ({error, detail}).
+    Call it from a sync route (it blocks on the first event).
     ``finish`` turns the last event's payload into the final JSON (default: an AskResponse)."""
     finish = finish or (lambda payload: answer_response(payload).model_dump())
+    iterator = iter(events)
+    first = next(iterator, None)
 
     async def body():
-        iterator = iter(events)
+        item = first
         try:
-            while True:
-                if await request.is_disconnected():
-                    return
-                item = await run_in_threadpool(next, iterator, None)
-                if item is None:
-                    return
+            while item is not None:
                 kind, payload = item
                 if kind == "delta":
                     yield _sse("delta", {"text": payload})
@@ -80,6 +82,17 @@ def stream_answer(request: Request, events, extra: dict | None = None, finish=No
                     final = finish(payload) | (extra or {})
                     yield _sse("citations", final["citations"])
                     yield _sse("final", final)
+                if await request.is_disconnected():
+                    return
+                item = await run_in_threadpool(next, iterator, None)
+        except Exception as exc:  # noqa: BLE001 - the status line is sent; the error travels as an event
+            known = dependency_failure(exc)
+            if known is None:
+                log.exception("streamed answer failed")
+                known = 500, "internal error", type(exc).__name__
+            else:
+                log.warning("streamed answer failed: %s", known[2])
+            yield _sse("error", {"error": known[1], "detail": known[2]})
         finally:
             # Shielded: after a client cancels, an unshielded await here is cancelled too and the
             # model stream would never be closed (generation would run on to the end).
@@ -92,7 +105,8 @@ def stream_answer(request: Request, events, extra: dict | None = None, finish=No
 
 _STREAM_DOC = {"200": {"content": {"text/event-stream": {"schema": {"type": "string", "description":
     "With stream=true: `event: delta` ({text}) while generating, then `event: citations` (list), "
-    "then `event: final` (the full response)."}}}}}
+    "then `event: final` (the full response); a failure after streaming began is `event: error` "
+    "({error, detail}) and ends the stream."}}}}}
 
 
 @router.post("/v1/ask", response_model=AskResponse, responses={**ERRORS, **_STREAM_DOC}, tags=["ask"],

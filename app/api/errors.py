@@ -50,6 +50,20 @@ def _non_json_body(request: Request, errors: list[dict]) -> str | None:
     return None
 
 
+def dependency_failure(exc: Exception) -> tuple[int, str, str] | None:
+    """(status, error, detail) when ``exc`` is a dependency failing (the LLM, the Chroma server), else None.
+
+    Shared by the JSON handlers below and by the streams, which must say the same thing as an event."""
+    if isinstance(exc, openai.APIConnectionError):
+        return 503, "dependency unavailable", f"the LLM endpoint is not reachable: {exc}"
+    if isinstance(exc, openai.APIStatusError):
+        return 502, "dependency failed", f"the LLM endpoint answered HTTP {exc.status_code}"
+    if isinstance(exc, httpx.TransportError):
+        return 503, "dependency unavailable", (f"the vector store (Chroma server) is not reachable: "
+                                               f"{type(exc).__name__}: {exc}")
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -75,8 +89,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _store_down(_: Request, exc: httpx.TransportError) -> JSONResponse:
         # The openai client wraps its own transport errors, so a bare one comes from the Chroma server.
         log.warning("vector store unreachable: %s: %s", type(exc).__name__, exc)
-        return JSONResponse(_body("dependency unavailable", f"the vector store (Chroma server) is not reachable: "
-                                  f"{type(exc).__name__}: {exc}"), status_code=503, headers={"Retry-After": "5"})
+        status, error, detail = dependency_failure(exc)
+        return JSONResponse(_body(error, detail), status_code=status, headers={"Retry-After": "5"})
 
     try:  # the PostgreSQL record (CITEWIRE_LEXICAL_URL) is optional, and so is its driver
         from psycopg import OperationalError as RecordStoreDown
@@ -92,14 +106,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(openai.APIConnectionError)
     async def _llm_down(_: Request, exc: openai.APIConnectionError) -> JSONResponse:
         log.warning("LLM endpoint unreachable: %s", exc)
-        return JSONResponse(_body("dependency unavailable", f"the LLM endpoint is not reachable: {exc}"),
-                            status_code=503, headers={"Retry-After": "5"})
+        status, error, detail = dependency_failure(exc)
+        return JSONResponse(_body(error, detail), status_code=status, headers={"Retry-After": "5"})
 
     @app.exception_handler(openai.APIStatusError)
     async def _llm_failed(_: Request, exc: openai.APIStatusError) -> JSONResponse:
         log.warning("LLM endpoint answered %s after retries", exc.status_code)
-        return JSONResponse(_body("dependency failed", f"the LLM endpoint answered HTTP {exc.status_code}"),
-                            status_code=502)
+        status, error, detail = dependency_failure(exc)
+        return JSONResponse(_body(error, detail), status_code=status)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

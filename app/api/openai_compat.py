@@ -31,6 +31,7 @@ from app import __version__
 from app.answer.models import Answer
 from app.answer.render import with_sources, without_sources
 from app.api.deps import ServicesDep
+from app.api.errors import dependency_failure
 from app.api.openai_schemas import (
     MODEL_ID,
     ChatCompletion,
@@ -83,16 +84,24 @@ class OpenAIRoute(APIRoute):
             except OpenAIError as exc:
                 return exc.response()
             except Exception as exc:  # noqa: BLE001 - the body must still be OpenAI-shaped
-                log.exception("chat completion failed")
-                return OpenAIError(_upstream_status(exc), f"Citewire could not answer: {type(exc).__name__}",
-                                   "server_error", "internal_error").response()
+                return upstream_error(exc).response()
 
         return route
 
 
-def _upstream_status(exc: Exception) -> int:
-    """502 when the configured LLM endpoint failed (openai.APIError), else 500."""
-    return 502 if isinstance(exc, openai.APIError) else 500
+def upstream_error(exc: Exception) -> OpenAIError:
+    """503 when a dependency (the LLM endpoint, the Chroma server) is unreachable, 502 when the LLM
+    endpoint answered an error, else 500 (logged with its stack)."""
+    known = dependency_failure(exc)
+    if known is None:
+        log.exception("chat completion failed")
+        status = 502 if isinstance(exc, openai.APIError) else 500
+        return OpenAIError(status, f"Citewire could not answer: {type(exc).__name__}", "server_error",
+                           "internal_error")
+    status, error, detail = known
+    log.warning("chat completion failed: %s", detail)
+    return OpenAIError(status, f"Citewire could not answer: {error}: {detail}", "server_error",
+                       error.replace(" ", "_"))
 
 
 router = APIRouter(route_class=OpenAIRoute, tags=["openai"])
@@ -196,8 +205,12 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, servic
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        # The first event is awaited before the response starts: an LLM that is down is a 503, not a 200.
+        question = await run_in_threadpool(services.condenser.standalone, turns)
+        iterator = iter(services.answers.stream(question, **options))
+        first = await run_in_threadpool(next, iterator, None)
         return StreamingResponse(
-            _chunks(request, services, turns, options, completion_id, created, include_usage),
+            _chunks(request, services, turns, question, iterator, first, completion_id, created, include_usage),
             media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     question = await run_in_threadpool(services.condenser.standalone, turns)
     answer = await run_in_threadpool(lambda: services.answers.ask(question, **options))
@@ -221,26 +234,25 @@ def pieces(content: str) -> list[str]:
     return re.findall(r"\s*\S+\s*", content) or [content]
 
 
-async def _chunks(request: Request, services: Services, turns: list[dict], options: dict, completion_id: str,
-                  created: int, include_usage: bool) -> AsyncIterator[bytes]:
+async def _chunks(request: Request, services: Services, turns: list[dict], question: str, iterator, first,
+                  completion_id: str, created: int, include_usage: bool) -> AsyncIterator[bytes]:
     def chunk(delta: dict, finish: str | None = None, fingerprint: str | None = None) -> bytes:
         return _sse({"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
                      "system_fingerprint": fingerprint,
                      "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]})
 
     yield chunk({"role": "assistant", "content": ""})
-    iterator = None
     try:
-        question = await run_in_threadpool(services.condenser.standalone, turns)
-        iterator = iter(services.answers.stream(question, **options))
-        answer, last_sent = None, time.monotonic()
+        answer, last_sent, item = None, time.monotonic(), first
         while answer is None:  # raw deltas are held back: only the guarded answer is sent
-            if await request.is_disconnected():
-                return
-            item = await run_in_threadpool(next, iterator, None)
+            if item is None:
+                if await request.is_disconnected():
+                    return
+                item = await run_in_threadpool(next, iterator, None)
             if item is None:
                 raise RuntimeError("the answer stream ended without an answer")
             kind, payload = item
+            item = None
             if kind != "delta":
                 answer = payload
             elif time.monotonic() - last_sent > _KEEPALIVE_SECONDS:
@@ -256,11 +268,8 @@ async def _chunks(request: Request, services: Services, turns: list[dict], optio
             yield _sse({"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
                         "system_fingerprint": fingerprint, "choices": [], "usage": usage})
     except Exception as exc:  # noqa: BLE001 - headers are sent; the error travels as an event
-        log.exception("streamed chat completion failed")
-        yield _sse({"error": {"message": f"Citewire could not answer: {type(exc).__name__}", "type": "server_error",
-                              "param": None, "code": "internal_error"}})
+        yield _sse({"error": upstream_error(exc).body})
     finally:  # shielded: a client that hung up cancels this generator, and the model must still be stopped
-        if iterator is not None:
-            with anyio.CancelScope(shield=True):
-                await run_in_threadpool(getattr(iterator, "close", lambda: None))
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(getattr(iterator, "close", lambda: None))
     yield _sse("[DONE]")

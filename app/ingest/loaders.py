@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import logging
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,15 +39,18 @@ def suffix_of(name: str) -> str:
     raise UnsupportedFile(f"unsupported file type: {name!r} (supported: {', '.join(SUPPORTED_SUFFIXES)})")
 
 
-def iter_paths(paths: list[Path]) -> Iterator[Path]:
+def iter_paths(paths: list[Path], skipped: list[Path] | None = None) -> Iterator[Path]:
     """Expand folders (recursively, sorted) to the supported files inside them; a file named
-    explicitly must be supported (UnsupportedFile) and exist (FileNotFoundError)."""
+    explicitly must be supported (UnsupportedFile) and exist (FileNotFoundError). The unsupported
+    files found in folders go to ``skipped``, so the caller can say what it left out."""
     for path in paths:
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
                 try:
                     suffix_of(child.name)
                 except UnsupportedFile:
+                    if skipped is not None:
+                        skipped.append(child)
                     continue
                 yield child
         elif path.exists():
@@ -166,10 +170,47 @@ def _markdown(name: str, stem: str, text: str) -> LoadedRecord:
 def _html(name: str, stem: str, html: str) -> LoadedRecord:
     import trafilatura
 
+    # Its "discarding data: None" warning says what the error below says, with less context.
+    logging.getLogger("trafilatura.core").setLevel(logging.ERROR)
     document = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
     if document is None or not (document.text or "").strip():
         return LoadedRecord(name, error="no article text found in the HTML")
     return _validated(name, {
         "id": stem, "title": document.title or "", "text": document.text, "source": document.sitename or "",
-        "url": document.url or "", "published_at": document.date,
+        "url": document.url or "", "published_at": _metadata_date(html),
     })
+
+
+# Where a page states its own date: meta/link tags, JSON-LD, <time datetime>. Never the body text.
+_DATE_MARKUP = ('//meta | //head/link | //script[@type="application/ld+json"] | //time[@datetime]')
+
+
+def _metadata_date(html: str) -> str | None:
+    """The publication date the page's markup declares, or None.
+
+    trafilatura (through htmldate) otherwise guesses from the body text, so "will start in September
+    2025" made an undated page "published 2025-01-01", which hid it from as_of questions. htmldate
+    runs here on the markup alone: the tags and JSON-LD above, with no text to guess from."""
+    from htmldate import find_date
+    from lxml import html as lxml_html
+    from lxml.etree import ParserError
+    from trafilatura.settings import set_date_params
+
+    try:
+        page = lxml_html.document_fromstring(html)
+    except (ParserError, ValueError):
+        return None
+    markup = lxml_html.document_fromstring("<html><head></head><body></body></html>")
+    head, body = markup.find("head"), markup.find("body")
+    for element in page.xpath(_DATE_MARKUP):
+        copy = lxml_html.fromstring(lxml_html.tostring(element))
+        if copy.tag == "time":
+            copy.text, copy.tail = None, None
+            body.append(copy)
+        else:
+            copy.tail = None
+            head.append(copy)
+    try:
+        return find_date(markup, **set_date_params(extensive=False))
+    except ValueError:
+        return None

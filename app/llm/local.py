@@ -16,14 +16,18 @@ def free_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+class LocalModelError(RuntimeError):
+    """The local GGUF model (CITEWIRE_LOCAL_MODEL) cannot be served: no such file, or no [local] extra."""
+
+
 class LocalModelServer:
     def __init__(self, model_path: Path, context_window: int, threads: int | None = None) -> None:
         try:
             import xllamacpp
         except ImportError as exc:
-            raise RuntimeError("the local model needs the [local] extra: pip install -e '.[local]'") from exc
+            raise LocalModelError("the local model needs the [local] extra: pip install -e '.[local]'") from exc
         if not model_path.is_file():
-            raise FileNotFoundError(f"no GGUF model at {model_path} (run `citewire model` first?)")
+            raise LocalModelError(f"no GGUF model at {model_path} (run `citewire model` first?)")
         params = xllamacpp.CommonParams()
         params.model.path = str(model_path)
         params.n_ctx = context_window

@@ -27,21 +27,26 @@ EVENTS_PATH = "/slack/events"
 def mount_slack(api: FastAPI, settings: Settings) -> App | None:
     """Add ``POST /slack/events`` when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set.
 
-    Building the Bolt app checks the token with ``auth.test``; a bad token is logged and the route
-    answers 503, so the rest of the API keeps serving."""
+    Building the Bolt app checks the token with ``auth.test``; a bad token, or Slack out of reach
+    (network down: URLError, a timeout), is logged and the route answers 503, so the rest of the API
+    keeps serving."""
     if not (settings.slack_bot_token and settings.slack_signing_secret):
         return None
+    reason = ""
     try:
         bolt = build_app(settings, lambda: api.state.services)
     except BoltError as exc:
         log.error("slack: disabled, the bot token did not verify: %s", exc)
-        bolt = None
+        bolt, reason = None, "the Slack bot token did not verify at start-up"
+    except OSError as exc:  # urllib's URLError, socket timeouts, refused connections
+        log.error("slack: disabled, Slack (%s) was not reachable at start-up: %s: %s", settings.slack_api_url,
+                  type(exc).__name__, exc)
+        bolt, reason = None, "Slack was not reachable at start-up to verify the bot token; restart to retry"
 
     @api.post(EVENTS_PATH, include_in_schema=False)
     async def slack_events(request: Request) -> Response:
         if bolt is None:
-            return JSONResponse({"error": "slack unavailable",
-                                 "detail": "the Slack bot token did not verify at start-up"}, status_code=503)
+            return JSONResponse({"error": "slack unavailable", "detail": reason}, status_code=503)
         body = await request.body()
         response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
         if response.status == 401:

@@ -1,0 +1,123 @@
+"""An LLM that is down: every route and the CLI say so in their error shape, never a stack trace."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import openai
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+
+UNREACHABLE = "http://127.0.0.1:1/v1"
+ASK = {"question": "What did Kim pledge?"}
+CHAT = {"messages": [{"role": "user", "content": "What did Kim pledge?"}]}
+COMPLETION = {"model": "citewire", "messages": [{"role": "user", "content": "What did Kim pledge?"}]}
+
+
+@pytest.fixture
+def down(tmp_path):
+    """The app, its LLM at a port where nothing listens."""
+    app = create_app(Settings(data_dir=tmp_path / "data", index_samples=True, llm_base_url=UNREACHABLE,
+                              llm_model="x", llm_max_retries=0))
+    with TestClient(app) as client:
+        yield client
+
+
+def _events(text: str) -> list[tuple[str, dict]]:
+    blocks = [b.split("\n", 1) for b in text.strip().split("\n\n") if b]
+    return [(b[0].removeprefix("event: "), json.loads(b[1].removeprefix("data: "))) for b in blocks]
+
+
+@pytest.mark.parametrize(("path", "body"), [("/v1/ask", ASK), ("/v1/chat", CHAT)])
+@pytest.mark.parametrize("stream", [False, True])
+def test_unreachable_llm_is_a_503_streamed_or_not(down, path, body, stream):
+    response = down.post(path, json=body | {"stream": stream})
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["error"] == "dependency unavailable"
+    assert "LLM endpoint" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_unreachable_llm_is_an_openai_shaped_503(down, stream):
+    response = down.post("/v1/chat/completions", json=COMPLETION | {"stream": stream})
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert error["type"] == "server_error" and error["code"] == "dependency_unavailable"
+    assert "LLM endpoint is not reachable" in error["message"]
+
+
+def _fails_after_one_delta(question, **_):
+    yield "delta", "Kim pledged "
+    raise openai.APIConnectionError(request=httpx.Request("POST", UNREACHABLE))
+
+
+@pytest.mark.parametrize(("path", "body"), [("/v1/ask", ASK), ("/v1/chat", CHAT)])
+def test_failure_after_streaming_began_is_an_error_event(down, monkeypatch, path, body):
+    monkeypatch.setattr(down.app.state.services.answers, "stream", _fails_after_one_delta)
+    response = down.post(path, json=body | {"stream": True})
+    assert response.status_code == 200
+    events = _events(response.text)
+    assert [name for name, _ in events] == ["delta", "error"]
+    assert events[-1][1]["error"] == "dependency unavailable" and "LLM endpoint" in events[-1][1]["detail"]
+
+
+def test_completion_failure_after_streaming_began_is_an_error_chunk(down, monkeypatch):
+    monkeypatch.setattr(down.app.state.services.answers, "stream", _fails_after_one_delta)
+    response = down.post("/v1/chat/completions", json=COMPLETION | {"stream": True})
+    data = [line[6:] for line in response.text.splitlines() if line.startswith("data: ")]
+    assert data[-1] == "[DONE]"
+    error = json.loads(data[-2])["error"]
+    assert error["code"] == "dependency_unavailable" and "LLM endpoint" in error["message"]
+
+
+@pytest.fixture
+def cli_down(tmp_path, monkeypatch):
+    """The CLI over the sample articles, its LLM at a port where nothing listens."""
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
+    runner = CliRunner()
+    assert runner.invoke(cli, ["samples"]).exit_code == 0
+    for name, value in {"LLM_BASE_URL": UNREACHABLE, "LLM_MODEL": "x", "LLM_MAX_RETRIES": "0"}.items():
+        monkeypatch.setenv(f"CITEWIRE_{name}", value)
+    return lambda *args: runner.invoke(cli, list(args))
+
+
+def _one_error_line(result, code: int, *expected: str) -> None:
+    assert result.exit_code == code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for text in expected:
+        assert text in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("stream", ["--stream", "--no-stream"])
+def test_cli_ask_with_an_unreachable_llm_is_one_line(cli_down, stream):
+    _one_error_line(cli_down("ask", "What did Kim pledge?", stream), 1,
+                    f"the LLM endpoint {UNREACHABLE} is unreachable")
+
+
+def test_cli_summarize_with_an_unreachable_llm_is_one_line(cli_down):
+    result = cli_down("summarize", "--article-id", "morocco-earthquake-2023")
+    if result.exit_code != 0:  # only when summaries use the LLM
+        _one_error_line(result, 1, "LLM endpoint")
+
+
+def test_cli_eval_against_an_unreachable_server_is_one_line(cli_down, tmp_path):
+    _one_error_line(cli_down("eval", "-q", "--url", "http://127.0.0.1:1", "--out", str(tmp_path / "r")), 1,
+                    "cannot reach http://127.0.0.1:1")
+
+
+def test_cli_eval_on_a_folder_without_the_dataset_names_the_missing_file(cli_down, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _one_error_line(cli_down("eval", "-q", "--dataset", "realtimeqa", "--path", str(empty), "--out",
+                             str(tmp_path / "r")), 2, "is missing")
