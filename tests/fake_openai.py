@@ -36,8 +36,10 @@ class FakeOpenAIServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def reply(self, content: str = "", status: int = 200, delay: float = 0.0) -> "FakeOpenAIServer":
-        self.replies.append({"content": content, "status": status, "delay": delay})
+    def reply(self, content: str = "", status: int = 200, delay: float = 0.0,
+              break_after: int | None = None) -> "FakeOpenAIServer":
+        """``break_after``: a streamed reply dies after that many words (the connection drops mid-answer)."""
+        self.replies.append({"content": content, "status": status, "delay": delay, "break_after": break_after})
         return self
 
     def reply_with(self, make_reply) -> "FakeOpenAIServer":
@@ -88,7 +90,9 @@ class FakeOpenAIServer:
 
             async def events():
                 try:
-                    for word in words:
+                    for n, word in enumerate(words):
+                        if script.get("break_after") is not None and n >= script["break_after"]:
+                            raise RuntimeError("scripted mid-stream failure")  # uvicorn drops the connection
                         chunk = {"id": "fake", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
                                  "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]}
                         yield f"data: {json.dumps(chunk)}\n\n"

@@ -304,6 +304,15 @@ def test_stop_ends_the_answer_and_the_generation(llm_page):
     assert fake.chunks_sent < 300
 
 
+def test_an_answer_that_breaks_off_shows_the_servers_reason(llm_page):
+    browser, fake = llm_page
+    fake.reply(" ".join(["word"] * 50), delay=0.05, break_after=5)
+    browser.find_element(By.ID, "question").send_keys("What did Kim pledge?", Keys.ENTER)
+    error = wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, ".answer.failed .error"))
+    assert error.text.startswith("Error: ") and "ended early" not in error.text  # the server's reason, not a guess
+    assert browser.find_element(By.ID, "ask-button").is_enabled()
+
+
 def test_conversation_survives_a_reload_and_follow_ups_use_chat(page, server):
     ask(page, "What did Kim pledge?")
     network_events(page)

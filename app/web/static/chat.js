@@ -135,12 +135,15 @@ export function installChat() {
     askButton.disabled = true;
     stopButton.hidden = false;
     let final = null;
+    let failure = null;
     try {
       await postStream(url, payload, (name, data) => {
         if (name === "delta") live.textContent += data.text;
         else if (name === "citations") answer.append(citationList(data) || "");
         else if (name === "final") final = data;
+        else if (name === "error") failure = data;  // the server's reason when the answer broke off mid-stream
       }, controller.signal);
+      if (failure) throw new Error(failure.detail || failure.error || "the answer failed");
       if (!final) throw new Error("the answer stream ended early");
       const draft = live.textContent;
       renderResponse(answer, question, final, draft);
