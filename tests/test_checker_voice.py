@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.answer.voice import active_order
+from app.answer.voice import active_order, leading_name
 
 ENDORSEMENT = ["The Riverside school board met on Thursday to discuss the budget. Senator Lena Ortiz was endorsed "
                "by Governor Mark Reyes at a rally in Fresno on Friday. The endorsement surprised party officials."]
@@ -69,3 +69,66 @@ def test_subject_object_swap_is_flagged_in_either_voice(checker, case):
     verdict = checker.check(claim, evidence)
     assert not verdict.supported, (case, verdict.score)
     assert verdict.features["role_swaps"] >= 1
+
+
+# A pronoun subject of a passive (checker 1.4.0): "he is played by X" names its patient by a pronoun that
+# points at the name opening the sentence or the one before. Written for these tests.
+VIDEO = ["Elton John released a video for his 1973 Christmas classic on Monday. In the video he is played by "
+         "actress Cara Delevingne, who sings along."]
+TAKEOVER = ["Harbor Trust announced the takeover on Monday. It was criticised by union leader Maria Lopez, who "
+            "called the deal reckless."]
+CLASSIC = ["Elton John has a new video for his Christmas classic, in which he is played by none other than "
+           "actress Cara Delevingne."]
+
+PRONOUN_VOICE_CHANGED = {
+    "pronoun patient, the name a sentence before": (VIDEO, "Actress Cara Delevingne plays Elton John in the video."),
+    "pronoun patient 'it', a company": (TAKEOVER, "Union leader Maria Lopez criticised Harbor Trust."),
+    "pronoun patient, 'by none other than'": (
+        CLASSIC, "Cara Delevingne plays Elton John in a new video for his Christmas classic."),
+}
+PRONOUN_SWAPPED = {
+    "pronoun patient, roles swapped": (VIDEO, "Elton John plays actress Cara Delevingne in the video."),
+    "pronoun patient 'it', roles swapped": (TAKEOVER, "Harbor Trust criticised union leader Maria Lopez."),
+}
+# Known miss of 1.4.0 (docs/faithfulness.md, "Where it fails"): with the antecedent read into the sentence,
+# the trees score this swap .66, just above the threshold .65 (1.3.0: .47, below its .69); the mutual swap
+# check only keeps the full-sentence rule from lifting it further.
+KNOWN_MISSES = {"pronoun patient, roles swapped"}
+
+
+def test_a_pronoun_is_the_whole_patient_and_reads_as_its_antecedent():
+    sentence = "In the video he is played by actress Cara Delevingne, who sings along."
+    assert active_order(sentence) == "In the video actress Cara Delevingne played he, who sings along."
+    assert active_order(sentence, "Elton John") == \
+        "In the video actress Cara Delevingne played Elton John, who sings along."
+    assert active_order("a video in which he is played by none other than Cara Delevingne.", "Elton John") == \
+        "a video in which Cara Delevingne played Elton John."
+    # Only a pronoun patient is replaced: a named patient stays what it is.
+    assert active_order("Senator Ortiz was endorsed by Governor Reyes.", "Elton John") == \
+        "Governor Reyes endorsed Senator Ortiz."
+
+
+def test_leading_name_is_the_capitalised_opening_only():
+    assert leading_name("Elton John released a video.") == "Elton John"
+    assert leading_name("Elton John's new video, in which he sings.") == "Elton John"
+    assert leading_name("Harbor Trust, the lender, said so.") == "Harbor Trust"
+    for sentence in ("The museum reopened.", "In the video he sings.", "He was cheered.", "reporters said"):
+        assert leading_name(sentence) is None
+
+
+@pytest.mark.parametrize("case", sorted(PRONOUN_VOICE_CHANGED))
+def test_voice_change_with_a_pronoun_patient_is_supported(checker, case):
+    evidence, claim = PRONOUN_VOICE_CHANGED[case]
+    verdict = checker.check(claim, evidence)
+    assert verdict.supported, (case, verdict.score)
+    assert verdict.features["mutual_role_swaps"] == 0
+
+
+@pytest.mark.parametrize("case", [
+    pytest.param(case, marks=pytest.mark.xfail(strict=True, reason="known miss, see KNOWN_MISSES"))
+    if case in KNOWN_MISSES else case for case in sorted(PRONOUN_SWAPPED)])
+def test_subject_object_swap_over_a_pronoun_patient_is_flagged(checker, case):
+    evidence, claim = PRONOUN_SWAPPED[case]
+    verdict = checker.check(claim, evidence)
+    assert verdict.features["mutual_role_swaps"] >= 1  # so the full-sentence rule does not floor it
+    assert not verdict.supported, (case, verdict.score)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.answer import lexicon
-from app.answer.voice import active_order
+from app.answer.voice import active_order, leading_name
 from app.embed import Embedder
 from app.text import STOPWORDS, numbers, stem
 
@@ -35,6 +35,12 @@ NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten eleve
 # 'fewer' for 'more') changes the claim although no content word changes.
 RELATION_WORDS = frozenset("before after more less fewer most least up down over under above below against "
                            "into out off since until during without within than only all both each".split())
+# "All of the X", "every X", "each X", "the Xs all": one universal quantifier, worded three ways. A claim's
+# universal stands for the window's bare plural too ("halted all trade" for "halted trade"); it counts as an
+# unaligned relation only where the window holds none of them and a quantifier that says less (some, most).
+UNIVERSAL = frozenset({"all", "every", "each"})
+PARTIAL = frozenset("some most many few several half part partly partial partially majority minority certain "
+                    "only".split())
 # Not a model feature: what the full-sentence rule (app/answer/support.py) checks besides the features.
 MUTUAL_ROLE_SWAPS = "mutual_role_swaps"
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
@@ -56,6 +62,7 @@ FEATURES = (
     "cosine", "cosine_max", "claim_words",
     "swap_sim", "swap_mean", "role_swaps", "scoped_negation_mismatch", "unaligned_relation",
     "wordnet_synonyms", "wordnet_related", "wordnet_unaligned", "wordnet_swap_sim", "wordnet_antonyms",
+    "local_min", "local_mean", "local_anchor_min",
 )
 
 
@@ -100,14 +107,18 @@ class ClaimToken:
 def claim_tokens(text: str) -> list[ClaimToken]:
     """Content tokens of the claim with their kind; stopwords are skipped (negations are not)."""
     out = []
+    previous = ""
     for index, match in enumerate(_TOKEN.finditer(text)):
         raw = match.group(0).replace("’", "'")
         word = raw.lower()
+        previous, quantified = word, previous in UNIVERSAL
+        if quantified and word == "one":  # "every one of the jurors": the quantifier, not a number
+            continue
         if _is_negation(word):
             out.append(ClaimToken(word, word, "negation"))
             continue
         word = word.removesuffix("'s")
-        if word in STOPWORDS:
+        if word in STOPWORDS or word in UNIVERSAL:
             continue
         if word in MONTHS or word in WEEKDAYS or _YEAR.match(word):
             kind = "date"
@@ -139,6 +150,8 @@ class PreparedEvidence:
     window_sets: list[frozenset[str]]
     window_words: list[frozenset[str]]
     window_vectors: dict[int, np.ndarray]
+    sentence_sets: list[frozenset[str]]
+    stem_sentences: dict[str, list[int]]
 
 
 def _windows(sentence_counts: list[int], max_size: int = 3) -> list[slice]:
@@ -194,14 +207,18 @@ class Aligner:
                 self._prepared.move_to_end(key)
                 return self._prepared[key]
         sentences: list[str] = []
+        antecedents: list[str | None] = []
         counts = []
         for text in evidence:
             found = split_sentences(text)
             sentences.extend(found)
             counts.append(len(found))
+            # A pronoun patient of a passive reads as the name opening its sentence, else the one before.
+            antecedents.extend(leading_name(s) or (leading_name(found[i - 1]) if i else None)
+                               for i, s in enumerate(found))
         # Words in active order ("X was V by Y" as "Y V X"): the order features compare roles, not voice.
         sentence_words = [[m.group(0).lower().replace("’", "'").removesuffix("'s")
-                           for m in _TOKEN.finditer(active_order(s))] for s in sentences]
+                           for m in _TOKEN.finditer(active_order(s, a))] for s, a in zip(sentences, antecedents)]
         sentence_stems = [[stem(w) for w in ws] for ws in sentence_words]
         all_words = {w for ws in sentence_words for w in ws}
         vocab = sorted(w for w in all_words if w not in STOPWORDS)
@@ -216,6 +233,8 @@ class Aligner:
             window_sets=[frozenset(ws) for ws in window_stems],
             window_words=[frozenset(w for part in sentence_words[span] for w in part) for span in windows],
             window_vectors={},
+            sentence_sets=[frozenset(ss) for ss in sentence_stems],
+            stem_sentences=_stem_index(sentence_stems),
         )
         with self._lock:
             self._prepared[key] = prepared
@@ -330,8 +349,8 @@ class Aligner:
         claim_scoped = _scoped_negations([claim_words], [[stem(w) for w in claim_words]], set(best_stems))
         window_scoped = _scoped_negations(ev.sentence_words[window], ev.sentence_stems[window], claim_stem_set)
         values["scoped_negation_mismatch"] = float((claim_scoped % 2) != (window_scoped % 2))
-        values["unaligned_relation"] = float(sum(1 for w in set(claim_words) if w in RELATION_WORDS
-                                                 and w not in best_words))
+        values["unaligned_relation"] = float(_unaligned_relations(set(claim_words), best_words))
+        values.update(_local_support(content, ev))
         window_text = " ".join(ev.sentences[window])
         if self.embedder is not None:
             top = sorted(range(len(ev.windows)), key=lambda i: coverage[i], reverse=True)[:8]
@@ -343,6 +362,50 @@ class Aligner:
             values["cosine"] = float(similarity[0])
             values["cosine_max"] = float(similarity.max())
         return values, window_text
+
+
+def _stem_index(sentence_stems: list[list[str]]) -> dict[str, list[int]]:
+    index: dict[str, list[int]] = {}
+    for i, stems in enumerate(sentence_stems):
+        for s in dict.fromkeys(stems):
+            if s not in STOPWORDS:
+                index.setdefault(s, []).append(i)
+    return index
+
+
+def _unaligned_relations(claim_words: set[str], window_words: set[str]) -> int:
+    """Relation words of the claim the window lacks; the universal quantifiers count as one word, missing
+    only where the window has none of them and a partial one instead ("all" against "some")."""
+    count = sum(1 for w in claim_words if w in RELATION_WORDS and w not in UNIVERSAL and w not in window_words)
+    if claim_words & UNIVERSAL and window_words.isdisjoint(UNIVERSAL) and not window_words.isdisjoint(PARTIAL):
+        count += 1
+    return count
+
+
+def _local_support(content: list[ClaimToken], ev: PreparedEvidence, reach: int = 2) -> dict[str, float]:
+    """Whether each claim word the evidence holds stands there beside the claim's neighbouring words: an
+    entity or number swapped for another one of the same document ("contact HR" where the document says
+    "contact IT" and "Jessica from HR" elsewhere) is in the evidence, but in a sentence about something
+    else. Per word found in the evidence: the largest share of its claim neighbours (up to ``reach``
+    content words either side, themselves found in the evidence) that one evidence sentence holding the word
+    also holds. local_min / local_mean over those words, local_anchor_min over names, numbers and dates;
+    1.0 where no word has a neighbour to check."""
+    found = [i for i, t in enumerate(content) if t.stem in ev.stem_sentences]
+    placed = set(found)
+    shares: list[float] = []
+    anchors: list[float] = []
+    for i in found:
+        token = content[i]
+        around = {content[j].stem for j in range(i - reach, i + reach + 1)
+                  if j != i and j in placed and content[j].stem != token.stem}
+        if not around:
+            continue
+        share = max(len(around & ev.sentence_sets[k]) for k in ev.stem_sentences[token.stem]) / len(around)
+        shares.append(share)
+        if token.kind in ("name", "number", "date"):
+            anchors.append(share)
+    return {"local_min": min(shares, default=1.0), "local_mean": float(np.mean(shares)) if shares else 1.0,
+            "local_anchor_min": min(anchors, default=1.0)}
 
 
 def _active_content(claim: str, content: list[ClaimToken]) -> tuple[list[ClaimToken], str]:
@@ -451,7 +514,29 @@ def _role_swaps(content: list[ClaimToken], window_words: list[list[str]], window
         swaps += bool(others)
         # Mutual: the other name's claim neighbours also stand beside this name in the window.
         mutual.update(frozenset((name, other)) for other in others if claim.get(other, set()) & window[name])
-    return swaps, len(mutual)
+    return swaps, len(mutual | _reversed_roles(content, names, window_stems))
+
+
+def _reversed_roles(content: list[ClaimToken], names: set[str], window_stems: list[list[str]]) -> set[frozenset]:
+    """Pairs of names A, B where the claim says "A V … B" and a window sentence says "B V … A" (both read in
+    active order; V the content word right after A in the claim): "Harbor Trust criticised union leader Maria
+    Lopez" against "union leader Maria Lopez criticised Harbor Trust". Catches the swap whose names keep
+    their titles as neighbours, which the neighbour test above misses. A clause moved whole ("A said B won" /
+    "B won, A said") keeps V after A; "Spain beat England in the World Cup final" against "Spain won the
+    World Cup, beating England" has "Cup beating" but Spain before it. For the full-sentence rule only."""
+    stems = [t.stem for t in content]
+    found: set[frozenset] = set()
+    for i in range(len(stems) - 1):
+        a, verb = stems[i], stems[i + 1]
+        if a not in names or verb in names:
+            continue
+        later = {b for b in stems[i + 2:] if b in names and b != a}
+        for sentence in window_stems:
+            plain = [s for s in sentence if s not in STOPWORDS]
+            for j in range(len(plain) - 1):
+                if plain[j] in later and plain[j + 1] == verb and a in plain[j + 2:] and a not in plain[:j]:
+                    found.add(frozenset((a, plain[j])))
+    return found
 
 
 def _scoped_negations(sentence_words: list[list[str]], sentence_stems: list[list[str]], targets: set[str],

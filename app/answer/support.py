@@ -74,11 +74,13 @@ class SupportChecker:
 
     def score(self, values: dict[str, float]) -> float:
         """Calibrated probability from the features, with the full-sentence rule as a floor (exactly
-        what ``check`` computes per sentence)."""
+        what ``check`` computes per sentence). The rule does not fire on a mutual role swap or when a
+        relation word of the claim is missing ("all" against "some"; benchmarks/checker_rule.py)."""
         score = self.model.probability(values)
         fully_stated = (values.get("sentence_coverage", 0.0) >= 1.0 and values.get("unaligned_number", 0) == 0
                         and values.get("unaligned_name", 0) == 0 and values.get("unaligned_date", 0) == 0
-                        and values.get("sentence_negation_mismatch", 0) == 0 and values.get(MUTUAL_ROLE_SWAPS, 0) == 0)
+                        and values.get("sentence_negation_mismatch", 0) == 0 and values.get(MUTUAL_ROLE_SWAPS, 0) == 0
+                        and values.get("unaligned_relation", 0) == 0)
         return max(score, FULL_SENTENCE_SUPPORT) if fully_stated else score
 
     def check(self, claim: str, evidence: list[str]) -> Support:

@@ -7,6 +7,11 @@ becomes "Y V X" on both sides, so a voice change keeps the order and a true swap
 No parser: the agent is the words after "by" up to a clause break, the patient the few words before
 the auxiliary; a negated auxiliary ("was not approved by") is left as written. Only the order of
 words changes: the text the checker returns and embeds is the original.
+
+A pronoun patient ("he is played by Cara Delevingne") is the whole patient, not the words before it;
+given an ``antecedent`` (the evidence side passes the name that opens the sentence or the one before:
+``leading_name``) the pronoun is read as that name, so "Elton John … In the video he is played by Cara
+Delevingne" reads "Cara Delevingne played Elton John". "by none other than X" names the agent X.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ _PASSIVE = re.compile(
     r"\b(?:(?:has|have|had|will)\s+)?"
     r"(?:is|are|was|were|be|been|being)\s+"
     r"(?:(?:also|already|reportedly|recently|later|then|first|once|widely|jointly)\s+)?"
-    r"(?P<verb>[A-Za-z][a-z]{2,})\s+by\s+",
+    r"(?P<verb>[A-Za-z][a-z]{2,})\s+by\s+(?:(?:none|no)\s+other\s+than\s+)?",
 )
 _WORD = re.compile(r"[^\W_]+(?:[-'’.$][^\W_]+)*")
 # Words that end a noun phrase: a clause, a preposition phrase, a reporting verb.
@@ -28,6 +33,12 @@ _BREAKS = frozenset(
     "via upon within throughout beyond onto off up down out including per like then earlier later yesterday today".split())
 _PUNCTUATION = re.compile(r"[,;:.!?()\[\]\"“”—–]")
 MAX_PHRASE = 6
+# Subject pronouns: a noun phrase on their own, so the patient stops at one.
+PRONOUNS = frozenset("he she it they we i you".split())
+# Capitalised words that open a sentence without being a name.
+_NOT_NAMES = frozenset("a an the in on at for with to after before during and or but that this these those "
+                       "it he she they we i you his her its their our my your there here when while as if "
+                       "of from by since because although though yet so then".split())
 
 
 def _agent_end(text: str, start: int) -> int:
@@ -45,14 +56,33 @@ def _patient_start(text: str, end: int) -> int:
     start, count = end, 0
     for match in reversed(words):
         gap = text[match.end():start]
-        if count >= MAX_PHRASE - 1 or _PUNCTUATION.search(gap) or match.group(0).lower() in _BREAKS:
+        word = match.group(0).lower()
+        if count >= MAX_PHRASE - 1 or _PUNCTUATION.search(gap) or word in _BREAKS or (count and word in PRONOUNS):
             break
         start, count = match.start(), count + 1
+        if word in PRONOUNS:
+            break
     return start if count else end
 
 
-def active_order(sentence: str) -> str:
-    """``sentence`` with each passive "X <be> V by Y" reordered as "Y V X" (unchanged when none)."""
+def leading_name(sentence: str) -> str | None:
+    """The capitalised words that open ``sentence`` ("Elton John released …" -> "Elton John"), possessive
+    dropped; None when it opens with anything else ("The museum …", "In …")."""
+    names = []
+    for match in _WORD.finditer(sentence):
+        word = match.group(0)
+        if not word[0].isupper() or word.lower() in _NOT_NAMES or len(names) >= 4:
+            break
+        gap = sentence[match.end():]
+        names.append(re.sub(r"['’]s$", "", word))
+        if word != names[-1] or not gap.startswith(" "):
+            break
+    return " ".join(names) or None
+
+
+def active_order(sentence: str, antecedent: str | None = None) -> str:
+    """``sentence`` with each passive "X <be> V by Y" reordered as "Y V X" (unchanged when none); a pronoun
+    patient X is read as ``antecedent`` when one is given."""
     out, position = sentence, 0
     for _ in range(3):
         match = _PASSIVE.search(out, position)
@@ -65,6 +95,8 @@ def active_order(sentence: str) -> str:
             continue
         agent = out[match.end():agent_end]
         patient = out[patient_start:match.start()].strip()
+        if antecedent and patient.lower() in PRONOUNS:
+            patient = antecedent
         rewritten = f"{agent} {match.group('verb')} {patient}"
         out = out[:patient_start] + rewritten + out[agent_end:]
         position = patient_start + len(rewritten)
