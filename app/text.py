@@ -103,6 +103,15 @@ def proper_names(text: str) -> set[str]:
     return names
 
 
+def has_new_name(text: str, known: set[str]) -> bool:
+    """``bool(proper_names(text) - known)``, stopping at the first such name instead of collecting them all."""
+    for match in _CAPITALISED.finditer(text):
+        for token in name_tokens(match.group(1)):
+            if token not in known and token not in STOPWORDS and token not in QUESTION_WORDS:
+                return True
+    return False
+
+
 def name_tokens(text: str) -> set[str]:
     """Words with possessives dropped and hyphenated compounds split: Putin's -> putin, Russia-North -> russia, north."""
     return set(_name_tokens(text)) if len(text) <= _SHORT else _name_tokens_of(text)
@@ -118,8 +127,11 @@ def _name_tokens(text: str) -> frozenset[str]:
 
 
 def _name_tokens_of(text: str) -> set[str]:
-    out: set[str] = set()
-    for word in words(text):
+    """Each distinct word once: the plain ones (most) go in as they are, a set operation, not a loop."""
+    distinct = set(_words(text))
+    marked = {word for word in distinct if "-" in word or word.endswith("'s")}
+    out = distinct - marked if marked else distinct
+    for word in marked:
         word = word.removesuffix("'s")
         if "-" in word:
             out.update(part for part in word.split("-") if part)

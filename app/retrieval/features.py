@@ -15,7 +15,7 @@ from functools import lru_cache
 from app.lexicon import lemma_stems
 from app.lexicon import shared as shared_lexicon
 from app.retrieval.slots import SLOT_FEATURES, question_slot, slot_row
-from app.text import QUESTION_WORDS, STOPWORDS, name_tokens, numbers, proper_names, stem, words
+from app.text import QUESTION_WORDS, STOPWORDS, has_new_name, name_tokens, numbers, proper_names, stem, words
 
 DocFreq = Callable[[list[str]], tuple[dict[str, int], int]]
 PROXIMITY_WINDOW = 24  # tokens: about one sentence, the span in which an answer's context sits
@@ -102,13 +102,20 @@ def text_terms(text: str) -> TextTerms:
     """Cached: a passage's headline and the sentence before each sentence recur many times per question
     (read-only result). 2,048 entries hit as often as 8,192 (68 % against 70 % of calls over 400 asks and
     searches) and keep a 233k-chunk server ~80 MB smaller (docs/performance.md *Memory*)."""
-    tokens = [cached_stem(w) for w in words(text)]
-    return TextTerms(tokens, set(tokens), name_tokens(text))
+    raw = words(text)
+    stems = {w: cached_stem(w) for w in set(raw)}  # each distinct word stemmed once, not once per occurrence
+    tokens = [stems[w] for w in raw]
+    return TextTerms(tokens, set(stems.values()), name_tokens(text))
 
 
 def coverage(q: QuestionTerms, terms: set[str]) -> float:
     """IDF-weighted share of the question's content stems present."""
     return sum(q.idf[s] for s in q.stems if s in terms) / q.total_idf
+
+
+def coverage_of_either(q: QuestionTerms, terms: set[str], more: set[str]) -> float:
+    """``coverage(q, terms | more)`` without building the union (the same sum, in the same order)."""
+    return sum(q.idf[s] for s in q.stems if s in terms or s in more) / q.total_idf
 
 
 def name_coverage(q: QuestionTerms, names: set[str]) -> float:
@@ -142,7 +149,7 @@ def pair_overlap(q: QuestionTerms, tokens: list[str]) -> float:
     if not q.pairs:
         return 0.0
     seq = [t for t in tokens if t not in STOPWORDS]
-    return len(q.pairs & set(zip(seq, seq[1:]))) / len(q.pairs)
+    return len(q.pairs.intersection(zip(seq, seq[1:]))) / len(q.pairs)  # no set of the text's pairs built
 
 
 PASSAGE_FEATURES = (
@@ -162,7 +169,7 @@ def type_present(kind: str, text: str, q: QuestionTerms) -> float:
     if kind == "date":
         return float(bool(_MONTHS.search(text)))
     if kind in ("name", "what"):
-        return float(bool(proper_names(" " + text) - q.names))
+        return float(has_new_name(" " + text, q.names))
     if kind == "place":
         return float(bool(_PLACE.search(text)))
     if kind == "why":
@@ -263,8 +270,8 @@ def passage_row(q: QuestionTerms, text: str, title: str, chunk_index: int, bm25_
         float(days_before is not None and days_before <= 30),
         float(days_before is None),
         coverage(q, head.stem_set),
-        coverage(q, body.stem_set | head.stem_set),
-        name_coverage(q, body.names | head.names),
+        coverage_of_either(q, body.stem_set, head.stem_set),
+        name_coverage(q, body.names | head.names) if q.names else 1.0,
         proximity(q, body.tokens),
         pair_overlap(q, head.tokens + ["§"] + body.tokens),
         float(min(chunk_index, 20)),
