@@ -127,11 +127,8 @@ def _name_tokens(text: str) -> frozenset[str]:
 
 
 def _name_tokens_of(text: str) -> set[str]:
-    """Each distinct word once: the plain ones (most) go in as they are, a set operation, not a loop."""
-    distinct = set(_words(text))
-    marked = {word for word in distinct if "-" in word or word.endswith("'s")}
-    out = distinct - marked if marked else distinct
-    for word in marked:
+    out: set[str] = set()
+    for word in words(text):
         word = word.removesuffix("'s")
         if "-" in word:
             out.update(part for part in word.split("-") if part)

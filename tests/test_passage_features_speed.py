@@ -1,5 +1,5 @@
-"""The faster passage-ranker features (each distinct word stemmed once, name tokens by set operations, the
-new-name test stopping at the first name) give exactly the rows the plain versions gave. The plain versions are
+"""The faster passage-ranker features (the new-name test stopping at the first name, no set unions per row,
+no set of the text's word pairs) give exactly the rows the plain versions gave. The plain versions are
 kept here, and only here, as the reference."""
 
 from __future__ import annotations

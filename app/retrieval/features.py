@@ -102,10 +102,8 @@ def text_terms(text: str) -> TextTerms:
     """Cached: a passage's headline and the sentence before each sentence recur many times per question
     (read-only result). 2,048 entries hit as often as 8,192 (68 % against 70 % of calls over 400 asks and
     searches) and keep a 233k-chunk server ~80 MB smaller (docs/performance.md *Memory*)."""
-    raw = words(text)
-    stems = {w: cached_stem(w) for w in set(raw)}  # each distinct word stemmed once, not once per occurrence
-    tokens = [stems[w] for w in raw]
-    return TextTerms(tokens, set(stems.values()), name_tokens(text))
+    tokens = [cached_stem(w) for w in words(text)]
+    return TextTerms(tokens, set(tokens), name_tokens(text))
 
 
 def coverage(q: QuestionTerms, terms: set[str]) -> float:
