@@ -103,6 +103,15 @@ def proper_names(text: str) -> set[str]:
     return names
 
 
+def has_new_name(text: str, known: set[str]) -> bool:
+    """``bool(proper_names(text) - known)``, stopping at the first such name instead of collecting them all."""
+    for match in _CAPITALISED.finditer(text):
+        for token in name_tokens(match.group(1)):
+            if token not in known and token not in STOPWORDS and token not in QUESTION_WORDS:
+                return True
+    return False
+
+
 def name_tokens(text: str) -> set[str]:
     """Words with possessives dropped and hyphenated compounds split: Putin's -> putin, Russia-North -> russia, north."""
     return set(_name_tokens(text)) if len(text) <= _SHORT else _name_tokens_of(text)

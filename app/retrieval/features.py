@@ -15,7 +15,7 @@ from functools import lru_cache
 from app.lexicon import lemma_stems
 from app.lexicon import shared as shared_lexicon
 from app.retrieval.slots import SLOT_FEATURES, question_slot, slot_row
-from app.text import QUESTION_WORDS, STOPWORDS, name_tokens, numbers, proper_names, stem, words
+from app.text import QUESTION_WORDS, STOPWORDS, has_new_name, name_tokens, numbers, proper_names, stem, words
 
 DocFreq = Callable[[list[str]], tuple[dict[str, int], int]]
 PROXIMITY_WINDOW = 24  # tokens: about one sentence, the span in which an answer's context sits
@@ -111,6 +111,11 @@ def coverage(q: QuestionTerms, terms: set[str]) -> float:
     return sum(q.idf[s] for s in q.stems if s in terms) / q.total_idf
 
 
+def coverage_of_either(q: QuestionTerms, terms: set[str], more: set[str]) -> float:
+    """``coverage(q, terms | more)`` without building the union (the same sum, in the same order)."""
+    return sum(q.idf[s] for s in q.stems if s in terms or s in more) / q.total_idf
+
+
 def name_coverage(q: QuestionTerms, names: set[str]) -> float:
     if not q.names:
         return 1.0
@@ -142,7 +147,7 @@ def pair_overlap(q: QuestionTerms, tokens: list[str]) -> float:
     if not q.pairs:
         return 0.0
     seq = [t for t in tokens if t not in STOPWORDS]
-    return len(q.pairs & set(zip(seq, seq[1:]))) / len(q.pairs)
+    return len(q.pairs.intersection(zip(seq, seq[1:]))) / len(q.pairs)  # no set of the text's pairs built
 
 
 PASSAGE_FEATURES = (
@@ -162,7 +167,7 @@ def type_present(kind: str, text: str, q: QuestionTerms) -> float:
     if kind == "date":
         return float(bool(_MONTHS.search(text)))
     if kind in ("name", "what"):
-        return float(bool(proper_names(" " + text) - q.names))
+        return float(has_new_name(" " + text, q.names))
     if kind == "place":
         return float(bool(_PLACE.search(text)))
     if kind == "why":
@@ -263,8 +268,8 @@ def passage_row(q: QuestionTerms, text: str, title: str, chunk_index: int, bm25_
         float(days_before is not None and days_before <= 30),
         float(days_before is None),
         coverage(q, head.stem_set),
-        coverage(q, body.stem_set | head.stem_set),
-        name_coverage(q, body.names | head.names),
+        coverage_of_either(q, body.stem_set, head.stem_set),
+        name_coverage(q, body.names | head.names) if q.names else 1.0,
         proximity(q, body.tokens),
         pair_overlap(q, head.tokens + ["§"] + body.tokens),
         float(min(chunk_index, 20)),
