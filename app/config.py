@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 from platformdirs import user_data_path
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_JSON_LIST = re.compile(r'^\s*\[\s*("|\])')
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 USER_DATA = user_data_path("citewire", appauthor=False)  # ~/.local/share/citewire on Linux
@@ -144,7 +147,7 @@ class Settings(BaseSettings):
     def _comma_separated(cls, value):
         """Every list setting reads the same two ways: ``a,b`` or a JSON list ``["a", "b"]``."""
         if isinstance(value, str):
-            if value.lstrip().startswith("["):
+            if _JSON_LIST.match(value):  # '["a", "b"]' or '[]'; "[::1]:*,x" is a comma list opening with IPv6
                 try:
                     return json.loads(value)
                 except json.JSONDecodeError as exc:
@@ -238,7 +241,7 @@ class Settings(BaseSettings):
         default=True,
         description="At server start, build in a background thread what the first question would otherwise "
         "pay for (lexical index and its mapped pages, gazetteer, WordNet lexicon, segmenter, embedder, "
-        "Chroma's HNSW segment) and send one throwaway search and extractive answer; read only, reported "
+        "Chroma's HNSW segment) and send one throwaway search and extractive answer; writes no article, chunk or vector; reported "
         "in /readyz as `warmup`. false leaves every part to be built by the first request that needs it.",
     )
 

@@ -49,8 +49,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             warming = built.warmup.start(built, search, answer)
         async with mcp.running():  # the MCP session manager lives inside the app's lifespan
             yield
-        if warming is not None:  # never close the stores under a warm-up still reading them
+        if warming is not None:  # no new step starts; the stores close after the running one ends
+            built.warmup.stop()
             await asyncio.to_thread(warming.join, 60)
+            if warming.is_alive():
+                log.warning("warm-up still running after 60 s; closing the stores under it")
         if owned:
             built.close()
 

@@ -26,13 +26,14 @@ _PAGE = 4096
 
 @dataclass
 class Warmup:
-    """What the readiness endpoint reports: off, pending, running, done or failed, with timings."""
+    """What the readiness endpoint reports: off, pending, running, done, failed or stopped, with timings."""
 
     state: str = "pending"
     seconds: float | None = None
     steps: dict[str, float] = field(default_factory=dict)  # step -> milliseconds
     error: str | None = None
     _done: threading.Event = field(default_factory=threading.Event, repr=False)
+    _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def report(self) -> dict:
         return {"state": self.state, "seconds": None if self.seconds is None else round(self.seconds, 3),
@@ -56,20 +57,30 @@ class Warmup:
         thread.start()
         return thread
 
+    def stop(self) -> None:
+        """Shutdown: no further step starts (the one running finishes, so the stores close after it)."""
+        self._stopping.set()
+
     def run(self, services, search, answer) -> None:
         self.state = "running"
         start = time.perf_counter()
+        state, error = "done", None
         try:
             for name, step in _steps(services, search, answer):
+                if self._stopping.is_set():
+                    state = "stopped"
+                    break
                 t0 = time.perf_counter()
                 step()
                 self.steps[name] = (time.perf_counter() - t0) * 1000
-            self.state = "done"
         except Exception as exc:  # a warm-up that fails leaves the server as it was: cold, not broken
-            self.state, self.error = "failed", f"{type(exc).__name__}: {exc}"
+            state, error = "failed", f"{type(exc).__name__}: {exc}"
             log.warning("warm-up failed after %.2f s", time.perf_counter() - start, exc_info=True)
         finally:
+            # seconds before state: /readyz never shows "done" without its duration
             self.seconds = time.perf_counter() - start
+            self.error = error
+            self.state = state
             self._done.set()
         if self.state == "done":
             log.info("warm-up done in %.2f s (%s)", self.seconds,

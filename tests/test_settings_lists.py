@@ -25,3 +25,8 @@ def test_a_broken_json_list_is_a_clear_setting_error(monkeypatch):
     monkeypatch.setenv("CITEWIRE_CORS_ORIGINS", '["a.example"')
     with pytest.raises(ValidationError, match="not a JSON list"):
         Settings()
+
+
+def test_a_comma_list_that_opens_with_an_ipv6_host_is_not_read_as_json(monkeypatch):
+    monkeypatch.setenv("CITEWIRE_MCP_ALLOWED_HOSTS", "[::1]:*,citewire.internal:*")
+    assert Settings().mcp_allowed_hosts == ["[::1]:*", "citewire.internal:*"]

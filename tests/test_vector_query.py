@@ -29,3 +29,4 @@ def test_unfiltered_query_skips_metadata_and_finds_the_same_neighbours(services,
     source = services.records.get_article(got[0][0].split(":")[0]).source
     filtered = services.vectors.query(embedding, 5, Filters(sources=[source]))
     assert filtered and asked[-1] == ["distances", "metadatas"]
+    assert {services.records.get_article(cid.split(":")[0]).source for cid, _ in filtered} == {source}

@@ -117,3 +117,15 @@ def test_warmup_setting_reads_the_environment(monkeypatch):
     assert Settings().warmup is False
     monkeypatch.delenv("CITEWIRE_WARMUP")
     assert Settings().warmup is True and Settings.model_fields["warmup"].description
+
+
+def test_a_stopped_warm_up_starts_no_step_and_reports_its_duration():
+    from types import SimpleNamespace
+
+    from app.warmup import Warmup
+
+    warmup = Warmup()
+    warmup.stop()  # shutdown came first: nothing may touch the stores now
+    warmup.run(SimpleNamespace(records=SimpleNamespace()), search=None, answer=None)
+    report = warmup.report()
+    assert report["state"] == "stopped" and report["steps_ms"] == {} and report["seconds"] is not None

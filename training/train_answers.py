@@ -361,7 +361,9 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
             gathered.append((q, terms, passages, rows))
         if cache:
             cache.write_bytes(pickle.dumps(gathered))
-    for q, terms, passages, rows in gathered:  # a cache written before PASSAGE_EXTRA_FEATURES existed
+    # the service computes the extra columns only for a ranker that reads them (the shipped one does not), and an
+    # older cache lacks them too: training reads every column, so add them here
+    for q, terms, passages, rows in gathered:
         if rows and len(rows[0]) == len(PASSAGE_FEATURES):
             extras = passage_extra_rows(terms, [(p.text, p.title, p.article_id) for p in passages])
             rows[:] = [row + extra for row, extra in zip(rows, extras)]

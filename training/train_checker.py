@@ -150,8 +150,8 @@ def _source_matrix(pairs: list[Pair], cache: Path | None, progress: bool, worker
 
 # Computed but not learned from: SummEdits' short, abstract summary sentences taught the trees that a
 # short claim is supported whatever its alignment ("The council bought a golden submarine" passed).
-# local_*: the local-support family (1.4.0, app/answer/alignment.py) lowered SummEdits samsum by .039
-# [paired 95% CI -.067, -.010] in leave-one-domain-out (docs/faithfulness.md): computed, not learned from.
+# local_*: the local-support family (1.4.0, app/answer/alignment.py) lowered SummEdits samsum by .042
+# [paired 95% CI -.070, -.015] in leave-one-domain-out (docs/faithfulness.md): computed, not learned from.
 UNUSED = ("n_content", "claim_words", "local_min", "local_mean", "local_anchor_min")
 
 

@@ -19,6 +19,9 @@ from app.ingest.article import ArticleIn
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".jsonl.gz")
 
+# trafilatura's "discarding data: None" warning says what our "no article text found" error says, with less context.
+logging.getLogger("trafilatura.core").setLevel(logging.ERROR)
+
 
 class UnsupportedFile(ValueError):
     pass
@@ -170,8 +173,6 @@ def _markdown(name: str, stem: str, text: str) -> LoadedRecord:
 def _html(name: str, stem: str, html: str) -> LoadedRecord:
     import trafilatura
 
-    # Its "discarding data: None" warning says what the error below says, with less context.
-    logging.getLogger("trafilatura.core").setLevel(logging.ERROR)
     document = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
     if document is None or not (document.text or "").strip():
         return LoadedRecord(name, error="no article text found in the HTML")
