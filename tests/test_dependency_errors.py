@@ -49,6 +49,7 @@ def test_unreachable_llm_is_an_openai_shaped_503(down, stream):
     error = response.json()["error"]
     assert error["type"] == "server_error" and error["code"] == "dependency_unavailable"
     assert "LLM endpoint is not reachable" in error["message"]
+    assert response.headers["retry-after"] == "5"  # as the native routes' 503
 
 
 def _fails_after_one_delta(question, **_):

@@ -57,7 +57,9 @@ class OpenAIError(Exception):
         self.status, self.body = status, {"message": message, "type": type_, "param": param, "code": code}
 
     def response(self) -> JSONResponse:
-        return JSONResponse({"error": self.body}, status_code=self.status)
+        # a dependency that is down asks the client to retry, as the native routes' 503 does
+        headers = {"Retry-After": "5"} if self.status == 503 else None
+        return JSONResponse({"error": self.body}, status_code=self.status, headers=headers)
 
 
 def _validation_error(exc: RequestValidationError) -> OpenAIError:
