@@ -96,7 +96,7 @@ def _steps(services, search, answer):
     lexical = getattr(services.records, "lexical", None)
     if lexical is not None:
         yield "lexical", lexical.warm
-    yield "lexical_pages", lambda: touch_mapped(a for seg in getattr(lexical, "_segments", ()) for a in vars_of(seg))
+    yield "lexical_pages", lambda: touch_mapped(lexical.arrays() if lexical is not None else ())
     yield "gazetteer", _gazetteer
     # the WordNet lexicon, and the lemma table through the selector feature that reads it ("went" as "go")
     yield "lexicon", lambda: (shared(), synonym_coverage(question_terms("Who went?", _one_each), {"go"}))
@@ -105,12 +105,6 @@ def _steps(services, search, answer):
     holder: dict = {}
     yield "search", lambda: holder.update(passages=search(WARMUP_QUESTION))
     yield "ask", lambda: holder.get("passages") and answer(WARMUP_QUESTION, holder["passages"])
-
-
-def vars_of(segment) -> list:
-    slots = getattr(type(segment), "__slots__", ())
-    names = slots if slots else list(vars(segment))
-    return [getattr(segment, n, None) for n in names]
 
 
 def touch_mapped(arrays) -> None:

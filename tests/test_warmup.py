@@ -129,3 +129,29 @@ def test_a_stopped_warm_up_starts_no_step_and_reports_its_duration():
     warmup.run(SimpleNamespace(records=SimpleNamespace()), search=None, answer=None)
     report = warmup.report()
     assert report["state"] == "stopped" and report["steps_ms"] == {} and report["seconds"] is not None
+
+
+def test_the_pages_step_reads_a_memory_mapped_snapshot(tmp_path, monkeypatch):
+    import numpy as np
+
+    from app.services import build_services
+
+    settings = Settings(data_dir=tmp_path / "data", warmup=False)
+    services = build_services(settings)
+    index_samples(services.ingest)
+    services.records.lexical.sync()
+    services.records.lexical.save_snapshot()
+    services.close()
+    services = build_services(settings)  # a restart maps the snapshot instead of building the index
+    try:
+        services.records.lexical.sync()
+        mapped = [a for a in services.records.lexical.arrays() if isinstance(a, np.memmap)]
+        assert mapped, "the restarted index should read its snapshot through memory maps"
+        warmup.touch_mapped(mapped)  # the real function reads every page of them without error
+        touched = []
+        monkeypatch.setattr(warmup, "touch_mapped", lambda arrays: touched.extend(arrays))
+        step = dict(warmup._steps(services, search=None, answer=None))["lexical_pages"]
+        step()
+        assert {id(a) for a in mapped} <= {id(a) for a in touched}  # the step hands it the snapshot's maps
+    finally:
+        services.close()

@@ -235,6 +235,11 @@ class BM25Index:
         self._snapshot_dir = snapshot_dir
         self.snapshot_seq: int | None = None  # the seq the loaded (or last saved) snapshot covers
 
+    def arrays(self) -> list[np.ndarray]:
+        """Every array of every segment: memory-mapped ones after a snapshot load (the warm-up faults them in)."""
+        with self._lock:
+            return [a for segment in self._segments for a in vars(segment).values() if isinstance(a, np.ndarray)]
+
     def sync(self) -> None:
         """Catch up with writes committed since the last look (by this process or any other)."""
         seq, tomb = self._source.lexical_marks()
