@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -93,23 +94,22 @@ def numbers(text: str) -> set[str]:
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*)")
 
 
-def proper_names(text: str) -> set[str]:
-    """Capitalised words that do not start a sentence: a cheap named-entity proxy."""
-    names: set[str] = set()
+def _name_words(text: str) -> Iterator[str]:
+    """The words of capitalised runs that do not start a sentence, lazily (a caller may stop early)."""
     for match in _CAPITALISED.finditer(text):
         for token in name_tokens(match.group(1)):
             if token not in STOPWORDS and token not in QUESTION_WORDS:
-                names.add(token)
-    return names
+                yield token
+
+
+def proper_names(text: str) -> set[str]:
+    """Capitalised words that do not start a sentence: a cheap named-entity proxy."""
+    return set(_name_words(text))
 
 
 def has_new_name(text: str, known: set[str]) -> bool:
     """``bool(proper_names(text) - known)``, stopping at the first such name instead of collecting them all."""
-    for match in _CAPITALISED.finditer(text):
-        for token in name_tokens(match.group(1)):
-            if token not in known and token not in STOPWORDS and token not in QUESTION_WORDS:
-                return True
-    return False
+    return any(token not in known for token in _name_words(text))
 
 
 def name_tokens(text: str) -> set[str]:
