@@ -140,6 +140,24 @@ def test_uploaded_html_is_sanitised_before_extraction(tmp_path):
     assert "INJECTED" not in everything and "<script" not in everything and "javascript:" not in everything
 
 
+def test_uploaded_html_keeps_its_title_and_date_and_an_empty_page_is_refused(tmp_path):
+    page = """<html><head><title>Vellmar names a conductor</title>
+    <meta property="article:published_time" content="2023-09-13"></head><body><article>
+    <p>The Vellmar Philharmonic named Ana Ruiz chief conductor on Tuesday, the orchestra said in a statement.</p>
+    <p>Her tenure will start in September 2025, after the current season ends.</p></article></body></html>"""
+    empty = "<html><head><title>Nothing here</title></head><body></body></html>"
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data"))) as client:
+        response = client.post("/v1/articles", files={"files": ("vellmar.html", io.BytesIO(page.encode()), "text/html")})
+        assert response.status_code == 201, response.text
+        stored = client.get("/v1/articles/vellmar").json()
+        refused = client.post("/v1/articles", files={"files": ("empty.html", io.BytesIO(empty.encode()), "text/html")})
+        listed = client.get("/v1/articles").json()
+    assert stored["title"] == "Vellmar names a conductor" and stored["published_at"] == "2023-09-13"
+    assert stored["text"].startswith("The Vellmar Philharmonic") and "names a conductor" not in stored["text"]
+    assert refused.status_code == 422 and "no article text" in refused.text  # as the CLI says for the same file
+    assert [a["id"] for a in listed["articles"]] == ["vellmar"]  # the refused page stored nothing
+
+
 def test_non_json_body_says_what_was_expected(shared_services):
     with client_for(shared_services) as client:
         response = client.post("/v1/ask", content=b'{"question": "What did Kim pledge?"}',

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 import time
 from typing import Annotated
 
@@ -120,6 +121,7 @@ _HTML_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.ite
     "meta": {"name", "property", "content", "itemprop"}, "time": {"datetime"}, "html": {"lang"},
 }
 
+_HEAD_ELEMENTS = re.compile(r"<title>.*?</title>|<meta\b[^>]*>", re.S | re.I)
 _DROPPED_WITH_CONTENT = {"script", "style", "iframe", "frame", "frameset", "object", "embed", "noscript",
                          "template", "svg", "math", "form", "button", "select", "textarea"}
 
@@ -128,4 +130,7 @@ def sanitise_html(html: str) -> str:
     """Uploaded HTML with everything active stripped, before any text is extracted from it."""
     clean = nh3.clean(html, tags=_HTML_TAGS, attributes=_HTML_ATTRIBUTES, link_rel=None,
                       clean_content_tags=_DROPPED_WITH_CONTENT)
-    return f"<!DOCTYPE html><html><body>{clean}</body></html>"  # nh3 returns a fragment; extractors want a page
+    # nh3 returns a fragment with <title> and <meta> among the body's text; back in a <head>, the title stays
+    # the title (not the article's first line) and an empty page stays empty, as when the CLI reads the file
+    head = "".join(_HEAD_ELEMENTS.findall(clean))
+    return f"<!DOCTYPE html><html><head>{head}</head><body>{_HEAD_ELEMENTS.sub('', clean)}</body></html>"
