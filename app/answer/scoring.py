@@ -80,12 +80,24 @@ class QuestionScorer:
                                                  for ws in group for w in ws)]))
         word_vectors = dict(zip(vocab, self.embedder.embed(vocab))) if vocab else {}
         total_idf = sum(idf.values()) or 1.0
+        # Credits depend only on the words credited: a headline serves every sentence of its passage, a sentence
+        # is the next one's lead-in, and (passage, headline) repeats per sentence, so each is computed once.
+        credits: dict[object, dict[str, float]] = {}
+
+        def credited(key: object, context_words: list[str]) -> dict[str, float]:
+            found = credits.get(key)
+            if found is None:
+                found = credits[key] = _term_credits(q_words, context_words, word_vectors, q_names)
+            return found
+
         out: list[SentenceScore] = []
         for text, sent_words, title, before, passage, sim in zip(sentences, s_words, titles, previous, passages, similarity):
-            own = _term_credits(q_words, sent_words, word_vectors, q_names)
-            topic = _term_credits(q_words, c_words[title], word_vectors, q_names)
-            lead_in = _term_credits(q_words, c_words[before], word_vectors, q_names)
-            around = _term_credits(q_words, p_words[passage] + c_words[title], word_vectors, q_names)
+            own = credited(text, sent_words)  # content(text): the same words as c_words[text]
+            topic = credited(title, c_words[title])
+            lead_in = credited(before, c_words[before])
+            around = credits.get((passage, title))
+            if around is None:
+                around = credited((passage, title), p_words[passage] + c_words[title])
             coverage = sum(
                 idf[w] * max(own[w], TOPIC_CREDIT * topic[w], LEAD_IN_CREDIT * lead_in[w]) for w in q_words
             ) / total_idf

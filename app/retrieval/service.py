@@ -219,9 +219,13 @@ class RetrievalService:
     def _materialise(self, ranked, top_k, bm25, dense) -> list[Passage]:
         bm25_rank = {cid: i for i, (cid, _) in enumerate(bm25, start=1)}
         dense_rank = {cid: i for i, (cid, _) in enumerate(dense, start=1)}
-        wanted = [cid for cid, _ in ranked[: top_k * 2]]
-        chunks = self.records.chunks_by_id(wanted)  # vectors without a record (orphans) drop out here
-        articles = self.records.articles_by_id(c.article_id for c in chunks.values())
+        # Up to 2 × top_k chunks are read, in case some are orphans (vectors without a record, which drop out
+        # here); the second half only when the first falls short (the learned path reads 50, not 100).
+        chunks = self.records.chunks_by_id([cid for cid, _ in ranked[:top_k]])
+        articles = self.records.article_heads_by_id(c.article_id for c in chunks.values())
+        if sum(c.article_id in articles for c in chunks.values()) < top_k and len(ranked) > top_k:
+            chunks |= self.records.chunks_by_id([cid for cid, _ in ranked[top_k: top_k * 2]])
+            articles = self.records.article_heads_by_id(c.article_id for c in chunks.values())
         passages: list[Passage] = []
         for cid, score in ranked:
             chunk = chunks.get(cid)

@@ -204,7 +204,17 @@ class Segment:
         at = at[at < len(self.seqs)]
         hit = at[np.isin(self.seqs[at], seqs)]
         self.alive[hit] = False
+        self._kills = getattr(self, "_kills", 0) + 1  # after the change: a count taken meanwhile is not kept
         return len(hit)
+
+    def live_stats(self) -> tuple[int, float]:
+        """(live chunks, their total length), the same sums as before, kept until ``alive`` changes: every
+        search and document-frequency look-up reads them, ~0.2 ms a call at 233k chunks (docs/performance.md)."""
+        kills = getattr(self, "_kills", 0)
+        cached = getattr(self, "_live", None)
+        if cached is None or cached[0] is not self.alive or cached[1] != kills:
+            cached = self._live = (self.alive, kills, int(self.alive.sum()), float(self.dl[self.alive].sum()))
+        return cached[2], cached[3]
 
 
 _EMPTY_I32 = np.zeros(0, dtype=np.int32)
@@ -234,6 +244,7 @@ class BM25Index:
         self._lock = threading.Lock()
         self._snapshot_dir = snapshot_dir
         self.snapshot_seq: int | None = None  # the seq the loaded (or last saved) snapshot covers
+        self._frequencies: dict[tuple, tuple[dict[str, int], int]] = {}  # recent document_frequencies answers
 
     def arrays(self) -> list[np.ndarray]:
         """Every array of every segment: memory-mapped ones after a snapshot load (the warm-up faults them in)."""
@@ -345,8 +356,9 @@ class BM25Index:
 
     def stats(self) -> tuple[int, float]:
         segments = self.segments
-        n = sum(int(s.alive.sum()) for s in segments)
-        total_dl = sum(float(s.dl[s.alive].sum()) for s in segments)
+        live = [s.live_stats() for s in segments]
+        n = sum(count for count, _ in live)
+        total_dl = sum(length for _, length in live)
         return n, (total_dl / n if n else 0.0)
 
     def doc_freq(self, key: int, segments: list[Segment] | None = None) -> int:
@@ -404,9 +416,20 @@ class BM25Index:
     def document_frequencies(self, raw_words: Iterable[str]) -> tuple[dict[str, int], int]:
         """Chunks containing each word as one whole term (FTS5 vocabulary semantics), and the total."""
         self.sync()
+        wanted = frozenset(raw_words)
+        key = (wanted, self._seq, self._tomb)  # counts of live chunks: the same for any segmentation of a state
+        known = self._frequencies.get(key)
+        if known is not None:  # one ask looks the question's words up 2-3 times (ranker, selector, scorer)
+            return dict(known[0]), known[1]
+        settled = not self._lock.locked()  # a sync under way may have moved the marks before the segments
         segments = self.segments
         out = {}
-        for word in set(raw_words):
+        for word in wanted:
             parts = tokens(word)
             out[word] = self.doc_freq(term_key(parts[0]), segments) if len(parts) == 1 else 0
-        return out, self.stats()[0]
+        total = self.stats()[0]
+        if settled and not self._lock.locked() and key == (wanted, self._seq, self._tomb):
+            if len(self._frequencies) >= 256:
+                self._frequencies.clear()
+            self._frequencies[key] = (dict(out), total)
+        return out, total

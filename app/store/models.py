@@ -20,6 +20,18 @@ class StoredArticle:
 
 
 @dataclass(slots=True)
+class ArticleHead:
+    """What a search result shows of its article: no text, which a search never reads (issue 14: reading
+    50 whole articles per learned search cost ~1 ms, docs/performance.md)."""
+
+    id: str
+    title: str
+    source: str
+    url: str
+    published_at: str | None
+
+
+@dataclass(slots=True)
 class StoredChunk:
     id: str
     article_id: str

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from app.store.lexical import FORMAT, BM25Index, PostingRow, Segment, chunk_terms
-from app.store.models import Filters, StoredArticle, StoredChunk
+from app.store.models import ArticleHead, Filters, StoredArticle, StoredChunk
 
 _SCHEMA = """
 PRAGMA journal_mode=WAL;
@@ -281,6 +281,14 @@ class RecordStore:
             return {}
         rows = self._all(f"SELECT *, 0 AS n_chunks FROM articles WHERE id IN {_in(ids)}", ids)
         return {r["id"]: _article(r) for r in rows}
+
+    def article_heads_by_id(self, article_ids: Iterable[str]) -> dict[str, ArticleHead]:
+        """``articles_by_id`` without the articles' text: what search results carry."""
+        ids = list(dict.fromkeys(article_ids))
+        if not ids:
+            return {}
+        rows = self._all(f"SELECT id, title, source, url, published_at FROM articles WHERE id IN {_in(ids)}", ids)
+        return {r["id"]: ArticleHead(r["id"], r["title"], r["source"], r["url"], r["published_at"]) for r in rows}
 
     def bm25_search(self, query: str, limit: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) best first; scores are positive, higher is better.
