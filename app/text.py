@@ -63,6 +63,11 @@ def words(text: str) -> list[str]:
     return list(_words(text))
 
 
+def word_tuple(text: str) -> tuple[str, ...]:
+    """``words(text)`` as the memoised tuple itself: for callers that only read it (no copy of a passage's words)."""
+    return _words(text)
+
+
 @lru_cache(maxsize=1024)
 def _words(text: str) -> tuple[str, ...]:
     """Memoised: one ask splits the same passage and sentence into words several times (ranker features,
@@ -128,7 +133,7 @@ def _name_tokens(text: str) -> frozenset[str]:
 
 def _name_tokens_of(text: str) -> set[str]:
     out: set[str] = set()
-    for word in words(text):
+    for word in _words(text):
         word = word.removesuffix("'s")
         if "-" in word:
             out.update(part for part in word.split("-") if part)

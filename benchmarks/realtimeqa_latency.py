@@ -35,7 +35,7 @@ def clear_all_memos() -> None:
     getattr(text, "clear_caches", lambda: None)()
     from app.retrieval import features
 
-    for name in ("text_terms", "cached_stem", "_stems", "_related_stems"):
+    for name in ("text_terms", "cached_stem", "_stems", "_senses", "_related_stems"):
         if hasattr(getattr(features, name, None), "cache_clear"):
             getattr(features, name).cache_clear()
 

@@ -114,3 +114,21 @@ def test_materialise_reads_the_second_half_only_for_orphans(services):
         assert [p.title for p in got] == [f"ART-{p.chunk_id.upper()}" for p in got]
         assert [p.bm25_rank for p in got] == [{"c0": 1, "c1": 2, "c2": 3}.get(p.chunk_id) for p in got]
         assert len(records.read) == (1 if len(present & {f"c{i}" for i in range(5)}) == 5 else 2)
+
+
+def test_word_tuple_is_words_without_the_copy():
+    from app.text import word_tuple
+
+    for text in ("Putin's men-at-arms met Zürich’s mayor.", "", "ΟΔΟΣ Σ İstanbul"):
+        assert word_tuple(text) == tuple(words(text))
+        assert word_tuple(text) is word_tuple(text)  # the memoised tuple, not a copy
+
+
+def test_text_senses_are_the_lexicon_unions():
+    from app.lexicon import shared
+
+    lexicon = shared()
+    wide = {"pledg", "promis", "factori", "plant", "walrus", "xyzzy", "go", "went"}
+    own, near = features._text_senses(wide)
+    assert own == frozenset().union(*(lexicon.synsets(t) for t in wide))
+    assert near == frozenset().union(*(lexicon.near(t) for t in wide))

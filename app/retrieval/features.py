@@ -15,7 +15,7 @@ from functools import lru_cache
 from app.lexicon import lemma_stems
 from app.lexicon import shared as shared_lexicon
 from app.retrieval.slots import SLOT_FEATURES, question_slot, slot_row
-from app.text import QUESTION_WORDS, STOPWORDS, has_new_name, name_tokens, numbers, proper_names, stem, words
+from app.text import QUESTION_WORDS, STOPWORDS, has_new_name, name_tokens, numbers, proper_names, stem, word_tuple, words
 
 DocFreq = Callable[[list[str]], tuple[dict[str, int], int]]
 PROXIMITY_WINDOW = 24  # tokens: about one sentence, the span in which an answer's context sits
@@ -122,7 +122,7 @@ def text_terms(text: str) -> TextTerms:
     """Cached: a passage's headline and the sentence before each sentence recur many times per question
     (read-only result). 2,048 entries hit as often as 8,192 (68 % against 70 % of calls over 400 asks and
     searches) and keep a 233k-chunk server ~80 MB smaller (docs/performance.md *Memory*)."""
-    tokens = list(map(_stems.__getitem__, words(text)))
+    tokens = list(map(_stems.__getitem__, word_tuple(text)))
     return TextTerms(tokens, set(tokens), name_tokens(text))
 
 
@@ -360,7 +360,7 @@ def sentence_row(q: QuestionTerms, text: str, previous: str, title: str, passage
         title_cov,
         proximity(q, own.tokens),
         similarity,
-        name_coverage(q, own.names | (before.names if pronoun else set()) | head.names),
+        name_coverage(q, own.names | (before.names if pronoun else set()) | head.names) if q.names else 1.0,
         *(float(q.kind == k) for k in QUESTION_KINDS),
         type_present(q.kind, text, q),
         focus_distance(q, own.tokens, raw),
@@ -418,10 +418,18 @@ def _text_senses(wide: set[str]) -> tuple[frozenset[int], frozenset[int]]:
     """The union of a text's synsets, and of its near senses (synsets and one hypernym step). ``related(f, t)``
     for some ``t`` is ``near(f)`` meeting some ``synsets(t)`` or ``near(t)`` meeting ``synsets(f)``, so two
     set tests against these unions give the pair loop's answer at once (``f`` is never in the text here)."""
-    lexicon = shared_lexicon()
-    own = frozenset().union(*(lexicon.synsets(t) for t in wide))
-    near = frozenset().union(*(lexicon.near(t) for t in wide))
+    senses = [_senses(t) for t in wide]
+    own = frozenset().union(*(synsets for synsets, _ in senses))
+    near = frozenset().union(*(near for _, near in senses))
     return own, near
+
+
+@lru_cache(maxsize=16384)
+def _senses(stem: str) -> tuple[frozenset[int], frozenset[int]]:
+    """A stem's synsets and near senses (the lexicon builds a new set of synsets per call): the same sets,
+    looked up once per stem; ~35 sentences × ~20 words per ask (docs/performance.md)."""
+    lexicon = shared_lexicon()
+    return lexicon.synsets(stem), lexicon.near(stem)
 
 
 def _related_to_any(form: str, own: frozenset[int], near: frozenset[int]) -> bool:
