@@ -97,16 +97,20 @@ class AccessControl:
 
 # OpenAI clients read errors as {"error": {"message", "type", "code"}}; these routes answer in that shape.
 OPENAI_PREFIXES = ("/v1/chat/completions", "/v1/models")
-_OPENAI_TYPES = {401: ("authentication_error", "invalid_api_key"), 429: ("rate_limit_error", "rate_limit_exceeded")}
+_OPENAI_TYPES = {401: ("authentication_error", "invalid_api_key"), 429: ("rate_limit_error", "rate_limit_exceeded"),
+                 413: ("invalid_request_error", "request_too_large")}
+
+
+def error_payload(path: str, status: int, error: str, detail: str) -> dict:
+    """A middleware's rejection in the shape the path's clients read: OpenAI's, or ``{"error", "detail"}``."""
+    if path.startswith(OPENAI_PREFIXES):
+        kind, code = _OPENAI_TYPES[status]
+        return {"error": {"message": f"{error}: {detail}", "type": kind, "param": None, "code": code}}
+    return {"error": error, "detail": detail}
 
 
 async def _reject(send, status: int, error: str, detail: str, headers: dict[str, str], path: str = "") -> None:
-    if path.startswith(OPENAI_PREFIXES):
-        kind, code = _OPENAI_TYPES[status]
-        payload = {"error": {"message": f"{error}: {detail}", "type": kind, "param": None, "code": code}}
-    else:
-        payload = {"error": error, "detail": detail}
-    body = json.dumps(payload).encode()
+    body = json.dumps(error_payload(path, status, error, detail)).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.encode(), v.encode()) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})

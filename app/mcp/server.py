@@ -136,7 +136,8 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
             raise ToolError(f"no article with id {exc}") from exc
         return SummaryResult(text=with_sources(result.summary, result.citations), summary=result.summary,
                              citations=[_citation(c) for c in result.citations], article_ids=result.article_ids,
-                             conflicts=[c["note"] for c in result.conflicts])
+                             conflicts=[c["note"] for c in result.conflicts], answerable=result.answerable,
+                             refusal_reason=result.refusal_reason)
 
     @server.tool(annotations=_READ_ONLY)
     def list_articles(
