@@ -256,6 +256,7 @@ def summarize(
     article_id: Annotated[Optional[list[str]], typer.Option("--article-id", "--article", help="Article to summarise (repeatable).")] = None,
     topic: Annotated[Optional[str], typer.Option(help="Summarise what the corpus says on this topic.")] = None,
     max_words: Annotated[int, typer.Option(min=20, max=1000)] = 120,
+    as_of: Annotated[Optional[str], typer.Option(help="A topic summary ignores articles after this date (YYYY-MM-DD).")] = None,
 ) -> None:
     """Summarise articles or a topic; every sentence cited."""
     from app.summarize.service import ArticleNotFound
@@ -263,10 +264,11 @@ def summarize(
     if bool(article_id) == bool(topic and topic.strip()):
         fail("give --article-id (one or more) or --topic, not both" if article_id else
              "give --article-id (one or more) or --topic", 2)
+    when = _parse_date(as_of, "--as-of")
     services = _services()
     try:
         with _dependency_errors(services.settings):
-            summary = (services.summaries.summarize_topic(topic.strip(), max_words=max_words) if topic
+            summary = (services.summaries.summarize_topic(topic.strip(), max_words=max_words, as_of=when) if topic
                        else services.summaries.summarize_articles(list(article_id), max_words=max_words))
     except ArticleNotFound as exc:
         fail(f"no article with id {exc}")

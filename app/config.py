@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from pathlib import Path
@@ -244,6 +245,39 @@ class Settings(BaseSettings):
         "Chroma's HNSW segment) and send one throwaway search and extractive answer; writes no article, chunk or vector; reported "
         "in /readyz as `warmup`. false leaves every part to be built by the first request that needs it.",
     )
+
+    # --- settings read when the server starts, checked here (walk8) ----------------------------
+    # Left to the libraries, a bad value passed validation and then failed at start-up (a stack trace)
+    # or on every request (a server answering 500 to all, /healthz included).
+    @field_validator("rate_limit")
+    @classmethod
+    def _readable_rate_limit(cls, value: str | None) -> str | None:
+        if value:
+            from limits import parse
+
+            parse(value)  # ValueError: "couldn't parse rate limit string 'lots'"
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _usable_rate_limit_storage(cls, value: str) -> str:
+        from limits.errors import ConfigurationError
+        from limits.storage import storage_from_string
+
+        if value.split("://", 1)[0] != "memory":
+            try:
+                storage_from_string(value)  # an unknown scheme, or its client package is not installed
+            except ConfigurationError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if not isinstance(logging.getLevelName(level), int):
+            raise ValueError("use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
 
     @property
     def chroma_dir(self) -> Path:

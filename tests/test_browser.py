@@ -379,6 +379,16 @@ def test_upload_by_picker_and_by_drop_then_filter_and_summarise(page, tmp_path):
     assert not script_errors(page)
 
 
+def test_a_topic_nothing_covers_is_shown_as_a_refusal_with_its_reason(page):
+    page.find_element(By.ID, "topic").send_keys("cryptocurrency regulation in Brazil", Keys.ENTER)
+    refusal = wait(page).until(lambda d: d.find_element(By.CSS_SELECTOR, "#topic-result .refusal"))
+    assert refusal.find_element(By.CSS_SELECTOR, ".refusal-label").text.lower() == "refused"
+    reason = refusal.find_element(By.CSS_SELECTOR, ".reason").text
+    assert reason.startswith("Reason:") and "brazil" in reason.lower()
+    assert not page.find_elements(By.CSS_SELECTOR, "#topic-result .summary-text")  # not shown as a summary
+    assert not script_errors(page)
+
+
 def test_page_is_labelled_and_fits_a_narrow_screen(page):
     unlabelled = page.execute_script("""
         return [...document.querySelectorAll('input, select, textarea, button')]

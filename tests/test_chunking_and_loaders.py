@@ -122,7 +122,17 @@ _SCHOOL_PLAN = ("<p>The new school programme will start in September 2025, on 20
     ('<meta property="article:published_time" content="2023-09-13">', "", "2023-09-13"),
     ("", '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-09-13T08:00:00Z"}'
          "</script>", "2023-09-13"),
-    ("", '<time datetime="2023-09-13">13 September</time>', "2023-09-13"),
+    ("", '<time datetime="2023-09-13" itemprop="datePublished">13 September</time>', "2023-09-13"),
+    ("", '<time datetime="2023-09-13" pubdate>13 September</time>', "2023-09-13"),
+    ("", '<div class="article-byline">By A. Writer, <time datetime="2023-09-13">13 September</time></div>',
+     "2023-09-13"),
+    ("", '<article><header><time datetime="2023-09-13">13 September</time></header></article>', "2023-09-13"),
+    # a <time> elsewhere marks a date the article mentions (an event, a deadline), not its publication
+    ("", '<p>The vote is on <time datetime="2025-10-01">1 October</time>.</p>', None),
+    ("", '<header class="site"><time datetime="2026-11-26">Today</time></header>', None),  # the site's own header
+    ("", '<time datetime="2023-09-13" itemprop="dateModified">13 September</time>', None),
+    ('<meta property="article:published_time" content="2023-09-13">',
+     '<p>The vote is on <time datetime="2025-10-01">1 October</time>.</p>', "2023-09-13"),
 ])
 def test_html_published_at_comes_from_markup_only(head, extra, published):
     html = (f"<html><head><title>School plan</title>{head}</head><body>{extra}<article><h1>School plan</h1>"

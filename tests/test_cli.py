@@ -71,6 +71,8 @@ def test_summarize_command():
     assert topic.exit_code == 0 and "Sources:" in topic.stdout
     neither = runner.invoke(cli, ["summarize"])
     assert neither.exit_code == 2 and "not both" not in neither.stderr
+    then = runner.invoke(cli, ["summarize", "--topic", "Kim Jong Un and Russia", "--as-of", "2023-12-31"])
+    assert then.exit_code == 0 and "2023-09-13" in then.stdout and "2024-06-19" not in then.stdout
     uncovered = runner.invoke(cli, ["summarize", "--topic", "cryptocurrency regulation in Brazil"])
     assert uncovered.exit_code == 0 and "refused:" in uncovered.stdout and "Sources:" not in uncovered.stdout
     missing = runner.invoke(cli, ["summarize", "--article-id", "nope"])

@@ -63,6 +63,12 @@ async def exercise(session: ClientSession) -> None:
 
     summary = (await session.call_tool("summarize", {"article_ids": [VOSTOCHNY], "max_words": 60})).structured_content
     assert summary["citations"] and all(c["article_id"] == VOSTOCHNY for c in summary["citations"])
+    assert summary["answerable"] is True and summary["refusal_reason"] is None
+    off_topic = (await session.call_tool("summarize", {"topic": "cryptocurrency regulation in Brazil"})).structured_content
+    assert off_topic["answerable"] is False and off_topic["citations"] == []
+    assert "brazil" in off_topic["refusal_reason"].lower()  # why, as /v1/summarize says it
+    then = (await session.call_tool("summarize", {"topic": "Kim and Putin", "as_of": "2023-12-31"})).structured_content
+    assert then["article_ids"] == [VOSTOCHNY]  # the 2024 treaty article is hidden, as for ask
 
     listing = (await session.call_tool("list_articles", {"limit": 3})).structured_content
     assert listing["total"] == 8 and len(listing["articles"]) == 3

@@ -130,6 +130,24 @@ def test_parameters_are_ignored_or_rejected_openai_style(client, served):
     assert other.status_code == 400 and other.json()["error"] == "malformed JSON"
 
 
+def test_oversized_body_is_an_openai_shaped_413(tmp_path, corpus_services):
+    """The body-size limit answers before any route; on these routes it must still be OpenAI's shape."""
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+
+    settings = Settings(data_dir=tmp_path / "data", max_body_bytes=4096, warmup=False)
+    with TestClient(create_app(settings, services=corpus_services)) as http:
+        client = openai.OpenAI(base_url="http://testserver/v1", api_key="k", max_retries=0, http_client=http)
+        with pytest.raises(openai.APIStatusError) as caught:
+            client.chat.completions.create(model="citewire", messages=[{"role": "user", "content": "Kim " * 2000}])
+        assert caught.value.status_code == 413 and caught.value.code == "request_too_large"
+        assert caught.value.type == "invalid_request_error" and "4096" in caught.value.message
+        native = http.post("/v1/ask", json={"question": "Kim " * 2000})  # the rest keeps {"error", "detail"}
+        assert native.status_code == 413 and native.json()["error"] == "request body too large"
+
+
 def test_langchain_chat_openai(served):
     llm = ChatOpenAI(model="citewire", base_url=f"{served}/v1", api_key="any-key-works", max_retries=0, timeout=60)
     reply = llm.invoke(QUESTION)

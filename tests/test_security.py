@@ -158,6 +158,30 @@ def test_uploaded_html_keeps_its_title_and_date_and_an_empty_page_is_refused(tmp
     assert [a["id"] for a in listed["articles"]] == ["vellmar"]  # the refused page stored nothing
 
 
+_DATED_PAGES = {  # each page states its date one way; the sanitiser used to strip all three
+    "jsonld": '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-09-13"}</script>',
+    "itemprop": '<p>Published <time itemprop="datePublished" datetime="2023-09-13">13 September</time></p>',
+    "byline": '<div class="byline">By A. Writer, <time datetime="2023-09-13">13 September</time></div>',
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_DATED_PAGES))
+def test_uploaded_html_keeps_the_date_markup_the_cli_reads(tmp_path, kind):
+    page = f"""<html><head><title>Vellmar names a conductor</title></head><body><article>
+    <h1>Vellmar names a conductor</h1>{_DATED_PAGES[kind]}
+    <p>The Vellmar Philharmonic named Ana Ruiz chief conductor on Tuesday, the orchestra said in a statement.</p>
+    <p>Her tenure will start in September 2025, after the current season ends.</p></article></body></html>"""
+    from app.ingest.loaders import load_bytes
+
+    assert str(next(load_bytes("vellmar.html", page.encode())).article.published_at)[:10] == "2023-09-13"
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data"))) as client:
+        response = client.post("/v1/articles", files={"files": ("vellmar.html", io.BytesIO(page.encode()), "text/html")})
+        assert response.status_code == 201, response.text
+        stored = client.get("/v1/articles/vellmar").json()
+    assert stored["published_at"] == "2023-09-13"
+    assert "datePublished" not in stored["text"] and "<script" not in json.dumps(stored)
+
+
 def test_non_json_body_says_what_was_expected(shared_services):
     with client_for(shared_services) as client:
         response = client.post("/v1/ask", content=b'{"question": "What did Kim pledge?"}',

@@ -119,6 +119,24 @@ def test_forged_signature_and_stale_timestamp_are_rejected(client, fake):
     assert fake.calls_to("chat.postMessage") == []
 
 
+def test_unparseable_bodies_and_timestamps_are_4xx_json_not_500(client, fake):
+    """Bolt parses the body before it checks the signature, and reads the timestamp with int()."""
+    unsigned = client.post("/slack/events", content="not json", headers={"Content-Type": "application/json"})
+    assert unsigned.status_code == 401 and unsigned.json()["error"] == "invalid request"
+    signed_garbage = client.post("/slack/events", content="not json", headers=signed("not json"))
+    assert signed_garbage.status_code == 400 and signed_garbage.json()["error"] == "invalid request"
+    body = event_body(mention(fake, "What did Kim pledge to Putin?"))
+    odd_timestamp = {**signed(body), "X-Slack-Request-Timestamp": "soon"}
+    odd = client.post("/slack/events", content=body, headers=odd_timestamp)
+    assert odd.status_code == 401 and odd.json()["error"] == "invalid request"
+    latin1 = client.post("/slack/events", content=b"\xff\xfe{}", headers={"Content-Type": "application/json",
+                                                                         "X-Slack-Request-Timestamp": "1",
+                                                                         "X-Slack-Signature": "v0=00"})
+    assert latin1.status_code == 401 and latin1.json()["error"] == "invalid request"
+    time.sleep(0.3)
+    assert fake.calls_to("chat.postMessage") == []
+
+
 def test_not_mounted_without_tokens(tmp_path, corpus_services):
     with TestClient(create_app(Settings(data_dir=tmp_path / "data"), services=corpus_services)) as client:
         assert client.post("/slack/events", content="{}").status_code == 404

@@ -93,6 +93,18 @@ def test_summarize_endpoint_contract_and_errors(client):
     assert {c["article_id"] for c in several["citations"]} == {"fed-holds-rates-sept-2023", "libya-derna-floods-2023"}
 
 
+def test_topic_summary_as_of_hides_later_articles(client):
+    """as_of means for a topic summary what it means for /v1/ask: nothing published after it."""
+    now = client.post("/v1/summarize", json={"topic": "Kim and Putin"}).json()
+    assert "putin-pyongyang-treaty-2024" in now["article_ids"]
+    then = client.post("/v1/summarize", json={"topic": "Kim and Putin", "as_of": "2023-12-31"}).json()
+    assert then["answerable"] and then["article_ids"] == ["kim-putin-vostochny-2023"]
+    assert all(c["published_at"] <= "2023-12-31" for c in then["citations"])
+    before_all = client.post("/v1/summarize", json={"topic": "Kim and Putin", "as_of": "2020-01-01"}).json()
+    assert before_all["answerable"] is False and before_all["refusal_reason"]
+    assert client.post("/v1/summarize", json={"topic": "Kim", "as_of": "soon"}).status_code == 422
+
+
 def test_summarize_streams_as_server_sent_events(client):
     response = client.post("/v1/summarize", json={"article_id": "fed-holds-rates-sept-2023", "stream": True})
     assert response.headers["content-type"].startswith("text/event-stream")

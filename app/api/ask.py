@@ -136,7 +136,8 @@ def summarize(body: SummarizeRequest, request: Request, summaries: SummarizeServ
     try:
         if body.topic:
             result = summaries.summarize_topic(
-                body.topic.strip(), max_words=body.max_words, filters=body.filters.to_filters() if body.filters else None
+                body.topic.strip(), max_words=body.max_words, filters=body.filters.to_filters() if body.filters else None,
+                as_of=body.as_of,
             )
         else:
             result = summaries.summarize_articles(body.article_ids or [body.article_id], max_words=body.max_words)

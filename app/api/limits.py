@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from app.api.security import error_payload
+
 
 class BodyTooLarge(Exception):
     pass
@@ -19,7 +21,7 @@ class BodySizeLimit:
             return await self.app(scope, receive, send)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return await self._reject(send)
+            return await self._reject(send, scope["path"])
         seen = 0
 
         async def counting_receive():
@@ -34,10 +36,11 @@ class BodySizeLimit:
         try:
             await self.app(scope, counting_receive, send)
         except BodyTooLarge:
-            await self._reject(send)
+            await self._reject(send, scope["path"])
 
-    async def _reject(self, send) -> None:
-        body = json.dumps({"error": "request body too large", "detail": f"limit is {self.max_bytes} bytes"}).encode()
+    async def _reject(self, send, path: str) -> None:
+        payload = error_payload(path, 413, "request body too large", f"limit is {self.max_bytes} bytes")
+        body = json.dumps(payload).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

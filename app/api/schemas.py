@@ -188,6 +188,8 @@ class SummarizeRequest(BaseModel):
     filters: SearchFilters | None = Field(default=None, description="Restrict a topic summary's sources.")
     max_words: int = Field(default=120, ge=20, le=1000, description="Upper bound on the summary's words.")
     stream: bool = Field(default=False, description="Stream as Server-Sent Events.")
+    as_of: date | None = Field(default=None, description="A topic summary ignores articles published after this "
+                               "date (default: now), as /v1/ask does; article summaries take the ids given.")
 
     model_config = {"json_schema_extra": {"examples": [{"article_id": "kim-putin-vostochny-2023", "max_words": 80},
                                                        {"topic": "Russia and North Korea", "max_words": 150}]}}

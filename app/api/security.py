@@ -97,16 +97,20 @@ class AccessControl:
 
 # OpenAI clients read errors as {"error": {"message", "type", "code"}}; these routes answer in that shape.
 OPENAI_PREFIXES = ("/v1/chat/completions", "/v1/models")
-_OPENAI_TYPES = {401: ("authentication_error", "invalid_api_key"), 429: ("rate_limit_error", "rate_limit_exceeded")}
+_OPENAI_TYPES = {401: ("authentication_error", "invalid_api_key"), 429: ("rate_limit_error", "rate_limit_exceeded"),
+                 413: ("invalid_request_error", "request_too_large")}
+
+
+def error_payload(path: str, status: int, error: str, detail: str) -> dict:
+    """A middleware's rejection in the shape the path's clients read: OpenAI's, or ``{"error", "detail"}``."""
+    if path.startswith(OPENAI_PREFIXES):
+        kind, code = _OPENAI_TYPES[status]
+        return {"error": {"message": f"{error}: {detail}", "type": kind, "param": None, "code": code}}
+    return {"error": error, "detail": detail}
 
 
 async def _reject(send, status: int, error: str, detail: str, headers: dict[str, str], path: str = "") -> None:
-    if path.startswith(OPENAI_PREFIXES):
-        kind, code = _OPENAI_TYPES[status]
-        payload = {"error": {"message": f"{error}: {detail}", "type": kind, "param": None, "code": code}}
-    else:
-        payload = {"error": error, "detail": detail}
-    body = json.dumps(payload).encode()
+    body = json.dumps(error_payload(path, status, error, detail)).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.encode(), v.encode()) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
@@ -117,9 +121,13 @@ async def _reject(send, status: int, error: str, detail: str, headers: dict[str,
 # frames, forms, event handlers and javascript: links are removed before extraction.
 _HTML_TAGS = nh3.ALLOWED_TAGS | {"html", "head", "title", "meta", "body", "article", "main", "section",
                                   "header", "footer", "time", "figure", "figcaption", "nav", "aside"}
+# class stays on every tag: trafilatura reads it (bylines, comment blocks), as it does in the CLI's unsanitised file.
 _HTML_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()} | {
-    "meta": {"name", "property", "content", "itemprop"}, "time": {"datetime"}, "html": {"lang"},
+    "meta": {"name", "property", "content", "itemprop"}, "time": {"datetime", "itemprop", "pubdate"},
+    "html": {"lang"}, "*": {"class"},
 }
+_JSON_LD = re.compile(r"""<script\b[^>]*\btype\s*=\s*["']?application/ld\+json["']?[^>]*>(.*?)</script\s*>""",
+                      re.S | re.I)
 
 _HEAD_ELEMENTS = re.compile(r"<title>.*?</title>|<meta\b[^>]*>", re.S | re.I)
 _DROPPED_WITH_CONTENT = {"script", "style", "iframe", "frame", "frameset", "object", "embed", "noscript",
@@ -132,5 +140,19 @@ def sanitise_html(html: str) -> str:
                       clean_content_tags=_DROPPED_WITH_CONTENT)
     # nh3 returns a fragment with <title> and <meta> among the body's text; back in a <head>, the title stays
     # the title (not the article's first line) and an empty page stays empty, as when the CLI reads the file
-    head = "".join(_HEAD_ELEMENTS.findall(clean))
+    head = "".join(_HEAD_ELEMENTS.findall(clean)) + _json_ld(html)
     return f"<!DOCTYPE html><html><head>{head}</head><body>{_HEAD_ELEMENTS.sub('', clean)}</body></html>"
+
+
+def _json_ld(html: str) -> str:
+    """The page's JSON-LD (where it states its publication date) as inert data: parsed and written back
+    with every '<' escaped, so nothing in it can end the element or run; a block that is not JSON is dropped."""
+    blocks = []
+    for raw in _JSON_LD.findall(html):
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        inert = json.dumps(data).replace("<", "\\u003c")
+        blocks.append(f'<script type="application/ld+json">{inert}</script>')
+    return "".join(blocks)

@@ -8,6 +8,7 @@ import json
 import logging
 import zlib
 from collections.abc import Iterator
+from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -172,21 +173,29 @@ def _markdown(name: str, stem: str, text: str) -> LoadedRecord:
 
 def _html(name: str, stem: str, html: str) -> LoadedRecord:
     import trafilatura
+    from trafilatura.utils import load_html
 
-    document = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
+    page = load_html(html)  # parsed once: trafilatura extracts from a copy, the date is read from the original
+    document = None if page is None else trafilatura.bare_extraction(
+        page, with_metadata=True, include_comments=False, include_tables=False)
     if document is None or not (document.text or "").strip():
         return LoadedRecord(name, error="no article text found in the HTML")
     return _validated(name, {
         "id": stem, "title": document.title or "", "text": document.text, "source": document.sitename or "",
-        "url": document.url or "", "published_at": _metadata_date(html),
+        "url": document.url or "", "published_at": _metadata_date(page),
     })
 
 
-# Where a page states its own date: meta/link tags, JSON-LD, <time datetime>. Never the body text.
-_DATE_MARKUP = ('//meta | //head/link | //script[@type="application/ld+json"] | //time[@datetime]')
+# Where a page states its own date: meta/link tags, JSON-LD, and a <time datetime> that marks the
+# article's publication (pubdate, itemprop=datePublished, in a byline or in the article's header).
+# Never the body text, nor any other <time>: that marks a date the article mentions (an event, a vote).
+_PUBLISHED_TIME = ('//time[@datetime][@pubdate or contains(@itemprop, "datePublished")'
+                   ' or ancestor::*[contains(translate(@class, "BYLINE", "byline"), "byline")]'
+                   ' or ancestor::header[ancestor::article or ancestor::main]]')
+_DATE_MARKUP = f'//meta | //head/link | //script[@type="application/ld+json"] | {_PUBLISHED_TIME}'
 
 
-def _metadata_date(html: str) -> str | None:
+def _metadata_date(page) -> str | None:
     """The publication date the page's markup declares, or None.
 
     trafilatura (through htmldate) otherwise guesses from the body text, so "will start in September
@@ -194,22 +203,18 @@ def _metadata_date(html: str) -> str | None:
     runs here on the markup alone: the tags and JSON-LD above, with no text to guess from."""
     from htmldate import find_date
     from lxml import html as lxml_html
-    from lxml.etree import ParserError
     from trafilatura.settings import set_date_params
 
-    try:
-        page = lxml_html.document_fromstring(html)
-    except (ParserError, ValueError):
-        return None
     markup = lxml_html.document_fromstring("<html><head></head><body></body></html>")
     head, body = markup.find("head"), markup.find("body")
     for element in page.xpath(_DATE_MARKUP):
-        copy = lxml_html.fromstring(lxml_html.tostring(element))
+        copy = deepcopy(element)  # the element alone: a serialised copy would carry its tail text along
+        copy.tail = None
         if copy.tag == "time":
-            copy.text, copy.tail = None, None
+            copy.text = None
+            copy[:] = []
             body.append(copy)
         else:
-            copy.tail = None
             head.append(copy)
     try:
         return find_date(markup, **set_date_params(extensive=False))

@@ -51,6 +51,8 @@ class SummaryResult(BaseModel):
     citations: list[CitationItem]
     article_ids: list[str]
     conflicts: list[str] = Field(description="Notes where sources disagree.")
+    answerable: bool = Field(default=True, description="False when no indexed article covers the topic: a refusal.")
+    refusal_reason: str | None = Field(default=None, description="Why the topic summary was refused.")
 
 
 class ArticleItem(BaseModel):

@@ -124,19 +124,21 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
         article_ids: Annotated[list[str] | None, Field(description="Summarise these articles together.")] = None,
         topic: Annotated[str | None, Field(max_length=2000, description="Or: what the corpus says on this topic.")] = None,
         max_words: Annotated[int, Field(ge=20, le=1000, description="Upper bound on the summary's words.")] = 120,
+        as_of: AsOf = None,
     ) -> SummaryResult:
         """Summarise one or more articles, or a topic; every sentence cited, disagreeing sources noted."""
         if bool(article_ids) == bool(topic and topic.strip()):
             raise ToolError("give article_ids or topic, not both and not neither")
         summaries = services().summaries
         try:
-            result = (summaries.summarize_topic(topic.strip(), max_words=max_words) if topic
+            result = (summaries.summarize_topic(topic.strip(), max_words=max_words, as_of=as_of) if topic
                       else summaries.summarize_articles(list(article_ids), max_words=max_words))
         except ArticleNotFound as exc:
             raise ToolError(f"no article with id {exc}") from exc
         return SummaryResult(text=with_sources(result.summary, result.citations), summary=result.summary,
                              citations=[_citation(c) for c in result.citations], article_ids=result.article_ids,
-                             conflicts=[c["note"] for c in result.conflicts])
+                             conflicts=[c["note"] for c in result.conflicts], answerable=result.answerable,
+                             refusal_reason=result.refusal_reason)
 
     @server.tool(annotations=_READ_ONLY)
     def list_articles(

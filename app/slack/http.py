@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_bolt.error import BoltError
+from slack_sdk.signature import SignatureVerifier
 
 from app.config import Settings
 from app.slack.bot import build_app
@@ -43,15 +44,46 @@ def mount_slack(api: FastAPI, settings: Settings) -> App | None:
                   type(exc).__name__, exc)
         bolt, reason = None, "Slack was not reachable at start-up to verify the bot token; restart to retry"
 
+    verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
+
     @api.post(EVENTS_PATH, include_in_schema=False)
     async def slack_events(request: Request) -> Response:
         if bolt is None:
             return JSONResponse({"error": "slack unavailable", "detail": reason}, status_code=503)
         body = await request.body()
-        response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
+        if not _timestamp_is_a_number(request):  # Bolt reads it with int(): a 500 otherwise
+            return _unverified()
+        try:
+            bolt_request = to_bolt_request(request, body)
+        except ValueError:  # Bolt parses the body before it checks the signature: neither JSON nor a form
+            if not _signed(verifier, body, request):
+                return _unverified()
+            return JSONResponse({"error": "invalid request", "detail": "the body is not a Slack event (JSON) "
+                                 "or command (form)"}, status_code=400)
+        response = await run_in_threadpool(bolt.dispatch, bolt_request)
         if response.status == 401:
-            return JSONResponse({"error": "invalid request",
-                                 "detail": "the Slack signature or timestamp did not verify"}, status_code=401)
+            return _unverified()
         return to_starlette_response(response)
 
     return bolt
+
+
+def _unverified() -> JSONResponse:
+    return JSONResponse({"error": "invalid request", "detail": "the Slack signature or timestamp did not verify"},
+                        status_code=401)
+
+
+def _timestamp_is_a_number(request: Request) -> bool:
+    """A missing timestamp is Bolt's to reject (401); one that is not a number would make it fail (500)."""
+    timestamp = request.headers.get("x-slack-request-timestamp")
+    try:
+        return timestamp is None or isinstance(int(timestamp), int)
+    except ValueError:
+        return False
+
+
+def _signed(verifier: SignatureVerifier, body: bytes, request: Request) -> bool:
+    try:
+        return verifier.is_valid_request(body, dict(request.headers))
+    except ValueError:  # a body that is not UTF-8 cannot carry Slack's signature
+        return False

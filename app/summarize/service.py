@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
@@ -96,8 +97,9 @@ class SummarizeService:
         return summary
 
     def summarize_topic(self, topic: str, max_words: int = 150, filters: Filters | None = None,
-                        top_k: int = 12) -> Summary:
-        passages = self.retrieval.search(topic, top_k=top_k, filters=filters)
+                        top_k: int = 12, as_of: date | None = None) -> Summary:
+        """``as_of`` as for a question: nothing published after it (default: now)."""
+        passages = self.retrieval.search(topic, top_k=top_k, filters=filters, as_of=as_of)
         reason = self._off_topic(topic, passages)
         if reason:
             return Summary(summary=TOPIC_REFUSAL, citations=[], sentences=[], article_ids=[], answerable=False,

@@ -33,6 +33,14 @@ function summaryBlock(result) {
   return parts.filter(Boolean);
 }
 
+// A refused topic summary carries its reason, as a refused answer does (the text alone is not a summary).
+function topicRefusal(result) {
+  return el("div", { class: "refusal", role: "note" },
+    el("p", { class: "refusal-label" }, "Refused"),
+    el("p", {}, result.summary || "Nothing in the selected articles covers this topic."),
+    el("p", { class: "reason" }, el("strong", {}, "Reason: "), result.refusal_reason || "no reason given"));
+}
+
 function articleItem(article) {
   const result = el("div", { class: "result", "aria-live": "polite" });
   const summarise = el("button", { type: "button", class: "secondary", "aria-label": `Summarise “${article.title}”` },
@@ -110,8 +118,8 @@ function installTopicSummary() {
     out.replaceChildren(el("p", { class: "meta" }, "Summarising…"));
     try {
       const result = await postJSON("/v1/summarize", payload);
-      out.replaceChildren(...(result.summary ? summaryBlock(result)
-        : [el("p", { class: "refusal" }, "Nothing in the selected articles covers this topic.")]));
+      out.replaceChildren(...(result.answerable === false || !result.summary ? [topicRefusal(result)]
+        : summaryBlock(result)));
     } catch (err) {
       out.replaceChildren(el("p", { class: "error", role: "alert" }, `Error: ${err.message}`));
     } finally {
