@@ -359,8 +359,10 @@ def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index) -> None
     if dataset == "suite":
         from app.evals.dataset import DEFAULT_SUITE
         from app.evals.run import run_known_answers
+        from app.main import create_app
 
-        result, failures, paths = run_known_answers(url=url, out=out, progress=not quiet, suite_path=suite or DEFAULT_SUITE)
+        result, failures, paths = run_known_answers(url=url, out=out, progress=not quiet, suite_path=suite or DEFAULT_SUITE,
+                                                    make_app=create_app)
         width = max(len(k) for k in result.metrics)
         for name, value in result.metrics.items():
             typer.echo(f"{name:<{width}}  {value:8.3f}")
