@@ -60,24 +60,17 @@ def fail(reason: str, code: int = 1) -> None:
 
 @contextlib.contextmanager
 def _dependency_errors(settings: Settings | None = None, url: str | None = None):
-    """An LLM endpoint or a server that is down is a one-line error (exit 1), not a stack trace."""
-    import httpx
-    import openai
+    """An LLM endpoint or a server that is down is a one-line error (exit 1), not a stack trace; which one
+    and its wording come from app.dependency_errors, as the API's answer does."""
+    from app.dependency_errors import classify
 
-    def reason(exc: BaseException) -> str:
-        cause = exc.__cause__ or exc.__context__
-        return f"{exc} ({type(cause).__name__}: {cause})" if cause and str(cause) else str(exc) or type(exc).__name__
-
-    endpoint = settings.llm_base_url if settings is not None else None
     try:
         yield
-    except openai.APIConnectionError as exc:
-        fail(f"the LLM endpoint {endpoint or ''} is unreachable: {reason(exc)}".replace("  ", " "))
-    except openai.APIStatusError as exc:
-        fail(f"the LLM endpoint {endpoint or ''} answered HTTP {exc.status_code}".replace("  ", " "))
-    except httpx.TransportError as exc:
-        where = url or "the vector store (Chroma server)"
-        fail(f"cannot reach {where}: {type(exc).__name__}: {exc}")
+    except Exception as exc:
+        failure = classify(exc)
+        if failure is None:
+            raise
+        fail(failure.message(settings.llm_base_url if settings is not None else None, url))
 
 
 def _settings() -> Settings:
@@ -361,8 +354,10 @@ def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index) -> None
     if dataset == "suite":
         from app.evals.dataset import DEFAULT_SUITE
         from app.evals.run import run_known_answers
+        from app.main import create_app
 
-        result, failures, paths = run_known_answers(url=url, out=out, progress=not quiet, suite_path=suite or DEFAULT_SUITE)
+        result, failures, paths = run_known_answers(url=url, out=out, progress=not quiet, suite_path=suite or DEFAULT_SUITE,
+                                                    make_app=create_app)
         width = max(len(k) for k in result.metrics)
         for name, value in result.metrics.items():
             typer.echo(f"{name:<{width}}  {value:8.3f}")

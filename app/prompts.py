@@ -12,6 +12,13 @@ from app.assets import asset_dir
 _SECTION = re.compile(r"^## (system|user)\s*$", re.M)
 
 
+def fence(text: str) -> str:
+    """Passage text is data: neutralise anything that could close the fence or fake a new passage.
+
+    Here, under both app.answer and app.llm (the judge), so neither imports the other for it."""
+    return text.replace("<passage", "‹passage").replace("</passage", "‹/passage")
+
+
 @dataclass(frozen=True)
 class Prompt:
     name: str

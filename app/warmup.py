@@ -90,14 +90,14 @@ class Warmup:
 def _steps(services, search, answer):
     from app.lexicon import shared
     from app.retrieval.features import question_terms, synonym_coverage
-    from app.retrieval.slots import _gazetteer
+    from app.retrieval.slots import gazetteer
     from app.text import sentence_spans
 
     lexical = getattr(services.records, "lexical", None)
     if lexical is not None:
         yield "lexical", lexical.warm
     yield "lexical_pages", lambda: touch_mapped(lexical.arrays() if lexical is not None else ())
-    yield "gazetteer", _gazetteer
+    yield "gazetteer", gazetteer
     # the WordNet lexicon, and the lemma table through the selector feature that reads it ("went" as "go")
     yield "lexicon", lambda: (shared(), synonym_coverage(question_terms("Who went?", _one_each), {"go"}))
     yield "segmenter", lambda: sentence_spans("Warm-up. The segmenter is built on first use.")

@@ -32,7 +32,7 @@ from app.evals import realtimeqa as rtqa  # noqa: E402
 from app.lexicon import lemma_stems  # noqa: E402
 from app.lexicon import shared as shared_lexicon  # noqa: E402
 from app.retrieval.service import RetrievalService  # noqa: E402
-from app.retrieval.slots import _gazetteer  # noqa: E402
+from app.retrieval.slots import gazetteer  # noqa: E402
 from app.services import build_services  # noqa: E402
 
 
@@ -75,7 +75,7 @@ def main() -> None:
     questions = rtqa.sample(test, args.n, rtqa.SEED + 2)
     clear = (lambda: None) if args.warm else clear_all_memos
     services.answers.ask(questions[0].question, as_of=questions[0].as_of)  # models, lexical index: outside
-    shared_lexicon(), lemma_stems(""), _gazetteer()  # loaded on first use by some questions: outside too
+    shared_lexicon(), lemma_stems(""), gazetteer()  # loaded on first use by some questions: outside too
     totals: dict[str, float] = {}
     retrieval = "retrieval (all)"
     candidates = "  the two retrievers' candidates (BM25 + Chroma)"

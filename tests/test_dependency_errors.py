@@ -121,3 +121,75 @@ def test_cli_eval_on_a_folder_without_the_dataset_names_the_missing_file(cli_dow
     empty.mkdir()
     _one_error_line(cli_down("eval", "-q", "--dataset", "realtimeqa", "--path", str(empty), "--out",
                              str(tmp_path / "r")), 2, "is missing")
+
+
+# One classification (app/dependency_errors.py) for the API and the CLI: each failing dependency, raised
+# from a route and inside the CLI's guard, gets the API's status, body and Retry-After and the CLI's line.
+def _status_error(code: int) -> openai.APIStatusError:
+    response = httpx.Response(code, request=httpx.Request("POST", UNREACHABLE + "/chat/completions"))
+    return openai.APIStatusError(f"Error code: {code}", response=response, body=None)
+
+
+def _record_store_down() -> Exception:
+    psycopg = pytest.importorskip("psycopg")
+    return psycopg.OperationalError("connection to server at 127.0.0.1, port 1 failed: Connection refused")
+
+
+FAILURES = {
+    "llm unreachable": (lambda: openai.APIConnectionError(request=httpx.Request("POST", UNREACHABLE)),
+                        503, "dependency unavailable", "the LLM endpoint is not reachable: Connection error.", "5",
+                        f"the LLM endpoint {UNREACHABLE} is unreachable: Connection error."),
+    "llm error": (lambda: _status_error(500), 502, "dependency failed", "the LLM endpoint answered HTTP 500", None,
+                  f"the LLM endpoint {UNREACHABLE} answered HTTP 500"),
+    "chroma down": (lambda: httpx.ConnectError("All connection attempts failed"), 503, "dependency unavailable",
+                    "the vector store (Chroma server) is not reachable: ConnectError: All connection attempts failed",
+                    "5", "cannot reach the vector store (Chroma server): ConnectError: All connection attempts failed"),
+    "postgresql down": (_record_store_down, 503, "dependency unavailable",
+                        "the record store (PostgreSQL) is not reachable: OperationalError: connection to server at "
+                        "127.0.0.1, port 1 failed: Connection refused", "5",
+                        "cannot reach the record store (PostgreSQL): OperationalError: connection to server at "
+                        "127.0.0.1, port 1 failed: Connection refused"),
+}
+
+
+@pytest.mark.parametrize("case", FAILURES)
+def test_the_api_answers_each_failing_dependency(case):
+    from fastapi import FastAPI
+
+    from app.api.errors import install_error_handlers
+
+    make, status, error, detail, retry_after, _ = FAILURES[case]
+    exc = make()
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/fails")
+    def fails():
+        raise exc
+
+    response = TestClient(app, raise_server_exceptions=False).get("/fails")
+    assert (response.status_code, response.json()) == (status, {"error": error, "detail": detail})
+    assert response.headers.get("retry-after") == retry_after
+
+
+@pytest.mark.parametrize("case", FAILURES)
+def test_the_cli_says_each_failing_dependency_in_one_line(case, capsys):
+    import typer
+
+    from app.cli import _dependency_errors
+
+    make, *_, line = FAILURES[case]
+    exc = make()
+    with pytest.raises(typer.Exit) as exit_:
+        with _dependency_errors(Settings(llm_base_url=UNREACHABLE, llm_model="x")):
+            raise exc
+    assert exit_.value.exit_code == 1
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: {line}"]
+
+
+def test_a_stream_names_a_record_store_that_is_down():
+    # the streams (ask, chat, completions) classify through dependency_failure, as the JSON handlers do
+    from app.api.errors import dependency_failure
+
+    assert dependency_failure(_record_store_down())[:2] == (503, "dependency unavailable")
+    assert dependency_failure(ValueError("not a dependency")) is None

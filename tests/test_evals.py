@@ -29,7 +29,8 @@ def test_suite_is_big_enough_and_valid():
 
 def test_a_run_writes_its_reports(tmp_path):
     # The full suite's gate runs once per CI run (`citewire eval --gate` in .ci/run); here, a few cases.
-    result, _, paths = run_known_answers(out=tmp_path, suite_path=mini_suite(tmp_path), progress=False)
+    result, _, paths = run_known_answers(out=tmp_path, suite_path=mini_suite(tmp_path), progress=False,
+                                             make_app=create_app)
     assert result.metrics["answer_correctness"] > 0
     saved = json.loads(paths["json"].read_text())
     assert saved["metrics"]["answer_correctness"] == result.metrics["answer_correctness"]
@@ -107,9 +108,16 @@ def test_llm_judge_faithfulness_is_averaged_and_its_model_recorded(tmp_path, mon
         fake.reply_with(model)
         monkeypatch.setenv("CITEWIRE_LLM_BASE_URL", fake.base_url)
         monkeypatch.setenv("CITEWIRE_LLM_MODEL", "judge-model-x")
-        result, _, paths = run_known_answers(out=tmp_path, suite_path=mini_suite(tmp_path), progress=False)
+        result, _, paths = run_known_answers(out=tmp_path, suite_path=mini_suite(tmp_path), progress=False,
+                                             make_app=create_app)
     assert result.metrics["faithfulness_llm_judge"] == pytest.approx(1.0)
     saved = json.loads(paths["json"].read_text())
     assert saved["judge_model"] == "judge-model-x" and saved["judge_runs"] == 3
     judge_calls = [r for r in fake.requests if r.get("logprobs")]
     assert judge_calls and len(judge_calls) % 3 == 0
+
+
+def test_in_process_run_needs_the_app_or_its_factory(tmp_path):
+    # evals sits below app.main (pyproject.toml's layers contract): the CLI hands create_app in.
+    with pytest.raises(ValueError, match="make_app"):
+        run_known_answers(out=tmp_path, suite_path=mini_suite(tmp_path), progress=False)

@@ -21,11 +21,11 @@ STEPS = {"lexical", "lexical_pages", "gazetteer", "lexicon", "segmenter", "embed
 @pytest.fixture
 def cold(monkeypatch):
     """Forget the process-wide lazy parts, as a fresh server process has them."""
-    slots._gazetteer.cache_clear()
+    slots.gazetteer.cache_clear()
     monkeypatch.setattr(lexicon, "_shared", None)
     monkeypatch.setattr(lexicon, "_lemmas", None)
     yield
-    slots._gazetteer.cache_clear()
+    slots.gazetteer.cache_clear()
 
 
 def _files(data_dir) -> dict:
@@ -37,14 +37,14 @@ def _files(data_dir) -> dict:
 def test_warmup_builds_the_lazy_parts_and_writes_nothing(services, cold):
     index_samples(services.ingest)
     before, counts = _files(services.settings.data_dir), services.records.count()
-    assert slots._gazetteer.cache_info().currsize == 0 and lexicon._shared is None
+    assert slots.gazetteer.cache_info().currsize == 0 and lexicon._shared is None
     with TestClient(create_app(services.settings, services=services)) as client:
         assert services.warmup.wait(120)
         ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["articles"] == 8  # the fields it had, and the new one
     assert ready["warmup"]["state"] == "done" and ready["warmup"]["error"] is None
     assert ready["warmup"]["seconds"] > 0 and set(ready["warmup"]["steps_ms"]) == STEPS
-    assert slots._gazetteer.cache_info().currsize == 1
+    assert slots.gazetteer.cache_info().currsize == 1
     assert lexicon._shared is not None and lexicon._lemmas is not None
     assert services.records.lexical._seq > 0  # the lexical index is in memory
     assert services.records.count() == counts and _files(services.settings.data_dir) == before
@@ -56,10 +56,10 @@ def test_warmup_off_builds_nothing(tmp_path, cold):
         ready = client.get("/readyz").json()
         assert ready["warmup"] == {"state": "off", "seconds": None, "steps_ms": {}, "error": None}
         assert client.app.state.services.warmup.wait(0)
-        assert slots._gazetteer.cache_info().currsize == 0 and lexicon._shared is None
+        assert slots.gazetteer.cache_info().currsize == 0 and lexicon._shared is None
         body = client.post("/v1/ask", json={"question": "What did Kim pledge?"}).json()
         assert body["answerable"] is True  # the first question builds what it needs itself
-    assert slots._gazetteer.cache_info().currsize == 1
+    assert slots.gazetteer.cache_info().currsize == 1
 
 
 def test_warmup_survives_an_empty_index(services, cold):
@@ -69,7 +69,7 @@ def test_warmup_survives_an_empty_index(services, cold):
         assert ready["status"] == "ready" and ready["chunks"] == 0
         assert ready["warmup"]["state"] == "done", ready["warmup"]
         assert client.post("/v1/ask", json={"question": "What did Kim pledge?"}).json()["answerable"] is False
-    assert slots._gazetteer.cache_info().currsize == 1  # built even with nothing to search
+    assert slots.gazetteer.cache_info().currsize == 1  # built even with nothing to search
     assert services.records.count() == (0, 0)
 
 

@@ -10,16 +10,11 @@ from app.answer.guard import FaithfulnessGuard
 from app.answer.models import Answer
 from app.llm.client import LLMClient
 from app.offline import count_tokens, get_encoding
-from app.prompts import Prompt
+from app.prompts import Prompt, fence
 from app.retrieval.service import Passage
 from app.text import sentence_spans
 
 _MARGIN_TOKENS = 32
-
-
-def fence(text: str) -> str:
-    """Passage text is data: neutralise anything that could close the fence or fake a new passage."""
-    return text.replace("<passage", "‹passage").replace("</passage", "‹/passage")
 
 
 def render_passage(n: int, passage: Passage, text: str | None = None) -> str:

@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.dependency_errors import classify, record_store_error
+
 log = logging.getLogger(__name__)
 
 
@@ -51,17 +53,12 @@ def _non_json_body(request: Request, errors: list[dict]) -> str | None:
 
 
 def dependency_failure(exc: Exception) -> tuple[int, str, str] | None:
-    """(status, error, detail) when ``exc`` is a dependency failing (the LLM, the Chroma server), else None.
+    """(status, error, detail) when ``exc`` is a dependency failing (the LLM, the Chroma server, the PostgreSQL
+    record store), else None: app.dependency_errors decides, for the CLI too.
 
     Shared by the JSON handlers below and by the streams, which must say the same thing as an event."""
-    if isinstance(exc, openai.APIConnectionError):
-        return 503, "dependency unavailable", f"the LLM endpoint is not reachable: {exc}"
-    if isinstance(exc, openai.APIStatusError):
-        return 502, "dependency failed", f"the LLM endpoint answered HTTP {exc.status_code}"
-    if isinstance(exc, httpx.TransportError):
-        return 503, "dependency unavailable", (f"the vector store (Chroma server) is not reachable: "
-                                               f"{type(exc).__name__}: {exc}")
-    return None
+    failure = classify(exc)
+    return None if failure is None else (failure.status, failure.error, failure.detail)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -85,35 +82,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(_body(str(exc.detail), None), status_code=exc.status_code, headers=exc.headers)
 
-    @app.exception_handler(httpx.TransportError)
-    async def _store_down(_: Request, exc: httpx.TransportError) -> JSONResponse:
-        # The openai client wraps its own transport errors, so a bare one comes from the Chroma server.
-        log.warning("vector store unreachable: %s: %s", type(exc).__name__, exc)
-        status, error, detail = dependency_failure(exc)
-        return JSONResponse(_body(error, detail), status_code=status, headers={"Retry-After": "5"})
+    async def _dependency_down(_: Request, exc: Exception) -> JSONResponse:
+        failure = classify(exc)
+        log.warning("%s failed: %s", failure.dependency, failure.detail)
+        headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else None
+        return JSONResponse(_body(failure.error, failure.detail), status_code=failure.status, headers=headers)
 
-    try:  # the PostgreSQL record (CITEWIRE_LEXICAL_URL) is optional, and so is its driver
-        from psycopg import OperationalError as RecordStoreDown
-    except ImportError:
-        RecordStoreDown = None
-    if RecordStoreDown is not None:
-        @app.exception_handler(RecordStoreDown)
-        async def _record_store_down(_: Request, exc: Exception) -> JSONResponse:
-            log.warning("record store unreachable: %s: %s", type(exc).__name__, exc)
-            return JSONResponse(_body("dependency unavailable", f"the record store (PostgreSQL) is not reachable: "
-                                      f"{type(exc).__name__}: {exc}"), status_code=503, headers={"Retry-After": "5"})
-
-    @app.exception_handler(openai.APIConnectionError)
-    async def _llm_down(_: Request, exc: openai.APIConnectionError) -> JSONResponse:
-        log.warning("LLM endpoint unreachable: %s", exc)
-        status, error, detail = dependency_failure(exc)
-        return JSONResponse(_body(error, detail), status_code=status, headers={"Retry-After": "5"})
-
-    @app.exception_handler(openai.APIStatusError)
-    async def _llm_failed(_: Request, exc: openai.APIStatusError) -> JSONResponse:
-        log.warning("LLM endpoint answered %s after retries", exc.status_code)
-        status, error, detail = dependency_failure(exc)
-        return JSONResponse(_body(error, detail), status_code=status)
+    # A bare httpx error is the Chroma server's (the openai client wraps its own); the PostgreSQL record
+    # (CITEWIRE_LEXICAL_URL) is optional, and so is its driver.
+    for kind in (httpx.TransportError, record_store_error(), openai.APIConnectionError, openai.APIStatusError):
+        if kind is not None:
+            app.add_exception_handler(kind, _dependency_down)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

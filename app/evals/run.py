@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from app.answer.support import SupportChecker
 from app.config import Settings
@@ -30,14 +32,17 @@ from app.services import make_llm_client
 
 
 @contextmanager
-def in_process_target(app=None):
-    """A fresh index of the sample articles in a temporary folder: the suite's known answers hold there."""
+def in_process_target(app=None, make_app: Callable[[Settings], Any] | None = None):
+    """A fresh index of the sample articles in a temporary folder: the suite's known answers hold there.
+
+    ``make_app`` is ``app.main.create_app``, handed in by the caller (the CLI): evals is an adapter
+    below app.main in the layering (pyproject.toml's import-linter contracts), so it does not import it."""
     from fastapi.testclient import TestClient
 
-    from app.main import create_app
-
+    if app is None and make_app is None:
+        raise ValueError("an in-process evaluation needs the app or make_app (app.main.create_app)")
     with tempfile.TemporaryDirectory(prefix="citewire-eval-") as folder:
-        app = app or create_app(Settings(data_dir=Path(folder) / "data", index_samples=True))
+        app = app or make_app(Settings(data_dir=Path(folder) / "data", index_samples=True))
         with TestClient(app) as client:
             yield AppTarget(client), app.state.services
 
@@ -45,6 +50,7 @@ def in_process_target(app=None):
 def run_known_answers(
     url: str | None = None, out: Path = Path("eval-report"), suite_path: Path = DEFAULT_SUITE,
     thresholds_path: Path = DEFAULT_THRESHOLDS, app=None, progress: bool = True,
+    make_app: Callable[[Settings], Any] | None = None,
 ) -> tuple[EvalResult, list[str], dict]:
     suite = load_suite(suite_path)
     thresholds = load_thresholds(thresholds_path)
@@ -60,7 +66,7 @@ def run_known_answers(
             if local is not None:
                 local.close()
     else:
-        with in_process_target(app) as (target, services):
+        with in_process_target(app, make_app) as (target, services):
             llm = services.answers.llm  # the service's own model judges: no second copy is loaded
             judge = LLMJudge(llm.client, load_prompt(settings.prompts_dir, "judge")) if llm else None
             result = run_suite(target, suite, checker, progress=progress, judge=judge)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import math
 
-from app.answer.llm import fence
 from app.llm.client import LLMClient
-from app.prompts import Prompt
+from app.prompts import Prompt, fence
 
 
 class LLMJudge:

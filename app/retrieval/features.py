@@ -15,7 +15,17 @@ from functools import lru_cache
 from app.lexicon import lemma_stems
 from app.lexicon import shared as shared_lexicon
 from app.retrieval.slots import SLOT_FEATURES, question_slot, slot_row
-from app.text import QUESTION_WORDS, STOPWORDS, has_new_name, name_tokens, numbers, proper_names, stem, word_tuple, words
+from app.text import (
+    QUESTION_WORDS,
+    STOPWORDS,
+    has_new_name,
+    name_tokens,
+    numbers,
+    proper_names,
+    stem,
+    word_tuple,
+    words,
+)
 
 DocFreq = Callable[[list[str]], tuple[dict[str, int], int]]
 PROXIMITY_WINDOW = 24  # tokens: about one sentence, the span in which an answer's context sits

