@@ -19,7 +19,7 @@ import numpy as np
 from app.answer import lexicon
 from app.answer.voice import active_order, leading_name
 from app.embed import Embedder
-from app.text import STOPWORDS, numbers, stem
+from app.text import STOPWORDS, numbers, proper_names, stem
 
 NEGATIONS = frozenset({"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "cannot",
                        "n't", "nowhere", "fail", "fails", "failed", "refused", "refuses", "denied", "denies"})
@@ -213,8 +213,10 @@ class Aligner:
             found = split_sentences(text)
             sentences.extend(found)
             counts.append(len(found))
-            # A pronoun patient of a passive reads as the name opening its sentence, else the one before.
-            antecedents.extend(leading_name(s) or (leading_name(found[i - 1]) if i else None)
+            # A pronoun patient of a passive reads as the name opening its sentence, else the one before; a
+            # lone opening word counts as a name only if the text capitalises it mid-sentence too or it is no word.
+            known = proper_names(text)
+            antecedents.extend(leading_name(s, known) or (leading_name(found[i - 1], known) if i else None)
                                for i, s in enumerate(found))
         # Words in active order ("X was V by Y" as "Y V X"): the order features compare roles, not voice.
         sentence_words = [[m.group(0).lower().replace("’", "'").removesuffix("'s")
