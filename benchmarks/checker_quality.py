@@ -167,7 +167,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="default benchmarks/results/checker_quality[_new|_old].json")
     parser.add_argument("--skip-old", action="store_true")
     parser.add_argument("--skip-new", action="store_true", help="old checker only (run both halves in parallel)")
+    parser.add_argument("--lgb-seed", type=int, default=None,
+                        help="LightGBM's seed only (bagging, feature fraction; the pairs stay those of SEED): "
+                             "how much the numbers move between equally good trainings")
     args = parser.parse_args(argv)
+    if args.lgb_seed is not None:
+        tc.PARAMS["seed"] = args.lgb_seed
     part = "_old" if args.skip_new else "_new" if args.skip_old else ""
     args.out = args.out or REPO / "benchmarks" / "results" / f"checker_quality{part}.json"
     started = time.time()

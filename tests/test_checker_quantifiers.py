@@ -57,8 +57,12 @@ def test_universal_claim_over_a_partial_passage_keeps_its_relation_flag_and_no_f
 def test_local_support_sees_an_entity_of_the_document_beside_words_it_does_not_stand_with(checker):
     chat = ["Lola: how do I submit the expenses paperwork? Pat: email Jessica from HR or use the website. "
             "Pat: but don't make it a habit. Cassie: if the website is not working, contact IT."]
-    faithful = checker.check("Cassie suggests contacting IT if the website is not working.", chat).features
-    swapped = checker.check("Cassie suggests contacting HR if the website is not working.", chat).features
+    from app.answer.alignment import Aligner
+
+    # Every feature, as training computes them: the shipped checker skips these (no tree reads them).
+    aligner = Aligner(checker.embedder)
+    faithful = aligner.features("Cassie suggests contacting IT if the website is not working.", chat)[0]
+    swapped = aligner.features("Cassie suggests contacting HR if the website is not working.", chat)[0]
     assert faithful["local_anchor_min"] == 1.0 and faithful["local_min"] == 1.0
     assert swapped["local_anchor_min"] < 0.5 and swapped["local_min"] < 0.5
     assert swapped["local_mean"] < faithful["local_mean"]

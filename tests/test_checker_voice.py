@@ -92,7 +92,8 @@ PRONOUN_SWAPPED = {
 }
 # Known miss of 1.4.0 (docs/faithfulness.md, "Where it fails"): with the antecedent read into the sentence,
 # the trees score this swap .66, just above the threshold .65 (1.3.0: .47, below its .69); the mutual swap
-# check only keeps the full-sentence rule from lifting it further.
+# check only keeps the full-sentence rule from lifting it further. Capping every mutual swap below the threshold
+# would fail it, but measured on held-out items that rule gains nowhere and loses on sales_call (docs, 1.4.1).
 KNOWN_MISSES = {"pronoun patient, roles swapped"}
 
 
@@ -114,6 +115,46 @@ def test_leading_name_is_the_capitalised_opening_only():
     assert leading_name("Harbor Trust, the lender, said so.") == "Harbor Trust"
     for sentence in ("The museum reopened.", "In the video he sings.", "He was cheered.", "reporters said"):
         assert leading_name(sentence) is None
+
+
+# Every sentence opens with a capital: before 1.5.0 any opening word was a pronoun's antecedent, so "It was
+# designed by architect Ana Ruiz" after "Officials unveiled …" read "Ana Ruiz designed Officials". Written for
+# these tests.
+BRIDGE = ["Officials unveiled the new bridge on Monday. It was designed by architect Ana Ruiz, who won an award "
+          "for it."]
+
+
+def test_leading_name_is_a_name_not_any_opening_word():
+    for sentence in ("Officials unveiled the new bridge.", "Police arrested two men on Monday.",
+                     "Despite the storm, the festival opened.", "However, the plan changed.",
+                     "Despite Okafor's warning, it went ahead.", "Reporters waited outside."):
+        assert leading_name(sentence) is None, sentence
+    assert leading_name("Okafor thanked the crowd.") == "Okafor"  # no dictionary word: a name
+    # "Rose" is a word too: a name where the text also capitalises it inside a sentence (proper_names).
+    assert leading_name("Rose thanked the crowd.") is None
+    assert leading_name("Rose thanked the crowd.", {"rose", "okafor"}) == "Rose"
+
+
+def test_a_pronoun_is_not_read_as_an_opening_common_word():
+    from app.answer.alignment import Aligner
+
+    aligner = Aligner(None)
+    assert "officials" not in aligner.prepare(BRIDGE).sentence_words[1]
+    named = aligner.prepare(["Mayor Rose Okafor opened the bridge. It was designed by architect Ana Ruiz."])
+    assert named.sentence_words[1][-3:] == ["mayor", "rose", "okafor"]  # a real name still resolves
+    told = aligner.prepare(["Rose opened the bridge with Mayor Rose Okafor. It was designed by Ana Ruiz."])
+    assert told.sentence_words[1][-1] == "rose"  # capitalised mid-sentence too: a name
+
+
+@pytest.mark.parametrize("claim", ["Architect Ana Ruiz designed officials.",
+                                   "Officials were designed by architect Ana Ruiz."])
+def test_a_claim_built_on_a_wrong_antecedent_is_not_supported(checker, claim):
+    verdict = checker.check(claim, BRIDGE)  # 1.4.0 scored these .91 and .92: every word in one sentence
+    assert not verdict.supported, verdict.score
+
+
+def test_the_faithful_claim_over_an_unresolved_pronoun_still_passes(checker):
+    assert checker.check("Architect Ana Ruiz designed the new bridge.", BRIDGE).supported
 
 
 @pytest.mark.parametrize("case", sorted(PRONOUN_VOICE_CHANGED))

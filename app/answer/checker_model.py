@@ -42,6 +42,11 @@ class CheckerModel:
     threshold: float
     meta: dict
 
+    @property
+    def reads(self) -> frozenset[str]:
+        """The features some tree splits on: the only ones whose values can change a score."""
+        return frozenset(self.features[i] for tree in self.trees for i in tree.feature)
+
     def margin(self, row: list[float]) -> float:
         return sum(tree.predict(row) for tree in self.trees)
 

@@ -66,7 +66,8 @@ class SupportChecker:
         self.embedder = embedder
         self.model = model or _MODEL
         self.threshold = self.model.threshold if threshold is None else threshold
-        self.aligner = Aligner(embedder)
+        # Only the features the trees read (and the full-sentence rule's) are computed: the others stay 0.0.
+        self.aligner = Aligner(embedder, reads=self.model.reads)
         lexicon.shared()  # load WordNet (about 0.1 s) here, not during the first claim
 
     def features(self, claim: str, evidence: list[str]) -> tuple[dict[str, float], str]:

@@ -10,13 +10,17 @@ words changes: the text the checker returns and embeds is the original.
 
 A pronoun patient ("he is played by Cara Delevingne") is the whole patient, not the words before it;
 given an ``antecedent`` (the evidence side passes the name that opens the sentence or the one before:
-``leading_name``) the pronoun is read as that name, so "Elton John … In the video he is played by Cara
+``leading_name``, a real name only, never "Officials" or "However") the pronoun is read as that name, so "Elton John … In the video he is played by Cara
 Delevingne" reads "Cara Delevingne played Elton John". "by none other than X" names the agent X.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Container
+
+from app.lexicon import shared as lexicon
+from app.text import STOPWORDS, stem
 
 _PASSIVE = re.compile(
     r"\b(?:(?:has|have|had|will)\s+)?"
@@ -65,19 +69,35 @@ def _patient_start(text: str, end: int) -> int:
     return start if count else end
 
 
-def leading_name(sentence: str) -> str | None:
-    """The capitalised words that open ``sentence`` ("Elton John released …" -> "Elton John"), possessive
-    dropped; None when it opens with anything else ("The museum …", "In …")."""
+def leading_name(sentence: str, known: Container[str] = frozenset()) -> str | None:
+    """The name that opens ``sentence`` ("Elton John released …" -> "Elton John"), possessive dropped; None
+    when it opens with anything else ("The museum …", "In …", "Officials said …", "However, …").
+
+    A run of two or more capitalised words is a name (its later words are capitalised inside the sentence,
+    what ``app.text.proper_names`` reads as a name). A single capitalised word opens every sentence, so it
+    is a name only when the text capitalises it inside a sentence too (``known``: ``proper_names`` of the
+    evidence text, lower-cased) or the WordNet lexicon does not know it as a word ("Okafor" is a name,
+    "Police", "Despite", "However" are words)."""
     names = []
     for match in _WORD.finditer(sentence):
         word = match.group(0)
-        if not word[0].isupper() or word.lower() in _NOT_NAMES or len(names) >= 4:
+        lower = word.lower()
+        if not word[0].isupper() or lower in _NOT_NAMES or lower in _BREAKS or lower in STOPWORDS \
+                or len(names) >= 4:
             break
         gap = sentence[match.end():]
         names.append(re.sub(r"['’]s$", "", word))
         if word != names[-1] or not gap.startswith(" "):
             break
+    if len(names) == 1 and not _name_word(names[0], known):
+        return None
     return " ".join(names) or None
+
+
+def _name_word(word: str, known: Container[str]) -> bool:
+    """A sentence-opening word is a name when the text capitalises it elsewhere or no dictionary sense has it."""
+    lower = word.lower().replace("’", "'")
+    return lower in known or not lexicon().synsets(stem(lower))
 
 
 def active_order(sentence: str, antecedent: str | None = None) -> str:
