@@ -90,6 +90,22 @@ def test_bad_questions_get_4xx_json(client, payload, status, error):
     assert response.json()["error"] == error and response.json()["detail"]
 
 
+@pytest.mark.parametrize("path, payload", [
+    ("/v1/ask", {"question": "Who won the final?"}),
+    ("/v1/search", {"query": "final"}),
+    ("/v1/chat", {"messages": [{"role": "user", "content": "Who won the final?"}]}),
+    ("/v1/summarize", {"topic": "the final"}),
+])
+@pytest.mark.parametrize("bad_key", ["source", "foo"])
+def test_unknown_filter_keys_are_422_naming_the_key(client, path, payload, bad_key):
+    """A misspelt filter ("source" for "sources") must not give unfiltered answers silently."""
+    response = client.post(path, json={**payload, "filters": {bad_key: ["Citewire Sport"]}})
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["error"] == "invalid request"
+    assert any(d["loc"][-2:] == ["filters", bad_key] and d["type"] == "extra_forbidden" for d in body["detail"])
+
+
 def test_malformed_json_is_400(client):
     for path in ("/v1/ask", "/v1/articles"):
         response = client.post(path, content=b'{"question": ', headers={"content-type": "application/json"})

@@ -33,6 +33,7 @@ try:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import Select, WebDriverWait
 except ImportError:  # the page's own checks below still run
@@ -444,3 +445,30 @@ def test_a_server_with_api_keys_asks_for_the_key_once_and_then_answers(browser, 
         answer = ask(browser, "What did Kim pledge?")
         assert answer.find_elements(By.CSS_SELECTOR, ".answer-text .chip")
         assert browser.execute_script("return sessionStorage.getItem('citewire.apiKey')") == key
+
+
+def test_an_upload_refused_for_want_of_a_key_asks_for_it_and_then_uploads(browser, tmp_path_factory, tmp_path):
+    """The upload goes through XMLHttpRequest (for progress), not fetch: its 401 must prompt too."""
+    key = "web-upload-key-0123456789"
+    with serve(tmp_path_factory.mktemp("keyed-upload") / "data", CITEWIRE_API_KEYS=key) as url:
+        browser.set_window_size(1280, 900)
+        browser.get(url + "/")  # a new port is a new origin: no key stored yet
+        wait(browser).until(EC.alert_is_present()).dismiss()  # the user cancels the prompt at load
+        while True:  # any other request of the page load asks again; cancel those too
+            try:
+                wait(browser, 2).until(EC.alert_is_present()).dismiss()
+            except TimeoutException:
+                break
+        picked = tmp_path / "web-test-keyed.md"
+        picked.write_text("---\ntitle: Ferry timetable changes\nsource: Web Test Wire\npublished_at: 2030-03-04\n---\n"
+                          "The ferry to Port Elsa will leave at 7am from Monday, the operator said.\n", encoding="utf-8")
+        browser.find_element(By.ID, "files").send_keys(str(picked))
+        prompt = wait(browser).until(EC.alert_is_present())
+        assert "API key" in prompt.text
+        prompt.send_keys(key)
+        prompt.accept()
+        item = wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, '.upload.ok[data-file="web-test-keyed.md"]'))
+        assert "1 added" in item.find_element(By.CSS_SELECTOR, ".upload-status").text
+        assert browser.execute_script("return sessionStorage.getItem('citewire.apiKey')") == key
+        listed = httpx.get(url + "/v1/articles", headers={"x-api-key": key}).json()
+        assert any(a["title"] == "Ferry timetable changes" for a in listed["articles"])

@@ -78,6 +78,12 @@ async def exercise(session: ClientSession) -> None:
                 ("get_article", {"article_id": "no-such-article"}), ("summarize", {}),
                 ("search", {"query": "x", "mode": "fuzzy"})]:
         assert (await session.call_tool(*bad)).is_error, bad
+    # a misspelt filter argument must not quietly answer unfiltered
+    for tool, args in [("ask", {"question": "What did Kim pledge to Putin?", "source": ["Citewire Sport"]}),
+                       ("search", {"query": "Vostochny", "sourcez": ["Citewire Sport"]})]:
+        misspelt = await session.call_tool(tool, args)
+        assert misspelt.is_error, (tool, args)
+        assert next(k for k in args if k not in ("question", "query")) in misspelt.content[0].text
 
     uris = [r.uri for r in (await session.list_resources()).resources]
     assert f"article://{VOSTOCHNY}" in uris and len(uris) == 8

@@ -111,6 +111,7 @@ def test_parameters_are_ignored_or_rejected_openai_style(client, served):
         (openai.BadRequestError, "response_format", dict(response_format={"type": "json_object"})),
         (openai.BadRequestError, "tool_choice", dict(tool_choice="required")),
         (openai.BadRequestError, "top_k", dict(extra_body={"top_k": 500})),
+        (openai.BadRequestError, "filters.source", dict(extra_body={"filters": {"source": ["Citewire Sport"]}})),
     ]
     for error, param, extra in rejected:
         with pytest.raises(error) as caught:

@@ -137,6 +137,21 @@ def test_unparseable_bodies_and_timestamps_are_4xx_json_not_500(client, fake):
     assert fake.calls_to("chat.postMessage") == []
 
 
+def test_signed_event_callback_without_an_event_is_400_not_404(client, fake):
+    """Bolt answers a verified event_callback it cannot route with 404 "unhandled request"."""
+    for missing in ({}, {"event": None}, {"event": "app_mention"}):
+        payload = {**json.loads(event_body({})), **missing}
+        if not missing:
+            payload.pop("event")
+        body = json.dumps(payload)
+        response = client.post("/slack/events", content=body, headers=signed(body))
+        assert response.status_code == 400, (missing, response.text)
+        assert response.json()["error"] == "invalid request" and "event" in response.json()["detail"]
+        forged = client.post("/slack/events", content=body, headers=signed(body, secret="wrong"))
+        assert forged.status_code == 401
+    assert fake.calls_to("chat.postMessage") == []
+
+
 def test_not_mounted_without_tokens(tmp_path, corpus_services):
     with TestClient(create_app(Settings(data_dir=tmp_path / "data"), services=corpus_services)) as client:
         assert client.post("/slack/events", content="{}").status_code == 404

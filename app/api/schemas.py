@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.ingest.article import ARTICLE_ID
 from app.retrieval.service import end_of_day_ts, start_of_day_ts
@@ -16,6 +16,9 @@ ArticleId = Annotated[str, Field(pattern=ARTICLE_ID.pattern, description="An art
 
 
 class SearchFilters(BaseModel):
+    # a misspelt filter ("source") must fail loudly, not answer unfiltered
+    model_config = ConfigDict(extra="forbid")
+
     sources: list[str] | None = Field(default=None, description="Only these publishers.", examples=[["Citewire Desk"]])
     published_from: date | None = Field(default=None, description="Earliest publication date (inclusive).")
     published_to: date | None = Field(default=None, description="Latest publication date (inclusive).")

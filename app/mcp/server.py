@@ -79,6 +79,18 @@ class CitewireMCP(MCPServer):
                          log_level="WARNING")
         self._services = services
 
+    async def call_tool(self, name, arguments, context=None):
+        """Reject arguments the tool does not take: the SDK drops them, so a misspelt ``source`` for
+        ``sources`` would quietly answer unfiltered."""
+        tools = {t.name: t for t in await self.list_tools()}
+        if name in tools:
+            known = set(tools[name].input_schema.get("properties", {}))
+            unknown = sorted(set(arguments or {}) - known)
+            if unknown:
+                raise ToolError(f"Error executing tool {name}: unknown argument(s) {', '.join(unknown)}; "
+                                f"it takes {', '.join(sorted(known))}")
+        return await super().call_tool(name, arguments, context)
+
     async def list_resources(self) -> list[Resource]:
         static = await super().list_resources()
         articles, _ = await anyio.to_thread.run_sync(

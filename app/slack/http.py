@@ -60,6 +60,11 @@ def mount_slack(api: FastAPI, settings: Settings) -> App | None:
                 return _unverified()
             return JSONResponse({"error": "invalid request", "detail": "the body is not a Slack event (JSON) "
                                  "or command (form)"}, status_code=400)
+        if _event_missing(bolt_request.body):  # Bolt would answer 404 "unhandled request"
+            if not _signed(verifier, body, request):
+                return _unverified()
+            return JSONResponse({"error": "invalid request", "detail": "an event_callback needs an 'event' object"},
+                                status_code=400)
         response = await run_in_threadpool(bolt.dispatch, bolt_request)
         if response.status == 401:
             return _unverified()
@@ -71,6 +76,10 @@ def mount_slack(api: FastAPI, settings: Settings) -> App | None:
 def _unverified() -> JSONResponse:
     return JSONResponse({"error": "invalid request", "detail": "the Slack signature or timestamp did not verify"},
                         status_code=401)
+
+
+def _event_missing(body: object) -> bool:
+    return isinstance(body, dict) and body.get("type") == "event_callback" and not isinstance(body.get("event"), dict)
 
 
 def _timestamp_is_a_number(request: Request) -> bool:

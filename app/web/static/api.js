@@ -109,8 +109,9 @@ function parseEvent(block) {
   return { name, data: JSON.parse(data.join("\n")) };
 }
 
-// fetch() cannot report upload progress; XMLHttpRequest can.
-export function uploadFile(file, onProgress) {
+// fetch() cannot report upload progress; XMLHttpRequest can. The upload goes through keyed() like
+// every other call, so a 401 asks for the key and sends the file again.
+function sendUpload(file, onProgress) {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     form.append("files", file, file.name);
@@ -121,11 +122,14 @@ export function uploadFile(file, onProgress) {
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded / e.total);
     };
-    xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) resolve(xhr.response);
-      else reject(new ApiError(xhr.status, xhr.response));
-    };
+    xhr.onload = () => resolve({ status: xhr.status, body: xhr.response });
     xhr.onerror = () => reject(new Error("the upload failed: is the server running?"));
     xhr.send(form);
   });
+}
+
+export async function uploadFile(file, onProgress) {
+  const { status, body } = await keyed(() => sendUpload(file, onProgress));
+  if (status >= 200 && status < 300) return body;
+  throw new ApiError(status, body);
 }
