@@ -133,6 +133,16 @@ def test_unparseable_bodies_and_timestamps_are_4xx_json_not_500(client, fake):
                                                                          "X-Slack-Request-Timestamp": "1",
                                                                          "X-Slack-Signature": "v0=00"})
     assert latin1.status_code == 401 and latin1.json()["error"] == "invalid request"
+    for content_type, odd_body in [("application/json", "[]"), ("application/json", "1"), ("application/json", '"x"'),
+                                   ("application/json", "[" * 5000 + "]" * 5000),
+                                   ("application/x-www-form-urlencoded", "payload=%5B1%5D"),
+                                   ("application/x-www-form-urlencoded", "payload=null")]:
+        forged = client.post("/slack/events", content=odd_body, headers={"Content-Type": content_type})
+        assert forged.status_code == 401, (odd_body[:20], forged.text)
+        verified = client.post("/slack/events", content=odd_body, headers={**signed(odd_body),
+                                                                           "Content-Type": content_type})
+        assert verified.status_code == 400 and verified.json()["error"] == "invalid request", (odd_body[:20],
+                                                                                               verified.text)
     time.sleep(0.3)
     assert fake.calls_to("chat.postMessage") == []
 

@@ -51,18 +51,17 @@ def mount_slack(api: FastAPI, settings: Settings) -> App | None:
         if bolt is None:
             return JSONResponse({"error": "slack unavailable", "detail": reason}, status_code=503)
         body = await request.body()
-        if not _timestamp_is_a_number(request):  # Bolt reads it with int(): a 500 otherwise
+        # Verify before parsing: Bolt parses (and can fail on: `[]`, `"x"`, deep nesting) before it checks.
+        if not _timestamp_is_a_number(request) or not _signed(verifier, body, request):
             return _unverified()
         try:
             bolt_request = to_bolt_request(request, body)
-        except ValueError:  # Bolt parses the body before it checks the signature: neither JSON nor a form
-            if not _signed(verifier, body, request):
-                return _unverified()
+        except (ValueError, AttributeError, TypeError, RecursionError):
+            bolt_request = None
+        if bolt_request is None or not isinstance(bolt_request.body, dict):
             return JSONResponse({"error": "invalid request", "detail": "the body is not a Slack event (JSON) "
                                  "or command (form)"}, status_code=400)
         if _event_missing(bolt_request.body):  # Bolt would answer 404 "unhandled request"
-            if not _signed(verifier, body, request):
-                return _unverified()
             return JSONResponse({"error": "invalid request", "detail": "an event_callback needs an 'event' object"},
                                 status_code=400)
         response = await run_in_threadpool(bolt.dispatch, bolt_request)
