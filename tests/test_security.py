@@ -193,6 +193,18 @@ def test_json_ld_stays_inert_data_and_a_block_a_script_tag_ends_is_dropped():
     assert "ld+json" not in cut and "onerror" not in cut
 
 
+def test_json_ld_nested_too_deep_to_parse_is_dropped_not_a_500(tmp_path):
+    page = ("<html><head><title>Vellmar names a conductor</title></head><body><article>"
+            '<script type="application/ld+json">' + "[" * 100_000 + "</script>"
+            "<p>The Vellmar Philharmonic named Ana Ruiz chief conductor on Tuesday, the orchestra said.</p>"
+            "<p>Her tenure will start in September 2025, after the current season ends.</p></article></body></html>")
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data")), raise_server_exceptions=False) as client:
+        response = client.post("/v1/articles", files={"files": ("deep.html", io.BytesIO(page.encode()), "text/html")})
+        stored = client.get("/v1/articles/deep").json()
+    assert response.status_code == 201, response.text
+    assert stored["text"].startswith("The Vellmar Philharmonic") and "[[[" not in stored["text"]
+
+
 @pytest.mark.parametrize("unit", ["<script ", '<script type="application/ld+json">x', "<title>", "<meta "])
 def test_sanitising_a_hostile_page_grows_linearly_not_quadratically(unit):
     """A guard against quadratic blow-up (a regex over the raw page once took 8.7 s at 96 KB), not a timing goal."""

@@ -152,8 +152,8 @@ def sanitise_html(html: str) -> str:
 
 def _json_ld(html: str) -> str:
     """The page's JSON-LD (where it states its publication date) as inert data: parsed and written back
-    with every '<' escaped, so nothing in it can end the element or run; a block that is not JSON (or is
-    too large to parse) is dropped."""
+    with every '<' escaped, so nothing in it can end the element or run; a block that is not JSON
+    (or is too large or too deeply nested to parse) is dropped."""
     try:
         root = etree.fromstring(html.encode(), lxml_html.HTMLParser(encoding="utf-8"))
     except etree.LxmlError:
@@ -163,9 +163,8 @@ def _json_ld(html: str) -> str:
         if len(raw) > _JSON_LD_MAX_CHARS:
             continue
         try:
-            data = json.loads(raw)
-        except ValueError:
+            inert = json.dumps(json.loads(raw)).replace("<", "\\u003c")
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser recurses
             continue
-        inert = json.dumps(data).replace("<", "\\u003c")
         blocks.append(f'<script type="application/ld+json">{inert}</script>')
     return "".join(blocks)
