@@ -261,14 +261,26 @@ class Settings(BaseSettings):
     @field_validator("rate_limit_storage")
     @classmethod
     def _usable_rate_limit_storage(cls, value: str) -> str:
-        from limits.errors import ConfigurationError
-        from limits.storage import storage_from_string
+        # Checked without building the storage: building one opens a client (a connection pool on every
+        # Settings()), and a failed build printed a __del__ traceback after the one-line error.
+        import importlib.util
 
-        if value.split("://", 1)[0] != "memory":
+        from limits.storage import SCHEMES
+
+        scheme = value.split("://", 1)[0]
+        if scheme.startswith("async+") or scheme not in SCHEMES:
+            usable = sorted(s for s in SCHEMES if not s.startswith("async+"))
+            raise ValueError(f"unknown storage scheme {scheme!r}: use one of {', '.join(usable)}")
+        needed = SCHEMES[scheme].DEPENDENCIES  # a list: all of them; a mapping: any one (redis or valkey)
+
+        def installed(module: str) -> bool:
             try:
-                storage_from_string(value)  # an unknown scheme, or its client package is not installed
-            except ConfigurationError as exc:
-                raise ValueError(str(exc)) from None
+                return importlib.util.find_spec(module) is not None
+            except ModuleNotFoundError:  # "redis.sentinel" without "redis"
+                return False
+
+        if needed and not (any(map(installed, needed)) if isinstance(needed, dict) else all(map(installed, needed))):
+            raise ValueError(f"{scheme}:// storage needs the {' or '.join(needed)} package, which is not installed")
         return value
 
     @field_validator("log_level")

@@ -121,15 +121,24 @@ def main() -> None:
 
     from app import text
     from app.retrieval import features
+    frequencies = services.records.lexical._frequencies  # BM25Index: recent document_frequencies answers
     print("\nmemo use (entries / bound, hit rate):")
-    for label, memo in (("features.text_terms", features.text_terms), ("features.cached_stem", features.cached_stem),
+    for label, memo in (("features.text_terms", features.text_terms), ("features._senses", features._senses),
+                        ("features.cached_stem", features.cached_stem),  # question words only
                         ("text._words", text._words), ("text.stem", text.stem),
                         ("text._line_sentences", text._line_sentences)):
         info = memo.cache_info()
-        print(f"  {label:<24} {info.currsize:>7} / {info.maxsize:<7} {info.hits / max(info.hits + info.misses, 1):.2f}")
+        print(f"  {label:<30} {info.currsize:>7} / {info.maxsize:<7} {info.hits / max(info.hits + info.misses, 1):.2f}")
+    # plain dicts (no hit counts): passage words' stems, and the lexical index's document-frequency answers
+    for label, table, bound in (("features._stems", features._stems, features._stems.LIMIT),
+                                ("BM25Index._frequencies", frequencies, 256)):
+        print(f"  {label:<30} {len(table):>7} / {bound:<7}    -")
     caches = {"app.text memos (words, stem, name tokens, sentence offsets)": text.clear_caches,
               "features.text_terms": features.text_terms.cache_clear,
-              "features.cached_stem": features.cached_stem.cache_clear}
+              "features._stems (passage stems)": features._stems.cache_clear,
+              "features.cached_stem (question stems)": features.cached_stem.cache_clear,
+              "features._senses": features._senses.cache_clear,
+              "BM25Index._frequencies": frequencies.clear}
     freed = []
     print("\ncleared, then malloc_trim: RSS given back (MB)")
     for label, clear in caches.items():

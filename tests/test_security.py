@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import re
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -180,6 +181,43 @@ def test_uploaded_html_keeps_the_date_markup_the_cli_reads(tmp_path, kind):
         stored = client.get("/v1/articles/vellmar").json()
     assert stored["published_at"] == "2023-09-13"
     assert "datePublished" not in stored["text"] and "<script" not in json.dumps(stored)
+
+
+def test_json_ld_stays_inert_data_and_a_block_a_script_tag_ends_is_dropped():
+    from app.api.security import sanitise_html
+
+    kept = sanitise_html('<p>x</p><SCRIPT Type="application/ld+json">{"headline": "<b>Vellmar</b>"}</SCRIPT>')
+    cut = sanitise_html('<p>x</p><script type="application/ld+json">{"a": "</script><img src=x onerror=alert(1)>"}'
+                        '</script>')
+    assert '<script type="application/ld+json">{"headline": "\\u003cb>Vellmar\\u003c/b>"}</script>' in kept
+    assert "ld+json" not in cut and "onerror" not in cut
+
+
+def test_json_ld_nested_too_deep_to_parse_is_dropped_not_a_500(tmp_path):
+    page = ("<html><head><title>Vellmar names a conductor</title></head><body><article>"
+            '<script type="application/ld+json">' + "[" * 100_000 + "</script>"
+            "<p>The Vellmar Philharmonic named Ana Ruiz chief conductor on Tuesday, the orchestra said.</p>"
+            "<p>Her tenure will start in September 2025, after the current season ends.</p></article></body></html>")
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data")), raise_server_exceptions=False) as client:
+        response = client.post("/v1/articles", files={"files": ("deep.html", io.BytesIO(page.encode()), "text/html")})
+        stored = client.get("/v1/articles/deep").json()
+    assert response.status_code == 201, response.text
+    assert stored["text"].startswith("The Vellmar Philharmonic") and "[[[" not in stored["text"]
+
+
+@pytest.mark.parametrize("unit", ["<script ", '<script type="application/ld+json">x', "<title>", "<meta "])
+def test_sanitising_a_hostile_page_grows_linearly_not_quadratically(unit):
+    """A guard against quadratic blow-up (a regex over the raw page once took 8.7 s at 96 KB), not a timing goal."""
+    from app.api.security import sanitise_html
+
+    def seconds(size: int) -> float:
+        page = "<p>x</p>" + unit * (size // len(unit))
+        start = time.perf_counter()
+        sanitise_html(page)
+        return time.perf_counter() - start
+
+    small, big = seconds(50_000), seconds(200_000)
+    assert big < 2.0 and big < 8 * small + 0.25, (small, big)  # quadratic would be 16 times the 50 KB page
 
 
 def test_non_json_body_says_what_was_expected(shared_services):

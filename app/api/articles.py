@@ -58,23 +58,28 @@ async def _records_from_request(request: Request) -> list[LoadedRecord]:
                 suffix_of(name)
             except UnsupportedFile as exc:
                 raise ApiError(415, "unsupported file type", str(exc)) from exc
-            records.extend(load_bytes(name, _sanitised(name, await upload.read())))
+            records.extend(await run_in_threadpool(_loaded, name, await upload.read()))
         return records
     body = await request.body()
     if content_type in ("application/x-ndjson", "application/jsonl"):
-        return list(load_bytes("request.jsonl", body))
+        return await run_in_threadpool(_loaded, "request.jsonl", body)
     if content_type in ("application/json", ""):
         try:
             json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ApiError(400, "malformed JSON", str(exc)) from exc
-        return list(load_bytes("request.json", body))
+        return await run_in_threadpool(_loaded, "request.json", body)
     raise ApiError(415, "unsupported media type",
                    f"{content_type!r}: send application/json, application/x-ndjson or multipart/form-data")
 
 
 # How the ingest service words failures of the embedder or the stores (not of the input): a 503, not a 422.
 _DEPENDENCY_FAILURES = ("embedding failed", "store write failed")
+
+
+def _loaded(name: str, data: bytes) -> list[LoadedRecord]:
+    """The upload's records, parsed off the event loop: sanitising and extracting a large page takes CPU time."""
+    return list(load_bytes(name, _sanitised(name, data)))
 
 
 def _sanitised(name: str, data: bytes) -> bytes:

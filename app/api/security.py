@@ -21,6 +21,8 @@ from fastapi import Path
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from lxml import etree
+from lxml import html as lxml_html
 from starlette.datastructures import Headers
 
 from app.ingest.article import ARTICLE_ID
@@ -126,8 +128,12 @@ _HTML_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.ite
     "meta": {"name", "property", "content", "itemprop"}, "time": {"datetime", "itemprop", "pubdate"},
     "html": {"lang"}, "*": {"class"},
 }
-_JSON_LD = re.compile(r"""<script\b[^>]*\btype\s*=\s*["']?application/ld\+json["']?[^>]*>(.*?)</script\s*>""",
-                      re.S | re.I)
+# JSON-LD blocks found in a parsed tree (linear in the page; the regex this replaces was quadratic on a page of
+# unclosed "<script " tags). The type matches without regard to case or parameters, as the regex did.
+_JSON_LD = ('//script[starts-with(translate(normalize-space(@type), "APPLICATIONLDJSON", "applicationldjson"),'
+            ' "application/ld+json")]/text()')
+# Real JSON-LD is kilobytes (tens with an articleBody); a larger block is skipped rather than parsed and copied.
+_JSON_LD_MAX_CHARS = 1_000_000
 
 _HEAD_ELEMENTS = re.compile(r"<title>.*?</title>|<meta\b[^>]*>", re.S | re.I)
 _DROPPED_WITH_CONTENT = {"script", "style", "iframe", "frame", "frameset", "object", "embed", "noscript",
@@ -146,13 +152,19 @@ def sanitise_html(html: str) -> str:
 
 def _json_ld(html: str) -> str:
     """The page's JSON-LD (where it states its publication date) as inert data: parsed and written back
-    with every '<' escaped, so nothing in it can end the element or run; a block that is not JSON is dropped."""
+    with every '<' escaped, so nothing in it can end the element or run; a block that is not JSON
+    (or is too large or too deeply nested to parse) is dropped."""
+    try:
+        root = etree.fromstring(html.encode(), lxml_html.HTMLParser(encoding="utf-8"))
+    except etree.LxmlError:
+        return ""
     blocks = []
-    for raw in _JSON_LD.findall(html):
-        try:
-            data = json.loads(raw)
-        except ValueError:
+    for raw in root.xpath(_JSON_LD) if root is not None else []:
+        if len(raw) > _JSON_LD_MAX_CHARS:
             continue
-        inert = json.dumps(data).replace("<", "\\u003c")
+        try:
+            inert = json.dumps(json.loads(raw)).replace("<", "\\u003c")
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser recurses
+            continue
         blocks.append(f'<script type="application/ld+json">{inert}</script>')
     return "".join(blocks)
