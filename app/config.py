@@ -264,14 +264,18 @@ class Settings(BaseSettings):
         # Checked without building the storage: building one opens a client (a connection pool on every
         # Settings()), and a failed build printed a __del__ traceback after the one-line error.
         import importlib.util
+        import urllib.parse
 
         from limits.storage import SCHEMES
 
-        scheme = value.split("://", 1)[0]
-        if scheme.startswith("async+") or scheme not in SCHEMES:
+        scheme = urllib.parse.urlparse(value).scheme  # as limits reads it (lower-cased)
+        if "://" not in value or scheme.startswith("async+") or scheme not in SCHEMES:
             usable = sorted(s for s in SCHEMES if not s.startswith("async+"))
-            raise ValueError(f"unknown storage scheme {scheme!r}: use one of {', '.join(usable)}")
-        needed = SCHEMES[scheme].DEPENDENCIES  # a list: all of them; a mapping: any one (redis or valkey)
+            raise ValueError(f"unknown storage {value!r}: use SCHEME://… with one of {', '.join(usable)}")
+        needed = list(SCHEMES[scheme].DEPENDENCIES)
+        if isinstance(SCHEMES[scheme].DEPENDENCIES, dict):  # limits picks the client by the scheme's name
+            family = "valkey" if scheme.startswith("valkey") else "redis"
+            needed = [m for m in needed if m == family or (m == f"{family}.sentinel" and "sentinel" in scheme)]
 
         def installed(module: str) -> bool:
             try:
@@ -279,8 +283,9 @@ class Settings(BaseSettings):
             except ModuleNotFoundError:  # "redis.sentinel" without "redis"
                 return False
 
-        if needed and not (any(map(installed, needed)) if isinstance(needed, dict) else all(map(installed, needed))):
-            raise ValueError(f"{scheme}:// storage needs the {' or '.join(needed)} package, which is not installed")
+        missing = [m for m in needed if not installed(m)]
+        if missing:
+            raise ValueError(f"{scheme}:// storage needs the {' and '.join(missing)} package, which is not installed")
         return value
 
     @field_validator("log_level")

@@ -316,3 +316,12 @@ def test_out_of_range_paging_is_a_422_not_a_crash(shared_services):
         response = client.get("/v1/articles", params={"offset": 2**63})
         assert response.status_code == 422 and response.json()["error"] == "invalid request"
         assert client.get("/v1/articles", params={"offset": 10**6}).json()["articles"] == []
+
+
+def test_json_ld_deep_in_the_markup_is_kept():
+    """libxml2 stops at depth ~255 without huge_tree: a date stated below that was lost."""
+    from app.api.security import sanitise_html
+
+    page = ("<html><body>" + "<div>" * 400 + '<script type="application/ld+json">{"datePublished": "2024-01-02"}'
+            "</script>" + "</div>" * 400 + "<p>Text.</p></body></html>")
+    assert "2024-01-02" in sanitise_html(page)

@@ -55,5 +55,22 @@ def test_validating_a_storage_builds_no_client(monkeypatch):
 
     monkeypatch.setattr(SCHEMES["mongodb"], "__init__", no_client)
     assert Settings(rate_limit_storage="mongodb://localhost:1").rate_limit_storage == "mongodb://localhost:1"
-    with pytest.raises(ValueError, match="unknown storage scheme 'async\\+memory'"):
+    with pytest.raises(ValueError, match="unknown storage 'async\\+memory://'"):
         Settings(rate_limit_storage="async+memory://")  # the limiter is synchronous
+
+
+def test_storage_scheme_is_read_as_limits_reads_it(monkeypatch):
+    """limits takes the scheme from urlparse (lower-cased) and the client from the scheme's name."""
+    assert Settings(rate_limit_storage="Memory://").rate_limit_storage == "Memory://"
+    for no_scheme in ("memory", "redis"):
+        with pytest.raises(ValueError, match="SCHEME://"):
+            Settings(rate_limit_storage=no_scheme)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",  # only the redis client is installed
+                        lambda name, *a: object() if name == "redis" else (None if name.startswith(("redis", "valkey"))
+                                                                           else real_find_spec(name, *a)))
+    assert Settings(rate_limit_storage="redis://h:6379").rate_limit_storage == "redis://h:6379"
+    with pytest.raises(ValueError, match="needs the valkey package"):
+        Settings(rate_limit_storage="valkey://h:6379")
+    with pytest.raises(ValueError, match="needs the redis.sentinel package"):
+        Settings(rate_limit_storage="redis+sentinel://h:26379/mymaster")

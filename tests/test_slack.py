@@ -147,6 +147,16 @@ def test_unparseable_bodies_and_timestamps_are_4xx_json_not_500(client, fake):
     assert fake.calls_to("chat.postMessage") == []
 
 
+def test_unsigned_ssl_check_is_answered_200(client, fake):
+    """Slack checks a slash command URL's certificate with an unsigned form post; Bolt answers it too."""
+    body = "ssl_check=1&token=legacy"
+    check = client.post("/slack/events", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert check.status_code == 200
+    command = client.post("/slack/events", content="command=%2Fcitewire&text=hi",
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert command.status_code == 401  # anything else unsigned is still refused
+
+
 def test_signed_event_callback_without_an_event_is_400_not_404(client, fake):
     """Bolt answers a verified event_callback it cannot route with 404 "unhandled request"."""
     for missing in ({}, {"event": None}, {"event": "app_mention"}):

@@ -155,7 +155,7 @@ def _json_ld(html: str) -> str:
     with every '<' escaped, so nothing in it can end the element or run; a block that is not JSON
     (or is too large or too deeply nested to parse) is dropped."""
     try:
-        root = etree.fromstring(html.encode(), lxml_html.HTMLParser(encoding="utf-8"))
+        root = etree.fromstring(html.encode(), lxml_html.HTMLParser(encoding="utf-8", huge_tree=True))
     except etree.LxmlError:
         return ""
     blocks = []

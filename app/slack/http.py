@@ -1,6 +1,7 @@
 """HTTP mode: Slack's Events API and slash commands at ``POST /slack/events`` of the FastAPI app.
 
-Bolt verifies the signing secret and timestamp (a forged or stale request gets 401). The Bolt
+The signing secret and timestamp are verified here before Bolt parses the body (Bolt parses first
+and fails with a 500 on bodies it cannot read); a forged or stale request gets 401. The Bolt
 dispatch is synchronous (middleware, then a wait for ``ack()``), so it runs in the thread pool
 rather than on the event loop; the answer itself runs later on Bolt's listener threads.
 """
@@ -8,6 +9,7 @@ rather than on the event loop; the answer itself runs later on Bolt's listener t
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -51,8 +53,10 @@ def mount_slack(api: FastAPI, settings: Settings) -> App | None:
         if bolt is None:
             return JSONResponse({"error": "slack unavailable", "detail": reason}, status_code=503)
         body = await request.body()
+        if _is_ssl_check(request, body):  # Slack sends it unsigned; Bolt too answers it before verifying
+            return Response(status_code=200)
         # Verify before parsing: Bolt parses (and can fail on: `[]`, `"x"`, deep nesting) before it checks.
-        if not _timestamp_is_a_number(request) or not _signed(verifier, body, request):
+        if not _signed(verifier, body, request):
             return _unverified()
         try:
             bolt_request = to_bolt_request(request, body)
@@ -81,17 +85,15 @@ def _event_missing(body: object) -> bool:
     return isinstance(body, dict) and body.get("type") == "event_callback" and not isinstance(body.get("event"), dict)
 
 
-def _timestamp_is_a_number(request: Request) -> bool:
-    """A missing timestamp is Bolt's to reject (401); one that is not a number would make it fail (500)."""
-    timestamp = request.headers.get("x-slack-request-timestamp")
-    try:
-        return timestamp is None or isinstance(int(timestamp), int)
-    except ValueError:
+def _is_ssl_check(request: Request, body: bytes) -> bool:
+    """Slack's certificate check on a slash command's URL: a form ``ssl_check=1`` with no signature."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return False
+    return parse_qs(body.decode("utf-8", "replace")).get("ssl_check") == ["1"]
 
 
 def _signed(verifier: SignatureVerifier, body: bytes, request: Request) -> bool:
     try:
         return verifier.is_valid_request(body, dict(request.headers))
-    except ValueError:  # a body that is not UTF-8 cannot carry Slack's signature
+    except ValueError:  # a body that is not UTF-8, or a timestamp that is not a number
         return False
