@@ -42,7 +42,8 @@ async def exercise(session: ClientSession) -> None:
     ask_schema = tools["ask"].input_schema
     assert ask_schema["required"] == ["question"] and ask_schema["properties"]["question"]["type"] == "string"
     assert ask_schema["properties"]["question"]["maxLength"] == 2000
-    assert tools["search"].input_schema["properties"]["mode"]["enum"] == ["hybrid", "bm25", "dense"]
+    mode = tools["search"].input_schema["properties"]["mode"]
+    assert [o.get("enum") for o in mode["anyOf"]] == [["hybrid", "bm25", "dense"], None]  # or null: the default
     assert tools["ask"].output_schema and "citations" in tools["ask"].output_schema["properties"]
 
     answer = await session.call_tool("ask", {"question": "What did Kim pledge to Putin?"})
@@ -72,6 +73,12 @@ async def exercise(session: ClientSession) -> None:
 
     listing = (await session.call_tool("list_articles", {"limit": 3})).structured_content
     assert listing["total"] == 8 and len(listing["articles"]) == 3
+    # many LLM clients send null for an optional argument they leave out: that means the default
+    nulls = (await session.call_tool("search", {"query": "Vostochny spaceport", "top_k": None, "mode": None}))
+    assert not nulls.is_error and len(nulls.structured_content["results"]) == 5
+    assert not (await session.call_tool("summarize", {"article_ids": [VOSTOCHNY], "max_words": None})).is_error
+    everything = (await session.call_tool("list_articles", {"limit": None, "offset": None})).structured_content
+    assert len(everything["articles"]) == 8
 
     for bad in [("ask", {"question": ""}), ("ask", {"question": "   "}), ("search", {"query": " \n"}),
                 ("ask", {"question": "x", "top_k": 500}),

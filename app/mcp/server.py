@@ -116,14 +116,15 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
     @server.tool(annotations=_READ_ONLY)
     def search(
         query: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S", description="What to look for.")],
-        top_k: Annotated[int, Field(ge=1, le=50, description="How many passages.")] = 5,
+        top_k: Annotated[int | None, Field(ge=1, le=50, description="How many passages (default 5).")] = None,
         as_of: AsOf = None,
         sources: Sources = None,
-        mode: Annotated[Literal["hybrid", "bm25", "dense"], Field(description="Retriever.")] = "hybrid",
+        mode: Annotated[Literal["hybrid", "bm25", "dense"] | None, Field(description="Retriever (default hybrid).")] = None,
     ) -> SearchResult:
         """Ranked passages from the articles for a query (hybrid BM25 + dense retrieval)."""
-        passages = services().retrieval.search(query.strip(), top_k=top_k, filters=_filters(sources), as_of=as_of,
-                                               mode=mode)
+        # Optional arguments take null as "the default": many LLM clients send null for what they leave out.
+        passages = services().retrieval.search(query.strip(), top_k=top_k or 5, filters=_filters(sources),
+                                               as_of=as_of, mode=mode or "hybrid")
         return SearchResult(query=query, results=[
             PassageItem(rank=i, score=p.score, article_id=p.article_id, chunk_id=p.chunk_id, title=p.title,
                         source=p.source, url=p.url, published_at=p.published_at, text=p.text,
@@ -135,13 +136,14 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
     def summarize(
         article_ids: Annotated[list[str] | None, Field(description="Summarise these articles together.")] = None,
         topic: Annotated[str | None, Field(max_length=2000, description="Or: what the corpus says on this topic.")] = None,
-        max_words: Annotated[int, Field(ge=20, le=1000, description="Upper bound on the summary's words.")] = 120,
+        max_words: Annotated[int | None, Field(ge=20, le=1000,
+                                               description="Upper bound on the summary's words (default 120).")] = None,
         as_of: AsOf = None,
     ) -> SummaryResult:
         """Summarise one or more articles, or a topic; every sentence cited, disagreeing sources noted."""
         if bool(article_ids) == bool(topic and topic.strip()):
             raise ToolError("give article_ids or topic, not both and not neither")
-        summaries = services().summaries
+        summaries, max_words = services().summaries, max_words or 120
         try:
             result = (summaries.summarize_topic(topic.strip(), max_words=max_words, as_of=as_of) if topic
                       else summaries.summarize_articles(list(article_ids), max_words=max_words))
@@ -154,11 +156,12 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
 
     @server.tool(annotations=_READ_ONLY)
     def list_articles(
-        limit: Annotated[int, Field(ge=1, le=1000, description="Articles per page.")] = 50,
-        offset: Annotated[int, Field(ge=0, description="Articles to skip.")] = 0,
+        limit: Annotated[int | None, Field(ge=1, le=1000, description="Articles per page (default 50).")] = None,
+        offset: Annotated[int | None, Field(ge=0, description="Articles to skip (default 0).")] = None,
         source: Annotated[str | None, Field(description="Only this publisher.")] = None,
     ) -> ArticleList:
         """List the stored articles, newest first, with their ids and resource URIs."""
+        limit, offset = limit or 50, offset or 0
         articles, total = services().records.list_articles(limit=limit, offset=offset, source=source)
         return ArticleList(total=total, offset=offset, articles=[_article_item(a) for a in articles])
 
