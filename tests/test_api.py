@@ -110,6 +110,8 @@ def test_malformed_json_is_400(client):
     for path in ("/v1/ask", "/v1/articles"):
         response = client.post(path, content=b'{"question": ', headers={"content-type": "application/json"})
         assert response.status_code == 400 and response.json()["error"] == "malformed JSON"
+    too_deep = client.post("/v1/articles", content=b"[" * 100_000, headers={"content-type": "application/json"})
+    assert too_deep.status_code == 400 and too_deep.json()["error"] == "malformed JSON"  # was a 500
 
 
 def test_unknown_article_is_404(client):

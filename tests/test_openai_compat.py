@@ -120,7 +120,7 @@ def test_parameters_are_ignored_or_rejected_openai_style(client, served):
         assert caught.value.type == "invalid_request_error"
     with pytest.raises(openai.NotFoundError):
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": QUESTION}])
-    for raw in [b"{oops", b"{}", b'{"model": "citewire", "messages": []}',
+    for raw in [b"{oops", b"[" * 100_000, b"{}", b'{"model": "citewire", "messages": []}',
                 b'{"model": "citewire", "messages": [{"role": "assistant", "content": "hi"}]}',
                 json.dumps({"model": "citewire", "messages": [{"role": "user", "content": "x" * 2001}]}).encode()]:
         response = httpx.post(f"{served}/v1/chat/completions", content=raw, headers={"content-type": "application/json"})

@@ -26,6 +26,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
 from app.answer.models import Answer
@@ -85,6 +86,11 @@ class OpenAIRoute(APIRoute):
                 return _validation_error(exc).response()
             except OpenAIError as exc:
                 return exc.response()
+            except StarletteHTTPException as exc:  # FastAPI's own: a body it cannot parse (nested too deep)
+                if exc.status_code >= 500:
+                    raise
+                return OpenAIError(exc.status_code, str(exc.detail), code="invalid_json" if exc.status_code == 400
+                                   else None).response()
             except Exception as exc:  # noqa: BLE001 - the body must still be OpenAI-shaped
                 return upstream_error(exc).response()
 
