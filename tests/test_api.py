@@ -112,6 +112,8 @@ def test_malformed_json_is_400(client):
         assert response.status_code == 400 and response.json()["error"] == "malformed JSON"
     too_deep = client.post("/v1/articles", content=b"[" * 100_000, headers={"content-type": "application/json"})
     assert too_deep.status_code == 400 and too_deep.json()["error"] == "malformed JSON"  # was a 500
+    deep_line = client.post("/v1/articles", content=b"[" * 100_000 + b"\n", headers={"content-type": "application/x-ndjson"})
+    assert deep_line.status_code == 422 and "invalid JSON" in json.dumps(deep_line.json())  # was a 500
 
 
 def test_unknown_article_is_404(client):

@@ -70,6 +70,14 @@ def test_bad_records_are_reported_with_their_line_and_the_rest_still_load():
     assert records[2].origin == "batch.jsonl:3" and "text" in records[2].error
 
 
+def test_json_nested_too_deep_to_parse_is_a_bad_record_not_a_crash():
+    deep = b"[" * 100_000
+    line = list(load_bytes("batch.jsonl", b'{"id": "ok", "text": "fine"}\n' + deep + b"\n"))
+    assert line[0].article is not None and line[1].origin == "batch.jsonl:2" and "invalid JSON" in line[1].error
+    (whole,) = load_bytes("deep.json", deep)
+    assert whole.article is None and "invalid JSON" in whole.error
+
+
 def test_unsupported_types_are_refused():
     with pytest.raises(UnsupportedFile):
         list(load_bytes("report.pdf", b"%PDF"))

@@ -122,6 +122,10 @@ def _gzipped_jsonl(name: str, handle: IO[bytes]) -> Iterator[LoadedRecord]:
         yield LoadedRecord(name, error=f"not a readable gzip file ({type(exc).__name__}: {exc or 'truncated'})")
 
 
+# RecursionError: JSON nested deeper than Python's parser goes is as unreadable as a syntax error
+_UNREADABLE_JSON = (json.JSONDecodeError, UnicodeDecodeError, RecursionError)
+
+
 def _jsonl(name: str, handle: IO[bytes]) -> Iterator[LoadedRecord]:
     for number, line in enumerate(handle, start=1):
         if not line.strip():
@@ -129,8 +133,8 @@ def _jsonl(name: str, handle: IO[bytes]) -> Iterator[LoadedRecord]:
         origin = f"{name}:{number}"
         try:
             record = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            yield LoadedRecord(origin, error=f"invalid JSON: {exc}")
+        except _UNREADABLE_JSON as exc:
+            yield LoadedRecord(origin, error=f"invalid JSON: {exc or type(exc).__name__}")
             continue
         yield _validated(origin, record)
 
@@ -138,8 +142,8 @@ def _jsonl(name: str, handle: IO[bytes]) -> Iterator[LoadedRecord]:
 def _json(name: str, raw: bytes) -> Iterator[LoadedRecord]:
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        yield LoadedRecord(name, error=f"invalid JSON: {exc}")
+    except _UNREADABLE_JSON as exc:
+        yield LoadedRecord(name, error=f"invalid JSON: {exc or type(exc).__name__}")
         return
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         data = data["articles"]
