@@ -254,3 +254,30 @@ def test_client_that_hangs_up_stops_generation(tmp_path):
         finally:
             server.should_exit = True
             thread.join(timeout=15)
+
+
+def test_unknown_urls_and_methods_answer_openai_shaped_errors(client, served):
+    """An OpenAI client calling an endpoint Citewire does not serve (legacy completions, embeddings) or a
+    wrong method gets OpenAI's error body with a message it shows, not FastAPI's {"error": "Not Found"}."""
+    with pytest.raises(openai.NotFoundError) as legacy:
+        client.completions.create(model="citewire", prompt="What did Kim pledge?")
+    assert legacy.value.code == "unknown_url" and "POST /v1/completions" in legacy.value.message
+    assert "/v1/chat/completions" in legacy.value.message  # says what is served instead
+    with pytest.raises(openai.NotFoundError) as embeddings:
+        client.embeddings.create(model="citewire", input="Kim")
+    assert "POST /v1/embeddings" in embeddings.value.message
+    with pytest.raises(openai.NotFoundError) as model:
+        client.models.retrieve("unknown-id")
+    assert model.value.code == "model_not_found" and "unknown-id" in model.value.message
+    for method, path, status in [("GET", "/v1/chat/completions", 405), ("DELETE", "/v1/models/citewire", 405),
+                                 ("GET", "/v1/models/a/b", 404), ("POST", "/v1/responses", 404)]:
+        response = httpx.request(method, f"{served}{path}")
+        assert response.status_code == status, path
+        error = response.json()["error"]
+        assert set(error) == {"message", "type", "param", "code"} and f"{method} {path}" in error["message"]
+        assert error["type"] == "invalid_request_error"
+    assert httpx.get(f"{served}/v1/chat/completions").headers["allow"] == "POST"
+    # native paths keep {"error", "detail"}
+    native = httpx.get(f"{served}/v1/ask")
+    assert native.status_code == 405 and native.json() == {"error": "Method Not Allowed", "detail": None}
+    assert httpx.get(f"{served}/v1/nothing").json() == {"error": "Not Found", "detail": None}

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api.security import OPENAI_PREFIXES, openai_error_body
 from app.dependency_errors import classify, record_store_error
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,23 @@ def dependency_failure(exc: Exception) -> tuple[int, str, str] | None:
     return None if failure is None else (failure.status, failure.error, failure.detail)
 
 
+_OPENAI_ROUTES = "POST /v1/chat/completions, GET /v1/models and GET /v1/models/{model}"
+
+
+def _openai_http_error(request: Request, exc: StarletteHTTPException) -> dict:
+    """Routing's 404/405 on an OpenAI path in OpenAI's shape, with a message the client shows (its SDKs read
+    ``error.message``; a bare string there leaves only "Error code: 404")."""
+    asked = f"{request.method} {request.url.path}"
+    if exc.status_code == 404:
+        return openai_error_body(f"Invalid URL ({asked}): Citewire's OpenAI-compatible API serves {_OPENAI_ROUTES}.",
+                                 code="unknown_url")
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        return openai_error_body(f"Invalid method for URL ({asked}): use {allowed or 'another method'}.",
+                                 code="method_not_allowed")
+    return openai_error_body(str(exc.detail))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -79,7 +97,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(_body("invalid request", errors), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if request.url.path.startswith(OPENAI_PREFIXES):  # an unknown URL or method, asked by an OpenAI client
+            return JSONResponse(_openai_http_error(request, exc), status_code=exc.status_code, headers=exc.headers)
         return JSONResponse(_body(str(exc.detail), None), status_code=exc.status_code, headers=exc.headers)
 
     async def _dependency_down(_: Request, exc: Exception) -> JSONResponse:

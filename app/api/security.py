@@ -97,8 +97,13 @@ class AccessControl:
         return await self.app(scope, receive, send)
 
 
-# OpenAI clients read errors as {"error": {"message", "type", "code"}}; these routes answer in that shape.
-OPENAI_PREFIXES = ("/v1/chat/completions", "/v1/models")
+# OpenAI clients read errors as {"error": {"message", "type", "code"}}; these paths answer in that shape. Besides
+# the two Citewire serves, OpenAI's other endpoints: a client that calls one (completions, embeddings, ...) is an
+# OpenAI client, and its 404 must carry a message it can show. No native route lives under these.
+OPENAI_PREFIXES = ("/v1/chat/completions", "/v1/models", "/v1/completions", "/v1/embeddings", "/v1/responses",
+                   "/v1/moderations", "/v1/images", "/v1/audio", "/v1/files", "/v1/uploads", "/v1/batches",
+                   "/v1/fine_tuning", "/v1/assistants", "/v1/threads", "/v1/vector_stores", "/v1/realtime",
+                   "/v1/conversations")
 _OPENAI_TYPES = {401: ("authentication_error", "invalid_api_key"), 429: ("rate_limit_error", "rate_limit_exceeded"),
                  413: ("invalid_request_error", "request_too_large")}
 
@@ -107,8 +112,13 @@ def error_payload(path: str, status: int, error: str, detail: str) -> dict:
     """A middleware's rejection in the shape the path's clients read: OpenAI's, or ``{"error", "detail"}``."""
     if path.startswith(OPENAI_PREFIXES):
         kind, code = _OPENAI_TYPES[status]
-        return {"error": {"message": f"{error}: {detail}", "type": kind, "param": None, "code": code}}
+        return openai_error_body(f"{error}: {detail}", kind, code)
     return {"error": error, "detail": detail}
+
+
+def openai_error_body(message: str, kind: str = "invalid_request_error", code: str | None = None,
+                      param: str | None = None) -> dict:
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
 async def _reject(send, status: int, error: str, detail: str, headers: dict[str, str], path: str = "") -> None:
