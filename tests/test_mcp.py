@@ -140,3 +140,12 @@ def test_citewire_mcp_with_a_bad_setting_is_a_one_line_error(tmp_path):
                             stdin=subprocess.DEVNULL)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith("error: invalid setting: CITEWIRE_TOP_K") and "Traceback" not in result.stderr
+
+
+def test_plain_get_is_answered_at_once(served):
+    """A browser or curl opening /mcp gets a prompt 405 with a message, not a 200 event stream held open
+    forever: stateless, the server has nothing to send on one (the SDK's client never asks for it)."""
+    for accept in (None, "text/html,application/xhtml+xml,*/*;q=0.8", "text/event-stream"):
+        response = httpx.get(f"{served}/mcp", headers={"accept": accept} if accept else {}, timeout=5)
+        assert response.status_code == 405 and response.headers["allow"] == "POST", accept
+        assert response.json()["error"] == "method not allowed" and "POST /mcp" in response.json()["detail"]

@@ -56,6 +56,10 @@ def test_keys_are_required_on_v1_and_probes_stay_open(shared_services):
         openai_style = client.get("/v1/models").json()["error"]  # OpenAI clients parse their own error shape
         assert openai_style["type"] == "authentication_error" and openai_style["code"] == "invalid_api_key"
         assert client.get("/v1/models", headers={"Authorization": f"Bearer {KEY_A}"}).status_code == 200
+        assert client.post("/v1/embeddings").json()["error"]["code"] == "invalid_api_key"  # any OpenAI path
+        mcp = client.get("/mcp")  # a browser or curl without a key: refused at once, before the MCP transport
+        assert mcp.status_code == 401 and mcp.json()["error"] == "unauthorized"
+        assert client.get("/mcp", headers={"X-API-Key": KEY_A}).status_code == 405
         for open_path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
             assert client.get(open_path).status_code == 200, open_path
 

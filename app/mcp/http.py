@@ -3,6 +3,11 @@
 The SDK's session manager must run for as long as the app serves, so ``running()`` is entered in
 the FastAPI lifespan. A manager runs only once, so each start builds a fresh one: an app that is
 started twice (tests do) still works.
+
+``GET /mcp`` is answered 405 at once. In the SDK a GET opens the standalone SSE stream for messages the
+server starts; stateless, this server has no session to start any, so the stream would stay open and empty
+(a browser or curl hung on it). The spec lets a server without that stream answer 405, and the SDK's
+client never asks for it without a session id.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from mcp.server.transport_security import TransportSecuritySettings
+from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from app.mcp.server import create_mcp_server
@@ -42,4 +48,14 @@ class MCPHttpEndpoint:
             yield
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            await _NO_EVENT_STREAM(scope, receive, send)
+            return
         await self.server.session_manager.handle_request(scope, receive, send)
+
+
+_NO_EVENT_STREAM = JSONResponse(
+    {"error": "method not allowed",
+     "detail": "GET /mcp opens no event stream on this stateless MCP server; an MCP client sends its JSON-RPC "
+               "requests as POST /mcp (streamable HTTP), e.g. mcp.client.streamable_http_client(URL)"},
+    status_code=405, headers={"Allow": "POST"})
