@@ -145,6 +145,12 @@ def _json(name: str, raw: bytes) -> Iterator[LoadedRecord]:
     except _UNREADABLE_JSON as exc:
         yield LoadedRecord(name, error=f"invalid JSON: {exc or type(exc).__name__}")
         return
+    yield from json_records(name, data)
+
+
+def json_records(name: str, data: object) -> Iterator[LoadedRecord]:
+    """The records of an already parsed JSON document: one article, a list of them, or ``{"articles": [...]}``
+    (the API parses an upload's body itself, to answer malformed JSON with a 400, and hands the result here)."""
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         data = data["articles"]
     records = data if isinstance(data, list) else [data]
