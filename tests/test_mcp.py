@@ -149,3 +149,34 @@ def test_plain_get_is_answered_at_once(served):
         response = httpx.get(f"{served}/mcp", headers={"accept": accept} if accept else {}, timeout=5)
         assert response.status_code == 405 and response.headers["allow"] == "POST", accept
         assert response.json()["error"] == "method not allowed" and "POST /mcp" in response.json()["detail"]
+
+
+def test_call_tool_builds_the_argument_check_once(services):
+    """call_tool checks arguments against the tools' schemas built once, not by listing every tool per call;
+    a tool added later is still checked."""
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from app.mcp.server import create_mcp_server
+
+    server = create_mcp_server(lambda: services)
+    listed = []
+    list_tools = server.list_tools
+
+    async def counting_list_tools():
+        listed.append(1)
+        return await list_tools()
+
+    server.list_tools = counting_list_tools
+
+    async def run() -> None:
+        for _ in range(3):
+            assert not (await server.call_tool("list_articles", {"limit": 2})).is_error
+        with pytest.raises(ToolError, match="sourcez"):
+            await server.call_tool("search", {"query": "Vostochny", "sourcez": ["x"]})
+        assert len(listed) == 1
+        server.add_tool(lambda city: city, name="echo_city")
+        with pytest.raises(ToolError, match="country"):
+            await server.call_tool("echo_city", {"city": "Paris", "country": "France"})
+        assert not (await server.call_tool("echo_city", {"city": "Paris"})).is_error
+
+    anyio.run(run)

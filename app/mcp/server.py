@@ -78,13 +78,29 @@ class CitewireMCP(MCPServer):
         super().__init__("citewire", title="Citewire", version=__version__, instructions=INSTRUCTIONS,
                          log_level="WARNING")
         self._services = services
+        self._arguments: dict[str, frozenset[str]] | None = None  # each tool's argument names, built once
+
+    def add_tool(self, *args, **kwargs) -> None:
+        super().add_tool(*args, **kwargs)
+        self._arguments = None
+
+    def remove_tool(self, name: str) -> None:
+        super().remove_tool(name)
+        self._arguments = None
+
+    async def _tool_arguments(self) -> dict[str, frozenset[str]]:
+        """Built on the first call from the tools' schemas (rebuilt only when a tool is added or removed), not
+        on every call: list_tools builds every tool's schema model again."""
+        if self._arguments is None:
+            self._arguments = {t.name: frozenset(t.input_schema.get("properties", {})) for t in await self.list_tools()}
+        return self._arguments
 
     async def call_tool(self, name, arguments, context=None):
         """Reject arguments the tool does not take: the SDK drops them, so a misspelt ``source`` for
         ``sources`` would quietly answer unfiltered."""
-        tools = {t.name: t for t in await self.list_tools()}
+        tools = await self._tool_arguments()
         if name in tools:
-            known = set(tools[name].input_schema.get("properties", {}))
+            known = tools[name]
             unknown = sorted(set(arguments or {}) - known)
             if unknown:
                 raise ToolError(f"Error executing tool {name}: unknown argument(s) {', '.join(unknown)}; "
