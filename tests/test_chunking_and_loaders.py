@@ -154,3 +154,22 @@ def test_html_without_text_fails_with_one_message_and_no_library_warning(caplog)
     record = next(load_bytes("empty.html", b"<html><head><title>x</title></head><body><p></p></body></html>"))
     assert record.article is None and record.error == "no article text found in the HTML"
     assert not [r for r in caplog.records if r.name.startswith("trafilatura")]
+
+
+def test_html_headings_glued_by_the_extractor_get_their_own_lines_and_nothing_else_moves():
+    from app.ingest.loaders import headings_on_their_own_lines
+
+    body = "The island ferry resumed service on Monday after a three-week repair."
+    glued = next(load_bytes("ferry.html", f"<html><body><article><header><h1>Ferry returns</h1></header>{body} "
+                                          f"Engineers replaced the shaft.</article></body></html>".encode())).article
+    assert glued.text.startswith(f"Ferry returns\n{body}")
+    # the headline's words opening a sentence elsewhere are left alone: they do not follow the heading in the page
+    from trafilatura.utils import load_html
+
+    page = load_html("<html><body><header><h1>Storm</h1><nav>Home</nav></header><p>Storm Ciaran hit.</p></body></html>")
+    assert headings_on_their_own_lines(page, "Home Storm Ciaran hit.") == "Home Storm Ciaran hit."
+    assert headings_on_their_own_lines(page, "Storm Home Storm Ciaran hit.") == "Storm\nHome Storm Ciaran hit."
+    # pages whose headings already stand alone (the usual case) keep their text, hence their chunks, unchanged
+    usual = next(load_bytes("ferry.html", f"<html><body><article><h1>Ferry returns</h1><p>{body}</p><p>Engineers "
+                                          f"replaced the shaft.</p></article></body></html>".encode())).article
+    assert usual.text == f"Ferry returns\n{body}\nEngineers replaced the shaft."

@@ -329,3 +329,30 @@ def test_json_ld_deep_in_the_markup_is_kept():
     page = ("<html><body>" + "<div>" * 400 + '<script type="application/ld+json">{"datePublished": "2024-01-02"}'
             "</script>" + "</div>" * 400 + "<p>Text.</p></body></html>")
     assert "2024-01-02" in sanitise_html(page)
+
+
+_GLUED_PAGE = """<html><head><title>Ferry returns</title></head><body><article>
+<h1><a href="/ferry">Ferry returns</a></h1>
+The island ferry resumed service on Monday after a three-week repair. Engineers replaced the damaged propeller shaft.
+<h2>Passengers happy</h2>
+Passengers welcomed the return of the service, which carries about 900 people a day.
+</article></body></html>"""
+
+
+def test_uploaded_html_headline_is_not_glued_to_the_first_sentence(tmp_path):
+    """Text not inside <p> went through trafilatura's one-line fallback: the headline became the start of the
+    first sentence, and every quote of that sentence began with it."""
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data"))) as client:
+        response = client.post("/v1/articles", files={"files": ("ferry.html", io.BytesIO(_GLUED_PAGE.encode()),
+                                                                 "text/html")})
+        assert response.status_code == 201, response.text
+        text = client.get("/v1/articles/ferry").json()["text"]
+        answer = client.post("/v1/ask", json={"question": "When did the island ferry resume service?"}).json()
+    assert text.splitlines()[:2] == [
+        "Ferry returns",
+        "The island ferry resumed service on Monday after a three-week repair. Engineers replaced the damaged "
+        "propeller shaft."]
+    assert "\nPassengers happy\nPassengers welcomed" in text  # a subheading too
+    assert answer["answerable"] and answer["citations"]
+    quote = answer["citations"][0]["quote"]
+    assert quote.startswith("The island ferry resumed service on Monday") and "Ferry returns" not in answer["answer"]

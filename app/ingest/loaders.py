@@ -191,9 +191,44 @@ def _html(name: str, stem: str, html: str) -> LoadedRecord:
     if document is None or not (document.text or "").strip():
         return LoadedRecord(name, error="no article text found in the HTML")
     return _validated(name, {
-        "id": stem, "title": document.title or "", "text": document.text, "source": document.sitename or "",
+        "id": stem, "title": document.title or "", "text": headings_on_their_own_lines(page, document.text),
+        "source": document.sitename or "",
         "url": document.url or "", "published_at": _metadata_date(page),
     })
+
+
+_HEADINGS = "//h1 | //h2 | //h3 | //h4 | //h5 | //h6"
+# the first words after a heading in the page: script and style text is never article text
+_TEXT_AFTER = "following::text()[not(ancestor::script or ancestor::style)][normalize-space()][position() <= 8]"
+_CHECKED_CHARS = 40  # of that text, compared with the extracted text after the heading
+
+
+def headings_on_their_own_lines(page, text: str) -> str:
+    """The extracted text with each of the page's headings on a line of its own.
+
+    trafilatura's fallback for text not inside <p> elements flattens a whole <article> to one line, so a
+    headline was glued to the first sentence ("Ferry returns The island ferry resumed ...") and every
+    quote of that sentence began with it. A heading is split off only where the extracted text has it,
+    then a space, then the words that follow the heading in the page; the spaces around it become newlines,
+    so every other character keeps its offset. Text that already has its headings on their own lines (the
+    usual case) is returned unchanged."""
+    cursor = 0
+    chars: list[str] | None = None
+    for heading in page.xpath(_HEADINGS):
+        name = " ".join(heading.text_content().split())
+        if not name or text.find(f"{name} ", cursor) < 0:
+            continue
+        following = " ".join(" ".join(heading.xpath(_TEXT_AFTER)).split())[:_CHECKED_CHARS]
+        start = text.find(f"{name} {following}", cursor) if following else -1
+        if start < 0 or (start > 0 and not text[start - 1].isspace()):
+            continue
+        end = start + len(name)
+        chars = chars or list(text)
+        chars[end] = "\n"
+        if start > 0:
+            chars[start - 1] = "\n"
+        cursor = end
+    return text if chars is None else "".join(chars)
 
 
 # Where a page states its own date: meta/link tags, JSON-LD, and a <time datetime> that marks the
