@@ -170,9 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lgb-seed", type=int, default=None,
                         help="LightGBM's seed only (bagging, feature fraction; the pairs stay those of SEED): "
                              "how much the numbers move between equally good trainings")
+    parser.add_argument("--ensemble", type=int, default=tc.ENSEMBLE,
+                        help="models averaged per training (training/train_checker.py --ensemble)")
+    parser.add_argument("--smooth", type=float, default=tc.SMOOTH,
+                        help="threshold curve smoothing (training/train_checker.py --smooth)")
     args = parser.parse_args(argv)
     if args.lgb_seed is not None:
         tc.PARAMS["seed"] = args.lgb_seed
+    tc.ENSEMBLE, tc.SMOOTH = args.ensemble, args.smooth
     part = "_old" if args.skip_new else "_new" if args.skip_old else ""
     args.out = args.out or REPO / "benchmarks" / "results" / f"checker_quality{part}.json"
     started = time.time()

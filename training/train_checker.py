@@ -3,7 +3,11 @@
     python training/train_checker.py                 # full training (features cached in training/.cache)
     python training/train_checker.py --quick --out /tmp/m.json   # small deterministic subset (the test uses it)
 
-Fixed seed, one thread, features rounded to 4 decimals: the same data gives the same file.
+    python training/train_checker.py --ensemble 4 --smooth 0.05 --out /tmp/c.json   # the 1.5.0 candidate (not shipped)
+
+Fixed seed, one thread, features rounded to 4 decimals: the same data gives the same file. ``--ensemble K``
+averages the margins of K LightGBM models (seeds SEED..SEED+K-1) and ``--smooth W`` reads every threshold on
+the balanced-accuracy curve averaged over +-W: the measured, not shipped, 1.5.0 candidate (docs/faithfulness.md).
 Training data: SummEdits-dev (all seven domains), QAGS, and synthetic RealTimeQA pairs from the
 training articles (the held-out synthetic articles are never trained on). The calibration (Platt
 over out-of-fold margins) and the threshold (best mean balanced accuracy over the training domains,
@@ -35,10 +39,13 @@ from app.answer.alignment import FEATURES, Aligner  # noqa: E402
 from app.answer.checker_model import MODEL_PATH, trees_from_lightgbm  # noqa: E402
 
 SEED = 7
+# Models whose margins are averaged (seeds SEED..SEED+ENSEMBLE-1). 4 with SMOOTH 0.05 was the 1.5.0 candidate: it
+# cut the news threshold's seed range (.075 -> .015) but kept fewer faithful rewordings than what ships (docs, "1.5.0").
+ENSEMBLE = 1
 FOLDS = 5
 # 1.4.1 ships 1.4.0's trees with the fixed antecedent rule (app/answer/voice.py): this recipe on 1.4.1's features
-# writes other trees (sha256 13ab0d31665b82cc, threshold .735) that measured worse, within seed noise but below
-# 1.4.0's draw (docs/faithfulness.md, "1.4.1"); they were not shipped.
+# writes other trees (sha256 286df37f9084c4e4; 13ab0d31665b82cc when labelled 1.5.0; threshold .735) that measured
+# worse, within seed noise but below 1.4.0's draw (docs/faithfulness.md, "1.4.1"); they were not shipped.
 VERSION = "1.4.1"
 SOURCE_WEIGHT = {"summedits": 0.5, "qags": 3.0, "synthetic": 2.0}
 PARAMS = {
@@ -158,14 +165,30 @@ def _source_matrix(pairs: list[Pair], cache: Path | None, progress: bool, worker
 UNUSED = ("n_content", "claim_words", "local_min", "local_mean", "local_anchor_min")
 
 
-def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, rounds: int = ROUNDS):
+class Ensemble:
+    """LightGBM boosters whose raw margins are averaged (what the JSON file's ``scale`` does at run time)."""
+
+    def __init__(self, boosters: list) -> None:
+        self.boosters = boosters
+
+    def predict(self, x: np.ndarray, raw_score: bool = True) -> np.ndarray:
+        assert raw_score, "margins only: calibration is the Platt map"
+        return np.mean([b.predict(x, raw_score=True) for b in self.boosters], axis=0)
+
+
+def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, rounds: int = ROUNDS, models: int | None = None) -> Ensemble:
+    """``models`` boosters (default ENSEMBLE), seeds PARAMS["seed"] + 0, 1, ...; their margins averaged."""
+    return Ensemble([fit_one(x, y, w, rounds, PARAMS["seed"] + k) for k in range(models or ENSEMBLE)])
+
+
+def fit_one(x: np.ndarray, y: np.ndarray, w: np.ndarray, rounds: int, seed: int):
     import lightgbm
 
     x = x.copy()
     x[:, [FEATURES.index(f) for f in UNUSED]] = 0.0  # a constant column is never split on
 
     data = lightgbm.Dataset(x, label=y.astype(float), weight=w, feature_name=list(FEATURES), free_raw_data=False)
-    params = PARAMS | {"monotone_constraints": [MONOTONE.get(f, 0) for f in FEATURES]}
+    params = PARAMS | {"seed": seed, "monotone_constraints": [MONOTONE.get(f, 0) for f in FEATURES]}
     return lightgbm.train(params, data, num_boost_round=rounds)
 
 
@@ -212,18 +235,35 @@ def balanced_accuracy(scores: np.ndarray, labels: np.ndarray, threshold: float) 
     return float((tpr + tnr) / 2)
 
 
-def choose_threshold(items: dict[str, tuple[float, bool, str]]) -> float:
-    """The threshold with the best mean balanced accuracy over domains (each domain counts once)."""
+# Half-width of a moving average over the threshold curve before its argmax; 0: the raw argmax (1.0.0-1.4.1).
+# The 1.5.0 candidate used 0.05, fixed before its held-out run from the single-seed news thresholds' spread (.065).
+SMOOTH = 0.0
+
+
+def smoothed(curve: np.ndarray, half_width: int) -> np.ndarray:
+    """Moving average of ``curve`` over ``half_width`` grid points either side (fewer at the ends)."""
+    sums = np.concatenate([[0.0], np.cumsum(curve)])
+    low = np.maximum(np.arange(len(curve)) - half_width, 0)
+    high = np.minimum(np.arange(len(curve)) + half_width + 1, len(curve))
+    return (sums[high] - sums[low]) / (high - low)
+
+
+def choose_threshold(items: dict[str, tuple[float, bool, str]], smooth: float | None = None) -> float:
+    """The threshold with the best mean balanced accuracy over domains (each domain counts once), read on
+    the curve averaged over +-``smooth`` (default SMOOTH; 0: the raw curve). The raw curve is flat near its
+    top, so its argmax jumps across the plateau when a seed moves a few items; the smoothed curve peaks where
+    the whole +-smooth neighbourhood is high (a plateau's middle, or ``smooth`` inside the edge of a wider one)."""
     by_domain = defaultdict(list)
     for score, label, domain in items.values():
         by_domain[domain].append((score, label))
     arrays = {d: (np.array([s for s, _ in v]), np.array([lab for _, lab in v])) for d, v in by_domain.items()}
     candidates = np.round(np.linspace(0.05, 0.95, 181), 3)
-    means = [np.mean([balanced_accuracy(s, lab, t) for s, lab in arrays.values()]) for t in candidates]
-    return float(candidates[int(np.argmax(means))])
+    means = np.array([np.mean([balanced_accuracy(s, lab, t) for s, lab in arrays.values()]) for t in candidates])
+    width = int(round((SMOOTH if smooth is None else smooth) / 0.005))
+    return float(candidates[int(np.argmax(smoothed(means, width)))])
 
 
-def out_of_fold_margins(pairs: list[Pair], x: np.ndarray, rounds: int = ROUNDS) -> np.ndarray:
+def out_of_fold_margins(pairs: list[Pair], x: np.ndarray, rounds: int = ROUNDS, models: int | None = None) -> np.ndarray:
     """Margins for every trainable pair from a model that did not see its group (5 folds by group)."""
     y = np.array([p.label for p in pairs])
     w = weights(pairs)
@@ -232,29 +272,33 @@ def out_of_fold_margins(pairs: list[Pair], x: np.ndarray, rounds: int = ROUNDS) 
     for k in range(FOLDS):
         test = folds == k
         if test.any() and (~test).any():
-            model = fit(x[~test], y[~test], w[~test], rounds)
+            model = fit(x[~test], y[~test], w[~test], rounds, models)
             margins[test] = model.predict(x[test], raw_score=True)
     return margins
 
 
-def train(pairs: list[Pair], x: np.ndarray, rounds: int = ROUNDS) -> dict:
-    """Fit the model, its calibration and threshold on ``pairs`` (trainable, not held out)."""
+def train(pairs: list[Pair], x: np.ndarray, rounds: int = ROUNDS, models: int | None = None,
+          smooth: float | None = None) -> dict:
+    """Fit the model, its calibration and threshold on ``pairs`` (trainable, not held out); ``models`` and
+    ``smooth`` default to ENSEMBLE and SMOOTH."""
+    models = models or ENSEMBLE
+    smooth = SMOOTH if smooth is None else smooth
     y = np.array([p.label for p in pairs])
-    margins = out_of_fold_margins(pairs, x, rounds)
+    margins = out_of_fold_margins(pairs, x, rounds, models)
     a, b = platt(margins, y)
     calibrated = 1 / (1 + np.exp(-(a * margins + b)))
     items = item_scores(pairs, calibrated)
-    threshold = choose_threshold(items)
+    threshold = choose_threshold(items, smooth)
     # The shipped threshold is chosen on the news among the training domains (QAGS and the synthetic news
     # pairs, one vote each): the guard reads news, and SummEdits' transcripts and emails want a lower one
     # (docs/faithfulness.md). One vote per source (SummEdits too) is kept in the model's meta for comparison.
     news = {k: v for k, v in items.items() if v[2] in NEWS_DOMAINS}
-    guard_threshold = choose_threshold(news) if news else threshold
+    guard_threshold = choose_threshold(news, smooth) if news else threshold
     by_source = {k: (score, label, "summedits" if domain in SUMMEDITS_DOMAINS else domain)
                  for k, (score, label, domain) in items.items()}
-    model = fit(x, y, weights(pairs), rounds)
+    model = fit(x, y, weights(pairs), rounds, models)
     return {"booster": model, "platt": (a, b), "threshold": threshold, "guard_threshold": guard_threshold,
-            "source_threshold": choose_threshold(by_source)}
+            "source_threshold": choose_threshold(by_source, smooth), "smooth": smooth}
 
 
 def training_pairs(pairs: list[Pair], x: np.ndarray) -> tuple[list[Pair], np.ndarray]:
@@ -262,21 +306,56 @@ def training_pairs(pairs: list[Pair], x: np.ndarray) -> tuple[list[Pair], np.nda
     return [pairs[i] for i in keep], x[keep]
 
 
+# The training pairs' features as the shipped model was fit on them (tests/test_checker_training.py refits
+# from this file and compares bytes with the shipped model: the full extraction takes 10-15 minutes).
+STORED_FEATURES = REPO / "training" / "checker_features.npz"
+_STORED_FIELDS = ("source", "domain", "group", "item", "label", "item_label")
+
+
+def pair_key(pair: Pair) -> str:
+    """A short digest of the claim and its evidence: which pair a stored row belongs to."""
+    return hashlib.sha1(f"{pair.claim}\x00{pair.evidence}".encode()).hexdigest()[:16]
+
+
+def save_features(path: Path, pairs: list[Pair], x: np.ndarray) -> None:
+    columns = {f: np.array([getattr(p, f) for p in pairs]) for f in _STORED_FIELDS}
+    np.savez_compressed(path, x=x, key=np.array([pair_key(p) for p in pairs]), features=np.array(FEATURES),
+                        **columns)
+
+
+def load_features(path: Path) -> tuple[list[Pair], np.ndarray, np.ndarray]:
+    """Stored training pairs (claim and evidence left empty), their features and keys."""
+    with np.load(path) as data:
+        if list(data["features"]) != list(FEATURES):
+            raise ValueError(f"{path} holds other features than app/answer/alignment.py computes")
+        columns = [data[f].tolist() for f in _STORED_FIELDS]
+        pairs = [Pair(source=s, domain=d, group=g, item=i, claim="", evidence="", label=bool(lab),
+                      item_label=bool(il)) for s, d, g, i, lab, il in zip(*columns)]
+        return pairs, data["x"].copy(), data["key"].copy()
+
+
 def model_payload(result: dict, pairs: list[Pair], quick: bool, rounds: int) -> dict:
     counts = defaultdict(lambda: [0, 0])
     for p in pairs:
         counts[p.source][int(p.label)] += 1
-    return {
-        "name": "citewire-align-gbt", "version": VERSION + ("-quick" if quick else ""),
-        "features": list(FEATURES), "platt": [round(v, 8) for v in result["platt"]],
-        "threshold": result["guard_threshold"],
-        "meta": {"threshold_all_domains": result["threshold"], "threshold_per_source": result["source_threshold"],
-                 "threshold_chosen_on": list(NEWS_DOMAINS), "monotone": MONOTONE,
-                 "unused_features": list(UNUSED),"trained_by": "training/train_checker.py", "seed": SEED, "rounds": rounds, "params": PARAMS,
-                 "source_weight": SOURCE_WEIGHT,
-                 "pairs": {k: {"unsupported": v[0], "supported": v[1]} for k, v in sorted(counts.items())}},
-        "trees": trees_from_lightgbm(result["booster"].dump_model()),
-    }
+    boosters = result["booster"].boosters
+    meta = {"threshold_all_domains": result["threshold"], "threshold_per_source": result["source_threshold"],
+            "threshold_chosen_on": list(NEWS_DOMAINS)}
+    if result["smooth"]:
+        meta["threshold_smooth"] = result["smooth"]
+    meta |= {"monotone": MONOTONE, "unused_features": list(UNUSED), "trained_by": "training/train_checker.py",
+             "seed": SEED}
+    if len(boosters) > 1:
+        meta["ensemble"] = len(boosters)
+    meta |= {"rounds": rounds, "params": PARAMS, "source_weight": SOURCE_WEIGHT,
+             "pairs": {k: {"unsupported": v[0], "supported": v[1]} for k, v in sorted(counts.items())}}
+    payload = {"name": "citewire-align-gbt", "version": VERSION + ("-quick" if quick else ""),
+               "features": list(FEATURES), "platt": [round(v, 8) for v in result["platt"]],
+               "threshold": result["guard_threshold"], "meta": meta}
+    if len(boosters) > 1:
+        payload["scale"] = 1 / len(boosters)  # margin = scale * sum of all trees: the models' average
+    payload["trees"] = [t for b in boosters for t in trees_from_lightgbm(b.dump_model())]
+    return payload
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -286,15 +365,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a small deterministic subset (tests)")
     parser.add_argument("--cache", type=Path, default=REPO / "training" / ".cache")
     parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--features", type=Path, default=None,
+                        help=f"fit on stored training features instead of the data (e.g. {STORED_FEATURES.name})")
+    parser.add_argument("--save-features", type=Path, default=None, help="also store the training features here")
+    parser.add_argument("--ensemble", type=int, default=ENSEMBLE, help="models averaged (seeds SEED, SEED+1, ...)")
+    parser.add_argument("--smooth", type=float, default=SMOOTH,
+                        help="half-width of the moving average over the threshold curve (0: its raw argmax)")
     args = parser.parse_args(argv)
-    if not (args.data / "qags").exists():
-        print(f"error: no training data at {args.data}", file=sys.stderr)
-        return 1
     rounds = 40 if args.quick else ROUNDS
-    pairs = load_pairs(args.data, args.quick, None if args.no_cache else args.cache)
-    x = feature_matrix(pairs, None if args.no_cache else args.cache, progress=not args.quick)
-    train_pairs, train_x = training_pairs(pairs, x)
-    result = train(train_pairs, train_x, rounds)
+    if args.features:
+        train_pairs, train_x, _ = load_features(args.features)
+    else:
+        if not (args.data / "qags").exists():
+            print(f"error: no training data at {args.data}", file=sys.stderr)
+            return 1
+        pairs = load_pairs(args.data, args.quick, None if args.no_cache else args.cache)
+        x = feature_matrix(pairs, None if args.no_cache else args.cache, progress=not args.quick)
+        train_pairs, train_x = training_pairs(pairs, x)
+    if args.save_features:
+        save_features(args.save_features, train_pairs, train_x)
+    result = train(train_pairs, train_x, rounds, args.ensemble, args.smooth)
     payload = model_payload(result, train_pairs, args.quick, rounds)
     args.out.write_text(json.dumps(payload, separators=(",", ":")) + "\n")
     digest = hashlib.sha256(args.out.read_bytes()).hexdigest()

@@ -41,6 +41,7 @@ class CheckerModel:
     platt: tuple[float, float]  # calibrated P = sigmoid(a * margin + b)
     threshold: float
     meta: dict
+    scale: float = 1.0  # margin = scale * sum of tree outputs (1/K: the average of K models' trees)
 
     @property
     def reads(self) -> frozenset[str]:
@@ -48,7 +49,7 @@ class CheckerModel:
         return frozenset(self.features[i] for tree in self.trees for i in tree.feature)
 
     def margin(self, row: list[float]) -> float:
-        return sum(tree.predict(row) for tree in self.trees)
+        return self.scale * sum(tree.predict(row) for tree in self.trees)
 
     def probability(self, values: dict[str, float]) -> float:
         row = [round(float(values[f]), 4) for f in self.features]  # training rounds features the same way
@@ -86,7 +87,8 @@ def parse(payload: dict) -> CheckerModel:
     trees = tuple(Tree(tuple(t["f"]), tuple(t["t"]), tuple(t["l"]), tuple(t["r"]), tuple(t["v"]))
                   for t in payload["trees"])
     return CheckerModel(payload["name"], payload["version"], tuple(payload["features"]), trees,
-                        tuple(payload["platt"]), float(payload["threshold"]), payload.get("meta", {}))
+                        tuple(payload["platt"]), float(payload["threshold"]), payload.get("meta", {}),
+                        float(payload.get("scale", 1.0)))
 
 
 @lru_cache(maxsize=4)
