@@ -58,7 +58,14 @@ EXACT_ANSWERABILITY_FEATURES = ("top_logit", "second_logit", "top_coverage",
 # spec question over the sample articles (the follow-up "And who went with him?" included) and on 2024 raised
 # containment and citation precision with false refusal unchanged (docs/answers.md, "Synonyms and recency").
 _SYNONYM_FOR_EXACT = {"top_coverage": "top_syn_combined", "top_own_coverage": "top_syn_coverage"}
-ANSWERABILITY_FEATURES = tuple(_SYNONYM_FOR_EXACT.get(n, n) for n in EXACT_ANSWERABILITY_FEATURES)
+SYNONYM_ANSWERABILITY_FEATURES = tuple(_SYNONYM_FOR_EXACT.get(n, n) for n in EXACT_ANSWERABILITY_FEATURES)
+ANSWERABILITY_FEATURES = SYNONYM_ANSWERABILITY_FEATURES
+# How much of the question no answer passage mentions (IDF share of its stems absent, even as a synonym, from all
+# of the top 5, and the rarest absent one; stored per question in training/features.npz, question_missing_terms)
+# is left out: on 2022–2023, cross-fitted, it raised refusal (+0.064 [+0.015, +0.111]) at equal false refusal,
+# but on 2024 false refusal rose beyond noise with it (+0.032 [+0.012, +0.052]): words no 2024 passage spells
+# the same way ("roll-away", "misbehaviour") read as missing (docs/answers.md, "Missing question terms").
+MISSING_TERMS_FEATURES = ("top5_missing_idf", "top5_missing_max")  # app/answer/selection.py computes them
 # The answer-slot evidence for answerability (slot_typed, top_slot_filled, ...: app/answer/selection.py) is
 # computed but left out: with it the cross-fitted answerability AUC and the refusal at 5 % false refusal did
 # not move on 2022–2023 (`python training/train_answers.py compare`, docs/answers.md "Answer slots"). So is the
@@ -124,6 +131,8 @@ def answerability_table(table, selectors: dict[int, object], features: tuple[str
         order = np.argsort(-logits, kind="stable")
         values = answerability_features(int(n_terms), scores, rows[order].tolist(), logits[order])
         values["names_missing"] = float(names_missing)
+        if "question_missing_terms" in table:
+            values.update(zip(MISSING_TERMS_FEATURES, map(float, table["question_missing_terms"][qi])))
         rows_x.append([values[k] for k in features])
     return np.asarray(rows_x, dtype=float), table["question_y"]
 
@@ -311,6 +320,14 @@ SYNONYM_VARIANTS = {
     "no slots, recency added": (_BASE_SENTENCE, _BASE_QUESTION + _RECENCY_QUESTION),
 }
 
+# Missing question terms in answerability (issue 8, docs/answers.md "Missing question terms").
+MISSING_VARIANTS = {
+    "slot + synonym selector, synonym answerability (shipped)": (SELECTOR_FEATURES,
+                                                                         SYNONYM_ANSWERABILITY_FEATURES),
+    "… + missing question terms (not shipped)": (SELECTOR_FEATURES,
+                                                  SYNONYM_ANSWERABILITY_FEATURES + MISSING_TERMS_FEATURES),
+}
+
 
 # --- extraction (needs the index and ../shared) --------------------------------------------------
 
@@ -321,7 +338,7 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
     from tqdm import tqdm
 
     from app.answer.extractive import missing_names
-    from app.answer.selection import SentenceSelector
+    from app.answer.selection import SentenceSelector, missing_terms_features
     from app.config import Settings
     from app.evals.realtimeqa import (
         constructed_unanswerables,
@@ -386,7 +403,7 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
 
     selector = SentenceSelector(None, services.embedder, services.records.document_frequencies)
     s_x, s_y, s_group = [], [], []
-    q_y, q_fold, q_terms, q_missing, q_scores = [], [], [], [], []
+    q_y, q_fold, q_terms, q_missing, q_scores, q_missing_terms = [], [], [], [], [], []
     for qi, (q, terms, passages, rows) in enumerate(tqdm(gathered, desc="sentences", mininterval=10)):
         f = fold[q.id.split(":")[0]]
         if rows:
@@ -405,6 +422,7 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
         q_fold.append(f)
         q_terms.append(len(terms.stems))
         q_missing.append(bool(missing_names(q.question, top)) if top else True)
+        q_missing_terms.append([missing_terms_features(terms, top)[n] for n in MISSING_TERMS_FEATURES])
         q_scores.append(([p.score for p in top] + [np.nan] * SENTENCE_PASSAGES_STORED)[:SENTENCE_PASSAGES_STORED])
     as64 = lambda v: np.asarray(v, dtype=np.float32).astype(np.float64)  # noqa: E731 (stored as float32)
     np.savez_compressed(
@@ -412,6 +430,7 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
         sentence_x=as64(s_x), sentence_y=np.asarray(s_y), sentence_group=np.asarray(s_group),
         question_y=np.asarray(q_y), question_fold=np.asarray(q_fold), question_n_terms=np.asarray(q_terms),
         question_names_missing=np.asarray(q_missing), question_passage_scores=as64(q_scores),
+        question_missing_terms=as64(q_missing_terms),
     )
     print(f"{len(answerable)} answerable + {len(unanswerable)} constructed unanswerable 2022–2023 questions; "
           f"{len(p_y)} passage rows, {len(s_y)} sentence rows; {time.time() - started:.0f} s", file=sys.stderr)
@@ -441,8 +460,9 @@ def main() -> None:
     ex.add_argument("--cache", type=Path, default=None, help="keep the retrieved passages here between runs")
     cp = sub.add_parser("compare", help="feature sets side by side, cross-fitted on the stored 2022–2023 features")
     cp.add_argument("--features", type=Path, default=FEATURES_FILE)
-    cp.add_argument("--set", choices=("slots", "synonyms"), default="slots",
-                    help="slots: the answer-slot variants; synonyms: synonym coverage and recency variants")
+    cp.add_argument("--set", choices=("slots", "synonyms", "missing"), default="slots",
+                    help="slots: the answer-slot variants; synonyms: synonym coverage and recency variants; "
+                    "missing: question terms no answer passage mentions")
     sub.add_parser("compare-ranker", help="passage-ranker feature sets, cross-fitted on the stored 2022–2023 "
                    "features").add_argument("--features", type=Path, default=FEATURES_FILE)
     ft = sub.add_parser("fit", help="models from stored features")
@@ -455,7 +475,8 @@ def main() -> None:
         print("| variant | top sentence holds answer | quoted hold answer | containment | refusal | false refusal "
               "| refusal at 5 % false refusal | answerability AUC |")
         print("|---|---|---|---|---|---|---|---|")
-        for r in compare(args.features, SYNONYM_VARIANTS if args.set == "synonyms" else VARIANTS):
+        sets = {"slots": VARIANTS, "synonyms": SYNONYM_VARIANTS, "missing": MISSING_VARIANTS}
+        for r in compare(args.features, sets[args.set]):
             print(f"| {r['variant']} | {r['top1']:.3f} | {r['quoted']:.3f} | {r['containment']:.3f} | "
                   f"{r['refusal']:.3f} | {r['false_refusal']:.3f} | {r['refusal_at_5']:.3f} | {r['auc']:.3f} |")
     elif args.command == "compare-ranker":

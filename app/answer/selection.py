@@ -29,6 +29,8 @@ from app.retrieval.features import (
     sentence_slot_row,
     sentence_synonym_row,
     starts_with_pronoun,
+    synonym_covered,
+    text_terms,
 )
 from app.retrieval.learned import AnswerModels
 from app.retrieval.service import Passage
@@ -39,6 +41,7 @@ _HEURISTIC = SENTENCE_FEATURES.index("heuristic_score")
 _EXTRA_READERS = {*SYNONYM_FEATURES, *RECENCY_FEATURES, "top_syn_coverage", "top_syn_combined", "top_age_vs_newest",
                   "top_freshest", "top5_freshest"}
 _NO_EXTRA = [0.0] * (len(SYNONYM_FEATURES) + len(RECENCY_FEATURES))
+MISSING_TERMS_FEATURES = ("top5_missing_idf", "top5_missing_max")  # missing_terms_features' keys
 EXTRA_SENTENCE_MARGIN = 1.5  # a further sentence is quoted when its score is within this of the best (same doc)
 
 
@@ -68,6 +71,8 @@ class SentenceSelector:
         # when a shipped model reads them, zeros otherwise (docs/answers.md, "Synonyms and recency").
         reads = set(models.sentences.features) | set(models.answerability.features) if models else None
         self.extra_columns = reads is None or bool(reads & _EXTRA_READERS)
+        # question terms no passage mentions: for training, or a model that reads them (the shipped one does not)
+        self.missing_terms = reads is None or bool(reads & set(MISSING_TERMS_FEATURES))
 
     def candidates_and_rows(self, question: str, passages: list[Passage], terms: QuestionTerms | None = None
                             ) -> tuple[list[Candidate], list[list[float]], QuestionTerms]:
@@ -104,7 +109,25 @@ class SentenceSelector:
         features = answerability_features(len(terms.stems), [p.score for p in passages], rows, logits)
         # A name the question asks about that no passage mentions: strong evidence, not a hard rule.
         features["names_missing"] = float(bool(missing_names(question, passages[:SENTENCE_PASSAGES])))
+        if self.missing_terms:
+            features.update(missing_terms_features(terms, passages[:SENTENCE_PASSAGES]))
         return Selection(candidates, logits, rows, features)
+
+
+def missing_terms_features(terms: QuestionTerms, passages: list[Passage]) -> dict[str, float]:
+    """How much of the question no answer passage mentions (text or headline): the IDF-weighted share of its
+    content stems found in none of them, and the largest such IDF against the question's largest. A constructed
+    unanswerable keeps the event's coverage but often loses the article holding the question's rarest words
+    (docs/answers.md, "Missing question terms": measured, not shipped)."""
+    seen: set[str] = set()
+    for p in passages:
+        seen |= text_terms(p.text).stem_set | text_terms(p.title).stem_set
+    # a stem counts as mentioned through an irregular form's base or a WordNet synonym too ("went" ~ "accompanied",
+    # "met" as "meet"): exact stems refused the sample articles' spec questions
+    missing = [terms.idf.get(s, 0.0) for s, found in zip(terms.stems, synonym_covered(terms, seen)) if not found]
+    rarest = max(terms.idf.values(), default=0.0)
+    return {"top5_missing_idf": sum(missing) / terms.total_idf,
+            "top5_missing_max": max(missing, default=0.0) / rarest if rarest > 0 else 0.0}
 
 
 def blended_logits(logits: np.ndarray, rows: list[list[float]] | np.ndarray) -> np.ndarray:

@@ -403,25 +403,35 @@ def synonym_coverage(q: QuestionTerms, terms: set[str]) -> float:
     (one hypernym step: "pledge" reaches "promise"); names and numbers only match exactly. Irregular forms
     are compared through their base forms too ("went" as "go", "won" as "win": ``lemma_stems``)."""
     total = 0.0
+    for s, covered in zip(q.stems, synonym_covered(q, terms)):
+        if covered:
+            total += q.idf[s]
+    return total / q.total_idf
+
+
+def synonym_covered(q: QuestionTerms, terms: set[str]) -> list[bool]:
+    """Per question stem (in order): present in ``terms`` as such, through an irregular form's base, or as a
+    WordNet synonym or near sense (``synonym_coverage``'s test)."""
+    out = []
     wide: set[str] | None = None
     senses: tuple[frozenset[int], frozenset[int]] | None = None
     for s in q.stems:
         if s in terms:
-            total += q.idf[s]
+            out.append(True)
             continue
         if not s.isalpha():
+            out.append(False)
             continue
         if wide is None:
             wide = {f for t in terms if t.isalpha() for f in (t, *lemma_stems(t))}
         forms = (s, *lemma_stems(s))
         if any(f in wide for f in forms):
-            total += q.idf[s]
+            out.append(True)
             continue
         if senses is None:
             senses = _text_senses(wide)
-        if any(_related_to_any(f, *senses) for f in forms):
-            total += q.idf[s]
-    return total / q.total_idf
+        out.append(any(_related_to_any(f, *senses) for f in forms))
+    return out
 
 
 def _text_senses(wide: set[str]) -> tuple[frozenset[int], frozenset[int]]:
