@@ -6,7 +6,9 @@ Out-of-fold margins of single seeds SEED, SEED+1, ... (the recipe's folds and pa
 is the mean of K consecutive seeds' margins (disjoint groups), as training/train_checker.py --ensemble K fits
 it. Each is calibrated (Platt) and thresholded as the recipe does: the news threshold (QAGS + synthetic, one
 vote each) and the all-domains one, at the raw curve's argmax and on the curve smoothed over +-W. Reads the
-stored training features (training/checker_features.npz) so it needs neither ../shared nor the feature cache.
+stored training features (training/checker_features.npz) so it needs neither ../shared nor the feature cache: as
+today's code computes them (``load_features(now=True)``, 1.4.1's features, which the study measured), not the
+1.4.0 features the shipped trees were fit on (they differ in two QAGS pairs).
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smooth", type=float, default=0.05, help="half-width of the moving average")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "checker_threshold_spread.json")
     args = parser.parse_args(argv)
-    pairs, x, _ = tc.load_features(args.features)
+    stored = tc.load_features(args.features, now=True)
+    pairs, x = stored.pairs, stored.x
     per_seed = {}
     for k in range(args.seeds):
         tc.PARAMS["seed"] = tc.SEED + k

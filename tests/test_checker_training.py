@@ -107,6 +107,18 @@ def test_training_is_deterministic_on_a_small_subset(train_checker, tmp_path):
     assert averaged["meta"]["threshold_smooth"] == 0.05 and averaged["trees"][:40] == model["trees"]
 
 
+# The training rows whose features 1.4.1's antecedent fix (app/answer/voice.py, leading_name) changed: the stored
+# matrix keeps 1.4.0's values there (the shipped trees were fit on them) and today's values beside them (now_x).
+# QAGS cnndm:164, the Garnet ghost-town article: 1.4.0 read "it was devastated by fire" as Garnet and "It is said to
+# be haunted by ..." as "Ghost" (the first word of "Ghost town coming back to life : ..."); 1.4.1 reads neither, as
+# "garnet" and "ghost" are words the text never capitalises inside a sentence (docs/faithfulness.md, Reproducing).
+CHANGED_BY_1_4_1 = {
+    "affe9e4ccabdcc6b": ("window_pairs",),  # qags:cnndm:164:0 "Tiny montana outpost was established in the 1860s ..."
+    "1e0854ae89a36aa4": ("window_order", "window_pairs", "window_negation", "negation_mismatch", "cosine"),
+    # qags:cnndm:164:2 "Garnet is said to be haunted by some of its former residents."
+}
+
+
 @pytest.fixture(scope="module")
 def stored(train_checker):
     if not train_checker.STORED_FEATURES.exists():
@@ -116,32 +128,53 @@ def stored(train_checker):
 
 @needs_data
 def test_stored_features_are_what_the_aligner_computes(train_checker, stored):
-    """training/checker_features.npz must follow app/answer/alignment.py: a sample of its QAGS rows recomputed
-    (a change to the features means re-storing it: train_checker.py --save-features)."""
-    from checker_data import load_qags
+    """training/checker_features.npz follows app/answer/alignment.py: a sample of its QAGS and SummEdits rows
+    recomputed equals the stored matrix, except the rows 1.4.1 changed, which equal the stored today's values and
+    differ from the fitted-on ones in the documented columns only (a feature change means re-storing the file:
+    training/store_checker_features.py)."""
+    from checker_data import load_qags, load_summedits
 
-    pairs, x, keys = stored
-    row_of = {key: i for i, key in enumerate(keys.tolist())}
-    qags = [p for p in load_qags(SHARED / "data" / "qags") if train_checker.pair_key(p) in row_of][::40][:24]
-    assert len(qags) == 24
-    rows = [row_of[train_checker.pair_key(p)] for p in qags]
-    assert all(pairs[i].source == "qags" and pairs[i].item == p.item and pairs[i].label == p.label
-               for i, p in zip(rows, qags))
-    recomputed = np.round(np.array(train_checker._feature_rows(qags)), 4)
-    assert np.array_equal(recomputed, x[rows])
+    from app.answer.alignment import FEATURES
+
+    # (key, item): SummEdits repeats a sentence with its transcript under several summaries (same features)
+    row_of = {(key, pair.item): i for i, (key, pair) in enumerate(zip(stored.keys.tolist(), stored.pairs))}
+    assert sorted(stored.keys[stored.now_rows].tolist()) == sorted(CHANGED_BY_1_4_1)
+
+    def row(p) -> int | None:
+        return row_of.get((train_checker.pair_key(p), p.item))
+
+    qags = [p for p in load_qags(SHARED / "data" / "qags") if row(p) is not None]
+    summedits = [p for p in load_summedits(SHARED / "data" / "summedits-dev") if row(p) is not None]
+    sample = [p for p in qags[::40][:24] + summedits[::600] if train_checker.pair_key(p) not in CHANGED_BY_1_4_1]
+    changed = [p for p in qags if train_checker.pair_key(p) in CHANGED_BY_1_4_1]
+    assert len(sample) >= 30 and len(changed) == 2
+    rows = [row(p) for p in sample + changed]
+    assert all(stored.pairs[i].source == p.source and stored.pairs[i].item == p.item and stored.pairs[i].label == p.label
+               for i, p in zip(rows, sample + changed))
+    recomputed = np.round(np.array(train_checker._feature_rows(sample + changed)), 4)
+    assert np.array_equal(recomputed[: len(sample)], stored.x[rows[: len(sample)]])
+    today = train_checker.load_features(train_checker.STORED_FEATURES, now=True).x
+    for i, values, pair in zip(rows[len(sample):], recomputed[len(sample):], changed):
+        assert np.array_equal(values, today[i])
+        differs = tuple(f for f, old, new in zip(FEATURES, stored.x[i], values) if old != new)
+        assert differs == CHANGED_BY_1_4_1[train_checker.pair_key(pair)]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="1.4.1 ships 1.4.0's trees: the recipe on 1.4.1's features writes the seed-7 trees that "
-                          "measured worse (threshold .735), and the 1.5.0 candidate (--ensemble 4 --smooth 0.05) "
-                          "kept fewer faithful rewordings; neither shipped (docs/faithfulness.md, Reproducing)")
 def test_the_command_writes_the_shipped_file(train_checker, stored, tmp_path):
-    """What `python training/train_checker.py` writes, refit from the stored training features."""
+    """`python training/train_checker.py --features training/checker_features.npz` refits the shipped file byte for
+    byte (trees, calibration, thresholds and labels); fit on today's values of the two changed rows (what a retrain
+    from the data reads) the same recipe writes other trees, the seed-7 retrain that measured worse."""
     pytest.importorskip("lightgbm", reason="lightgbm (the [test] extra) needs libgomp1")
     from app.answer.checker_model import MODEL_PATH
 
-    out = tmp_path / "m.json"
+    out, now = tmp_path / "m.json", tmp_path / "now.json"
     assert train_checker.main(["--features", str(train_checker.STORED_FEATURES), "--out", str(out)]) == 0
-    written = json.loads(out.read_text())
-    assert written["features"] == json.loads(MODEL_PATH.read_text())["features"] and len(written["trees"]) == 250
+    written, shipped = json.loads(out.read_text()), json.loads(MODEL_PATH.read_text())
+    assert len(written["trees"]) == 250 and written["trees"] == shipped["trees"]
+    assert (written["platt"], written["threshold"], written["meta"]) == (shipped["platt"], shipped["threshold"],
+                                                                         shipped["meta"])
     assert out.read_bytes() == MODEL_PATH.read_bytes()
+    assert train_checker.main(["--features", str(train_checker.STORED_FEATURES), "--features-now", "--out", str(now)]) == 0
+    retrained = json.loads(now.read_text())
+    assert retrained["trees"] != shipped["trees"] and retrained["threshold"] != shipped["threshold"]
+    assert "trees_from" not in retrained["meta"]  # not the shipped trees: no label saying so

@@ -2,6 +2,7 @@
 
     python training/train_checker.py                 # full training (features cached in training/.cache)
     python training/train_checker.py --quick --out /tmp/m.json   # small deterministic subset (the test uses it)
+    python training/train_checker.py --features training/checker_features.npz   # the shipped file, byte for byte
 
     python training/train_checker.py --ensemble 4 --smooth 0.05 --out /tmp/c.json   # the 1.5.0 candidate (not shipped)
 
@@ -23,7 +24,7 @@ import os
 import sys
 import zlib
 from collections import defaultdict
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +44,10 @@ SEED = 7
 # cut the news threshold's seed range (.075 -> .015) but kept fewer faithful rewordings than what ships (docs, "1.5.0").
 ENSEMBLE = 1
 FOLDS = 5
-# 1.4.1 ships 1.4.0's trees with the fixed antecedent rule (app/answer/voice.py): this recipe on 1.4.1's features
-# writes other trees (sha256 286df37f9084c4e4; 13ab0d31665b82cc when labelled 1.5.0; threshold .735) that measured
-# worse, within seed noise but below 1.4.0's draw (docs/faithfulness.md, "1.4.1"); they were not shipped.
+# 1.4.1 ships 1.4.0's trees with the fixed antecedent rule (app/answer/voice.py): fitted on the features 1.4.0's code
+# computed (STORED_FEATURES, which differ from today's in two QAGS pairs). This recipe on 1.4.1's features writes
+# other trees (sha256 286df37f9084c4e4; 13ab0d31665b82cc when labelled 1.5.0; threshold .735) that measured worse,
+# within seed noise but below 1.4.0's draw (docs/faithfulness.md, "1.4.1"); they were not shipped.
 VERSION = "1.4.1"
 SOURCE_WEIGHT = {"summedits": 0.5, "qags": 3.0, "synthetic": 2.0}
 PARAMS = {
@@ -306,10 +308,25 @@ def training_pairs(pairs: list[Pair], x: np.ndarray) -> tuple[list[Pair], np.nda
     return [pairs[i] for i in keep], x[keep]
 
 
-# The training pairs' features as the shipped model was fit on them (tests/test_checker_training.py refits
-# from this file and compares bytes with the shipped model: the full extraction takes 10-15 minutes).
+# The training pairs' features as the shipped model was fit on them: computed by 1.4.0's code (commit 27ec615), plus
+# the rows today's alignment code computes differently (1.4.1's antecedent fix: two QAGS pairs) at today's values.
+# tests/test_checker_training.py refits from it and compares bytes with the shipped model (the full extraction takes
+# 10-15 minutes) and recomputes a sample of its rows; training/store_checker_features.py writes it.
 STORED_FEATURES = REPO / "training" / "checker_features.npz"
 _STORED_FIELDS = ("source", "domain", "group", "item", "label", "item_label")
+
+
+@dataclass
+class StoredFeatures:
+    """A stored feature file: the pairs (claim and evidence left empty), their features and keys; ``now_rows``:
+    the rows the current alignment code computes differently (their values already in ``x`` when loaded with
+    ``now=True``); ``trees_from``: what a model fit on the stored ``x`` says in ``meta.trees_from``."""
+
+    pairs: list[Pair]
+    x: np.ndarray
+    keys: np.ndarray
+    now_rows: np.ndarray
+    trees_from: str
 
 
 def pair_key(pair: Pair) -> str:
@@ -317,24 +334,37 @@ def pair_key(pair: Pair) -> str:
     return hashlib.sha1(f"{pair.claim}\x00{pair.evidence}".encode()).hexdigest()[:16]
 
 
-def save_features(path: Path, pairs: list[Pair], x: np.ndarray) -> None:
+def save_features(path: Path, pairs: list[Pair], x: np.ndarray, now: np.ndarray | None = None,
+                  trees_from: str = "", keys: np.ndarray | None = None) -> None:
+    """Store ``x`` (what a fit reads); ``now``: the same rows as the current code computes them (only the rows
+    that differ are kept); ``trees_from``: the label a model fit on ``x`` carries; ``keys``: the pairs' keys
+    (default: computed from their claim and evidence, which stored pairs no longer hold)."""
     columns = {f: np.array([getattr(p, f) for p in pairs]) for f in _STORED_FIELDS}
-    np.savez_compressed(path, x=x, key=np.array([pair_key(p) for p in pairs]), features=np.array(FEATURES),
-                        **columns)
+    now_rows = np.flatnonzero((now != x).any(axis=1)) if now is not None else np.zeros(0, dtype=np.int64)
+    keys = np.array([pair_key(p) for p in pairs]) if keys is None else keys
+    np.savez_compressed(path, x=x, key=keys, features=np.array(FEATURES),
+                        now_rows=now_rows, now_x=(now if now is not None else x)[now_rows],
+                        trees_from=np.array(trees_from), **columns)
 
 
-def load_features(path: Path) -> tuple[list[Pair], np.ndarray, np.ndarray]:
-    """Stored training pairs (claim and evidence left empty), their features and keys."""
+def load_features(path: Path, now: bool = False) -> StoredFeatures:
+    """Stored training pairs and features; ``now``: with the rows the current code computes differently replaced
+    by its values (what a fit from ../shared and the cache reads today)."""
     with np.load(path) as data:
         if list(data["features"]) != list(FEATURES):
             raise ValueError(f"{path} holds other features than app/answer/alignment.py computes")
         columns = [data[f].tolist() for f in _STORED_FIELDS]
         pairs = [Pair(source=s, domain=d, group=g, item=i, claim="", evidence="", label=bool(lab),
                       item_label=bool(il)) for s, d, g, i, lab, il in zip(*columns)]
-        return pairs, data["x"].copy(), data["key"].copy()
+        x = data["x"].copy()
+        now_rows = data["now_rows"].copy() if "now_rows" in data else np.zeros(0, dtype=np.int64)
+        if now and len(now_rows):
+            x[now_rows] = data["now_x"]
+        trees_from = str(data["trees_from"]) if "trees_from" in data and not (now and len(now_rows)) else ""
+        return StoredFeatures(pairs, x, data["key"].copy(), now_rows, trees_from)
 
 
-def model_payload(result: dict, pairs: list[Pair], quick: bool, rounds: int) -> dict:
+def model_payload(result: dict, pairs: list[Pair], quick: bool, rounds: int, trees_from: str = "") -> dict:
     counts = defaultdict(lambda: [0, 0])
     for p in pairs:
         counts[p.source][int(p.label)] += 1
@@ -349,6 +379,8 @@ def model_payload(result: dict, pairs: list[Pair], quick: bool, rounds: int) -> 
         meta["ensemble"] = len(boosters)
     meta |= {"rounds": rounds, "params": PARAMS, "source_weight": SOURCE_WEIGHT,
              "pairs": {k: {"unsupported": v[0], "supported": v[1]} for k, v in sorted(counts.items())}}
+    if trees_from:
+        meta["trees_from"] = trees_from
     payload = {"name": "citewire-align-gbt", "version": VERSION + ("-quick" if quick else ""),
                "features": list(FEATURES), "platt": [round(v, 8) for v in result["platt"]],
                "threshold": result["guard_threshold"], "meta": meta}
@@ -367,14 +399,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cache", action="store_true")
     parser.add_argument("--features", type=Path, default=None,
                         help=f"fit on stored training features instead of the data (e.g. {STORED_FEATURES.name})")
+    parser.add_argument("--features-now", action="store_true",
+                        help="with --features: the rows today's code computes differently at today's values "
+                             "(what a fit from the data reads; not what the shipped trees were fit on)")
     parser.add_argument("--save-features", type=Path, default=None, help="also store the training features here")
     parser.add_argument("--ensemble", type=int, default=ENSEMBLE, help="models averaged (seeds SEED, SEED+1, ...)")
     parser.add_argument("--smooth", type=float, default=SMOOTH,
                         help="half-width of the moving average over the threshold curve (0: its raw argmax)")
     args = parser.parse_args(argv)
+    if args.features_now and not args.features:
+        parser.error("--features-now needs --features FILE")
     rounds = 40 if args.quick else ROUNDS
+    trees_from, keys = "", None
     if args.features:
-        train_pairs, train_x, _ = load_features(args.features)
+        stored = load_features(args.features, now=args.features_now)
+        train_pairs, train_x, keys = stored.pairs, stored.x, stored.keys
+        if (args.ensemble, args.smooth) == (ENSEMBLE, SMOOTH):  # the recipe that fit the stored features' trees
+            trees_from = stored.trees_from
     else:
         if not (args.data / "qags").exists():
             print(f"error: no training data at {args.data}", file=sys.stderr)
@@ -383,9 +424,9 @@ def main(argv: list[str] | None = None) -> int:
         x = feature_matrix(pairs, None if args.no_cache else args.cache, progress=not args.quick)
         train_pairs, train_x = training_pairs(pairs, x)
     if args.save_features:
-        save_features(args.save_features, train_pairs, train_x)
+        save_features(args.save_features, train_pairs, train_x, keys=keys)
     result = train(train_pairs, train_x, rounds, args.ensemble, args.smooth)
-    payload = model_payload(result, train_pairs, args.quick, rounds)
+    payload = model_payload(result, train_pairs, args.quick, rounds, trees_from)
     args.out.write_text(json.dumps(payload, separators=(",", ":")) + "\n")
     digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes, sha256 {digest[:16]}), "
