@@ -89,7 +89,7 @@ def test_smoothed_threshold_stays_off_the_edge_of_a_plateau(train_checker):
 
 
 @needs_data
-def test_training_is_deterministic_on_a_small_subset(train_checker, tmp_path):
+def test_training_is_deterministic_on_a_small_subset(train_checker, tmp_path, monkeypatch):
     """Two runs of the quick recipe write byte-identical files (fixed seed, one thread, rounded features)."""
     pytest.importorskip("lightgbm", reason="lightgbm (the [test] extra) needs libgomp1")
     first, second = tmp_path / "a.json", tmp_path / "b.json"
@@ -98,6 +98,15 @@ def test_training_is_deterministic_on_a_small_subset(train_checker, tmp_path):
     assert first.read_bytes() == second.read_bytes()
     model = json.loads(first.read_text())
     assert model["version"].endswith("-quick") and len(model["trees"]) == 40
+    # without --out a retrain from the data writes beside the cache, never over the shipped model
+    from app.answer.checker_model import MODEL_PATH
+
+    shipped = MODEL_PATH.read_bytes()
+    retrained = tmp_path / "retrained.json"
+    monkeypatch.setattr(train_checker, "RETRAINED_PATH", retrained)
+    assert train_checker.main(["--quick", "--cache", str(tmp_path / "cache")]) == 0
+    assert MODEL_PATH.read_bytes() == shipped
+    assert retrained.read_bytes() == first.read_bytes()
     assert "scale" not in model and "ensemble" not in model["meta"]  # one model: the 1.4.x file, unchanged
     third = tmp_path / "c.json"
     assert train_checker.main(["--quick", "--cache", str(tmp_path / "cache"), "--out", str(third),

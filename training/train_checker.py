@@ -1,6 +1,7 @@
 """Train the faithfulness checker's model and write app/answer/checker_model.json.
 
-    python training/train_checker.py                 # full training (features cached in training/.cache)
+    python training/train_checker.py                 # full training from ../shared/data (features cached in
+                                                     # training/.cache; writes training/.cache/checker_model.json)
     python training/train_checker.py --quick --out /tmp/m.json   # small deterministic subset (the test uses it)
     python training/train_checker.py --features training/checker_features.npz   # the shipped file, byte for byte
 
@@ -390,10 +391,15 @@ def model_payload(result: dict, pairs: list[Pair], quick: bool, rounds: int, tre
     return payload
 
 
+RETRAINED_PATH = REPO / "training" / ".cache" / "checker_model.json"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=shared_dir(), help="../shared/data")
-    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where to write the model (default: the shipped file when fitting on --features, "
+                             "else training/.cache/checker_model.json, so a retrain never silently replaces it)")
     parser.add_argument("--quick", action="store_true", help="a small deterministic subset (tests)")
     parser.add_argument("--cache", type=Path, default=REPO / "training" / ".cache")
     parser.add_argument("--no-cache", action="store_true")
@@ -427,6 +433,9 @@ def main(argv: list[str] | None = None) -> int:
         save_features(args.save_features, train_pairs, train_x, keys=keys)
     result = train(train_pairs, train_x, rounds, args.ensemble, args.smooth)
     payload = model_payload(result, train_pairs, args.quick, rounds, trees_from)
+    if args.out is None:
+        args.out = MODEL_PATH if args.features else RETRAINED_PATH
+        args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(payload, separators=(",", ":")) + "\n")
     digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes, sha256 {digest[:16]}), "
