@@ -13,6 +13,7 @@ Chroma itself keeps one client per directory per process.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -22,6 +23,9 @@ try:
     import fcntl
 except ImportError:  # Windows: no flock; the embedded store is unguarded there, as before
     fcntl = None
+
+
+log = logging.getLogger(__name__)
 
 
 class DataDirInUse(RuntimeError):
@@ -45,8 +49,13 @@ def claim_chroma_dir(chroma_dir: Path) -> Callable[[], None]:
         if path in _held:
             _held[path][1] += 1
             return _releaser(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a read-only data dir: nobody writes through us, so go on as before the lock
+            log.warning("cannot lock %s (%s): the embedded Chroma store is not guarded against other processes",
+                        path, exc)
+            return lambda: None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

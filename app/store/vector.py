@@ -1,5 +1,8 @@
 """Chunk vectors in Chroma: embedded PersistentClient by default, HttpClient when a server URL is set.
 
+The embedded store belongs to one process per data dir (data_dir_lock.py); a Chroma server is what
+several processes share.
+
 Embeddings are always computed by Citewire and passed in, so Chroma never reaches for its own
 (downloading) default embedding function.
 """
