@@ -89,6 +89,7 @@ def _services():
     from app.store.vector import EmbedderMismatch
 
     settings = _settings()
+    _claim_data_dir(settings)
     try:
         return build_services(settings)
     except EmbedderMismatch as exc:
@@ -97,6 +98,19 @@ def _services():
         fail(f"the local model CITEWIRE_LOCAL_MODEL={settings.local_model} cannot be used: {exc}")
     except Exception as exc:  # store unreachable, bad data dir, ...
         fail(f"cannot open the store: {type(exc).__name__}: {exc}")
+
+
+def _claim_data_dir(settings: Settings) -> None:
+    """The embedded Chroma store is one process's alone (app/store/data_dir_lock.py): when another holds
+    this data dir, one ``error:`` line before anything loads or writes. Held until the process ends."""
+    if settings.chroma_url:
+        return
+    from app.store.data_dir_lock import DataDirInUse, claim_chroma_dir
+
+    try:
+        claim_chroma_dir(settings.chroma_dir)
+    except DataDirInUse as exc:
+        fail(str(exc))
 
 
 def _parse_date(value: str | None, name: str) -> date | None:
@@ -405,6 +419,7 @@ def serve(
     settings = _settings()
     if with_samples:
         settings = settings.model_copy(update={"index_samples": True})
+    _claim_data_dir(settings)
     from app.observability.logs import configure_logging
 
     configure_logging(settings.log_format, settings.log_level)  # JSON lines with request ids; our access log

@@ -62,6 +62,7 @@ class Services:
 
     def close(self) -> None:
         self.records.close()
+        self.vectors.close()
         if self.local_model is not None:
             self.local_model.close()
 

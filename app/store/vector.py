@@ -1,5 +1,8 @@
 """Chunk vectors in Chroma: embedded PersistentClient by default, HttpClient when a server URL is set.
 
+The embedded store belongs to one process per data dir (data_dir_lock.py); a Chroma server is what
+several processes share.
+
 Embeddings are always computed by Citewire and passed in, so Chroma never reaches for its own
 (downloading) default embedding function.
 """
@@ -11,6 +14,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from app.config import Settings
+from app.store.data_dir_lock import claim_chroma_dir
 from app.store.models import Filters
 
 
@@ -51,6 +55,15 @@ def chroma_where(filters: Filters | None) -> dict | None:
 
 class VectorStore:
     def __init__(self, settings: Settings, embedder_name: str) -> None:
+        # the embedded store is one process's alone (data_dir_lock.py); a Chroma server is shared
+        self._release = (lambda: None) if settings.chroma_url else claim_chroma_dir(settings.chroma_dir)
+        try:
+            self._open(settings, embedder_name)
+        except BaseException:
+            self._release()
+            raise
+
+    def _open(self, settings: Settings, embedder_name: str) -> None:
         self._client = make_chroma_client(settings)
         self._collection = self._client.get_or_create_collection(
             settings.collection,
@@ -68,6 +81,10 @@ class VectorStore:
 
     def ping(self) -> None:
         self._client.heartbeat()
+
+    def close(self) -> None:
+        """Lets another process open this data dir's embedded store once this one is done with it."""
+        self._release()
 
     def count(self) -> int:
         return self._collection.count()
