@@ -187,3 +187,26 @@ def test_the_command_writes_the_shipped_file(train_checker, stored, tmp_path):
     retrained = json.loads(now.read_text())
     assert retrained["trees"] != shipped["trees"] and retrained["threshold"] != shipped["threshold"]
     assert "trees_from" not in retrained["meta"]  # not the shipped trees: no label saying so
+
+
+def test_only_the_shipped_recipe_writes_the_shipped_file_by_default(train_checker, tmp_path, monkeypatch):
+    """Without --out, a fit that is not the shipped recipe on the shipped features (today's rows, another
+    recipe, the quick subset) writes beside the cache, never over app/answer/checker_model.json."""
+    pytest.importorskip("lightgbm", reason="lightgbm (the [test] extra) needs libgomp1")
+    from app.answer.checker_model import MODEL_PATH
+
+    shipped = MODEL_PATH.read_bytes()
+    stand_in = tmp_path / "checker_model.json"  # where the script writes "the shipped file" (never the real one here)
+    stand_in.write_bytes(shipped)
+    monkeypatch.setattr(train_checker, "MODEL_PATH", stand_in)
+    features = str(train_checker.STORED_FEATURES)
+    for n, extra in enumerate((["--features-now"], ["--quick"], ["--ensemble", "2"])):
+        retrained = tmp_path / f"r{n}.json"
+        monkeypatch.setattr(train_checker, "RETRAINED_PATH", retrained)
+        assert train_checker.main(["--features", features, *extra]) == 0
+        assert stand_in.read_bytes() == shipped
+        written = json.loads(retrained.read_text())
+        assert written["trees"] != json.loads(shipped)["trees"]
+        assert "trees_from" not in written["meta"]  # only the shipped fit carries the shipped trees' label
+    with pytest.raises(SystemExit):
+        train_checker.main(["--features", str(tmp_path / "missing.npz")])

@@ -398,8 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=shared_dir(), help="../shared/data")
     parser.add_argument("--out", type=Path, default=None,
-                        help="where to write the model (default: the shipped file when fitting on --features, "
-                             "else training/.cache/checker_model.json, so a retrain never silently replaces it)")
+                        help="where to write the model (default: the shipped file only when fitting on the stored "
+                             "--features with the shipped recipe, else training/.cache/checker_model.json, so a "
+                             "retrain never silently replaces it)")
     parser.add_argument("--quick", action="store_true", help="a small deterministic subset (tests)")
     parser.add_argument("--cache", type=Path, default=REPO / "training" / ".cache")
     parser.add_argument("--no-cache", action="store_true")
@@ -415,12 +416,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.features_now and not args.features:
         parser.error("--features-now needs --features FILE")
+    if args.features and not args.features.is_file():
+        parser.error(f"--features: no such file: {args.features}")
+    if args.ensemble < 1 or args.smooth < 0:
+        parser.error("--ensemble must be at least 1 and --smooth at least 0")
     rounds = 40 if args.quick else ROUNDS
+    # only the stored features of the shipped trees, fit with the shipped recipe, make the shipped file
+    shipped_recipe = (bool(args.features) and not args.features_now and not args.quick
+                      and (args.ensemble, args.smooth) == (ENSEMBLE, SMOOTH))
     trees_from, keys = "", None
     if args.features:
         stored = load_features(args.features, now=args.features_now)
         train_pairs, train_x, keys = stored.pairs, stored.x, stored.keys
-        if (args.ensemble, args.smooth) == (ENSEMBLE, SMOOTH):  # the recipe that fit the stored features' trees
+        if shipped_recipe:
             trees_from = stored.trees_from
     else:
         if not (args.data / "qags").exists():
@@ -434,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     result = train(train_pairs, train_x, rounds, args.ensemble, args.smooth)
     payload = model_payload(result, train_pairs, args.quick, rounds, trees_from)
     if args.out is None:
-        args.out = MODEL_PATH if args.features else RETRAINED_PATH
+        args.out = MODEL_PATH if shipped_recipe else RETRAINED_PATH
         args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(payload, separators=(",", ":")) + "\n")
     digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
