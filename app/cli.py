@@ -139,12 +139,22 @@ def ingest(
             bar.set_description(file.name[:40])
             yield from load_path(file)
 
+    so_far = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0}
+
     def progress(outcome) -> None:
+        so_far[outcome.status] += 1
         bar.update(1)
         if outcome.status == "failed":
             bar.write(f"failed: {outcome.origin}: {outcome.error}", file=sys.stderr)
 
-    report = services.ingest.ingest(records(), batch_articles=batch, on_progress=progress, keep_outcomes=False)
+    try:
+        report = services.ingest.ingest(records(), batch_articles=batch, on_progress=progress, keep_outcomes=False)
+    except KeyboardInterrupt:  # the batches written stand whole; the rest were dropped unwritten
+        bar.close()
+        services.close()
+        fail("interrupted: " + ", ".join(f"{k} {v}" for k, v in so_far.items()) + " before the stop; those are "
+             "stored whole, nothing after them was written; run the same command again to finish "
+             "(stored articles are skipped as unchanged)", 130)
     bar.close()
     c = report.counts
     typer.echo(
