@@ -361,13 +361,21 @@ def evaluate(
 
 
 def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index) -> None:
+    from app.evals.dataset import DatasetError
+
     if dataset == "suite":
         from app.evals.dataset import DEFAULT_SUITE
         from app.evals.run import run_known_answers
+        from app.evals.runner import NotCitewire
         from app.main import create_app
 
-        result, failures, paths = run_known_answers(url=url, out=out, progress=not quiet, suite_path=suite or DEFAULT_SUITE,
-                                                    make_app=create_app)
+        try:
+            result, failures, paths = run_known_answers(url=url, out=out, progress=not quiet,
+                                                        suite_path=suite or DEFAULT_SUITE, make_app=create_app)
+        except DatasetError as exc:
+            fail(f"--suite: {exc}", 2)
+        except NotCitewire as exc:
+            fail(str(exc))
         width = max(len(k) for k in result.metrics)
         for name, value in result.metrics.items():
             typer.echo(f"{name:<{width}}  {value:8.3f}")
@@ -397,6 +405,10 @@ def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index) -> None
         summary = runners[dataset](path, out=out, limit=limit, progress=not quiet, **extra)
     except FileNotFoundError as exc:  # a folder without the dataset's files
         fail(f"--dataset {dataset}: {exc.filename or exc} is missing (is --path the dataset's folder?)", 2)
+    except DatasetError as exc:  # another data set's files, or damaged ones
+        fail(f"--dataset {dataset}: {exc}", 2)
+    except UnicodeDecodeError:
+        fail(f"--dataset {dataset}: {path} is not UTF-8 text (is --path the dataset?)", 2)
     for name, value in summary.items():
         typer.echo(f"{name:<28} {value:.3f}" if isinstance(value, float) else f"{name:<28} {value}")
 

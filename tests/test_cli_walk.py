@@ -128,3 +128,59 @@ def test_an_interrupted_ingest_stops_after_the_batch_being_written_and_keeps_who
     assert stored < 10 and stored % 2 == 0 and len(outcomes) == stored
     assert services.records.count() == (stored, stored) and services.vectors.count() == stored
     assert [o.article_id for o in outcomes] == [f"k-{i}" for i in range(stored)]
+
+
+def _one_line_error(result, code: int, *needles: str) -> None:
+    assert result.exit_code == code, (result.exit_code, result.output, result.exception)
+    assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for needle in needles:
+        assert needle in result.stderr, result.stderr
+
+
+def test_eval_with_a_suite_that_is_missing_or_not_a_suite_is_one_line(tmp_path):
+    (tmp_path / "broken.yaml").write_text("questions: [1, 2\n")
+    (tmp_path / "other.yaml").write_text("version: 1\n")
+    (tmp_path / "binary.yaml").write_bytes(b"\xff\xfe\x00garbage")
+    for name, needle in (("nope.yaml", "cannot read"), ("broken.yaml", "not valid YAML (line 2"),
+                         ("other.yaml", "not a known-answer suite: answerable: Field required"),
+                         ("binary.yaml", "cannot read")):
+        _one_line_error(runner.invoke(cli, ["eval", "-q", "--suite", str(tmp_path / name), "--out", str(tmp_path / "r")]),
+                        2, "--suite: ", needle)
+
+
+def test_eval_of_a_public_set_pointed_at_other_files_is_one_line(tmp_path):
+    """A wrong --path (another data set's records, a folder for a file) failed with KeyError tracebacks."""
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "articles.jsonl").write_text(json.dumps({"id": "a", "text": "The harbour reopened."}) + "\n")
+    out = ["--out", str(tmp_path / "r"), "-q"]
+    _one_line_error(runner.invoke(cli, ["eval", "--dataset", "qags", "--path", str(other), *out]), 2,
+                    "articles.jsonl:1 is not a QAGS record (no 'summary_sentences' field)")
+    _one_line_error(runner.invoke(cli, ["eval", "--dataset", "rgb-fact", "--path", str(other / "articles.jsonl"), *out]),
+                    2, "articles.jsonl:1 is not an RGB fact record (no query, answer, fakeanswer)")
+    _one_line_error(runner.invoke(cli, ["eval", "--dataset", "rgb-fact", "--path", str(other), *out]), 2,
+                    "is a folder: give RGB's file")
+    (other / "garbage.jsonl").write_bytes(bytes(range(128, 256)) * 4)
+    _one_line_error(runner.invoke(cli, ["eval", "--dataset", "rgb-fact", "--path", str(other / "garbage.jsonl"), *out]),
+                    2, "is not UTF-8 text")
+
+
+def test_eval_against_a_server_that_is_not_citewire_is_one_line_not_all_zero_metrics(tmp_path):
+    """Another service on the port (every POST a 501 here): every metric was 0 and, without --gate, exit 0."""
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        result = runner.invoke(cli, ["eval", "-q", "--url", url, "--out", str(tmp_path / "r")])
+    finally:
+        server.shutdown()
+        server.server_close()
+    _one_line_error(result, 1, f"{url} does not answer as Citewire's API: POST /v1/search answered HTTP 501")
+    assert not (tmp_path / "r" / "results.json").exists()
