@@ -1,0 +1,46 @@
+"""Settings the README lists, set to wrong values: one ``error: invalid setting: NAME: …`` line at start.
+
+Each of these passed validation and then failed at first use: "cannot open the store: ValueError: Could not
+connect to a Chroma server", "the LLM endpoint is unreachable" for a bad embeddings URL, a tiktoken traceback."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.config import OFFLINE_ENCODINGS, Settings
+from app.offline import SHIPPED_ENCODINGS
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(("name", "value", "reason"), [
+    ("CITEWIRE_CHROMA_URL", "notaurl", "is not an http:// or https:// URL"),
+    ("CITEWIRE_CHROMA_URL", "http://chroma:99999", "bad port"),
+    ("CITEWIRE_LLM_BASE_URL", "localhost:11434/v1", "is not an http:// or https:// URL"),
+    ("CITEWIRE_EMBED_BASE_URL", "notaurl", "is not an http:// or https:// URL"),
+    ("CITEWIRE_LEXICAL_URL", "mysql://db/x", "is not a postgresql:// URL"),
+    ("CITEWIRE_CHUNK_OVERLAP", "500", "must be smaller than CITEWIRE_CHUNK_TOKENS (200)"),
+    ("CITEWIRE_COLLECTION", "my chunks", "use 3-512 letters"),
+    ("CITEWIRE_ENCODING_NAME", "gpt2", "cl100k_base or o200k_base"),
+])
+def test_a_wrong_value_is_one_invalid_setting_line(monkeypatch, tmp_path, name, value, reason):
+    monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv(name, value)
+    result = runner.invoke(cli, ["ask", "What did Kim pledge?"])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.stderr.startswith(f"error: invalid setting: {name}: "), result.stderr
+    assert reason in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_usable_values_still_pass():
+    settings = Settings(chroma_url="https://chroma.internal:8443", llm_base_url="fake://", lexical_url="postgres://db/x",
+                        embed_base_url="http://127.0.0.1:11434/v1", chunk_tokens=64, chunk_overlap=63,
+                        collection="citewire_shared_chunks", encoding_name="o200k_base")
+    assert settings.chroma_url == "https://chroma.internal:8443" and settings.chunk_overlap == 63
+    assert Settings(chroma_url="", llm_base_url="").chroma_url is None  # empty: unset, as before
+
+
+def test_the_encodings_allowed_are_the_ones_shipped_offline():
+    assert set(OFFLINE_ENCODINGS) == set(SHIPPED_ENCODINGS)
