@@ -76,11 +76,12 @@ def _dependency_errors(settings: Settings | None = None, url: str | None = None)
 def _settings() -> Settings:
     from pydantic import ValidationError
 
+    from app.config import invalid_setting_message
+
     try:
         return Settings()
     except ValidationError as exc:
-        reasons = "; ".join(f"CITEWIRE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        fail(f"invalid setting: {reasons}", 2)
+        fail(invalid_setting_message(exc), 2)
 
 
 def _services():

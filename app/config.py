@@ -346,6 +346,17 @@ class Settings(BaseSettings):
             raise ValueError(f"use {' or '.join(OFFLINE_ENCODINGS)} (the encodings that work offline)")
         return value
 
+    @classmethod
+    def from_environment(cls) -> Settings:
+        """The settings, or SystemExit with one ``error: invalid setting: …`` line (walk10): ``uvicorn
+        app.main:create_app --factory`` (README *Scaling out*) printed pydantic's traceback instead."""
+        from pydantic import ValidationError
+
+        try:
+            return cls()
+        except ValidationError as exc:
+            raise SystemExit(f"error: {invalid_setting_message(exc)}") from None
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
@@ -353,3 +364,9 @@ class Settings(BaseSettings):
     @property
     def records_path(self) -> Path:
         return self.data_dir / "records.sqlite"
+
+
+def invalid_setting_message(exc) -> str:
+    """One line for a pydantic ValidationError of Settings: ``invalid setting: CITEWIRE_NAME: reason; …``."""
+    reasons = "; ".join(f"CITEWIRE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+    return f"invalid setting: {reasons}"

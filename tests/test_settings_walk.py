@@ -44,3 +44,17 @@ def test_usable_values_still_pass():
 
 def test_the_encodings_allowed_are_the_ones_shipped_offline():
     assert set(OFFLINE_ENCODINGS) == set(SHIPPED_ENCODINGS)
+
+
+def test_uvicorn_factory_with_a_wrong_setting_exits_with_one_line(tmp_path):
+    """README *Scaling out* starts ``uvicorn app.main:create_app --factory``: pydantic's traceback before."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CITEWIRE_DATA_DIR": str(tmp_path / "data"), "CITEWIRE_TOP_K": "0"}
+    result = subprocess.run([sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", "0"],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "error: invalid setting: CITEWIRE_TOP_K: Input should be greater than or equal to 1"], result.stderr
