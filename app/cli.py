@@ -426,12 +426,27 @@ def serve(
     from app.main import create_app
 
     settings = _settings()
+    _check_listen(host, port)
     if with_samples:
         settings = settings.model_copy(update={"index_samples": True})
     from app.observability.logs import configure_logging
 
     configure_logging(settings.log_format, settings.log_level)  # JSON lines with request ids; our access log
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+def _check_listen(host: str, port: int) -> None:
+    """A port in use or a host that does not resolve: one line before anything starts (uvicorn logged it as
+    JSON after building the services and warming up, then exited 3)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn binds it
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 @cli.command(name="mcp")

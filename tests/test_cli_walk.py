@@ -184,3 +184,17 @@ def test_eval_against_a_server_that_is_not_citewire_is_one_line_not_all_zero_met
         server.server_close()
     _one_line_error(result, 1, f"{url} does not answer as Citewire's API: POST /v1/search answered HTTP 501")
     assert not (tmp_path / "r" / "results.json").exists()
+
+
+def test_serve_on_a_port_in_use_or_an_unknown_host_is_one_line_before_starting(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        _one_line_error(runner.invoke(cli, ["serve", "--port", str(port)]), 1,
+                        f"cannot listen on 127.0.0.1:{port}: Address already in use")
+    _one_line_error(runner.invoke(cli, ["serve", "--host", "nosuchhost.invalid", "--port", str(port)]), 1,
+                    "cannot listen on nosuchhost.invalid")
+    assert not (tmp_path / "data").exists()  # nothing was opened
