@@ -75,12 +75,13 @@ def _dependency_errors(settings: Settings | None = None, url: str | None = None)
 
 def _settings() -> Settings:
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from app.config import invalid_setting_message
 
     try:
         return Settings()
-    except ValidationError as exc:
+    except (ValidationError, SettingsError) as exc:  # SettingsError: a list or tuple setting that is not JSON
         fail(invalid_setting_message(exc), 2)
 
 

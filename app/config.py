@@ -346,15 +346,24 @@ class Settings(BaseSettings):
             raise ValueError(f"use {' or '.join(OFFLINE_ENCODINGS)} (the encodings that work offline)")
         return value
 
+    @field_validator("guard_judge_band")
+    @classmethod
+    def _ordered_band(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not 0 <= low <= high <= 1:
+            raise ValueError("use [low, high] with 0 <= low <= high <= 1, e.g. [0.2, 0.8]")
+        return value
+
     @classmethod
     def from_environment(cls) -> Settings:
         """The settings, or SystemExit with one ``error: invalid setting: …`` line (walk10): ``uvicorn
         app.main:create_app --factory`` (README *Scaling out*) printed pydantic's traceback instead."""
         from pydantic import ValidationError
+        from pydantic_settings import SettingsError
 
         try:
             return cls()
-        except ValidationError as exc:
+        except (ValidationError, SettingsError) as exc:
             raise SystemExit(f"error: {invalid_setting_message(exc)}") from None
 
     @property
@@ -367,6 +376,17 @@ class Settings(BaseSettings):
 
 
 def invalid_setting_message(exc) -> str:
-    """One line for a pydantic ValidationError of Settings: ``invalid setting: CITEWIRE_NAME: reason; …``."""
-    reasons = "; ".join(f"CITEWIRE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+    """One line for a pydantic ValidationError of Settings: ``invalid setting: CITEWIRE_NAME: reason; …``; or
+    for pydantic-settings' SettingsError, raised before validation when a list or tuple setting is not JSON."""
+    if not hasattr(exc, "errors"):  # SettingsError: 'error parsing value for field "x" from source …'
+        named = re.search(r'field "(\w+)"', str(exc))
+        if named is None:
+            return f"invalid setting: {exc}"
+        return (f"invalid setting: CITEWIRE_{named.group(1).upper()}: not valid JSON ({exc.__cause__ or exc}); "
+                f"write it as a JSON list, e.g. [0.2, 0.8]")
+
+    def name(loc: tuple) -> str:  # ("guard_judge_band", 1) -> CITEWIRE_GUARD_JUDGE_BAND item 1
+        return f"CITEWIRE_{str(loc[0]).upper()}" + "".join(f" item {part}" for part in loc[1:]) if loc else "CITEWIRE_*"
+
+    reasons = "; ".join(f"{name(tuple(e['loc']))}: {e['msg']}" for e in exc.errors())
     return f"invalid setting: {reasons}"

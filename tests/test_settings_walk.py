@@ -24,13 +24,17 @@ runner = CliRunner()
     ("CITEWIRE_CHUNK_OVERLAP", "500", "must be smaller than CITEWIRE_CHUNK_TOKENS (200)"),
     ("CITEWIRE_COLLECTION", "my chunks", "use 3-512 letters"),
     ("CITEWIRE_ENCODING_NAME", "gpt2", "cl100k_base or o200k_base"),
+    # not JSON: pydantic-settings raised SettingsError before validation, which the CLI showed as a traceback
+    ("CITEWIRE_GUARD_JUDGE_BAND", "0.2,0.8", "not valid JSON"),
+    ("CITEWIRE_GUARD_JUDGE_BAND", "[0.9, 0.1]", "0 <= low <= high <= 1"),
+    ("CITEWIRE_GUARD_JUDGE_BAND", "[0.3]", "CITEWIRE_GUARD_JUDGE_BAND item 1: Field required"),
 ])
 def test_a_wrong_value_is_one_invalid_setting_line(monkeypatch, tmp_path, name, value, reason):
     monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv(name, value)
     result = runner.invoke(cli, ["ask", "What did Kim pledge?"])
     assert result.exit_code == 2, (result.output, result.exception)
-    assert result.stderr.startswith(f"error: invalid setting: {name}: "), result.stderr
+    assert result.stderr.startswith(f"error: invalid setting: {name}"), result.stderr
     assert reason in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
@@ -40,6 +44,7 @@ def test_usable_values_still_pass():
                         collection="citewire_shared_chunks", encoding_name="o200k_base")
     assert settings.chroma_url == "https://chroma.internal:8443" and settings.chunk_overlap == 63
     assert Settings(chroma_url="", llm_base_url="").chroma_url is None  # empty: unset, as before
+    assert Settings(guard_judge_band=(0.3, 0.7)).guard_judge_band == (0.3, 0.7)
 
 
 def test_the_encodings_allowed_are_the_ones_shipped_offline():
