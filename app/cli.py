@@ -75,12 +75,14 @@ def _dependency_errors(settings: Settings | None = None, url: str | None = None)
 
 def _settings() -> Settings:
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from app.config import invalid_setting_message
 
     try:
         return Settings()
-    except ValidationError as exc:
-        reasons = "; ".join(f"CITEWIRE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        fail(f"invalid setting: {reasons}", 2)
+    except (ValidationError, SettingsError) as exc:  # SettingsError: a list or tuple setting that is not JSON
+        fail(invalid_setting_message(exc), 2)
 
 
 def _services():
@@ -153,12 +155,22 @@ def ingest(
             bar.set_description(file.name[:40])
             yield from load_path(file)
 
+    so_far = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0}
+
     def progress(outcome) -> None:
+        so_far[outcome.status] += 1
         bar.update(1)
         if outcome.status == "failed":
             bar.write(f"failed: {outcome.origin}: {outcome.error}", file=sys.stderr)
 
-    report = services.ingest.ingest(records(), batch_articles=batch, on_progress=progress, keep_outcomes=False)
+    try:
+        report = services.ingest.ingest(records(), batch_articles=batch, on_progress=progress, keep_outcomes=False)
+    except KeyboardInterrupt:  # the batches written stand whole; the rest were dropped unwritten
+        bar.close()
+        services.close()
+        fail("interrupted: " + ", ".join(f"{k} {v}" for k, v in so_far.items()) + " before the stop; those are "
+             "stored whole, nothing after them was written; run the same command again to finish "
+             "(stored articles are skipped as unchanged)", 130)
     bar.close()
     c = report.counts
     typer.echo(
@@ -365,13 +377,21 @@ def evaluate(
 
 
 def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index) -> None:
+    from app.evals.dataset import DatasetError
+
     if dataset == "suite":
         from app.evals.dataset import DEFAULT_SUITE
         from app.evals.run import run_known_answers
+        from app.evals.runner import NotCitewire
         from app.main import create_app
 
-        result, failures, paths = run_known_answers(url=url, out=out, progress=not quiet, suite_path=suite or DEFAULT_SUITE,
-                                                    make_app=create_app)
+        try:
+            result, failures, paths = run_known_answers(url=url, out=out, progress=not quiet,
+                                                        suite_path=suite or DEFAULT_SUITE, make_app=create_app)
+        except DatasetError as exc:
+            fail(f"--suite: {exc}", 2)
+        except NotCitewire as exc:
+            fail(str(exc))
         width = max(len(k) for k in result.metrics)
         for name, value in result.metrics.items():
             typer.echo(f"{name:<{width}}  {value:8.3f}")
@@ -401,6 +421,10 @@ def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index) -> None
         summary = runners[dataset](path, out=out, limit=limit, progress=not quiet, **extra)
     except FileNotFoundError as exc:  # a folder without the dataset's files
         fail(f"--dataset {dataset}: {exc.filename or exc} is missing (is --path the dataset's folder?)", 2)
+    except DatasetError as exc:  # another data set's files, or damaged ones
+        fail(f"--dataset {dataset}: {exc}", 2)
+    except UnicodeDecodeError:
+        fail(f"--dataset {dataset}: {path} is not UTF-8 text (is --path the dataset?)", 2)
     for name, value in summary.items():
         typer.echo(f"{name:<28} {value:.3f}" if isinstance(value, float) else f"{name:<28} {value}")
 
@@ -417,6 +441,7 @@ def serve(
     from app.main import create_app
 
     settings = _settings()
+    _check_listen(host, port)
     if with_samples:
         settings = settings.model_copy(update={"index_samples": True})
     _claim_data_dir(settings)
@@ -424,6 +449,20 @@ def serve(
 
     configure_logging(settings.log_format, settings.log_level)  # JSON lines with request ids; our access log
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+def _check_listen(host: str, port: int) -> None:
+    """A port in use or a host that does not resolve: one line before anything starts (uvicorn logged it as
+    JSON after building the services and warming up, then exited 3)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn binds it
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 @cli.command(name="mcp")

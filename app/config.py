@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlparse
 
 from platformdirs import user_data_path
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -17,6 +18,7 @@ _JSON_LIST = re.compile(r'^\s*\[\s*("|\])')
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 USER_DATA = user_data_path("citewire", appauthor=False)  # ~/.local/share/citewire on Linux
+OFFLINE_ENCODINGS = ("cl100k_base", "o200k_base")  # the BPE files app/offline.py installs (SHIPPED_ENCODINGS)
 
 
 class Settings(BaseSettings):
@@ -296,6 +298,74 @@ class Settings(BaseSettings):
             raise ValueError("use DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
+    # --- more settings checked here (walk10) -----------------------------------------------------
+    # Each passed validation and then failed at first use as "cannot open the store: …", an LLM error
+    # for the embeddings endpoint, or a tiktoken traceback, instead of naming the setting.
+    @field_validator("chroma_url", "embed_base_url", "llm_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None, info) -> str | None:
+        if value is None or value == "":
+            return None if value == "" else value
+        if info.field_name == "llm_base_url" and value.startswith("fake://"):  # the in-process fake model
+            return value
+        parsed = urlparse(value.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(f"{value!r} is not an http:// or https:// URL with a host")
+        try:
+            parsed.port  # noqa: B018 - raises ValueError for a port that is not a number or out of range
+        except ValueError as exc:
+            raise ValueError(f"{value!r} has a bad port: {exc}") from None
+        return value.strip()
+
+    @field_validator("lexical_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"{value!r} is not a postgresql:// URL")
+        return value or None
+
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _overlap_below_size(cls, value: int, info) -> int:
+        size = info.data.get("chunk_tokens")
+        if size is not None and value >= size:
+            raise ValueError(f"must be smaller than CITEWIRE_CHUNK_TOKENS ({size})")
+        return value
+
+    @field_validator("collection")
+    @classmethod
+    def _chroma_collection_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]", value):
+            raise ValueError("use 3-512 letters, digits, '.', '_' or '-', starting and ending with a letter or digit")
+        return value
+
+    @field_validator("encoding_name")
+    @classmethod
+    def _offline_encoding(cls, value: str) -> str:
+        if value not in OFFLINE_ENCODINGS:
+            raise ValueError(f"use {' or '.join(OFFLINE_ENCODINGS)} (the encodings that work offline)")
+        return value
+
+    @field_validator("guard_judge_band")
+    @classmethod
+    def _ordered_band(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not 0 <= low <= high <= 1:
+            raise ValueError("use [low, high] with 0 <= low <= high <= 1, e.g. [0.2, 0.8]")
+        return value
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        """The settings, or SystemExit with one ``error: invalid setting: …`` line (walk10): ``uvicorn
+        app.main:create_app --factory`` (README *Scaling out*) printed pydantic's traceback instead."""
+        from pydantic import ValidationError
+        from pydantic_settings import SettingsError
+
+        try:
+            return cls()
+        except (ValidationError, SettingsError) as exc:
+            raise SystemExit(f"error: {invalid_setting_message(exc)}") from None
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
@@ -303,3 +373,20 @@ class Settings(BaseSettings):
     @property
     def records_path(self) -> Path:
         return self.data_dir / "records.sqlite"
+
+
+def invalid_setting_message(exc) -> str:
+    """One line for a pydantic ValidationError of Settings: ``invalid setting: CITEWIRE_NAME: reason; …``; or
+    for pydantic-settings' SettingsError, raised before validation when a list or tuple setting is not JSON."""
+    if not hasattr(exc, "errors"):  # SettingsError: 'error parsing value for field "x" from source …'
+        named = re.search(r'field "(\w+)"', str(exc))
+        if named is None:
+            return f"invalid setting: {exc}"
+        return (f"invalid setting: CITEWIRE_{named.group(1).upper()}: not valid JSON ({exc.__cause__ or exc}); "
+                f"write it as a JSON list, e.g. [0.2, 0.8]")
+
+    def name(loc: tuple) -> str:  # ("guard_judge_band", 1) -> CITEWIRE_GUARD_JUDGE_BAND item 1
+        return f"CITEWIRE_{str(loc[0]).upper()}" + "".join(f" item {part}" for part in loc[1:]) if loc else "CITEWIRE_*"
+
+    reasons = "; ".join(f"{name(tuple(e['loc']))}: {e['msg']}" for e in exc.errors())
+    return f"invalid setting: {reasons}"

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
-    settings = settings or Settings()
+    settings = settings or Settings.from_environment()  # a bad setting: one line, not a traceback
     limit_malloc_arenas(settings.malloc_arena_max)  # before the services start their threads
 
     @asynccontextmanager

@@ -55,7 +55,7 @@ class QuestionCondenser:
     def standalone(self, messages: list[dict]) -> str:
         question = messages[-1]["content"].strip()
         history = messages[:-1]
-        if not history:
+        if not history or not words(question):  # "?!", "😀": no word asks anything, so nothing is followed up
             return question
         if self.client is None or self.prompt is None:
             return heuristic_rewrite(history, question)

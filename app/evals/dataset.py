@@ -5,12 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from app.assets import asset_dir
 
 DEFAULT_SUITE = asset_dir("evals") / "questions.yaml"
 DEFAULT_THRESHOLDS = asset_dir("evals") / "thresholds.yaml"
+
+
+class DatasetError(ValueError):
+    """A suite or public data set that cannot be read as one: the message says which file and why, in one line
+    (``citewire eval`` prints it instead of a parser's traceback)."""
 
 
 class AnswerableCase(BaseModel):
@@ -49,11 +54,25 @@ class Suite(BaseModel):
 
 
 def load_suite(path: Path = DEFAULT_SUITE) -> Suite:
-    suite = Suite.model_validate(yaml.safe_load(path.read_text()))
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"cannot read {path}: {exc.strerror if isinstance(exc, OSError) else exc}") from exc
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
+        raise DatasetError(f"{path} is not valid YAML{at}: {getattr(exc, 'problem', None) or exc}") from exc
+    try:
+        suite = Suite.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "the document"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise DatasetError(f"{path} is not a known-answer suite: {where}: {first['msg']}{more}") from exc
     ids = [c.id for c in [*suite.answerable, *suite.unanswerable, *suite.summaries]]
     duplicates = {i for i in ids if ids.count(i) > 1}
     if duplicates:
-        raise ValueError(f"duplicate case ids in {path}: {sorted(duplicates)}")
+        raise DatasetError(f"duplicate case ids in {path}: {sorted(duplicates)}")
     return suite
 
 

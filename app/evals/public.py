@@ -15,6 +15,7 @@ from tqdm import tqdm
 from app.answer.support import FEATURES, THRESHOLD, SupportChecker
 from app.config import Settings
 from app.embed import make_embedder
+from app.evals.dataset import DatasetError
 from app.evals.metrics import citation_scores, normalise
 from app.evals.qags import (
     classification_metrics,
@@ -122,9 +123,30 @@ def _exclude_indexed(services, questions):
     return out
 
 
+def load_rgb_fact(path: Path) -> list[dict]:
+    """RGB's counterfactual set (en_fact.json: one JSON record a line), checked before any index is built."""
+    if path.is_dir():
+        raise DatasetError(f"{path} is a folder: give RGB's file, e.g. {path / 'en_fact.json'}")
+    records = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except (ValueError, RecursionError) as exc:
+                raise DatasetError(f"{path}:{number} is not JSON ({exc})") from exc
+            missing = [k for k in ("query", "answer", "fakeanswer") if not isinstance(record, dict) or k not in record]
+            if missing or not isinstance(record["query"], str):
+                raise DatasetError(f"{path}:{number} is not an RGB fact record "
+                                   f"({'no ' + ', '.join(missing) if missing else 'query is not text'})")
+            records.append(record)
+    return records
+
+
 def run_rgb_fact(path: Path, out: Path, limit: int | None = None, progress: bool = True) -> dict:
     """Answers must follow what they cite; conflicting sources must be surfaced, not merged."""
-    records = [json.loads(line) for line in path.open() if line.strip()][: limit or None]
+    records = load_rgb_fact(path)[: limit or None]
     counts = defaultdict(int)
     with tempfile.TemporaryDirectory(prefix="citewire-rgb-") as folder:
         services = build_services(Settings(data_dir=Path(folder)))

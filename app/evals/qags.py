@@ -9,20 +9,30 @@ import numpy as np
 from tqdm import tqdm
 
 from app.answer.support import SupportChecker
+from app.evals.dataset import DatasetError
 
 
 def load_qags(path: Path) -> list[tuple[str, str, bool, str]]:
     """(article, sentence, supported by majority vote, subset) for every labelled sentence."""
     files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    if not files:
+        raise DatasetError(f"{path} holds no .jsonl file (QAGS's are mturk_cnndm.jsonl and mturk_xsum.jsonl)")
     rows = []
     for file in files:
         subset = file.stem.replace("mturk_", "")
-        for line in file.open():
-            record = json.loads(line)
-            for item in record["summary_sentences"]:
-                votes = [r["response"] if isinstance(r, dict) else r for r in item["responses"]]
-                yes = sum(1 for v in votes if str(v).lower().startswith("y"))
-                rows.append((record["article"], item["sentence"], yes * 2 > len(votes), subset))
+        with file.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                    for item in record["summary_sentences"]:
+                        votes = [r["response"] if isinstance(r, dict) else r for r in item["responses"]]
+                        yes = sum(1 for v in votes if str(v).lower().startswith("y"))
+                        rows.append((record["article"], item["sentence"], yes * 2 > len(votes), subset))
+                except (ValueError, KeyError, TypeError) as exc:  # a file of another data set, or damaged
+                    reason = f"no {exc} field" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+                    raise DatasetError(f"{file}:{number} is not a QAGS record ({reason})") from exc
     return rows
 
 

@@ -61,7 +61,9 @@ def run_known_answers(
         client, local = make_llm_client(settings)  # an LLM configured here also judges the server
         judge = LLMJudge(client, load_prompt(settings.prompts_dir, "judge")) if client else None
         try:
-            result = run_suite(HttpTarget(url), suite, checker, progress=progress, judge=judge)
+            target = HttpTarget(url)
+            target.check()
+            result = run_suite(target, suite, checker, progress=progress, judge=judge)
         finally:
             if local is not None:
                 local.close()

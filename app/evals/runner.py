@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import statistics
 import time
@@ -26,11 +27,31 @@ class Target(Protocol):
     def post(self, path: str, body: dict) -> tuple[int, dict]: ...
 
 
+class NotCitewire(RuntimeError):
+    """``--url`` answers, but not as Citewire's API: another service on that port, a wrong path, a key needed."""
+
+
 class HttpTarget:
     """A running Citewire (or any server speaking the same contract)."""
 
     def __init__(self, base_url: str, timeout: float = 120) -> None:
-        self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+        self._base_url = base_url.rstrip("/")
+        self._client = httpx.Client(base_url=self._base_url, timeout=timeout)
+
+    def check(self) -> None:
+        """One search first: a server that is not Citewire's API (every call a 404), or that wants a key (401),
+        scored every metric 0 and, without --gate, exited 0 as if the eval had run."""
+        response = self._client.post("/v1/search", json={"query": "news", "top_k": 1})
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None  # an HTML error page, nothing: its status says enough
+        if response.status_code == 200 and isinstance(payload, dict) and isinstance(payload.get("results"), list):
+            return
+        detail = (payload.get("detail") or payload.get("error") or "") if isinstance(payload, dict) else ""
+        detail = " ".join((detail if isinstance(detail, str) else json.dumps(detail)).split())[:200]
+        raise NotCitewire(f"{self._base_url} does not answer as Citewire's API: POST /v1/search answered "
+                          f"HTTP {response.status_code}" + (f" ({detail})" if detail else ""))
 
     def post(self, path: str, body: dict) -> tuple[int, dict]:
         response = self._client.post(path, json=body)

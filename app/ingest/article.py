@@ -42,7 +42,10 @@ def parse_published(value: str | date | datetime | None) -> datetime | None:
             raise InvalidArticle(f"published_at {text!r} is not a date (use YYYY-MM-DD or ISO 8601)")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is in year 10000 in UTC: bad input, not a crash
+        raise InvalidArticle(f"published_at {str(value)!r} is out of range (years 1-9999 in UTC)") from None
 
 
 class ArticleIn(BaseModel):

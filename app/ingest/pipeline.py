@@ -10,9 +10,11 @@ batches in input order. A batch still lands whole or not at all (service._store_
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -38,6 +40,9 @@ class Prepared:
 
 def _init_worker(config: tuple[int, int, str]) -> None:
     global _worker_chunker
+    # Ctrl+C reaches the whole process group: the parent decides what stops (Pipeline.abandon); a worker
+    # killed by it broke the pool, and its BrokenProcessPool replaced the interrupt with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_chunker = Chunker(*config)
 
 
@@ -58,6 +63,21 @@ def bm25_prefix(title: str) -> str:
     return f"{title}\n" if title else ""
 
 
+@contextlib.contextmanager
+def _children_ignore_ctrl_c():
+    """Worker processes started in here ignore SIGINT from their first instruction: an ignored signal stays
+    ignored across exec, and Python leaves it so. Without it a Ctrl+C while a spawned worker was still
+    importing printed that worker's KeyboardInterrupt traceback. Only the main thread may set handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+
+
 class _Done:
     def __init__(self, value) -> None:
         self._value = value
@@ -67,7 +87,8 @@ class _Done:
 
 
 class Pipeline:
-    """Producer side: ``submit`` batches in order; ``finish`` waits and re-raises a writer error."""
+    """Producer side: ``submit`` batches in order; ``finish`` waits and re-raises a writer error;
+    ``abandon`` (the producer failed or was interrupted) drops what is not yet being written."""
 
     def __init__(self, service, emit, workers: int | None = None) -> None:
         self._service = service
@@ -87,6 +108,8 @@ class Pipeline:
         # embedding failed is still written and reported, as the single-threaded loop did.
         self._store_failed = False
         self._batches = 0
+        self._abandoned = False  # set by abandon(): batches not yet embedded or written are dropped
+        self._closed = False  # the end-of-input marker is queued
 
     def submit(self, early: list, batch: dict[str, tuple[str, NormalisedArticle]]) -> None:
         if self._error is not None:
@@ -112,7 +135,8 @@ class Pipeline:
                 initializer=_init_worker, initargs=(self._service.chunker.config,),
             )
         if self._pool is not None and job:
-            result = self._pool.submit(split_and_index, job)
+            with _children_ignore_ctrl_c():  # a submit may start a worker process
+                result = self._pool.submit(split_and_index, job)
         else:
             result = _Done(split_and_index(job, self._service.chunker))
         with self._lock:
@@ -134,7 +158,7 @@ class Pipeline:
             before, todo, result = item
             embedded = None
             try:
-                if todo and self._error is None:
+                if todo and self._error is None and not self._abandoned:
                     pending = []
                     for (origin, article, status), (chunks, terms) in zip(todo, result.result()):
                         stored = [StoredChunk(cid, article.id, i, start, end, text) for cid, i, start, end, text in chunks]
@@ -153,6 +177,8 @@ class Pipeline:
                 return
             before, todo, embedded = item
             try:
+                if self._abandoned:
+                    continue  # the finally below still marks the batch done
                 for outcome in before:
                     self._emit(outcome)
                 if embedded is not None and not self._store_failed:
@@ -167,15 +193,35 @@ class Pipeline:
 
     def finish(self) -> None:
         try:
+            self._close()
+        except KeyboardInterrupt:  # Ctrl+C while waiting for the last batches
+            self.abandon()
+            raise
+        if self._error is not None:
+            raise self._error
+
+    def abandon(self) -> None:
+        """Stop after the batch being written (a batch lands whole or not at all): the queued ones, and one
+        being embedded, are dropped unwritten, so an interrupted ingest ends in about a batch's write, not
+        after every batch in flight. Never raises: the producer's own exception is the one to report."""
+        self._abandoned = True
+        try:
+            self._close()
+        except Exception:  # noqa: BLE001 - already failing; the caller re-raises its own exception
+            pass
+
+    def _close(self) -> None:
+        try:
             if self._writer is not None:
-                self._queue.put(None)
+                if not self._closed:
+                    self._queue.put(None)
+                    self._closed = True
                 self._writer.join()
                 self._storer.join()
         finally:
             if self._pool is not None:
                 self._pool.shutdown(cancel_futures=True)
-        if self._error is not None:
-            raise self._error
+                self._pool = None
 
 
 def _outcome(origin: str, article_id: str, status: str) -> ArticleOutcome:

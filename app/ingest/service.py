@@ -50,6 +50,7 @@ class IngestService:
         pipeline = Pipeline(self, emit, workers)
         batch: dict[str, tuple[str, NormalisedArticle]] = {}
         early: list[ArticleOutcome] = []
+        stopped = False
         try:
             for item in items:
                 record = item if isinstance(item, LoadedRecord) else LoadedRecord("request", article=item)
@@ -70,8 +71,13 @@ class IngestService:
                     batch, early = {}, []
             if batch or early:
                 pipeline.submit(early, batch)
+        except KeyboardInterrupt:  # Ctrl+C: stop after the batch being written, not after every batch in flight
+            stopped = True
+            pipeline.abandon()
+            raise
         finally:
-            pipeline.finish()
+            if not stopped:  # the input ended, or failed: what was read before still lands (then any error)
+                pipeline.finish()
         return report
 
     def delete(self, article_id: str) -> bool:

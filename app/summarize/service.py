@@ -126,6 +126,8 @@ class SummarizeService:
     def _off_topic(topic: str, passages: list[Passage]) -> str | None:
         """Why no summary can be written: the same refusal rules as a question (nothing retrieved, or a
         name the topic is about appears in no passage: "cryptocurrency regulation in Brazil")."""
+        if not content_terms(topic):  # "?!", "😀", "the": every sentence would count as on topic
+            return "the topic names nothing to look for (only punctuation, symbols or common words)"
         if not passages:
             return "no passage in the index matches the topic"
         missing = missing_names(topic, passages)

@@ -1,0 +1,65 @@
+"""Settings the README lists, set to wrong values: one ``error: invalid setting: NAME: …`` line at start.
+
+Each of these passed validation and then failed at first use: "cannot open the store: ValueError: Could not
+connect to a Chroma server", "the LLM endpoint is unreachable" for a bad embeddings URL, a tiktoken traceback."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.config import OFFLINE_ENCODINGS, Settings
+from app.offline import SHIPPED_ENCODINGS
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(("name", "value", "reason"), [
+    ("CITEWIRE_CHROMA_URL", "notaurl", "is not an http:// or https:// URL"),
+    ("CITEWIRE_CHROMA_URL", "http://chroma:99999", "bad port"),
+    ("CITEWIRE_LLM_BASE_URL", "localhost:11434/v1", "is not an http:// or https:// URL"),
+    ("CITEWIRE_EMBED_BASE_URL", "notaurl", "is not an http:// or https:// URL"),
+    ("CITEWIRE_LEXICAL_URL", "mysql://db/x", "is not a postgresql:// URL"),
+    ("CITEWIRE_CHUNK_OVERLAP", "500", "must be smaller than CITEWIRE_CHUNK_TOKENS (200)"),
+    ("CITEWIRE_COLLECTION", "my chunks", "use 3-512 letters"),
+    ("CITEWIRE_ENCODING_NAME", "gpt2", "cl100k_base or o200k_base"),
+    # not JSON: pydantic-settings raised SettingsError before validation, which the CLI showed as a traceback
+    ("CITEWIRE_GUARD_JUDGE_BAND", "0.2,0.8", "not valid JSON"),
+    ("CITEWIRE_GUARD_JUDGE_BAND", "[0.9, 0.1]", "0 <= low <= high <= 1"),
+    ("CITEWIRE_GUARD_JUDGE_BAND", "[0.3]", "CITEWIRE_GUARD_JUDGE_BAND item 1: Field required"),
+])
+def test_a_wrong_value_is_one_invalid_setting_line(monkeypatch, tmp_path, name, value, reason):
+    monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv(name, value)
+    result = runner.invoke(cli, ["ask", "What did Kim pledge?"])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.stderr.startswith(f"error: invalid setting: {name}"), result.stderr
+    assert reason in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_usable_values_still_pass():
+    settings = Settings(chroma_url="https://chroma.internal:8443", llm_base_url="fake://", lexical_url="postgres://db/x",
+                        embed_base_url="http://127.0.0.1:11434/v1", chunk_tokens=64, chunk_overlap=63,
+                        collection="citewire_shared_chunks", encoding_name="o200k_base")
+    assert settings.chroma_url == "https://chroma.internal:8443" and settings.chunk_overlap == 63
+    assert Settings(chroma_url="", llm_base_url="").chroma_url is None  # empty: unset, as before
+    assert Settings(guard_judge_band=(0.3, 0.7)).guard_judge_band == (0.3, 0.7)
+
+
+def test_the_encodings_allowed_are_the_ones_shipped_offline():
+    assert set(OFFLINE_ENCODINGS) == set(SHIPPED_ENCODINGS)
+
+
+def test_uvicorn_factory_with_a_wrong_setting_exits_with_one_line(tmp_path):
+    """README *Scaling out* starts ``uvicorn app.main:create_app --factory``: pydantic's traceback before."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CITEWIRE_DATA_DIR": str(tmp_path / "data"), "CITEWIRE_TOP_K": "0"}
+    result = subprocess.run([sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", "0"],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "error: invalid setting: CITEWIRE_TOP_K: Input should be greater than or equal to 1"], result.stderr
