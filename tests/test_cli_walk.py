@@ -198,3 +198,12 @@ def test_serve_on_a_port_in_use_or_an_unknown_host_is_one_line_before_starting(t
     _one_line_error(runner.invoke(cli, ["serve", "--host", "nosuchhost.invalid", "--port", str(port)]), 1,
                     "cannot listen on nosuchhost.invalid")
     assert not (tmp_path / "data").exists()  # nothing was opened
+
+
+def test_eval_of_a_public_set_with_a_line_nested_too_deep_is_one_line(tmp_path):
+    """A QAGS line nested deeper than the JSON parser recurses was a RecursionError traceback."""
+    qags = tmp_path / "qags"
+    qags.mkdir()
+    (qags / "mturk_cnndm.jsonl").write_text("\n" + "[" * 100_000 + "\n")
+    _one_line_error(runner.invoke(cli, ["eval", "--dataset", "qags", "--path", str(qags), "--out", str(tmp_path / "r"),
+                                        "-q"]), 2, "mturk_cnndm.jsonl:2 is not a QAGS record (RecursionError")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -16,6 +18,23 @@ DEFAULT_THRESHOLDS = asset_dir("evals") / "thresholds.yaml"
 class DatasetError(ValueError):
     """A suite or public data set that cannot be read as one: the message says which file and why, in one line
     (``citewire eval`` prints it instead of a parser's traceback)."""
+
+
+def jsonl_records(path: Path, kind: str) -> Iterator[tuple[int, object]]:
+    """(line number, parsed value) of each non-blank line; a line that is not JSON is a DatasetError naming
+    the file, the line and the kind of record expected (a file of another data set, or damaged)."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:  # bytes in, so a file that is not UTF-8 names its line too
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DatasetError(f"{path}:{number} is not UTF-8 text") from exc
+            try:
+                yield number, json.loads(line)
+            except (ValueError, RecursionError) as exc:
+                raise DatasetError(f"{path}:{number} is not {kind} ({type(exc).__name__}: {exc})") from exc
 
 
 class AnswerableCase(BaseModel):

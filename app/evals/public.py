@@ -15,7 +15,7 @@ from tqdm import tqdm
 from app.answer.support import FEATURES, THRESHOLD, SupportChecker
 from app.config import Settings
 from app.embed import make_embedder
-from app.evals.dataset import DatasetError
+from app.evals.dataset import DatasetError, jsonl_records
 from app.evals.metrics import citation_scores, normalise
 from app.evals.qags import (
     classification_metrics,
@@ -128,19 +128,12 @@ def load_rgb_fact(path: Path) -> list[dict]:
     if path.is_dir():
         raise DatasetError(f"{path} is a folder: give RGB's file, e.g. {path / 'en_fact.json'}")
     records = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except (ValueError, RecursionError) as exc:
-                raise DatasetError(f"{path}:{number} is not JSON ({exc})") from exc
-            missing = [k for k in ("query", "answer", "fakeanswer") if not isinstance(record, dict) or k not in record]
-            if missing or not isinstance(record["query"], str):
-                raise DatasetError(f"{path}:{number} is not an RGB fact record "
-                                   f"({'no ' + ', '.join(missing) if missing else 'query is not text'})")
-            records.append(record)
+    for number, record in jsonl_records(path, "an RGB fact record"):
+        missing = [k for k in ("query", "answer", "fakeanswer") if not isinstance(record, dict) or k not in record]
+        if missing or not isinstance(record["query"], str):
+            raise DatasetError(f"{path}:{number} is not an RGB fact record "
+                               f"({'no ' + ', '.join(missing) if missing else 'query is not text'})")
+        records.append(record)
     return records
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from app.answer.support import SupportChecker
-from app.evals.dataset import DatasetError
+from app.evals.dataset import DatasetError, jsonl_records
 
 
 def load_qags(path: Path) -> list[tuple[str, str, bool, str]]:
@@ -20,19 +19,15 @@ def load_qags(path: Path) -> list[tuple[str, str, bool, str]]:
     rows = []
     for file in files:
         subset = file.stem.replace("mturk_", "")
-        with file.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                    for item in record["summary_sentences"]:
-                        votes = [r["response"] if isinstance(r, dict) else r for r in item["responses"]]
-                        yes = sum(1 for v in votes if str(v).lower().startswith("y"))
-                        rows.append((record["article"], item["sentence"], yes * 2 > len(votes), subset))
-                except (ValueError, KeyError, TypeError) as exc:  # a file of another data set, or damaged
-                    reason = f"no {exc} field" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
-                    raise DatasetError(f"{file}:{number} is not a QAGS record ({reason})") from exc
+        for number, record in jsonl_records(file, "a QAGS record"):
+            try:
+                for item in record["summary_sentences"]:
+                    votes = [r["response"] if isinstance(r, dict) else r for r in item["responses"]]
+                    yes = sum(1 for v in votes if str(v).lower().startswith("y"))
+                    rows.append((record["article"], item["sentence"], yes * 2 > len(votes), subset))
+            except (KeyError, TypeError) as exc:  # a file of another data set, or damaged
+                reason = f"no {exc} field" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+                raise DatasetError(f"{file}:{number} is not a QAGS record ({reason})") from exc
     return rows
 
 
