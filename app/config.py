@@ -18,6 +18,12 @@ _JSON_LIST = re.compile(r'^\s*\[\s*("|\])')
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 USER_DATA = user_data_path("citewire", appauthor=False)  # ~/.local/share/citewire on Linux
+def shown_url(value: str) -> str:
+    """A URL as an error message may print it: user and password (an API key, a database password) masked,
+    since the message goes to stderr and from there to container and CI logs."""
+    return repr(re.sub(r"(?<=://)[^/?#@]*@", "***@", value))
+
+
 OFFLINE_ENCODINGS = ("cl100k_base", "o200k_base")  # the BPE files app/offline.py installs (SHIPPED_ENCODINGS)
 
 
@@ -273,7 +279,7 @@ class Settings(BaseSettings):
         scheme = urllib.parse.urlparse(value).scheme  # as limits reads it (lower-cased)
         if "://" not in value or scheme.startswith("async+") or scheme not in SCHEMES:
             usable = sorted(s for s in SCHEMES if not s.startswith("async+"))
-            raise ValueError(f"unknown storage {value!r}: use SCHEME://… with one of {', '.join(usable)}")
+            raise ValueError(f"unknown storage {shown_url(value)}: use SCHEME://… with one of {', '.join(usable)}")
         needed = list(SCHEMES[scheme].DEPENDENCIES)
         if isinstance(SCHEMES[scheme].DEPENDENCIES, dict):  # limits picks the client by the scheme's name
             family = "valkey" if scheme.startswith("valkey") else "redis"
@@ -310,18 +316,18 @@ class Settings(BaseSettings):
             return value
         parsed = urlparse(value.strip())
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise ValueError(f"{value!r} is not an http:// or https:// URL with a host")
+            raise ValueError(f"{shown_url(value)} is not an http:// or https:// URL with a host")
         try:
             parsed.port  # noqa: B018 - raises ValueError for a port that is not a number or out of range
         except ValueError as exc:
-            raise ValueError(f"{value!r} has a bad port: {exc}") from None
+            raise ValueError(f"{shown_url(value)} has a bad port: {exc}") from None
         return value.strip()
 
     @field_validator("lexical_url")
     @classmethod
     def _postgres_url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("postgresql://", "postgres://")):
-            raise ValueError(f"{value!r} is not a postgresql:// URL")
+            raise ValueError(f"{shown_url(value)} is not a postgresql:// URL")
         return value or None
 
     @field_validator("chunk_overlap")
@@ -337,6 +343,8 @@ class Settings(BaseSettings):
     def _chroma_collection_name(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]", value):
             raise ValueError("use 3-512 letters, digits, '.', '_' or '-', starting and ending with a letter or digit")
+        if ".." in value or re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", value):  # Chroma refuses these too
+            raise ValueError("no two periods in a row, and not an IPv4 address")
         return value
 
     @field_validator("encoding_name")

@@ -23,6 +23,8 @@ runner = CliRunner()
     ("CITEWIRE_LEXICAL_URL", "mysql://db/x", "is not a postgresql:// URL"),
     ("CITEWIRE_CHUNK_OVERLAP", "500", "must be smaller than CITEWIRE_CHUNK_TOKENS (200)"),
     ("CITEWIRE_COLLECTION", "my chunks", "use 3-512 letters"),
+    ("CITEWIRE_COLLECTION", "a..b", "no two periods in a row"),  # Chroma refuses both at first use
+    ("CITEWIRE_COLLECTION", "10.0.0.1", "not an IPv4 address"),
     ("CITEWIRE_ENCODING_NAME", "gpt2", "cl100k_base or o200k_base"),
     # not JSON: pydantic-settings raised SettingsError before validation, which the CLI showed as a traceback
     ("CITEWIRE_GUARD_JUDGE_BAND", "0.2,0.8", "not valid JSON"),
@@ -63,3 +65,18 @@ def test_uvicorn_factory_with_a_wrong_setting_exits_with_one_line(tmp_path):
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
         "error: invalid setting: CITEWIRE_TOP_K: Input should be greater than or equal to 1"], result.stderr
+
+
+@pytest.mark.parametrize(("name", "value", "secret"), [
+    ("CITEWIRE_LEXICAL_URL", "postgresql+psycopg://citewire:S3cretPW@db/citewire", "S3cretPW"),
+    ("CITEWIRE_LLM_BASE_URL", "https://user:sk-live-123@proxy.example:44x/v1", "sk-live-123"),
+    ("CITEWIRE_CHROMA_URL", "ftp://admin:hunter2@chroma/", "hunter2"),
+    ("CITEWIRE_RATE_LIMIT_STORAGE", "redis+nope://:pw-9f3@cache:6379", "pw-9f3"),
+])
+def test_the_error_line_masks_credentials_in_a_url(monkeypatch, tmp_path, name, value, secret):
+    """The line goes to stderr and on to container and CI logs: a password or API key in the URL stays out."""
+    monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv(name, value)
+    result = runner.invoke(cli, ["list"])
+    assert result.exit_code == 2 and result.stderr.startswith(f"error: invalid setting: {name}"), result.stderr
+    assert secret not in result.stderr and "***@" in result.stderr, result.stderr
