@@ -17,3 +17,27 @@ def test_a_topic_with_no_word_to_look_for_is_refused_not_summarised_from_anythin
 def test_a_short_real_topic_still_summarises(corpus_services):
     summary = corpus_services.summaries.summarize_topic("Derna")
     assert summary.answerable and summary.citations
+
+
+def test_an_acronym_spelt_like_a_common_word_is_a_topic(tmp_path):
+    """"WHO" lower-cases to the stopword "who": the topic was refused as naming nothing (and before that, every
+    sentence with "who" counted as on topic). Capitals are matched as written."""
+    from app.config import Settings
+    from app.ingest.article import ArticleIn
+    from app.services import build_services
+
+    services = build_services(Settings(data_dir=tmp_path / "data"))
+    try:
+        services.ingest.ingest([
+            ArticleIn(id="mpox", title="Mpox emergency", published_at="2024-08-14", text=(
+                "The WHO declared mpox a global health emergency on Wednesday. The agency said a new strain was "
+                "spreading in Congo and its neighbours.")),
+            ArticleIn(id="rail", title="Rail strike", published_at="2024-08-14", text=(
+                "Drivers who walked out on Monday stopped most trains. Passengers who had tickets were refunded.")),
+        ])
+        summary = services.summaries.summarize_topic("WHO")
+        assert summary.answerable, summary.refusal_reason
+        assert {c.article_id for c in summary.citations} == {"mpox"}
+        assert services.summaries.summarize_topic("who").answerable is False  # the word itself names nothing
+    finally:
+        services.close()

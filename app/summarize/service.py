@@ -25,7 +25,7 @@ from app.store.records import RecordStore
 from app.summarize.conflicts import find_conflicts
 from app.summarize.facts import Candidate, covered, select_facts
 from app.summarize.llm import LLMSummarizer
-from app.text import content_terms, sentence_spans, words
+from app.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_spans, words
 
 
 class ArticleNotFound(LookupError):
@@ -126,7 +126,7 @@ class SummarizeService:
     def _off_topic(topic: str, passages: list[Passage]) -> str | None:
         """Why no summary can be written: the same refusal rules as a question (nothing retrieved, or a
         name the topic is about appears in no passage: "cryptocurrency regulation in Brazil")."""
-        if not content_terms(topic):  # "?!", "😀", "the": every sentence would count as on topic
+        if not content_terms(topic) and not _acronyms(topic):  # "?!", "😀", "the": every sentence would count
             return "the topic names nothing to look for (only punctuation, symbols or common words)"
         if not passages:
             return "no passage in the index matches the topic"
@@ -237,17 +237,25 @@ def _render(sentences: list[AnswerSentence]) -> str:
 def _on_topic(topic: str, units: list[Unit]) -> list[Unit]:
     """Sentences that state something about the topic: they (or, for a sentence opening with a pronoun,
     the sentence before) share a content term with it. Unrelated sentences of a retrieved passage go."""
-    wanted = set(content_terms(topic))
-    if not wanted:
+    wanted, acronyms = set(content_terms(topic)), _acronyms(topic)
+    if not wanted and not acronyms:
         return units
+
+    def mentions(text: str) -> bool:
+        return bool(set(content_terms(text)) & wanted) or any(re.search(rf"\b{a}\b", text) for a in acronyms)
+
     out = []
     for i, unit in enumerate(units):
-        terms = set(content_terms(unit.text))
-        if not terms & wanted and starts_with_pronoun(unit.text) and i and units[i - 1].passage is unit.passage:
-            terms = set(content_terms(units[i - 1].text))
-        if terms & wanted:
+        if mentions(unit.text) or (starts_with_pronoun(unit.text) and i and units[i - 1].passage is unit.passage
+                                   and mentions(units[i - 1].text)):
             out.append(unit)
     return out
+
+
+def _acronyms(topic: str) -> set[str]:
+    """Capitals spelling a common word ("WHO", "US", "IT"): content_terms lower-cases them into stopwords, so
+    they are matched as written instead (a topic "WHO" is about the organisation, not every "who")."""
+    return {w for w in re.findall(r"\b[A-Z]{2,}\b", topic) if w.lower() in STOPWORDS | QUESTION_WORDS}
 
 
 def _dedupe_spans(units: list[Unit]) -> list[Unit]:
