@@ -56,10 +56,40 @@ def test_claims_are_shared_within_a_process_and_released_by_the_last(tmp_path):
     assert _claimable(chroma_dir).returncode == 0
 
 
-def test_closing_services_frees_the_data_dir(services, settings):
+def test_closing_services_hands_the_data_dir_over_without_losing_vectors(tmp_path):
+    """close → another process writes → reopen here: this process must see the other's vectors (Chroma's
+    per-path system, HNSW index included, must not outlive close) and nothing may be overwritten."""
+    from app.config import Settings
+    from app.ingest.article import ArticleIn
+    from app.services import build_services
+
+    data_dir = tmp_path / "data"
+    settings = Settings(data_dir=data_dir)
+    services = build_services(settings)
+    services.ingest.ingest([ArticleIn(**_article(
+        "canal-2024", "The Zephyrian canal reopened after engineers removed 40,000 tonnes of silt."))])
+    assert services.retrieval.search("Zephyrian canal", mode="dense", top_k=1)  # the HNSW index is in memory
     assert _claimable(settings.chroma_dir).returncode == 3
     services.close()
     assert _claimable(settings.chroma_dir).returncode == 0
+
+    batch = tmp_path / "harbour.jsonl"
+    batch.write_text(json.dumps(_article("harbour-2024", "Marrowvale harbour doubled its quillberry exports.")))
+    assert _cli(data_dir, "ingest", "-q", str(batch)).returncode == 0
+
+    services = build_services(settings)
+    try:
+        hits = services.retrieval.search("quillberry exports Marrowvale harbour", mode="dense", top_k=1)
+        assert [h.article_id for h in hits] == ["harbour-2024"]  # not the stale index of before the close
+        services.ingest.ingest([ArticleIn(**_article(
+            "bridge-2024", "The Quorvan bridge was closed for repairs after the storm damaged its cables."))])
+        assert services.records.count() == (3, services.vectors.count())
+    finally:
+        services.close()
+    for query, article_id in [("Zephyrian canal silt", "canal-2024"), ("quillberry exports", "harbour-2024"),
+                              ("Quorvan bridge cables", "bridge-2024")]:
+        found = _cli(data_dir, "search", query, "--mode", "dense", "--top-k", "1")
+        assert found.returncode == 0 and article_id in found.stdout, (query, found.stdout, found.stderr)
 
 
 def test_a_lock_dies_with_its_process(tmp_path):

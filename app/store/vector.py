@@ -57,10 +57,11 @@ class VectorStore:
     def __init__(self, settings: Settings, embedder_name: str) -> None:
         # the embedded store is one process's alone (data_dir_lock.py); a Chroma server is shared
         self._release = (lambda: None) if settings.chroma_url else claim_chroma_dir(settings.chroma_dir)
+        self._client = None
         try:
             self._open(settings, embedder_name)
         except BaseException:
-            self._release()
+            self.close()
             raise
 
     def _open(self, settings: Settings, embedder_name: str) -> None:
@@ -83,8 +84,16 @@ class VectorStore:
         self._client.heartbeat()
 
     def close(self) -> None:
-        """Lets another process open this data dir's embedded store once this one is done with it."""
-        self._release()
+        """Lets another process open this data dir's embedded store once this one is done with it.
+
+        The client is closed first: Chroma keeps one system per path per process, with its HNSW index
+        in memory, until its last client closes. Left open, a later reopen here would get that stale
+        index back, miss what another process wrote meanwhile and overwrite it at the next flush."""
+        try:
+            if self._client is not None:
+                self._client.close()
+        finally:
+            self._release()
 
     def count(self) -> int:
         return self._collection.count()
