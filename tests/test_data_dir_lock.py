@@ -157,3 +157,35 @@ def test_uvicorn_workers_on_the_embedded_store_stop_instead_of_serving(tmp_path)
     log = run.stdout + run.stderr
     assert "is in use by another Citewire process" in log and "CITEWIRE_CHROMA_URL" in log
     assert "failed to start, stopping the parent process" in log
+
+
+def test_an_account_that_can_only_read_the_lock_file_still_takes_the_lock(tmp_path, monkeypatch):
+    """flock needs no write access: another user (the 0644 lock file is not theirs) must be refused while the
+    dir is held, and hold it when free, not go on unguarded. The permission denial is simulated (root in CI
+    ignores file modes); the locks are real, across real processes."""
+    import app.store.data_dir_lock as lock
+    from app.store.data_dir_lock import DataDirInUse, claim_chroma_dir
+
+    real_open = os.open
+
+    def no_write_access(path, flags, *args):
+        if flags & (os.O_RDWR | os.O_WRONLY):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args)
+
+    chroma_dir = tmp_path / "chroma"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(chroma_dir)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setattr(lock.os, "open", no_write_access)
+        with pytest.raises(DataDirInUse, match=f"pid {holder.pid}"):
+            claim_chroma_dir(chroma_dir)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+    release = claim_chroma_dir(chroma_dir)  # read-only, yet it holds the lock
+    try:
+        assert _claimable(chroma_dir).returncode == 3
+    finally:
+        release()
+    assert _claimable(chroma_dir).returncode == 0
