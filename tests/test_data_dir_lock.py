@@ -189,3 +189,12 @@ def test_an_account_that_can_only_read_the_lock_file_still_takes_the_lock(tmp_pa
     finally:
         release()
     assert _claimable(chroma_dir).returncode == 0
+
+
+def test_an_unusable_data_dir_is_one_error_line_without_a_lock_warning(tmp_path):
+    not_a_dir = tmp_path / "a-file"
+    not_a_dir.write_text("")
+    listed = _cli(not_a_dir / "data", "list")
+    lines = listed.stderr.strip().splitlines()
+    assert listed.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: "), lines
+    assert "Not a directory" in lines[0]

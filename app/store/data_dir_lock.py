@@ -51,6 +51,9 @@ def claim_chroma_dir(chroma_dir: Path) -> Callable[[], None]:
             return _releaser(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:  # the data dir itself is unusable: opening the store fails next, with its own one line
+            return lambda: None
+        try:
             fd, writable = _open_lock_file(path)
         except OSError as exc:  # a read-only data dir: nobody writes through us, so go on as before the lock
             log.warning("cannot lock %s (%s): the embedded Chroma store is not guarded against other processes",
