@@ -198,3 +198,22 @@ def test_an_unusable_data_dir_is_one_error_line_without_a_lock_warning(tmp_path)
     lines = listed.stderr.strip().splitlines()
     assert listed.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: "), lines
     assert "Not a directory" in lines[0]
+
+
+def test_a_refused_build_writes_nothing_but_the_lock_file(tmp_path):
+    """uvicorn --factory and the MCP/Slack adapters reach build_services without the CLI's early claim."""
+    from app.config import Settings
+    from app.services import build_services
+    from app.store.data_dir_lock import DataDirInUse
+
+    data_dir = tmp_path / "data"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(data_dir / "chroma")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(DataDirInUse):
+            build_services(Settings(data_dir=data_dir))
+        assert sorted(str(p.relative_to(data_dir)) for p in data_dir.rglob("*")) == ["chroma.lock"]
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+

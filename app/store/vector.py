@@ -9,6 +9,7 @@ Embeddings are always computed by Citewire and passed in, so Chroma never reache
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 import numpy as np
@@ -54,9 +55,13 @@ def chroma_where(filters: Filters | None) -> dict | None:
 
 
 class VectorStore:
-    def __init__(self, settings: Settings, embedder_name: str) -> None:
+    def __init__(self, settings: Settings, embedder_name: str, release: Callable[[], None] | None = None) -> None:
+        """``release``: a claim on the data dir already taken (build_services takes it before anything opens);
+        the store owns it from here, released on close or when opening fails."""
         # the embedded store is one process's alone (data_dir_lock.py); a Chroma server is shared
-        self._release = (lambda: None) if settings.chroma_url else claim_chroma_dir(settings.chroma_dir)
+        if release is None:
+            release = (lambda: None) if settings.chroma_url else claim_chroma_dir(settings.chroma_dir)
+        self._release = release
         self._client = None
         try:
             self._open(settings, embedder_name)
