@@ -112,7 +112,9 @@ def _build_services(settings: Settings, release: Callable[[], None], opened: lis
     install_tiktoken_files()
     embedder = make_embedder(settings)
     records = make_record_store(settings)
+    opened.append(records.close)
     vectors = VectorStore(settings, embedder.name, release)
+    opened.append(vectors.close)
     chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap, settings.encoding_name)
     models = load_models() if settings.answer_model != "heuristic" else None
     retrieval = RetrievalService(settings, records, vectors, embedder, models.passages if models else None)
@@ -122,6 +124,8 @@ def _build_services(settings: Settings, release: Callable[[], None], opened: lis
         extractive = LearnedAnswerer(SentenceSelector(models, embedder, records.document_frequencies),
                                      settings.max_answer_sentences)
     client, local = make_llm_client(settings)
+    if local is not None:
+        opened.append(local.close)
     checker = SupportChecker(embedder) if client is not None else None
     llm = summarizer = None
     if client is not None:

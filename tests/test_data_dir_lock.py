@@ -217,3 +217,18 @@ def test_a_refused_build_writes_nothing_but_the_lock_file(tmp_path):
         holder.send_signal(signal.SIGKILL)
         holder.wait(10)
 
+
+def test_a_build_that_fails_later_lets_the_data_dir_go(tmp_path):
+    from app.config import Settings
+    from app.llm.local import LocalModelError
+    from app.services import build_services
+
+    settings = Settings(data_dir=tmp_path / "data", local_model=str(tmp_path / "missing.gguf"))
+    with pytest.raises(LocalModelError):
+        build_services(settings)
+    assert _claimable(settings.chroma_dir).returncode == 0  # another process may now open it
+    services = build_services(settings.model_copy(update={"local_model": None}))  # and so may this one, afresh
+    try:
+        assert services.records.count() == (0, 0)
+    finally:
+        services.close()
