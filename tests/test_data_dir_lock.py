@@ -16,6 +16,7 @@ import sys
 import httpx
 import pytest
 
+from tests.conftest import SHARED
 from tests.test_integration import free_port, stop, wait_for
 
 HOLD = ("import sys, time; from pathlib import Path; from app.store.data_dir_lock import claim_chroma_dir;"
@@ -232,3 +233,22 @@ def test_a_build_that_fails_later_lets_the_data_dir_go(tmp_path):
         assert services.records.count() == (0, 0)
     finally:
         services.close()
+
+
+RTQA = SHARED / "data" / "realtimeqa-dev"
+
+
+@pytest.mark.skipif(not (RTQA / "questions.jsonl").exists(), reason="needs ../shared/data/realtimeqa-dev")
+def test_eval_on_an_index_in_use_is_one_error_line(tmp_path):
+    index = tmp_path / "index"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(index / "chroma")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        run = _cli(tmp_path / "data", "eval", "--dataset", "realtimeqa", "--path", str(RTQA), "--index", str(index),
+                   "--limit", "2", "--out", str(tmp_path / "out"), "-q")
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+    lines = run.stderr.strip().splitlines()
+    assert run.returncode == 1 and len(lines) == 1, run.stderr[-2000:]
+    assert lines[0].startswith(f"error: the data dir {index} is in use") and f"(pid {holder.pid})" in lines[0]
