@@ -63,9 +63,12 @@ def _dependency_errors(settings: Settings | None = None, url: str | None = None)
     """An LLM endpoint or a server that is down is a one-line error (exit 1), not a stack trace; which one
     and its wording come from app.dependency_errors, as the API's answer does."""
     from app.dependency_errors import classify
+    from app.store.data_dir_lock import DataDirInUse
 
     try:
         yield
+    except DataDirInUse as exc:  # a data dir another process holds, met past the early claim (eval --index)
+        fail(str(exc))
     except Exception as exc:
         failure = classify(exc)
         if failure is None:

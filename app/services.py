@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.answer.chat import QuestionCondenser
@@ -27,6 +29,7 @@ from app.prompts import load_prompt
 from app.retrieval.learned import load_models
 from app.retrieval.service import RetrievalService
 from app.store.backends import make_record_store
+from app.store.data_dir_lock import claim_chroma_dir
 from app.store.records import RecordStore
 from app.store.vector import VectorStore
 from app.summarize.llm import LLMSummarizer
@@ -61,10 +64,14 @@ class Services:
         return self.checker_instance
 
     def close(self) -> None:
-        self.records.close()
-        self.vectors.close()
-        if self.local_model is not None:
-            self.local_model.close()
+        try:
+            self.records.close()
+        finally:
+            try:
+                self.vectors.close()
+            finally:
+                if self.local_model is not None:
+                    self.local_model.close()
 
 
 def make_llm_client(settings: Settings) -> tuple[LLMClient | None, LocalModelServer | None]:
@@ -86,11 +93,28 @@ def make_llm_client(settings: Settings) -> tuple[LLMClient | None, LocalModelSer
 
 
 def build_services(settings: Settings) -> Services:
+    """The services; on failure, whatever was opened is closed again and the data dir is let go."""
+    # the embedded Chroma dir is one process's alone (data_dir_lock.py): claimed before anything opens, so a
+    # refused process writes nothing but the lock file
+    release = (lambda: None) if settings.chroma_url else claim_chroma_dir(settings.chroma_dir)
+    opened: list[Callable[[], None]] = [release]  # closed last-first when a later step fails
+    try:
+        return _build_services(settings, release, opened)
+    except BaseException:
+        for close in reversed(opened):
+            with contextlib.suppress(Exception):
+                close()
+        raise
+
+
+def _build_services(settings: Settings, release: Callable[[], None], opened: list[Callable[[], None]]) -> Services:
     quiet_network_defaults()
     install_tiktoken_files()
     embedder = make_embedder(settings)
     records = make_record_store(settings)
-    vectors = VectorStore(settings, embedder.name)
+    opened.append(records.close)
+    vectors = VectorStore(settings, embedder.name, release)
+    opened.append(vectors.close)
     chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap, settings.encoding_name)
     models = load_models() if settings.answer_model != "heuristic" else None
     retrieval = RetrievalService(settings, records, vectors, embedder, models.passages if models else None)
@@ -100,6 +124,8 @@ def build_services(settings: Settings) -> Services:
         extractive = LearnedAnswerer(SentenceSelector(models, embedder, records.document_frequencies),
                                      settings.max_answer_sentences)
     client, local = make_llm_client(settings)
+    if local is not None:
+        opened.append(local.close)
     checker = SupportChecker(embedder) if client is not None else None
     llm = summarizer = None
     if client is not None:

@@ -51,7 +51,10 @@ def claim_chroma_dir(chroma_dir: Path) -> Callable[[], None]:
             return _releaser(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:  # the data dir itself is unusable: opening the store fails next, with its own one line
+            return lambda: None
+        try:
+            fd, writable = _open_lock_file(path)
         except OSError as exc:  # a read-only data dir: nobody writes through us, so go on as before the lock
             log.warning("cannot lock %s (%s): the embedded Chroma store is not guarded against other processes",
                         path, exc)
@@ -62,10 +65,20 @@ def claim_chroma_dir(chroma_dir: Path) -> Callable[[], None]:
             owner = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
             os.close(fd)
             raise DataDirInUse(in_use_message(chroma_dir.parent, owner)) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        if writable:  # the pid is only for the refusal's message; the flock is the lock
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         _held[path] = [fd, 1]
     return _releaser(path)
+
+
+def _open_lock_file(path: Path) -> tuple[int, bool]:
+    """(descriptor, writable). flock needs no write access, so another user account that can only read
+    the lock file (0644, made by the first) still takes the lock rather than going on unguarded."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644), True
+    except PermissionError:
+        return os.open(path, os.O_RDONLY), False
 
 
 def _releaser(path: Path) -> Callable[[], None]:

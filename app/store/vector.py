@@ -9,6 +9,7 @@ Embeddings are always computed by Citewire and passed in, so Chroma never reache
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 import numpy as np
@@ -54,13 +55,18 @@ def chroma_where(filters: Filters | None) -> dict | None:
 
 
 class VectorStore:
-    def __init__(self, settings: Settings, embedder_name: str) -> None:
+    def __init__(self, settings: Settings, embedder_name: str, release: Callable[[], None] | None = None) -> None:
+        """``release``: a claim on the data dir already taken (build_services takes it before anything opens);
+        the store owns it from here, released on close or when opening fails."""
         # the embedded store is one process's alone (data_dir_lock.py); a Chroma server is shared
-        self._release = (lambda: None) if settings.chroma_url else claim_chroma_dir(settings.chroma_dir)
+        if release is None:
+            release = (lambda: None) if settings.chroma_url else claim_chroma_dir(settings.chroma_dir)
+        self._release = release
+        self._client = None
         try:
             self._open(settings, embedder_name)
         except BaseException:
-            self._release()
+            self.close()
             raise
 
     def _open(self, settings: Settings, embedder_name: str) -> None:
@@ -83,8 +89,16 @@ class VectorStore:
         self._client.heartbeat()
 
     def close(self) -> None:
-        """Lets another process open this data dir's embedded store once this one is done with it."""
-        self._release()
+        """Lets another process open this data dir's embedded store once this one is done with it.
+
+        The client is closed first: Chroma keeps one system per path per process, with its HNSW index
+        in memory, until its last client closes. Left open, a later reopen here would get that stale
+        index back, miss what another process wrote meanwhile and overwrite it at the next flush."""
+        try:
+            if self._client is not None:
+                self._client.close()
+        finally:
+            self._release()
 
     def count(self) -> int:
         return self._collection.count()
