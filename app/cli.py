@@ -459,11 +459,17 @@ def _check_listen(host: str, port: int) -> None:
     JSON after building the services and warming up, then exited 3)."""
     import socket
 
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn binds it
+    # bound as uvicorn's asyncio create_server binds: every address the host resolves to, an IPv6 socket
+    # IPv6-only (so an IPv4 listener on the same port does not make "::" look taken)
     try:
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((host, port))
+        addresses = {info[0:1] + info[4:5] for info in socket.getaddrinfo(
+            host or None, port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)}
+        for family, address in sorted(addresses, key=str):
+            with socket.socket(family, socket.SOCK_STREAM) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind(address)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 

@@ -40,7 +40,8 @@ class Settings(BaseSettings):
     )
     chroma_url: str | None = Field(
         default=None,
-        description="http://host:port of a Chroma server; when set, vectors go there instead of the embedded store.",
+        description="http(s)://host[:port] of a Chroma server (no path; no port: 8000, or 443 for https); when set, "
+        "vectors go there instead of the embedded store.",
     )
     collection: str = Field(default="citewire_chunks", description="Chroma collection name for chunk vectors.")
 
@@ -321,6 +322,9 @@ class Settings(BaseSettings):
             parsed.port  # noqa: B018 - raises ValueError for a port that is not a number or out of range
         except ValueError as exc:
             raise ValueError(f"{shown_url(value)} has a bad port: {exc}") from None
+        if info.field_name == "chroma_url" and parsed.path not in ("", "/"):  # the client would drop it silently
+            raise ValueError(f"{shown_url(value)}: Chroma's client reaches a server at its root; give "
+                             "http(s)://host[:port] without a path")
         return value.strip()
 
     @field_validator("lexical_url")

@@ -207,3 +207,43 @@ def test_eval_of_a_public_set_with_a_line_nested_too_deep_is_one_line(tmp_path):
     (qags / "mturk_cnndm.jsonl").write_text("\n" + "[" * 100_000 + "\n")
     _one_line_error(runner.invoke(cli, ["eval", "--dataset", "qags", "--path", str(qags), "--out", str(tmp_path / "r"),
                                         "-q"]), 2, "mturk_cnndm.jsonl:2 is not a QAGS record (RecursionError")
+
+
+def test_serve_port_check_agrees_with_how_uvicorn_binds():
+    """uvicorn binds through asyncio's create_server (IPv6 sockets IPv6-only): with an IPv4 listener on the
+    port, "::" is free for it, and the pre-check said "Address already in use" (review)."""
+    import asyncio
+    import socket
+
+    import typer
+
+    from app.cli import _check_listen
+
+    def uvicorn_can_bind(host: str, port: int) -> bool:
+        async def attempt() -> bool:
+            try:
+                server = await asyncio.get_running_loop().create_server(asyncio.Protocol, host=host, port=port)
+            except OSError:
+                return False
+            server.close()
+            await server.wait_closed()
+            return True
+        return asyncio.run(attempt())
+
+    def check_passes(host: str, port: int) -> bool:
+        try:
+            _check_listen(host, port)
+        except (SystemExit, typer.Exit):
+            return False
+        return True
+
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        hosts = ["0.0.0.0", "127.0.0.1"] + (["::"] if socket.has_ipv6 and uvicorn_can_bind("::", 0) else [])
+        for host in hosts:
+            assert check_passes(host, port) == uvicorn_can_bind(host, port), host
+        if "::" in hosts:
+            assert check_passes("::", port)  # the case the old check refused

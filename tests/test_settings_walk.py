@@ -18,6 +18,7 @@ runner = CliRunner()
 @pytest.mark.parametrize(("name", "value", "reason"), [
     ("CITEWIRE_CHROMA_URL", "notaurl", "is not an http:// or https:// URL"),
     ("CITEWIRE_CHROMA_URL", "http://chroma:99999", "bad port"),
+    ("CITEWIRE_CHROMA_URL", "https://proxy.example.com/chroma", "without a path"),  # the client dropped the path
     ("CITEWIRE_LLM_BASE_URL", "localhost:11434/v1", "is not an http:// or https:// URL"),
     ("CITEWIRE_EMBED_BASE_URL", "notaurl", "is not an http:// or https:// URL"),
     ("CITEWIRE_LEXICAL_URL", "mysql://db/x", "is not a postgresql:// URL"),
@@ -80,3 +81,17 @@ def test_the_error_line_masks_credentials_in_a_url(monkeypatch, tmp_path, name, 
     result = runner.invoke(cli, ["list"])
     assert result.exit_code == 2 and result.stderr.startswith(f"error: invalid setting: {name}"), result.stderr
     assert secret not in result.stderr and "***@" in result.stderr, result.stderr
+
+
+def test_a_chroma_url_without_a_port_means_443_for_https(monkeypatch):
+    """https://chroma.example.com connected to port 8000 (`chroma run`'s default) instead of TLS's 443."""
+    import chromadb
+
+    from app.store.vector import make_chroma_client
+
+    seen = []
+    monkeypatch.setattr(chromadb, "HttpClient", lambda **kwargs: seen.append(kwargs))
+    for url in ("https://chroma.example.com", "http://chroma", "https://chroma.example.com:8443/"):
+        make_chroma_client(Settings(chroma_url=url))
+    assert [(k["host"], k["port"], k["ssl"]) for k in seen] == [
+        ("chroma.example.com", 443, True), ("chroma", 8000, False), ("chroma.example.com", 8443, True)]

@@ -31,7 +31,9 @@ def make_chroma_client(settings: Settings):
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
         return chromadb.HttpClient(
-            host=url.hostname or "127.0.0.1", port=url.port or 8000, ssl=url.scheme == "https", settings=chroma_settings
+            # no port given: 443 for https (a TLS proxy), else `chroma run`'s 8000
+            host=url.hostname or "127.0.0.1", port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https", settings=chroma_settings
         )
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
