@@ -278,11 +278,15 @@ def summarize(
     as_of: Annotated[Optional[str], typer.Option(help="A topic summary ignores articles after this date (YYYY-MM-DD).")] = None,
 ) -> None:
     """Summarise articles or a topic; every sentence cited."""
-    from app.summarize.service import ArticleNotFound
+    from app.summarize.service import MAX_SUMMARY_ARTICLES, MAX_TOPIC_CHARS, ArticleNotFound
 
     if bool(article_id) == bool(topic and topic.strip()):
         fail("give --article-id (one or more) or --topic, not both" if article_id else
              "give --article-id (one or more) or --topic", 2)
+    if topic and len(topic.strip()) > MAX_TOPIC_CHARS:
+        fail(f"the topic must be at most {MAX_TOPIC_CHARS} characters", 2)
+    if article_id and len(article_id) > MAX_SUMMARY_ARTICLES:
+        fail(f"give at most {MAX_SUMMARY_ARTICLES} --article-id", 2)
     when = _parse_date(as_of, "--as-of")
     services = _services()
     try:

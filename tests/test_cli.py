@@ -79,6 +79,13 @@ def test_summarize_command():
     assert missing.exit_code == 1 and "no article" in missing.stderr
 
 
+def test_summarize_caps_the_topic_and_the_article_list_as_the_api_does():
+    long = runner.invoke(cli, ["summarize", "--topic", "Kim and Putin " * 200])
+    assert long.exit_code == 2 and "at most 2000 characters" in long.stderr
+    many = runner.invoke(cli, ["summarize", *[arg for i in range(101) for arg in ("--article-id", f"a-{i}")]])
+    assert many.exit_code == 2 and "at most 100 --article-id" in many.stderr
+
+
 def test_an_invalid_setting_is_a_one_line_error(monkeypatch):
     monkeypatch.setenv("CITEWIRE_FUSION", "magic")
     for args in (["ask", "What did Kim pledge?"], ["eval"], ["serve"]):
