@@ -208,11 +208,14 @@ def ask(
     filters = Filters(sources=source) if source else None
     stream = (services.answers.mode == "llm") if stream is None else stream
     with _dependency_errors(services.settings):
-        answer = _ask(services, question, top_k, filters, when, stream and not as_json)
+        answer, streamed = _ask(services, question, top_k, filters, when, stream and not as_json)
     if as_json:
         typer.echo(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
         return
-    typer.echo(answer.answer)
+    if streamed is None or streamed.strip() != answer.answer.strip():  # else it is on screen already
+        if streamed:
+            typer.echo("\nVerified answer:")
+        typer.echo(answer.answer)
     if not answer.answerable and answer.refusal_reason:
         typer.secho(f"({answer.refusal_reason})", dim=True)
     if answer.citations:
@@ -225,31 +228,32 @@ def ask(
 
 
 def _ask(services, question, top_k, filters, when, stream: bool):
-    """The answer; with ``stream`` its tokens are printed as they come. The services are closed after."""
+    """(the answer, the text printed while streaming or None); with ``stream`` the tokens are printed as they
+    come. The services are closed after."""
     import time
 
     try:
         if not stream:
-            return services.answers.ask(question, top_k=top_k, filters=filters, as_of=when)
-        started, first, pieces = time.perf_counter(), None, 0
+            return services.answers.ask(question, top_k=top_k, filters=filters, as_of=when), None
+        started, first, pieces = time.perf_counter(), None, []
         answer = None
         for kind, payload in services.answers.stream(question, top_k=top_k, filters=filters, as_of=when):
             if kind == "delta":
                 first = first or time.perf_counter()
-                pieces += 1
+                pieces.append(payload)
                 typer.echo(payload, nl=False)
             else:
                 answer = payload
     finally:
         services.close()
-    typer.echo("")
+    if pieces:
+        typer.echo("")
     if answer.usage and first:  # the model ran (a pre-check refusal never calls it)
         elapsed = time.perf_counter() - first
-        tokens = (answer.usage or {}).get("completion_tokens") or pieces
+        tokens = (answer.usage or {}).get("completion_tokens") or len(pieces)
         typer.secho(f"(first token {first - started:.1f} s, {tokens / max(elapsed, 1e-6):.1f} tokens/s; "
                     f"guard: {answer.guard})", dim=True, err=True)
-    typer.echo("\nVerified answer:")
-    return answer
+    return answer, "".join(pieces)
 
 
 @cli.command()
@@ -281,11 +285,15 @@ def summarize(
     as_of: Annotated[Optional[str], typer.Option(help="A topic summary ignores articles after this date (YYYY-MM-DD).")] = None,
 ) -> None:
     """Summarise articles or a topic; every sentence cited."""
-    from app.summarize.service import ArticleNotFound
+    from app.summarize.service import MAX_SUMMARY_ARTICLES, MAX_TOPIC_CHARS, ArticleNotFound
 
     if bool(article_id) == bool(topic and topic.strip()):
         fail("give --article-id (one or more) or --topic, not both" if article_id else
              "give --article-id (one or more) or --topic", 2)
+    if topic and len(topic.strip()) > MAX_TOPIC_CHARS:
+        fail(f"the topic must be at most {MAX_TOPIC_CHARS} characters", 2)
+    if article_id and len(article_id) > MAX_SUMMARY_ARTICLES:
+        fail(f"give at most {MAX_SUMMARY_ARTICLES} --article-id", 2)
     when = _parse_date(as_of, "--as-of")
     services = _services()
     try:

@@ -106,6 +106,24 @@ def test_unknown_filter_keys_are_422_naming_the_key(client, path, payload, bad_k
     assert any(d["loc"][-2:] == ["filters", bad_key] and d["type"] == "extra_forbidden" for d in body["detail"])
 
 
+def test_summarize_caps_the_topic_and_the_article_list_and_reads_max_words_strictly(client):
+    """A 100 KB topic took 3 s and article_ids had no cap; JSON true as max_words was read as 1 ("≥ 20")."""
+    def detail(body):
+        response = client.post("/v1/summarize", json=body)
+        assert response.status_code == 422 and response.json()["error"] == "invalid request", response.text
+        return response.json()["detail"]
+
+    [long] = detail({"topic": "Kim and Putin " * 200})
+    assert long["loc"] == ["body", "topic"] and "topic is longer than 2000 characters" in long["msg"]
+    [many] = detail({"article_ids": [f"a-{i}" for i in range(101)]})
+    assert many["loc"] == ["body", "article_ids"] and many["type"] == "too_long" and "100" in many["msg"]
+    for flag in (True, False):
+        [wrong] = detail({"article_id": "kim-putin-vostochny-2023", "max_words": flag})
+        assert wrong["loc"] == ["body", "max_words"] and wrong["type"] == "int_type" and "integer" in wrong["msg"]
+    fine = client.post("/v1/summarize", json={"article_ids": ["kim-putin-vostochny-2023"] * 100, "max_words": 60})
+    assert fine.status_code == 200 and fine.json()["citations"]
+
+
 def test_malformed_json_is_400(client):
     for path in ("/v1/ask", "/v1/articles"):
         response = client.post(path, content=b'{"question": ', headers={"content-type": "application/json"})

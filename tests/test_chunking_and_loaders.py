@@ -173,3 +173,52 @@ def test_html_headings_glued_by_the_extractor_get_their_own_lines_and_nothing_el
     usual = next(load_bytes("ferry.html", f"<html><body><article><h1>Ferry returns</h1><p>{body}</p><p>Engineers "
                                           f"replaced the shaft.</p></article></body></html>".encode())).article
     assert usual.text == f"Ferry returns\n{body}\nEngineers replaced the shaft."
+
+
+# What the heading split compares: the page's first non-blank text nodes after each heading, script/style skipped.
+_TEXT_AFTER_SPEC = "following::text()[not(ancestor::script or ancestor::style)][normalize-space()][position() <= 8]"
+
+
+@pytest.mark.parametrize("html", [
+    "<article><header><h1>Ferry returns</h1></header>The ferry <script>var a='x';</script>resumed. <b>More</b></article>",
+    "<article><h1>Outer <h2>Inner <b>bold</b></h2> tail</h1>Body <!-- note --> after <style>p{}</style> end."
+    "<h3>Three</h3>Three says <i>hi</i> there<h4>Last</h4></article>",
+    "<div><h2>A\u00a0B</h2>\u00a0 x <p>  </p><p>\t\r\n</p><p>A B x y</p><h2>Sec</h2>" + "<p>w</p>" * 12 + "</div>",
+])
+def test_text_after_each_heading_is_what_the_following_text_xpath_selects(html):
+    """The one-walk collection equals the per-heading XPath it replaced (nested headings, inline tags, comments,
+    script/style, blank and \\xa0-only text nodes): the split's output stays what it was."""
+    from trafilatura.utils import load_html
+
+    from app.ingest.loaders import _texts_after_headings
+
+    page = load_html(f"<html><body>{html}</body></html>")
+    walked = _texts_after_headings(page)
+    assert [heading for heading, _ in walked] == page.xpath("//h1 | //h2 | //h3 | //h4 | //h5 | //h6")
+    for heading, after in walked:
+        assert after == heading.xpath(_TEXT_AFTER_SPEC)
+
+
+def test_heading_split_costs_one_walk_not_one_xpath_per_heading():
+    """A page of 4,000 headings took 11 s to load: an XPath per heading over every following text node (quadratic).
+    The work is counted, not timed: XPath evaluations on the page's elements stay a constant, not one per heading."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    from app.ingest.loaders import headings_on_their_own_lines
+
+    evaluations = []
+
+    class CountingElement(lxml_html.HtmlElement):
+        def xpath(self, *args, **kwargs):
+            evaluations.append(args[0] if args else kwargs)
+            return super().xpath(*args, **kwargs)
+
+    parser = lxml_html.HTMLParser()
+    parser.set_element_class_lookup(etree.ElementDefaultClassLookup(element=CountingElement))
+    html = "<article>" + "".join(f"<h2>a</h2><p>a b{i}</p>" for i in range(4000)) + "</article>"
+    page = lxml_html.document_fromstring(html, parser=parser)
+    text = " ".join(f"a a b{i}" for i in range(4000))
+    split = headings_on_their_own_lines(page, text)
+    assert len(evaluations) <= 1
+    assert split.startswith("a\na b0\na\na b1\na\na b2")  # the leading headings are still split off

@@ -79,6 +79,44 @@ def test_summarize_command():
     assert missing.exit_code == 1 and "no article" in missing.stderr
 
 
+def test_summarize_caps_the_topic_and_the_article_list_as_the_api_does():
+    long = runner.invoke(cli, ["summarize", "--topic", "Kim and Putin " * 200])
+    assert long.exit_code == 2 and "at most 2000 characters" in long.stderr
+    many = runner.invoke(cli, ["summarize", *[arg for i in range(101) for arg in ("--article-id", f"a-{i}")]])
+    assert many.exit_code == 2 and "at most 100 --article-id" in many.stderr
+
+
+def test_ask_stream_prints_the_answer_once_unless_the_verified_one_differs(monkeypatch):
+    """With no LLM the streamed answer is the verified one: it was printed twice (streamed, then under
+    "Verified answer:"). The header and the second copy stay for an answer the guard changed."""
+    from app.answer.service import AnswerService
+
+    runner.invoke(cli, ["ingest", "-q", str(samples_path())])
+    question = "Who scored the goal in the Women's World Cup final?"
+    plain = runner.invoke(cli, ["ask", "--no-stream", question])
+    answer = plain.stdout.split("\nSources:")[0].strip()
+    assert "Olga Carmona" in answer
+    streamed = runner.invoke(cli, ["ask", "--stream", question])
+    assert streamed.exit_code == 0 and streamed.stdout.count(answer) == 1, streamed.stdout
+    assert "Verified answer:" not in streamed.stdout and "Sources:" in streamed.stdout
+    refused = runner.invoke(cli, ["ask", "--stream", "What did the Brazilian central bank decide on crypto?"])
+    assert refused.exit_code == 0 and "Verified answer:" not in refused.stdout
+
+    real_stream = AnswerService.stream
+
+    def with_a_dropped_claim(self, *args, **kwargs):  # the guard removed a sentence the model streamed
+        events = list(real_stream(self, *args, **kwargs))
+        last_delta = max(i for i, (kind, _) in enumerate(events) if kind == "delta")
+        events.insert(last_delta + 1, ("delta", " An unsupported claim."))
+        yield from events
+
+    monkeypatch.setattr(AnswerService, "stream", with_a_dropped_claim)
+    changed = runner.invoke(cli, ["ask", "--stream", question])
+    assert changed.exit_code == 0 and "An unsupported claim." in changed.stdout
+    shown = changed.stdout.split("\nVerified answer:\n")
+    assert len(shown) == 2 and shown[1].startswith(answer) and "An unsupported claim." not in shown[1]
+
+
 def test_an_invalid_setting_is_a_one_line_error(monkeypatch):
     monkeypatch.setenv("CITEWIRE_FUSION", "magic")
     for args in (["ask", "What did Kim pledge?"], ["eval"], ["serve"]):

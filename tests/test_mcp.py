@@ -83,7 +83,9 @@ async def exercise(session: ClientSession) -> None:
     for bad in [("ask", {"question": ""}), ("ask", {"question": "   "}), ("search", {"query": " \n"}),
                 ("ask", {"question": "x", "top_k": 500}),
                 ("get_article", {"article_id": "no-such-article"}), ("summarize", {}),
-                ("search", {"query": "x", "mode": "fuzzy"})]:
+                ("search", {"query": "x", "mode": "fuzzy"}),
+                ("summarize", {"article_ids": [VOSTOCHNY] * 101}), ("summarize", {"topic": "Kim " * 501}),
+                ("summarize", {"article_ids": [VOSTOCHNY], "max_words": True})]:
         assert (await session.call_tool(*bad)).is_error, bad
     # a misspelt filter argument must not quietly answer unfiltered
     for tool, args in [("ask", {"question": "What did Kim pledge to Putin?", "source": ["Citewire Sport"]}),

@@ -280,4 +280,4 @@ def test_unknown_urls_and_methods_answer_openai_shaped_errors(client, served):
     # native paths keep {"error", "detail"}
     native = httpx.get(f"{served}/v1/ask")
     assert native.status_code == 405 and native.json() == {"error": "Method Not Allowed", "detail": None}
-    assert httpx.get(f"{served}/v1/nothing").json() == {"error": "Not Found", "detail": None}
+    assert httpx.get(f"{served}/v1/ask/nothing").json() == {"error": "Not Found", "detail": None}

@@ -64,6 +64,44 @@ def test_keys_are_required_on_v1_and_probes_stay_open(shared_services):
             assert client.get(open_path).status_code == 200, open_path
 
 
+def test_every_v1_path_but_the_native_routes_answers_errors_in_openai_shape(shared_services):
+    """OpenAI keeps adding endpoints (evals, videos, containers, chatkit): a fixed list of its paths left those
+    with {"error": "Not Found", "detail": null}, which its SDKs show as a bare "Error code: 404". Native routes
+    and the paths below them keep {"error", "detail"}; which paths need a key does not change."""
+    with client_for(shared_services) as client:
+        for method, path in [("POST", "/v1/evals"), ("POST", "/v1/videos"), ("POST", "/v1/containers"),
+                             ("GET", "/v1/chatkit/threads"), ("GET", "/v1/nothing"), ("POST", "/v1/chat/other"),
+                             ("POST", "/v1/asking"), ("GET", "/v1/")]:
+            response = client.request(method, path)
+            assert response.status_code == 404, path
+            error = response.json()["error"]
+            assert error["code"] == "unknown_url" and f"{method} {path}" in error["message"], path
+        for method, path, status in [("GET", "/v1/ask", 405), ("GET", "/v1/chat", 405), ("GET", "/v1/summarize", 405),
+                                     ("GET", "/v1/ask/more", 404), ("GET", "/v1/articles/a/b", 404),
+                                     ("GET", "/v1/search/x", 404), ("GET", "/v1", 404), ("GET", "/nothing", 404)]:
+            response = client.request(method, path)
+            assert response.status_code == status and set(response.json()) == {"error", "detail"}, path
+            assert isinstance(response.json()["error"], str), path
+        unknown = client.get("/v1/articles/unknown")
+        assert unknown.status_code == 404 and isinstance(unknown.json()["error"], str)
+        # every route the app serves under /v1/ is in the shape of its router: a new native route must be listed
+        from app.api import openai_compat
+        from app.api.security import is_openai_path
+
+        openai_routes = {route.path for route in openai_compat.router.routes}
+        app = client.app
+        for route in app.routes:
+            path = getattr(route, "path", "")
+            if path.startswith("/v1/"):
+                assert is_openai_path(path) == (path in openai_routes), path
+    with client_for(shared_services, api_keys=KEY_A) as client:
+        evals = client.post("/v1/evals")
+        assert evals.status_code == 401 and evals.json()["error"]["code"] == "invalid_api_key"
+        assert client.post("/v1/evals", headers={"X-API-Key": KEY_A}).status_code == 404
+        native = client.get("/v1/ask")
+        assert native.status_code == 401 and native.json()["error"] == "unauthorized"
+
+
 def test_keys_never_reach_logs_or_settings_repr(shared_services, caplog):
     caplog.set_level(logging.DEBUG)
     settings = Settings(api_keys=KEY_A)

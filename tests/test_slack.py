@@ -257,6 +257,13 @@ def test_summarize_command_word_with_an_article_id_and_a_topic(client, fake):
     assert "Summary of “the Derna floods”" in topic and "Derna" in topic
 
 
+def test_summarize_of_a_topic_longer_than_the_api_takes_is_refused_with_a_reason(client, fake):
+    event = mention(fake, "summarize " + "Kim and Putin " * 200)
+    post_event(client, event)
+    [call] = fake.wait_for("chat.postMessage")
+    assert call["params"]["text"].startswith("Sorry, that topic is too long: keep it under 2000 characters")
+
+
 def test_direct_message_is_answered_and_bot_messages_are_ignored(client, fake):
     from_bot = fake.add_message("D0DM", "What did Kim pledge?", user="UOTHERBOT", bot_id="BOTHER")
     assert post_event(client, {"type": "message", "channel_type": "im", "channel": "D0DM", "ts": from_bot["ts"],

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api.security import OPENAI_PREFIXES, openai_error_body
+from app.api.security import is_openai_path, openai_error_body
 from app.dependency_errors import classify, record_store_error
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if request.url.path.startswith(OPENAI_PREFIXES):  # an unknown URL or method, asked by an OpenAI client
+        if is_openai_path(request.url.path):  # an unknown URL or method, asked by an OpenAI client
             return JSONResponse(_openai_http_error(request, exc), status_code=exc.status_code, headers=exc.headers)
         return JSONResponse(_body(str(exc.detail), None), status_code=exc.status_code, headers=exc.headers)
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from app.ingest.article import ARTICLE_ID
 from app.retrieval.service import end_of_day_ts, start_of_day_ts
 from app.store.models import Filters
+from app.summarize.service import MAX_SUMMARY_ARTICLES, MAX_TOPIC_CHARS
 
 MAX_QUESTION_CHARS = 2000
 ArticleId = Annotated[str, Field(pattern=ARTICLE_ID.pattern, description="An article id (letters, digits, . _ : -).")]
@@ -186,10 +187,14 @@ class IngestResponse(BaseModel):
 
 class SummarizeRequest(BaseModel):
     article_id: ArticleId | None = Field(default=None, description="Summarise this article.")
-    article_ids: list[ArticleId] | None = Field(default=None, description="Summarise these articles together.")
-    topic: str | None = Field(default=None, description="Summarise what the corpus says on this topic.")
+    article_ids: list[ArticleId] | None = Field(default=None, max_length=MAX_SUMMARY_ARTICLES,
+                                               description="Summarise these articles together "
+                                                           f"(at most {MAX_SUMMARY_ARTICLES}).")
+    topic: str | None = Field(default=None, description="Summarise what the corpus says on this topic "
+                                                        f"(at most {MAX_TOPIC_CHARS} characters).")
     filters: SearchFilters | None = Field(default=None, description="Restrict a topic summary's sources.")
-    max_words: int = Field(default=120, ge=20, le=1000, description="Upper bound on the summary's words.")
+    # strict: JSON true is no number of words (lax mode read it as 1 and answered "≥ 20")
+    max_words: int = Field(default=120, ge=20, le=1000, strict=True, description="Upper bound on the summary's words.")
     stream: bool = Field(default=False, description="Stream as Server-Sent Events.")
     as_of: date | None = Field(default=None, description="A topic summary ignores articles published after this "
                                "date (default: now), as /v1/ask does; article summaries take the ids given.")
@@ -205,6 +210,13 @@ class SummarizeRequest(BaseModel):
         if self.topic is not None and not self.topic.strip():
             raise ValueError("topic is empty")
         return self
+
+    @field_validator("topic")
+    @classmethod
+    def _topic_length(cls, value: str | None) -> str | None:
+        if value is not None and len(value.strip()) > MAX_TOPIC_CHARS:
+            raise ValueError(f"topic is longer than {MAX_TOPIC_CHARS} characters")
+        return value
 
 
 class ConflictOut(BaseModel):

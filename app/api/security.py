@@ -97,20 +97,29 @@ class AccessControl:
         return await self.app(scope, receive, send)
 
 
-# OpenAI clients read errors as {"error": {"message", "type", "code"}}; these paths answer in that shape. Besides
-# the two Citewire serves, OpenAI's other endpoints: a client that calls one (completions, embeddings, ...) is an
-# OpenAI client, and its 404 must carry a message it can show. No native route lives under these.
-OPENAI_PREFIXES = ("/v1/chat/completions", "/v1/models", "/v1/completions", "/v1/embeddings", "/v1/responses",
-                   "/v1/moderations", "/v1/images", "/v1/audio", "/v1/files", "/v1/uploads", "/v1/batches",
-                   "/v1/fine_tuning", "/v1/assistants", "/v1/threads", "/v1/vector_stores", "/v1/realtime",
-                   "/v1/conversations")
+# OpenAI clients read errors as {"error": {"message", "type", "code"}}; every /v1/ path that is not a native route
+# answers in that shape: besides the two OpenAI routes Citewire serves, a client that calls any other OpenAI endpoint
+# (completions, embeddings, evals, videos, containers, chatkit, ... a list that keeps growing) is an OpenAI client,
+# and its 404 must carry a message it can show. The native routes (app/api/ask.py, app/api/articles.py) keep
+# {"error", "detail"} on their paths and below them; /v1/chat is native only itself (/v1/chat/completions is OpenAI's).
+NATIVE_V1_TREES = ("/v1/ask", "/v1/search", "/v1/summarize", "/v1/articles")
+NATIVE_V1_EXACT = ("/v1/chat",)
+
+
+def is_openai_path(path: str) -> bool:
+    """Whether an error on ``path`` is read by an OpenAI client: under /v1/ and no native route's."""
+    if not path.startswith("/v1/") or path in NATIVE_V1_EXACT:
+        return False
+    return not any(path == tree or path.startswith(tree + "/") for tree in NATIVE_V1_TREES)
+
+
 _OPENAI_TYPES = {401: ("authentication_error", "invalid_api_key"), 429: ("rate_limit_error", "rate_limit_exceeded"),
                  413: ("invalid_request_error", "request_too_large")}
 
 
 def error_payload(path: str, status: int, error: str, detail: str) -> dict:
     """A middleware's rejection in the shape the path's clients read: OpenAI's, or ``{"error", "detail"}``."""
-    if path.startswith(OPENAI_PREFIXES):
+    if is_openai_path(path):
         kind, code = _OPENAI_TYPES[status]
         return openai_error_body(f"{error}: {detail}", kind, code)
     return {"error": error, "detail": detail}

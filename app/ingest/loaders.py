@@ -197,10 +197,42 @@ def _html(name: str, stem: str, html: str) -> LoadedRecord:
     })
 
 
-_HEADINGS = "//h1 | //h2 | //h3 | //h4 | //h5 | //h6"
-# the first words after a heading in the page: script and style text is never article text
-_TEXT_AFTER = "following::text()[not(ancestor::script or ancestor::style)][normalize-space()][position() <= 8]"
+_HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+_NOT_ARTICLE_TEXT = frozenset(("script", "style"))  # their text is never article text
+_TEXT_NODES_AFTER = 8  # the first non-blank text nodes after a heading in the page
 _CHECKED_CHARS = 40  # of that text, compared with the extracted text after the heading
+_HEADINGS_CHECKED = 200  # an article has far fewer; a page of thousands must not cost a text search each
+
+
+def _texts_after_headings(page) -> list[tuple[object, list[str]]]:
+    """Each heading (document order) with the first non-blank text nodes after its end tag, script/style skipped.
+
+    One walk over the page, the same text as the XPath ``following::text()[not(ancestor::script or
+    ancestor::style)][normalize-space()][position() <= 8]`` per heading, which libxml2 evaluated over every
+    following text node: thousands of headings took seconds (quadratic)."""
+    from lxml import etree
+
+    texts: list[str] = []
+    headings: list = []  # in document (start tag) order, as //h1 | ... | //h6 gives them
+    after: dict = {}  # heading -> index in texts of the first text node after its end tag
+    skipped = 0  # depth inside script/style
+    for event, element in etree.iterwalk(page, events=("start", "end")):
+        tag = element.tag if isinstance(element.tag, str) else None  # comments and PIs: their text is no text node
+        if event == "start":
+            if tag in _NOT_ARTICLE_TEXT:
+                skipped += 1
+            elif tag in _HEADING_TAGS and len(headings) < _HEADINGS_CHECKED:
+                headings.append(element)
+            if tag is not None and not skipped and element.text and element.text.strip(" \t\r\n"):
+                texts.append(element.text)
+            continue
+        if tag in _NOT_ARTICLE_TEXT:
+            skipped -= 1
+        if tag in _HEADING_TAGS:
+            after[element] = len(texts)
+        if not skipped and element.tail and element.tail.strip(" \t\r\n"):  # normalize-space()'s whitespace
+            texts.append(element.tail)
+    return [(heading, texts[after[heading]:after[heading] + _TEXT_NODES_AFTER]) for heading in headings]
 
 
 def headings_on_their_own_lines(page, text: str) -> str:
@@ -211,14 +243,14 @@ def headings_on_their_own_lines(page, text: str) -> str:
     quote of that sentence began with it. A heading is split off only where the extracted text has it,
     then a space, then the words that follow the heading in the page; the spaces around it become newlines,
     so every other character keeps its offset. Text that already has its headings on their own lines (the
-    usual case) is returned unchanged."""
+    usual case) is returned unchanged. Only the page's first 200 headings are looked at."""
     cursor = 0
     chars: list[str] | None = None
-    for heading in page.xpath(_HEADINGS):
+    for heading, after in _texts_after_headings(page):
         name = " ".join(heading.text_content().split())
         if not name or text.find(f"{name} ", cursor) < 0:
             continue
-        following = " ".join(" ".join(heading.xpath(_TEXT_AFTER)).split())[:_CHECKED_CHARS]
+        following = " ".join(" ".join(after).split())[:_CHECKED_CHARS]
         start = text.find(f"{name} {following}", cursor) if following else -1
         if start < 0 or (start > 0 and not text[start - 1].isspace()):
             continue

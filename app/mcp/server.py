@@ -31,7 +31,7 @@ from app.mcp.schemas import (
 )
 from app.services import Services
 from app.store.models import Filters, StoredArticle
-from app.summarize.service import ArticleNotFound
+from app.summarize.service import MAX_SUMMARY_ARTICLES, MAX_TOPIC_CHARS, ArticleNotFound
 
 ARTICLE_URI = "article://{article_id}"
 LISTED_RESOURCES = 500  # resources/list has no paging here; list_articles pages through the rest
@@ -150,9 +150,12 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
 
     @server.tool(annotations=_READ_ONLY)
     def summarize(
-        article_ids: Annotated[list[str] | None, Field(description="Summarise these articles together.")] = None,
-        topic: Annotated[str | None, Field(max_length=2000, description="Or: what the corpus says on this topic.")] = None,
-        max_words: Annotated[int | None, Field(ge=20, le=1000,
+        article_ids: Annotated[list[str] | None, Field(max_length=MAX_SUMMARY_ARTICLES, description=(
+            f"Summarise these articles together (at most {MAX_SUMMARY_ARTICLES}).")
+        )] = None,
+        topic: Annotated[str | None, Field(max_length=MAX_TOPIC_CHARS,
+                                           description="Or: what the corpus says on this topic.")] = None,
+        max_words: Annotated[int | None, Field(ge=20, le=1000, strict=True,
                                                description="Upper bound on the summary's words (default 120).")] = None,
         as_of: AsOf = None,
     ) -> SummaryResult:

@@ -28,6 +28,7 @@ from app.slack.render import (
     fallback_text,
     summary_message,
 )
+from app.summarize.service import MAX_TOPIC_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class Responder:
         if request.kind == "help":
             return USAGE, None
         if request.kind == "summarize":
+            if len(request.text) > MAX_TOPIC_CHARS:
+                return f"Sorry, that topic is too long: keep it under {MAX_TOPIC_CHARS} characters.", None
             return self._summary(services, request.text)
         if len(request.text) > MAX_QUESTION_CHARS:
             return f"Sorry, that question is too long: keep it under {MAX_QUESTION_CHARS} characters.", None

@@ -27,6 +27,12 @@ from app.summarize.facts import Candidate, covered, select_facts
 from app.summarize.llm import LLMSummarizer
 from app.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_spans, words
 
+# What one summary request may ask for (the API, the CLI, the MCP tool and Slack check them): a topic is read like a
+# question, and its words are searched and scored, so it is capped as questions are; a summary of more articles
+# than this would cite at most a sentence or two of each.
+MAX_TOPIC_CHARS = 2000
+MAX_SUMMARY_ARTICLES = 100
+
 
 class ArticleNotFound(LookupError):
     pass
