@@ -122,6 +122,12 @@ def test_summarize_caps_the_topic_and_the_article_list_and_reads_max_words_stric
         assert wrong["loc"] == ["body", "max_words"] and wrong["type"] == "int_type" and "integer" in wrong["msg"]
     fine = client.post("/v1/summarize", json={"article_ids": ["kim-putin-vostochny-2023"] * 100, "max_words": 60})
     assert fine.status_code == 200 and fine.json()["citations"]
+    as_text = client.post("/v1/summarize", json={"article_id": "kim-putin-vostochny-2023", "max_words": "60"})
+    assert as_text.status_code == 200, as_text.text  # a number sent as a string was answered before: still is
+    for path in ("/v1/ask", "/v1/search"):
+        key = "question" if path == "/v1/ask" else "query"
+        response = client.post(path, json={key: "What did Kim pledge?", "top_k": True})
+        assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "top_k"], response.text
 
 
 def test_malformed_json_is_400(client):
