@@ -212,3 +212,14 @@ def test_chunked_body_over_the_limit_is_413_too(client):
         response = client.post(path, content=chunks(), headers={"content-type": kind})
         assert response.status_code == 413 and response.json()["error"] == "request body too large", response.text
     assert client.get("/v1/articles").json()["total"] == 8
+
+
+def test_filter_lists_are_bounded(client):
+    """filters.article_ids and filters.sources had no cap: one body could carry any number of values."""
+    many = [f"a-{i}" for i in range(1001)]
+    for key in ("article_ids", "sources"):
+        response = client.post("/v1/search", json={"query": "Kim", "filters": {key: many}})
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["loc"] == ["body", "filters", key], response.text
+    fine = client.post("/v1/search", json={"query": "Kim", "filters": {"article_ids": many[:1000]}})
+    assert fine.status_code == 200, fine.text

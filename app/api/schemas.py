@@ -23,6 +23,7 @@ def _not_a_boolean(value):
 
 
 Count = Annotated[int, BeforeValidator(_not_a_boolean)]
+MAX_FILTER_VALUES = 1000
 
 MAX_QUESTION_CHARS = 2000
 ArticleId = Annotated[str, Field(pattern=ARTICLE_ID.pattern, description="An article id (letters, digits, . _ : -).")]
@@ -32,10 +33,14 @@ class SearchFilters(BaseModel):
     # a misspelt filter ("source") must fail loudly, not answer unfiltered
     model_config = ConfigDict(extra="forbid")
 
-    sources: list[str] | None = Field(default=None, description="Only these publishers.", examples=[["Citewire Desk"]])
+    # bounded like every other list in a request: one body must not make a query with unbounded parameters
+    sources: list[str] | None = Field(default=None, max_length=MAX_FILTER_VALUES,
+                                      description=f"Only these publishers (at most {MAX_FILTER_VALUES}).",
+                                      examples=[["Citewire Desk"]])
     published_from: date | None = Field(default=None, description="Earliest publication date (inclusive).")
     published_to: date | None = Field(default=None, description="Latest publication date (inclusive).")
-    article_ids: list[ArticleId] | None = Field(default=None, description="Only these articles.")
+    article_ids: list[ArticleId] | None = Field(default=None, max_length=MAX_FILTER_VALUES,
+                                                description=f"Only these articles (at most {MAX_FILTER_VALUES}).")
 
     @model_validator(mode="after")
     def _ordered(self):
