@@ -15,6 +15,16 @@ from app.offline import SHIPPED_ENCODINGS
 runner = CliRunner()
 
 
+def _run_with_setting(monkeypatch, tmp_path, name, value, command):
+    """The CLI run with one setting wrong: exit 2 and an ``error: invalid setting: NAME`` line."""
+    monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv(name, value)
+    result = runner.invoke(cli, command)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.stderr.startswith(f"error: invalid setting: {name}"), result.stderr
+    return result
+
+
 @pytest.mark.parametrize(("name", "value", "reason"), [
     ("CITEWIRE_CHROMA_URL", "notaurl", "is not an http:// or https:// URL"),
     ("CITEWIRE_CHROMA_URL", "http://chroma:99999", "bad port"),
@@ -33,11 +43,7 @@ runner = CliRunner()
     ("CITEWIRE_GUARD_JUDGE_BAND", "[0.3]", "CITEWIRE_GUARD_JUDGE_BAND item 1: Field required"),
 ])
 def test_a_wrong_value_is_one_invalid_setting_line(monkeypatch, tmp_path, name, value, reason):
-    monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv(name, value)
-    result = runner.invoke(cli, ["ask", "What did Kim pledge?"])
-    assert result.exit_code == 2, (result.output, result.exception)
-    assert result.stderr.startswith(f"error: invalid setting: {name}"), result.stderr
+    result = _run_with_setting(monkeypatch, tmp_path, name, value, ["ask", "What did Kim pledge?"])
     assert reason in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
@@ -76,10 +82,7 @@ def test_uvicorn_factory_with_a_wrong_setting_exits_with_one_line(tmp_path):
 ])
 def test_the_error_line_masks_credentials_in_a_url(monkeypatch, tmp_path, name, value, secret):
     """The line goes to stderr and on to container and CI logs: a password or API key in the URL stays out."""
-    monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv(name, value)
-    result = runner.invoke(cli, ["list"])
-    assert result.exit_code == 2 and result.stderr.startswith(f"error: invalid setting: {name}"), result.stderr
+    result = _run_with_setting(monkeypatch, tmp_path, name, value, ["list"])
     assert secret not in result.stderr and "***@" in result.stderr, result.stderr
 
 
