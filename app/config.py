@@ -18,10 +18,26 @@ _JSON_LIST = re.compile(r'^\s*\[\s*("|\])')
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 USER_DATA = user_data_path("citewire", appauthor=False)  # ~/.local/share/citewire on Linux
+def _is_ipv4(value: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        return False
+    return True
+
+
 def shown_url(value: str) -> str:
     """A URL as an error message may print it: user and password (an API key, a database password) masked,
     since the message goes to stderr and from there to container and CI logs."""
-    return repr(re.sub(r"(?<=://)[^/?#@]*@", "***@", value))
+    scheme, sep, rest = value.partition("://")
+    if not sep:  # "redis:/:pw@host", "host=db password=…": no "://" to start from
+        scheme, rest = "", value
+    if "@" in rest:  # everything before the last "@": a password may hold "/", "#" or "@" unencoded
+        rest = "***@" + rest.rpartition("@")[2]
+    rest = re.sub(r"(?i)\b(password|passwd|pwd|api_?key|token)\s*=\s*('[^']*'|\S+)", r"\1=***", rest)
+    return repr(scheme + sep + rest)
 
 
 OFFLINE_ENCODINGS = ("cl100k_base", "o200k_base")  # the BPE files app/offline.py installs (SHIPPED_ENCODINGS)
@@ -347,7 +363,7 @@ class Settings(BaseSettings):
     def _chroma_collection_name(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]", value):
             raise ValueError("use 3-512 letters, digits, '.', '_' or '-', starting and ending with a letter or digit")
-        if ".." in value or re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", value):  # Chroma refuses these too
+        if ".." in value or _is_ipv4(value):  # Chroma refuses these too
             raise ValueError("no two periods in a row, and not an IPv4 address")
         return value
 

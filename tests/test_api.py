@@ -223,3 +223,12 @@ def test_filter_lists_are_bounded(client):
         assert response.json()["detail"][0]["loc"] == ["body", "filters", key], response.text
     fine = client.post("/v1/search", json={"query": "Kim", "filters": {"article_ids": many[:1000]}})
     assert fine.status_code == 200, fine.text
+
+
+def test_openapi_keeps_the_bounds_of_top_k(client):
+    """Bounds outside the nullable union were written as "ge"/"le", which are no JSON Schema keywords:
+    generated clients and /docs lost them."""
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for name in ("AskRequest", "SearchRequest", "ChatRequest"):
+        integer = next(s for s in schemas[name]["properties"]["top_k"]["anyOf"] if s.get("type") == "integer")
+        assert (integer.get("minimum"), integer.get("maximum")) == (1, 50), (name, integer)

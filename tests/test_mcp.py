@@ -77,6 +77,8 @@ async def exercise(session: ClientSession) -> None:
     nulls = (await session.call_tool("search", {"query": "Vostochny spaceport", "top_k": None, "mode": None}))
     assert not nulls.is_error and len(nulls.structured_content["results"]) == 5
     assert not (await session.call_tool("summarize", {"article_ids": [VOSTOCHNY], "max_words": None})).is_error
+    # a number sent as text is read, as /v1/summarize reads it (only true/false are refused, below)
+    assert not (await session.call_tool("summarize", {"article_ids": [VOSTOCHNY], "max_words": "60"})).is_error
     everything = (await session.call_tool("list_articles", {"limit": None, "offset": None})).structured_content
     assert len(everything["articles"]) == 8
 

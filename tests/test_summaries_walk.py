@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.mark.parametrize("topic", ["?!", "😀🚀", "...", "the", "what is it about?"])
+@pytest.mark.parametrize("topic", ["?!", "😀🚀", "...", "the", "what is it about?", "THE", "WHAT IS IT ABOUT?"])
 def test_a_topic_with_no_word_to_look_for_is_refused_not_summarised_from_anything(corpus_services, topic):
     """Such a topic has no content term, so every retrieved sentence passed as "on topic" and the summary was
     whatever retrieval happened to return (the World Cup, a flood, a stray line)."""
@@ -21,7 +21,8 @@ def test_a_short_real_topic_still_summarises(corpus_services):
 
 def test_an_acronym_spelt_like_a_common_word_is_a_topic(tmp_path):
     """"WHO" lower-cases to the stopword "who": the topic was refused as naming nothing (and before that, every
-    sentence with "who" counted as on topic). Capitals are matched as written."""
+    sentence with "who" counted as on topic). Known acronyms are matched as written (a shouted "THE" is none:
+    test above)."""
     from app.config import Settings
     from app.ingest.article import ArticleIn
     from app.services import build_services

@@ -5,24 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.ingest.article import ARTICLE_ID
+from app.request_types import count
 from app.retrieval.service import end_of_day_ts, start_of_day_ts
 from app.store.models import Filters
 from app.summarize.service import MAX_SUMMARY_ARTICLES, MAX_TOPIC_CHARS
 
-
-def _not_a_boolean(value):
-    # lax mode reads JSON true as 1 ("top_k": true answered from one passage, "max_words": true said "≥ 20");
-    # strict mode would also refuse "120", which clients have sent and been answered
-    if isinstance(value, bool):
-        raise PydanticCustomError("int_type", "Input should be a valid integer, not true or false")
-    return value
-
-
-Count = Annotated[int, BeforeValidator(_not_a_boolean)]
 MAX_FILTER_VALUES = 1000
 
 MAX_QUESTION_CHARS = 2000
@@ -59,7 +49,7 @@ class SearchFilters(BaseModel):
 
 class SearchRequest(BaseModel):
     query: str = Field(description="What to look for.", examples=["Kim Putin Vostochny"])
-    top_k: Count | None = Field(default=None, ge=1, le=50, description="How many passages (default from settings).")
+    top_k: count(1, 50) | None = Field(default=None, description="How many passages (default from settings).")
     filters: SearchFilters | None = None
     as_of: date | None = Field(default=None, description="Ignore articles published after this date (default: now).")
     mode: str | None = Field(default=None, description="hybrid (default), bm25 or dense.", examples=["hybrid"])
@@ -98,7 +88,7 @@ class SearchResponse(BaseModel):
 
 class AskRequest(BaseModel):
     question: str = Field(description="A question about the indexed news.", examples=["What did Kim pledge?"])
-    top_k: Count | None = Field(default=None, ge=1, le=50, description="Passages to answer from.")
+    top_k: count(1, 50) | None = Field(default=None, description="Passages to answer from.")
     filters: SearchFilters | None = None
     as_of: date | None = Field(default=None, description="Answer as of this date: later articles are ignored.")
     stream: bool = Field(default=False, description="Answer as Server-Sent Events.")
@@ -210,7 +200,7 @@ class SummarizeRequest(BaseModel):
     topic: str | None = Field(default=None, description="Summarise what the corpus says on this topic "
                                                         f"(at most {MAX_TOPIC_CHARS} characters).")
     filters: SearchFilters | None = Field(default=None, description="Restrict a topic summary's sources.")
-    max_words: Count = Field(default=120, ge=20, le=1000, description="Upper bound on the summary's words.")
+    max_words: count(20, 1000) = Field(default=120, description="Upper bound on the summary's words.")
     stream: bool = Field(default=False, description="Stream as Server-Sent Events.")
     as_of: date | None = Field(default=None, description="A topic summary ignores articles published after this "
                                "date (default: now), as /v1/ask does; article summaries take the ids given.")
@@ -266,7 +256,7 @@ class ChatMessage(BaseModel):
 class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1, max_length=50,
                                         description="The conversation so far; the last message is the user's question.")
-    top_k: Count | None = Field(default=None, ge=1, le=50)
+    top_k: count(1, 50) | None = None
     filters: SearchFilters | None = None
     as_of: date | None = None
     stream: bool = False

@@ -29,6 +29,7 @@ from app.mcp.schemas import (
     SearchResult,
     SummaryResult,
 )
+from app.request_types import count
 from app.services import Services
 from app.store.models import Filters, StoredArticle
 from app.summarize.service import MAX_SUMMARY_ARTICLES, MAX_TOPIC_CHARS, ArticleNotFound
@@ -155,8 +156,8 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
         )] = None,
         topic: Annotated[str | None, Field(max_length=MAX_TOPIC_CHARS,
                                            description="Or: what the corpus says on this topic.")] = None,
-        max_words: Annotated[int | None, Field(ge=20, le=1000, strict=True,
-                                               description="Upper bound on the summary's words (default 120).")] = None,
+        max_words: Annotated[count(20, 1000) | None, Field(
+            description="Upper bound on the summary's words (default 120).")] = None,
         as_of: AsOf = None,
     ) -> SummaryResult:
         """Summarise one or more articles, or a topic; every sentence cited, disagreeing sources noted."""

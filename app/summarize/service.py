@@ -25,7 +25,7 @@ from app.store.records import RecordStore
 from app.summarize.conflicts import find_conflicts
 from app.summarize.facts import Candidate, covered, select_facts
 from app.summarize.llm import LLMSummarizer
-from app.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_spans, words
+from app.text import content_terms, sentence_spans, words
 
 # What one summary request may ask for (the API, the CLI, the MCP tool and Slack check them): a topic is read like a
 # question, and its words are searched and scored, so it is capped as questions are; a summary of more articles
@@ -258,10 +258,18 @@ def _on_topic(topic: str, units: list[Unit]) -> list[Unit]:
     return out
 
 
+# acronyms in the news spelt like a stopword or question word; a shouted "THE" or "WHAT IS IT ABOUT?" is none
+_STOPWORD_ACRONYMS = frozenset({"WHO", "IT", "IS"})
+
+
 def _acronyms(topic: str) -> set[str]:
-    """Capitals spelling a common word ("WHO", "US", "IT"): content_terms lower-cases them into stopwords, so
-    they are matched as written instead (a topic "WHO" is about the organisation, not every "who")."""
-    return {w for w in re.findall(r"\b[A-Z]{2,}\b", topic) if w.lower() in STOPWORDS | QUESTION_WORDS}
+    """Capitals spelling a common word ("WHO", "IT"): content_terms lower-cases them into stopwords, so they are
+    matched as written instead (a topic "WHO" is about the organisation, not every "who"). Only known ones, and
+    not in a topic typed all in capitals (unless it is one word)."""
+    found = re.findall(r"\b[A-Z]{2,}\b", topic)
+    if topic.upper() == topic and len(words(topic)) > 1:
+        return set()
+    return {w for w in found if w in _STOPWORD_ACRONYMS}
 
 
 def _dedupe_spans(units: list[Unit]) -> list[Unit]:

@@ -1,0 +1,22 @@
+"""Field types shared by the adapters' request schemas (HTTP, MCP), so each reads a value the same way."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
+
+
+def _not_a_boolean(value):
+    # lax mode reads JSON true as 1 ("top_k": true answered from one passage, "max_words": true said "≥ 20");
+    # strict mode would also refuse "120", which clients have sent and been answered
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer, not true or false")
+    return value
+
+
+def count(low: int, high: int):
+    """A whole number in [low, high] that is not a JSON boolean. The bounds come before the check so that the
+    JSON schema keeps them as minimum/maximum (after a validator pydantic writes them as "ge"/"le")."""
+    return Annotated[int, Field(ge=low, le=high), BeforeValidator(_not_a_boolean)]
