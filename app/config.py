@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -18,9 +19,9 @@ _JSON_LIST = re.compile(r'^\s*\[\s*("|\])')
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 USER_DATA = user_data_path("citewire", appauthor=False)  # ~/.local/share/citewire on Linux
-def _is_ipv4(value: str) -> bool:
-    import ipaddress
 
+
+def _is_ipv4(value: str) -> bool:
     try:
         ipaddress.IPv4Address(value)
     except ValueError:
@@ -289,11 +290,10 @@ class Settings(BaseSettings):
         # Checked without building the storage: building one opens a client (a connection pool on every
         # Settings()), and a failed build printed a __del__ traceback after the one-line error.
         import importlib.util
-        import urllib.parse
 
         from limits.storage import SCHEMES
 
-        scheme = urllib.parse.urlparse(value).scheme  # as limits reads it (lower-cased)
+        scheme = urlparse(value).scheme  # as limits reads it (lower-cased)
         if "://" not in value or scheme.startswith("async+") or scheme not in SCHEMES:
             usable = sorted(s for s in SCHEMES if not s.startswith("async+"))
             raise ValueError(f"unknown storage {shown_url(value)}: use SCHEME://… with one of {', '.join(usable)}")

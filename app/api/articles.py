@@ -19,7 +19,7 @@ from app.api.schemas import (
 )
 from app.api.security import ArticleIdPath, sanitise_html
 from app.ingest.article import ArticleIn
-from app.ingest.loaders import LoadedRecord, UnsupportedFile, json_records, load_bytes, suffix_of
+from app.ingest.loaders import UNREADABLE_JSON, LoadedRecord, UnsupportedFile, json_records, load_bytes, suffix_of
 from app.store.models import StoredArticle
 
 router = APIRouter(tags=["articles"])
@@ -82,7 +82,7 @@ def _loaded_json(body: bytes) -> list[LoadedRecord]:
     """Malformed JSON is a 400 of its own; parsed once, off the event loop (a 20 MB body takes ~40 ms)."""
     try:
         data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+    except UNREADABLE_JSON as exc:  # the loader's own reading of unreadable JSON
         raise ApiError(400, "malformed JSON", str(exc) or type(exc).__name__) from exc
     return list(json_records("request.json", data))
 

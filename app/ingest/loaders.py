@@ -123,7 +123,7 @@ def _gzipped_jsonl(name: str, handle: IO[bytes]) -> Iterator[LoadedRecord]:
 
 
 # RecursionError: JSON nested deeper than Python's parser goes is as unreadable as a syntax error
-_UNREADABLE_JSON = (json.JSONDecodeError, UnicodeDecodeError, RecursionError)
+UNREADABLE_JSON = (json.JSONDecodeError, UnicodeDecodeError, RecursionError)
 
 
 def _jsonl(name: str, handle: IO[bytes]) -> Iterator[LoadedRecord]:
@@ -133,7 +133,7 @@ def _jsonl(name: str, handle: IO[bytes]) -> Iterator[LoadedRecord]:
         origin = f"{name}:{number}"
         try:
             record = json.loads(line)
-        except _UNREADABLE_JSON as exc:
+        except UNREADABLE_JSON as exc:
             yield LoadedRecord(origin, error=f"invalid JSON: {exc or type(exc).__name__}")
             continue
         yield _validated(origin, record)
@@ -142,7 +142,7 @@ def _jsonl(name: str, handle: IO[bytes]) -> Iterator[LoadedRecord]:
 def _json(name: str, raw: bytes) -> Iterator[LoadedRecord]:
     try:
         data = json.loads(raw)
-    except _UNREADABLE_JSON as exc:
+    except UNREADABLE_JSON as exc:
         yield LoadedRecord(name, error=f"invalid JSON: {exc or type(exc).__name__}")
         return
     yield from json_records(name, data)

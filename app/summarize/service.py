@@ -266,10 +266,9 @@ def _acronyms(topic: str) -> set[str]:
     """Capitals spelling a common word ("WHO", "IT"): content_terms lower-cases them into stopwords, so they are
     matched as written instead (a topic "WHO" is about the organisation, not every "who"). Only known ones, and
     not in a topic typed all in capitals (unless it is one word)."""
-    found = re.findall(r"\b[A-Z]{2,}\b", topic)
     if topic.upper() == topic and len(words(topic)) > 1:
         return set()
-    return {w for w in found if w in _STOPWORD_ACRONYMS}
+    return {w for w in re.findall(r"\b[A-Z]{2,}\b", topic) if w in _STOPWORD_ACRONYMS}
 
 
 def _dedupe_spans(units: list[Unit]) -> list[Unit]:
