@@ -361,7 +361,7 @@ def load_features(path: Path, now: bool = False) -> StoredFeatures:
         now_rows = data["now_rows"].copy() if "now_rows" in data else np.zeros(0, dtype=np.int64)
         if now and len(now_rows):
             x[now_rows] = data["now_x"]
-        trees_from = str(data["trees_from"]) if "trees_from" in data and not (now and len(now_rows)) else ""
+        trees_from = str(data["trees_from"]) if "trees_from" in data else ""  # main() decides whether a fit carries it
         return StoredFeatures(pairs, x, data["key"].copy(), now_rows, trees_from)
 
 
