@@ -24,7 +24,6 @@ from app.slack.render import (
     USAGE,
     answer_message,
     error_text,
-    escape,
     fallback_text,
     summary_message,
 )
@@ -207,7 +206,7 @@ def build_app(settings: Settings, get_services: Callable[[], Services], client: 
         shown = request.text if request.kind == "ask" else f"summarize {request.text}"
         try:
             root = client.chat_postMessage(
-                channel=command["channel_id"], text=f"<@{command['user_id']}> asked: {escape(fallback_text(shown))}",
+                channel=command["channel_id"], text=f"<@{command['user_id']}> asked: {fallback_text(shown)}",
                 metadata={"event_type": QUESTION_EVENT, "event_payload": {"question": shown}},
             )
         except SlackApiError as exc:  # a DM or private channel the bot is not in: answer via response_url

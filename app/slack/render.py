@@ -2,7 +2,10 @@
 
 Slack rejects a message with more than 50 blocks or a section whose text exceeds 3,000
 characters, so long text is split at sentence or word boundaries and the sources that do not
-fit are counted in a closing note instead of being dropped silently.
+fit are counted in a closing note instead of being dropped silently. Every piece of text that
+comes from an article, the model or the person asking is escaped before it is sent (a message's
+``text`` too): ``<!channel>`` or ``<https://x|y>`` in it must stay text, not ping or link. The
+limits apply to the text as sent, so text is escaped first and split after.
 """
 
 from __future__ import annotations
@@ -25,15 +28,22 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _entity_safe(text: str, cut: int) -> int:
+    """``cut`` moved back to before an ``&amp;``/``&lt;``/``&gt;`` it would split."""
+    amp = text.rfind("&", max(0, cut - 4), cut)
+    return amp if amp > 0 and ";" not in text[amp:cut] else cut
+
+
 def split_text(text: str, limit: int = MAX_SECTION_CHARS) -> list[str]:
-    """Pieces of at most ``limit`` characters, cut after a sentence, else a space, else anywhere."""
+    """Pieces of at most ``limit`` characters, cut after a sentence, else a space, else anywhere
+    (but never inside an escaped entity)."""
     pieces: list[str] = []
     rest = text.strip()
     while len(rest) > limit:
         window = rest[: limit + 1]
         cut = max((m.end() for m in _SPLIT_AT.finditer(window) if m.end() <= limit), default=0)
         if cut < limit // 2:
-            cut = window.rfind(" ") + 1 or limit
+            cut = window.rfind(" ") + 1 or _entity_safe(rest, limit)
         pieces.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     if rest:
@@ -46,7 +56,9 @@ def _section(text: str) -> dict:
 
 
 def _context(text: str) -> dict:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_CONTEXT_CHARS]}]}
+    if len(text) > MAX_CONTEXT_CHARS:
+        text = text[: _entity_safe(text, MAX_CONTEXT_CHARS)]
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def _link(url: str, label: str) -> str:
@@ -61,15 +73,15 @@ def citation_blocks(citation: Citation) -> list[dict]:
     """``[n] Title`` (linked), source and date, then the quoted span as a block quote."""
     head = f"*[{citation.n}]* {_link(citation.url, citation.title or citation.article_id)}\n" \
            f"{escape(citation.source or 'unknown source')} · {citation.published_at or 'undated'}"
-    quote = " ".join(citation.quote.split())
+    quote = escape(" ".join(citation.quote.split()))
     pieces = split_text(quote, MAX_SECTION_CHARS - len(head) - 10)
-    blocks = [_section(f"{head}\n>{escape(pieces[0])}" if pieces else head)]
-    blocks += [_section(f">{escape(piece)}") for piece in pieces[1:]]
+    blocks = [_section(f"{head}\n>{pieces[0]}" if pieces else head)]
+    blocks += [_section(f">{piece}") for piece in pieces[1:]]
     return blocks
 
 
 def _with_sources(body: str, citations: Sequence[Citation], footer: str | None) -> list[dict]:
-    blocks = [_section(escape(piece)) for piece in split_text(body)] or [_section(" ")]
+    blocks = [_section(piece) for piece in split_text(escape(body))] or [_section(" ")]
     tail = [_context(escape(footer))] if footer else []
     if citations:
         blocks += [{"type": "divider"}, _section("*Sources*")]
@@ -91,15 +103,17 @@ def _with_sources(body: str, citations: Sequence[Citation], footer: str | None) 
 
 
 def fallback_text(text: str) -> str:
-    """The `text` Slack shows in notifications and to clients without Block Kit."""
-    text = text.strip() or " "
-    return text if len(text) <= MAX_FALLBACK_CHARS else text[: MAX_FALLBACK_CHARS - 1] + "…"
+    """The `text` Slack shows in notifications and to clients without Block Kit: escaped, then cut."""
+    text = escape(text.strip()) or " "
+    if len(text) <= MAX_FALLBACK_CHARS:
+        return text
+    return text[: _entity_safe(text, MAX_FALLBACK_CHARS - 1)] + "…"
 
 
 def refusal_text(reason: str | None, fallback: str) -> str:
     if reason:
-        return f"Sorry, I can't answer that from the articles I have: {reason}."
-    return f"Sorry, I can't answer that. {fallback}"
+        return fallback_text(f"Sorry, I can't answer that from the articles I have: {reason}.")
+    return fallback_text(f"Sorry, I can't answer that. {fallback}")
 
 
 def answer_message(answer: Answer, asked_as: str | None = None) -> tuple[str, list[dict] | None]:
@@ -114,8 +128,11 @@ def answer_message(answer: Answer, asked_as: str | None = None) -> tuple[str, li
 
 
 def summary_message(summary: Summary, label: str) -> tuple[str, list[dict] | None]:
+    if not summary.answerable and summary.refusal_reason:
+        return fallback_text(f"Sorry, I can't summarise {label} from the articles I have: "
+                             f"{summary.refusal_reason}."), None
     if not summary.sentences or not summary.summary.strip():
-        return f"Sorry, I found nothing to summarise for {label}.", None
+        return fallback_text(f"Sorry, I found nothing to summarise for {label}."), None
     return fallback_text(summary.summary), _with_sources(summary.summary, summary.citations, f"Summary of {label}")
 
 
@@ -123,5 +140,5 @@ def error_text(exc: BaseException) -> str:
     return f"Sorry, something went wrong while answering ({type(exc).__name__}). It has been logged; please try again."
 
 
-USAGE = ("Ask me about the news articles I have indexed: mention me with a question, DM me, or use "
-         "`/citewire <question>`. `summarize <article id or topic>` summarises; reply in the thread to follow up.")
+USAGE = escape("Ask me about the news articles I have indexed: mention me with a question, DM me, or use "
+               "`/citewire <question>`. `summarize <article id or topic>` summarises; reply in the thread to follow up.")
