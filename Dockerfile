@@ -10,6 +10,10 @@ ARG PYTHON_IMAGE=python:3.11-slim
 
 # --- build: a wheel of this checkout, installed into /opt/venv --------------------------------
 FROM ${PYTHON_IMAGE} AS build
+# LightGBM's lib_lightgbm.so (the default answer model) and xllamacpp link OpenMP's libgomp.so.1, which the
+# slim image lacks (tests/test_dockerfile.py): without it `citewire ask` below fails with OSError.
+# hadolint ignore=DL3008
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pyproject.toml setup.py README.md ./
 COPY app ./app
@@ -43,6 +47,9 @@ RUN /opt/venv/bin/pip install --no-cache-dir "xllamacpp>=2026.10.11549" \
 
 # --- runtime: slim, non-root, data on a volume --------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
+# libgomp1: see the build stage (every answer loads lib_lightgbm.so).
+# hadolint ignore=DL3008
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 citewire \
     && useradd --system --uid 10001 --gid citewire --home-dir /home/citewire --create-home citewire \
     && mkdir -p /data /chroma-data && chown citewire:citewire /data /chroma-data
