@@ -80,7 +80,10 @@ class FakeOpenAIServer:
                           "message": {"role": "assistant", "content": script["content"]}}
                 if body.get("logprobs"):  # a judge: "yes 0.9" scripts P(yes) = 0.9
                     word, _, p = script["content"].partition(" ")
-                    p_yes = float(p) if p else (0.95 if word == "yes" else 0.05)
+                    try:  # any other reply (a default meant for answers) is read by its first word
+                        p_yes = float(p) if p else (0.95 if word == "yes" else 0.05)
+                    except ValueError:
+                        p_yes = 0.95 if word == "yes" else 0.05
                     choice["message"]["content"] = word
                     choice["logprobs"] = {"content": [{"token": word, "logprob": 0.0, "bytes": None, "top_logprobs": [
                         {"token": "yes", "logprob": float(np.log(p_yes)), "bytes": None},

@@ -314,6 +314,30 @@ def test_an_answer_that_breaks_off_shows_the_servers_reason(llm_page):
     assert browser.find_element(By.ID, "ask-button").is_enabled()
 
 
+def test_an_llm_summary_the_guard_dropped_entirely_says_so(llm_page):
+    """The model invents every sentence: the summary comes back empty, which the page showed as an empty
+    summary (an article) or as "Refused … no reason given" (a topic)."""
+    browser, fake = llm_page
+    invented = "The council bought a golden submarine [1]. Aliens landed in Paris on Tuesday [1]."
+    selector = '#articles .article[data-id="kim-putin-vostochny-2023"]'
+    item = wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, selector))
+    fake.reply(invented)
+    item.find_element(By.XPATH, ".//button[text()='Summarise']").click()
+    note = wait(browser).until(lambda d: item.find_element(By.CSS_SELECTOR, ".result .refusal"))
+    assert note.find_element(By.CSS_SELECTOR, ".refusal-label").text.lower() == "nothing verified"
+    assert re.search(r"None of the \d+ sentence\(s\) the model wrote was supported", note.text)
+    assert "dropped" in item.find_element(By.CSS_SELECTOR, ".result .guard summary").text
+    fake.reply_with(lambda body: invented)
+    try:
+        browser.find_element(By.ID, "topic").send_keys("Russia and North Korea", Keys.ENTER)
+        topic = wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, "#topic-result .refusal"))
+        assert topic.find_element(By.CSS_SELECTOR, ".refusal-label").text.lower() == "nothing verified"
+        assert "no reason given" not in topic.text
+    finally:
+        fake.default = None
+    assert not script_errors(browser)
+
+
 def test_conversation_survives_a_reload_and_follow_ups_use_chat(page, server):
     ask(page, "What did Kim pledge?")
     network_events(page)

@@ -101,3 +101,26 @@ def test_a_hard_cut_never_splits_an_escaped_entity():
     assert all(len(p) <= 2998 for p in pieces) and len(pieces) == 2
     assert all(re.fullmatch(r"(&amp;)+", p) for p in pieces), [p[-8:] for p in pieces]
 
+
+def test_an_llm_summary_the_guard_dropped_entirely_says_so(tmp_path, fake):
+    """The model invents every sentence of an article summary: the bot said "I found nothing to summarise",
+    as if the article were empty, instead of why there is no summary."""
+    from app.samples import index_samples
+    from app.services import build_services
+    from tests.fake_openai import FakeOpenAIServer
+
+    with FakeOpenAIServer() as llm:
+        llm.reply("The council bought a golden submarine [1]. Aliens landed in Paris on Tuesday [1].")
+        settings = slack_settings(tmp_path, fake, llm_base_url=llm.base_url, llm_model="fake-model", llm_api_key="x")
+        services = build_services(settings)
+        index_samples(services.ingest)
+        try:
+            with TestClient(create_app(settings, services=services)) as test_client:
+                post_event(test_client, mention(fake, "summarize kim-putin-vostochny-2023"))
+                [call] = fake.wait_for("chat.postMessage")
+        finally:
+            services.close()
+    text = call["params"]["text"]
+    assert text.startswith("Sorry, I have no summary of article kim-putin-vostochny-2023")
+    assert re.search(r"none of the \d+ sentence\(s\) the model wrote was supported", text)
+    assert "golden submarine" not in text and not call["params"].get("blocks")

@@ -33,6 +33,20 @@ function summaryBlock(result) {
   return parts.filter(Boolean);
 }
 
+// An LLM summary whose every sentence the faithfulness guard dropped comes back with no text: say so,
+// with the guard's report, instead of showing an empty summary (or a refusal with "no reason given").
+function guardDroppedAll(result) {
+  return !(result.summary || "").trim() && Boolean(result.guard && result.guard.dropped);
+}
+
+function droppedBlock(result) {
+  return [el("div", { class: "refusal", role: "note" },
+    el("p", { class: "refusal-label" }, "Nothing verified"),
+    el("p", {}, `None of the ${result.guard.dropped} sentence(s) the model wrote was supported by the articles, ` +
+      "so the faithfulness guard dropped them all and there is no summary to show.")),
+  guardReport(result)];
+}
+
 // A refused topic summary carries its reason, as a refused answer does (the text alone is not a summary).
 function topicRefusal(result) {
   return el("div", { class: "refusal", role: "note" },
@@ -50,7 +64,7 @@ function articleItem(article) {
     result.replaceChildren(el("p", { class: "meta" }, "Summarising…"));
     try {
       const summary = await postJSON("/v1/summarize", { article_id: article.id, max_words: 80 });
-      result.replaceChildren(...summaryBlock(summary));
+      result.replaceChildren(...(guardDroppedAll(summary) ? droppedBlock(summary) : summaryBlock(summary)));
     } catch (err) {
       result.replaceChildren(el("p", { class: "error", role: "alert" }, `Error: ${err.message}`));
     } finally {
@@ -118,8 +132,8 @@ function installTopicSummary() {
     out.replaceChildren(el("p", { class: "meta" }, "Summarising…"));
     try {
       const result = await postJSON("/v1/summarize", payload);
-      out.replaceChildren(...(result.answerable === false || !result.summary ? [topicRefusal(result)]
-        : summaryBlock(result)));
+      out.replaceChildren(...(guardDroppedAll(result) ? droppedBlock(result)
+        : result.answerable === false || !result.summary ? [topicRefusal(result)] : summaryBlock(result)));
     } catch (err) {
       out.replaceChildren(el("p", { class: "error", role: "alert" }, `Error: ${err.message}`));
     } finally {
