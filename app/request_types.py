@@ -7,6 +7,10 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
+# GET /v1/articles and the MCP list_articles tool page alike; SQLite integers are 64-bit
+MAX_LIST_LIMIT = 1000
+MAX_LIST_OFFSET = 2**62
+
 
 def _not_a_boolean(value):
     # lax mode reads JSON true as 1 ("top_k": true answered from one passage, "max_words": true said "≥ 20");

@@ -20,6 +20,7 @@ from app.api.schemas import (
 from app.api.security import ArticleIdPath, sanitise_html
 from app.ingest.article import ArticleIn
 from app.ingest.loaders import UNREADABLE_JSON, LoadedRecord, UnsupportedFile, json_records, load_bytes, suffix_of
+from app.request_types import MAX_LIST_LIMIT, MAX_LIST_OFFSET
 from app.store.models import StoredArticle
 
 router = APIRouter(tags=["articles"])
@@ -127,8 +128,8 @@ def _summary(article: StoredArticle) -> dict:
 @router.get("/v1/articles", response_model=ArticleList, summary="List stored articles")
 def list_articles(
     records: RecordStoreDep,
-    limit: int = Query(50, ge=1, le=1000),
-    offset: int = Query(0, ge=0, le=2**62, description="Articles to skip (bounded: SQLite integers are 64-bit)."),
+    limit: int = Query(50, ge=1, le=MAX_LIST_LIMIT),
+    offset: int = Query(0, ge=0, le=MAX_LIST_OFFSET, description="Articles to skip (bounded: SQLite integers are 64-bit)."),
     source: str | None = Query(None, description="Only this publisher."),
 ) -> ArticleList:
     articles, total = records.list_articles(limit=limit, offset=offset, source=source)

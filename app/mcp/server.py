@@ -29,7 +29,7 @@ from app.mcp.schemas import (
     SearchResult,
     SummaryResult,
 )
-from app.request_types import count
+from app.request_types import MAX_LIST_LIMIT, MAX_LIST_OFFSET, count
 from app.services import Services
 from app.store.models import Filters, StoredArticle
 from app.summarize.service import MAX_SUMMARY_ARTICLES, MAX_TOPIC_CHARS, ArticleNotFound
@@ -46,7 +46,8 @@ INSTRUCTIONS = (
 )
 
 Question = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S", description="A question about the indexed news.")]
-TopK = Annotated[int | None, Field(ge=1, le=50, description="Passages to use (default from settings).")]
+# numbers read as /v1/* reads them (app/request_types.count): a JSON true is refused, not taken as 1
+TopK = Annotated[count(1, 50) | None, Field(description="Passages to use (default from settings).")]
 AsOf = Annotated[date | None, Field(description="Ignore articles published after this date (YYYY-MM-DD).")]
 Sources = Annotated[list[str] | None, Field(description="Only these publishers.")]
 ArticleId = Annotated[str, Field(min_length=1, max_length=300, description="An article id (see list_articles).")]
@@ -133,7 +134,7 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
     @server.tool(annotations=_READ_ONLY)
     def search(
         query: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S", description="What to look for.")],
-        top_k: Annotated[int | None, Field(ge=1, le=50, description="How many passages (default 5).")] = None,
+        top_k: Annotated[count(1, 50) | None, Field(description="How many passages (default 5).")] = None,
         as_of: AsOf = None,
         sources: Sources = None,
         mode: Annotated[Literal["hybrid", "bm25", "dense"] | None, Field(description="Retriever (default hybrid).")] = None,
@@ -176,8 +177,8 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
 
     @server.tool(annotations=_READ_ONLY)
     def list_articles(
-        limit: Annotated[int | None, Field(ge=1, le=1000, description="Articles per page (default 50).")] = None,
-        offset: Annotated[int | None, Field(ge=0, description="Articles to skip (default 0).")] = None,
+        limit: Annotated[count(1, MAX_LIST_LIMIT) | None, Field(description="Articles per page (default 50).")] = None,
+        offset: Annotated[count(0, MAX_LIST_OFFSET) | None, Field(description="Articles to skip (default 0).")] = None,
         source: Annotated[str | None, Field(description="Only this publisher.")] = None,
     ) -> ArticleList:
         """List the stored articles, newest first, with their ids and resource URIs."""

@@ -1,0 +1,67 @@
+"""HTTP (/v1/*, through the app) and the MCP tools read the same argument the same way: a value one refuses,
+the other refuses too (the MCP server is called as its transports call it, through the SDK's validation)."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+from fastapi.testclient import TestClient
+from mcp.server.mcpserver.exceptions import ToolError
+
+from app.config import Settings
+from app.main import create_app
+from app.mcp.server import create_mcp_server
+
+VOSTOCHNY = "kim-putin-vostochny-2023"
+
+
+@pytest.fixture(scope="module")
+def adapters(tmp_path_factory):
+    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("agree") / "data", index_samples=True, warmup=False))
+    with TestClient(app) as client:
+        yield client, create_mcp_server(lambda: app.state.services)
+
+
+def mcp_refuses(server, tool: str, arguments: dict) -> str | None:
+    """The tool's error text, or None when it answered."""
+    async def call():
+        try:
+            result = await server.call_tool(tool, arguments)
+        except ToolError as exc:
+            return str(exc)
+        return result.content[0].text if getattr(result, "is_error", False) else None
+
+    return anyio.run(call)
+
+
+def http_refuses(client, method: str, path: str, body: dict) -> str | None:
+    response = client.get(path, params=body) if method == "GET" else client.post(path, json=body)
+    if response.status_code < 400:
+        return None
+    assert response.status_code == 422 and set(response.json()) == {"error", "detail"}, response.text
+    return str(response.json()["detail"])
+
+
+# (MCP tool, HTTP route, the rest of a valid request, the numeric argument, its bounds)
+NUMERIC = [
+    ("ask", ("POST", "/v1/ask"), {"question": "What did Kim pledge?"}, "top_k", (1, 50)),
+    ("search", ("POST", "/v1/search"), {"query": "Vostochny"}, "top_k", (1, 50)),
+    ("summarize", ("POST", "/v1/summarize"), {"article_ids": [VOSTOCHNY]}, "max_words", (20, 1000)),
+    ("list_articles", ("GET", "/v1/articles"), {}, "limit", (1, 1000)),
+    ("list_articles", ("GET", "/v1/articles"), {}, "offset", (0, 2**62)),
+]
+
+
+@pytest.mark.parametrize(("tool", "route", "rest", "name", "bounds"), NUMERIC, ids=lambda v: str(v)[:20])
+def test_http_and_mcp_agree_on_every_numeric_argument(adapters, tool, route, rest, name, bounds):
+    client, server = adapters
+    low, high = bounds
+    # a JSON true/false in a query string is the text "true"/"false"
+    as_query = {True: "true", False: "false"}
+    for value, accepted in [(True, False), (False, False), (low, True), (high, True), (str(low + 1), True),
+                            (low - 1, False), (high + 1, False), (2.5 + low, False), ("ten", False)]:
+        http_value = as_query.get(value, value) if route[0] == "GET" and isinstance(value, bool) else value
+        over_http = http_refuses(client, *route, {**rest, name: http_value})
+        over_mcp = mcp_refuses(server, tool, {**rest, name: value})
+        assert (over_http is None) == accepted, (name, value, over_http)
+        assert (over_mcp is None) == accepted, (tool, name, value, over_mcp)
