@@ -281,25 +281,23 @@ def search(
 def summarize(
     article_id: Annotated[Optional[list[str]], typer.Option("--article-id", "--article", help="Article to summarise (repeatable).")] = None,
     topic: Annotated[Optional[str], typer.Option(help="Summarise what the corpus says on this topic.")] = None,
-    max_words: Annotated[int, typer.Option(min=20, max=1000)] = 120,
+    max_words: Annotated[int, typer.Option(help="Upper bound on the summary's words (20-1000).")] = 120,
     as_of: Annotated[Optional[str], typer.Option(help="A topic summary ignores articles after this date (YYYY-MM-DD).")] = None,
 ) -> None:
     """Summarise articles or a topic; every sentence cited."""
-    from app.summarize.service import MAX_SUMMARY_ARTICLES, MAX_TOPIC_CHARS, ArticleNotFound
+    from app.summarize.service import ArticleNotFound, InvalidSummaryRequest, checked_max_words, summary_target
 
-    if bool(article_id) == bool(topic and topic.strip()):
-        fail("give --article-id (one or more) or --topic, not both" if article_id else
-             "give --article-id (one or more) or --topic", 2)
-    if topic and len(topic.strip()) > MAX_TOPIC_CHARS:
-        fail(f"the topic must be at most {MAX_TOPIC_CHARS} characters", 2)
-    if article_id and len(article_id) > MAX_SUMMARY_ARTICLES:
-        fail(f"give at most {MAX_SUMMARY_ARTICLES} --article-id", 2)
+    try:  # the summarize service's one check, as /v1/summarize and the MCP tool make it (same words)
+        article_id, topic = summary_target(article_id, topic)
+        checked_max_words(max_words)
+    except InvalidSummaryRequest as exc:
+        fail(f"{exc}" + (" (--article-id, repeatable, or --topic)" if str(exc).startswith("give") else ""), 2)
     when = _parse_date(as_of, "--as-of")
     services = _services()
     try:
         with _dependency_errors(services.settings):
-            summary = (services.summaries.summarize_topic(topic.strip(), max_words=max_words, as_of=when) if topic
-                       else services.summaries.summarize_articles(list(article_id), max_words=max_words))
+            summary = (services.summaries.summarize_topic(topic, max_words=max_words, as_of=when) if topic
+                       else services.summaries.summarize_articles(article_id, max_words=max_words))
     except ArticleNotFound as exc:
         fail(f"no article with id {exc}")
     finally:

@@ -65,3 +65,38 @@ def test_http_and_mcp_agree_on_every_numeric_argument(adapters, tool, route, res
         over_mcp = mcp_refuses(server, tool, {**rest, name: value})
         assert (over_http is None) == accepted, (name, value, over_http)
         assert (over_mcp is None) == accepted, (tool, name, value, over_mcp)
+
+
+# (arguments, words the refusal holds): one check in the summarize service, so one message for every adapter
+SUMMARY_REFUSALS = [
+    ({"topic": "Kim and Putin " * 200}, "the topic is longer than 2000 characters"),
+    # 2,000 characters once the spaces around them go: the same for everyone (MCP counted the spaces)
+    ({"topic": "  " + "k" * 2000 + "\n  "}, None),
+    ({"topic": "   \n "}, "the topic is empty"),
+    ({"article_ids": [f"a-{i}" for i in range(101)]}, "at most 100 article ids in one summary, not 101"),
+    ({"article_ids": [VOSTOCHNY], "topic": "Kim"}, "give article ids or a topic, not both"),
+    ({}, "give article ids or a topic"),
+    ({"article_ids": [], "topic": None}, "give article ids or a topic"),
+    ({"article_ids": [VOSTOCHNY], "topic": ""}, None),
+]
+
+
+@pytest.mark.parametrize(("arguments", "refusal"), SUMMARY_REFUSALS, ids=lambda v: str(v)[:30])
+def test_summary_caps_are_one_check_with_one_message(adapters, tmp_path, arguments, refusal):
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    client, server = adapters
+    over_http = http_refuses(client, "POST", "/v1/summarize", arguments)
+    over_mcp = mcp_refuses(server, "summarize", arguments)
+    if refusal is None:
+        assert over_http is None and over_mcp is None, (over_http, over_mcp)
+        return
+    cli_args = [a for i in arguments.get("article_ids") or [] for a in ("--article-id", i)]
+    cli_args += ["--topic", arguments["topic"]] if arguments.get("topic") is not None else []
+    # the CLI's own data dir, left empty: a refusal must come before anything is opened
+    result = CliRunner().invoke(cli, ["summarize", *cli_args], env={"CITEWIRE_DATA_DIR": str(tmp_path / "d")})
+    assert refusal in over_http and refusal in over_mcp, (over_http, over_mcp)
+    assert result.exit_code == 2 and result.stderr.startswith(f"error: {refusal}"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "d").exists()

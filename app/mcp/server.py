@@ -32,7 +32,15 @@ from app.mcp.schemas import (
 from app.request_types import MAX_LIST_LIMIT, MAX_LIST_OFFSET, count
 from app.services import Services
 from app.store.models import Filters, StoredArticle
-from app.summarize.service import MAX_SUMMARY_ARTICLES, MAX_TOPIC_CHARS, ArticleNotFound
+from app.summarize.service import (
+    MAX_SUMMARY_ARTICLES,
+    MAX_SUMMARY_WORDS,
+    MAX_TOPIC_CHARS,
+    MIN_SUMMARY_WORDS,
+    ArticleNotFound,
+    InvalidSummaryRequest,
+    summary_target,
+)
 
 ARTICLE_URI = "article://{article_id}"
 LISTED_RESOURCES = 500  # resources/list has no paging here; list_articles pages through the rest
@@ -152,22 +160,26 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
 
     @server.tool(annotations=_READ_ONLY)
     def summarize(
-        article_ids: Annotated[list[str] | None, Field(max_length=MAX_SUMMARY_ARTICLES, description=(
+        # the caps are checked by the summarize service's summary_target, as for /v1/summarize and the CLI
+        article_ids: Annotated[list[str] | None, Field(json_schema_extra={"maxItems": MAX_SUMMARY_ARTICLES}, description=(
             f"Summarise these articles together (at most {MAX_SUMMARY_ARTICLES}).")
         )] = None,
-        topic: Annotated[str | None, Field(max_length=MAX_TOPIC_CHARS,
-                                           description="Or: what the corpus says on this topic.")] = None,
-        max_words: Annotated[count(20, 1000) | None, Field(
+        topic: Annotated[str | None, Field(json_schema_extra={"maxLength": MAX_TOPIC_CHARS}, description=(
+            f"Or: what the corpus says on this topic (at most {MAX_TOPIC_CHARS} characters).")
+        )] = None,
+        max_words: Annotated[count(MIN_SUMMARY_WORDS, MAX_SUMMARY_WORDS) | None, Field(
             description="Upper bound on the summary's words (default 120).")] = None,
         as_of: AsOf = None,
     ) -> SummaryResult:
         """Summarise one or more articles, or a topic; every sentence cited, disagreeing sources noted."""
-        if bool(article_ids) == bool(topic and topic.strip()):
-            raise ToolError("give article_ids or topic, not both and not neither")
+        try:
+            article_ids, topic = summary_target(article_ids, topic)
+        except InvalidSummaryRequest as exc:
+            raise ToolError(str(exc)) from exc
         summaries, max_words = services().summaries, max_words or 120
         try:
-            result = (summaries.summarize_topic(topic.strip(), max_words=max_words, as_of=as_of) if topic
-                      else summaries.summarize_articles(list(article_ids), max_words=max_words))
+            result = (summaries.summarize_topic(topic, max_words=max_words, as_of=as_of) if topic
+                      else summaries.summarize_articles(article_ids, max_words=max_words))
         except ArticleNotFound as exc:
             raise ToolError(f"no article with id {exc}") from exc
         return SummaryResult(text=with_sources(result.summary, result.citations), summary=result.summary,
