@@ -77,15 +77,8 @@ def _dependency_errors(settings: Settings | None = None, url: str | None = None)
 
 
 def _settings() -> Settings:
-    from pydantic import ValidationError
-    from pydantic_settings import SettingsError
-
-    from app.config import invalid_setting_message
-
-    try:
-        return Settings()
-    except (ValidationError, SettingsError) as exc:  # SettingsError: a list or tuple setting that is not JSON
-        fail(invalid_setting_message(exc), 2)
+    """A bad setting: one ``error: invalid setting: …`` line, exit 2 (Settings.from_environment, as for uvicorn)."""
+    return Settings.from_environment()
 
 
 def _services():

@@ -69,9 +69,11 @@ def test_uvicorn_factory_with_a_wrong_setting_exits_with_one_line(tmp_path):
     env = {**os.environ, "CITEWIRE_DATA_DIR": str(tmp_path / "data"), "CITEWIRE_TOP_K": "0"}
     result = subprocess.run([sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", "0"],
                             env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
         "error: invalid setting: CITEWIRE_TOP_K: Input should be greater than or equal to 1"], result.stderr
+    # one function reads the settings for both: the same line and the same status (2, a usage error) as the CLI's
+    cli = subprocess.run([sys.executable, "-m", "app.cli", "list"], env=env, capture_output=True, text=True, timeout=120)
+    assert (result.returncode, cli.returncode) == (2, 2) and cli.stderr == result.stderr
 
 
 @pytest.mark.parametrize(("name", "value", "secret"), [
