@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     )
     chroma_url: str | None = Field(
         default=None,
-        description="http(s)://host[:port] of a Chroma server (no path; no port: 8000, or 443 for https); when set, "
+        description="http(s)://host[:port] of a Chroma server (no path, query string or credentials; no port: 8000, or 443 for https); when set, "
         "vectors go there instead of the embedded store.",
     )
     collection: str = Field(default="citewire_chunks", description="Chroma collection name for chunk vectors.")
@@ -344,6 +344,14 @@ class Settings(BaseSettings):
         if info.field_name == "chroma_url" and parsed.path not in ("", "/"):  # the client would drop it silently
             raise ValueError(f"{shown_url(value)}: Chroma's client reaches a server at its root; give "
                              "http(s)://host[:port] without a path")
+        if info.field_name == "chroma_url" and (parsed.query or parsed.params or parsed.fragment
+                                                or value.strip().endswith(("?", "#", ";"))):
+            # dropped as silently as a path: "?tenant=x" would write to the default tenant
+            raise ValueError(f"{shown_url(value)}: Chroma's client reads only the scheme, host and port; give "
+                             "http(s)://host[:port] without a query string (?…) or fragment (#…)")
+        if info.field_name == "chroma_url" and "@" in parsed.netloc:
+            raise ValueError(f"{shown_url(value)}: Chroma's client sends no user or password from the URL; give "
+                             "http(s)://host[:port]")
         return value.strip()
 
     @field_validator("lexical_url")

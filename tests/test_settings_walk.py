@@ -29,6 +29,12 @@ def _run_with_setting(monkeypatch, tmp_path, name, value, command):
     ("CITEWIRE_CHROMA_URL", "notaurl", "is not an http:// or https:// URL"),
     ("CITEWIRE_CHROMA_URL", "http://chroma:99999", "bad port"),
     ("CITEWIRE_CHROMA_URL", "https://proxy.example.com/chroma", "without a path"),  # the client dropped the path
+    # and a query string, a fragment or credentials, as silently: ?tenant=x wrote to the default tenant
+    ("CITEWIRE_CHROMA_URL", "http://chroma:8000/?tenant=x", "without a query string"),
+    ("CITEWIRE_CHROMA_URL", "http://chroma:8000?tenant=x&database=y", "without a query string"),
+    ("CITEWIRE_CHROMA_URL", "http://chroma:8000/#db", "or fragment"),
+    ("CITEWIRE_CHROMA_URL", "http://chroma:8000?", "without a query string"),
+    ("CITEWIRE_CHROMA_URL", "http://admin:pw@chroma:8000", "no user or password"),
     ("CITEWIRE_LLM_BASE_URL", "localhost:11434/v1", "is not an http:// or https:// URL"),
     ("CITEWIRE_EMBED_BASE_URL", "notaurl", "is not an http:// or https:// URL"),
     ("CITEWIRE_LEXICAL_URL", "mysql://db/x", "is not a postgresql:// URL"),
