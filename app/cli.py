@@ -191,9 +191,10 @@ def ask(
                                                    help="Print tokens as they come (default: on with an LLM).")] = None,
 ) -> None:
     """Answer with numbered sources, or say the articles do not hold the answer."""
+    from app.request_types import search_text
     from app.store.models import Filters
 
-    question = question.strip()
+    question = search_text(question).strip()  # NFKC for searching only; quotes stay as stored
     if not question or len(question) > 2000:
         fail("the question must be 1-2000 characters", 2)
     when = _parse_date(as_of, "--as-of")
@@ -257,7 +258,10 @@ def search(
     mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
 ) -> None:
     """Show the ranked passages retrieval finds."""
-    if not query.strip():
+    from app.request_types import search_text
+
+    query = search_text(query).strip()
+    if not query:
         fail("the query is empty", 2)
     services = _services()
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field
@@ -24,3 +25,10 @@ def count(low: int, high: int):
     """A whole number in [low, high] that is not a JSON boolean. The bounds come before the check so that the
     JSON schema keeps them as minimum/maximum (after a validator pydantic writes them as "ge"/"le")."""
     return Annotated[int, Field(ge=low, le=high), BeforeValidator(_not_a_boolean)]
+
+
+def search_text(text: str) -> str:
+    """A question, query or topic as it is searched and matched: Unicode NFKC, so full-width letters and digits,
+    ligatures and other compatibility forms read as the plain ones ("Ｋｉｍ ｐｌｅｄｇｅ？" is "Kim pledge?").
+    Only what a user types goes through it: stored articles, their hashes and the quotes cut from them never do."""
+    return unicodedata.normalize("NFKC", text)

@@ -3,6 +3,8 @@ the other refuses too (the MCP server is called as its transports call it, throu
 
 from __future__ import annotations
 
+import json
+
 import anyio
 import pytest
 from fastapi.testclient import TestClient
@@ -100,3 +102,61 @@ def test_summary_caps_are_one_check_with_one_message(adapters, tmp_path, argumen
     assert refusal in over_http and refusal in over_mcp, (over_http, over_mcp)
     assert result.exit_code == 2 and result.stderr.startswith(f"error: {refusal}"), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "d").exists()
+
+
+def full_width(text: str) -> str:
+    """As typed with a CJK input method: every ASCII letter, digit and mark as its full-width form."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else "\u3000" if c == " " else c for c in text)
+
+
+def test_full_width_questions_and_topics_are_read_as_plain_text(adapters):
+    """NFKC on what is searched: "Ｗｈａｔ ｄｉｄ Ｋｉｍ ｐｌｅｄｇｅ？" is answered as "What did Kim pledge?" was, over HTTP
+    and MCP; the quotes stay the stored article text, verbatim."""
+    client, server = adapters
+    question = "What did Kim pledge?"
+    assert full_width(question) == "Ｗｈａｔ\u3000ｄｉｄ\u3000Ｋｉｍ\u3000ｐｌｅｄｇｅ？"
+
+    def cited(body):
+        return [(c["article_id"], c["char_start"], c["char_end"], c["quote"]) for c in body["citations"]]
+
+    plain = client.post("/v1/ask", json={"question": question}).json()
+    wide = client.post("/v1/ask", json={"question": full_width(question)}).json()
+    assert plain["answerable"] and wide["answerable"] and cited(wide) == cited(plain)
+    for article_id, start, end, quote in cited(wide):
+        assert client.get(f"/v1/articles/{article_id}").json()["text"][start:end] == quote
+    chat = client.post("/v1/chat", json={"messages": [{"role": "user", "content": full_width(question)}]}).json()
+    assert cited(chat) == cited(plain)
+
+    def hits(body):
+        return [r["chunk_id"] for r in body["results"]]
+
+    search = {"query": "Vostochny spaceport", "top_k": 3}
+    assert hits(client.post("/v1/search", json={**search, "query": full_width(search["query"])}).json()) == \
+        hits(client.post("/v1/search", json=search).json())
+
+    async def mcp(tool, arguments):
+        return (await server.call_tool(tool, arguments)).structured_content
+
+    over_mcp = anyio.run(mcp, "ask", {"question": full_width(question)})
+    assert over_mcp["answerable"] and [c["quote"] for c in over_mcp["citations"]] == [q for *_, q in cited(plain)]
+    mcp_hits = anyio.run(mcp, "search", {**search, "query": full_width(search["query"])})
+    assert [r["chunk_id"] for r in mcp_hits["results"]] == hits(client.post("/v1/search", json=search).json())
+
+    topic = "Kim Jong Un and Russia"
+    plain_summary = client.post("/v1/summarize", json={"topic": topic}).json()
+    wide_summary = client.post("/v1/summarize", json={"topic": full_width(topic)}).json()
+    assert plain_summary["answerable"] and wide_summary["summary"] == plain_summary["summary"]
+
+
+def test_full_width_question_on_the_command_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from app.samples import samples_path
+
+    runner, env = CliRunner(), {"CITEWIRE_DATA_DIR": str(tmp_path / "data"), "CITEWIRE_WARMUP": "false"}
+    assert runner.invoke(cli, ["ingest", "-q", str(samples_path())], env=env).exit_code == 0
+    plain = runner.invoke(cli, ["ask", "--json", "What did Kim pledge?"], env=env)
+    wide = runner.invoke(cli, ["ask", "--json", full_width("What did Kim pledge?")], env=env)
+    assert plain.exit_code == wide.exit_code == 0
+    assert json.loads(wide.stdout)["answerable"] and json.loads(wide.stdout)["citations"] == json.loads(plain.stdout)["citations"]

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.ingest.article import ARTICLE_ID
-from app.request_types import count
+from app.request_types import count, search_text
 from app.retrieval.service import end_of_day_ts, start_of_day_ts
 from app.store.models import Filters
 from app.summarize.service import (
@@ -65,7 +65,7 @@ class SearchRequest(BaseModel):
     @field_validator("query")
     @classmethod
     def _query(cls, value: str) -> str:
-        value = value.strip()
+        value = search_text(value).strip()
         if not value:
             raise ValueError("query is empty")
         if len(value) > MAX_QUESTION_CHARS:
@@ -106,7 +106,7 @@ class AskRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _question(cls, value: str) -> str:
-        value = value.strip()
+        value = search_text(value).strip()
         if not value:
             raise ValueError("question is empty")
         if len(value) > MAX_QUESTION_CHARS:
@@ -263,6 +263,11 @@ class SummarizeResponse(BaseModel):
 class ChatMessage(BaseModel):
     role: str = Field(description="user or assistant", pattern="^(user|assistant)$")
     content: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS * 4)
+
+    @field_validator("content")
+    @classmethod
+    def _searchable(cls, value: str) -> str:  # the conversation is read only to find the question to search
+        return search_text(value)
 
 
 class ChatRequest(BaseModel):

@@ -29,7 +29,7 @@ from app.mcp.schemas import (
     SearchResult,
     SummaryResult,
 )
-from app.request_types import MAX_LIST_LIMIT, MAX_LIST_OFFSET, count
+from app.request_types import MAX_LIST_LIMIT, MAX_LIST_OFFSET, count, search_text
 from app.services import Services
 from app.store.models import Filters, StoredArticle
 from app.summarize.service import (
@@ -134,7 +134,7 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
     @server.tool(annotations=_READ_ONLY)
     def ask(question: Question, top_k: TopK = None, as_of: AsOf = None, sources: Sources = None) -> AskResult:
         """Answer a question from the indexed news articles, every sentence cited, or refuse when they do not say."""
-        answer = services().answers.ask(question.strip(), top_k=top_k, filters=_filters(sources), as_of=as_of)
+        answer = services().answers.ask(search_text(question).strip(), top_k=top_k, filters=_filters(sources), as_of=as_of)
         return AskResult(text=with_sources(answer.answer, answer.citations), answer=answer.answer,
                          answerable=answer.answerable, refusal_reason=answer.refusal_reason,
                          citations=[_citation(c) for c in answer.citations], mode=answer.mode)
@@ -149,7 +149,8 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
     ) -> SearchResult:
         """Ranked passages from the articles for a query (hybrid BM25 + dense retrieval)."""
         # Optional arguments take null as "the default": many LLM clients send null for what they leave out.
-        passages = services().retrieval.search(query.strip(), top_k=top_k or 5, filters=_filters(sources),
+        query = search_text(query).strip()
+        passages = services().retrieval.search(query, top_k=top_k or 5, filters=_filters(sources),
                                                as_of=as_of, mode=mode or "hybrid")
         return SearchResult(query=query, results=[
             PassageItem(rank=i, score=p.score, article_id=p.article_id, chunk_id=p.chunk_id, title=p.title,

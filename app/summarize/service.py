@@ -18,6 +18,7 @@ from app.answer.citations import CitationBook
 from app.answer.extractive import missing_names, near_duplicate
 from app.answer.models import AnswerSentence, Citation
 from app.embed import Embedder
+from app.request_types import search_text
 from app.retrieval.features import starts_with_pronoun
 from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters, StoredArticle
@@ -45,8 +46,9 @@ class InvalidSummaryRequest(ValueError):
 
 
 def checked_topic(topic: str) -> str:
-    """The topic as it is searched: stripped, not empty, at most MAX_TOPIC_CHARS (counted after stripping)."""
-    topic = topic.strip()
+    """The topic as it is searched: NFKC (app/request_types.search_text), stripped, not empty, at most
+    MAX_TOPIC_CHARS (counted after both)."""
+    topic = search_text(topic).strip()
     if not topic:
         raise InvalidSummaryRequest("the topic is empty")
     if len(topic) > MAX_TOPIC_CHARS:
