@@ -168,6 +168,8 @@ def ingest(
              "stored whole, nothing after them was written; run the same command again to finish "
              "(stored articles are skipped as unchanged)", 130)
     bar.close()
+    for warning in report.warnings:  # an id given twice: stored once (the last record), counted once
+        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
     c = report.counts
     typer.echo(
         f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, failed {c['failed']} "

@@ -108,7 +108,7 @@ async def add_articles(request: Request, ingest: IngestServiceDep, response: Res
     report = await run_in_threadpool(ingest.ingest, records)
     result = IngestResponse(
         **report.counts, chunks_written=report.chunks_written,
-        results=[IngestItem(**asdict(o)) for o in report.outcomes],
+        results=[IngestItem(**asdict(o)) for o in report.outcomes], warnings=report.warnings,
     )
     if report.counts["failed"] and report.counts["failed"] == len(report.outcomes):
         if any((o.error or "").startswith(_DEPENDENCY_FAILURES) for o in report.outcomes):

@@ -198,6 +198,9 @@ class IngestResponse(BaseModel):
     failed: int
     chunks_written: int
     results: list[IngestItem]
+    warnings: list[str] = Field(default_factory=list, description=(
+        "E.g. an id given more than once in the request: the last record was stored, and it is counted and "
+        "listed in results once."))
 
 
 class SummarizeRequest(BaseModel):
