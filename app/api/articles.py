@@ -19,7 +19,15 @@ from app.api.schemas import (
 )
 from app.api.security import ArticleIdPath, sanitise_html
 from app.ingest.article import ArticleIn
-from app.ingest.loaders import UNREADABLE_JSON, LoadedRecord, UnsupportedFile, json_records, load_bytes, suffix_of
+from app.ingest.loaders import (
+    UNREADABLE_JSON,
+    LoadedRecord,
+    UnsupportedFile,
+    decode_text,
+    json_records,
+    load_bytes,
+    suffix_of,
+)
 from app.request_types import MAX_LIST_LIMIT, MAX_LIST_OFFSET
 from app.store.models import StoredArticle
 
@@ -92,10 +100,8 @@ def _sanitised(name: str, data: bytes) -> bytes:
     """HTML uploads lose scripts, styles, frames and event handlers before their text is extracted."""
     if suffix_of(name) not in (".html", ".htm"):
         return data
-    try:
-        return sanitise_html(data.decode("utf-8-sig")).encode()
-    except UnicodeDecodeError:
-        return data  # the loader reports it as not UTF-8
+    text = decode_text(data)  # as the loader decodes it: UTF-8, else a legacy encoding (then sent on as UTF-8)
+    return data if text is None else sanitise_html(text).encode()  # None: the loader reports it as not text
 
 
 @router.post("/v1/articles", response_model=IngestResponse, responses=ERRORS,
