@@ -442,6 +442,8 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     with_samples: Annotated[bool, typer.Option("--samples/--no-samples", help="Index the sample articles first.")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes; more than one needs a Chroma server "
+                                                     "(CITEWIRE_CHROMA_URL).")] = 1,
 ) -> None:
     """Run the HTTP API with uvicorn."""
     import uvicorn
@@ -449,6 +451,9 @@ def serve(
     from app.main import create_app
 
     settings = _settings()
+    if workers > 1 and not settings.chroma_url:  # each worker would open the embedded store: the second one fails
+        fail(f"--workers {workers} needs a Chroma server (CITEWIRE_CHROMA_URL): the embedded store is one "
+             "process's alone (README *Scaling out*)", 2)
     _check_listen(host, port)
     if with_samples:
         settings = settings.model_copy(update={"index_samples": True})
@@ -456,7 +461,46 @@ def serve(
     from app.observability.logs import configure_logging
 
     configure_logging(settings.log_format, settings.log_level)  # JSON lines with request ids; our access log
+    if workers > 1:
+        _serve_workers(host, port, workers, with_samples)
+        return
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+class _WorkerFailed(logging.Handler):
+    """Notices uvicorn's supervisor giving up on a worker that failed to start: it stops the server then, and
+    uvicorn.run returns as after Ctrl+C (``uvicorn --workers N`` exits 0), so the CLI could not tell otherwise."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.seen = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen = self.seen or "failed to start" in record.getMessage()
+
+
+def _serve_workers(host: str, port: int, workers: int, with_samples: bool) -> None:
+    """Several uvicorn workers, each building its app from the environment (app.main:create_app); the samples are
+    indexed once, here, first. A worker that fails to start stops the server and this command with exit 1."""
+    import uvicorn
+
+    if with_samples:
+        from app.samples import index_samples
+
+        services = _services()
+        try:
+            index_samples(services.ingest)
+        finally:
+            services.close()
+    watcher = _WorkerFailed()
+    logging.getLogger("uvicorn.error").addHandler(watcher)
+    try:
+        uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, log_config=None,
+                    access_log=False)
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(watcher)
+    if watcher.seen:
+        fail("a worker failed to start (its error is above), so the server stopped")
 
 
 def _check_listen(host: str, port: int) -> None:
