@@ -199,8 +199,8 @@ class IngestResponse(BaseModel):
     chunks_written: int
     results: list[IngestItem]
     warnings: list[str] = Field(default_factory=list, description=(
-        "E.g. an id given more than once in the request: the last record was stored, and it is counted and "
-        "listed in results once."))
+        "E.g. an id given more than once in the request: the last record wins (it is written, unless it fails), "
+        "and it is counted and listed in results once."))
 
 
 class SummarizeRequest(BaseModel):
