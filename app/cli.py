@@ -193,12 +193,13 @@ def ask(
                                                    help="Print tokens as they come (default: on with an LLM).")] = None,
 ) -> None:
     """Answer with numbered sources, or say the articles do not hold the answer."""
-    from app.request_types import search_text
+    from app.request_types import question_text
     from app.store.models import Filters
 
-    question = search_text(question).strip()  # NFKC for searching only; quotes stay as stored
-    if not question or len(question) > 2000:
-        fail("the question must be 1-2000 characters", 2)
+    try:  # NFKC for searching only (quotes stay as stored), then 1-2000 characters, as /v1/ask and MCP read it
+        question = question_text(question)
+    except ValueError as exc:
+        fail(str(exc), 2)
     when = _parse_date(as_of, "--as-of")
     services = _services()
     filters = Filters(sources=source) if source else None
@@ -260,11 +261,12 @@ def search(
     mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
 ) -> None:
     """Show the ranked passages retrieval finds."""
-    from app.request_types import search_text
+    from app.request_types import question_text
 
-    query = search_text(query).strip()
-    if not query:
-        fail("the query is empty", 2)
+    try:
+        query = question_text(query, "query")
+    except ValueError as exc:
+        fail(str(exc), 2)
     services = _services()
     try:
         passages = services.retrieval.search(query, top_k=top_k, as_of=_parse_date(as_of, "--as-of"), mode=mode)

@@ -32,3 +32,17 @@ def search_text(text: str) -> str:
     ligatures and other compatibility forms read as the plain ones ("Ｋｉｍ ｐｌｅｄｇｅ？" is "Kim pledge?").
     Only what a user types goes through it: stored articles, their hashes and the quotes cut from them never do."""
     return unicodedata.normalize("NFKC", text)
+
+
+MAX_QUESTION_CHARS = 2000
+
+
+def question_text(value: str, what: str = "question") -> str:
+    """A question or query as every adapter reads it: NFKC, stripped, 1 to MAX_QUESTION_CHARS characters counted
+    after both (so a text that NFKC lengthens cannot pass the cap over one adapter and not another)."""
+    value = search_text(value).strip()
+    if not value:
+        raise ValueError(f"{what} is empty")
+    if len(value) > MAX_QUESTION_CHARS:
+        raise ValueError(f"{what} is longer than {MAX_QUESTION_CHARS} characters")
+    return value

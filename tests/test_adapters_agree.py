@@ -160,3 +160,31 @@ def test_full_width_question_on_the_command_line(tmp_path):
     wide = runner.invoke(cli, ["ask", "--json", full_width("What did Kim pledge?")], env=env)
     assert plain.exit_code == wide.exit_code == 0
     assert json.loads(wide.stdout)["answerable"] and json.loads(wide.stdout)["citations"] == json.loads(plain.stdout)["citations"]
+
+
+# (text, refusal): a question or query is NFKC'd and stripped, then 1-2000 characters, over every adapter
+QUESTIONS = [
+    ("", "is empty"),
+    (" \n\u3000 ", "is empty"),  # an ideographic space is a space after NFKC
+    ("k" * 2001, "is longer than 2000 characters"),
+    ("\u3300" * 600, "is longer than 2000 characters"),  # 600 characters that NFKC makes 2,400 (㌀ is アパート)
+    ("  " + "k" * 2000 + "  ", None),
+]
+
+
+@pytest.mark.parametrize(("text", "refusal"), QUESTIONS, ids=lambda v: repr(v)[:20])
+def test_questions_and_queries_are_read_alike(adapters, tmp_path, text, refusal):
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    client, server = adapters
+    for tool, path, field in (("ask", "/v1/ask", "question"), ("search", "/v1/search", "query")):
+        over_http = http_refuses(client, "POST", path, {field: text})
+        over_mcp = mcp_refuses(server, tool, {field: text})
+        if refusal is None:
+            assert over_http is None and over_mcp is None, (over_http, over_mcp)
+            continue
+        assert f"{field} {refusal}" in over_http and f"{field} {refusal}" in over_mcp, (over_http, over_mcp)
+        result = CliRunner().invoke(cli, [tool, "--", text], env={"CITEWIRE_DATA_DIR": str(tmp_path / "d")})
+        assert result.exit_code == 2 and result.stderr == f"error: {field} {refusal}\n", result.stderr

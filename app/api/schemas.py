@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.ingest.article import ARTICLE_ID
-from app.request_types import count, search_text
+from app.request_types import MAX_QUESTION_CHARS, count, question_text, search_text
 from app.retrieval.service import end_of_day_ts, start_of_day_ts
 from app.store.models import Filters
 from app.summarize.service import (
@@ -22,8 +22,6 @@ from app.summarize.service import (
 )
 
 MAX_FILTER_VALUES = 1000
-
-MAX_QUESTION_CHARS = 2000
 ArticleId = Annotated[str, Field(pattern=ARTICLE_ID.pattern, description="An article id (letters, digits, . _ : -).")]
 
 
@@ -65,12 +63,7 @@ class SearchRequest(BaseModel):
     @field_validator("query")
     @classmethod
     def _query(cls, value: str) -> str:
-        value = search_text(value).strip()
-        if not value:
-            raise ValueError("query is empty")
-        if len(value) > MAX_QUESTION_CHARS:
-            raise ValueError(f"query is longer than {MAX_QUESTION_CHARS} characters")
-        return value
+        return question_text(value, "query")
 
 
 class PassageOut(BaseModel):
@@ -106,12 +99,7 @@ class AskRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _question(cls, value: str) -> str:
-        value = search_text(value).strip()
-        if not value:
-            raise ValueError("question is empty")
-        if len(value) > MAX_QUESTION_CHARS:
-            raise ValueError(f"question is longer than {MAX_QUESTION_CHARS} characters")
-        return value
+        return question_text(value, "question")
 
 
 class CitationOut(BaseModel):

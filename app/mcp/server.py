@@ -14,7 +14,7 @@ import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import Resource, ToolAnnotations
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from app import __version__
 from app.answer.models import Citation
@@ -29,7 +29,7 @@ from app.mcp.schemas import (
     SearchResult,
     SummaryResult,
 )
-from app.request_types import MAX_LIST_LIMIT, MAX_LIST_OFFSET, count, search_text
+from app.request_types import MAX_LIST_LIMIT, MAX_LIST_OFFSET, MAX_QUESTION_CHARS, count, question_text
 from app.services import Services
 from app.store.models import Filters, StoredArticle
 from app.summarize.service import (
@@ -53,7 +53,12 @@ INSTRUCTIONS = (
     "the Sources list when you quote an answer."
 )
 
-Question = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S", description="A question about the indexed news.")]
+# read as /v1/ask reads it (app/request_types.question_text: NFKC, stripped, then 1-2000 characters)
+Question = Annotated[str, Field(json_schema_extra={"maxLength": MAX_QUESTION_CHARS},
+                                description="A question about the indexed news."),
+                     AfterValidator(lambda value: question_text(value, "question"))]
+Query = Annotated[str, Field(json_schema_extra={"maxLength": MAX_QUESTION_CHARS}, description="What to look for."),
+                  AfterValidator(lambda value: question_text(value, "query"))]
 # numbers read as /v1/* reads them (app/request_types.count): a JSON true is refused, not taken as 1
 TopK = Annotated[count(1, 50) | None, Field(description="Passages to use (default from settings).")]
 AsOf = Annotated[date | None, Field(description="Ignore articles published after this date (YYYY-MM-DD).")]
@@ -134,14 +139,14 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
     @server.tool(annotations=_READ_ONLY)
     def ask(question: Question, top_k: TopK = None, as_of: AsOf = None, sources: Sources = None) -> AskResult:
         """Answer a question from the indexed news articles, every sentence cited, or refuse when they do not say."""
-        answer = services().answers.ask(search_text(question).strip(), top_k=top_k, filters=_filters(sources), as_of=as_of)
+        answer = services().answers.ask(question, top_k=top_k, filters=_filters(sources), as_of=as_of)
         return AskResult(text=with_sources(answer.answer, answer.citations), answer=answer.answer,
                          answerable=answer.answerable, refusal_reason=answer.refusal_reason,
                          citations=[_citation(c) for c in answer.citations], mode=answer.mode)
 
     @server.tool(annotations=_READ_ONLY)
     def search(
-        query: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S", description="What to look for.")],
+        query: Query,
         top_k: Annotated[count(1, 50) | None, Field(description="How many passages (default 5).")] = None,
         as_of: AsOf = None,
         sources: Sources = None,
@@ -149,7 +154,6 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
     ) -> SearchResult:
         """Ranked passages from the articles for a query (hybrid BM25 + dense retrieval)."""
         # Optional arguments take null as "the default": many LLM clients send null for what they leave out.
-        query = search_text(query).strip()
         passages = services().retrieval.search(query, top_k=top_k or 5, filters=_filters(sources),
                                                as_of=as_of, mode=mode or "hybrid")
         return SearchResult(query=query, results=[
