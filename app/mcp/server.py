@@ -54,10 +54,10 @@ INSTRUCTIONS = (
 )
 
 # read as /v1/ask reads it (app/request_types.question_text: NFKC, stripped, then 1-2000 characters)
-Question = Annotated[str, Field(json_schema_extra={"maxLength": MAX_QUESTION_CHARS},
+Question = Annotated[str, Field(json_schema_extra={"minLength": 1, "maxLength": MAX_QUESTION_CHARS},
                                 description="A question about the indexed news."),
                      AfterValidator(lambda value: question_text(value, "question"))]
-Query = Annotated[str, Field(json_schema_extra={"maxLength": MAX_QUESTION_CHARS}, description="What to look for."),
+Query = Annotated[str, Field(json_schema_extra={"minLength": 1, "maxLength": MAX_QUESTION_CHARS}, description="What to look for."),
                   AfterValidator(lambda value: question_text(value, "query"))]
 # numbers read as /v1/* reads them (app/request_types.count): a JSON true is refused, not taken as 1
 TopK = Annotated[count(1, 50) | None, Field(description="Passages to use (default from settings).")]
