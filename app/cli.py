@@ -77,15 +77,8 @@ def _dependency_errors(settings: Settings | None = None, url: str | None = None)
 
 
 def _settings() -> Settings:
-    from pydantic import ValidationError
-    from pydantic_settings import SettingsError
-
-    from app.config import invalid_setting_message
-
-    try:
-        return Settings()
-    except (ValidationError, SettingsError) as exc:  # SettingsError: a list or tuple setting that is not JSON
-        fail(invalid_setting_message(exc), 2)
+    """A bad setting: one ``error: invalid setting: …`` line, exit 2 (Settings.from_environment, as for uvicorn)."""
+    return Settings.from_environment()
 
 
 def _services():
@@ -175,6 +168,8 @@ def ingest(
              "stored whole, nothing after them was written; run the same command again to finish "
              "(stored articles are skipped as unchanged)", 130)
     bar.close()
+    for warning in report.warnings:  # an id given twice: stored once (the last record), counted once
+        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
     c = report.counts
     typer.echo(
         f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, failed {c['failed']} "
@@ -198,11 +193,13 @@ def ask(
                                                    help="Print tokens as they come (default: on with an LLM).")] = None,
 ) -> None:
     """Answer with numbered sources, or say the articles do not hold the answer."""
+    from app.request_types import question_text
     from app.store.models import Filters
 
-    question = question.strip()
-    if not question or len(question) > 2000:
-        fail("the question must be 1-2000 characters", 2)
+    try:  # NFKC for searching only (quotes stay as stored), then 1-2000 characters, as /v1/ask and MCP read it
+        question = question_text(question)
+    except ValueError as exc:
+        fail(str(exc), 2)
     when = _parse_date(as_of, "--as-of")
     services = _services()
     filters = Filters(sources=source) if source else None
@@ -264,8 +261,12 @@ def search(
     mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
 ) -> None:
     """Show the ranked passages retrieval finds."""
-    if not query.strip():
-        fail("the query is empty", 2)
+    from app.request_types import question_text
+
+    try:
+        query = question_text(query, "query")
+    except ValueError as exc:
+        fail(str(exc), 2)
     services = _services()
     try:
         passages = services.retrieval.search(query, top_k=top_k, as_of=_parse_date(as_of, "--as-of"), mode=mode)
@@ -281,25 +282,23 @@ def search(
 def summarize(
     article_id: Annotated[Optional[list[str]], typer.Option("--article-id", "--article", help="Article to summarise (repeatable).")] = None,
     topic: Annotated[Optional[str], typer.Option(help="Summarise what the corpus says on this topic.")] = None,
-    max_words: Annotated[int, typer.Option(min=20, max=1000)] = 120,
+    max_words: Annotated[int, typer.Option(help="Upper bound on the summary's words (20-1000).")] = 120,
     as_of: Annotated[Optional[str], typer.Option(help="A topic summary ignores articles after this date (YYYY-MM-DD).")] = None,
 ) -> None:
     """Summarise articles or a topic; every sentence cited."""
-    from app.summarize.service import MAX_SUMMARY_ARTICLES, MAX_TOPIC_CHARS, ArticleNotFound
+    from app.summarize.service import ArticleNotFound, InvalidSummaryRequest, checked_max_words, summary_target
 
-    if bool(article_id) == bool(topic and topic.strip()):
-        fail("give --article-id (one or more) or --topic, not both" if article_id else
-             "give --article-id (one or more) or --topic", 2)
-    if topic and len(topic.strip()) > MAX_TOPIC_CHARS:
-        fail(f"the topic must be at most {MAX_TOPIC_CHARS} characters", 2)
-    if article_id and len(article_id) > MAX_SUMMARY_ARTICLES:
-        fail(f"give at most {MAX_SUMMARY_ARTICLES} --article-id", 2)
+    try:  # the summarize service's one check, as /v1/summarize and the MCP tool make it (same words)
+        article_id, topic = summary_target(article_id, topic)
+        checked_max_words(max_words)
+    except InvalidSummaryRequest as exc:
+        fail(f"{exc}" + (" (--article-id, repeatable, or --topic)" if str(exc).startswith("give") else ""), 2)
     when = _parse_date(as_of, "--as-of")
     services = _services()
     try:
         with _dependency_errors(services.settings):
-            summary = (services.summaries.summarize_topic(topic.strip(), max_words=max_words, as_of=when) if topic
-                       else services.summaries.summarize_articles(list(article_id), max_words=max_words))
+            summary = (services.summaries.summarize_topic(topic, max_words=max_words, as_of=when) if topic
+                       else services.summaries.summarize_articles(article_id, max_words=max_words))
     except ArticleNotFound as exc:
         fail(f"no article with id {exc}")
     finally:
@@ -445,6 +444,8 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     with_samples: Annotated[bool, typer.Option("--samples/--no-samples", help="Index the sample articles first.")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes; more than one needs a Chroma server "
+                                                     "(CITEWIRE_CHROMA_URL).")] = 1,
 ) -> None:
     """Run the HTTP API with uvicorn."""
     import uvicorn
@@ -452,6 +453,9 @@ def serve(
     from app.main import create_app
 
     settings = _settings()
+    if workers > 1 and not settings.chroma_url:  # each worker would open the embedded store: the second one fails
+        fail(f"--workers {workers} needs a Chroma server (CITEWIRE_CHROMA_URL): the embedded store is one "
+             "process's alone (README *Scaling out*)", 2)
     _check_listen(host, port)
     if with_samples:
         settings = settings.model_copy(update={"index_samples": True})
@@ -459,7 +463,46 @@ def serve(
     from app.observability.logs import configure_logging
 
     configure_logging(settings.log_format, settings.log_level)  # JSON lines with request ids; our access log
+    if workers > 1:
+        _serve_workers(host, port, workers, with_samples)
+        return
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+class _WorkerFailed(logging.Handler):
+    """Notices uvicorn's supervisor giving up on a worker that failed to start: it stops the server then, and
+    uvicorn.run returns as after Ctrl+C (``uvicorn --workers N`` exits 0), so the CLI could not tell otherwise."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.seen = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen = self.seen or "failed to start" in record.getMessage()
+
+
+def _serve_workers(host: str, port: int, workers: int, with_samples: bool) -> None:
+    """Several uvicorn workers, each building its app from the environment (app.main:create_app); the samples are
+    indexed once, here, first. A worker that fails to start stops the server and this command with exit 1."""
+    import uvicorn
+
+    if with_samples:
+        from app.samples import index_samples
+
+        services = _services()
+        try:
+            index_samples(services.ingest)
+        finally:
+            services.close()
+    watcher = _WorkerFailed()
+    logging.getLogger("uvicorn.error").addHandler(watcher)
+    try:
+        uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, log_config=None,
+                    access_log=False)
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(watcher)
+    if watcher.seen:
+        fail("a worker failed to start (its error is above), so the server stopped")
 
 
 def _check_listen(host: str, port: int) -> None:

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlparse
@@ -19,6 +20,8 @@ _JSON_LIST = re.compile(r'^\s*\[\s*("|\])')
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 USER_DATA = user_data_path("citewire", appauthor=False)  # ~/.local/share/citewire on Linux
+# A setting that cannot be read is a usage error, as a bad option is: exit status 2 wherever it is read
+INVALID_SETTING_EXIT = 2
 
 
 def _is_ipv4(value: str) -> bool:
@@ -57,7 +60,7 @@ class Settings(BaseSettings):
     )
     chroma_url: str | None = Field(
         default=None,
-        description="http(s)://host[:port] of a Chroma server (no path; no port: 8000, or 443 for https); when set, "
+        description="http(s)://host[:port] of a Chroma server (no path, query string or credentials; no port: 8000, or 443 for https); when set, "
         "vectors go there instead of the embedded store.",
     )
     collection: str = Field(default="citewire_chunks", description="Chroma collection name for chunk vectors.")
@@ -341,6 +344,14 @@ class Settings(BaseSettings):
         if info.field_name == "chroma_url" and parsed.path not in ("", "/"):  # the client would drop it silently
             raise ValueError(f"{shown_url(value)}: Chroma's client reaches a server at its root; give "
                              "http(s)://host[:port] without a path")
+        if info.field_name == "chroma_url" and (parsed.query or parsed.params or parsed.fragment
+                                                or value.strip().endswith(("?", "#", ";"))):
+            # dropped as silently as a path: "?tenant=x" would write to the default tenant
+            raise ValueError(f"{shown_url(value)}: Chroma's client reads only the scheme, host and port; give "
+                             "http(s)://host[:port] without a query string (?…) or fragment (#…)")
+        if info.field_name == "chroma_url" and "@" in parsed.netloc:
+            raise ValueError(f"{shown_url(value)}: Chroma's client sends no user or password from the URL; give "
+                             "http(s)://host[:port]")
         return value.strip()
 
     @field_validator("lexical_url")
@@ -384,15 +395,18 @@ class Settings(BaseSettings):
 
     @classmethod
     def from_environment(cls) -> Settings:
-        """The settings, or SystemExit with one ``error: invalid setting: …`` line (walk10): ``uvicorn
-        app.main:create_app --factory`` (README *Scaling out*) printed pydantic's traceback instead."""
+        """The settings, or one ``error: invalid setting: …`` line on stderr and exit status
+        INVALID_SETTING_EXIT: the one way every entry point reads them (``citewire`` commands and ``uvicorn
+        app.main:create_app --factory``, which printed pydantic's traceback before walk10, then exited 1
+        where the CLI exited 2)."""
         from pydantic import ValidationError
         from pydantic_settings import SettingsError
 
         try:
             return cls()
         except (ValidationError, SettingsError) as exc:
-            raise SystemExit(f"error: {invalid_setting_message(exc)}") from None
+            print(f"error: {invalid_setting_message(exc)}", file=sys.stderr, flush=True)
+            raise SystemExit(INVALID_SETTING_EXIT) from None
 
     @property
     def chroma_dir(self) -> Path:

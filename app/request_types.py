@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
+
+# GET /v1/articles and the MCP list_articles tool page alike; SQLite integers are 64-bit
+MAX_LIST_LIMIT = 1000
+MAX_LIST_OFFSET = 2**62
 
 
 def _not_a_boolean(value):
@@ -20,3 +25,24 @@ def count(low: int, high: int):
     """A whole number in [low, high] that is not a JSON boolean. The bounds come before the check so that the
     JSON schema keeps them as minimum/maximum (after a validator pydantic writes them as "ge"/"le")."""
     return Annotated[int, Field(ge=low, le=high), BeforeValidator(_not_a_boolean)]
+
+
+def search_text(text: str) -> str:
+    """A question, query or topic as it is searched and matched: Unicode NFKC, so full-width letters and digits,
+    ligatures and other compatibility forms read as the plain ones ("Ｋｉｍ ｐｌｅｄｇｅ？" is "Kim pledge?").
+    Only what a user types goes through it: stored articles, their hashes and the quotes cut from them never do."""
+    return unicodedata.normalize("NFKC", text)
+
+
+MAX_QUESTION_CHARS = 2000
+
+
+def question_text(value: str, what: str = "question") -> str:
+    """A question or query as every adapter reads it: NFKC, stripped, 1 to MAX_QUESTION_CHARS characters counted
+    after both (so a text that NFKC lengthens cannot pass the cap over one adapter and not another)."""
+    value = search_text(value).strip()
+    if not value:
+        raise ValueError(f"{what} is empty")
+    if len(value) > MAX_QUESTION_CHARS:
+        raise ValueError(f"{what} is longer than {MAX_QUESTION_CHARS} characters")
+    return value

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.ingest.article import ArticleIn
 from app.ingest.service import IngestService
 from tests.fakes import FailingEmbedder
@@ -77,10 +79,21 @@ def test_failed_vector_write_rolls_back_the_record(services, monkeypatch):
     assert "harbour wall" in services.records.get_article("harbour-1").text
 
 
-def test_same_id_twice_in_one_batch_keeps_the_later_version(services):
+@pytest.mark.parametrize("batch", [256, 1])  # the two records in one batch, and in two
+def test_same_id_twice_keeps_the_later_version_and_counts_it_once(services, batch):
+    """It was counted as added and updated (two outcomes, one article stored)."""
     later = ARTICLE.model_copy(update={"text": "Second version of the harbour story."})
-    report = services.ingest.ingest([ARTICLE, later])
-    assert report.counts["added"] == 1 and report.counts["updated"] == 1
+    other = ArticleIn(id="other", text="Another article.")
+    report = services.ingest.ingest([ARTICLE, other, later], batch_articles=batch)
+    assert report.counts == {"added": 2, "updated": 0, "unchanged": 0, "failed": 0}
+    assert [(o.article_id, o.status) for o in report.outcomes] == [("harbour-1", "added"), ("other", "added")]
+    assert report.warnings == ["id 'harbour-1' is given 2 times (request, request): the last record wins, counted once"]
+    assert services.records.get_article("harbour-1").text == "Second version of the harbour story."
+    # against what was stored before: the last version again is unchanged; a first version that differs is
+    # rewritten and put back, so the article is updated (once)
+    again = services.ingest.ingest([ARTICLE, later], batch_articles=batch)
+    assert again.counts == ({"added": 0, "updated": 0, "unchanged": 1, "failed": 0} if batch > 1 else
+                            {"added": 0, "updated": 1, "unchanged": 0, "failed": 0})
     assert services.records.get_article("harbour-1").text == "Second version of the harbour story."
 
 

@@ -29,6 +29,12 @@ def _run_with_setting(monkeypatch, tmp_path, name, value, command):
     ("CITEWIRE_CHROMA_URL", "notaurl", "is not an http:// or https:// URL"),
     ("CITEWIRE_CHROMA_URL", "http://chroma:99999", "bad port"),
     ("CITEWIRE_CHROMA_URL", "https://proxy.example.com/chroma", "without a path"),  # the client dropped the path
+    # and a query string, a fragment or credentials, as silently: ?tenant=x wrote to the default tenant
+    ("CITEWIRE_CHROMA_URL", "http://chroma:8000/?tenant=x", "without a query string"),
+    ("CITEWIRE_CHROMA_URL", "http://chroma:8000?tenant=x&database=y", "without a query string"),
+    ("CITEWIRE_CHROMA_URL", "http://chroma:8000/#db", "or fragment"),
+    ("CITEWIRE_CHROMA_URL", "http://chroma:8000?", "without a query string"),
+    ("CITEWIRE_CHROMA_URL", "http://admin:pw@chroma:8000", "no user or password"),
     ("CITEWIRE_LLM_BASE_URL", "localhost:11434/v1", "is not an http:// or https:// URL"),
     ("CITEWIRE_EMBED_BASE_URL", "notaurl", "is not an http:// or https:// URL"),
     ("CITEWIRE_LEXICAL_URL", "mysql://db/x", "is not a postgresql:// URL"),
@@ -69,9 +75,11 @@ def test_uvicorn_factory_with_a_wrong_setting_exits_with_one_line(tmp_path):
     env = {**os.environ, "CITEWIRE_DATA_DIR": str(tmp_path / "data"), "CITEWIRE_TOP_K": "0"}
     result = subprocess.run([sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", "0"],
                             env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
         "error: invalid setting: CITEWIRE_TOP_K: Input should be greater than or equal to 1"], result.stderr
+    # one function reads the settings for both: the same line and the same status (2, a usage error) as the CLI's
+    cli = subprocess.run([sys.executable, "-m", "app.cli", "list"], env=env, capture_output=True, text=True, timeout=120)
+    assert (result.returncode, cli.returncode) == (2, 2) and cli.stderr == result.stderr
 
 
 @pytest.mark.parametrize(("name", "value", "secret"), [

@@ -19,7 +19,16 @@ from app.api.schemas import (
 )
 from app.api.security import ArticleIdPath, sanitise_html
 from app.ingest.article import ArticleIn
-from app.ingest.loaders import UNREADABLE_JSON, LoadedRecord, UnsupportedFile, json_records, load_bytes, suffix_of
+from app.ingest.loaders import (
+    UNREADABLE_JSON,
+    LoadedRecord,
+    UnsupportedFile,
+    decode_text,
+    json_records,
+    load_bytes,
+    suffix_of,
+)
+from app.request_types import MAX_LIST_LIMIT, MAX_LIST_OFFSET
 from app.store.models import StoredArticle
 
 router = APIRouter(tags=["articles"])
@@ -91,10 +100,8 @@ def _sanitised(name: str, data: bytes) -> bytes:
     """HTML uploads lose scripts, styles, frames and event handlers before their text is extracted."""
     if suffix_of(name) not in (".html", ".htm"):
         return data
-    try:
-        return sanitise_html(data.decode("utf-8-sig")).encode()
-    except UnicodeDecodeError:
-        return data  # the loader reports it as not UTF-8
+    text = decode_text(data)  # as the loader decodes it: UTF-8, else a legacy encoding (then sent on as UTF-8)
+    return data if text is None else sanitise_html(text).encode()  # None: the loader reports it as not text
 
 
 @router.post("/v1/articles", response_model=IngestResponse, responses=ERRORS,
@@ -107,7 +114,7 @@ async def add_articles(request: Request, ingest: IngestServiceDep, response: Res
     report = await run_in_threadpool(ingest.ingest, records)
     result = IngestResponse(
         **report.counts, chunks_written=report.chunks_written,
-        results=[IngestItem(**asdict(o)) for o in report.outcomes],
+        results=[IngestItem(**asdict(o)) for o in report.outcomes], warnings=report.warnings,
     )
     if report.counts["failed"] and report.counts["failed"] == len(report.outcomes):
         if any((o.error or "").startswith(_DEPENDENCY_FAILURES) for o in report.outcomes):
@@ -127,8 +134,8 @@ def _summary(article: StoredArticle) -> dict:
 @router.get("/v1/articles", response_model=ArticleList, summary="List stored articles")
 def list_articles(
     records: RecordStoreDep,
-    limit: int = Query(50, ge=1, le=1000),
-    offset: int = Query(0, ge=0, le=2**62, description="Articles to skip (bounded: SQLite integers are 64-bit)."),
+    limit: int = Query(50, ge=1, le=MAX_LIST_LIMIT),
+    offset: int = Query(0, ge=0, le=MAX_LIST_OFFSET, description="Articles to skip (bounded: SQLite integers are 64-bit)."),
     source: str | None = Query(None, description="Only this publisher."),
 ) -> ArticleList:
     articles, total = records.list_articles(limit=limit, offset=offset, source=source)

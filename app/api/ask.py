@@ -134,9 +134,9 @@ def chat(body: ChatRequest, request: Request, answers: AnswerServiceDep, condens
              tags=["summarize"], summary="Summarise one article, several, or a topic; every sentence cited")
 def summarize(body: SummarizeRequest, request: Request, summaries: SummarizeServiceDep):
     try:
-        if body.topic:
+        if body.topic:  # already checked and stripped (SummarizeRequest, by the summarize service's check)
             result = summaries.summarize_topic(
-                body.topic.strip(), max_words=body.max_words, filters=body.filters.to_filters() if body.filters else None,
+                body.topic, max_words=body.max_words, filters=body.filters.to_filters() if body.filters else None,
                 as_of=body.as_of,
             )
         else:

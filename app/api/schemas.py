@@ -8,14 +8,20 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.ingest.article import ARTICLE_ID
-from app.request_types import count
+from app.request_types import MAX_QUESTION_CHARS, count, question_text, search_text
 from app.retrieval.service import end_of_day_ts, start_of_day_ts
 from app.store.models import Filters
-from app.summarize.service import MAX_SUMMARY_ARTICLES, MAX_TOPIC_CHARS
+from app.summarize.service import (
+    MAX_SUMMARY_ARTICLES,
+    MAX_SUMMARY_WORDS,
+    MAX_TOPIC_CHARS,
+    MIN_SUMMARY_WORDS,
+    checked_article_ids,
+    checked_topic,
+    summary_target,
+)
 
 MAX_FILTER_VALUES = 1000
-
-MAX_QUESTION_CHARS = 2000
 ArticleId = Annotated[str, Field(pattern=ARTICLE_ID.pattern, description="An article id (letters, digits, . _ : -).")]
 
 
@@ -57,12 +63,7 @@ class SearchRequest(BaseModel):
     @field_validator("query")
     @classmethod
     def _query(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("query is empty")
-        if len(value) > MAX_QUESTION_CHARS:
-            raise ValueError(f"query is longer than {MAX_QUESTION_CHARS} characters")
-        return value
+        return question_text(value, "query")
 
 
 class PassageOut(BaseModel):
@@ -98,12 +99,7 @@ class AskRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _question(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("question is empty")
-        if len(value) > MAX_QUESTION_CHARS:
-            raise ValueError(f"question is longer than {MAX_QUESTION_CHARS} characters")
-        return value
+        return question_text(value, "question")
 
 
 class CitationOut(BaseModel):
@@ -190,17 +186,23 @@ class IngestResponse(BaseModel):
     failed: int
     chunks_written: int
     results: list[IngestItem]
+    warnings: list[str] = Field(default_factory=list, description=(
+        "E.g. an id given more than once in the request: the last record wins (it is written, unless it fails), "
+        "and it is counted and listed in results once."))
 
 
 class SummarizeRequest(BaseModel):
     article_id: ArticleId | None = Field(default=None, description="Summarise this article.")
-    article_ids: list[ArticleId] | None = Field(default=None, max_length=MAX_SUMMARY_ARTICLES,
+    # the caps are checked by the summarize service (one check for every adapter) and shown here in the schema
+    article_ids: list[ArticleId] | None = Field(default=None, json_schema_extra={"maxItems": MAX_SUMMARY_ARTICLES},
                                                description="Summarise these articles together "
                                                            f"(at most {MAX_SUMMARY_ARTICLES}).")
-    topic: str | None = Field(default=None, description="Summarise what the corpus says on this topic "
-                                                        f"(at most {MAX_TOPIC_CHARS} characters).")
+    topic: str | None = Field(default=None, json_schema_extra={"maxLength": MAX_TOPIC_CHARS},
+                              description="Summarise what the corpus says on this topic "
+                                          f"(at most {MAX_TOPIC_CHARS} characters, not counting surrounding spaces).")
     filters: SearchFilters | None = Field(default=None, description="Restrict a topic summary's sources.")
-    max_words: count(20, 1000) = Field(default=120, description="Upper bound on the summary's words.")
+    max_words: count(MIN_SUMMARY_WORDS, MAX_SUMMARY_WORDS) = Field(default=120,
+                                                                  description="Upper bound on the summary's words.")
     stream: bool = Field(default=False, description="Stream as Server-Sent Events.")
     as_of: date | None = Field(default=None, description="A topic summary ignores articles published after this "
                                "date (default: now), as /v1/ask does; article summaries take the ids given.")
@@ -208,21 +210,22 @@ class SummarizeRequest(BaseModel):
     model_config = {"json_schema_extra": {"examples": [{"article_id": "kim-putin-vostochny-2023", "max_words": 80},
                                                        {"topic": "Russia and North Korea", "max_words": 150}]}}
 
-    @model_validator(mode="after")
-    def _exactly_one_target(self):
-        given = [name for name in ("article_id", "article_ids", "topic") if getattr(self, name)]
-        if len(given) != 1:
-            raise ValueError("give exactly one of article_id, article_ids or topic")
-        if self.topic is not None and not self.topic.strip():
-            raise ValueError("topic is empty")
-        return self
-
     @field_validator("topic")
     @classmethod
-    def _topic_length(cls, value: str | None) -> str | None:
-        if value is not None and len(value.strip()) > MAX_TOPIC_CHARS:
-            raise ValueError(f"topic is longer than {MAX_TOPIC_CHARS} characters")
-        return value
+    def _topic(cls, value: str | None) -> str | None:  # here too, so that the error names the field
+        return value if value in (None, "") else checked_topic(value)
+
+    @field_validator("article_ids")
+    @classmethod
+    def _article_ids(cls, value: list[str] | None) -> list[str] | None:
+        return checked_article_ids(value) if value else value
+
+    @model_validator(mode="after")
+    def _one_target(self):
+        if self.article_id and self.article_ids:
+            raise ValueError("give article_id or article_ids, not both")
+        summary_target(self.article_ids or ([self.article_id] if self.article_id else None), self.topic)
+        return self
 
 
 class ConflictOut(BaseModel):
@@ -251,6 +254,11 @@ class SummarizeResponse(BaseModel):
 class ChatMessage(BaseModel):
     role: str = Field(description="user or assistant", pattern="^(user|assistant)$")
     content: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS * 4)
+
+    @field_validator("content")
+    @classmethod
+    def _searchable(cls, value: str) -> str:  # the conversation is read only to find the question to search
+        return search_text(value)
 
 
 class ChatRequest(BaseModel):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+WARNED_DUPLICATES = 5  # warnings name this many duplicated ids, then count the rest
+
 
 @dataclass(slots=True)
 class ArticleOutcome:
@@ -16,17 +18,49 @@ class ArticleOutcome:
 
 @dataclass(slots=True)
 class IngestReport:
+    """Counts are per article, not per record: an id given twice in one ingest (the later record wins) is one
+    outcome, at the first record's place, with the later record's origin, and a warning names it."""
+
     outcomes: list[ArticleOutcome] = field(default_factory=list)
     keep_outcomes: bool = True
     counts: dict[str, int] = field(default_factory=lambda: {"added": 0, "updated": 0, "unchanged": 0, "failed": 0})
     chunks_written: int = 0
     failures: list[ArticleOutcome] = field(default_factory=list)
+    duplicates: dict[str, list[str]] = field(default_factory=dict)  # id -> the origins of every record with it
+    _reported: dict[str, tuple[str, int]] = field(default_factory=dict)  # id -> (status, index in outcomes)
 
     def record(self, outcome: ArticleOutcome) -> None:
-        self.counts[outcome.status] += 1
         if outcome.status in ("added", "updated"):
-            self.chunks_written += outcome.chunks
+            self.chunks_written += outcome.chunks  # every write, a replaced earlier version's too
         if outcome.status == "failed":
             self.failures.append(outcome)
+        elif outcome.article_id in self._reported:  # a later record of an id already stored in this ingest
+            self._merge(outcome)
+            return
+        else:
+            self._reported[outcome.article_id] = (outcome.status, len(self.outcomes))
+        self.counts[outcome.status] += 1
         if self.keep_outcomes:
             self.outcomes.append(outcome)
+
+    def _merge(self, outcome: ArticleOutcome) -> None:
+        """Against the store as it was before this ingest: added stays added, updated stays updated, and
+        unchanged becomes what the later record did."""
+        earlier, index = self._reported[outcome.article_id]
+        status = earlier if earlier in ("added", "updated") else outcome.status
+        self.counts[earlier] -= 1
+        self.counts[status] += 1
+        self._reported[outcome.article_id] = (status, index)
+        if self.keep_outcomes:
+            self.outcomes[index] = ArticleOutcome(outcome.origin, outcome.article_id, status, outcome.chunks)
+
+    def duplicate(self, article_id: str, first_origin: str, origin: str) -> None:
+        self.duplicates.setdefault(article_id, [first_origin]).append(origin)
+
+    @property
+    def warnings(self) -> list[str]:
+        named = [f"id {article_id!r} is given {len(origins)} times ({', '.join(origins)}): the last record wins, counted once"
+                 for article_id, origins in list(self.duplicates.items())[:WARNED_DUPLICATES]]
+        if len(self.duplicates) > WARNED_DUPLICATES:
+            named.append(f"and {len(self.duplicates) - WARNED_DUPLICATES} more ids given more than once")
+        return named

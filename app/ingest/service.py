@@ -48,6 +48,7 @@ class IngestService:
                     on_progress(outcome)
 
         pipeline = Pipeline(self, emit, workers)
+        first_seen: dict[str, str] = {}  # id -> the origin of its first record in this ingest
         batch: dict[str, tuple[str, NormalisedArticle]] = {}
         early: list[ArticleOutcome] = []
         stopped = False
@@ -62,9 +63,12 @@ class IngestService:
                 except InvalidArticle as exc:
                     early.append(ArticleOutcome(record.origin, record.article.id, "failed", error=str(exc)))
                     continue
-                if article.id in batch:  # the same id twice: the later version wins, in order
-                    pipeline.submit(early, batch)
-                    batch, early = {}, []
+                # the same id twice: the later record wins, and the article is reported once (with a warning);
+                # within a batch only the later one is written, across batches it replaces the earlier one
+                if article.id in first_seen:
+                    report.duplicate(article.id, first_seen[article.id], record.origin)
+                else:
+                    first_seen[article.id] = record.origin
                 batch[article.id] = (record.origin, article)
                 if len(batch) >= batch_articles:
                     pipeline.submit(early, batch)

@@ -14,7 +14,7 @@ import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import Resource, ToolAnnotations
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from app import __version__
 from app.answer.models import Citation
@@ -29,10 +29,18 @@ from app.mcp.schemas import (
     SearchResult,
     SummaryResult,
 )
-from app.request_types import count
+from app.request_types import MAX_LIST_LIMIT, MAX_LIST_OFFSET, MAX_QUESTION_CHARS, count, question_text
 from app.services import Services
 from app.store.models import Filters, StoredArticle
-from app.summarize.service import MAX_SUMMARY_ARTICLES, MAX_TOPIC_CHARS, ArticleNotFound
+from app.summarize.service import (
+    MAX_SUMMARY_ARTICLES,
+    MAX_SUMMARY_WORDS,
+    MAX_TOPIC_CHARS,
+    MIN_SUMMARY_WORDS,
+    ArticleNotFound,
+    InvalidSummaryRequest,
+    summary_target,
+)
 
 ARTICLE_URI = "article://{article_id}"
 LISTED_RESOURCES = 500  # resources/list has no paging here; list_articles pages through the rest
@@ -45,8 +53,14 @@ INSTRUCTIONS = (
     "the Sources list when you quote an answer."
 )
 
-Question = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S", description="A question about the indexed news.")]
-TopK = Annotated[int | None, Field(ge=1, le=50, description="Passages to use (default from settings).")]
+# read as /v1/ask reads it (app/request_types.question_text: NFKC, stripped, then 1-2000 characters)
+Question = Annotated[str, Field(json_schema_extra={"minLength": 1, "maxLength": MAX_QUESTION_CHARS},
+                                description="A question about the indexed news."),
+                     AfterValidator(lambda value: question_text(value, "question"))]
+Query = Annotated[str, Field(json_schema_extra={"minLength": 1, "maxLength": MAX_QUESTION_CHARS}, description="What to look for."),
+                  AfterValidator(lambda value: question_text(value, "query"))]
+# numbers read as /v1/* reads them (app/request_types.count): a JSON true is refused, not taken as 1
+TopK = Annotated[count(1, 50) | None, Field(description="Passages to use (default from settings).")]
 AsOf = Annotated[date | None, Field(description="Ignore articles published after this date (YYYY-MM-DD).")]
 Sources = Annotated[list[str] | None, Field(description="Only these publishers.")]
 ArticleId = Annotated[str, Field(min_length=1, max_length=300, description="An article id (see list_articles).")]
@@ -125,22 +139,22 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
     @server.tool(annotations=_READ_ONLY)
     def ask(question: Question, top_k: TopK = None, as_of: AsOf = None, sources: Sources = None) -> AskResult:
         """Answer a question from the indexed news articles, every sentence cited, or refuse when they do not say."""
-        answer = services().answers.ask(question.strip(), top_k=top_k, filters=_filters(sources), as_of=as_of)
+        answer = services().answers.ask(question, top_k=top_k, filters=_filters(sources), as_of=as_of)
         return AskResult(text=with_sources(answer.answer, answer.citations), answer=answer.answer,
                          answerable=answer.answerable, refusal_reason=answer.refusal_reason,
                          citations=[_citation(c) for c in answer.citations], mode=answer.mode)
 
     @server.tool(annotations=_READ_ONLY)
     def search(
-        query: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S", description="What to look for.")],
-        top_k: Annotated[int | None, Field(ge=1, le=50, description="How many passages (default 5).")] = None,
+        query: Query,
+        top_k: Annotated[count(1, 50) | None, Field(description="How many passages (default 5).")] = None,
         as_of: AsOf = None,
         sources: Sources = None,
         mode: Annotated[Literal["hybrid", "bm25", "dense"] | None, Field(description="Retriever (default hybrid).")] = None,
     ) -> SearchResult:
         """Ranked passages from the articles for a query (hybrid BM25 + dense retrieval)."""
         # Optional arguments take null as "the default": many LLM clients send null for what they leave out.
-        passages = services().retrieval.search(query.strip(), top_k=top_k or 5, filters=_filters(sources),
+        passages = services().retrieval.search(query, top_k=top_k or 5, filters=_filters(sources),
                                                as_of=as_of, mode=mode or "hybrid")
         return SearchResult(query=query, results=[
             PassageItem(rank=i, score=p.score, article_id=p.article_id, chunk_id=p.chunk_id, title=p.title,
@@ -151,22 +165,26 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
 
     @server.tool(annotations=_READ_ONLY)
     def summarize(
-        article_ids: Annotated[list[str] | None, Field(max_length=MAX_SUMMARY_ARTICLES, description=(
+        # the caps are checked by the summarize service's summary_target, as for /v1/summarize and the CLI
+        article_ids: Annotated[list[str] | None, Field(json_schema_extra={"maxItems": MAX_SUMMARY_ARTICLES}, description=(
             f"Summarise these articles together (at most {MAX_SUMMARY_ARTICLES}).")
         )] = None,
-        topic: Annotated[str | None, Field(max_length=MAX_TOPIC_CHARS,
-                                           description="Or: what the corpus says on this topic.")] = None,
-        max_words: Annotated[count(20, 1000) | None, Field(
+        topic: Annotated[str | None, Field(json_schema_extra={"maxLength": MAX_TOPIC_CHARS}, description=(
+            f"Or: what the corpus says on this topic (at most {MAX_TOPIC_CHARS} characters).")
+        )] = None,
+        max_words: Annotated[count(MIN_SUMMARY_WORDS, MAX_SUMMARY_WORDS) | None, Field(
             description="Upper bound on the summary's words (default 120).")] = None,
         as_of: AsOf = None,
     ) -> SummaryResult:
         """Summarise one or more articles, or a topic; every sentence cited, disagreeing sources noted."""
-        if bool(article_ids) == bool(topic and topic.strip()):
-            raise ToolError("give article_ids or topic, not both and not neither")
+        try:
+            article_ids, topic = summary_target(article_ids, topic)
+        except InvalidSummaryRequest as exc:
+            raise ToolError(str(exc)) from exc
         summaries, max_words = services().summaries, max_words or 120
         try:
-            result = (summaries.summarize_topic(topic.strip(), max_words=max_words, as_of=as_of) if topic
-                      else summaries.summarize_articles(list(article_ids), max_words=max_words))
+            result = (summaries.summarize_topic(topic, max_words=max_words, as_of=as_of) if topic
+                      else summaries.summarize_articles(article_ids, max_words=max_words))
         except ArticleNotFound as exc:
             raise ToolError(f"no article with id {exc}") from exc
         return SummaryResult(text=with_sources(result.summary, result.citations), summary=result.summary,
@@ -176,8 +194,8 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
 
     @server.tool(annotations=_READ_ONLY)
     def list_articles(
-        limit: Annotated[int | None, Field(ge=1, le=1000, description="Articles per page (default 50).")] = None,
-        offset: Annotated[int | None, Field(ge=0, description="Articles to skip (default 0).")] = None,
+        limit: Annotated[count(1, MAX_LIST_LIMIT) | None, Field(description="Articles per page (default 50).")] = None,
+        offset: Annotated[count(0, MAX_LIST_OFFSET) | None, Field(description="Articles to skip (default 0).")] = None,
         source: Annotated[str | None, Field(description="Only this publisher.")] = None,
     ) -> ArticleList:
         """List the stored articles, newest first, with their ids and resource URIs."""

@@ -18,6 +18,7 @@ from app.answer.citations import CitationBook
 from app.answer.extractive import missing_names, near_duplicate
 from app.answer.models import AnswerSentence, Citation
 from app.embed import Embedder
+from app.request_types import search_text
 from app.retrieval.features import starts_with_pronoun
 from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters, StoredArticle
@@ -32,10 +33,56 @@ from app.text import content_terms, sentence_spans, words
 # than this would cite at most a sentence or two of each.
 MAX_TOPIC_CHARS = 2000
 MAX_SUMMARY_ARTICLES = 100
+MIN_SUMMARY_WORDS, MAX_SUMMARY_WORDS = 20, 1000
 
 
 class ArticleNotFound(LookupError):
     pass
+
+
+class InvalidSummaryRequest(ValueError):
+    """A summary request outside the caps below: every adapter shows this message as its bad-input error (a 422,
+    an MCP tool error, a CLI ``error:`` line), so they refuse the same requests in the same words."""
+
+
+def checked_topic(topic: str) -> str:
+    """The topic as it is searched: NFKC (app/request_types.search_text), stripped, not empty, at most
+    MAX_TOPIC_CHARS (counted after both)."""
+    topic = search_text(topic).strip()
+    if not topic:
+        raise InvalidSummaryRequest("the topic is empty")
+    if len(topic) > MAX_TOPIC_CHARS:
+        raise InvalidSummaryRequest(f"the topic is longer than {MAX_TOPIC_CHARS} characters ({len(topic)})")
+    return topic
+
+
+def checked_article_ids(article_ids: list[str]) -> list[str]:
+    if not article_ids:
+        raise InvalidSummaryRequest("no article ids given")
+    if len(article_ids) > MAX_SUMMARY_ARTICLES:
+        raise InvalidSummaryRequest(f"at most {MAX_SUMMARY_ARTICLES} article ids in one summary, not {len(article_ids)}")
+    return article_ids
+
+
+def checked_max_words(max_words: int) -> int:
+    if isinstance(max_words, bool) or not MIN_SUMMARY_WORDS <= max_words <= MAX_SUMMARY_WORDS:
+        raise InvalidSummaryRequest(f"max_words must be a whole number from {MIN_SUMMARY_WORDS} to "
+                                    f"{MAX_SUMMARY_WORDS}, not {max_words!r}")
+    return max_words
+
+
+def summary_target(article_ids: list[str] | None, topic: str | None) -> tuple[list[str] | None, str | None]:
+    """The one check of what a summary request asks for (the API, the MCP tool and the CLI call it): article ids or
+    a topic, not both; an empty list, null or "" counts as not given, a topic of spaces as an empty topic.
+    Returns (the ids, None) or (None, the stripped topic); InvalidSummaryRequest otherwise."""
+    has_topic = topic not in (None, "")
+    if article_ids and has_topic:
+        raise InvalidSummaryRequest("give article ids or a topic, not both")
+    if article_ids:
+        return checked_article_ids(list(article_ids)), None
+    if not has_topic:
+        raise InvalidSummaryRequest("give article ids or a topic")
+    return None, checked_topic(topic)
 
 
 @dataclass(slots=True)
@@ -83,6 +130,7 @@ class SummarizeService:
 
     # --- entry points ---------------------------------------------------------------------------
     def summarize_articles(self, article_ids: list[str], max_words: int = 120) -> Summary:
+        checked_article_ids(article_ids), checked_max_words(max_words)  # any caller: Slack, evals, scripts
         articles = self.records.articles_by_id(article_ids)
         missing = [a for a in article_ids if a not in articles]
         if missing:
@@ -105,6 +153,7 @@ class SummarizeService:
     def summarize_topic(self, topic: str, max_words: int = 150, filters: Filters | None = None,
                         top_k: int = 12, as_of: date | None = None) -> Summary:
         """``as_of`` as for a question: nothing published after it (default: now)."""
+        topic, _ = checked_topic(topic), checked_max_words(max_words)
         passages = self.retrieval.search(topic, top_k=top_k, filters=filters, as_of=as_of)
         reason = self._off_topic(topic, passages)
         if reason:
