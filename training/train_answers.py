@@ -64,7 +64,10 @@ ANSWERABILITY_FEATURES = SYNONYM_ANSWERABILITY_FEATURES
 # of the top 5, and the rarest absent one; stored per question in training/features.npz, question_missing_terms)
 # is left out: on 2022–2023, cross-fitted, it raised refusal (+0.064 [+0.015, +0.111]) at equal false refusal,
 # but on 2024 false refusal rose beyond noise with it (+0.032 [+0.012, +0.052]): words no 2024 passage spells
-# the same way ("roll-away", "misbehaviour") read as missing (docs/answers.md, "Missing question terms").
+# the same way ("roll-away", "misbehaviour") read as missing (docs/answers.md, "Missing question terms"). Refined
+# (hyphenated words through their parts, words the corpus never holds counting for nothing, "US" as "U.S.": the
+# stored column now) it did the same on 2024: refusal +0.060 [+0.007, +0.120], false refusal +0.037 [+0.020, +0.059],
+# containment -0.012 [-0.025, -0.002] (docs/answers.md, "Missing question terms, refined").
 MISSING_TERMS_FEATURES = ("top5_missing_idf", "top5_missing_max")  # app/answer/selection.py computes them
 # The answer-slot evidence for answerability (slot_typed, top_slot_filled, ...: app/answer/selection.py) is
 # computed but left out: with it the cross-fitted answerability AUC and the refusal at 5 % false refusal did
