@@ -242,7 +242,7 @@ def compare(features: Path = FEATURES_FILE, variants: dict | None = None) -> lis
         out.append({"variant": name, "top1": top1[answerable].mean(), "quoted": quoted[answerable].mean(),
                     "refusal": refused[~answerable].mean(), "false_refusal": refused[answerable].mean(),
                     "containment": (quoted & ~refused)[answerable].mean(), "refusal_at_5": at5,
-                    "auc": roc_auc_score(y, p), "refused": refused, "answerable": answerable})
+                    "auc": roc_auc_score(y, p), "refused": refused, "answerable": answerable, "p": p})
     return out
 
 
