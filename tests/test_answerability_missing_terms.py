@@ -89,3 +89,41 @@ def test_the_selector_computes_them_only_when_its_model_reads_them():
     models = load_models()
     assert not SentenceSelector(models, embedder=None).missing_terms  # the shipped answerability does not read them
     assert SentenceSelector(None, embedder=None).missing_terms  # training extracts them
+
+
+def corpus_counts(counts: dict[str, int], total: int = 1000):
+    """A document-frequency lookup over a stand-in corpus (words not listed are never held)."""
+    return lambda raw: ({w: counts.get(w, 0) for w in raw}, total)
+
+
+def test_a_hyphenated_question_word_counts_through_its_parts():
+    # the index never holds "roll-away" as one word, so the whole compound read as missing however relevant
+    q = question_terms("Which automaker recalled roll-away vehicles?", None)
+    found = missing_terms_features(q, [passage("The automaker recalled vehicles that could roll away.")])
+    assert found == {"top5_missing_idf": 0.0, "top5_missing_max": 0.0}
+    half = missing_terms_features(q, [passage("The automaker recalled vehicles that could roll.")])
+    assert half["top5_missing_idf"] == pytest.approx(1 / 5)  # automaker, recalled, roll, away, vehicles: "away"
+
+
+def test_a_hyphenated_passage_word_mentions_its_parts():
+    q = question_terms("Which weapons were supplied to Kyiv?", None)
+    assert missing_terms_features(q, [passage("Kyiv used US-supplied weapons.")])["top5_missing_idf"] == 0.0
+
+
+def test_a_word_the_corpus_never_holds_counts_for_nothing():
+    q = question_terms("Which airline was fined for misbehaviour?", None)
+    text = [passage("The airline was fined on Monday.")]
+    held = corpus_counts({"airline": 50, "fined": 20, "misbehaviour": 2})
+    never = corpus_counts({"airline": 50, "fined": 20})
+    assert missing_terms_features(q, text, held)["top5_missing_idf"] > 0.3  # the rarest word, missing
+    assert missing_terms_features(q, text, never) == {"top5_missing_idf": 0.0, "top5_missing_max": 0.0}
+    # with counts the weights are IDFs: the rare word weighs more than the common one
+    assert missing_terms_features(q, [passage("Misbehaviour was fined.")], held)["top5_missing_idf"] < 0.3
+
+
+def test_us_is_mentioned_by_u_s_or_united_states():
+    q = question_terms("Which US state banned TikTok?", None)
+    for text in ("The U.S. state of Montana banned TikTok.", "Montana became the first state in the United States "
+                 "to ban TikTok.", "Montana banned TikTok, the first US state to do so."):
+        assert missing_terms_features(q, [passage(text)])["top5_missing_idf"] == 0.0, text
+    assert missing_terms_features(q, [passage("Montana, a state, banned TikTok.")])["top5_missing_idf"] > 0.0

@@ -64,7 +64,10 @@ ANSWERABILITY_FEATURES = SYNONYM_ANSWERABILITY_FEATURES
 # of the top 5, and the rarest absent one; stored per question in training/features.npz, question_missing_terms)
 # is left out: on 2022–2023, cross-fitted, it raised refusal (+0.064 [+0.015, +0.111]) at equal false refusal,
 # but on 2024 false refusal rose beyond noise with it (+0.032 [+0.012, +0.052]): words no 2024 passage spells
-# the same way ("roll-away", "misbehaviour") read as missing (docs/answers.md, "Missing question terms").
+# the same way ("roll-away", "misbehaviour") read as missing (docs/answers.md, "Missing question terms"). Refined
+# (hyphenated words through their parts, words the corpus never holds counting for nothing, "US" as "U.S.": the
+# stored column now) it did the same on 2024: refusal +0.060 [+0.007, +0.120], false refusal +0.037 [+0.020, +0.059],
+# containment -0.012 [-0.025, -0.002] (docs/answers.md, "Missing question terms, refined").
 MISSING_TERMS_FEATURES = ("top5_missing_idf", "top5_missing_max")  # app/answer/selection.py computes them
 # The answer-slot evidence for answerability (slot_typed, top_slot_filled, ...: app/answer/selection.py) is
 # computed but left out: with it the cross-fitted answerability AUC and the refusal at 5 % false refusal did
@@ -239,7 +242,20 @@ def compare(features: Path = FEATURES_FILE, variants: dict | None = None) -> lis
         out.append({"variant": name, "top1": top1[answerable].mean(), "quoted": quoted[answerable].mean(),
                     "refusal": refused[~answerable].mean(), "false_refusal": refused[answerable].mean(),
                     "containment": (quoted & ~refused)[answerable].mean(), "refusal_at_5": at5,
-                    "auc": roc_auc_score(y, p)})
+                    "auc": roc_auc_score(y, p), "refused": refused, "answerable": answerable, "p": p})
+    return out
+
+
+def paired_refusal_differences(base: dict, other: dict, resamples: int = 1000) -> dict[str, tuple[float, ...]]:
+    """Refusal and false refusal of ``other`` minus ``base`` (two ``compare`` rows), each with a paired 95 %
+    bootstrap interval over questions (seed 0), and how many questions change each way."""
+    rng = np.random.default_rng(0)
+    answerable = base["answerable"]
+    out = {}
+    for name, subset in (("refusal", ~answerable), ("false_refusal", answerable)):
+        diff = other["refused"][subset].astype(float) - base["refused"][subset].astype(float)
+        boot = [diff[rng.integers(0, len(diff), len(diff))].mean() for _ in range(resamples)]
+        out[name] = (diff.mean(), *np.percentile(boot, [2.5, 97.5]), int((diff > 0).sum()), int((diff < 0).sum()))
     return out
 
 
@@ -324,8 +340,9 @@ SYNONYM_VARIANTS = {
 MISSING_VARIANTS = {
     "slot + synonym selector, synonym answerability (shipped)": (SELECTOR_FEATURES,
                                                                          SYNONYM_ANSWERABILITY_FEATURES),
-    "… + missing question terms (not shipped)": (SELECTOR_FEATURES,
-                                                  SYNONYM_ANSWERABILITY_FEATURES + MISSING_TERMS_FEATURES),
+    # the stored column: synonym-aware, hyphenated words through their parts, words the corpus never holds
+    # counting for nothing, "US" as "U.S." (app/answer/selection.py missing_terms_features)
+    "… + missing question terms": (SELECTOR_FEATURES, SYNONYM_ANSWERABILITY_FEATURES + MISSING_TERMS_FEATURES),
 }
 
 
@@ -422,7 +439,7 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
         q_fold.append(f)
         q_terms.append(len(terms.stems))
         q_missing.append(bool(missing_names(q.question, top)) if top else True)
-        q_missing_terms.append([missing_terms_features(terms, top)[n] for n in MISSING_TERMS_FEATURES])
+        q_missing_terms.append([missing_terms_features(terms, top, selector.doc_freq)[n] for n in MISSING_TERMS_FEATURES])
         q_scores.append(([p.score for p in top] + [np.nan] * SENTENCE_PASSAGES_STORED)[:SENTENCE_PASSAGES_STORED])
     as64 = lambda v: np.asarray(v, dtype=np.float32).astype(np.float64)  # noqa: E731 (stored as float32)
     np.savez_compressed(
@@ -476,9 +493,15 @@ def main() -> None:
               "| refusal at 5 % false refusal | answerability AUC |")
         print("|---|---|---|---|---|---|---|---|")
         sets = {"slots": VARIANTS, "synonyms": SYNONYM_VARIANTS, "missing": MISSING_VARIANTS}
-        for r in compare(args.features, sets[args.set]):
+        rows = compare(args.features, sets[args.set])
+        for r in rows:
             print(f"| {r['variant']} | {r['top1']:.3f} | {r['quoted']:.3f} | {r['containment']:.3f} | "
                   f"{r['refusal']:.3f} | {r['false_refusal']:.3f} | {r['refusal_at_5']:.3f} | {r['auc']:.3f} |")
+        for r in rows[1:]:  # paired against the first row (the shipped inputs)
+            d = paired_refusal_differences(rows[0], r)
+            print(f"{r['variant']}, against the first row: " + "; ".join(
+                f"{k} {v[0]:+.3f} [{v[1]:+.3f}, {v[2]:+.3f}] ({v[3]} newly refused, {v[4]} no longer)"
+                for k, v in d.items()))
     elif args.command == "compare-ranker":
         print("| ranker features | hit@1 | hit@5 | answer chunk in top 5 | hit@1 diff [95 %] | hit@5 diff [95 %] |")
         print("|---|---|---|---|---|---|")

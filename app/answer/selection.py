@@ -8,12 +8,20 @@ training/train_answers.py (trained on 2022–2023 RealTimeQA questions, measured
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from app.answer.citations import CitationBook
-from app.answer.extractive import Candidate, candidate_sentences, missing_names, near_duplicate, refusal
+from app.answer.extractive import (
+    Candidate,
+    acronyms,
+    candidate_sentences,
+    missing_names,
+    near_duplicate,
+    refusal,
+)
 from app.answer.models import Answer, AnswerSentence
 from app.answer.scoring import QuestionScorer
 from app.embed import Embedder
@@ -23,6 +31,7 @@ from app.retrieval.features import (
     SYNONYM_FEATURES,
     DocFreq,
     QuestionTerms,
+    cached_stem,
     question_terms,
     recency_rows,
     sentence_row,
@@ -34,6 +43,7 @@ from app.retrieval.features import (
 )
 from app.retrieval.learned import AnswerModels
 from app.retrieval.service import Passage
+from app.text import QUESTION_WORDS, STOPWORDS, words
 
 SENTENCE_PASSAGES = 5  # passages whose sentences compete (the reranked top 5 hold an answer for most questions)
 HEURISTIC_WEIGHT = 5.0  # measured on 2022–2023 questions (docs/answers.md, "Choosing the constants")
@@ -110,24 +120,64 @@ class SentenceSelector:
         # A name the question asks about that no passage mentions: strong evidence, not a hard rule.
         features["names_missing"] = float(bool(missing_names(question, passages[:SENTENCE_PASSAGES])))
         if self.missing_terms:
-            features.update(missing_terms_features(terms, passages[:SENTENCE_PASSAGES]))
+            features.update(missing_terms_features(terms, passages[:SENTENCE_PASSAGES], self.doc_freq))
         return Selection(candidates, logits, rows, features)
 
 
-def missing_terms_features(terms: QuestionTerms, passages: list[Passage]) -> dict[str, float]:
+def missing_terms_features(terms: QuestionTerms, passages: list[Passage], doc_freq: DocFreq | None = None
+                           ) -> dict[str, float]:
     """How much of the question no answer passage mentions (text or headline): the IDF-weighted share of its
-    content stems found in none of them, and the largest such IDF against the question's largest. A constructed
+    content words found in none of them, and the largest such IDF against the question's largest. A constructed
     unanswerable keeps the event's coverage but often loses the article holding the question's rarest words
     (docs/answers.md, "Missing question terms": measured, not shipped)."""
+    units = question_units(terms, doc_freq)
     seen: set[str] = set()
+    us = False
     for p in passages:
-        seen |= text_terms(p.text).stem_set | text_terms(p.title).stem_set
+        for text in (p.text, p.title):
+            seen |= text_terms(text).stem_set
+            # a passage's hyphenated words mention their parts too ("US-supplied" mentions "supplied")
+            seen.update(cached_stem(part) for w in words(text) if "-" in w for part in w.split("-") if part)
+            us = us or "us" in acronyms(text)
+    if us:  # "U.S." or "United States" in a passage: the question's "US" is mentioned (the name check's rule)
+        seen.add("us")
+    stems = list(units)
     # a stem counts as mentioned through an irregular form's base or a WordNet synonym too ("went" ~ "accompanied",
     # "met" as "meet"): exact stems refused the sample articles' spec questions
-    missing = [terms.idf.get(s, 0.0) for s, found in zip(terms.stems, synonym_covered(terms, seen)) if not found]
-    rarest = max(terms.idf.values(), default=0.0)
-    return {"top5_missing_idf": sum(missing) / terms.total_idf,
+    covered = synonym_covered(replace(terms, stems=stems), seen)
+    missing = [units[s] for s, found in zip(stems, covered) if not found]
+    total, rarest = sum(units.values()), max(units.values(), default=0.0)
+    if total <= 0:
+        return {"top5_missing_idf": 0.0, "top5_missing_max": 0.0}
+    return {"top5_missing_idf": sum(missing) / total,
             "top5_missing_max": max(missing, default=0.0) / rarest if rarest > 0 else 0.0}
+
+
+def question_units(terms: QuestionTerms, doc_freq: DocFreq | None) -> dict[str, float]:
+    """The question's content stems with the IDF weight ``missing_terms_features`` gives them. A hyphenated word
+    counts through its parts ("roll-away" as "roll" and "away": the index holds no compound as one word, so the
+    whole would always read as missing), and a word the corpus never holds counts for nothing (no passage can
+    mention it, answerable or not: 2024's "misbehaviour", "Botswanan"). Without document frequencies every stem
+    keeps the question's own weight (1 each, or what ``question_terms`` gave), parts 1 each."""
+    raw = list(dict.fromkeys(w for w in words(terms.text) if w not in STOPWORDS and w not in QUESTION_WORDS))
+    pieces: list[tuple[str, str, bool]] = []  # (stem, word to look up, is a part of a hyphenated word)
+    for w in raw:
+        if "-" in w:
+            pieces += [(cached_stem(part), part, True) for part in w.split("-")
+                       if part and part not in STOPWORDS and part not in QUESTION_WORDS]
+        else:  # "trump's" is looked up as "trump" (its stem; the index holds no apostrophe compound as one word)
+            pieces.append((cached_stem(w), re.split(r"['’]", w)[0] or w, False))
+    df, total = doc_freq([word for _, word, _ in pieces]) if doc_freq is not None and pieces else ({}, 0)
+    total = max(total, 1)
+    units: dict[str, float] = {}
+    for stem, word, part in pieces:
+        if doc_freq is None:
+            weight = 1.0 if part else terms.idf.get(stem, 1.0)
+        else:
+            n = df.get(word, 0)
+            weight = math.log(1 + (total - n + 0.5) / (n + 0.5)) if n > 0 else 0.0
+        units[stem] = max(units.get(stem, 0.0), weight)
+    return units
 
 
 def blended_logits(logits: np.ndarray, rows: list[list[float]] | np.ndarray) -> np.ndarray:
