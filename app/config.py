@@ -33,14 +33,16 @@ def _is_ipv4(value: str) -> bool:
 
 
 def shown_url(value: str) -> str:
-    """A URL as an error message may print it: user and password (an API key, a database password) masked,
-    since the message goes to stderr and from there to container and CI logs."""
+    """A URL as an error message may print it: user and password (an API key, a database password), the query
+    string and the fragment masked, since the message goes to stderr and from there to container and CI logs."""
     scheme, sep, rest = value.partition("://")
     if not sep:  # "redis:/:pw@host", "host=db password=…": no "://" to start from
         scheme, rest = "", value
     if "@" in rest:  # everything before the last "@": a password may hold "/", "#" or "@" unencoded
         rest = "***@" + rest.rpartition("@")[2]
     rest = re.sub(r"(?i)\b(password|passwd|pwd|api_?key|token)\s*=\s*('[^']*'|\S+)", r"\1=***", rest)
+    if sep:  # a query string or fragment may carry a token under any name (chroma_client_auth_credentials=…)
+        rest = re.sub(r"([?#]).*", r"\1***", rest, count=1)
     return repr(scheme + sep + rest)
 
 

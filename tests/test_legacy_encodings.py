@@ -73,3 +73,30 @@ def test_uploads_in_legacy_encodings_land_and_a_binary_one_fails_alone(tmp_path)
         assert client.get("/v1/articles/tokyo").json()["title"] == "東京の市場"
         page = client.get("/v1/articles/page").json()
         assert page["title"] == "Café reopens" and "à Zürich" in page["text"]
+
+
+# One news sentence per language in its usual legacy encoding. charset-normalizer alone reads most of the
+# Western ones as Windows-1250 ("ń" for Spanish "ñ", "ŕ" for "à") and Turkish/Baltic ones in another code page;
+# decode_text compares the readings against each language's alphabet.
+LEGACY_SENTENCES = [
+    ("El alcalde de Madrid anunció el lunes que la ciudad invertirá millones en la reparación de calles, según "
+     "la señora Núñez.", "cp1252"),
+    ("O prefeito de São Paulo anunciou na segunda-feira que a cidade investirá milhões em obras de reparação das "
+     "estradas.", "cp1252"),
+    ("Borgmästaren i Göteborg meddelade på måndagen att staden ska investera miljarder kronor i vägar.", "cp1252"),
+    ("Il sindaco di Milano ha annunciato lunedì che la città investirà milioni di euro. Perché è importante.",
+     "cp1252"),
+    ("Il est allé à la gare à midi.", "cp1252"),
+    ("Prezydent Warszawy ogłosił w poniedziałek, że miasto zainwestuje miliardy złotych w remonty dróg.", "cp1250"),
+    ("Primátor Bratislavy v pondelok oznámil, že mesto investuje milióny eur do opráv ciest a výstavby.", "cp1250"),
+    ("Gradonačelnik Zagreba u ponedjeljak je najavio da će grad uložiti milijune eura. Građani su zadovoljni.",
+     "cp1250"),
+    ("İstanbul belediye başkanı pazartesi günü yeni metro hatlarını açıkladı, şehir çok mutlu.", "cp1254"),
+    ("Vilniaus meras pirmadienį paskelbė, kad miestas investuos milijonus eurų į kelių remontą.", "cp1257"),
+    ("Президент России заявил в понедельник, что правительство выделит средства на ремонт дорог.", "cp1251"),
+]
+
+
+@pytest.mark.parametrize(("text", "encoding"), LEGACY_SENTENCES, ids=[e + ":" + t[:8] for t, e in LEGACY_SENTENCES])
+def test_decode_text_reads_each_language_in_its_legacy_encoding(text, encoding):
+    assert decode_text(text.encode(encoding)) == text

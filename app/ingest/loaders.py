@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from app.ingest.article import ArticleIn
+from app.ingest.legacy_text import decode_text
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".jsonl.gz")
 
@@ -96,29 +97,6 @@ def load_stream(name: str, handle: IO[bytes], suffix: str) -> Iterator[LoadedRec
 
 
 NOT_TEXT = "file is not text: not UTF-8, and no other encoding reads it as text (is it binary?)"
-
-
-def decode_text(raw: bytes) -> str | None:
-    """A .txt, .md or .html file's text: UTF-8 (a BOM dropped), else the legacy encoding charset-normalizer finds
-    (an HTML page's declared charset first; among equally likely ones Windows-1252, the fallback browsers use
-    for unlabelled Western pages: cp1250 and cp1252 read "à" differently); None when none reads it as text."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    matches = list(from_bytes(raw))  # best first
-    if not matches:
-        return None
-    best = matches[0]
-    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
-    if any("cp1252" in m.could_be_from_charset for m in tied):
-        try:
-            return raw.decode("cp1252")
-        except UnicodeDecodeError:
-            pass
-    return str(best)
 
 
 def _stem(name: str) -> str:

@@ -49,6 +49,15 @@ class IngestService:
 
         pipeline = Pipeline(self, emit, workers)
         first_seen: dict[str, str] = {}  # id -> the origin of its first record in this ingest
+
+        def seen(article_id: str, origin: str) -> None:
+            """The same id twice: the later record wins, and the article is reported once (with a warning);
+            within a batch only the later one is written, across batches it replaces the earlier one."""
+            if article_id in first_seen:
+                report.duplicate(article_id, first_seen[article_id], origin)
+            else:
+                first_seen[article_id] = origin
+
         batch: dict[str, tuple[str, NormalisedArticle]] = {}
         early: list[ArticleOutcome] = []
         stopped = False
@@ -62,13 +71,10 @@ class IngestService:
                     article = normalise(record.article)
                 except InvalidArticle as exc:
                     early.append(ArticleOutcome(record.origin, record.article.id, "failed", error=str(exc)))
+                    if record.article.id:  # reported failed on its own, and its id named if given again
+                        seen(record.article.id, record.origin)
                     continue
-                # the same id twice: the later record wins, and the article is reported once (with a warning);
-                # within a batch only the later one is written, across batches it replaces the earlier one
-                if article.id in first_seen:
-                    report.duplicate(article.id, first_seen[article.id], record.origin)
-                else:
-                    first_seen[article.id] = record.origin
+                seen(article.id, record.origin)
                 batch[article.id] = (record.origin, article)
                 if len(batch) >= batch_articles:
                     pipeline.submit(early, batch)
