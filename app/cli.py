@@ -469,16 +469,20 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
 
 
-class _WorkerFailed(logging.Handler):
+class _WorkerFailed(logging.Filter):
     """Notices uvicorn's supervisor giving up on a worker that failed to start: it stops the server then, and
-    uvicorn.run returns as after Ctrl+C (``uvicorn --workers N`` exits 0), so the CLI could not tell otherwise."""
+    uvicorn.run returns as after Ctrl+C (``uvicorn --workers N`` exits 0), so the CLI could not tell otherwise.
+    A filter on the supervisor's logger, lowered to ERROR while serving, so that the message is seen at any
+    CITEWIRE_LOG_LEVEL (at CRITICAL it was never made); records below the configured level stop here."""
 
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
+    def __init__(self, shown_level: int) -> None:
+        super().__init__()
+        self.shown_level = shown_level
         self.seen = False
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def filter(self, record: logging.LogRecord) -> bool:
         self.seen = self.seen or "failed to start" in record.getMessage()
+        return record.levelno >= self.shown_level
 
 
 def _serve_workers(host: str, port: int, workers: int, with_samples: bool) -> None:
@@ -494,13 +498,17 @@ def _serve_workers(host: str, port: int, workers: int, with_samples: bool) -> No
             index_samples(services.ingest)
         finally:
             services.close()
-    watcher = _WorkerFailed()
-    logging.getLogger("uvicorn.error").addHandler(watcher)
+    supervisor_log = logging.getLogger("uvicorn.error")
+    level = supervisor_log.level
+    watcher = _WorkerFailed(supervisor_log.getEffectiveLevel())
+    supervisor_log.addFilter(watcher)
+    supervisor_log.setLevel(min(supervisor_log.getEffectiveLevel(), logging.ERROR))
     try:
         uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, log_config=None,
                     access_log=False)
     finally:
-        logging.getLogger("uvicorn.error").removeHandler(watcher)
+        supervisor_log.removeFilter(watcher)
+        supervisor_log.setLevel(level)
     if watcher.seen:
         fail("a worker failed to start (its error is above), so the server stopped")
 
