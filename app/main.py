@@ -86,4 +86,3 @@ def log_like_citewire_serve(settings: Settings) -> None:
     configure_logging(settings.log_format, settings.log_level)
     uvicorn_access = logging.getLogger("uvicorn.access")
     uvicorn_access.handlers, uvicorn_access.propagate = [], False  # what uvicorn's own access_log=False does
-

@@ -4,6 +4,8 @@ is answered as its plain form, with the same verbatim quotes; a question NFKC ma
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -71,3 +73,18 @@ def test_a_question_nfkc_makes_too_long_is_refused_in_slack(client, fake):
     post_event(client, mention(fake, TOO_LONG), event_id="Ev3")
     [call] = fake.wait_for("chat.postMessage")
     assert call["params"]["text"].startswith("Sorry, that question is too long"), call["params"]["text"][:200]
+
+
+def test_answering_in_slack_leaves_the_access_log_alone(client, fake):
+    """Bolt sets the level of the logger named after its app to the root's on each request; the app was named
+    "citewire", the parent of our "citewire.access", so a root at WARNING then silenced the access lines for good."""
+    root = logging.getLogger()
+    saved = root.level
+    try:
+        root.setLevel(logging.WARNING)
+        post_event(client, mention(fake, QUESTION), event_id="Ev4")
+        fake.wait_for("chat.postMessage")
+        root.setLevel(logging.INFO)
+        assert logging.getLogger("citewire.access").isEnabledFor(logging.INFO)
+    finally:
+        root.setLevel(saved)

@@ -168,7 +168,10 @@ def build_app(settings: Settings, get_services: Callable[[], Services], client: 
         request_verification_enabled=http,
         token_verification_enabled=True,
         process_before_response=False,
-        name="citewire",
+        # Bolt names its loggers after the app and sets that logger's level to the root's on every request: named
+        # "citewire", it reset the parent of our "citewire.access" and, under a root at WARNING, silenced the access
+        # lines for good (the root set to INFO later did not bring them back)
+        name="citewire-slack",
     )
     responder = Responder(get_services)
     seen = SeenMessages()
