@@ -256,8 +256,8 @@ class Settings(BaseSettings):
 
     llm_fallback_extractive: bool = Field(
         default=True,
-        description="When the faithfulness guard drops every sentence of an LLM answer (or the model finds no "
-        "answer), reply with the verbatim extractive answer instead of refusing (docs/llm.md); false refuses.",
+        description="When the faithfulness guard drops every sentence of an LLM answer or summary (or the model finds "
+        "no answer), reply with the verbatim extractive answer or summary instead of refusing (docs/llm.md); false refuses.",
     )
 
     # --- server memory (perf4, docs/performance.md *Memory*) -----------------------------------

@@ -18,6 +18,7 @@ from app.config import Settings
 from app.mcp.http import MCP_PATH, MCPHttpEndpoint
 from app.memory import limit_malloc_arenas
 from app.observability.instrument import instrument_services
+from app.observability.logs import configure_logging
 from app.samples import index_samples
 from app.services import Services, build_services
 from app.slack.http import mount_slack
@@ -27,7 +28,9 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
-    settings = settings or Settings.from_environment()  # a bad setting: one line, not a traceback
+    if settings is None:  # built by a server process (uvicorn --factory, a worker of serve --workers N)
+        settings = Settings.from_environment()  # a bad setting: one line, not a traceback
+        log_like_citewire_serve(settings)
     limit_malloc_arenas(settings.malloc_arena_max)  # before the services start their threads
 
     @asynccontextmanager
@@ -72,3 +75,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     mount_slack(app, settings)  # POST /slack/events, only when the Slack tokens are set
     install_middleware(app, settings)
     return app
+
+
+def log_like_citewire_serve(settings: Settings) -> None:
+    """A process that builds the app from the environment logs as ``citewire serve`` does: its JSON lines (or
+    text, CITEWIRE_LOG_FORMAT) with request ids, our access line per request and not uvicorn's as well. Such a
+    process had no handler but uvicorn's own: each worker of ``serve --workers N`` (spawned, so the parent's set-up
+    is not inherited) logged nothing of its own, and ``uvicorn app.main:create_app --factory`` only uvicorn's
+    lines, in its format, without the access lines."""
+    configure_logging(settings.log_format, settings.log_level)
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorn_access.handlers, uvicorn_access.propagate = [], False  # what uvicorn's own access_log=False does

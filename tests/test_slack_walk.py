@@ -102,16 +102,16 @@ def test_a_hard_cut_never_splits_an_escaped_entity():
     assert all(re.fullmatch(r"(&amp;)+", p) for p in pieces), [p[-8:] for p in pieces]
 
 
-def test_an_llm_summary_the_guard_dropped_entirely_says_so(tmp_path, fake):
-    """The model invents every sentence of an article summary: the bot said "I found nothing to summarise",
-    as if the article were empty, instead of why there is no summary."""
+def summarize_with_an_inventing_model(tmp_path, fake, **settings) -> dict:
+    """The bot's one post for "summarize kim-putin-vostochny-2023" while the model invents every sentence."""
     from app.samples import index_samples
     from app.services import build_services
     from tests.fake_openai import FakeOpenAIServer
 
     with FakeOpenAIServer() as llm:
         llm.reply("The council bought a golden submarine [1]. Aliens landed in Paris on Tuesday [1].")
-        settings = slack_settings(tmp_path, fake, llm_base_url=llm.base_url, llm_model="fake-model", llm_api_key="x")
+        settings = slack_settings(tmp_path, fake, llm_base_url=llm.base_url, llm_model="fake-model", llm_api_key="x",
+                                  **settings)
         services = build_services(settings)
         index_samples(services.ingest)
         try:
@@ -120,7 +120,22 @@ def test_an_llm_summary_the_guard_dropped_entirely_says_so(tmp_path, fake):
                 [call] = fake.wait_for("chat.postMessage")
         finally:
             services.close()
+    return call
+
+
+def test_an_llm_summary_the_guard_dropped_entirely_says_so(tmp_path, fake):
+    """The model invents every sentence of an article summary (and the extractive fallback is off): the bot said
+    "I found nothing to summarise", as if the article were empty, instead of why there is no summary."""
+    call = summarize_with_an_inventing_model(tmp_path, fake, llm_fallback_extractive=False)
     text = call["params"]["text"]
     assert text.startswith("Sorry, I have no summary of article kim-putin-vostochny-2023")
     assert re.search(r"none of the \d+ sentence\(s\) the model wrote was supported", text)
     assert "golden submarine" not in text and not call["params"].get("blocks")
+
+
+def test_an_llm_summary_the_guard_dropped_entirely_falls_back_to_the_extractive_one(tmp_path, fake):
+    """With the fallback on (the default), as for an answer: the verbatim extractive summary, with its sources."""
+    call = summarize_with_an_inventing_model(tmp_path, fake)
+    text, blocks = call["params"]["text"], call["params"].get("blocks")
+    assert not text.startswith("Sorry") and "golden submarine" not in text and "Aliens" not in text
+    assert re.search(r"\[1\]", text) and blocks and "Kim" in unescape(text)

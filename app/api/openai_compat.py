@@ -43,6 +43,7 @@ from app.api.openai_schemas import (
 )
 from app.api.schemas import MAX_QUESTION_CHARS
 from app.offline import count_tokens
+from app.request_types import question_text, search_text
 from app.services import Services
 
 log = logging.getLogger(__name__)
@@ -154,21 +155,26 @@ def unsupported(body: ChatCompletionRequest) -> OpenAIError | None:
 
 
 def conversation(body: ChatCompletionRequest) -> list[dict]:
-    """User and assistant turns as the condenser takes them; earlier Sources lists are dropped."""
-    turns = []
-    for message in body.messages:
-        if message.role not in ("user", "assistant"):
-            continue
-        text = message.text() if message.role == "user" else without_sources(message.text())
-        if text:
-            turns.append({"role": message.role, "content": text})
-    if body.messages[-1].role != "user" or not body.messages[-1].text():
+    """User and assistant turns as the condenser takes them; earlier Sources lists are dropped. Every turn is read
+    as /v1/chat reads it (NFKC, app/request_types.search_text) and the question as every adapter reads one
+    (question_text: NFKC, stripped, 1-2000 characters after both), so a full-width question is answered alike."""
+    last = body.messages[-1]
+    if last.role != "user" or not search_text(last.text()).strip():
         raise OpenAIError(400, "The last message must be the user's question (with text content).",
                           code="invalid_value", param="messages")
-    if len(turns[-1]["content"]) > MAX_QUESTION_CHARS:
+    try:
+        question = question_text(last.text())
+    except ValueError as exc:  # the only other refusal: longer than the cap once NFKC'd
         raise OpenAIError(400, f"The question is longer than {MAX_QUESTION_CHARS} characters.",
-                          code="string_above_max_length", param="messages")
-    return turns
+                          code="string_above_max_length", param="messages") from exc
+    turns = []
+    for message in body.messages[:-1]:
+        if message.role not in ("user", "assistant"):
+            continue
+        text = search_text(message.text() if message.role == "user" else without_sources(message.text())).strip()
+        if text:
+            turns.append({"role": message.role, "content": text})
+    return [*turns, {"role": "user", "content": question}]
 
 
 def _citations(answer: Answer) -> list[dict]:

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from app.config import Settings
+from app.request_types import MAX_QUESTION_CHARS, question_text
 from app.services import Services
 from app.slack.conversation import QUESTION_EVENT, Request, SeenMessages, is_from_bot, parse, thread_history
 from app.slack.render import (
@@ -31,7 +32,6 @@ from app.summarize.service import MAX_TOPIC_CHARS
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 2000  # the API's limit for /v1/ask questions
 STREAM_UPDATE_SECONDS = 1.5  # chat.update is Tier 3 (about 50 a minute per workspace): 40 edits a minute at most
 THINKING = "_Looking through the articles…_"
 
@@ -71,17 +71,19 @@ class Responder:
             if len(request.text) > MAX_TOPIC_CHARS:
                 return f"Sorry, that topic is too long: keep it under {MAX_TOPIC_CHARS} characters.", None
             return self._summary(services, request.text)
-        if len(request.text) > MAX_QUESTION_CHARS:
+        question = _question(request.text)
+        if question is None:
             return f"Sorry, that question is too long: keep it under {MAX_QUESTION_CHARS} characters.", None
-        question, asked_as = self._standalone(services, request.text, history)
+        question, asked_as = self._standalone(services, question, history)
         return answer_message(services.answers.ask(question), asked_as)
 
     def reply(self, client: WebClient, channel: str, thread_ts: str, request: Request,
               history: list[dict] | None = None) -> None:
         try:
             services = self.get_services()
-            if request.kind == "ask" and services.answers.mode == "llm" and len(request.text) <= MAX_QUESTION_CHARS:
-                question, asked_as = self._standalone(services, request.text, history)
+            question = _question(request.text) if request.kind == "ask" else None
+            if question is not None and services.answers.mode == "llm":
+                question, asked_as = self._standalone(services, question, history)
                 self._stream(client, channel, thread_ts, services.answers.stream(question), asked_as)
                 return
             text, blocks = self.compose(request, history)
@@ -135,6 +137,16 @@ class Responder:
         return summary_message(services.summaries.summarize_topic(target), f"“{target}”")
 
 
+def _question(text: str) -> str | None:
+    """The question as every adapter reads it (app/request_types.question_text: NFKC, stripped, 1-2000 characters
+    counted after both), so "Ｗｈａｔ ｄｉｄ Ｋｉｍ ｐｌｅｄｇｅ？" is answered as over HTTP; None when it is too long (parse
+    sends an empty message to the usage text, and NFKC makes no text empty that was not)."""
+    try:
+        return question_text(text)
+    except ValueError:
+        return None
+
+
 def _history(client: WebClient, event: dict, context) -> list[dict]:
     """A reply inside a thread: the thread so far (conversations.replies) becomes chat history."""
     root = event.get("thread_ts")
@@ -156,7 +168,10 @@ def build_app(settings: Settings, get_services: Callable[[], Services], client: 
         request_verification_enabled=http,
         token_verification_enabled=True,
         process_before_response=False,
-        name="citewire",
+        # Bolt names its loggers after the app and sets that logger's level to the root's on every request: named
+        # "citewire", it reset the parent of our "citewire.access" and, under a root at WARNING, silenced the access
+        # lines for good (the root set to INFO later did not bring them back)
+        name="citewire-slack",
     )
     responder = Responder(get_services)
     seen = SeenMessages()

@@ -7,6 +7,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from app.request_types import search_text
+
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
 _SUMMARIZE = re.compile(r"^\s*summari[sz]e\b[:\s]*(.*)$", re.I | re.S)
@@ -70,7 +72,7 @@ def thread_history(replies: list[dict], current_ts: str, bot_user_id: str | None
             if request.kind != "ask":
                 continue
             content = request.text
-        turns.append({"role": "assistant" if mine else "user", "content": content})
+        turns.append({"role": "assistant" if mine else "user", "content": search_text(content)})  # as /v1/chat
     return turns
 
 

@@ -128,13 +128,13 @@ def answer_message(answer: Answer, asked_as: str | None = None) -> tuple[str, li
 
 
 def summary_message(summary: Summary, label: str) -> tuple[str, list[dict] | None]:
-    if not summary.answerable and summary.refusal_reason:
-        return fallback_text(f"Sorry, I can't summarise {label} from the articles I have: "
-                             f"{summary.refusal_reason}."), None
-    if not summary.summary.strip() and (summary.guard or {}).get("dropped"):
+    if not summary.summary.strip() and (summary.guard or {}).get("dropped"):  # before a refusal: it says more
         return fallback_text(f"Sorry, I have no summary of {label}: none of the {summary.guard['dropped']} "
                              "sentence(s) the model wrote was supported by the articles, so the faithfulness "
                              "guard dropped them all."), None
+    if not summary.answerable and summary.refusal_reason:
+        return fallback_text(f"Sorry, I can't summarise {label} from the articles I have: "
+                             f"{summary.refusal_reason}."), None
     if not summary.sentences or not summary.summary.strip():
         return fallback_text(f"Sorry, I found nothing to summarise for {label}."), None
     return fallback_text(summary.summary), _with_sources(summary.summary, summary.citations, f"Summary of {label}")

@@ -9,6 +9,7 @@ Topic summaries retrieve across articles, keep on-topic sentences, select centra
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -122,11 +123,12 @@ def _word_count(text: str) -> int:
 
 class SummarizeService:
     def __init__(self, records: RecordStore, retrieval: RetrievalService, embedder: Embedder,
-                 llm: LLMSummarizer | None = None) -> None:
+                 llm: LLMSummarizer | None = None, llm_fallback: bool = True) -> None:
         self.records = records
         self.retrieval = retrieval
         self.embedder = embedder
         self.llm = llm
+        self.llm_fallback = llm_fallback  # CITEWIRE_LLM_FALLBACK_EXTRACTIVE, as for answers
 
     # --- entry points ---------------------------------------------------------------------------
     def summarize_articles(self, article_ids: list[str], max_words: int = 120) -> Summary:
@@ -141,14 +143,18 @@ class SummarizeService:
         book = CitationBook()
         notes = self._conflict_notes(units, book) if len(ids) > 1 else []
         budget = max_words - sum(_word_count(n.text) for n, _ in notes)
+        def extractive() -> Summary:
+            chosen, facets = self._select_facts(units or [u for a in ids for u in self._article_units(articles[a])],
+                                                budget)
+            summary = self._compose(chosen, ids, book, notes)
+            summary.facets = facets
+            return summary
+
         if self.llm:
             ordered = sorted(ids, key=lambda a: (articles[a].published_at or "9999", a))
             passages = [self._chunk_passage(articles[a], c) for a in ordered for c in self.records.chunks_of(a)]
-            return self._compose_llm(passages, budget, ids, book, notes)
-        chosen, facets = self._select_facts(units, budget)
-        summary = self._compose(chosen, ids, book, notes)
-        summary.facets = facets
-        return summary
+            return self._compose_llm(passages, budget, ids, book, notes, extractive)
+        return extractive()
 
     def summarize_topic(self, topic: str, max_words: int = 150, filters: Filters | None = None,
                         top_k: int = 12, as_of: date | None = None) -> Summary:
@@ -170,11 +176,13 @@ class SummarizeService:
         on_topic = [units[i] for i in np.argsort(-relevance)[:40]] if len(units) else []
         notes = self._conflict_notes(on_topic, book)
         budget = max_words - sum(_word_count(n.text) for n, _ in notes)
+        def extractive() -> Summary:
+            return self._compose(self._select(units, budget, relevance=relevance), None, book, notes)
+
         if self.llm:  # a topic summary names the articles it cites, not every one retrieval looked at
             dated = sorted(passages, key=lambda p: (p.published_at or "9999", p.article_id, p.chunk_index))
-            return self._compose_llm(dated, budget, None, book, notes)
-        chosen = self._select(units, budget, relevance=relevance)
-        return self._compose(chosen, None, book, notes)
+            return self._compose_llm(dated, budget, None, book, notes, extractive)
+        return extractive()
 
     # --- steps ---
     @staticmethod
@@ -199,13 +207,32 @@ class SummarizeService:
                        char_start=chunk.char_start, char_end=chunk.char_end, score=0.0)
 
     def _compose_llm(self, passages: list[Passage], max_words: int, article_ids: list[str] | None, book: CitationBook,
-                     notes: list[tuple[AnswerSentence, dict]]) -> Summary:
+                     notes: list[tuple[AnswerSentence, dict]], extractive: Callable[[], Summary]) -> Summary:
         result = self.llm.summarize(passages, max(max_words, 10), book)
+        usage = result.usage | {"calls": result.map_calls}
+        if not result.sentences:
+            return self._or_extractive(result.guard, usage, extractive, article_ids or [])
         sentences = result.sentences + [note for note, _ in notes]
         return Summary(summary=_render(sentences), citations=book.citations, sentences=sentences,
                        article_ids=article_ids if article_ids is not None else _cited_articles(book),
-                       conflicts=[detail for _, detail in notes], mode="llm", guard=result.guard,
-                       usage=result.usage | {"calls": result.map_calls})
+                       conflicts=[detail for _, detail in notes], mode="llm", guard=result.guard, usage=usage)
+
+    def _or_extractive(self, guard: dict, usage: dict, extractive: Callable[[], Summary],
+                       article_ids: list[str]) -> Summary:
+        """No sentence of the model's summary survived the guard (or it wrote none): as for an answer
+        (AnswerService._or_extractive), the verbatim extractive summary, else a refusal; it came back as an
+        empty summary with answerable true. The refusal keeps summary "" and guard.dropped, which the web page
+        and Slack show as "Nothing verified"."""
+        reason = ("no sentence of the model's summary is supported by the articles" if guard.get("dropped")
+                  else "the model wrote no summary of the passages")
+        if self.llm_fallback:
+            fallback = extractive()
+            if any(s.status != "conflict" for s in fallback.sentences):
+                fallback.guard = guard | {"fallback": "extractive", "llm_refusal_reason": reason}
+                fallback.usage = usage
+                return fallback
+        return Summary(summary="", citations=[], sentences=[], article_ids=article_ids, mode="llm", guard=guard,
+                       usage=usage, answerable=False, refusal_reason=reason)
 
     def _article_units(self, article: StoredArticle) -> list[Unit]:
         chunks = self.records.chunks_of(article.id)
