@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from app.api.security import is_openai_path, openai_error_body
 from app.dependency_errors import classify, record_store_error
@@ -113,6 +114,13 @@ def install_error_handlers(app: FastAPI) -> None:
     for kind in (httpx.TransportError, record_store_error(), openai.APIConnectionError, openai.APIStatusError):
         if kind is not None:
             app.add_exception_handler(kind, _dependency_down)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, _: ClientDisconnect) -> JSONResponse:
+        # the client's doing, not the server's: no traceback, no 500 in the access log (nobody reads the reply)
+        log.info("client disconnected before its request body arrived: %s %s", request.method, request.url.path)
+        return JSONResponse(_body("request body incomplete", "the client disconnected while sending it"),
+                            status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -26,6 +26,10 @@ class IngestService:
         self.vectors = vectors
         self.embedder = embedder
         self.chunker = chunker
+        # One writer at a time in this process. An ingest decides added/updated/unchanged from the hashes stored
+        # before it writes, and a delete removes vectors after its commit: two requests overlapping on an
+        # article reported both "added" and deleted the vectors of chunks the other had just stored.
+        self._writing = threading.Lock()
 
     def ingest(
         self,
@@ -37,7 +41,12 @@ class IngestService:
     ) -> IngestReport:
         """Three stages overlap: reading + change detection here, chunking + BM25 postings in
         ``workers`` processes (default: the cores but one, started once the input proves large),
-        embedding + store writes on a writer thread. Outcomes are reported in input order."""
+        embedding + store writes on a writer thread. Outcomes are reported in input order. Ingests and deletes
+        in one process take turns (a second request waits for the first)."""
+        with self._writing:
+            return self._ingest(items, batch_articles, on_progress, keep_outcomes, workers)
+
+    def _ingest(self, items, batch_articles, on_progress, keep_outcomes, workers) -> IngestReport:
         report = IngestReport(keep_outcomes=keep_outcomes)
         emit_lock = threading.Lock()
 
@@ -91,6 +100,10 @@ class IngestService:
         return report
 
     def delete(self, article_id: str) -> bool:
+        with self._writing:
+            return self._delete(article_id)
+
+    def _delete(self, article_id: str) -> bool:
         with self.records.transaction():
             if self.records.get_article(article_id) is None:
                 return False

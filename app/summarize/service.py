@@ -133,26 +133,24 @@ class SummarizeService:
     # --- entry points ---------------------------------------------------------------------------
     def summarize_articles(self, article_ids: list[str], max_words: int = 120) -> Summary:
         checked_article_ids(article_ids), checked_max_words(max_words)  # any caller: Slack, evals, scripts
-        articles = self.records.articles_by_id(article_ids)
-        missing = [a for a in article_ids if a not in articles]
-        if missing:
-            raise ArticleNotFound(", ".join(missing))
         ids = list(dict.fromkeys(article_ids))
+        articles, chunks = self._articles_and_chunks(ids)
         # Sentence units feed the extractive selection and, across articles, the conflict notes.
-        units = [u for a in ids for u in self._article_units(articles[a])] if (not self.llm or len(ids) > 1) else []
+        units = ([u for a in ids for u in self._article_units(articles[a], chunks[a])]
+                 if (not self.llm or len(ids) > 1) else [])
         book = CitationBook()
         notes = self._conflict_notes(units, book) if len(ids) > 1 else []
         budget = max_words - sum(_word_count(n.text) for n, _ in notes)
         def extractive() -> Summary:
-            chosen, facets = self._select_facts(units or [u for a in ids for u in self._article_units(articles[a])],
-                                                budget)
+            chosen, facets = self._select_facts(
+                units or [u for a in ids for u in self._article_units(articles[a], chunks[a])], budget)
             summary = self._compose(chosen, ids, book, notes)
             summary.facets = facets
             return summary
 
         if self.llm:
             ordered = sorted(ids, key=lambda a: (articles[a].published_at or "9999", a))
-            passages = [self._chunk_passage(articles[a], c) for a in ordered for c in self.records.chunks_of(a)]
+            passages = [self._chunk_passage(articles[a], c) for a in ordered for c in chunks[a]]
             return self._compose_llm(passages, budget, ids, book, notes, extractive)
         return extractive()
 
@@ -234,8 +232,23 @@ class SummarizeService:
         return Summary(summary="", citations=[], sentences=[], article_ids=article_ids, mode="llm", guard=guard,
                        usage=usage, answerable=False, refusal_reason=reason)
 
-    def _article_units(self, article: StoredArticle) -> list[Unit]:
-        chunks = self.records.chunks_of(article.id)
+    def _articles_and_chunks(self, ids: list[str]) -> tuple[dict[str, StoredArticle], dict[str, list]]:
+        """Each article with the chunks of the same stored version. The two are read apart, so a DELETE or a
+        re-ingest in between could pair a text with no chunks (a 500) or with another version's offsets: such a
+        pair is read again, and an article gone meanwhile is not found."""
+        for _attempt in range(3):
+            articles = self.records.articles_by_id(ids)
+            missing = [a for a in ids if a not in articles]
+            if missing:
+                raise ArticleNotFound(", ".join(missing))
+            chunks = {a: self.records.chunks_of(a) for a in ids}
+            if all(chunks[a] and all(articles[a].text[c.char_start:c.char_end] == c.text for c in chunks[a])
+                   for a in ids):
+                return articles, chunks
+        gone = [a for a in ids if not self.records.chunks_of(a)]
+        raise ArticleNotFound(", ".join(gone or ids))
+
+    def _article_units(self, article: StoredArticle, chunks: list) -> list[Unit]:
         units = []
         for position, span in enumerate(sentence_spans(article.text)):
             chunk = next((c for c in chunks if c.char_start <= span.start and span.end <= c.char_end), None)
