@@ -73,6 +73,14 @@ def mention(fake: FakeSlack, text: str, channel: str = CHANNEL, thread_ts: str |
     return event
 
 
+def wait_for_final_update(fake: FakeSlack, timeout: float = 30) -> None:
+    """A streamed answer: the partial edits, then the last one, which carries the blocks."""
+    fake.wait_for("chat.update", count=2)
+    deadline = time.time() + timeout
+    while time.time() < deadline and not any(u["params"].get("blocks") for u in fake.calls_to("chat.update")):
+        time.sleep(0.1)
+
+
 def post_event(client: TestClient, event: dict, event_id: str = "Ev001", **headers):
     body = event_body(event, event_id)
     return client.post("/slack/events", content=body, headers=signed(body, **headers))
@@ -366,11 +374,7 @@ def test_llm_answer_streams_by_editing_one_message(tmp_path, fake, monkeypatch):
             with TestClient(create_app(settings, services=services)) as client:
                 event = mention(fake, "What did Kim pledge?")
                 post_event(client, event)
-                fake.wait_for("chat.update", count=2)
-                deadline = time.time() + 30
-                while time.time() < deadline and not any(u["params"].get("blocks")
-                                                         for u in fake.calls_to("chat.update")):
-                    time.sleep(0.1)
+                wait_for_final_update(fake)
         finally:
             services.close()
     [placeholder] = fake.calls_to("chat.postMessage")

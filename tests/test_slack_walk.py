@@ -5,7 +5,6 @@ ping @channel or forge a link) and within Slack's limits as sent."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +13,15 @@ from app.answer.models import Answer, Citation
 from app.main import create_app
 from app.slack.render import MAX_BLOCKS, MAX_FALLBACK_CHARS, MAX_SECTION_CHARS, answer_message, split_text
 from tests import test_slack
-from tests.test_slack import command_body, mention, post_event, signed, slack_settings, unescape
+from tests.test_slack import (
+    command_body,
+    mention,
+    post_event,
+    signed,
+    slack_settings,
+    unescape,
+    wait_for_final_update,
+)
 
 # test_slack's fixtures, shared: the fake Slack Web API, the signed-request client, no real tokens.
 fake, client, no_real_slack_env = test_slack.fake, test_slack.client, test_slack.no_real_slack_env
@@ -62,11 +69,7 @@ def test_streamed_model_text_is_escaped_in_every_edit(tmp_path, fake, monkeypatc
         try:
             with TestClient(create_app(settings, services=services)) as test_client:
                 post_event(test_client, mention(fake, "What did Kim pledge?"))
-                fake.wait_for("chat.update", count=2)
-                deadline = time.time() + 30
-                while time.time() < deadline and not any(u["params"].get("blocks")
-                                                         for u in fake.calls_to("chat.update")):
-                    time.sleep(0.1)
+                wait_for_final_update(fake)
         finally:
             services.close()
     updates = fake.calls_to("chat.update")
