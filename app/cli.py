@@ -510,7 +510,8 @@ def _serve_workers(host: str, port: int, workers: int, with_samples: bool) -> No
         supervisor_log.removeFilter(watcher)
         supervisor_log.setLevel(level)
     if watcher.seen:
-        fail("a worker failed to start (its error is above), so the server stopped")
+        fail("a worker failed to start, so the server stopped (its error is logged above; not at "
+             "CITEWIRE_LOG_LEVEL=CRITICAL: lower it to see why)")
 
 
 def _check_listen(host: str, port: int) -> None:

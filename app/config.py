@@ -38,11 +38,13 @@ def shown_url(value: str) -> str:
     scheme, sep, rest = value.partition("://")
     if not sep:  # "redis:/:pw@host", "host=db password=…": no "://" to start from
         scheme, rest = "", value
-    if "@" in rest:  # everything before the last "@": a password may hold "/", "#" or "@" unencoded
-        rest = "***@" + rest.rpartition("@")[2]
+    query = rest.find("?")
+    at = rest.rfind("@", 0, query if query >= 0 else len(rest))
+    if at >= 0:  # everything before the last "@" ahead of any query: a password may hold "/", "#" or "@" unencoded
+        rest = "***@" + rest[at + 1 :]
     rest = re.sub(r"(?i)\b(password|passwd|pwd|api_?key|token)\s*=\s*('[^']*'|\S+)", r"\1=***", rest)
-    if sep:  # a query string or fragment may carry a token under any name (chroma_client_auth_credentials=…)
-        rest = re.sub(r"([?#]).*", r"\1***", rest, count=1)
+    # a query string, fragment or path parameters may carry a token under any name (chroma_client_auth_credentials=…)
+    rest = re.sub(r"([?#;]).*", r"\1***", rest, count=1)
     return repr(scheme + sep + rest)
 
 

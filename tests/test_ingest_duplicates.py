@@ -17,7 +17,7 @@ RECORDS = [
     {"id": "other", "title": "Other", "text": "Another article about the council budget vote."},
     {"id": "dup-1", "title": "Harbour wall", "text": "The second version says the harbour wall fell on Tuesday."},
 ]
-WARNING = "id 'dup-1' is given 2 times ({0}:1, {0}:3): the last record wins, counted once"
+WARNING = "id 'dup-1' is given 2 times ({0}:1, {0}:3): the last readable record wins, counted once"
 
 
 def test_cli_ingest_counts_a_duplicated_id_once_and_names_it(tmp_path):

@@ -87,7 +87,7 @@ def test_same_id_twice_keeps_the_later_version_and_counts_it_once(services, batc
     report = services.ingest.ingest([ARTICLE, other, later], batch_articles=batch)
     assert report.counts == {"added": 2, "updated": 0, "unchanged": 0, "failed": 0}
     assert [(o.article_id, o.status) for o in report.outcomes] == [("harbour-1", "added"), ("other", "added")]
-    assert report.warnings == ["id 'harbour-1' is given 2 times (request, request): the last record wins, counted once"]
+    assert report.warnings == ["id 'harbour-1' is given 2 times (request, request): the last readable record wins, counted once"]
     assert services.records.get_article("harbour-1").text == "Second version of the harbour story."
     # against what was stored before: the last version again is unchanged; a first version that differs is
     # rewritten and put back, so the article is updated (once)

@@ -33,4 +33,5 @@ def test_a_worker_that_fails_to_start_stops_the_server_with_a_non_zero_exit(tmp_
                          env=env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
     assert run.returncode == 1, run.stderr[-2000:]
     assert run.stderr.strip().splitlines()[-1] == \
-        "error: a worker failed to start (its error is above), so the server stopped"
+        ("error: a worker failed to start, so the server stopped (its error is logged above; not at "
+         "CITEWIRE_LOG_LEVEL=CRITICAL: lower it to see why)")

@@ -59,7 +59,7 @@ class IngestReport:
 
     @property
     def warnings(self) -> list[str]:
-        named = [f"id {article_id!r} is given {len(origins)} times ({', '.join(origins)}): the last record wins, counted once"
+        named = [f"id {article_id!r} is given {len(origins)} times ({', '.join(origins)}): the last readable record wins, counted once"
                  for article_id, origins in list(self.duplicates.items())[:WARNED_DUPLICATES]]
         if len(self.duplicates) > WARNED_DUPLICATES:
             named.append(f"and {len(self.duplicates) - WARNED_DUPLICATES} more ids given more than once")

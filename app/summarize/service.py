@@ -236,17 +236,16 @@ class SummarizeService:
         """Each article with the chunks of the same stored version. The two are read apart, so a DELETE or a
         re-ingest in between could pair a text with no chunks (a 500) or with another version's offsets: such a
         pair is read again, and an article gone meanwhile is not found."""
-        for _attempt in range(3):
+        for attempt in range(3):
             articles = self.records.articles_by_id(ids)
             missing = [a for a in ids if a not in articles]
             if missing:
                 raise ArticleNotFound(", ".join(missing))
             chunks = {a: self.records.chunks_of(a) for a in ids}
-            if all(chunks[a] and all(articles[a].text[c.char_start:c.char_end] == c.text for c in chunks[a])
-                   for a in ids):
-                return articles, chunks
-        gone = [a for a in ids if not self.records.chunks_of(a)]
-        raise ArticleNotFound(", ".join(gone or ids))
+            matching = {a: [c for c in chunks[a] if articles[a].text[c.char_start:c.char_end] == c.text] for a in ids}
+            if matching == chunks and all(chunks.values()) or attempt == 2 and all(matching.values()):
+                return articles, matching  # on the last try, an article still being rewritten: its chunks that fit
+        raise ArticleNotFound(", ".join(a for a in ids if not matching[a]))
 
     def _article_units(self, article: StoredArticle, chunks: list) -> list[Unit]:
         units = []
