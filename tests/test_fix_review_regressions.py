@@ -86,3 +86,44 @@ def test_shown_url_keeps_the_host_when_the_query_holds_an_at_sign():
 
     # "@" in the query string is taken for the userinfo separator: the host the message is about is masked away.
     assert "chroma:8000" in shown_url("http://chroma:8000/?tenant=ops@example.com")
+
+
+def test_reads_are_not_starved_while_deletes_wait_for_a_long_ingest(tmp_path):
+    # DELETEs waiting for a long ingest each held one of the shared pool's 40 threads, so once 40 waited, every
+    # sync route (GET /v1/articles, GET /v1/articles/{id}) and the upload parsing queued behind them until the
+    # ingest ended: a 6 s ingest (a slow embeddings endpoint) blocked a plain article list for 6 s.
+    import threading
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.services import build_services
+
+    settings = Settings(data_dir=tmp_path / "data", warmup=False)
+    services = build_services(settings)
+    real_embed = services.ingest.embedder.embed
+    started = threading.Event()
+
+    def slow_embed(texts):
+        started.set()
+        time.sleep(6)
+        return real_embed(texts)
+
+    with TestClient(create_app(settings, services=services)) as client:
+        services.ingest.embedder.embed = slow_embed
+        upload = threading.Thread(target=client.post, args=("/v1/articles",),
+                                  kwargs={"json": {"id": "slow", "text": "The harbour wall fell on Monday."}})
+        upload.start()
+        assert started.wait(10)
+        deletes = [threading.Thread(target=client.delete, args=(f"/v1/articles/gone-{n}",)) for n in range(40)]
+        for thread in deletes:
+            thread.start()
+        time.sleep(0.5)
+        began = time.monotonic()
+        assert client.get("/v1/articles").status_code == 200
+        waited = time.monotonic() - began
+        upload.join()
+        for thread in deletes:
+            thread.join()
+    assert waited < 2.0, f"listing articles waited {waited:.1f} s for an unrelated ingest"

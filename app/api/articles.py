@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+import anyio
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
@@ -111,7 +112,7 @@ async def add_articles(request: Request, ingest: IngestServiceDep, response: Res
     records = await _records_from_request(request)
     if not records:
         raise ApiError(422, "no articles in the request", None)
-    report = await run_in_threadpool(ingest.ingest, records)
+    report = await _write(request, ingest.ingest, records)
     result = IngestResponse(
         **report.counts, chunks_written=report.chunks_written,
         results=[IngestItem(**asdict(o)) for o in report.outcomes], warnings=report.warnings,
@@ -152,7 +153,17 @@ def get_article(article_id: ArticleIdPath, records: RecordStoreDep) -> ArticleDe
 
 
 @router.delete("/v1/articles/{article_id}", responses=ERRORS, summary="Remove an article and its chunks")
-def delete_article(article_id: ArticleIdPath, ingest: IngestServiceDep) -> dict:
-    if not ingest.delete(article_id):
+async def delete_article(article_id: ArticleIdPath, ingest: IngestServiceDep, request: Request) -> dict:
+    if not await _write(request, ingest.delete, article_id):
         raise ApiError(404, "article not found", article_id)
     return {"deleted": article_id}
+
+
+async def _write(request: Request, write, *args):
+    """Ingests and deletes take turns (IngestService's lock); the ones waiting wait here, in the event loop, not
+    on a thread of the shared pool: 40 DELETEs queued behind a slow ingest held all 40 threads, and every other
+    route (listing articles, reading one) waited with them."""
+    limiter = getattr(request.app.state, "write_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.write_limiter = anyio.CapacityLimiter(1)
+    return await anyio.to_thread.run_sync(write, *args, limiter=limiter)
