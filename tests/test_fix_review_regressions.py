@@ -88,7 +88,7 @@ def test_shown_url_keeps_the_host_when_the_query_holds_an_at_sign():
     assert "chroma:8000" in shown_url("http://chroma:8000/?tenant=ops@example.com")
 
 
-def test_reads_are_not_starved_while_deletes_wait_for_a_long_ingest(tmp_path):
+def test_reads_are_not_starved_while_deletes_wait_for_a_long_ingest(tmp_path, monkeypatch):
     # DELETEs waiting for a long ingest each held one of the shared pool's 40 threads, so once 40 waited, every
     # sync route (GET /v1/articles, GET /v1/articles/{id}) and the upload parsing queued behind them until the
     # ingest ended: a 6 s ingest (a slow embeddings endpoint) blocked a plain article list for 6 s.
@@ -111,7 +111,8 @@ def test_reads_are_not_starved_while_deletes_wait_for_a_long_ingest(tmp_path):
         return real_embed(texts)
 
     with TestClient(create_app(settings, services=services)) as client:
-        services.ingest.embedder.embed = slow_embed
+        # monkeypatch: the embedder is shared by every app in this process; it must be slow in this test only
+        monkeypatch.setattr(services.ingest.embedder, "embed", slow_embed)
         upload = threading.Thread(target=client.post, args=("/v1/articles",),
                                   kwargs={"json": {"id": "slow", "text": "The harbour wall fell on Monday."}})
         upload.start()
