@@ -7,6 +7,7 @@ import logging
 import threading
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI):
         owned = services is None
         app.state.services = services or build_services(settings)
+        app.state.write_turn = anyio.CapacityLimiter(1)  # HTTP ingests and deletes wait here (app/api/deps.py)
         built = app.state.services
         # the warm-up's own search and answer run uninstrumented: they are not a user's question
         search, answer = built.retrieval.search, built.answers.extractive.answer

@@ -266,10 +266,13 @@ def test_summarize_command_word_with_an_article_id_and_a_topic(client, fake):
 
 
 def test_summarize_of_a_topic_longer_than_the_api_takes_is_refused_with_a_reason(client, fake):
-    event = mention(fake, "summarize " + "Kim and Putin " * 200)
+    topic = "Kim and Putin " * 200
+    event = mention(fake, "summarize " + topic)
     post_event(client, event)
     [call] = fake.wait_for("chat.postMessage")
-    assert call["params"]["text"].startswith("Sorry, that topic is too long: keep it under 2000 characters")
+    # the summarize service's words, as HTTP, MCP and the CLI give them
+    assert call["params"]["text"] == (
+        f"Sorry, I can't summarise that: the topic is longer than 2000 characters ({len(topic.strip())}).")
 
 
 def test_direct_message_is_answered_and_bot_messages_are_ignored(client, fake):

@@ -9,7 +9,7 @@ import anyio
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from app.api.deps import IngestServiceDep, RecordStoreDep
+from app.api.deps import IngestServiceDep, RecordStoreDep, WriteTurnDep
 from app.api.errors import ERRORS, ApiError
 from app.api.schemas import (
     ArticleDetail,
@@ -108,11 +108,11 @@ def _sanitised(name: str, data: bytes) -> bytes:
 @router.post("/v1/articles", response_model=IngestResponse, responses=ERRORS,
              summary="Add or replace articles (idempotent: identical content changes nothing)",
              openapi_extra=_INGEST_BODY)
-async def add_articles(request: Request, ingest: IngestServiceDep, response: Response) -> IngestResponse:
+async def add_articles(request: Request, ingest: IngestServiceDep, turn: WriteTurnDep, response: Response) -> IngestResponse:
     records = await _records_from_request(request)
     if not records:
         raise ApiError(422, "no articles in the request", None)
-    report = await _write(request, ingest.ingest, records)
+    report = await _write(turn, ingest.ingest, records)
     result = IngestResponse(
         **report.counts, chunks_written=report.chunks_written,
         results=[IngestItem(**asdict(o)) for o in report.outcomes], warnings=report.warnings,
@@ -153,17 +153,12 @@ def get_article(article_id: ArticleIdPath, records: RecordStoreDep) -> ArticleDe
 
 
 @router.delete("/v1/articles/{article_id}", responses=ERRORS, summary="Remove an article and its chunks")
-async def delete_article(article_id: ArticleIdPath, ingest: IngestServiceDep, request: Request) -> dict:
-    if not await _write(request, ingest.delete, article_id):
+async def delete_article(article_id: ArticleIdPath, ingest: IngestServiceDep, turn: WriteTurnDep) -> dict:
+    if not await _write(turn, ingest.delete, article_id):
         raise ApiError(404, "article not found", article_id)
     return {"deleted": article_id}
 
 
-async def _write(request: Request, write, *args):
-    """Ingests and deletes take turns (IngestService's lock); the ones waiting wait here, in the event loop, not
-    on a thread of the shared pool: 40 DELETEs queued behind a slow ingest held all 40 threads, and every other
-    route (listing articles, reading one) waited with them."""
-    limiter = getattr(request.app.state, "write_limiter", None)
-    if limiter is None:
-        limiter = request.app.state.write_limiter = anyio.CapacityLimiter(1)
-    return await anyio.to_thread.run_sync(write, *args, limiter=limiter)
+async def _write(turn: anyio.CapacityLimiter, write, *args):
+    """Run a write on a worker thread once it is this request's turn (app/api/deps.get_write_turn)."""
+    return await anyio.to_thread.run_sync(write, *args, limiter=turn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 
 from app.answer.chat import QuestionCondenser
@@ -42,6 +43,13 @@ def get_summarize_service(services: ServicesDep) -> SummarizeService:
     return services.summaries
 
 
+def get_write_turn(request: Request) -> anyio.CapacityLimiter:
+    """Ingests and deletes take turns (IngestService's lock); the ones waiting wait on this limiter of 1, in the
+    event loop, not on a thread of the shared pool: 40 DELETEs queued behind a slow ingest held all 40 threads,
+    and every other route (listing articles, reading one) waited with them. Made once per app by create_app."""
+    return request.app.state.write_turn
+
+
 def get_condenser(services: ServicesDep) -> QuestionCondenser:
     return services.condenser
 
@@ -52,3 +60,4 @@ RetrievalServiceDep = Annotated[RetrievalService, Depends(get_retrieval_service)
 IngestServiceDep = Annotated[IngestService, Depends(get_ingest_service)]
 SummarizeServiceDep = Annotated[SummarizeService, Depends(get_summarize_service)]
 RecordStoreDep = Annotated[RecordStore, Depends(get_record_store)]
+WriteTurnDep = Annotated[anyio.CapacityLimiter, Depends(get_write_turn)]

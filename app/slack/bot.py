@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from app.config import Settings
-from app.request_types import MAX_QUESTION_CHARS, question_text, search_text
+from app.request_types import MAX_QUESTION_CHARS, question_text
 from app.services import Services
 from app.slack.conversation import QUESTION_EVENT, Request, SeenMessages, is_from_bot, parse, thread_history
 from app.slack.render import (
@@ -28,7 +28,7 @@ from app.slack.render import (
     fallback_text,
     summary_message,
 )
-from app.summarize.service import MAX_TOPIC_CHARS
+from app.summarize.service import InvalidSummaryRequest
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,10 @@ class Responder:
         if request.kind == "help":
             return USAGE, None
         if request.kind == "summarize":
-            if len(search_text(request.text).strip()) > MAX_TOPIC_CHARS:  # counted as the service counts (after NFKC)
-                return f"Sorry, that topic is too long: keep it under {MAX_TOPIC_CHARS} characters.", None
-            return self._summary(services, request.text)
+            try:  # the summarize service's own check, so Slack refuses what HTTP, MCP and the CLI refuse
+                return self._summary(services, request.text)
+            except InvalidSummaryRequest as exc:
+                return f"Sorry, I can't summarise that: {exc}.", None
         question = _question(request.text)
         if question is None:
             return f"Sorry, that question is too long: keep it under {MAX_QUESTION_CHARS} characters.", None
