@@ -207,6 +207,29 @@ def test_a_client_that_disconnects_mid_upload_is_not_an_unhandled_500(tmp_path):
     assert "unhandled error" not in log and "POST /v1/articles 500" not in log, log[-3000:]
 
 
+def test_a_client_that_disconnects_mid_request_on_the_openai_route_is_not_a_500(tmp_path):
+    """The same disconnect on POST /v1/chat/completions, whose route class (app/api/openai_compat.OpenAIRoute) turns
+    any exception into a logged 500: FastAPI reads the JSON body first and answers a body it could not read with a
+    400, so the disconnect must reach neither that class nor the log as a traceback."""
+    import json
+    import socket
+
+    body = json.dumps({"model": "citewire", "messages": [{"role": "user", "content": "What did Kim pledge? " * 50}]})
+    body = body.encode()
+    with _server(tmp_path / "data") as (base, process):
+        port = int(base.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(body) + body[: len(body) // 2])
+            time.sleep(0.5)
+        time.sleep(1)
+        assert httpx.get(f"{base}/healthz").status_code == 200
+        stop(process)
+        log = (tmp_path / "server.log").read_text()
+    assert "Traceback" not in log and "POST /v1/chat/completions 500" not in log, log[-3000:]
+    assert "POST /v1/chat/completions 400" in log, log[-3000:]
+
+
 def test_two_updates_of_one_article_at_once_never_leave_stored_chunks_without_vectors(tmp_path):
     """Two clients update the same article at once. ``_store_batch`` (app/ingest/service.py) computes the
     replaced ("stale") chunk ids inside its transaction but deletes their vectors after the commit, unlocked.

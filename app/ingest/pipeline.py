@@ -111,7 +111,10 @@ class Pipeline:
         self._abandoned = False  # set by abandon(): batches not yet embedded or written are dropped
         self._closed = False  # the end-of-input marker is queued
 
-    def submit(self, early: list, batch: dict[str, tuple[str, NormalisedArticle]]) -> None:
+    def submit(self, early: list[tuple[int, ArticleOutcome]], batch: dict[str, tuple[str, NormalisedArticle]],
+               positions: dict[str, int]) -> None:
+        """``early``: (input position, outcome) of records that failed before chunking; ``positions``: each
+        batch article's input position, so the batch's outcomes leave in input order whatever their fate."""
         if self._error is not None:
             raise self._error
         with self._lock:
@@ -123,7 +126,7 @@ class Pipeline:
         todo: list[tuple[str, NormalisedArticle, str]] = []
         for article_id, (origin, article) in batch.items():
             if existing.get(article_id) == article.content_hash:
-                before.append(_outcome(origin, article_id, "unchanged"))
+                before.append((positions[article_id], _outcome(origin, article_id, "unchanged")))
             else:
                 todo.append((origin, article, "updated" if article_id in existing else "added"))
         self._batches += 1
@@ -146,7 +149,7 @@ class Pipeline:
             self._storer = threading.Thread(target=self._store, name="citewire-ingest-writer", daemon=True)
             self._writer.start()
             self._storer.start()
-        self._queue.put((before, todo, result))
+        self._queue.put((before, todo, result, positions))
 
     def _drain(self) -> None:
         """Embedding stage: chunks from the workers, then vectors; hands each batch on, in order."""
@@ -155,7 +158,7 @@ class Pipeline:
             if item is None:
                 self._embedded.put(None)
                 return
-            before, todo, result = item
+            before, todo, result, positions = item
             embedded = None
             try:
                 if todo and self._error is None and not self._abandoned:
@@ -166,7 +169,7 @@ class Pipeline:
                     embedded = (pending, self._service._embed_batch(pending))
             except BaseException as exc:  # noqa: BLE001 - handed to the producer, raised by finish()
                 self._error = self._error or exc
-            self._embedded.put((before, todo, embedded))
+            self._embedded.put((before, todo, embedded, positions))
 
     def _store(self) -> None:
         """Store stage: outcomes and writes in input order; marks the batch done only once written."""
@@ -175,14 +178,18 @@ class Pipeline:
             if item is None:
                 self._queue.task_done()
                 return
-            before, todo, embedded = item
+            before, todo, embedded, positions = item
             try:
                 if self._abandoned:
                     continue  # the finally below still marks the batch done
-                for outcome in before:
-                    self._emit(outcome)
-                if embedded is not None and not self._store_failed:
-                    self._service._store_batch(*embedded, self._emit)
+                outcomes = list(before)  # reported together once the batch is written, in input order
+                try:
+                    if embedded is not None and not self._store_failed:
+                        self._service._store_batch(*embedded,
+                                                   lambda o: outcomes.append((positions[o.article_id], o)))
+                finally:
+                    for _, outcome in sorted(outcomes, key=lambda pair: pair[0]):
+                        self._emit(outcome)
             except BaseException as exc:  # noqa: BLE001 - handed to the producer, raised by finish()
                 self._store_failed = True
                 self._error = self._error or exc

@@ -68,28 +68,31 @@ class IngestService:
                 first_seen[article_id] = origin
 
         batch: dict[str, tuple[str, NormalisedArticle]] = {}
-        early: list[ArticleOutcome] = []
+        early: list[tuple[int, ArticleOutcome]] = []  # (input position, outcome): failed before chunking
+        positions: dict[str, int] = {}  # article id -> input position of its first record in the batch
         stopped = False
         try:
-            for item in items:
+            for position, item in enumerate(items):
                 record = item if isinstance(item, LoadedRecord) else LoadedRecord("request", article=item)
                 if record.article is None:
-                    early.append(ArticleOutcome(record.origin, None, "failed", error=record.error))
+                    early.append((position, ArticleOutcome(record.origin, None, "failed", error=record.error)))
                     continue
                 try:
                     article = normalise(record.article)
                 except InvalidArticle as exc:
-                    early.append(ArticleOutcome(record.origin, record.article.id, "failed", error=str(exc)))
+                    early.append((position, ArticleOutcome(record.origin, record.article.id, "failed",
+                                                           error=str(exc))))
                     if record.article.id:  # reported failed on its own, and its id named if given again
                         seen(record.article.id, record.origin)
                     continue
                 seen(article.id, record.origin)
                 batch[article.id] = (record.origin, article)
+                positions.setdefault(article.id, position)  # where the id first came, as the batch dict keeps it
                 if len(batch) >= batch_articles:
-                    pipeline.submit(early, batch)
-                    batch, early = {}, []
+                    pipeline.submit(early, batch, positions)
+                    batch, early, positions = {}, [], {}
             if batch or early:
-                pipeline.submit(early, batch)
+                pipeline.submit(early, batch, positions)
         except KeyboardInterrupt:  # Ctrl+C: stop after the batch being written, not after every batch in flight
             stopped = True
             pipeline.abandon()
