@@ -53,7 +53,30 @@ class SearchFilters(BaseModel):
         )
 
 
-class SearchRequest(BaseModel):
+_FILTER_NAMES = {"source", "sources", "published_from", "published_to", "article_ids", "from", "to", "after", "before"}
+
+
+class NativeRequest(BaseModel):
+    """A body of the native routes: an unknown field is refused, not ignored. A filter given at the top level
+    ({"question": …, "source": "Reuters"}) answered unfiltered, as if the client had asked for everything;
+    a misspelt option ("topk") was as silent. OpenAI's request (app/api/openai_schemas.py) stays lenient: its
+    clients send parameters Citewire does not use."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _filters_at_the_top(cls, data):
+        if isinstance(data, dict) and "filters" in cls.model_fields:
+            misplaced = sorted(k for k in data if isinstance(k, str) and k in _FILTER_NAMES and k not in cls.model_fields)
+            if misplaced:
+                raise ValueError(f"{', '.join(misplaced)}: filters go under \"filters\" "
+                                 f"(e.g. {{\"filters\": {{\"sources\": [\"Reuters\"]}}}}); fields: "
+                                 f"{', '.join(SearchFilters.model_fields)}")
+        return data
+
+
+class SearchRequest(NativeRequest):
     query: str = Field(description="What to look for.", examples=["Kim Putin Vostochny"])
     top_k: count(1, 50) | None = Field(default=None, description="How many passages (default from settings).")
     filters: SearchFilters | None = None
@@ -87,14 +110,14 @@ class SearchResponse(BaseModel):
     results: list[PassageOut]
 
 
-class AskRequest(BaseModel):
+class AskRequest(NativeRequest):
     question: str = Field(description="A question about the indexed news.", examples=["What did Kim pledge?"])
     top_k: count(1, 50) | None = Field(default=None, description="Passages to answer from.")
     filters: SearchFilters | None = None
     as_of: date | None = Field(default=None, description="Answer as of this date: later articles are ignored.")
     stream: bool = Field(default=False, description="Answer as Server-Sent Events.")
 
-    model_config = {"json_schema_extra": {"examples": [{"question": "What did Kim pledge?"}]}}
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "What did Kim pledge?"}]})
 
     @field_validator("question")
     @classmethod
@@ -191,7 +214,7 @@ class IngestResponse(BaseModel):
         "and it is counted and listed in results once."))
 
 
-class SummarizeRequest(BaseModel):
+class SummarizeRequest(NativeRequest):
     article_id: ArticleId | None = Field(default=None, description="Summarise this article.")
     # the caps are checked by the summarize service (one check for every adapter) and shown here in the schema
     article_ids: list[ArticleId] | None = Field(default=None, json_schema_extra={"maxItems": MAX_SUMMARY_ARTICLES},
@@ -261,7 +284,7 @@ class ChatMessage(BaseModel):
         return search_text(value)
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(NativeRequest):
     messages: list[ChatMessage] = Field(min_length=1, max_length=50,
                                         description="The conversation so far; the last message is the user's question.")
     top_k: count(1, 50) | None = None
