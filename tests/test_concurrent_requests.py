@@ -183,6 +183,18 @@ def test_delete_racing_a_reingest_never_leaves_stored_chunks_without_vectors(tmp
     assert not lost, f"(round, chunks stored, chunks dense search finds): {lost}"
 
 
+def _send_half_and_hang_up(base: str, path: str, content_type: str, body: bytes) -> None:
+    """A client that goes away while its request body is still arriving."""
+    import socket
+
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
+                  % (path.encode(), content_type.encode(), len(body)) + body[: len(body) // 2])
+        time.sleep(0.5)
+    time.sleep(1)
+
+
 def test_a_client_that_disconnects_mid_upload_is_not_an_unhandled_500(tmp_path):
     """A client that goes away while its POST /v1/articles body is still arriving: Starlette raises
     ClientDisconnect from ``request.body()`` / ``request.form()`` (app/api/articles.py ``_records_from_request``),
@@ -191,16 +203,10 @@ def test_a_client_that_disconnects_mid_upload_is_not_an_unhandled_500(tmp_path):
     here too). Expected: no unhandled-error record (a disconnect is the client's doing: a warning or info line,
     and no 500 counted)."""
     import json
-    import socket
 
     body = "\n".join(json.dumps(_article(500 + i)) for i in range(20)).encode()
     with _server(tmp_path / "data") as (base, process):
-        port = int(base.rsplit(":", 1)[1])
-        with socket.create_connection(("127.0.0.1", port)) as s:
-            s.sendall(b"POST /v1/articles HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
-                      b"Content-Length: %d\r\n\r\n" % len(body) + body[: len(body) // 2])
-            time.sleep(0.5)
-        time.sleep(1)
+        _send_half_and_hang_up(base, "/v1/articles", "application/x-ndjson", body)
         assert httpx.get(f"{base}/v1/articles").json()["total"] == 0
         stop(process)
         log = (tmp_path / "server.log").read_text()
@@ -212,17 +218,10 @@ def test_a_client_that_disconnects_mid_request_on_the_openai_route_is_not_a_500(
     any exception into a logged 500: FastAPI reads the JSON body first and answers a body it could not read with a
     400, so the disconnect must reach neither that class nor the log as a traceback."""
     import json
-    import socket
 
     body = json.dumps({"model": "citewire", "messages": [{"role": "user", "content": "What did Kim pledge? " * 50}]})
-    body = body.encode()
     with _server(tmp_path / "data") as (base, process):
-        port = int(base.rsplit(":", 1)[1])
-        with socket.create_connection(("127.0.0.1", port)) as s:
-            s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                      b"Content-Length: %d\r\n\r\n" % len(body) + body[: len(body) // 2])
-            time.sleep(0.5)
-        time.sleep(1)
+        _send_half_and_hang_up(base, "/v1/chat/completions", "application/json", body.encode())
         assert httpx.get(f"{base}/healthz").status_code == 200
         stop(process)
         log = (tmp_path / "server.log").read_text()
