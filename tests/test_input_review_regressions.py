@@ -88,7 +88,7 @@ def test_slack_summary_of_a_topic_nfkc_lengthens_is_a_plain_refusal_not_an_inter
 
     topic = "\ufdfa" * 112
     text, _ = Responder(lambda: sample_app.app.state.services).compose(parse(f"summarize {topic}"))
-    assert "too long" in text
+    assert text.startswith("Sorry, I can't summarise that: the topic is longer than 2000 characters"), text
 
 
 # --- citewire serve --workers N -------------------------------------------------------------------------------------
