@@ -51,7 +51,7 @@ class PostgresRecordStore(RecordStore):
         self._psycopg = psycopg
         self._url = url
         self._local = threading.local()
-        self._connections: list = []
+        self._connections: dict = {}  # connection -> the thread it belongs to (RecordStore._conn)
         self._connections_lock = threading.Lock()
         with self.transaction():
             for statement in _SCHEMA:
@@ -71,8 +71,7 @@ class PostgresRecordStore(RecordStore):
         if conn is not None and conn.closed:
             self._local.conn = None
             with self._connections_lock:
-                if conn in self._connections:
-                    self._connections.remove(conn)
+                self._connections.pop(conn, None)
         return super()._conn()
 
     def _all(self, sql: str, params: Iterable = ()) -> list:

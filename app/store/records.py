@@ -97,7 +97,7 @@ class RecordStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path
         self._local = threading.local()
-        self._connections: list = []
+        self._connections: dict = {}  # connection -> the thread it belongs to
         self._connections_lock = threading.Lock()
         conn = self._conn()
         conn.executescript(_SCHEMA)
@@ -133,11 +133,23 @@ class RecordStore:
         return conn
 
     def _conn(self):
+        """This thread's connection. Those of threads that have ended are closed as a new one opens: every ingest
+        runs its writes on threads of its own (app/ingest/pipeline.py) and the API's thread pool retires idle
+        threads, so each left a connection open until the store closed (PostgreSQL: one server connection per
+        POST /v1/articles, until the server's max_connections refused every replica)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._connect()
             with self._connections_lock:
-                self._connections.append(conn)
+                ended = [c for c, thread in self._connections.items() if not thread.is_alive()]
+                for c in ended:
+                    del self._connections[c]
+                self._connections[conn] = threading.current_thread()
+            for c in ended:
+                try:
+                    c.close()
+                except Exception:  # noqa: BLE001 - a connection the server dropped may fail to close; it is gone
+                    pass
         return conn
 
     def _all(self, sql: str, params: Iterable = ()) -> list:
@@ -154,7 +166,7 @@ class RecordStore:
 
     def close(self) -> None:
         with self._connections_lock:
-            for conn in self._connections:
+            for conn in list(self._connections):
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
