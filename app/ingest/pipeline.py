@@ -33,7 +33,7 @@ POOL_AFTER_BATCHES = 2  # small ingests (an API request) never pay for starting 
 class Prepared:
     origin: str
     article: NormalisedArticle
-    status: str  # added | updated
+    status: str  # added | updated; unchanged when the write finds it stored meanwhile (IngestService)
     chunks: list[StoredChunk]
     terms: list[tuple[int, bytes, bytes]]
 

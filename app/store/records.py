@@ -23,6 +23,7 @@ import numpy as np
 
 from app.store.lexical import FORMAT, BM25Index, PostingRow, Segment, chunk_terms
 from app.store.models import ArticleHead, Filters, StoredArticle, StoredChunk
+from app.store.write_lock import file_writer_turn
 
 _SCHEMA = """
 PRAGMA journal_mode=WAL;
@@ -186,6 +187,14 @@ class RecordStore:
             raise
         else:
             conn.execute("COMMIT")
+
+    @contextmanager
+    def writer_turn(self) -> Iterator[None]:
+        """Writers of this record take turns across processes (app/store/write_lock.py): IngestService holds
+        it around each batch's "old chunk ids -> vectors -> record -> stale vectors" and each delete. Readers
+        never take it; ``transaction()`` alone does not cover the Chroma calls around the commit."""
+        with file_writer_turn(self._path):
+            yield
 
     # --- writes (call inside transaction()) ------------------------------------------------
     def _insert_chunk(self, chunk: StoredChunk) -> int:

@@ -114,6 +114,13 @@ class VectorStore:
         for start in range(0, len(ids), self._batch):
             self._collection.delete(ids=ids[start : start + self._batch])
 
+    def present(self, ids: list[str]) -> set[str]:
+        """Those of ``ids`` that have a vector here."""
+        found: set[str] = set()
+        for start in range(0, len(ids), self._batch):
+            found.update(self._collection.get(ids=ids[start : start + self._batch], include=[])["ids"])
+        return found
+
     def query(self, embedding: np.ndarray, limit: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) best first.
 
