@@ -290,6 +290,34 @@ class RecordStore:
             out.update({r["id"]: _chunk(r) for r in rows})
         return out
 
+    def known_chunk_ids(self, chunk_ids: list[str]) -> set[str]:
+        """Those of ``chunk_ids`` the record holds (an id alone, no text: the orphan sweep's question)."""
+        out: set[str] = set()
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start : start + 500]
+            out.update(r["id"] for r in self._all(f"SELECT id FROM chunks WHERE id IN {_in(part)}", part))
+        return out
+
+    def chunk_ids_after(self, rowid: int, limit: int) -> list[tuple[int, str]]:
+        """(rowid, chunk id) of the next ``limit`` chunks after ``rowid``: every chunk, page by page."""
+        rows = self._all("SELECT rowid, id FROM chunks WHERE rowid > ? ORDER BY rowid LIMIT ?", (rowid, limit))
+        return [(int(r["rowid"]), r["id"]) for r in rows]
+
+    def chunks_for_vectors(self, chunk_ids: list[str]) -> list[tuple[StoredChunk, ArticleHead, int]]:
+        """Each stored chunk of ``chunk_ids`` with its article's head and ``published_ts`` (0 when undated):
+        what its vector is embedded from and what Chroma keeps beside it."""
+        out = []
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start : start + 500]
+            rows = self._all(
+                f"SELECT c.id AS id, c.article_id AS article_id, c.idx AS idx, c.char_start AS char_start,"
+                f" c.char_end AS char_end, c.text AS text, a.title AS title, a.source AS source, a.url AS url,"
+                f" a.published_at AS published_at, a.published_ts AS published_ts"
+                f" FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN {_in(part)}", part)
+            out.extend((_chunk(r), ArticleHead(r["article_id"], r["title"], r["source"], r["url"], r["published_at"]),
+                        int(r["published_ts"] or 0)) for r in rows)
+        return out
+
     def chunks_of(self, article_id: str) -> list[StoredChunk]:
         rows = self._all(
             "SELECT id,article_id,idx,char_start,char_end,text FROM chunks WHERE article_id=? ORDER BY idx", (article_id,)
