@@ -167,3 +167,35 @@ def test_two_hosts_on_one_postgres_record_never_leave_chunks_without_vectors(sce
     lost = _race(scenario, {"data_dir": tmp_path / "a", "chroma_url": chroma_url, "lexical_url": postgres_url},
                  {"data_dir": tmp_path / "b", "chroma_url": chroma_url, "lexical_url": postgres_url})
     assert not lost, f"(round, chunks stored, chunks without a vector): {lost}"
+
+
+def _post_all(settings_kwargs: dict, barrier, results) -> None:
+    """Ingests the same 40 articles as the other process, starting at the same moment; reports its counts."""
+    from app.ingest.article import ArticleIn
+
+    try:
+        service = _open(settings_kwargs)
+        articles = [ArticleIn(id=f"s{i}", title=f"Story {i}", source="Desk", text=_text(100 + i, 12)) for i in range(40)]
+        barrier.wait(60)
+        results.put(service.ingest(articles, workers=0).counts)
+    except BaseException as exc:
+        barrier.abort()
+        results.put({"error": f"{type(exc).__name__}: {exc}"})
+
+
+def test_two_processes_posting_the_same_articles_count_them_added_once(chroma_url, tmp_path):
+    """Each process compares the stored hashes before it embeds (Pipeline.submit): both found nothing stored
+    and both reported every article "added". The write reads them again in the writer turn, so the second
+    reports them "unchanged"."""
+    shared = {"data_dir": tmp_path / "data", "chroma_url": chroma_url}
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(2), context.Queue()
+    processes = [context.Process(target=_post_all, args=(shared, barrier, results)) for _ in range(2)]
+    for process in processes:
+        process.start()
+    try:
+        counts = [results.get(timeout=600) for _ in processes]
+    finally:
+        for process in processes:
+            process.join(60)
+    assert sum(c.get("added", 0) for c in counts) == 40 and not any(c.get("failed") for c in counts), counts
