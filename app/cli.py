@@ -1,4 +1,4 @@
-"""``citewire`` command line: ingest, ask, search, serve, mcp, delete, list."""
+"""``citewire`` command line: ingest, ask, search, serve, mcp, delete, list, repair."""
 
 from __future__ import annotations
 
@@ -323,6 +323,29 @@ def delete(article_id: Annotated[str, typer.Argument()]) -> None:
     if not removed:
         fail(f"no article with id {article_id!r}")
     typer.echo(f"deleted {article_id}")
+
+
+@cli.command()
+def repair(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, change nothing.")] = False,
+) -> None:
+    """Delete vectors whose chunk the record lacks (left by a crashed write) and re-embed missing ones."""
+    from app.dependency_errors import classify
+    from app.ingest.repair import repair as repair_store
+
+    services = _services()
+    try:
+        report = repair_store(services.records, services.vectors, services.embedder, dry_run=dry_run)
+    except Exception as exc:  # a store that went away midway: what was repaired stays repaired
+        failure = classify(exc)
+        fail(f"repair stopped: {failure.message() if failure else f'{type(exc).__name__}: {exc}'}; "
+             "run it again once the stores answer")
+    finally:
+        services.close()
+    verb = ("would delete", "would re-embed") if dry_run else ("deleted", "re-embedded")
+    typer.echo(f"checked {report.vectors} vectors and {report.chunks} chunks: {verb[0]} {report.orphans} orphan "
+               f"vectors, {verb[1]} {report.missing} missing"
+               + (f" ({report.skipped} rewritten or deleted meanwhile, left to their writer)" if report.skipped else ""))
 
 
 @cli.command(name="list")

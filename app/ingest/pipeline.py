@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import multiprocessing.connection
 import os
 import queue
 import signal
@@ -33,7 +34,7 @@ POOL_AFTER_BATCHES = 2  # small ingests (an API request) never pay for starting 
 class Prepared:
     origin: str
     article: NormalisedArticle
-    status: str  # added | updated
+    status: str  # added | updated; unchanged when the write finds it stored meanwhile (IngestService)
     chunks: list[StoredChunk]
     terms: list[tuple[int, bytes, bytes]]
 
@@ -43,7 +44,25 @@ def _init_worker(config: tuple[int, int, str]) -> None:
     # Ctrl+C reaches the whole process group: the parent decides what stops (Pipeline.abandon); a worker
     # killed by it broke the pool, and its BrokenProcessPool replaced the interrupt with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
     _worker_chunker = Chunker(*config)
+
+
+def _exit_with_parent() -> None:
+    """A worker waits on the pool's task queue, whose pipe every worker holds open too, so a parent that was
+    SIGKILLed (OOM killer, ``kill -9``) left its workers waiting forever. A spawned process holds the read end
+    of a pipe whose write end only its parent has (``parent_process().sentinel``): it reads EOF when the
+    parent is gone, however it ended. Not PR_SET_PDEATHSIG: that fires when the parent *thread* that started
+    the worker ends, and a pool's workers start on whichever request thread submitted first."""
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)  # the parent is gone: nobody reads what this worker would return
+
+    threading.Thread(target=watch, name="citewire-parent-watch", daemon=True).start()
 
 
 def split_and_index(job: list[tuple[str, str, str]], chunker: Chunker | None = None) -> list[tuple[list, list]]:

@@ -7,17 +7,26 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
+import numpy as np
+
 from app.embed import Embedder
 from app.ingest.article import ArticleIn, InvalidArticle, NormalisedArticle, normalise
 from app.ingest.chunker import Chunker
 from app.ingest.loaders import LoadedRecord
 from app.ingest.pipeline import Pipeline, Prepared, bm25_prefix
 from app.ingest.report import ArticleOutcome, IngestReport
-from app.store.models import StoredArticle
+from app.store.models import StoredArticle, StoredChunk
 from app.store.records import RecordStore
 from app.store.vector import VectorStore
 
 log = logging.getLogger(__name__)
+
+
+def vector_metadata(chunk: StoredChunk, title: str, source: str, published_ts: int | None) -> dict:
+    """What Chroma keeps beside a chunk's vector (its filters read ``source``, ``article_id``, ``published_ts``)."""
+    return {"article_id": chunk.article_id, "chunk_index": chunk.index, "source": source,
+            "published_ts": published_ts or 0, "title": title[:500],
+            "char_start": chunk.char_start, "char_end": chunk.char_end}
 
 
 class IngestService:
@@ -26,9 +35,10 @@ class IngestService:
         self.vectors = vectors
         self.embedder = embedder
         self.chunker = chunker
-        # One writer at a time in this process. An ingest decides added/updated/unchanged from the hashes stored
-        # before it writes, and a delete removes vectors after its commit: two requests overlapping on an
-        # article reported both "added" and deleted the vectors of chunks the other had just stored.
+        # One ingest or delete at a time in this process, so a request's batches are not interleaved with another's
+        # (two requests overlapping on an article reported both "added"). Across processes and hosts, each batch's
+        # write and each delete also take the record's writer turn (app/store/write_lock.py), where what is
+        # stored is re-read: the vectors' safety rests on that turn, not on this lock.
         self._writing = threading.Lock()
 
     def ingest(
@@ -42,7 +52,8 @@ class IngestService:
         """Three stages overlap: reading + change detection here, chunking + BM25 postings in
         ``workers`` processes (default: the cores but one, started once the input proves large),
         embedding + store writes on a writer thread. Outcomes are reported in input order. Ingests and deletes
-        in one process take turns (a second request waits for the first)."""
+        in one process take turns (a second request waits for the first); across processes each batch's store
+        write takes the record's writer turn (``_store_batch``)."""
         with self._writing:
             return self._ingest(items, batch_articles, on_progress, keep_outcomes, workers)
 
@@ -107,14 +118,17 @@ class IngestService:
             return self._delete(article_id)
 
     def _delete(self, article_id: str) -> bool:
-        with self.records.transaction():
-            if self.records.get_article(article_id) is None:
-                return False
-            chunk_ids = self.records.remove_article(article_id)
-        try:  # after the commit, outside any lock: a vector left behind is an orphan, ignored on read
-            self.vectors.delete(chunk_ids)
-        except Exception:
-            log.warning("could not delete the vectors of %s", article_id, exc_info=True)
+        # In the writer turn up to the vectors' delete: a re-ingest of the same text in another process upserts
+        # these same (content-addressed) ids and commits them; deleted after that, its chunks lose their vectors.
+        with self.records.writer_turn():
+            with self.records.transaction():
+                if self.records.get_article(article_id) is None:
+                    return False
+                chunk_ids = self.records.remove_article(article_id)
+            try:  # after the commit: a vector left behind is an orphan, ignored on read (`citewire repair`)
+                self.vectors.delete(chunk_ids)
+            except Exception:
+                log.warning("could not delete the vectors of %s", article_id, exc_info=True)
         return True
 
     def _write_batch(self, pending: list[Prepared], emit) -> None:
@@ -139,22 +153,54 @@ class IngestService:
             for p in pending:
                 emit(ArticleOutcome(p.origin, p.article.id, "failed", error=f"embedding failed: {vectors}"))
             return
+        # Embedded outside the turn (seconds of CPU, touching no store); from here to the stale vectors' delete
+        # inside it. Vectors first, outside the record's transaction (no database lock is held across a network
+        # call): until the record commits they are orphans that reads ignore. Then the record, in one short
+        # transaction; only after it commits do the replaced chunks' vectors go. Another process's write or
+        # delete of the same article in between would delete vectors of chunks the record holds (the chunk ids
+        # are content-addressed, so both touch the same ids): the turn keeps it out of the whole section.
+        try:
+            with self.records.writer_turn():
+                outcomes = self._store_in_turn(pending, vectors)
+        except Exception as exc:  # the turn or the stored hashes could not be had (PostgreSQL down): nothing written
+            log.exception("writing a batch failed")
+            outcomes = [ArticleOutcome(p.origin, p.article.id, "failed", error=f"store write failed: {exc}")
+                        for p in pending]
+        for outcome in outcomes:  # outside the turn: a progress callback never holds up other writers
+            emit(outcome)
+
+    def _store_in_turn(self, pending: list[Prepared], vectors) -> list[ArticleOutcome]:
+        # What is stored now decides the outcome: another process may have written or deleted one of these
+        # articles since Pipeline.submit compared hashes (two processes both reported it "added").
+        stored = self.records.content_hashes(p.article.id for p in pending)
+        batch, rows, offset, pending = pending, [], 0, []
+        for p in batch:
+            if stored.get(p.article.id) == p.article.content_hash:
+                p.status = "unchanged"
+            else:
+                p.status = "updated" if p.article.id in stored else "added"
+                rows.extend(range(offset, offset + len(p.chunks)))
+                pending.append(p)
+            offset += len(p.chunks)
+        if len(rows) != offset:
+            vectors = np.asarray(vectors)[rows]
+        error = self._write(pending, vectors) if pending else None
+        return [ArticleOutcome(p.origin, p.article.id, "unchanged") if p.status == "unchanged"
+                else ArticleOutcome(p.origin, p.article.id, "failed", error=f"store write failed: {error}") if error is not None
+                else ArticleOutcome(p.origin, p.article.id, p.status, chunks=len(p.chunks))
+                for p in batch]  # in input order
+
+    def _write(self, pending: list[Prepared], vectors) -> Exception | None:
+        """Vectors, record, then the replaced vectors; the error when the batch could not be stored."""
         ids, metadatas = [], []
         for p in pending:
             article = p.article
             for chunk in p.chunks:
                 ids.append(chunk.id)
-                metadatas.append({
-                    "article_id": article.id, "chunk_index": chunk.index, "source": article.source,
-                    "published_ts": article.published_ts or 0, "title": article.title[:500],
-                    "char_start": chunk.char_start, "char_end": chunk.char_end,
-                })
+                metadatas.append(vector_metadata(chunk, article.title, article.source, article.published_ts))
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         new_ids = set(ids)
         stale: list[str] = []
-        # Vectors first, outside any transaction (no lock is held across a network call): until
-        # the record commits they are orphans that reads ignore. Then the record, in one short
-        # transaction; only after it commits do the replaced chunks' vectors go.
         try:
             self.vectors.upsert(ids, vectors, metadatas)
             with self.records.transaction():
@@ -169,15 +215,12 @@ class IngestService:
         except Exception as exc:
             log.exception("writing a batch failed")
             self._drop_orphans(ids)
-            for p in pending:
-                emit(ArticleOutcome(p.origin, p.article.id, "failed", error=f"store write failed: {exc}"))
-            return
+            return exc
         try:
             self.vectors.delete(stale)
-        except Exception:  # left behind, they are orphans: ignored on read, replaced on re-ingest
+        except Exception:  # left behind, they are orphans: ignored on read, removed by `citewire repair`
             log.warning("could not delete %d replaced vectors", len(stale), exc_info=True)
-        for p in pending:
-            emit(ArticleOutcome(p.origin, p.article.id, p.status, chunks=len(p.chunks)))
+        return None
 
     def _drop_orphans(self, ids: list[str]) -> None:
         """Best effort after a failed write: remove vectors this batch added that the record lacks."""

@@ -8,11 +8,14 @@ on the server for ranking (docs/performance.md has the measurements, and why Pos
 readable on every other.
 
 Writers serialise on a transaction-scoped advisory lock, so ``seq`` values become visible in
-commit order and a reader that has seen ``seq`` N has seen everything before it.
+commit order and a reader that has seen ``seq`` N has seen everything before it. Ingests and deletes
+also take turns across hosts around their Chroma calls (``writer_turn``: a session-level advisory
+lock, app/store/write_lock.py says why they must).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -22,6 +25,9 @@ from app.store.lexical import BM25Index
 from app.store.records import RecordStore
 
 _WRITE_LOCK = 0x43697465  # "Cite": the advisory lock every writer holds for its transaction
+_TURN_LOCK = 0x43697477  # "Citw": the writer's turn around its Chroma calls (writer_turn); never the one above,
+# which the same writer takes again, on its thread's connection, inside the turn
+log = logging.getLogger(__name__)
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS articles (
         id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL, url TEXT NOT NULL,
@@ -51,8 +57,10 @@ class PostgresRecordStore(RecordStore):
         self._psycopg = psycopg
         self._url = url
         self._local = threading.local()
-        self._connections: list = []
+        self._connections: dict = {}  # connection -> the thread it belongs to (RecordStore._conn)
         self._connections_lock = threading.Lock()
+        self._turn = threading.Lock()  # this process's writers queue here, then one of them asks the server
+        self._turn_conn = None
         with self.transaction():
             for statement in _SCHEMA:
                 self._run(statement)
@@ -71,8 +79,7 @@ class PostgresRecordStore(RecordStore):
         if conn is not None and conn.closed:
             self._local.conn = None
             with self._connections_lock:
-                if conn in self._connections:
-                    self._connections.remove(conn)
+                self._connections.pop(conn, None)
         return super()._conn()
 
     def _all(self, sql: str, params: Iterable = ()) -> list:
@@ -95,3 +102,55 @@ class PostgresRecordStore(RecordStore):
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
             yield
+
+    @contextmanager
+    def writer_turn(self) -> Iterator[None]:
+        """The write turn across every process and host on this database: ``pg_advisory_lock`` on a connection
+        kept for it. Session-level, not ``pg_advisory_xact_lock``: the turn spans Chroma calls before and after
+        the record's commit (the record's transaction is short and runs on the writing thread's own
+        connection), so a transaction-scoped lock would need a transaction left open, idle, across network
+        calls to another server (holding back VACUUM, ended by ``idle_in_transaction_session_timeout``). The
+        server drops a session lock when its session ends, so a crashed holder (its socket closed by the
+        kernel) frees the turn; a vanished host, after the TCP keepalives set below (about a minute)."""
+        with self._turn:
+            conn = self._turn_connection()
+            try:
+                conn.execute("SELECT pg_advisory_lock(%s)", (_TURN_LOCK,))
+            except self._psycopg.Error:  # a connection the server dropped: the next turn opens another
+                self._drop_turn_connection()
+                raise
+            try:
+                yield
+            finally:
+                try:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (_TURN_LOCK,))
+                except self._psycopg.Error:  # the session is gone, and the lock with it (maybe mid-write)
+                    log.warning("lost the PostgreSQL connection holding the write turn; if a write overlapped "
+                                "another meanwhile, `citewire repair` restores missing vectors", exc_info=True)
+                    self._drop_turn_connection()
+
+    def _turn_connection(self):
+        conn = self._turn_conn
+        if conn is not None and not conn.closed:
+            return conn
+        conn = self._connect()
+        try:  # the server notices a holder whose host vanished (no FIN) after ~60 s instead of hours
+            for name, value in (("idle", 30), ("interval", 10), ("count", 3)):
+                conn.execute(f"SET tcp_keepalives_{name} = {value}")
+        except self._psycopg.Error:
+            pass
+        self._turn_conn = conn
+        return conn
+
+    def _drop_turn_connection(self) -> None:
+        conn, self._turn_conn = self._turn_conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except self._psycopg.Error:
+                pass
+
+    def close(self) -> None:
+        with self._turn:
+            self._drop_turn_connection()
+        super().close()

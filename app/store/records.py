@@ -23,6 +23,7 @@ import numpy as np
 
 from app.store.lexical import FORMAT, BM25Index, PostingRow, Segment, chunk_terms
 from app.store.models import ArticleHead, Filters, StoredArticle, StoredChunk
+from app.store.write_lock import file_writer_turn
 
 _SCHEMA = """
 PRAGMA journal_mode=WAL;
@@ -97,7 +98,7 @@ class RecordStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path
         self._local = threading.local()
-        self._connections: list = []
+        self._connections: dict = {}  # connection -> the thread it belongs to
         self._connections_lock = threading.Lock()
         conn = self._conn()
         conn.executescript(_SCHEMA)
@@ -133,11 +134,23 @@ class RecordStore:
         return conn
 
     def _conn(self):
+        """This thread's connection. Those of threads that have ended are closed as a new one opens: every ingest
+        runs its writes on threads of its own (app/ingest/pipeline.py) and the API's thread pool retires idle
+        threads, so each left a connection open until the store closed (PostgreSQL: one server connection per
+        POST /v1/articles, until the server's max_connections refused every replica)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._connect()
             with self._connections_lock:
-                self._connections.append(conn)
+                ended = [c for c, thread in self._connections.items() if not thread.is_alive()]
+                for c in ended:
+                    del self._connections[c]
+                self._connections[conn] = threading.current_thread()
+            for c in ended:
+                try:
+                    c.close()
+                except Exception:  # noqa: BLE001 - a connection the server dropped may fail to close; it is gone
+                    pass
         return conn
 
     def _all(self, sql: str, params: Iterable = ()) -> list:
@@ -154,7 +167,7 @@ class RecordStore:
 
     def close(self) -> None:
         with self._connections_lock:
-            for conn in self._connections:
+            for conn in list(self._connections):
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
@@ -174,6 +187,14 @@ class RecordStore:
             raise
         else:
             conn.execute("COMMIT")
+
+    @contextmanager
+    def writer_turn(self) -> Iterator[None]:
+        """Writers of this record take turns across processes (app/store/write_lock.py): IngestService holds
+        it around each batch's "old chunk ids -> vectors -> record -> stale vectors" and each delete. Readers
+        never take it; ``transaction()`` alone does not cover the Chroma calls around the commit."""
+        with file_writer_turn(self._path):
+            yield
 
     # --- writes (call inside transaction()) ------------------------------------------------
     def _insert_chunk(self, chunk: StoredChunk) -> int:
@@ -267,6 +288,34 @@ class RecordStore:
             part = chunk_ids[start : start + 500]
             rows = self._all(f"SELECT id,article_id,idx,char_start,char_end,text FROM chunks WHERE id IN {_in(part)}", part)
             out.update({r["id"]: _chunk(r) for r in rows})
+        return out
+
+    def known_chunk_ids(self, chunk_ids: list[str]) -> set[str]:
+        """Those of ``chunk_ids`` the record holds (an id alone, no text: the orphan sweep's question)."""
+        out: set[str] = set()
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start : start + 500]
+            out.update(r["id"] for r in self._all(f"SELECT id FROM chunks WHERE id IN {_in(part)}", part))
+        return out
+
+    def chunk_ids_after(self, rowid: int, limit: int) -> list[tuple[int, str]]:
+        """(rowid, chunk id) of the next ``limit`` chunks after ``rowid``: every chunk, page by page."""
+        rows = self._all("SELECT rowid, id FROM chunks WHERE rowid > ? ORDER BY rowid LIMIT ?", (rowid, limit))
+        return [(int(r["rowid"]), r["id"]) for r in rows]
+
+    def chunks_for_vectors(self, chunk_ids: list[str]) -> list[tuple[StoredChunk, ArticleHead, int]]:
+        """Each stored chunk of ``chunk_ids`` with its article's head and ``published_ts`` (0 when undated):
+        what its vector is embedded from and what Chroma keeps beside it."""
+        out = []
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start : start + 500]
+            rows = self._all(
+                f"SELECT c.id AS id, c.article_id AS article_id, c.idx AS idx, c.char_start AS char_start,"
+                f" c.char_end AS char_end, c.text AS text, a.title AS title, a.source AS source, a.url AS url,"
+                f" a.published_at AS published_at, a.published_ts AS published_ts"
+                f" FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN {_in(part)}", part)
+            out.extend((_chunk(r), ArticleHead(r["article_id"], r["title"], r["source"], r["url"], r["published_at"]),
+                        int(r["published_ts"] or 0)) for r in rows)
         return out
 
     def chunks_of(self, article_id: str) -> list[StoredChunk]:

@@ -9,7 +9,7 @@ Embeddings are always computed by Citewire and passed in, so Chroma never reache
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from urllib.parse import urlparse
 
 import numpy as np
@@ -113,6 +113,25 @@ class VectorStore:
     def delete(self, ids: list[str]) -> None:
         for start in range(0, len(ids), self._batch):
             self._collection.delete(ids=ids[start : start + self._batch])
+
+    def present(self, ids: list[str]) -> set[str]:
+        """Those of ``ids`` that have a vector here."""
+        found: set[str] = set()
+        for start in range(0, len(ids), self._batch):
+            found.update(self._collection.get(ids=ids[start : start + self._batch], include=[])["ids"])
+        return found
+
+    def id_pages(self, page: int = 5000) -> Iterator[list[str]]:
+        """Every id in the collection, ``page`` at a time (ids only: no vectors or metadata are read).
+        Deleting ids of a page already seen shifts the offsets of the ones after it, so a caller that
+        deletes while it pages would skip some; ``repair`` lists first and deletes after."""
+        offset = 0
+        while True:
+            ids = self._collection.get(include=[], limit=page, offset=offset)["ids"]
+            if not ids:
+                return
+            yield ids
+            offset += len(ids)
 
     def query(self, embedding: np.ndarray, limit: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) best first.
