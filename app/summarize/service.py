@@ -178,7 +178,11 @@ class SummarizeService:
             return self._compose(self._select(units, budget, relevance=relevance), None, book, notes)
 
         if self.llm:  # a topic summary names the articles it cites, not every one retrieval looked at
-            dated = sorted(passages, key=lambda p: (p.published_at or "9999", p.article_id, p.chunk_index))
+            # Only the passages that mention the topic, as the extractive summary keeps only such sentences: the
+            # model is not told the topic, and from every retrieved passage it summarised whatever they said
+            # ("Kim Putin" as of 2023 became the Morocco earthquake and the Fed's rates).
+            on_topic_passages = [p for p in passages if _on_topic(topic, [Unit(p, 0, 0, p.text, "", 0)])]
+            dated = sorted(on_topic_passages, key=lambda p: (p.published_at or "9999", p.article_id, p.chunk_index))
             return self._compose_llm(dated, budget, None, book, notes, extractive)
         return extractive()
 
@@ -322,10 +326,17 @@ def _cited_articles(book: CitationBook) -> list[str]:
     return list(dict.fromkeys(c.article_id for c in book.citations))
 
 
+def rendered_sentence(sentence: AnswerSentence) -> str:
+    """One sentence as the summary text shows it: with its markers; a conflict note carries its own already.
+    The summary is these joined by spaces, and a streamed summary sends them one by one (app/api/ask.py)."""
+    if sentence.status == "conflict":
+        return sentence.text
+    return f"{sentence.text} " + "".join(f"[{n}]" for n in sentence.citations)
+
+
 def _render(sentences: list[AnswerSentence]) -> str:
     """Summary text: cited sentences with their markers; conflict notes carry theirs already."""
-    return " ".join(s.text if s.status == "conflict" else f"{s.text} " + "".join(f"[{n}]" for n in s.citations)
-                    for s in sentences)
+    return " ".join(rendered_sentence(s) for s in sentences)
 
 
 def _on_topic(topic: str, units: list[Unit]) -> list[Unit]:

@@ -1,0 +1,137 @@
+"""Bugs met walking the product as a new user from the README (real HTTP through the app, the `openai` SDK,
+the CLI as a process). Each test fails without its fix; the ones whose fix belongs to a file being edited
+elsewhere are marked xfail(strict) with the fix described."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openai
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import mini_suite
+
+VOSTOCHNY = "kim-putin-vostochny-2023"
+
+
+def _app(tmp_path: Path, **settings):
+    from app.config import Settings
+    from app.main import create_app
+
+    return create_app(Settings(data_dir=tmp_path / "data", index_samples=True, **settings))
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    with TestClient(_app(tmp_path_factory.mktemp("walk"))) as test_client:
+        yield test_client
+
+
+def _events(text: str) -> list[tuple[str, object]]:
+    out, name = [], None
+    for line in text.splitlines():
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            out.append((name, json.loads(line[6:])))
+    return out
+
+
+# --- OpenAI-compatible routes, through the openai SDK --------------------------------------------------------------
+
+
+def test_openai_route_refuses_a_boolean_top_k_as_every_other_adapter_does(client):
+    """README *One reading of every input*: top_k is read by one type over HTTP and MCP, JSON true/false refused.
+    /v1/ask refuses `top_k: true` (422) and the MCP tool refuses it, but /v1/chat/completions read it as 1 and
+    answered from a single passage."""
+    assert client.post("/v1/ask", json={"question": "What did Kim pledge?", "top_k": True}).status_code == 422
+    sdk = openai.OpenAI(base_url="http://testserver/v1", api_key="unused", http_client=client, max_retries=0)
+    with pytest.raises(openai.BadRequestError) as refused:
+        sdk.chat.completions.create(model="citewire", messages=[{"role": "user", "content": "What did Kim pledge?"}],
+                                    extra_body={"top_k": True})
+    assert refused.value.body["param"] == "top_k" and refused.value.body["type"] == "invalid_request_error"
+    # a number sent as text is still read, as /v1/ask reads it
+    reply = sdk.chat.completions.create(model="citewire", messages=[{"role": "user", "content": "What did Kim pledge?"}],
+                                        extra_body={"top_k": "3"})
+    assert reply.choices[0].message.model_extra["citewire"]["answerable"] is True
+
+
+def test_openai_route_refuses_a_boolean_n(client):
+    """`n: true` passed the "n must be 1" check (True == 1); OpenAI refuses a boolean n."""
+    sdk = openai.OpenAI(base_url="http://testserver/v1", api_key="unused", http_client=client, max_retries=0)
+    with pytest.raises(openai.BadRequestError) as refused:
+        sdk.chat.completions.create(model="citewire", messages=[{"role": "user", "content": "What did Kim pledge?"}],
+                                    extra_body={"n": True})
+    assert refused.value.body["param"] == "n"
+
+
+# --- summaries -------------------------------------------------------------------------------------------------------
+
+
+def test_streamed_summary_deltas_spell_the_summary_conflict_notes_included(client):
+    """/v1/summarize with stream: true sent each sentence as a delta with its markers appended; a conflict note
+    already carries its markers, so the stream said "… reports 11300 [2]. [1][2]" where the summary (and the
+    final event) says "… reports 11300 [2].": the streamed text was not the summary."""
+    from tests.conftest import conflicting_toll_reports
+
+    added = client.post("/v1/articles", json=[a.model_dump(mode="json") for a in conflicting_toll_reports()])
+    assert added.status_code in (200, 201), added.text
+    request = {"article_ids": ["wire-a", "wire-b"]}
+    plain = client.post("/v1/summarize", json=request).json()
+    assert plain["conflicts"], plain  # the case this test is about: a conflict note in the summary
+    events = _events(client.post("/v1/summarize", json={**request, "stream": True}).text)
+    final = [data for name, data in events if name == "final"][0]
+    streamed = "".join(data["text"] for name, data in events if name == "delta")
+    assert final["summary"] == plain["summary"]
+    assert streamed.strip() == final["summary"]
+
+
+def test_llm_topic_summary_summarises_the_topic_not_every_retrieved_passage(tmp_path):
+    """An LLM topic summary was written from every passage retrieval returned (top 12: the whole sample index),
+    without the topic in the prompt and without the on-topic filter the extractive summary applies: "Kim Putin"
+    as of 2023-12-31 was summarised as the Morocco earthquake and the Fed's rate decision. The extractive
+    summary of the same request cites the Vostochny meeting only."""
+    with TestClient(_app(tmp_path, llm_base_url="fake://", llm_model="fake")) as llm:
+        request = {"topic": "Kim Putin", "as_of": "2023-12-31"}
+        body = llm.post("/v1/summarize", json=request).json()
+        assert body["mode"] == "llm" and body["answerable"], body
+        assert {c["article_id"] for c in body["citations"]} == {VOSTOCHNY}, body["summary"]
+        assert body["article_ids"] == [VOSTOCHNY]
+
+
+# --- the eval CLI ----------------------------------------------------------------------------------------------------
+
+
+def _citewire(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300, env=_cli_env(cwd))
+
+
+def _cli_env(folder: Path) -> dict:
+    import os
+
+    return {**os.environ, "CITEWIRE_DATA_DIR": str(folder / "cli-data"), "PYTHONPATH": str(Path(__file__).parents[1])}
+
+
+@pytest.mark.xfail(strict=True, reason="app/cli.py (not edited here): `eval --out` naming a file ran the whole suite "
+                   "and then died in write_reports with FileExistsError's traceback; check --out before running "
+                   "(not an existing non-folder, creatable) and fail with one `error: --out …` line, exit 2")
+def test_eval_out_that_is_a_file_is_a_one_line_usage_error(tmp_path):
+    target = tmp_path / "report.txt"
+    target.write_text("not a folder")
+    done = _citewire("eval", "-q", "--suite", str(mini_suite(tmp_path)), "--out", str(target), cwd=tmp_path)
+    assert "Traceback" not in done.stderr, done.stderr[-800:]
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("error: ") and len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.xfail(strict=True, reason="app/cli.py (not edited here): `--path` that does not exist is reported as "
+                   "'--dataset qags needs --path to the data' although --path was given; say the path does not exist")
+def test_eval_path_that_does_not_exist_is_named_as_missing(tmp_path):
+    done = _citewire("eval", "--dataset", "qags", "--path", str(tmp_path / "nowhere"), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "needs --path" not in done.stderr and "nowhere" in done.stderr, done.stderr
