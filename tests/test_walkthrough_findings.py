@@ -135,3 +135,67 @@ def test_eval_path_that_does_not_exist_is_named_as_missing(tmp_path):
     done = _citewire("eval", "--dataset", "qags", "--path", str(tmp_path / "nowhere"), cwd=tmp_path)
     assert done.returncode == 2
     assert "needs --path" not in done.stderr and "nowhere" in done.stderr, done.stderr
+
+
+# --- the known-answer suite's own checks -----------------------------------------------------------------------------
+
+
+def _suite_with(folder: Path, edit) -> Path:
+    import yaml
+
+    suite = yaml.safe_load(mini_suite(folder).read_text())
+    edit(suite)
+    path = folder / "edited-suite.yaml"
+    path.write_text(yaml.safe_dump(suite, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize("field, value", [("as_of", "2023-13-45"), ("as_of", "13/09/2023")])
+def test_a_suite_case_with_a_bad_date_fails_on_load_not_as_a_silent_false_refusal(tmp_path, field, value):
+    """The suite is "validated on load so a typo fails loudly", but as_of was any string: the server refused each
+    request of that case (422) and the eval scored it as a retrieval miss and a false refusal, exit 0."""
+    from app.evals.dataset import DatasetError, load_suite
+
+    path = _suite_with(tmp_path, lambda s: s["answerable"][0].update({field: value}))
+    with pytest.raises(DatasetError, match="as_of"):
+        load_suite(path)
+
+
+def test_a_suite_case_dated_as_yaml_writes_dates_is_read(tmp_path):
+    """`as_of: 2024-01-01` (the suite's own comment says YYYY-MM-DD; YAML reads it unquoted as a date) was refused:
+    "answerable.0.as_of: Input should be a valid string"."""
+    from app.evals.dataset import load_suite
+
+    path = tmp_path / "dated.yaml"
+    path.write_text(mini_suite(tmp_path).read_text().replace("  question:", "  as_of: 2024-01-01\n  question:", 1))
+    assert "as_of: 2024-01-01\n" in path.read_text()
+    suite = load_suite(path)
+    assert str(suite.answerable[0].as_of) == "2024-01-01"
+
+
+def test_a_summary_case_over_the_word_caps_fails_on_load(tmp_path):
+    """max_words 5 passed the suite check; /v1/summarize refused it (422) and the case scored 0 coverage."""
+    from app.evals.dataset import DatasetError, load_suite
+
+    path = _suite_with(tmp_path, lambda s: s["summaries"][0].update({"max_words": 5}))
+    with pytest.raises(DatasetError, match="max_words"):
+        load_suite(path)
+
+
+def test_dated_cases_reach_the_server_as_dates(tmp_path):
+    """The runner sends a case's as_of as the API reads it (YYYY-MM-DD), through the in-process app."""
+    from app.answer.support import SupportChecker
+    from app.config import Settings
+    from app.embed import make_embedder
+    from app.evals.dataset import load_suite
+    from app.evals.run import in_process_target
+    from app.evals.runner import run_suite
+    from app.main import create_app
+
+    path = _suite_with(tmp_path, lambda s: (s.update({"answerable": s["answerable"][:1], "unanswerable": [],
+                                                      "summaries": []}),
+                                            s["answerable"][0].update({"as_of": "2024-01-01"})))
+    suite = load_suite(path)
+    with in_process_target(make_app=create_app) as (target, _services):
+        result = run_suite(target, suite, SupportChecker(make_embedder(Settings())), progress=False)
+    assert result.cases[0]["status"] == 200, result.cases[0]

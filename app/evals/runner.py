@@ -103,7 +103,7 @@ def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: b
     cite = defaultdict(int)
     judged: dict[int, list[float]] = defaultdict(list)
     for case in suite.answerable:
-        as_of = {"as_of": case.as_of} if case.as_of else {}
+        as_of = {"as_of": case.as_of.isoformat()} if case.as_of else {}
         body = {"question": case.question, **as_of}
         _, search = _timed(target, "/v1/search", {"query": case.question, "top_k": k, **as_of}, result)
         ranked = [r["article_id"] for r in search.get("results", [])]
@@ -133,7 +133,7 @@ def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: b
     refused = 0
     for case in suite.unanswerable:
         status, answer = _timed(target, "/v1/ask", {"question": case.question,
-                                                    **({"as_of": case.as_of} if case.as_of else {})}, result)
+                                                    **({"as_of": case.as_of.isoformat()} if case.as_of else {})}, result)
         ok = status == 200 and answer.get("answerable") is False
         refused += ok
         result.cases.append({"id": case.id, "kind": "unanswerable", "question": case.question, "passed": ok,
