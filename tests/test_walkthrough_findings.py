@@ -199,3 +199,39 @@ def test_dated_cases_reach_the_server_as_dates(tmp_path):
     with in_process_target(make_app=create_app) as (target, _services):
         result = run_suite(target, suite, SupportChecker(make_embedder(Settings())), progress=False)
     assert result.cases[0]["status"] == 200, result.cases[0]
+
+
+# --- MCP -------------------------------------------------------------------------------------------------------------
+
+
+def test_mcp_tool_says_which_dependency_is_down_as_http_does(tmp_path):
+    """With the LLM endpoint down, /v1/ask answers 503 "dependency unavailable: the LLM endpoint is not reachable",
+    but the MCP tools answered only "Error executing tool ask" (and logged a crash with its stack): the host's
+    model could not tell the user that Citewire's LLM was down or that a retry may work."""
+    import socket
+
+    from mcp import Client
+
+    from app.mcp.server import create_mcp_server
+
+    with socket.socket() as s:  # a port nothing listens on: the LLM endpoint is down
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    app = _app(tmp_path, llm_base_url=f"http://127.0.0.1:{dead}/v1", llm_model="x", llm_max_retries=0,
+               llm_timeout=2, warmup=False)
+    with TestClient(app) as http:
+        over_http = http.post("/v1/ask", json={"question": "What did Kim pledge?"})
+        assert over_http.status_code == 503 and over_http.json()["error"] == "dependency unavailable"
+        server = create_mcp_server(lambda: app.state.services)
+
+        async def call(tool: str, arguments: dict):
+            async with Client(server) as client:
+                return await client.call_tool(tool, arguments)
+
+        import anyio
+
+        for tool, arguments in [("ask", {"question": "What did Kim pledge?"}), ("summarize", {"topic": "Kim Putin"})]:
+            result = anyio.run(call, tool, arguments)
+            assert result.is_error
+            text = result.content[0].text
+            assert "dependency unavailable" in text and "LLM endpoint is not reachable" in text, text

@@ -12,13 +12,14 @@ from typing import Annotated, Literal
 
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError, UnexpectedToolError
 from mcp.types import Resource, ToolAnnotations
 from pydantic import AfterValidator, Field
 
 from app import __version__
 from app.answer.models import Citation
 from app.answer.render import with_sources
+from app.dependency_errors import classify
 from app.mcp.schemas import (
     ArticleItem,
     ArticleList,
@@ -120,7 +121,16 @@ class CitewireMCP(MCPServer):
             if unknown:
                 raise ToolError(f"Error executing tool {name}: unknown argument(s) {', '.join(unknown)}; "
                                 f"it takes {', '.join(sorted(known))}")
-        return await super().call_tool(name, arguments, context)
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError as exc:
+            # A dependency that is down (the LLM endpoint, the Chroma server) is said in the words /v1/* uses: the
+            # SDK sends a crash as a bare "Error executing tool ask" (and logs its stack as an unexpected error).
+            failure = classify(exc.__cause__) if exc.__cause__ is not None else None
+            if failure is None:
+                raise
+            retry = f"; try again in {failure.retry_after} s" if failure.retry_after else ""
+            raise ToolError(f"Error executing tool {name}: {failure.error}: {failure.detail}{retry}") from exc.__cause__
 
     async def list_resources(self) -> list[Resource]:
         static = await super().list_resources()
