@@ -235,3 +235,37 @@ def test_mcp_tool_says_which_dependency_is_down_as_http_does(tmp_path):
             assert result.is_error
             text = result.content[0].text
             assert "dependency unavailable" in text and "LLM endpoint is not reachable" in text, text
+
+
+def test_every_listed_article_resource_opens_a_one_letter_prefix_id_included(tmp_path):
+    """Article ids may hold ':' (ARTICLE_ID). resources/list named `article://a:2023-17`, but reading it answered
+    "Unknown resource": the SDK's default resource security read "a:2023-17" as a Windows drive-relative path and
+    refused it. The id is looked up in the record store, never in the file system."""
+    import anyio
+    from mcp import Client
+
+    from app.config import Settings
+    from app.ingest.article import ArticleIn
+    from app.mcp.server import create_mcp_server
+    from app.services import build_services
+
+    services = build_services(Settings(data_dir=tmp_path / "data"))
+    try:
+        services.ingest.ingest([
+            ArticleIn(id="a:2023-17", title="Prefixed", source="Wire", published_at="2023-05-01",
+                      text="Penguins marched south across the ice shelf on Monday."),
+            ArticleIn(id="wire:2023-18", title="Longer prefix", source="Wire", published_at="2023-05-02",
+                      text="Seals rested on the rocks near the harbour on Tuesday."),
+        ])
+        server = create_mcp_server(lambda: services)
+
+        async def read_all():
+            async with Client(server) as client:
+                listed = (await client.list_resources()).resources
+                return {str(r.uri): (await client.read_resource(str(r.uri))).contents[0].text for r in listed}
+
+        texts = anyio.run(read_all)
+        assert set(texts) == {"article://a:2023-17", "article://wire:2023-18"}
+        assert "Penguins marched south" in texts["article://a:2023-17"]
+    finally:
+        services.close()
