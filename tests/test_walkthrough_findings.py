@@ -13,7 +13,7 @@ import openai
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import mini_suite
+from tests.conftest import SHARED, mini_suite
 
 VOSTOCHNY = "kim-putin-vostochny-2023"
 
@@ -321,3 +321,25 @@ def test_a_date_bound_treats_undated_articles_alike_from_either_side(client):
     assert found({}) is True
     assert found({"published_from": "2000-01-01"}) is False
     assert found({"published_to": "2030-01-01"}) is found({"published_from": "2000-01-01"})
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "realtimeqa-dev" / "questions.jsonl").exists(),
+                    reason="../shared/data/realtimeqa-dev is not beside the repository")
+@pytest.mark.parametrize("make", ["missing", "empty"])
+def test_eval_realtimeqa_index_that_holds_no_index_is_an_error_not_all_zero_scores(tmp_path, make):
+    """`--index` naming a folder that does not exist (a typo) or an empty index: the eval built an empty index
+    there (creating the folder), asked every question of it and printed hit@k 0 and false refusal 1.0 with exit 0,
+    as `--url` did for a server that was not Citewire's before it was checked."""
+    from app.config import Settings
+    from app.evals.dataset import DatasetError
+    from app.evals.public import run_realtimeqa
+    from app.services import build_services
+
+    index = tmp_path / "index"
+    if make == "empty":
+        build_services(Settings(data_dir=index)).close()
+    data = SHARED / "data" / "realtimeqa-dev"
+    with pytest.raises(DatasetError, match="index"):
+        run_realtimeqa(data, tmp_path / "out", limit=2, progress=False, index=index)
+    if make == "missing":
+        assert not index.exists()  # nothing written where the typo pointed
