@@ -343,3 +343,34 @@ def test_eval_realtimeqa_index_that_holds_no_index_is_an_error_not_all_zero_scor
         run_realtimeqa(data, tmp_path / "out", limit=2, progress=False, index=index)
     if make == "missing":
         assert not index.exists()  # nothing written where the typo pointed
+
+
+def test_an_article_summary_quotes_only_spans_that_lie_inside_the_chunk_it_cites(tmp_path, monkeypatch):
+    """A citation's quote is a span of the chunk its chunk_id names (as every answer's is). An article summary
+    cut sentences from the whole text, and a "sentence" the segmenter ran across a chunk border (two quoted
+    sentences it read as one: '"Write what you're passionate about." "In our nano-second world…"') was cited to
+    the chunk it starts in, which ends inside it (1 of 2,170 summary citations over 150 RealTimeQA articles)."""
+    from app.config import Settings
+    from app.ingest.article import ArticleIn
+    from app.services import build_services
+
+    monkeypatch.setenv("CITEWIRE_CHUNK_TOKENS", "40")
+    monkeypatch.setenv("CITEWIRE_CHUNK_OVERLAP", "0")
+    settings = Settings(data_dir=tmp_path / "data")
+    assert settings.chunk_tokens == 40
+    services = build_services(settings)
+    try:
+        advice = " ".join(f'"Advice number {i} from the panel is to write every single morning before work." '
+                          f'"Keep a notebook for stray lines," said author {name}.'
+                          for i, name in enumerate(["Ann Lee", "Bo Diaz", "Cy Park", "Di Moss", "Ed Vance"], 1))
+        services.ingest.ingest([ArticleIn(id="advice", title="Writers' advice", source="Wire",
+                                          published_at="2023-05-01", text=advice)])
+        chunks = {c.id: c for c in services.records.chunks_of("advice")}
+        assert len(chunks) > 2
+        summary = services.summaries.summarize_articles(["advice"], max_words=1000)
+        assert summary.citations
+        for c in summary.citations:
+            chunk = chunks[c.chunk_id]
+            assert chunk.char_start <= c.char_start and c.char_end <= chunk.char_end, (c, chunk)
+    finally:
+        services.close()

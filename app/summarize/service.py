@@ -254,16 +254,13 @@ class SummarizeService:
     def _article_units(self, article: StoredArticle, chunks: list) -> list[Unit]:
         units = []
         for position, span in enumerate(sentence_spans(article.text)):
-            chunk = next((c for c in chunks if c.char_start <= span.start and span.end <= c.char_end), None)
-            if chunk is None:  # a sentence across a chunk border: cite the chunk it starts in
-                chunk = next((c for c in chunks if c.char_start <= span.start < c.char_end), chunks[0])
-            passage = Passage(
-                chunk_id=chunk.id, article_id=article.id, chunk_index=chunk.index, title=article.title,
-                source=article.source, url=article.url, published_at=article.published_at, text=article.text,
-                char_start=0, char_end=len(article.text), score=0.0,
-            )
-            units.append(Unit(passage, span.start, span.end, article.text[span.start : span.end],
-                              article.published_at or "", position))
+            for start, end, chunk in _within_chunks(article.text, span.start, span.end, chunks):
+                passage = Passage(
+                    chunk_id=chunk.id, article_id=article.id, chunk_index=chunk.index, title=article.title,
+                    source=article.source, url=article.url, published_at=article.published_at, text=article.text,
+                    char_start=0, char_end=len(article.text), score=0.0,
+                )
+                units.append(Unit(passage, start, end, article.text[start:end], article.published_at or "", position))
         return units
 
     def _relevance(self, topic: str, units: list[Unit]) -> np.ndarray:
@@ -320,6 +317,30 @@ class SummarizeService:
         return Summary(summary=_render(sentences), citations=book.citations, sentences=sentences,
                        article_ids=article_ids if article_ids is not None else _cited_articles(book),
                        conflicts=[detail for _, detail in notes])
+
+
+def _within_chunks(text: str, start: int, end: int, chunks: list) -> list[tuple[int, int, object]]:
+    """The sentence [start, end) as spans that each lie inside one chunk, with that chunk: the whole sentence when a
+    chunk holds it (the usual case), else its pieces cut at chunk borders. A quote is a span of the chunk it cites,
+    as an answer's is; a "sentence" the segmenter ran across a border (two quoted sentences read as one) was cited
+    to the chunk it starts in, which ended inside it. A piece without a full stop is no summary candidate
+    (summary_candidates), so a sentence cut mid-way is left out while another sentence is available."""
+    whole = next((c for c in chunks if c.char_start <= start and end <= c.char_end), None)
+    if whole is not None or not chunks:
+        return [(start, end, whole or chunks[0])] if chunks else []
+    pieces, position = [], start
+    while position < end:
+        chunk = next((c for c in chunks if c.char_start <= position < c.char_end), None)
+        if chunk is None:  # between two chunks (the spaces the chunker dropped): on to the next one
+            position = min((c.char_start for c in chunks if c.char_start > position), default=end)
+            continue
+        stop = min(end, chunk.char_end)
+        piece_start = position + len(text[position:stop]) - len(text[position:stop].lstrip())
+        piece_end = stop - (len(text[position:stop]) - len(text[position:stop].rstrip()))
+        if piece_start < piece_end:
+            pieces.append((piece_start, piece_end, chunk))
+        position = stop
+    return pieces
 
 
 def _cited_articles(book: CitationBook) -> list[str]:
