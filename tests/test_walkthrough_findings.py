@@ -374,3 +374,24 @@ def test_an_article_summary_quotes_only_spans_that_lie_inside_the_chunk_it_cites
             assert chunk.char_start <= c.char_start and c.char_end <= chunk.char_end, (c, chunk)
     finally:
         services.close()
+
+
+def test_eval_stops_with_one_line_when_the_service_cannot_answer(tmp_path):
+    """With Citewire's LLM endpoint down, every /v1/ask of the in-process eval was a 503 and was scored as a wrong
+    answer: the eval printed answer_correctness 0 and false_refusal_rate 1.0 and exited 0 (without --gate), the
+    all-zero report the --url check was added to prevent. It now stops at the first 5xx with the server's reason."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    env = {**_cli_env(tmp_path), "CITEWIRE_LLM_BASE_URL": f"http://127.0.0.1:{dead}/v1", "CITEWIRE_LLM_MODEL": "x",
+           "CITEWIRE_LLM_MAX_RETRIES": "0", "CITEWIRE_WARMUP": "false"}
+    done = subprocess.run([sys.executable, "-m", "app.cli", "eval", "-q", "--suite", str(mini_suite(tmp_path)),
+                           "--out", str(tmp_path / "report")], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert done.returncode == 1, (done.returncode, done.stdout[-500:], done.stderr[-500:])
+    lines = done.stderr.strip().splitlines()  # the in-process app's own warning line may come first
+    assert "Traceback" not in done.stderr and lines[-1].startswith("error: ") and "503" in lines[-1], done.stderr
+    assert "LLM endpoint" in lines[-1]
+    assert not (tmp_path / "report" / "results.json").exists()  # no report of meaningless scores
