@@ -395,3 +395,45 @@ def test_eval_stops_with_one_line_when_the_service_cannot_answer(tmp_path):
     assert "Traceback" not in done.stderr and lines[-1].startswith("error: ") and "503" in lines[-1], done.stderr
     assert "LLM endpoint" in lines[-1]
     assert not (tmp_path / "report" / "results.json").exists()  # no report of meaningless scores
+
+
+# --- lone surrogates: valid JSON ("\ud800"), text no UTF-8 encoder takes -----------------------------------------
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/v1/ask", b'{"question": "What did \\ud800 Kim pledge?"}'),
+    ("/v1/search", b'{"query": "Kim \\udfff"}'),
+    ("/v1/summarize", b'{"topic": "Kim \\ud83d Putin"}'),
+    ("/v1/ask", b'{"question": "What did \\ud800 Kim pledge?", "stream": true}'),
+    ("/v1/chat/completions", b'{"model": "citewire", "messages": [{"role": "user", "content": "Kim \\ud800?"}]}'),
+])
+def test_a_lone_surrogate_in_a_question_is_no_server_error(client, path, body):
+    """JSON's \\ud800 escape decodes to a lone UTF-16 surrogate; the embedder's tokenizer refused it with a
+    TypeError, so /v1/ask, /v1/search, a topic /v1/summarize and /v1/chat/completions answered 500."""
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert response.status_code < 500, response.text
+    if response.headers["content-type"].startswith("text/event-stream"):  # nor an error event mid-stream
+        assert [name for name, _ in _events(response.text)][-1] == "final", response.text[-300:]
+
+
+@pytest.mark.xfail(strict=True, reason="app/ingest + app/api/articles.py (not edited here): an NDJSON record whose "
+                   "title (or any field) holds a lone surrogate ('\\ud800') is a 500 UnicodeEncodeError for the "
+                   "whole request (a JSON list reports that record failed: 'unable to parse raw data as a unicode "
+                   "string'); read each NDJSON record as the JSON body's records are, so it fails alone")
+def test_a_lone_surrogate_in_an_ndjson_record_fails_that_record_only(client):
+    body = (b'{"id": "surrogate-title", "title": "S\\ud800", "text": "Puffins nest on cliffs."}\n'
+            b'{"id": "fine-title", "title": "Gannets", "text": "Gannets dive for fish."}\n')
+    response = client.post("/v1/articles", content=body, headers={"content-type": "application/x-ndjson"})
+    assert response.status_code < 500, response.text
+    assert response.json()["added"] == 1 and response.json()["failed"] == 1
+
+
+def test_cli_question_with_a_byte_that_is_not_utf8_is_answered_not_a_traceback(tmp_path):
+    """Python reads a non-UTF-8 byte of argv as a lone surrogate (surrogateescape): `citewire ask $'Kim \\xff'`
+    died with the tokenizer's TypeError traceback."""
+    import os
+
+    done = subprocess.run([os.fsencode(sys.executable), b"-m", b"app.cli", b"ask", b"What did Kim \xff pledge?"],
+                          cwd=tmp_path, capture_output=True, timeout=300, env=_cli_env(tmp_path))
+    assert b"Traceback" not in done.stderr, done.stderr[-800:]
+    assert done.returncode == 0
