@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated
 
@@ -27,11 +28,16 @@ def count(low: int, high: int):
     return Annotated[int, Field(ge=low, le=high), BeforeValidator(_not_a_boolean)]
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def search_text(text: str) -> str:
     """A question, query or topic as it is searched and matched: Unicode NFKC, so full-width letters and digits,
     ligatures and other compatibility forms read as the plain ones ("Ｋｉｍ ｐｌｅｄｇｅ？" is "Kim pledge?").
-    Only what a user types goes through it: stored articles, their hashes and the quotes cut from them never do."""
-    return unicodedata.normalize("NFKC", text)
+    Only what a user types goes through it: stored articles, their hashes and the quotes cut from them never do.
+    A lone UTF-16 surrogate (valid JSON, "\\ud800") becomes U+FFFD: no UTF-8 encoder takes it, and the embedder's
+    tokenizer failed on it (a 500 on /v1/ask, /v1/search, a topic summary, /v1/chat/completions)."""
+    return unicodedata.normalize("NFKC", _LONE_SURROGATE.sub("\ufffd", text))
 
 
 MAX_QUESTION_CHARS = 2000

@@ -30,7 +30,7 @@ from app.api.schemas import (
     SummarizeRequest,
     SummarizeResponse,
 )
-from app.summarize.service import ArticleNotFound
+from app.summarize.service import ArticleNotFound, rendered_sentence
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -144,7 +144,8 @@ def summarize(body: SummarizeRequest, request: Request, summaries: SummarizeServ
     except ArticleNotFound as exc:
         raise ApiError(404, "article not found", str(exc)) from exc
     if body.stream:  # the summary is verified first; its sentences then stream as events
-        events = [("delta", s.text + " " + "".join(f"[{n}]" for n in s.citations) + " ") for s in result.sentences]
+        # each sentence as the summary shows it (a conflict note's markers were sent twice: "[2]. [1][2]")
+        events = [("delta", rendered_sentence(s) + " ") for s in result.sentences]
         return stream_answer(request, [*events, ("summary", result)],
                              finish=lambda r: SummarizeResponse.model_validate(asdict(r)).model_dump())
     return SummarizeResponse.model_validate(asdict(result))

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.schemas import CitationOut, SearchFilters
+from app.request_types import count
 
 MODEL_ID = "citewire"
 
@@ -54,12 +55,13 @@ class ChatCompletionRequest(BaseModel):
     stream: bool = Field(default=False, description="chat.completion.chunk events, then `data: [DONE]`.")
     stream_options: StreamOptions | None = None
     # Rejected unless harmless (Citewire returns one verified answer, without logprobs or JSON modes).
-    n: int | None = None
+    n: count(1, 128) | None = None  # OpenAI's range; a JSON true is refused, not read as 1
     logprobs: bool | None = None
     response_format: dict | None = None
     tool_choice: str | dict | None = None
     # Citewire's own knobs (the openai client sends them with ``extra_body``).
-    top_k: int | None = Field(default=None, ge=1, le=50, description="Citewire: passages to answer from.")
+    # read as /v1/ask reads it (app/request_types.count): "5" is 5, a JSON true is refused (it was read as 1)
+    top_k: count(1, 50) | None = Field(default=None, description="Citewire: passages to answer from.")
     filters: SearchFilters | None = Field(default=None, description="Citewire: restrict sources or dates.")
     as_of: date | None = Field(default=None, description="Citewire: answer as of this date.")
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from app.assets import asset_dir
+from app.request_types import count
+from app.summarize.service import MAX_SUMMARY_WORDS, MIN_SUMMARY_WORDS
 
 DEFAULT_SUITE = asset_dir("evals") / "questions.yaml"
 DEFAULT_THRESHOLDS = asset_dir("evals") / "thresholds.yaml"
@@ -42,20 +45,22 @@ class AnswerableCase(BaseModel):
     question: str
     facts: list[list[str]] = Field(description="Each fact is a list of aliases; one must appear in the answer.")
     articles: list[str] = Field(description="Article ids that support the answer.")
-    as_of: str | None = None
+    # a date, as the API reads it (YAML reads an unquoted 2024-01-01 as one): any string let a typo through, and
+    # the server's 422 for each request of the case was scored as a retrieval miss and a false refusal
+    as_of: date | None = None
 
 
 class UnanswerableCase(BaseModel):
     id: str
     question: str
-    as_of: str | None = None
+    as_of: date | None = None
 
 
 class SummaryCase(BaseModel):
     id: str
     article_id: str | None = None
     topic: str | None = None
-    max_words: int = 120
+    max_words: count(MIN_SUMMARY_WORDS, MAX_SUMMARY_WORDS) = 120  # what /v1/summarize takes (else a 422 scored 0)
     facts: list[list[str]]
 
     @model_validator(mode="after")

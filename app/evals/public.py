@@ -71,7 +71,7 @@ def run_realtimeqa(path: Path, out: Path, limit: int | None = None, progress: bo
     n_unanswerable = unanswerable or max(len(answerable) // 3, 1)
     with tempfile.TemporaryDirectory(prefix="citewire-rtqa-") as folder:
         if index is not None:
-            services = build_services(Settings(data_dir=index))
+            services = _reused_index(index)
             unanswerable = rtqa.constructed_unanswerables(path, test, n_unanswerable, cache=index / "answer_bearing.json")
             scope = "full index"
         else:
@@ -99,6 +99,19 @@ def run_realtimeqa(path: Path, out: Path, limit: int | None = None, progress: bo
             if not key.endswith(("_low", "_high")) and not key.startswith("n_"):
                 summary[f"{name}_{key}"] = value
     return summary
+
+
+def _reused_index(index: Path):
+    """The services over ``--index``, which must hold an index: a folder that is missing (a typo) or empty was
+    built there as an empty index, every question was asked of it, and hit@k 0 and false refusal 1.0 came out."""
+    if not index.is_dir():
+        raise DatasetError(f"--index {index} is not a folder: give the data dir of a full index of the corpus")
+    services = build_services(Settings(data_dir=index))
+    if services.records.count()[0] == 0:
+        services.close()
+        raise DatasetError(f"--index {index} holds no articles: index corpus.jsonl.gz there first "
+                           f"(CITEWIRE_DATA_DIR={index} citewire ingest …/corpus.jsonl.gz)")
+    return services
 
 
 def _corpus(path: Path):

@@ -31,11 +31,18 @@ class NotCitewire(RuntimeError):
     """``--url`` answers, but not as Citewire's API: another service on that port, a wrong path, a key needed."""
 
 
+class TargetFailed(NotCitewire):
+    """The service answered a case with a server error (its LLM endpoint or a store down: 5xx) or a rate limit
+    (429): every such case would be scored as a wrong answer, so the eval stops with the service's reason.
+    A NotCitewire, so that ``citewire eval`` prints it as its one-line error (exit 1)."""
+
+
 class HttpTarget:
     """A running Citewire (or any server speaking the same contract)."""
 
     def __init__(self, base_url: str, timeout: float = 120) -> None:
         self._base_url = base_url.rstrip("/")
+        self.name = self._base_url
         self._client = httpx.Client(base_url=self._base_url, timeout=timeout)
 
     def check(self) -> None:
@@ -64,6 +71,8 @@ class HttpTarget:
 class AppTarget:
     """In-process: the same FastAPI app through Starlette's TestClient (no sockets)."""
 
+    name = "the in-process service"
+
     def __init__(self, client) -> None:
         self._client = client
 
@@ -90,7 +99,19 @@ def _timed(target: Target, path: str, body: dict, result: EvalResult) -> tuple[i
     start = time.perf_counter()
     status, payload = target.post(path, body)
     result.latency_ms[path].append((time.perf_counter() - start) * 1000)
+    if status >= 500 or status == 429:  # a 503 for every /v1/ask was scored as answer_correctness 0, exit 0
+        raise TargetFailed(f"{getattr(target, 'name', 'the service')} could not answer: POST {path} answered "
+                           f"HTTP {status}{_reason(payload)}; the eval stopped (every such case would score 0)")
     return status, payload
+
+
+def _reason(payload: object) -> str:
+    """The service's own words: {error, detail} of /v1/*, as one short line."""
+    if not isinstance(payload, dict) or not payload.get("error"):
+        return ""
+    detail = payload.get("detail")
+    detail = detail if isinstance(detail, str) else json.dumps(detail) if detail else ""
+    return " (" + " ".join(f"{payload['error']}: {detail}".rstrip(": ").split())[:300] + ")"
 
 
 def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: bool = True, k: int = 5,
@@ -103,7 +124,7 @@ def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: b
     cite = defaultdict(int)
     judged: dict[int, list[float]] = defaultdict(list)
     for case in suite.answerable:
-        as_of = {"as_of": case.as_of} if case.as_of else {}
+        as_of = {"as_of": case.as_of.isoformat()} if case.as_of else {}
         body = {"question": case.question, **as_of}
         _, search = _timed(target, "/v1/search", {"query": case.question, "top_k": k, **as_of}, result)
         ranked = [r["article_id"] for r in search.get("results", [])]
@@ -133,7 +154,7 @@ def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: b
     refused = 0
     for case in suite.unanswerable:
         status, answer = _timed(target, "/v1/ask", {"question": case.question,
-                                                    **({"as_of": case.as_of} if case.as_of else {})}, result)
+                                                    **({"as_of": case.as_of.isoformat()} if case.as_of else {})}, result)
         ok = status == 200 and answer.get("answerable") is False
         refused += ok
         result.cases.append({"id": case.id, "kind": "unanswerable", "question": case.question, "passed": ok,

@@ -12,13 +12,15 @@ from typing import Annotated, Literal
 
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError, UnexpectedToolError
+from mcp.server.mcpserver.resources import ResourceSecurity
 from mcp.types import Resource, ToolAnnotations
 from pydantic import AfterValidator, Field
 
 from app import __version__
 from app.answer.models import Citation
 from app.answer.render import with_sources
+from app.dependency_errors import classify
 from app.mcp.schemas import (
     ArticleItem,
     ArticleList,
@@ -65,6 +67,9 @@ AsOf = Annotated[date | None, Field(description="Ignore articles published after
 Sources = Annotated[list[str] | None, Field(description="Only these publishers.")]
 ArticleId = Annotated[str, Field(min_length=1, max_length=300, description="An article id (see list_articles).")]
 _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+# An article id is looked up in the record store, never joined to a path: the SDK's default policy read an id such as
+# "a:2023-17" (ARTICLE_ID allows ':') as a Windows drive-relative path, so its listed resource did not open.
+ARTICLE_ID_SECURITY = ResourceSecurity(reject_path_traversal=False, reject_absolute_paths=False)
 
 
 def _citation(c: Citation) -> CitationItem:
@@ -120,7 +125,16 @@ class CitewireMCP(MCPServer):
             if unknown:
                 raise ToolError(f"Error executing tool {name}: unknown argument(s) {', '.join(unknown)}; "
                                 f"it takes {', '.join(sorted(known))}")
-        return await super().call_tool(name, arguments, context)
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError as exc:
+            # A dependency that is down (the LLM endpoint, the Chroma server) is said in the words /v1/* uses: the
+            # SDK sends a crash as a bare "Error executing tool ask" (and logs its stack as an unexpected error).
+            failure = classify(exc.__cause__) if exc.__cause__ is not None else None
+            if failure is None:
+                raise
+            retry = f"; try again in {failure.retry_after} s" if failure.retry_after else ""
+            raise ToolError(f"Error executing tool {name}: {failure.error}: {failure.detail}{retry}") from exc.__cause__
 
     async def list_resources(self) -> list[Resource]:
         static = await super().list_resources()
@@ -213,7 +227,8 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
                            published_at=article.published_at, text=article.text)
 
     @server.resource(ARTICLE_URI, name="article", title="News article", mime_type="text/markdown",
-                     description="A stored article: title, source, date, URL, then its full text.")
+                     description="A stored article: title, source, date, URL, then its full text.",
+                     security=ARTICLE_ID_SECURITY)
     def article_resource(article_id: str) -> str:
         article = services().records.get_article(article_id)
         if article is None:

@@ -178,7 +178,11 @@ class SummarizeService:
             return self._compose(self._select(units, budget, relevance=relevance), None, book, notes)
 
         if self.llm:  # a topic summary names the articles it cites, not every one retrieval looked at
-            dated = sorted(passages, key=lambda p: (p.published_at or "9999", p.article_id, p.chunk_index))
+            # Only the passages that mention the topic, as the extractive summary keeps only such sentences: the
+            # model is not told the topic, and from every retrieved passage it summarised whatever they said
+            # ("Kim Putin" as of 2023 became the Morocco earthquake and the Fed's rates).
+            on_topic_passages = [p for p in passages if _on_topic(topic, [Unit(p, 0, 0, p.text, "", 0)])]
+            dated = sorted(on_topic_passages, key=lambda p: (p.published_at or "9999", p.article_id, p.chunk_index))
             return self._compose_llm(dated, budget, None, book, notes, extractive)
         return extractive()
 
@@ -250,16 +254,13 @@ class SummarizeService:
     def _article_units(self, article: StoredArticle, chunks: list) -> list[Unit]:
         units = []
         for position, span in enumerate(sentence_spans(article.text)):
-            chunk = next((c for c in chunks if c.char_start <= span.start and span.end <= c.char_end), None)
-            if chunk is None:  # a sentence across a chunk border: cite the chunk it starts in
-                chunk = next((c for c in chunks if c.char_start <= span.start < c.char_end), chunks[0])
-            passage = Passage(
-                chunk_id=chunk.id, article_id=article.id, chunk_index=chunk.index, title=article.title,
-                source=article.source, url=article.url, published_at=article.published_at, text=article.text,
-                char_start=0, char_end=len(article.text), score=0.0,
-            )
-            units.append(Unit(passage, span.start, span.end, article.text[span.start : span.end],
-                              article.published_at or "", position))
+            for start, end, chunk in _within_chunks(article.text, span.start, span.end, chunks):
+                passage = Passage(
+                    chunk_id=chunk.id, article_id=article.id, chunk_index=chunk.index, title=article.title,
+                    source=article.source, url=article.url, published_at=article.published_at, text=article.text,
+                    char_start=0, char_end=len(article.text), score=0.0,
+                )
+                units.append(Unit(passage, start, end, article.text[start:end], article.published_at or "", position))
         return units
 
     def _relevance(self, topic: str, units: list[Unit]) -> np.ndarray:
@@ -318,14 +319,45 @@ class SummarizeService:
                        conflicts=[detail for _, detail in notes])
 
 
+def _within_chunks(text: str, start: int, end: int, chunks: list) -> list[tuple[int, int, object]]:
+    """The sentence [start, end) as spans that each lie inside one chunk, with that chunk: the whole sentence when a
+    chunk holds it (the usual case), else its pieces cut at chunk borders. A quote is a span of the chunk it cites,
+    as an answer's is; a "sentence" the segmenter ran across a border (two quoted sentences read as one) was cited
+    to the chunk it starts in, which ended inside it. A piece without a full stop is no summary candidate
+    (summary_candidates), so a sentence cut mid-way is left out while another sentence is available."""
+    whole = next((c for c in chunks if c.char_start <= start and end <= c.char_end), None)
+    if whole is not None or not chunks:
+        return [(start, end, whole or chunks[0])] if chunks else []
+    pieces, position = [], start
+    while position < end:
+        chunk = next((c for c in chunks if c.char_start <= position < c.char_end), None)
+        if chunk is None:  # between two chunks (the spaces the chunker dropped): on to the next one
+            position = min((c.char_start for c in chunks if c.char_start > position), default=end)
+            continue
+        stop = min(end, chunk.char_end)
+        piece_start = position + len(text[position:stop]) - len(text[position:stop].lstrip())
+        piece_end = stop - (len(text[position:stop]) - len(text[position:stop].rstrip()))
+        if piece_start < piece_end:
+            pieces.append((piece_start, piece_end, chunk))
+        position = stop
+    return pieces
+
+
 def _cited_articles(book: CitationBook) -> list[str]:
     return list(dict.fromkeys(c.article_id for c in book.citations))
 
 
+def rendered_sentence(sentence: AnswerSentence) -> str:
+    """One sentence as the summary text shows it: with its markers; a conflict note carries its own already.
+    The summary is these joined by spaces, and a streamed summary sends them one by one (app/api/ask.py)."""
+    if sentence.status == "conflict":
+        return sentence.text
+    return f"{sentence.text} " + "".join(f"[{n}]" for n in sentence.citations)
+
+
 def _render(sentences: list[AnswerSentence]) -> str:
     """Summary text: cited sentences with their markers; conflict notes carry theirs already."""
-    return " ".join(s.text if s.status == "conflict" else f"{s.text} " + "".join(f"[{n}]" for n in s.citations)
-                    for s in sentences)
+    return " ".join(rendered_sentence(s) for s in sentences)
 
 
 def _on_topic(topic: str, units: list[Unit]) -> list[Unit]:
