@@ -412,6 +412,8 @@ def evaluate(
 def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index) -> None:
     from app.evals.dataset import DatasetError
 
+    _check_out_folder(out)  # before the run, not after it: a run takes minutes and its reports need a folder
+
     if dataset == "suite":
         from app.evals.dataset import DEFAULT_SUITE
         from app.evals.run import run_known_answers
@@ -442,8 +444,10 @@ def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index) -> None
         elif gate:
             typer.echo("gate: passed")
         return
-    if path is None or not path.exists():
+    if path is None:
         fail(f"--dataset {dataset} needs --path to the data (e.g. ../shared/data/...)", 2)
+    if not path.exists():
+        fail(f"--path {path} does not exist (--dataset {dataset} reads the data set's folder, e.g. ../shared/data/...)", 2)
     from app.evals import public
 
     runners = {"qags": public.run_qags, "realtimeqa": public.run_realtimeqa, "rgb-fact": public.run_rgb_fact}
@@ -460,6 +464,17 @@ def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index) -> None
         fail(f"--dataset {dataset}: {path} is not UTF-8 text (is --path the dataset?)", 2)
     for name, value in summary.items():
         typer.echo(f"{name:<28} {value:.3f}" if isinstance(value, float) else f"{name:<28} {value}")
+
+
+def _check_out_folder(out: Path) -> None:
+    """--out must be a folder that exists or can be made: a file there ran the whole evaluation and then died
+    writing its reports."""
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} is a file, not a folder for the reports", 2)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"--out {out}: cannot make the folder ({exc.strerror or exc})", 2)
 
 
 @cli.command()

@@ -117,9 +117,6 @@ def _cli_env(folder: Path) -> dict:
     return {**os.environ, "CITEWIRE_DATA_DIR": str(folder / "cli-data"), "PYTHONPATH": str(Path(__file__).parents[1])}
 
 
-@pytest.mark.xfail(strict=True, reason="app/cli.py (not edited here): `eval --out` naming a file ran the whole suite "
-                   "and then died in write_reports with FileExistsError's traceback; check --out before running "
-                   "(not an existing non-folder, creatable) and fail with one `error: --out …` line, exit 2")
 def test_eval_out_that_is_a_file_is_a_one_line_usage_error(tmp_path):
     target = tmp_path / "report.txt"
     target.write_text("not a folder")
@@ -129,8 +126,6 @@ def test_eval_out_that_is_a_file_is_a_one_line_usage_error(tmp_path):
     assert done.stderr.strip().startswith("error: ") and len(done.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="app/cli.py (not edited here): `--path` that does not exist is reported as "
-                   "'--dataset qags needs --path to the data' although --path was given; say the path does not exist")
 def test_eval_path_that_does_not_exist_is_named_as_missing(tmp_path):
     done = _citewire("eval", "--dataset", "qags", "--path", str(tmp_path / "nowhere"), cwd=tmp_path)
     assert done.returncode == 2
