@@ -99,6 +99,18 @@ class ArticleIn(BaseModel):
             raise ValueError("text is empty")
         return value
 
+    @field_validator("id", "title", "text", "source", "url", "published_at")
+    @classmethod
+    def _is_text(cls, value: str | None) -> str | None:
+        """JSON's "\\ud800" escape decodes to a lone surrogate, which no UTF-8 writer takes: an NDJSON record
+        holding one failed the whole request later (a 500), where it should fail alone, here."""
+        if value is not None:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("holds a lone UTF-16 surrogate (e.g. \\ud800), which is not text") from None
+        return value
+
     @field_validator("id")
     @classmethod
     def _id_shape(cls, value: str | None) -> str | None:

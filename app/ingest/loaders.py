@@ -6,6 +6,8 @@ import gzip
 import io
 import json
 import logging
+import re
+import unicodedata
 import zlib
 from collections.abc import Iterator
 from copy import deepcopy
@@ -16,7 +18,7 @@ from typing import IO
 import yaml
 from pydantic import ValidationError
 
-from app.ingest.article import ArticleIn
+from app.ingest.article import ARTICLE_ID, ArticleIn
 from app.ingest.legacy_text import decode_text
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".jsonl.gz")
@@ -99,9 +101,21 @@ def load_stream(name: str, handle: IO[bytes], suffix: str) -> Iterator[LoadedRec
 NOT_TEXT = "file is not text: not UTF-8, and no other encoding reads it as text (is it binary?)"
 
 
-def _stem(name: str) -> str:
+def _stem(name: str) -> str | None:
+    """The article id a single-article file gets: its name without the suffix, made an id. Names as browsers and
+    people save them ("My Story (1).txt", "café-report.txt") failed the id pattern and the upload stored nothing;
+    now accents fold to ASCII and other characters become "-" ("My-Story-1", "cafe-report"). A name that already is
+    an id stays as it is; one with nothing usable left gets an id derived from its content (None)."""
     base = Path(name).name
-    return base[: -len(suffix_of(base))] if base else base
+    stem = base[: -len(suffix_of(base))] if base else base
+    if ARTICLE_ID.match(stem):
+        return stem
+    ascii_name = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    cleaned = re.sub("-{2,}", "-", _NOT_IN_IDS.sub("-", ascii_name)).strip("-._:")[:128].rstrip("-._:")
+    return cleaned if ARTICLE_ID.match(cleaned) else None
+
+
+_NOT_IN_IDS = re.compile(r"[^A-Za-z0-9._:]+")
 
 
 def _validated(origin: str, record: object) -> LoadedRecord:
