@@ -288,15 +288,6 @@ def test_a_topic_summary_does_not_borrow_another_events_facts(corpus_services):
     assert "morocco-earthquake-2023" not in {c.article_id for c in summary.citations}, summary.summary
 
 
-@pytest.mark.xfail(strict=True, reason="app/store + app/retrieval (not edited here): an undated article counts as "
-                   "published at 0 (1970-01-01), so filters.published_to (and any as_of) keeps it while "
-                   "published_from drops it; the web page's date filter, whose inputs also go to the topic summary "
-                   "as published_from/to, hides undated articles for either bound, so the list and the summary "
-                   "disagree. Decide one rule (e.g. undated: outside an explicit published_from/to bound, still visible "
-                   "under as_of, which defaults to now) and apply it in _filter_sql, chroma_where/_matches and the "
-                   "lexical mask (RetrievalService.candidates merges as_of into published_to_ts: keep them apart); "
-                   "or, if undated-as-1970 stays, make app/web/static/library.js's inDateRange match it; document "
-                   "it beside `filters`")
 def test_a_date_bound_treats_undated_articles_alike_from_either_side(client):
     added = client.post("/v1/articles", json=[
         {"id": "undated-walrus", "title": "Walrus", "source": "Test Wire",

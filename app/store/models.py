@@ -49,3 +49,7 @@ class Filters:
     published_from_ts: int | None = None
     published_to_ts: int | None = None
     article_ids: list[str] | None = None
+    # Whether articles without a date pass. A request's own date bound (published_from or published_to) leaves
+    # them out from either side: an undated article is not known to lie inside it (stored as 0, it passed
+    # published_to and failed published_from, while the web page hid it for both). as_of alone keeps them.
+    undated: bool = True

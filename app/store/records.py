@@ -84,6 +84,8 @@ def _filter_sql(filters: Filters | None) -> tuple[str, list]:
     if filters.published_to_ts is not None:
         clauses.append("COALESCE(a.published_ts, 0) <= ?")
         params.append(filters.published_to_ts)
+    if not filters.undated:
+        clauses.append("COALESCE(a.published_ts, 0) <> 0")
     return "".join(f" AND {c}" for c in clauses), params
 
 
@@ -365,7 +367,8 @@ class RecordStore:
                              params)
             allowed = np.fromiter((r["rowid"] for r in rows), dtype=np.int64)
             allowed.sort()
-        if allowed is None and low is None and high is None:
+        undated = filters.undated
+        if allowed is None and low is None and high is None and undated:
             return None
 
         def mask(segment: Segment) -> np.ndarray:
@@ -374,6 +377,8 @@ class RecordStore:
                 keep &= segment.published >= low
             if high is not None:
                 keep &= segment.published <= high
+            if not undated:
+                keep &= segment.published != 0
             if allowed is not None:
                 keep &= np.isin(segment.rowids, allowed, assume_unique=True)
             return keep

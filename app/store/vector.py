@@ -51,6 +51,8 @@ def chroma_where(filters: Filters | None) -> dict | None:
         clauses.append({"published_ts": {"$gte": filters.published_from_ts}})
     if filters.published_to_ts is not None:
         clauses.append({"published_ts": {"$lte": filters.published_to_ts}})
+    if not filters.undated:
+        clauses.append({"published_ts": {"$ne": 0}})
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -176,4 +178,5 @@ def _matches(meta: dict, filters: Filters) -> bool:
         and (not filters.article_ids or meta.get("article_id") in filters.article_ids)
         and (filters.published_from_ts is None or ts >= filters.published_from_ts)
         and (filters.published_to_ts is None or ts <= filters.published_to_ts)
+        and (filters.undated or ts != 0)
     )
