@@ -402,14 +402,19 @@ def evaluate(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     suite: Annotated[Optional[Path], typer.Option(help="Another known-answer suite YAML (default: the shipped one).")] = None,
     index: Annotated[Optional[Path], typer.Option(help="realtimeqa: a full index of the corpus to reuse.")] = None,
+    api_key: Annotated[Optional[str], typer.Option(
+        envvar="CITEWIRE_EVAL_API_KEY", show_default=False,
+        help="With --url: the server's API key (sent as 'Authorization: Bearer KEY'; or CITEWIRE_EVAL_API_KEY).")] = None,
 ) -> None:
     """Measure answers, citations, faithfulness, refusals and latency; optionally gate on thresholds."""
     settings = _settings()  # a bad setting is a one-line error here, not a trace later
+    if api_key and not url:
+        fail("--api-key is for --url (an in-process eval needs no key)", 2)
     with _dependency_errors(settings, url):
-        _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index)
+        _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index, api_key)
 
 
-def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index) -> None:
+def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index, api_key=None) -> None:
     from app.evals.dataset import DatasetError
 
     _check_out_folder(out)  # before the run, not after it: a run takes minutes and its reports need a folder
@@ -422,7 +427,8 @@ def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index) -> None
 
         try:
             result, failures, paths = run_known_answers(url=url, out=out, progress=not quiet,
-                                                        suite_path=suite or DEFAULT_SUITE, make_app=create_app)
+                                                        suite_path=suite or DEFAULT_SUITE, make_app=create_app,
+                                                        api_key=api_key)
         except DatasetError as exc:
             fail(f"--suite: {exc}", 2)
         except NotCitewire as exc:

@@ -50,7 +50,7 @@ def in_process_target(app=None, make_app: Callable[[Settings], Any] | None = Non
 def run_known_answers(
     url: str | None = None, out: Path = Path("eval-report"), suite_path: Path = DEFAULT_SUITE,
     thresholds_path: Path = DEFAULT_THRESHOLDS, app=None, progress: bool = True,
-    make_app: Callable[[Settings], Any] | None = None,
+    make_app: Callable[[Settings], Any] | None = None, api_key: str | None = None,
 ) -> tuple[EvalResult, list[str], dict]:
     suite = load_suite(suite_path)
     thresholds = load_thresholds(thresholds_path)
@@ -61,7 +61,7 @@ def run_known_answers(
         client, local = make_llm_client(settings)  # an LLM configured here also judges the server
         judge = LLMJudge(client, load_prompt(settings.prompts_dir, "judge")) if client else None
         try:
-            target = HttpTarget(url)
+            target = HttpTarget(url, api_key=api_key)
             target.check()
             result = run_suite(target, suite, checker, progress=progress, judge=judge)
         finally:

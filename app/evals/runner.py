@@ -40,10 +40,12 @@ class TargetFailed(NotCitewire):
 class HttpTarget:
     """A running Citewire (or any server speaking the same contract)."""
 
-    def __init__(self, base_url: str, timeout: float = 120) -> None:
+    def __init__(self, base_url: str, timeout: float = 120, api_key: str | None = None) -> None:
         self._base_url = base_url.rstrip("/")
         self.name = self._base_url
-        self._client = httpx.Client(base_url=self._base_url, timeout=timeout)
+        # a server with CITEWIRE_API_KEYS set answers every request without a key with a 401
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
+        self._client = httpx.Client(base_url=self._base_url, timeout=timeout, headers=headers)
 
     def check(self) -> None:
         """One search first: a server that is not Citewire's API (every call a 404), or that wants a key (401),
