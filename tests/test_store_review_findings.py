@@ -106,3 +106,68 @@ def test_postgres_a_write_waiting_for_the_turn_is_not_ended_by_the_servers_lock_
     report = result["report"]
     assert report.counts["added"] == 1, [o.error for o in report.outcomes]
     assert writer_was_waiting
+
+
+def _end_turn_session(pg) -> None:
+    """Ends the session holding the writer turn, as a server restart, failover, network blip or
+    pg_terminate_backend does, and waits until the server has freed its lock."""
+    with _probe(pg) as probe:
+        [pid] = [p for (p,) in probe.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                                             " AND objid = %s", (_TURN_LOCK,)).fetchall()]
+        probe.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        while probe.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+            time.sleep(0.01)
+
+
+_TURN_LOCK = 0x43697477  # app/store/postgres.py's turn lock: its low 32 bits are pg_locks.objid
+
+
+class _OtherHostFirst:
+    """Host A's VectorStore: before A's first vector delete, ``meanwhile`` (host B's write) runs."""
+
+    def __init__(self, real, meanwhile) -> None:
+        self._real, self._meanwhile, self.ran = real, meanwhile, False
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def delete(self, ids):
+        if ids and not self.ran:
+            self.ran = True
+            self._meanwhile()
+        return self._real.delete(ids)
+
+
+def test_postgres_a_delete_that_lost_its_turn_midway_never_deletes_vectors_another_host_committed(pg, pg_services,
+                                                                                                tmp_path, monkeypatch):
+    """Host A deletes a1: its record removal commits, then the server ends A's turn session (restart, failover,
+    network blip, pg_terminate_backend) and frees the lock; host B re-ingests a1 (same text: the same chunk ids)
+    and commits; A, unaware, deleted those ids' vectors, and B's stored chunks had none (only A's unlock noticed,
+    and logged). A now asks whether its turn still holds before a vector delete, and leaves orphans when not."""
+    from app.ingest.service import IngestService
+    from app.store.postgres import PostgresRecordStore
+
+    host_b_records = PostgresRecordStore(pg.url, snapshot_dir=tmp_path / "b-lexical")
+    host_b = IngestService(host_b_records, pg_services.vectors, pg_services.embedder, pg_services.ingest.chunker)
+    try:
+        assert pg_services.ingest.ingest([_article(1)], workers=0).counts["added"] == 1
+        reingest: dict = {}
+        proxy = _OtherHostFirst(pg_services.vectors,
+                                lambda: reingest.update(report=host_b.ingest([_article(1)], workers=0)))
+        monkeypatch.setattr(pg_services.ingest, "vectors", proxy)
+        remove_article = pg_services.records.remove_article
+
+        def remove_then_lose_the_turn(article_id):
+            removed = remove_article(article_id)
+            _end_turn_session(pg)  # A's turn is gone before A's commit; A does not know yet
+            return removed
+
+        monkeypatch.setattr(pg_services.records, "remove_article", remove_then_lose_the_turn)
+        assert pg_services.ingest.delete("a1") is True  # host A
+        if not proxy.ran:  # A left its vectors alone: B's write comes after it
+            reingest["report"] = host_b.ingest([_article(1)], workers=0)
+        assert reingest["report"].counts["added"] == 1
+        held = pg_services.records.chunk_ids_of("a1")
+        assert held and set(held) <= pg_services.vectors.present(held), "chunks the record holds lost their vectors"
+    finally:
+        host_b_records.close()

@@ -23,7 +23,7 @@ import numpy as np
 
 from app.embed import Embedder
 from app.ingest.pipeline import bm25_prefix
-from app.ingest.service import vector_metadata
+from app.ingest.service import WriterTurnLost, vector_metadata
 from app.store.records import RecordStore
 from app.store.vector import VectorStore
 
@@ -60,6 +60,8 @@ def delete_orphans(records: RecordStore, vectors: VectorStore, candidates: list[
         with records.writer_turn():
             known = records.known_chunk_ids(part)
             gone = [i for i in part if i not in known]
+            if not records.writer_turn_held():  # an unknown id may be another writer's, not yet committed
+                raise WriterTurnLost("lost the writer turn; nothing more was deleted")
             vectors.delete(gone)
         deleted += len(gone)
     return deleted
@@ -97,6 +99,8 @@ def restore_missing(records: RecordStore, vectors: VectorStore, embedder: Embedd
         with records.writer_turn():
             now = {chunk.id: (chunk, head, ts) for chunk, head, ts in records.chunks_for_vectors([c.id for c, _, _ in rows])}
             keep = [i for i, row in enumerate(rows) if now.get(row[0].id) == row]  # same chunk, title, source, date
+            if keep and not records.writer_turn_held():
+                raise WriterTurnLost("lost the writer turn; nothing more was restored")
             if keep:
                 vectors.upsert([rows[i][0].id for i in keep], np.asarray(embedded)[keep],
                                [vector_metadata(rows[i][0], rows[i][1].title, rows[i][1].source, rows[i][2])

@@ -124,6 +124,22 @@ class PostgresRecordStore(RecordStore):
                                 "another meanwhile, `citewire repair` restores missing vectors", exc_info=True)
                     self._drop_turn_connection()
 
+    def writer_turn_held(self) -> bool:
+        """Whether the turn's session still holds the lock: the server ends a session (restart, failover,
+        terminate, a TCP timeout) without the holder noticing until its next statement, and frees the lock, so
+        another host may be writing the same ids now. Asked by the holder before each vector delete and before
+        its record commit; it narrows the window to that one call (no fencing token reaches Chroma)."""
+        conn = self._turn_conn
+        if conn is None or conn.closed:
+            return False
+        try:
+            row = conn.execute("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+                               " AND granted AND classid = 0 AND objid = %s AND objsubid = 1",
+                               (_TURN_LOCK,)).fetchone()
+        except self._psycopg.Error:
+            return False
+        return row is not None
+
     def _take_turn(self):
         """The turn's connection, holding the turn. The kept connection may have been ended by the server while
         it sat idle between turns (idle_session_timeout, a restart, a NAT or firewall dropping an idle flow): a
