@@ -171,3 +171,30 @@ def test_postgres_a_delete_that_lost_its_turn_midway_never_deletes_vectors_anoth
         assert held and set(held) <= pg_services.vectors.present(held), "chunks the record holds lost their vectors"
     finally:
         host_b_records.close()
+
+
+def test_repair_never_holds_more_than_a_page_of_missing_ids(services, monkeypatch):
+    """``repair`` listed every missing chunk id before restoring any: with Chroma lost (or restored from an older
+    backup) that is every chunk of the record in one list, gigabytes at millions of chunks. It now restores a
+    page at a time, and still restores them all."""
+    from app.ingest import repair as repair_module
+
+    articles = [ArticleIn(id=f"r{i}", title=f"Report {i}", source="Desk",
+                          text=" ".join(f"Paragraph {j} of report {i} says the ferry ran every {i + j} minutes after "
+                                        f"the harbour bridge closed for repairs." for j in range(40)))
+                for i in range(3)]
+    services.ingest.ingest(articles, workers=0)
+    chunk_ids = [chunk_id for _, chunk_id in services.records.chunk_ids_after(0, 10**6)]
+    assert len(chunk_ids) > 12
+    services.vectors.delete(chunk_ids)
+    sizes: list[int] = []
+    real = repair_module.restore_missing
+
+    def spy(records, vectors, embedder, missing, *args, **kwargs):
+        sizes.append(len(missing))
+        return real(records, vectors, embedder, missing, *args, **kwargs)
+
+    monkeypatch.setattr(repair_module, "restore_missing", spy)
+    report = repair_module.repair(services.records, services.vectors, services.embedder, page=4)
+    assert report.missing == len(chunk_ids) and services.vectors.present(chunk_ids) == set(chunk_ids)
+    assert max(sizes) <= 4, sizes

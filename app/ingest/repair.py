@@ -17,6 +17,7 @@ writes: an id that looked orphaned because its write was in flight is known by t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,15 +74,22 @@ def sweep_orphans(records: RecordStore, vectors: VectorStore, page: int = PAGE) 
     return seen, delete_orphans(records, vectors, candidates, page)
 
 
-def find_missing(records: RecordStore, vectors: VectorStore, page: int = PAGE) -> tuple[int, list[str]]:
-    """(chunks the record holds, ids of those without a vector in Chroma)."""
-    after, seen, missing = 0, 0, []
+def missing_pages(records: RecordStore, vectors: VectorStore, page: int = PAGE) -> Iterator[tuple[int, list[str]]]:
+    """Page by page of the record's chunks: (chunks in the page, ids of those without a vector in Chroma)."""
+    after = 0
     while rows := records.chunk_ids_after(after, page):
         after = rows[-1][0]
         ids = [chunk_id for _, chunk_id in rows]
-        seen += len(ids)
         present = vectors.present(ids)
-        missing.extend(i for i in ids if i not in present)
+        yield len(ids), [i for i in ids if i not in present]
+
+
+def find_missing(records: RecordStore, vectors: VectorStore, page: int = PAGE) -> tuple[int, list[str]]:
+    """(chunks the record holds, ids of those without a vector in Chroma)."""
+    seen, missing = 0, []
+    for count, part in missing_pages(records, vectors, page):
+        seen += count
+        missing.extend(part)
     return seen, missing
 
 
@@ -116,9 +124,15 @@ def repair(records: RecordStore, vectors: VectorStore, embedder: Embedder, dry_r
     report = RepairReport()
     report.vectors, orphans = find_orphans(records, vectors, page)
     report.orphans = len(orphans) if dry_run else delete_orphans(records, vectors, orphans, page)
-    report.chunks, missing = find_missing(records, vectors, page)
-    if dry_run:
-        report.missing = len(missing)
-    else:
-        report.missing, report.skipped = restore_missing(records, vectors, embedder, missing)
+    # A page at a time, never the whole list: a Chroma lost or restored from an old backup leaves every chunk
+    # missing, and millions of ids held at once cost gigabytes. Restoring only writes Chroma, so the record's
+    # rowid paging is undisturbed.
+    for count, part in missing_pages(records, vectors, page):
+        report.chunks += count
+        if dry_run:
+            report.missing += len(part)
+        else:
+            restored, skipped = restore_missing(records, vectors, embedder, part)
+            report.missing += restored
+            report.skipped += skipped
     return report
