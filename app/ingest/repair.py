@@ -17,13 +17,14 @@ writes: an id that looked orphaned because its write was in flight is known by t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from app.embed import Embedder
 from app.ingest.pipeline import bm25_prefix
-from app.ingest.service import vector_metadata
+from app.ingest.service import WriterTurnLost, vector_metadata
 from app.store.records import RecordStore
 from app.store.vector import VectorStore
 
@@ -60,6 +61,8 @@ def delete_orphans(records: RecordStore, vectors: VectorStore, candidates: list[
         with records.writer_turn():
             known = records.known_chunk_ids(part)
             gone = [i for i in part if i not in known]
+            if not records.writer_turn_held():  # an unknown id may be another writer's, not yet committed
+                raise WriterTurnLost("lost the writer turn; nothing more was deleted")
             vectors.delete(gone)
         deleted += len(gone)
     return deleted
@@ -71,15 +74,22 @@ def sweep_orphans(records: RecordStore, vectors: VectorStore, page: int = PAGE) 
     return seen, delete_orphans(records, vectors, candidates, page)
 
 
-def find_missing(records: RecordStore, vectors: VectorStore, page: int = PAGE) -> tuple[int, list[str]]:
-    """(chunks the record holds, ids of those without a vector in Chroma)."""
-    after, seen, missing = 0, 0, []
+def missing_pages(records: RecordStore, vectors: VectorStore, page: int = PAGE) -> Iterator[tuple[int, list[str]]]:
+    """Page by page of the record's chunks: (chunks in the page, ids of those without a vector in Chroma)."""
+    after = 0
     while rows := records.chunk_ids_after(after, page):
         after = rows[-1][0]
         ids = [chunk_id for _, chunk_id in rows]
-        seen += len(ids)
         present = vectors.present(ids)
-        missing.extend(i for i in ids if i not in present)
+        yield len(ids), [i for i in ids if i not in present]
+
+
+def find_missing(records: RecordStore, vectors: VectorStore, page: int = PAGE) -> tuple[int, list[str]]:
+    """(chunks the record holds, ids of those without a vector in Chroma)."""
+    seen, missing = 0, []
+    for count, part in missing_pages(records, vectors, page):
+        seen += count
+        missing.extend(part)
     return seen, missing
 
 
@@ -97,6 +107,8 @@ def restore_missing(records: RecordStore, vectors: VectorStore, embedder: Embedd
         with records.writer_turn():
             now = {chunk.id: (chunk, head, ts) for chunk, head, ts in records.chunks_for_vectors([c.id for c, _, _ in rows])}
             keep = [i for i, row in enumerate(rows) if now.get(row[0].id) == row]  # same chunk, title, source, date
+            if keep and not records.writer_turn_held():
+                raise WriterTurnLost("lost the writer turn; nothing more was restored")
             if keep:
                 vectors.upsert([rows[i][0].id for i in keep], np.asarray(embedded)[keep],
                                [vector_metadata(rows[i][0], rows[i][1].title, rows[i][1].source, rows[i][2])
@@ -112,9 +124,15 @@ def repair(records: RecordStore, vectors: VectorStore, embedder: Embedder, dry_r
     report = RepairReport()
     report.vectors, orphans = find_orphans(records, vectors, page)
     report.orphans = len(orphans) if dry_run else delete_orphans(records, vectors, orphans, page)
-    report.chunks, missing = find_missing(records, vectors, page)
-    if dry_run:
-        report.missing = len(missing)
-    else:
-        report.missing, report.skipped = restore_missing(records, vectors, embedder, missing)
+    # A page at a time, never the whole list: a Chroma lost or restored from an old backup leaves every chunk
+    # missing, and millions of ids held at once cost gigabytes. Restoring only writes Chroma, so the record's
+    # rowid paging is undisturbed.
+    for count, part in missing_pages(records, vectors, page):
+        report.chunks += count
+        if dry_run:
+            report.missing += len(part)
+        else:
+            restored, skipped = restore_missing(records, vectors, embedder, part)
+            report.missing += restored
+            report.skipped += skipped
     return report

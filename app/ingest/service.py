@@ -29,6 +29,10 @@ def vector_metadata(chunk: StoredChunk, title: str, source: str, published_ts: i
             "char_start": chunk.char_start, "char_end": chunk.char_end}
 
 
+class WriterTurnLost(RuntimeError):
+    """The record's writer turn ended under its holder (PostgreSQL ended the session holding it)."""
+
+
 class IngestService:
     def __init__(self, records: RecordStore, vectors: VectorStore, embedder: Embedder, chunker: Chunker) -> None:
         self.records = records
@@ -125,6 +129,10 @@ class IngestService:
                 if self.records.get_article(article_id) is None:
                     return False
                 chunk_ids = self.records.remove_article(article_id)
+            if not self.records.writer_turn_held():  # another writer may have stored these ids again meanwhile
+                log.warning("lost the writer turn deleting %s: its %d vectors are left as orphans (`citewire repair`)",
+                            article_id, len(chunk_ids))
+                return True
             try:  # after the commit: a vector left behind is an orphan, ignored on read (`citewire repair`)
                 self.vectors.delete(chunk_ids)
             except Exception:
@@ -212,10 +220,16 @@ class IngestService:
                                       article.published_ts, article.text, article.content_hash, now),
                         p.chunks, bm25_prefix(article.title), p.terms,
                     )
+                if not self.records.writer_turn_held():  # rolled back: another writer may hold these ids now
+                    raise WriterTurnLost("lost the writer turn before the record's commit")
         except Exception as exc:
             log.exception("writing a batch failed")
             self._drop_orphans(ids)
             return exc
+        if not self.records.writer_turn_held():
+            log.warning("lost the writer turn after the commit: %d replaced vectors are left as orphans "
+                        "(`citewire repair`)", len(stale))
+            return None
         try:
             self.vectors.delete(stale)
         except Exception:  # left behind, they are orphans: ignored on read, removed by `citewire repair`
@@ -224,6 +238,10 @@ class IngestService:
 
     def _drop_orphans(self, ids: list[str]) -> None:
         """Best effort after a failed write: remove vectors this batch added that the record lacks."""
+        if not self.records.writer_turn_held():  # unknown to the record may mean another writer's, uncommitted
+            log.warning("lost the writer turn: %d vectors of a failed write are left as orphans (`citewire repair`)",
+                        len(ids))
+            return
         try:
             known = set(self.records.chunks_by_id(ids))
             self.vectors.delete([i for i in ids if i not in known])

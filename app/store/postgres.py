@@ -113,12 +113,7 @@ class PostgresRecordStore(RecordStore):
         server drops a session lock when its session ends, so a crashed holder (its socket closed by the
         kernel) frees the turn; a vanished host, after the TCP keepalives set below (about a minute)."""
         with self._turn:
-            conn = self._turn_connection()
-            try:
-                conn.execute("SELECT pg_advisory_lock(%s)", (_TURN_LOCK,))
-            except self._psycopg.Error:  # a connection the server dropped: the next turn opens another
-                self._drop_turn_connection()
-                raise
+            conn = self._take_turn()
             try:
                 yield
             finally:
@@ -129,11 +124,55 @@ class PostgresRecordStore(RecordStore):
                                 "another meanwhile, `citewire repair` restores missing vectors", exc_info=True)
                     self._drop_turn_connection()
 
+    def writer_turn_held(self) -> bool:
+        """Whether the turn's session still holds the lock: the server ends a session (restart, failover,
+        terminate, a TCP timeout) without the holder noticing until its next statement, and frees the lock, so
+        another host may be writing the same ids now. Asked by the holder before each vector delete and before
+        its record commit; it narrows the window to that one call (no fencing token reaches Chroma)."""
+        conn = self._turn_conn
+        if conn is None or conn.closed:
+            return False
+        try:
+            row = conn.execute("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+                               " AND granted AND classid = 0 AND objid = %s AND objsubid = 1",
+                               (_TURN_LOCK,)).fetchone()
+        except self._psycopg.Error:
+            return False
+        return row is not None
+
+    def _take_turn(self):
+        """The turn's connection, holding the turn. The kept connection may have been ended by the server while
+        it sat idle between turns (idle_session_timeout, a restart, a NAT or firewall dropping an idle flow): a
+        lock not taken is always safe to ask again, so that is retried once on a fresh connection instead of
+        failing the write."""
+        retry = self._turn_conn is not None and not self._turn_conn.closed
+        while True:
+            try:
+                conn = self._turn_connection()
+                conn.execute("SELECT pg_advisory_lock(%s)", (_TURN_LOCK,))
+                return conn
+            except self._psycopg.Error as exc:  # the next try, or the next turn, opens another connection
+                self._drop_turn_connection()
+                if not (retry and isinstance(exc, self._psycopg.OperationalError)):
+                    raise
+                retry = False
+
     def _turn_connection(self):
         conn = self._turn_conn
         if conn is not None and not conn.closed:
             return conn
         conn = self._connect()
+        try:
+            # Waiting for the turn is unbounded, as the flock's wait is on SQLite: a lock_timeout or
+            # statement_timeout set for the role or database ended a wait behind another host's batch and failed
+            # the write. Only the turn's lock and unlock run on this connection.
+            conn.execute("SET lock_timeout = 0")
+            conn.execute("SET statement_timeout = 0")
+            if conn.info.server_version >= 140000:  # idle between turns is this connection's normal state
+                conn.execute("SET idle_session_timeout = 0")
+        except self._psycopg.Error:
+            conn.close()
+            raise
         try:  # the server notices a holder whose host vanished (no FIN) after ~60 s instead of hours
             for name, value in (("idle", 30), ("interval", 10), ("count", 3)):
                 conn.execute(f"SET tcp_keepalives_{name} = {value}")

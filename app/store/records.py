@@ -198,6 +198,12 @@ class RecordStore:
         with file_writer_turn(self._path):
             yield
 
+    def writer_turn_held(self) -> bool:
+        """Whether this thread's writer turn still holds, asked before each Chroma call that could undo another
+        writer's work (a vector delete, the record's commit after an upsert). A flock lasts as long as its
+        descriptor: always. PostgreSQL's session lock ends with its session (PostgresRecordStore)."""
+        return True
+
     # --- writes (call inside transaction()) ------------------------------------------------
     def _insert_chunk(self, chunk: StoredChunk) -> int:
         return self._one(
