@@ -67,6 +67,13 @@ class Settings(BaseSettings):
         description="http(s)://host[:port] of a Chroma server (no path, query string or credentials; no port: 8000, or 443 for https); when set, "
         "vectors go there instead of the embedded store.",
     )
+    chroma_timeout_s: float = Field(
+        default=60.0, gt=0, le=3600,
+        description="Seconds a Chroma server may take to answer one call (connecting: at most 10) before the call "
+        "fails as the dependency being down (a 503, a failed ingest). Chroma's client waits forever: a hung server "
+        "held every request, and the writer turn of every process and host (app/store/write_lock.py). The "
+        "largest call an ingest makes, a 3,000-vector upsert, ran at 348 vectors/s here: about 9 s (docs/performance.md).",
+    )
     collection: str = Field(default="citewire_chunks", description="Chroma collection name for chunk vectors.")
 
     # --- chunking ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ Embeddings are always computed by Citewire and passed in, so Chroma never reache
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from urllib.parse import urlparse
 
@@ -17,6 +18,8 @@ import numpy as np
 from app.config import Settings
 from app.store.data_dir_lock import claim_chroma_dir
 from app.store.models import Filters
+
+log = logging.getLogger(__name__)
 
 
 class EmbedderMismatch(RuntimeError):
@@ -30,13 +33,30 @@ def make_chroma_client(settings: Settings):
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
-        return chromadb.HttpClient(
+        client = chromadb.HttpClient(
             # no port given: 443 for https (a TLS proxy), else `chroma run`'s 8000
             host=url.hostname or "127.0.0.1", port=url.port or (443 if url.scheme == "https" else 8000),
             ssl=url.scheme == "https", settings=chroma_settings
         )
+        _bound_wait(client, settings.chroma_timeout_s)
+        return client
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def _bound_wait(client, seconds: float) -> None:
+    """Chroma's HTTP client is made with ``timeout=None`` and has no setting for it: a server that accepts and
+    never answers (hung, stopped, a half-open connection) held the calling request, and a writer holding the
+    write turn held every writer on every host. Its httpx session is reached through the client's server API
+    (private, so checked: a future chromadb without it keeps its own behaviour, with a warning)."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds, connect=min(seconds, 10.0))
+    else:
+        log.warning("cannot bound the Chroma client's waits (this chromadb has no httpx session where expected): "
+                    "a hung Chroma server will hold requests and writers")
 
 
 def chroma_where(filters: Filters | None) -> dict | None:
