@@ -27,7 +27,7 @@ from app.store.records import RecordStore
 from app.summarize.conflicts import find_conflicts
 from app.summarize.facts import Candidate, covered, select_facts
 from app.summarize.llm import LLMSummarizer
-from app.text import content_terms, sentence_spans, words
+from app.text import QUESTION_WORDS, STOPWORDS, content_terms, name_tokens, proper_names, sentence_spans, stem, words
 
 # What one summary request may ask for (the API, the CLI, the MCP tool and Slack check them): a topic is read like a
 # question, and its words are searched and scored, so it is capped as questions are; a summary of more articles
@@ -123,12 +123,14 @@ def _word_count(text: str) -> int:
 
 class SummarizeService:
     def __init__(self, records: RecordStore, retrieval: RetrievalService, embedder: Embedder,
-                 llm: LLMSummarizer | None = None, llm_fallback: bool = True) -> None:
+                 llm: LLMSummarizer | None = None, llm_fallback: bool = True, *, topic_anchor: str = "off") -> None:
         self.records = records
         self.retrieval = retrieval
         self.embedder = embedder
         self.llm = llm
         self.llm_fallback = llm_fallback  # CITEWIRE_LLM_FALLBACK_EXTRACTIVE, as for answers
+        # which topic words may anchor it (ANCHOR_RULES); "off": the rule before (benchmarks/topic_summaries.py)
+        self.topic_anchor = topic_anchor
 
     # --- entry points ---------------------------------------------------------------------------
     def summarize_articles(self, article_ids: list[str], max_words: int = 120) -> Summary:
@@ -160,6 +162,8 @@ class SummarizeService:
         topic, _ = checked_topic(topic), checked_max_words(max_words)
         passages = self.retrieval.search(topic, top_k=top_k, filters=filters, as_of=as_of)
         reason = self._off_topic(topic, passages)
+        if not reason and self.topic_anchor != "off":
+            passages = self._anchored(topic, passages)
         if reason:
             return Summary(summary=TOPIC_REFUSAL, citations=[], sentences=[], article_ids=[], answerable=False,
                            refusal_reason=reason)
@@ -201,6 +205,23 @@ class SummarizeService:
         if not any(_on_topic(topic, [Unit(p, 0, 0, p.text, "", 0)]) for p in passages):
             return "no passage mentions what the topic is about"
         return None
+
+    def _anchored(self, topic: str, passages: list[Passage]) -> list[Passage]:
+        """Only passages of articles that mention the topic's anchor: one shared common word let another event
+        in ("Derna floods death toll" quoted the Morocco earthquake's "The death toll rose…", which a reader takes
+        for Derna's). The anchor is the topic's rarest indexed word that a retrieved article mentions: a word no
+        retrieved article holds ("romped", a typo) cannot be it. Article-level, since a later chunk of the right
+        article says "the city", not "Derna"."""
+        terms: dict[str, set[str]] = {}
+        for passage in passages:
+            if passage.article_id not in terms:
+                article = self.records.get_article(passage.article_id)
+                terms[passage.article_id] = set(content_terms(f"{passage.title}\n{article.text if article else passage.text}"))
+        anchor = topic_anchor(anchor_words(topic, self.topic_anchor), self.records.document_frequencies,
+                              set().union(*terms.values()))
+        if anchor is None:
+            return passages
+        return [p for p in passages if stem(anchor) in terms[p.article_id]]
 
     @staticmethod
     def _chunk_passage(article: StoredArticle, chunk) -> Passage:
@@ -358,6 +379,36 @@ def rendered_sentence(sentence: AnswerSentence) -> str:
 def _render(sentences: list[AnswerSentence]) -> str:
     """Summary text: cited sentences with their markers; conflict notes carry theirs already."""
     return " ".join(rendered_sentence(s) for s in sentences)
+
+
+ANCHOR_RULES = ("off", "word", "name", "name-word")
+
+
+def anchor_words(topic: str, rule: str) -> list[str]:
+    """The topic's words that may anchor it. "word": any content word; "name": its names (capitalised words
+    past the first, and a capitalised first word: "Derna floods death toll"); "name-word": its names, or any
+    content word when it has none."""
+    content = list(dict.fromkeys(w for w in words(topic) if w not in STOPWORDS and w not in QUESTION_WORDS))
+    if rule == "word":
+        return content
+    names = proper_names(topic)
+    stripped = topic.lstrip()
+    if stripped[:1].isupper():
+        names |= name_tokens(stripped.split()[0])
+    named = [w for w in content if w in names]
+    return named or (content if rule == "name-word" else [])
+
+
+def topic_anchor(candidates: list[str], doc_freq: Callable[[list[str]], tuple[dict[str, int], int]],
+                 mentioned: set[str]) -> str | None:
+    """Of ``candidates``, the word that the fewest indexed chunks hold among those whose stem is in ``mentioned``
+    (ties: the first); None without one."""
+    candidates = [w for w in candidates if stem(w) in mentioned]
+    if not candidates:
+        return None
+    frequencies, _ = doc_freq(candidates)
+    held = [w for w in candidates if frequencies.get(w, 0) > 0]
+    return min(held, key=lambda w: frequencies[w]) if held else None
 
 
 def _on_topic(topic: str, units: list[Unit]) -> list[Unit]:
