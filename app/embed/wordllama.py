@@ -32,6 +32,12 @@ class WordLlamaEmbedder:
                 cls._shared = cls()
             return cls._shared
 
+    @property
+    def process_factory(self):
+        """How an ingest worker process makes its own copy (app/ingest/pipeline.py): the weights are in the wheel,
+        so a worker loads them in ~0.1 s instead of the parent embedding under its GIL."""
+        return WordLlamaEmbedder.shared
+
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)

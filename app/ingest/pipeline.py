@@ -1,24 +1,31 @@
 """The ingest pipeline: keep both cores busy without giving up ordering or atomicity.
 
-Profiled on RealTimeQA articles (docs/performance.md), one ingest is ~35 % embedding, ~25 %
-chunking (LangChain's splitter counts tokens of every piece), ~20 % BM25 postings and ~20 % Chroma
+Profiled on RealTimeQA articles (docs/performance.md), one ingest is ~40 % embedding, ~10 %
+chunking (LangChain's splitter counts tokens of every piece), ~20 % BM25 postings and ~30 % Chroma
 and SQLite writes. Chunking and postings are pure Python (GIL-bound), so they run in worker
-processes; embedding (HF tokenizers, numpy) runs on one thread and the store writes (Chroma's HNSW
-insert, then SQLite) on another, so batch k+1 is embedded while batch k is written; both take
-batches in input order. A batch still lands whole or not at all (service._store_batch).
+processes, and so does the embedding when the embedder can be made there (the local wordllama: it
+holds the GIL for most of its work, so on a thread beside the store writes the parent process got
+one core's worth of both); the store writes (Chroma's HNSW insert, then SQLite) run on a thread of
+the parent, in input order, while the workers prepare the next batches. An embedder that cannot
+move (an embeddings endpoint) embeds on a thread of the parent, as before. A batch still lands
+whole or not at all (service._store_batch).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import multiprocessing.connection
 import os
 import queue
 import signal
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+
+import numpy as np
 
 from app.ingest.article import NormalisedArticle
 from app.ingest.chunker import Chunker
@@ -26,7 +33,9 @@ from app.ingest.report import ArticleOutcome
 from app.store.lexical import chunk_terms
 from app.store.models import StoredChunk
 
+log = logging.getLogger(__name__)
 _worker_chunker: Chunker | None = None
+_worker_embedder = None  # the worker's own embedder, when the parent's can be made in a process (Pipeline)
 POOL_AFTER_BATCHES = 2  # small ingests (an API request) never pay for starting processes
 
 
@@ -39,13 +48,14 @@ class Prepared:
     terms: list[tuple[int, bytes, bytes]]
 
 
-def _init_worker(config: tuple[int, int, str]) -> None:
-    global _worker_chunker
+def _init_worker(config: tuple[int, int, str], embedder_factory: Callable | None = None) -> None:
+    global _worker_chunker, _worker_embedder
     # Ctrl+C reaches the whole process group: the parent decides what stops (Pipeline.abandon); a worker
     # killed by it broke the pool, and its BrokenProcessPool replaced the interrupt with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
     _worker_chunker = Chunker(*config)
+    _worker_embedder = embedder_factory() if embedder_factory is not None else None
 
 
 def _exit_with_parent() -> None:
@@ -75,6 +85,22 @@ def split_and_index(job: list[tuple[str, str, str]], chunker: Chunker | None = N
         chunks = [(s.chunk_id(article_id), s.index, s.char_start, s.char_end, s.text) for s in spans]
         out.append((chunks, [chunk_terms(prefix_of(title) + s.text) for s in spans]))
     return out
+
+
+def prepare_in_worker(job: list[tuple[str, str, str]]) -> tuple[list[tuple[list, list]], np.ndarray | Exception | None]:
+    """``split_and_index`` and, with a worker embedder, the vectors of every chunk of the job (the texts the
+    parent's ``IngestService._embed_batch`` would embed, in the same order, as one call); an embedding error
+    comes back as the value, so it fails these articles only, as in the parent."""
+    parts = split_and_index(job)
+    if _worker_embedder is None:
+        return parts, None
+    texts = [bm25_prefix(title) + chunk[4] for (_, title, _), (chunks, _) in zip(job, parts) for chunk in chunks]
+    if not texts:
+        return parts, None
+    try:
+        return parts, _worker_embedder.embed(texts)
+    except Exception as exc:  # noqa: BLE001 - an exception of any class may not unpickle in the parent
+        return parts, RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
 def bm25_prefix(title: str) -> str:
@@ -154,13 +180,14 @@ class Pipeline:
         if self._workers and self._batches > POOL_AFTER_BATCHES and self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self._workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker, initargs=(self._service.chunker.config,),
+                initializer=_init_worker,
+                initargs=(self._service.chunker.config, getattr(self._service.embedder, "process_factory", None)),
             )
         if self._pool is not None and job:
             with _children_ignore_ctrl_c():  # a submit may start a worker process
-                result = self._pool.submit(split_and_index, job)
+                result = self._pool.submit(prepare_in_worker, job)
         else:
-            result = _Done(split_and_index(job, self._service.chunker))
+            result = _Done((split_and_index(job, self._service.chunker), None))
         with self._lock:
             self._inflight.update(a.id for _, a, _ in todo)
         if self._writer is None:
@@ -182,10 +209,15 @@ class Pipeline:
             try:
                 if todo and self._error is None and not self._abandoned:
                     pending = []
-                    for (origin, article, status), (chunks, terms) in zip(todo, result.result()):
+                    parts, vectors = result.result()
+                    for (origin, article, status), (chunks, terms) in zip(todo, parts):
                         stored = [StoredChunk(cid, article.id, i, start, end, text) for cid, i, start, end, text in chunks]
                         pending.append(Prepared(origin, article, status, stored, terms))
-                    embedded = (pending, self._service._embed_batch(pending))
+                    if vectors is None:  # not embedded in a worker (no pool yet, or an embedder that stays here)
+                        vectors = self._service._embed_batch(pending)
+                    elif isinstance(vectors, Exception):
+                        log.error("embedding failed in a worker: %s", vectors)
+                    embedded = (pending, vectors)
             except BaseException as exc:  # noqa: BLE001 - handed to the producer, raised by finish()
                 self._error = self._error or exc
             self._embedded.put((before, todo, embedded, positions))
