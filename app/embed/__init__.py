@@ -10,6 +10,10 @@ from app.config import Settings
 
 
 class Embedder(Protocol):
+    """An embedder may also have ``process_factory``: a picklable callable that makes an equivalent embedder in
+    another process. Ingest workers then embed their own batches (app/ingest/pipeline.py); without it (an
+    endpoint) the parent embeds."""
+
     name: str
     dim: int
 
