@@ -162,8 +162,12 @@ class SummarizeService:
         topic, _ = checked_topic(topic), checked_max_words(max_words)
         passages = self.retrieval.search(topic, top_k=top_k, filters=filters, as_of=as_of)
         reason = self._off_topic(topic, passages)
-        if not reason and self.topic_anchor != "off":
-            passages = self._anchored(topic, passages)
+        rule, _, mode = self.topic_anchor.partition(":")  # "name-word" filters; "name-word:prefer" puts first
+        anchored: set[str] | None = None
+        if not reason and rule != "off":
+            anchored = {p.chunk_id for p in self._anchored(topic, passages, rule)}
+            if mode != "prefer":
+                passages = [p for p in passages if p.chunk_id in anchored]
         if reason:
             return Summary(summary=TOPIC_REFUSAL, citations=[], sentences=[], article_ids=[], answerable=False,
                            refusal_reason=reason)
@@ -174,6 +178,8 @@ class SummarizeService:
                 units.append(Unit(passage, span.start, span.end, text, passage.published_at or "", position))
         units = _on_topic(topic, _dedupe_spans(units))
         relevance = self._relevance(topic, units)
+        if anchored is not None and mode == "prefer" and len(units):  # every anchored sentence ranks first
+            relevance = relevance + PREFERRED * np.array([u.passage.chunk_id in anchored for u in units])
         book = CitationBook()
         on_topic = [units[i] for i in np.argsort(-relevance)[:40]] if len(units) else []
         notes = self._conflict_notes(on_topic, book)
@@ -206,7 +212,7 @@ class SummarizeService:
             return "no passage mentions what the topic is about"
         return None
 
-    def _anchored(self, topic: str, passages: list[Passage]) -> list[Passage]:
+    def _anchored(self, topic: str, passages: list[Passage], rule: str) -> list[Passage]:
         """Only passages of articles that mention the topic's anchor: one shared common word let another event
         in ("Derna floods death toll" quoted the Morocco earthquake's "The death toll rose…", which a reader takes
         for Derna's). The anchor is the topic's rarest indexed word that a retrieved article mentions: a word no
@@ -217,7 +223,7 @@ class SummarizeService:
             if passage.article_id not in terms:
                 article = self.records.get_article(passage.article_id)
                 terms[passage.article_id] = set(content_terms(f"{passage.title}\n{article.text if article else passage.text}"))
-        anchor = topic_anchor(anchor_words(topic, self.topic_anchor), self.records.document_frequencies,
+        anchor = topic_anchor(anchor_words(topic, rule), self.records.document_frequencies,
                               set().union(*terms.values()))
         if anchor is None:
             return passages
@@ -381,7 +387,10 @@ def _render(sentences: list[AnswerSentence]) -> str:
     return " ".join(rendered_sentence(s) for s in sentences)
 
 
-ANCHOR_RULES = ("off", "word", "name", "name-word")
+ANCHOR_RULES = ("off", "word", "name", "name-word")  # each also as "RULE:prefer" (ordered first, not filtered)
+# Added to an anchored sentence's relevance in "prefer": more than any other sentence's whole MMR score, so the
+# ordering is lexicographic (anchored first, MMR among each group), not a tuned weight.
+PREFERRED = 100.0
 
 
 def anchor_words(topic: str, rule: str) -> list[str]:
