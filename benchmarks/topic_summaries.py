@@ -5,9 +5,10 @@
 
 Each open question (the `app/evals/realtimeqa.py` set) is used as a topic ("Which automaker recalled more than
 112,000 vehicles?"), summarised as of its date + 1 day over an index of every 2023–2024 article of the corpus
-(built on the first run). Two rules, same retrieval, same index: **before** keeps any retrieved sentence that shares
-a content word with the topic; **anchor** first keeps only passages of articles that mention the topic's rarest
-indexed word (app/summarize/service.py `topic_anchor`). Per topic: refused; the share of its citations from
+(built on the first run; delete the folder after an interrupted build). Rules, same retrieval, same index: **before**
+keeps any retrieved sentence that shares a content word with the topic; an anchor rule (`--rules`, app/summarize/
+service.py `anchor_words`, `topic_anchor`) first keeps only passages of articles that mention the topic's rarest
+indexed word, or with ":prefer" ranks their sentences first. No LLM: the extractive summary. Per topic: refused; the share of its citations from
 the question's relevant articles (qrels: the answer string is in it, or the gold article); any citation from an
 article that is not relevant; whether the summary holds the normalised answer. Citation relevance is also pooled
 over all citations. The anchor rule has no tuned constant; 2023 is where it was looked at, 2024 the report.
@@ -124,7 +125,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="the realtimeqa-dev folder")
     parser.add_argument("--data-dir", type=Path, required=True, help="the index (built on the first run)")
     parser.add_argument("--years", default="2023", help="question years to ask: 2023 (looked at) or 2024 (report)")
-    parser.add_argument("--rules", default="name", help=f"anchor rules to compare with 'off': {ANCHOR_RULES[1:]}")
+    parser.add_argument("--rules", default="name",
+                        help=f"anchor rules to compare with 'off': {ANCHOR_RULES[1:]}, each also as RULE:prefer")
     parser.add_argument("--limit", type=int, default=None, help="the first N questions only")
     parser.add_argument("--out", type=Path, default=None, help="write per-topic rows and the table here (JSON)")
     args = parser.parse_args()

@@ -96,3 +96,19 @@ def test_an_embedding_error_in_a_worker_fails_only_those_articles(tmp_path):
     assert all("embedding failed" in o.error and "the embedder went away" in o.error for o in failed)
     assert service.records.count()[0] == embedded_here and service.vectors.count() == embedded_here
     assert np.all([o.article_id for o in failed] == [a.id for a in _articles()[embedded_here:]])
+
+
+class CannotLoadInWorkers(ParentCallsCounted):
+    @property
+    def process_factory(self):
+        return _cannot_load
+
+
+def _cannot_load():
+    raise OSError("weights missing")
+
+
+def test_a_worker_that_cannot_make_its_embedder_leaves_the_embedding_to_the_parent(tmp_path):
+    embedder = CannotLoadInWorkers()
+    report = _service(tmp_path, embedder).ingest(_articles(), batch_articles=BATCH, workers=1)
+    assert report.counts["added"] == ARTICLES and embedder.parent_calls == ARTICLES // BATCH

@@ -34,3 +34,14 @@ def test_the_anchor_is_the_rarest_word_a_retrieved_article_mentions():
 def test_a_word_the_index_never_holds_is_no_anchor():
     words = anchor_words("dernaa death toll", "word")
     assert topic_anchor(words, _freq({"death": 90, "toll": 60}), {stem(w) for w in words}) == "toll"
+
+
+def test_an_unknown_anchor_rule_is_refused_not_read_as_another():
+    import pytest
+
+    from app.summarize.service import SummarizeService
+
+    for rule in ("bogus", "word:prefr"):
+        with pytest.raises(ValueError, match="unknown topic anchor rule"):
+            SummarizeService(None, None, None, topic_anchor=rule)
+    assert SummarizeService(None, None, None, topic_anchor="word:prefer").topic_anchor == "word:prefer"

@@ -55,7 +55,10 @@ def _init_worker(config: tuple[int, int, str], embedder_factory: Callable | None
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
     _worker_chunker = Chunker(*config)
-    _worker_embedder = embedder_factory() if embedder_factory is not None else None
+    try:
+        _worker_embedder = embedder_factory() if embedder_factory is not None else None
+    except Exception:  # noqa: BLE001 - a pool whose initializer raised is broken: the parent embeds instead
+        _worker_embedder = None
 
 
 def _exit_with_parent() -> None:

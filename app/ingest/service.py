@@ -54,8 +54,8 @@ class IngestService:
         workers: int | None = None,
     ) -> IngestReport:
         """Three stages overlap: reading + change detection here, chunking + BM25 postings in
-        ``workers`` processes (default: the cores but one, started once the input proves large),
-        embedding + store writes on a writer thread. Outcomes are reported in input order. Ingests and deletes
+        ``workers`` processes (default: the cores but one, started once the input proves large), which also
+        embed when the embedder can be made there (else a thread here embeds), store writes on a writer thread. Outcomes are reported in input order. Ingests and deletes
         in one process take turns (a second request waits for the first); across processes each batch's store
         write takes the record's writer turn (``_store_batch``)."""
         with self._writing:

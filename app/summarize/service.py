@@ -130,6 +130,9 @@ class SummarizeService:
         self.llm = llm
         self.llm_fallback = llm_fallback  # CITEWIRE_LLM_FALLBACK_EXTRACTIVE, as for answers
         # which topic words may anchor it (ANCHOR_RULES); "off": the rule before (benchmarks/topic_summaries.py)
+        rule, _, mode = topic_anchor.partition(":")
+        if rule not in ANCHOR_RULES or mode not in ("", "prefer"):
+            raise ValueError(f"unknown topic anchor rule {topic_anchor!r}: one of {ANCHOR_RULES}, optionally ':prefer'")
         self.topic_anchor = topic_anchor
 
     # --- entry points ---------------------------------------------------------------------------
