@@ -87,6 +87,12 @@ def stem(word: str) -> str:
         return _stemmer().stemWord(word)
 
 
+def content_words(text: str) -> list[str]:
+    """Distinct non-stopword, non-question words, unstemmed, in order: what a question or topic is about, as the
+    lexical index's document frequencies are looked up."""
+    return list(dict.fromkeys(w for w in words(text) if w not in STOPWORDS and w not in QUESTION_WORDS))
+
+
 def content_terms(text: str) -> list[str]:
     """Stemmed non-stopword terms, in order (duplicates kept)."""
     return [stem(w) for w in words(text) if w not in STOPWORDS and w not in QUESTION_WORDS]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.embed import Embedder
-from app.text import QUESTION_WORDS, STOPWORDS, numbers, proper_names, stem, words
+from app.text import STOPWORDS, content_words, numbers, proper_names, stem, words
 
 DocFreq = Callable[[list[str]], tuple[dict[str, int], int]]
 _MONTHS = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(1[89]|20)\d\d\b", re.I)
@@ -64,7 +64,7 @@ class QuestionScorer:
         titles = titles or [""] * len(sentences)
         previous = previous or [""] * len(sentences)
         passages = passages or sentences
-        q_words = list(dict.fromkeys(w for w in words(question) if w not in STOPWORDS and w not in QUESTION_WORDS))
+        q_words = content_words(question)
         kind = answer_type(question)
         q_names = proper_names(question)
         vectors = self.embedder.embed([question, *sentences])

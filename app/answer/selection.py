@@ -43,7 +43,7 @@ from app.retrieval.features import (
 )
 from app.retrieval.learned import AnswerModels
 from app.retrieval.service import Passage
-from app.text import QUESTION_WORDS, STOPWORDS, words
+from app.text import QUESTION_WORDS, STOPWORDS, content_words, words
 
 SENTENCE_PASSAGES = 5  # passages whose sentences compete (the reranked top 5 hold an answer for most questions)
 HEURISTIC_WEIGHT = 5.0  # measured on 2022–2023 questions (docs/answers.md, "Choosing the constants")
@@ -159,7 +159,7 @@ def question_units(terms: QuestionTerms, doc_freq: DocFreq | None) -> dict[str, 
     whole would always read as missing), and a word the corpus never holds counts for nothing (no passage can
     mention it, answerable or not: 2024's "misbehaviour", "Botswanan"). Without document frequencies every stem
     keeps the question's own weight (1 each, or what ``question_terms`` gave), parts 1 each."""
-    raw = list(dict.fromkeys(w for w in words(terms.text) if w not in STOPWORDS and w not in QUESTION_WORDS))
+    raw = content_words(terms.text)
     pieces: list[tuple[str, str, bool]] = []  # (stem, word to look up, is a part of a hyphenated word)
     for w in raw:
         if "-" in w:

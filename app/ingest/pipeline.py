@@ -97,7 +97,7 @@ def prepare_in_worker(job: list[tuple[str, str, str]]) -> tuple[list[tuple[list,
     parts = split_and_index(job)
     if _worker_embedder is None:
         return parts, None
-    texts = [bm25_prefix(title) + chunk[4] for (_, title, _), (chunks, _) in zip(job, parts) for chunk in chunks]
+    texts = [embedding_text(title, chunk[4]) for (_, title, _), (chunks, _) in zip(job, parts) for chunk in chunks]
     if not texts:
         return parts, None
     try:
@@ -109,6 +109,11 @@ def prepare_in_worker(job: list[tuple[str, str, str]]) -> tuple[list[tuple[list,
 def bm25_prefix(title: str) -> str:
     """Titles are indexed with every chunk: it measurably helps both BM25 and dense retrieval."""
     return f"{title}\n" if title else ""
+
+
+def embedding_text(title: str, chunk_text: str) -> str:
+    """What a chunk is embedded as, in a worker or in the parent (the same text, so the same vector)."""
+    return bm25_prefix(title) + chunk_text
 
 
 @contextlib.contextmanager

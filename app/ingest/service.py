@@ -13,7 +13,7 @@ from app.embed import Embedder
 from app.ingest.article import ArticleIn, InvalidArticle, NormalisedArticle, normalise
 from app.ingest.chunker import Chunker
 from app.ingest.loaders import LoadedRecord
-from app.ingest.pipeline import Pipeline, Prepared, bm25_prefix
+from app.ingest.pipeline import Pipeline, Prepared, bm25_prefix, embedding_text
 from app.ingest.report import ArticleOutcome, IngestReport
 from app.store.models import StoredArticle, StoredChunk
 from app.store.records import RecordStore
@@ -55,7 +55,8 @@ class IngestService:
     ) -> IngestReport:
         """Three stages overlap: reading + change detection here, chunking + BM25 postings in
         ``workers`` processes (default: the cores but one, started once the input proves large), which also
-        embed when the embedder can be made there (else a thread here embeds), store writes on a writer thread. Outcomes are reported in input order. Ingests and deletes
+        embed when the embedder can be made there (else a thread here embeds), store writes on a writer thread.
+        Outcomes are reported in input order. Ingests and deletes
         in one process take turns (a second request waits for the first); across processes each batch's store
         write takes the record's writer turn (``_store_batch``)."""
         with self._writing:
@@ -147,7 +148,7 @@ class IngestService:
         """The batch's vectors, or the embedding error (reported per article by ``_store_batch``)."""
         if not pending:
             return []
-        prefixed = [bm25_prefix(p.article.title) + c.text for p in pending for c in p.chunks]
+        prefixed = [embedding_text(p.article.title, c.text) for p in pending for c in p.chunks]
         try:
             return self.embedder.embed(prefixed)
         except Exception as exc:  # an embeddings endpoint may be down: fail these articles, keep the store

@@ -18,6 +18,7 @@ from app.retrieval.slots import SLOT_FEATURES, question_slot, slot_row
 from app.text import (
     QUESTION_WORDS,
     STOPWORDS,
+    content_words,
     has_new_name,
     name_tokens,
     numbers,
@@ -103,7 +104,7 @@ class QuestionTerms:
 
 
 def question_terms(question: str, doc_freq: DocFreq | None) -> QuestionTerms:
-    raw = list(dict.fromkeys(w for w in words(question) if w not in STOPWORDS and w not in QUESTION_WORDS))
+    raw = content_words(question)
     stems = list(dict.fromkeys(cached_stem(w) for w in raw))
     idf: dict[str, float] = {}
     if doc_freq is not None and raw:

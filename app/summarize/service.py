@@ -27,7 +27,7 @@ from app.store.records import RecordStore
 from app.summarize.conflicts import find_conflicts
 from app.summarize.facts import Candidate, covered, select_facts
 from app.summarize.llm import LLMSummarizer
-from app.text import QUESTION_WORDS, STOPWORDS, content_terms, name_tokens, proper_names, sentence_spans, stem, words
+from app.text import content_terms, content_words, name_tokens, proper_names, sentence_spans, stem, words
 
 # What one summary request may ask for (the API, the CLI, the MCP tool and Slack check them): a topic is read like a
 # question, and its words are searched and scored, so it is capped as questions are; a summary of more articles
@@ -130,10 +130,10 @@ class SummarizeService:
         self.llm = llm
         self.llm_fallback = llm_fallback  # CITEWIRE_LLM_FALLBACK_EXTRACTIVE, as for answers
         # which topic words may anchor it (ANCHOR_RULES); "off": the rule before (benchmarks/topic_summaries.py)
-        rule, _, mode = topic_anchor.partition(":")
-        if rule not in ANCHOR_RULES or mode not in ("", "prefer"):
-            raise ValueError(f"unknown topic anchor rule {topic_anchor!r}: one of {ANCHOR_RULES}, optionally ':prefer'")
         self.topic_anchor = topic_anchor
+        self._anchor_rule, _, self._anchor_mode = topic_anchor.partition(":")
+        if self._anchor_rule not in ANCHOR_RULES or self._anchor_mode not in ("", "prefer"):
+            raise ValueError(f"unknown topic anchor rule {topic_anchor!r}: one of {ANCHOR_RULES}, optionally ':prefer'")
 
     # --- entry points ---------------------------------------------------------------------------
     def summarize_articles(self, article_ids: list[str], max_words: int = 120) -> Summary:
@@ -165,7 +165,7 @@ class SummarizeService:
         topic, _ = checked_topic(topic), checked_max_words(max_words)
         passages = self.retrieval.search(topic, top_k=top_k, filters=filters, as_of=as_of)
         reason = self._off_topic(topic, passages)
-        rule, _, mode = self.topic_anchor.partition(":")  # "name-word" filters; "name-word:prefer" puts first
+        rule, mode = self._anchor_rule, self._anchor_mode  # "name-word" filters; "name-word:prefer" puts first
         anchored: set[str] | None = None
         if not reason and rule != "off":
             anchored = {p.chunk_id for p in self._anchored(topic, passages, rule)}
@@ -400,7 +400,7 @@ def anchor_words(topic: str, rule: str) -> list[str]:
     """The topic's words that may anchor it. "word": any content word; "name": its names (capitalised words
     past the first, and a capitalised first word: "Derna floods death toll"); "name-word": its names, or any
     content word when it has none."""
-    content = list(dict.fromkeys(w for w in words(topic) if w not in STOPWORDS and w not in QUESTION_WORDS))
+    content = content_words(topic)
     if rule == "word":
         return content
     names = proper_names(topic)
