@@ -13,6 +13,7 @@ import multiprocessing
 import random
 import subprocess
 import time
+import traceback
 
 import pytest
 
@@ -76,7 +77,7 @@ def _writer(role: str, scenario: str, settings_kwargs: dict, barrier, results) -
         _rounds(role, scenario, _open(settings_kwargs), barrier, lost)
     except BaseException as exc:  # every write must land: a failed one would make a round prove nothing
         barrier.abort()
-        lost.append(f"{role}: {type(exc).__name__}: {exc}")
+        lost.append(f"{role}: {type(exc).__name__}: {exc} at {traceback.format_tb(exc.__traceback__)[-1].strip()}")
     finally:
         results.put((role, lost))
 

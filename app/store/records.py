@@ -102,10 +102,14 @@ class RecordStore:
         self._local = threading.local()
         self._connections: dict = {}  # connection -> the thread it belongs to
         self._connections_lock = threading.Lock()
-        conn = self._conn()
-        conn.executescript(_SCHEMA)
-        self._backfill_postings()
-        conn.executescript(_LEGACY)
+        # In the writer turn: two processes opening a new record at once (two server workers on a fresh data
+        # dir) both turned the new file into WAL mode, which takes an exclusive lock without waiting, and one of
+        # them failed with "database is locked".
+        with file_writer_turn(path):
+            conn = self._conn()
+            conn.executescript(_SCHEMA)
+            self._backfill_postings()
+            conn.executescript(_LEGACY)
         self.lexical = BM25Index(self, snapshot_dir=path.parent / "lexical")
 
     def _backfill_postings(self) -> None:
