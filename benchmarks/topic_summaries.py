@@ -126,7 +126,8 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True, help="the index (built on the first run)")
     parser.add_argument("--years", default="2023", help="question years to ask: 2023 (looked at) or 2024 (report)")
     parser.add_argument("--rules", default="name",
-                        help=f"anchor rules to compare with 'off': {ANCHOR_RULES[1:]}, each also as RULE:prefer")
+                        help=f"anchor rules to compare with 'off': {ANCHOR_RULES[1:]} or coverage-R (articles holding at "
+                             "least R of the best retrieved article's topic terms), each also as RULE:prefer")
     parser.add_argument("--limit", type=int, default=None, help="the first N questions only")
     parser.add_argument("--out", type=Path, default=None, help="write per-topic rows and the table here (JSON)")
     args = parser.parse_args()

@@ -45,3 +45,44 @@ def test_an_unknown_anchor_rule_is_refused_not_read_as_another():
         with pytest.raises(ValueError, match="unknown topic anchor rule"):
             SummarizeService(None, None, None, topic_anchor=rule)
     assert SummarizeService(None, None, None, topic_anchor="word:prefer").topic_anchor == "word:prefer"
+
+
+def test_coverage_rules_are_parsed_and_bad_ratios_refused():
+    import pytest
+
+    from app.summarize.service import SummarizeService, coverage_ratio
+
+    assert coverage_ratio("coverage-0.75") == 0.75 and coverage_ratio("coverage-1") == 1.0
+    for rule in ("coverage", "coverage-0", "coverage-1.5", "coverage-x", "word"):
+        assert coverage_ratio(rule) is None
+    for rule in ("coverage-0", "coverage-2", "coverage-half"):
+        with pytest.raises(ValueError, match="unknown topic anchor rule"):
+            SummarizeService(None, None, None, topic_anchor=rule)
+
+
+def _summaries(corpus_services, rule: str):
+    from app.summarize.service import SummarizeService
+
+    base = corpus_services.summaries
+    return SummarizeService(base.records, base.retrieval, base.embedder, topic_anchor=rule)
+
+
+def test_coverage_drops_articles_that_share_one_common_word_with_a_short_topic(corpus_services):
+    """The sample corpus's off-topic summaries: Kim's "security interests" for "interest rates", Marrakech's
+    "World Heritage site" for "Women's World Cup final", Morocco's death toll for Derna's."""
+    off, coverage = _summaries(corpus_services, "off"), _summaries(corpus_services, "coverage-0.75")
+    for topic, intruder, owner in (("interest rates", "kim-putin-vostochny-2023", "fed-holds-rates-sept-2023"),
+                                   ("Women's World Cup final", "morocco-earthquake-2023", "womens-world-cup-final-2023"),
+                                   ("Derna floods death toll", "morocco-earthquake-2023", "libya-derna-floods-2023")):
+        before = {c.article_id for c in off.summarize_topic(topic).citations}
+        assert intruder in before, (topic, before)  # what the rule is for: the intruder is there without it
+        after = coverage.summarize_topic(topic)
+        cited = {c.article_id for c in after.citations}
+        assert after.answerable and owner in cited and intruder not in cited, (topic, after.summary)
+
+
+def test_coverage_keeps_every_article_that_covers_the_topic_as_well_as_the_best(corpus_services):
+    """Two articles naming both Kim and Putin: neither is dropped, and no topic is refused by the rule."""
+    summary = _summaries(corpus_services, "coverage-0.75").summarize_topic("Kim Putin")
+    cited = {c.article_id for c in summary.citations}
+    assert {"kim-putin-vostochny-2023", "putin-pyongyang-treaty-2024"} <= cited, summary.summary

@@ -132,8 +132,11 @@ class SummarizeService:
         # which topic words may anchor it (ANCHOR_RULES); "off": the rule before (benchmarks/topic_summaries.py)
         self.topic_anchor = topic_anchor
         self._anchor_rule, _, self._anchor_mode = topic_anchor.partition(":")
-        if self._anchor_rule not in ANCHOR_RULES or self._anchor_mode not in ("", "prefer"):
-            raise ValueError(f"unknown topic anchor rule {topic_anchor!r}: one of {ANCHOR_RULES}, optionally ':prefer'")
+        self._coverage = coverage_ratio(self._anchor_rule)
+        if ((self._anchor_rule not in ANCHOR_RULES and self._coverage is None)
+                or self._anchor_mode not in ("", "prefer")):
+            raise ValueError(f"unknown topic anchor rule {topic_anchor!r}: one of {ANCHOR_RULES} or coverage-R "
+                             "(0 < R <= 1), optionally ':prefer'")
 
     # --- entry points ---------------------------------------------------------------------------
     def summarize_articles(self, article_ids: list[str], max_words: int = 120) -> Summary:
@@ -168,7 +171,9 @@ class SummarizeService:
         rule, mode = self._anchor_rule, self._anchor_mode  # "name-word" filters; "name-word:prefer" puts first
         anchored: set[str] | None = None
         if not reason and rule != "off":
-            anchored = {p.chunk_id for p in self._anchored(topic, passages, rule)}
+            kept = (self._covering(topic, passages, self._coverage) if self._coverage is not None
+                    else self._anchored(topic, passages, rule))
+            anchored = {p.chunk_id for p in kept}
             if mode != "prefer":
                 passages = [p for p in passages if p.chunk_id in anchored]
         if reason:
@@ -215,17 +220,35 @@ class SummarizeService:
             return "no passage mentions what the topic is about"
         return None
 
+    def _article_terms(self, passages: list[Passage]) -> dict[str, set[str]]:
+        """Each retrieved article's content terms, title and whole text: a later chunk says "the city"."""
+        terms: dict[str, set[str]] = {}
+        for passage in passages:
+            if passage.article_id not in terms:
+                article = self.records.get_article(passage.article_id)
+                terms[passage.article_id] = set(content_terms(f"{passage.title}\n{article.text if article else passage.text}"))
+        return terms
+
+    def _covering(self, topic: str, passages: list[Passage], ratio: float) -> list[Passage]:
+        """Only passages of articles that mention at least ``ratio`` of the topic terms the best-covering retrieved
+        article mentions: "interest rates" kept the Kim article for its "security interests" beside the Fed's,
+        "Women's World Cup final" a Marrakech "World Heritage site" sentence. Relative to the best, so quiz
+        wording no article uses ("romped") never counts against anyone."""
+        wanted = set(content_terms(topic))
+        terms = self._article_terms(passages)
+        covered = {article_id: len(wanted & held) for article_id, held in terms.items()}
+        best = max(covered.values(), default=0)
+        if not best:
+            return passages
+        return [p for p in passages if covered[p.article_id] >= ratio * best]
+
     def _anchored(self, topic: str, passages: list[Passage], rule: str) -> list[Passage]:
         """Only passages of articles that mention the topic's anchor: one shared common word let another event
         in ("Derna floods death toll" quoted the Morocco earthquake's "The death toll rose…", which a reader takes
         for Derna's). The anchor is the topic's rarest indexed word that a retrieved article mentions: a word no
         retrieved article holds ("romped", a typo) cannot be it. Article-level, since a later chunk of the right
         article says "the city", not "Derna"."""
-        terms: dict[str, set[str]] = {}
-        for passage in passages:
-            if passage.article_id not in terms:
-                article = self.records.get_article(passage.article_id)
-                terms[passage.article_id] = set(content_terms(f"{passage.title}\n{article.text if article else passage.text}"))
+        terms = self._article_terms(passages)
         anchor = topic_anchor(anchor_words(topic, rule), self.records.document_frequencies,
                               set().union(*terms.values()))
         if anchor is None:
@@ -394,6 +417,18 @@ ANCHOR_RULES = ("off", "word", "name", "name-word")  # each also as "RULE:prefer
 # Added to an anchored sentence's relevance in "prefer": more than any other sentence's whole MMR score, so the
 # ordering is lexicographic (anchored first, MMR among each group), not a tuned weight.
 PREFERRED = 100.0
+
+
+def coverage_ratio(rule: str) -> float | None:
+    """R of a "coverage-R" rule (0 < R <= 1), else None."""
+    prefix, _, value = rule.partition("-")
+    if prefix != "coverage":
+        return None
+    try:
+        ratio = float(value)
+    except ValueError:
+        return None
+    return ratio if 0 < ratio <= 1 else None
 
 
 def anchor_words(topic: str, rule: str) -> list[str]:
