@@ -269,6 +269,15 @@ class Settings(BaseSettings):
         "no answer), reply with the verbatim extractive answer or summary instead of refusing (docs/llm.md); false refuses.",
     )
 
+    topic_anchor: str = Field(
+        default="off",
+        description="Which retrieved articles a topic summary may cite (docs/summaries.md). off: any that shares a "
+        "content word with the topic. coverage-0.75: only articles mentioning at least 0.75 of the topic terms the "
+        "best-covering article mentions (keeps \"interest rates\" off Kim's \"security interests\"; on 2024 "
+        "questions-as-topics +0.048 on-event citations, -0.014 answers held, so not the default). word, name, "
+        "name-word: the rarest topic word's articles only; ':prefer' ranks those first instead of filtering.",
+    )
+
     # --- server memory (perf4, docs/performance.md *Memory*) -----------------------------------
     malloc_arena_max: int = Field(
         default=2, ge=0,
@@ -289,6 +298,14 @@ class Settings(BaseSettings):
     # --- settings read when the server starts, checked here (walk8) ----------------------------
     # Left to the libraries, a bad value passed validation and then failed at start-up (a stack trace)
     # or on every request (a server answering 500 to all, /healthz included).
+    @field_validator("topic_anchor")
+    @classmethod
+    def _known_topic_anchor(cls, value: str) -> str:
+        if not re.fullmatch(r"(off|word|name|name-word|coverage-(0\.[0-9]*[1-9][0-9]*|1(\.0*)?))(:prefer)?", value):
+            raise ValueError(f"unknown rule {value!r}: off, word, name, name-word or coverage-R (0 < R <= 1, e.g. "
+                             "coverage-0.75), optionally followed by :prefer")
+        return value
+
     @field_validator("rate_limit")
     @classmethod
     def _readable_rate_limit(cls, value: str | None) -> str | None:

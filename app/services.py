@@ -145,6 +145,7 @@ def _build_services(settings: Settings, release: Callable[[], None], opened: lis
         ingest=IngestService(records, vectors, embedder, chunker), retrieval=retrieval,
         answers=AnswerService(retrieval, extractive, settings.top_k, llm, settings.llm_passages,
                               settings.llm_fallback_extractive),
-        summaries=SummarizeService(records, retrieval, embedder, summarizer, settings.llm_fallback_extractive),
+        summaries=SummarizeService(records, retrieval, embedder, summarizer, settings.llm_fallback_extractive,
+                                   topic_anchor=settings.topic_anchor),
         condenser=condenser, checker_instance=checker, local_model=local,
     )

@@ -86,3 +86,21 @@ def test_coverage_keeps_every_article_that_covers_the_topic_as_well_as_the_best(
     summary = _summaries(corpus_services, "coverage-0.75").summarize_topic("Kim Putin")
     cited = {c.article_id for c in summary.citations}
     assert {"kim-putin-vostochny-2023", "putin-pyongyang-treaty-2024"} <= cited, summary.summary
+
+
+def test_the_topic_anchor_setting_reaches_the_http_summary_and_a_bad_one_is_refused(tmp_path):
+    """CITEWIRE_TOPIC_ANCHOR=coverage-0.75: a server's topic summary leaves the Kim article out of "interest rates"."""
+    import pytest
+    from fastapi.testclient import TestClient
+    from pydantic import ValidationError
+
+    from app.config import Settings
+    from app.main import create_app
+
+    with pytest.raises(ValidationError, match="coverage-R"):
+        Settings(data_dir=tmp_path / "bad", topic_anchor="coverage-2")
+    app = create_app(Settings(data_dir=tmp_path / "data", index_samples=True, topic_anchor="coverage-0.75"))
+    with TestClient(app) as client:
+        body = client.post("/v1/summarize", json={"topic": "interest rates"}).json()
+    cited = {c["article_id"] for c in body["citations"]}
+    assert body["answerable"] and cited == {"fed-holds-rates-sept-2023"}, body
