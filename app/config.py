@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         "largest call an ingest makes, a 3,000-vector upsert, ran at 348 vectors/s here: about 9 s (docs/performance.md).",
     )
     collection: str = Field(default="citewire_chunks", description="Chroma collection name for chunk vectors.")
+    hnsw_ef_construction: int = Field(
+        default=100, ge=8, le=1000,
+        description="Candidates Chroma's HNSW graph weighs per inserted vector, set when the collection is created "
+        "(an existing collection keeps its own): lower builds faster at some recall cost "
+        "(benchmarks/hnsw_build.py, docs/performance.md).",
+    )
 
     # --- chunking ------------------------------------------------------------------------
     chunk_tokens: int = Field(default=200, ge=32, le=4000, description="Chunk size in cl100k_base tokens.")

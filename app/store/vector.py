@@ -97,7 +97,7 @@ class VectorStore:
         self._client = make_chroma_client(settings)
         self._collection = self._client.get_or_create_collection(
             settings.collection,
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": {"space": "cosine", "ef_construction": settings.hnsw_ef_construction}},
             metadata={"embedder": embedder_name},
             embedding_function=None,
         )
