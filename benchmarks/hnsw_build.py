@@ -56,16 +56,21 @@ def build(data: Path, folder: Path, ef: int) -> dict | None:
     return {"wall_s": wall, "cpu_s": cpu, "cpu_share": cpu / wall}
 
 
-def ranks(folder: Path, questions) -> np.ndarray:
-    """Rank (1–10) of the first passage from a relevant article, 0 when none is in the top 10."""
+def ranks(folder: Path, questions) -> tuple[np.ndarray, np.ndarray]:
+    """Rank (1–10) of the first passage from a relevant article (0 when none is in the top 10), and each search's
+    milliseconds (after 30 untimed warm-up searches)."""
     services = build_services(Settings(data_dir=folder))
     try:
-        out = []
+        for q in questions[:30]:
+            services.retrieval.search(q.question, top_k=10, as_of=q.as_of)
+        out, millis = [], []
         for q in tqdm(questions, unit=" questions", file=sys.stderr, mininterval=10):
+            started = time.perf_counter()
             passages = services.retrieval.search(q.question, top_k=10, as_of=q.as_of)
+            millis.append(1000 * (time.perf_counter() - started))
             hit = [i for i, p in enumerate(passages[:10], start=1) if p.article_id in q.relevant]
             out.append(hit[0] if hit else 0)
-        return np.array(out)
+        return np.array(out), np.array(millis)
     finally:
         services.close()
 
@@ -96,17 +101,19 @@ def main() -> None:
     values = [int(v) for v in args.ef.split(",")]
     years = set(args.years.split(","))
     questions = [q for q in load_questions(args.data) if q.year in years][: args.limit]
-    costs, per_value = {}, {}
+    costs, per_value, millis = {}, {}, {}
     for ef in values:
         folder = args.data_dir / f"ef{ef}"
         costs[ef] = build(args.data, folder, ef)
-        per_value[ef] = metrics(ranks(folder, questions))
+        rank, millis[ef] = ranks(folder, questions)
+        per_value[ef] = metrics(rank)
 
     print(f"{len(questions)} answerable questions from {args.years}; full index of {CORPUS_ARTICLES} articles")
     for ef in values:
         cost = costs[ef]
         print(f"ef_construction {ef}: " + (f"citewire ingest {cost['wall_s']:.1f} s, {cost['cpu_s']:.1f} CPU-s "
-                                           f"({100 * cost['cpu_share']:.0f} % CPU)" if cost else "index reused"))
+                                           f"({100 * cost['cpu_share']:.0f} % CPU)" if cost else "index reused")
+              + f"; search p50 {np.percentile(millis[ef], 50):.1f} ms, p95 {np.percentile(millis[ef], 95):.1f} ms")
     base = values[0]
     head = " | ".join(f"ef {ef}" for ef in values) + "".join(f" | ef {ef} − ef {base} [95 % paired]" for ef in values[1:])
     print(f"| metric | {head} |\n" + "|---" * (2 * len(values)) + "|")
