@@ -235,3 +235,21 @@ def test_a_later_batch_failing_in_the_embedding_stage_still_writes_the_batches_b
         services.ingest.ingest(articles, batch_articles=1, workers=0, on_progress=outcomes.append)
     assert [o.article_id for o in outcomes] == ["l-0", "l-1"]
     assert services.records.count() == (2, 2) and services.vectors.count() == 2
+
+
+def test_chroma_keeps_only_what_its_filters_read_and_the_filters_still_work(services):
+    """The record holds titles, chunk indexes and offsets; Chroma keeps the three keys its filters test."""
+    from app.store.models import Filters
+
+    services.ingest.ingest([
+        ArticleIn(id="m1", title="Harbour", source="Desk", published_at="2024-01-02",
+                  text="The harbour authority approved a new ferry terminal for the island route."),
+        ArticleIn(id="m2", title="Harbour", source="Wire", published_at="2023-05-02",
+                  text="The harbour authority rejected a new ferry terminal for the island route."),
+    ], workers=0)
+    stored = services.vectors._collection.get(include=["metadatas"])["metadatas"]  # noqa: SLF001 - what Chroma holds
+    assert len(stored) == 2 and all(set(m) == {"article_id", "source", "published_ts"} for m in stored), stored
+    vector = services.embedder.embed(["harbour ferry terminal"])[0]
+    assert [cid.split(":")[0] for cid, _ in services.vectors.query(vector, 5, Filters(sources=["Wire"]))] == ["m2"]
+    recent = services.vectors.query(vector, 5, Filters(published_from_ts=1_700_000_000))
+    assert [cid.split(":")[0] for cid, _ in recent] == ["m1"]

@@ -112,7 +112,7 @@ def test_repair_beside_a_write_in_flight_keeps_its_vectors(services):
     vector = services.embedder.embed([f"Late\n{chunk.text}"])
     outcome: dict = {}
     with services.records.writer_turn():
-        services.vectors.upsert([chunk.id], vector, [vector_metadata(chunk, "Late", "Desk", 0)])
+        services.vectors.upsert([chunk.id], vector, [vector_metadata(chunk, "Desk", 0)])
         worker = threading.Thread(target=lambda: outcome.update(report=repair(services.records, services.vectors,
                                                                                  services.embedder)))
         worker.start()

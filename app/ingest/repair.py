@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.embed import Embedder
-from app.ingest.pipeline import bm25_prefix
+from app.ingest.pipeline import embedding_text
 from app.ingest.service import WriterTurnLost, vector_metadata
 from app.store.records import RecordStore
 from app.store.vector import VectorStore
@@ -103,7 +103,7 @@ def restore_missing(records: RecordStore, vectors: VectorStore, embedder: Embedd
         skipped += min(page, len(missing) - start) - len(rows)  # deleted since they were listed
         if not rows:
             continue
-        embedded = embedder.embed([bm25_prefix(head.title) + chunk.text for chunk, head, _ in rows])
+        embedded = embedder.embed([embedding_text(head.title, chunk.text) for chunk, head, _ in rows])
         with records.writer_turn():
             now = {chunk.id: (chunk, head, ts) for chunk, head, ts in records.chunks_for_vectors([c.id for c, _, _ in rows])}
             keep = [i for i, row in enumerate(rows) if now.get(row[0].id) == row]  # same chunk, title, source, date
@@ -111,7 +111,7 @@ def restore_missing(records: RecordStore, vectors: VectorStore, embedder: Embedd
                 raise WriterTurnLost("lost the writer turn; nothing more was restored")
             if keep:
                 vectors.upsert([rows[i][0].id for i in keep], np.asarray(embedded)[keep],
-                               [vector_metadata(rows[i][0], rows[i][1].title, rows[i][1].source, rows[i][2])
+                               [vector_metadata(rows[i][0], rows[i][1].source, rows[i][2])
                                 for i in keep])
         restored += len(keep)
         skipped += len(rows) - len(keep)
