@@ -37,9 +37,14 @@ SEED = 0
 
 
 def build(data: Path, folder: Path, ef: int) -> dict | None:
-    """Index the corpus with the CLI unless ``folder`` already holds all of it; the cost when it was built here."""
-    services = build_services(Settings(data_dir=folder))
+    """Index the corpus with the CLI unless ``folder`` already holds all of it; the cost when it was built here.
+    Opening the services creates the collection, so they are opened with ``ef`` too (an earlier version opened
+    them with the default and so built every index with it: a collection keeps what it was created with)."""
+    services = build_services(Settings(data_dir=folder, hnsw_ef_construction=ef))
     try:
+        stored = services.vectors.hnsw_configuration().get("ef_construction")
+        if stored != ef:
+            raise SystemExit(f"{folder} holds a collection built with ef_construction {stored}, not {ef}: delete it")
         if services.records.count()[0] >= CORPUS_ARTICLES:
             return None
     finally:

@@ -12,7 +12,7 @@ from app.store.vector import VectorStore
 
 
 def _ef(store: VectorStore) -> int:
-    return store._collection.configuration_json["hnsw"]["ef_construction"]  # noqa: SLF001 - what Chroma stored
+    return store.hnsw_configuration()["ef_construction"]
 
 
 def test_a_new_collection_is_built_with_the_setting_and_an_existing_one_keeps_its_own(tmp_path):

@@ -253,3 +253,8 @@ def test_chroma_keeps_only_what_its_filters_read_and_the_filters_still_work(serv
     assert [cid.split(":")[0] for cid, _ in services.vectors.query(vector, 5, Filters(sources=["Wire"]))] == ["m2"]
     recent = services.vectors.query(vector, 5, Filters(published_from_ts=1_700_000_000))
     assert [cid.split(":")[0] for cid, _ in recent] == ["m1"]
+    # more non-matching neighbours than the unfiltered fetch holds: Chroma's own `where` query decides
+    services.ingest.ingest([ArticleIn(id=f"d{i}", title="Harbour", source="Desk", published_at="2024-01-02",
+                                      text=f"The harbour authority approved ferry terminal plan number {i}.")
+                            for i in range(12)], workers=0)
+    assert [cid.split(":")[0] for cid, _ in services.vectors.query(vector, 1, Filters(sources=["Wire"]))] == ["m2"]

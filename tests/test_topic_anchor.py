@@ -53,7 +53,18 @@ def test_coverage_rules_are_parsed_and_bad_ratios_refused():
     from app.summarize.service import SummarizeService, coverage_ratio
 
     assert coverage_ratio("coverage-0.75") == 0.75 and coverage_ratio("coverage-1") == 1.0
-    for rule in ("coverage", "coverage-0", "coverage-1.5", "coverage-x", "word"):
+    for rule in ("coverage-0.75", "coverage-1.0:prefer", "coverage-.5", "coverage-2"):  # one rule for both parsers
+        from pydantic import ValidationError
+
+        from app.config import Settings
+
+        try:
+            Settings(topic_anchor=rule)
+            accepted = True
+        except ValidationError:
+            accepted = False
+        assert accepted == (coverage_ratio(rule.partition(":")[0]) is not None), rule
+    for rule in ("coverage", "coverage-0", "coverage-1.5", "coverage-x", "word", "coverage-.5", "coverage-5e-1"):
         assert coverage_ratio(rule) is None
     for rule in ("coverage-0", "coverage-2", "coverage-half"):
         with pytest.raises(ValueError, match="unknown topic anchor rule"):

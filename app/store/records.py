@@ -198,7 +198,8 @@ class RecordStore:
     def writer_turn(self) -> Iterator[None]:
         """Writers of this record take turns across processes (app/store/write_lock.py): IngestService holds
         it around each batch's "old chunk ids -> vectors -> record -> stale vectors" and each delete. Readers
-        never take it; ``transaction()`` alone does not cover the Chroma calls around the commit."""
+        take it only once, when they open the record (``__init__``); ``transaction()`` alone does not cover the
+        Chroma calls around the commit."""
         with file_writer_turn(self._path):
             yield
 

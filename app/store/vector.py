@@ -112,6 +112,10 @@ class VectorStore:
     def ping(self) -> None:
         self._client.heartbeat()
 
+    def hnsw_configuration(self) -> dict:
+        """The HNSW parameters this collection was created with (a collection keeps them for life)."""
+        return dict((self._collection.configuration_json or {}).get("hnsw") or {})
+
     def close(self) -> None:
         """Lets another process open this data dir's embedded store once this one is done with it.
 

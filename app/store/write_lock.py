@@ -9,7 +9,8 @@ gone (two updates racing lose vectors the same way, through the "stale" ids). Wi
 beside a server, or several hosts need a lock they all see. What it covers is the write section
 "read old chunk ids -> upsert vectors -> commit record -> delete stale vectors" (and a delete's
 "remove record -> delete vectors"): embedding, chunking and reading the input happen before it, and
-readers never take it.
+readers never take it, except once when a process opens the record (RecordStore: creating a new file's schema
+in WAL mode takes an exclusive lock that does not wait, so two processes opening one new record at once raced).
 
 - SQLite record (one host): an exclusive ``flock`` on ``<records file>.write.lock`` beside the
   database. Each turn opens its own descriptor, so two threads, or two record stores in one

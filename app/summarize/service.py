@@ -420,15 +420,9 @@ PREFERRED = 100.0
 
 
 def coverage_ratio(rule: str) -> float | None:
-    """R of a "coverage-R" rule (0 < R <= 1), else None."""
-    prefix, _, value = rule.partition("-")
-    if prefix != "coverage":
-        return None
-    try:
-        ratio = float(value)
-    except ValueError:
-        return None
-    return ratio if 0 < ratio <= 1 else None
+    """R of a "coverage-R" rule (0 < R <= 1, written 0.x or 1: the form app/config.py accepts), else None."""
+    match = re.fullmatch(r"coverage-(0\.[0-9]*[1-9][0-9]*|1(\.0*)?)", rule)
+    return float(match.group(1)) if match else None
 
 
 def anchor_words(topic: str, rule: str) -> list[str]:
