@@ -51,6 +51,12 @@ def shown_url(value: str) -> str:
 OFFLINE_ENCODINGS = ("cl100k_base", "o200k_base")  # the BPE files app/offline.py installs (SHIPPED_ENCODINGS)
 
 
+# What CITEWIRE_TOPIC_ANCHOR accepts; SummarizeService reads its rules with the same pattern (app/summarize/service.py).
+ANCHOR_RULES = ("off", "word", "name", "name-word")
+TOPIC_ANCHOR_RULE = re.compile(rf"(?P<rule>{'|'.join(ANCHOR_RULES)}|coverage-(?P<ratio>0\.[0-9]*[1-9][0-9]*|1(\.0*)?))"
+                               r"(?P<prefer>:prefer)?")
+
+
 class Settings(BaseSettings):
     # CITEWIRE_ENV_FILE names another .env file; empty means none (the tests set it so).
     model_config = SettingsConfigDict(env_prefix="CITEWIRE_", env_file=os.environ.get("CITEWIRE_ENV_FILE", ".env") or None,
@@ -308,7 +314,7 @@ class Settings(BaseSettings):
     @field_validator("topic_anchor")
     @classmethod
     def _known_topic_anchor(cls, value: str) -> str:
-        if not re.fullmatch(r"(off|word|name|name-word|coverage-(0\.[0-9]*[1-9][0-9]*|1(\.0*)?))(:prefer)?", value):
+        if not TOPIC_ANCHOR_RULE.fullmatch(value):
             raise ValueError(f"unknown rule {value!r}: off, word, name, name-word or coverage-R (0 < R <= 1, e.g. "
                              "coverage-0.75), optionally followed by :prefer")
         return value

@@ -49,23 +49,29 @@ def test_an_unknown_anchor_rule_is_refused_not_read_as_another():
 
 def test_coverage_rules_are_parsed_and_bad_ratios_refused():
     import pytest
+    from pydantic import ValidationError
 
-    from app.summarize.service import SummarizeService, coverage_ratio
+    from app.config import Settings
+    from app.summarize.service import SummarizeService
 
-    assert coverage_ratio("coverage-0.75") == 0.75 and coverage_ratio("coverage-1") == 1.0
-    for rule in ("coverage-0.75", "coverage-1.0:prefer", "coverage-.5", "coverage-2"):  # one rule for both parsers
-        from pydantic import ValidationError
+    def ratio(rule: str) -> float | None:
+        """The ratio the service reads from ``rule``; None when it refuses the rule."""
+        try:
+            return SummarizeService(None, None, None, topic_anchor=rule)._coverage  # noqa: SLF001
+        except ValueError:
+            return None
 
-        from app.config import Settings
-
+    assert ratio("coverage-0.75") == 0.75 and ratio("coverage-1") == 1.0 and ratio("coverage-1.0:prefer") == 1.0
+    for rule in ("coverage-0.75", "coverage-1.0:prefer", "coverage-.5", "coverage-2"):  # one rule for both readers
         try:
             Settings(topic_anchor=rule)
             accepted = True
         except ValidationError:
             accepted = False
-        assert accepted == (coverage_ratio(rule.partition(":")[0]) is not None), rule
-    for rule in ("coverage", "coverage-0", "coverage-1.5", "coverage-x", "word", "coverage-.5", "coverage-5e-1"):
-        assert coverage_ratio(rule) is None
+        assert accepted == (ratio(rule) is not None), rule
+    for rule in ("coverage", "coverage-0", "coverage-1.5", "coverage-x", "coverage-.5", "coverage-5e-1"):
+        assert ratio(rule) is None
+    assert SummarizeService(None, None, None, topic_anchor="word")._coverage is None  # noqa: SLF001 - not coverage
     for rule in ("coverage-0", "coverage-2", "coverage-half"):
         with pytest.raises(ValueError, match="unknown topic anchor rule"):
             SummarizeService(None, None, None, topic_anchor=rule)

@@ -18,6 +18,7 @@ import numpy as np
 from app.answer.citations import CitationBook
 from app.answer.extractive import missing_names, near_duplicate
 from app.answer.models import AnswerSentence, Citation
+from app.config import ANCHOR_RULES, TOPIC_ANCHOR_RULE
 from app.embed import Embedder
 from app.request_types import search_text
 from app.retrieval.features import starts_with_pronoun
@@ -131,12 +132,12 @@ class SummarizeService:
         self.llm_fallback = llm_fallback  # CITEWIRE_LLM_FALLBACK_EXTRACTIVE, as for answers
         # which topic words may anchor it (ANCHOR_RULES); "off": the rule before (benchmarks/topic_summaries.py)
         self.topic_anchor = topic_anchor
-        self._anchor_rule, _, self._anchor_mode = topic_anchor.partition(":")
-        self._coverage = coverage_ratio(self._anchor_rule)
-        if ((self._anchor_rule not in ANCHOR_RULES and self._coverage is None)
-                or self._anchor_mode not in ("", "prefer")):
+        parsed = TOPIC_ANCHOR_RULE.fullmatch(topic_anchor)
+        if parsed is None:
             raise ValueError(f"unknown topic anchor rule {topic_anchor!r}: one of {ANCHOR_RULES} or coverage-R "
                              "(0 < R <= 1), optionally ':prefer'")
+        self._anchor_rule, self._anchor_mode = parsed["rule"], "prefer" if parsed["prefer"] else ""
+        self._coverage = float(parsed["ratio"]) if parsed["ratio"] else None
 
     # --- entry points ---------------------------------------------------------------------------
     def summarize_articles(self, article_ids: list[str], max_words: int = 120) -> Summary:
@@ -413,16 +414,9 @@ def _render(sentences: list[AnswerSentence]) -> str:
     return " ".join(rendered_sentence(s) for s in sentences)
 
 
-ANCHOR_RULES = ("off", "word", "name", "name-word")  # each also as "RULE:prefer" (ordered first, not filtered)
 # Added to an anchored sentence's relevance in "prefer": more than any other sentence's whole MMR score, so the
 # ordering is lexicographic (anchored first, MMR among each group), not a tuned weight.
 PREFERRED = 100.0
-
-
-def coverage_ratio(rule: str) -> float | None:
-    """R of a "coverage-R" rule (0 < R <= 1, written 0.x or 1: the form app/config.py accepts), else None."""
-    match = re.fullmatch(r"coverage-(0\.[0-9]*[1-9][0-9]*|1(\.0*)?)", rule)
-    return float(match.group(1)) if match else None
 
 
 def anchor_words(topic: str, rule: str) -> list[str]:
