@@ -5,8 +5,9 @@ write test, which starts two writers on one new record). Both must open it, ever
 
 from __future__ import annotations
 
-import multiprocessing
 from pathlib import Path
+
+from tests.spawned import run_side_by_side
 
 ROUNDS = 15
 
@@ -26,17 +27,7 @@ def _open_each(paths: list[str], barrier, results) -> None:
 
 def test_two_processes_opening_one_new_record_at_once_both_succeed(tmp_path):
     paths = [str(tmp_path / f"r{i}" / "records.sqlite") for i in range(ROUNDS)]
-    context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(2), context.Queue()
-    processes = [context.Process(target=_open_each, args=(paths, barrier, results)) for _ in range(2)]
-    for process in processes:
-        process.start()
-    try:
-        failures = [f for _ in processes for f in results.get(timeout=300)]
-    finally:
-        for process in processes:
-            process.join(60)
-            if process.is_alive():
-                process.kill()
+    outcome, _ = run_side_by_side(_open_each, [(paths,), (paths,)], timeout=300)
+    failures = [f for process_failures in outcome for f in process_failures]
     assert not failures, failures
     assert all(Path(p).exists() for p in paths)

@@ -9,7 +9,6 @@ must have its vector in Chroma."""
 
 from __future__ import annotations
 
-import multiprocessing
 import random
 import subprocess
 import time
@@ -19,6 +18,7 @@ import pytest
 
 from tests import postgres_server
 from tests.conftest import chroma_binary
+from tests.spawned import run_side_by_side
 from tests.test_integration import free_port, stop, wait_for
 
 pytestmark = [pytest.mark.integration,
@@ -111,22 +111,10 @@ def _rounds(role: str, scenario: str, service, barrier, lost: list) -> None:
 
 
 def _race(scenario: str, settings_a: dict, settings_b: dict) -> list:
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(2)
-    results = context.Queue()
-    processes = [context.Process(target=_writer, args=(role, scenario, settings, barrier, results))
-                 for role, settings in (("a", settings_a), ("b", settings_b))]
-    for process in processes:
-        process.start()
-    try:
-        outcome = dict(results.get(timeout=600) for _ in processes)
-    finally:
-        for process in processes:
-            process.join(60)
-            if process.is_alive():
-                process.kill()
-    assert all(process.exitcode == 0 for process in processes), [p.exitcode for p in processes]
-    return outcome["a"] + outcome["b"]
+    outcome, exitcodes = run_side_by_side(_writer, [("a", scenario, settings_a), ("b", scenario, settings_b)])
+    assert all(code == 0 for code in exitcodes), exitcodes
+    lost = dict(outcome)
+    return lost["a"] + lost["b"]
 
 
 @pytest.fixture
@@ -189,14 +177,5 @@ def test_two_processes_posting_the_same_articles_count_them_added_once(chroma_ur
     and both reported every article "added". The write reads them again in the writer turn, so the second
     reports them "unchanged"."""
     shared = {"data_dir": tmp_path / "data", "chroma_url": chroma_url}
-    context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(2), context.Queue()
-    processes = [context.Process(target=_post_all, args=(shared, barrier, results)) for _ in range(2)]
-    for process in processes:
-        process.start()
-    try:
-        counts = [results.get(timeout=600) for _ in processes]
-    finally:
-        for process in processes:
-            process.join(60)
+    counts, _ = run_side_by_side(_post_all, [(shared,), (shared,)])
     assert sum(c.get("added", 0) for c in counts) == 40 and not any(c.get("failed") for c in counts), counts
