@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib.util
 import itertools
 import json
 import resource
@@ -151,6 +152,9 @@ def main() -> None:
     quiet_network_defaults()
     install_tiktoken_files()
     skip = set(filter(None, args.skip.split(",")))
+    if "langchain" not in skip and not args.stages and importlib.util.find_spec("langchain_chroma") is None:
+        sys.exit("benchmarks/ingest.py: the LangChain baseline needs langchain-chroma: "
+                 "pip install -e '.[bench]' (or --skip langchain)")
 
     records = list(itertools.islice(load_path(args.data), args.limit))
     records = [r for r in records if r.article is not None]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 
+import numpy as np
 import pytest
 
 from app.ingest.article import ArticleIn
-from app.store.lexical import BM25Index, chunk_terms, query_keys
+from app.store.lexical import BM25Index, chunk_terms, compound_key, query_keys, tokens
 from app.store.models import Filters
 from app.store.records import RecordStore
 
@@ -51,6 +52,48 @@ def test_scores_match_sqlite_fts5_bm25(tmp_path, query):
     assert {f"a{r - 1}:0" for r in expected} == set(ours)
     for rowid, score in expected.items():
         assert ours[f"a{rowid - 1}:0"] == pytest.approx(score, rel=1e-4)
+
+
+def _compounds_by_definition(text: str) -> list[str]:
+    """Maximal chains of two or more letter/digit runs, each joined to the next by one hyphen or apostrophe."""
+    text = text.lower()
+    runs, i = [], 0
+    while i < len(text):
+        if text[i].isalnum():
+            j = i
+            while j < len(text) and text[j].isalnum():
+                j += 1
+            runs.append((i, j))
+            i = j
+        else:
+            i += 1
+    chains, chain = [], runs[:1]
+    for prev, run in zip(runs, runs[1:]):
+        if run[0] == prev[1] + 1 and text[prev[1]] in "-'’":
+            chain.append(run)
+        else:
+            chains.append(chain)
+            chain = [run]
+    chains.append(chain)
+    return [text[c[0][0]:c[-1][1]] for c in chains if len(c) > 1]
+
+
+@pytest.mark.parametrize("text", [
+    "Biden's COVID-19 plan: the well-known engineers' union backed it.",
+    "a--b -c- d'-e f-'g x'y'z rock’n’roll 1-2-3_4 foo_bar-baz __a-b é-à naïve-café ß-x",
+    "state-of-the-art " * 3 + "Supercalifragilisticexpialidocious-antidisestablishmentarianism, twenty-one's",
+])
+def test_compound_terms_are_the_hyphen_and_apostrophe_chains(text):
+    counts: dict[int, int] = {}
+    _, plain_keys, _ = chunk_terms(text.replace("-", " ").replace("'", " ").replace("’", " "))
+    for word in _compounds_by_definition(text):
+        key = compound_key(tokens(word))
+        counts[key] = counts.get(key, 0) + 1
+    _, keys, tfs = chunk_terms(text)
+    stored = dict(zip(np.frombuffer(keys, dtype=np.int64).tolist(), np.frombuffer(tfs, dtype=np.uint16).tolist()))
+    plain = set(np.frombuffer(plain_keys, dtype=np.int64).tolist())
+    assert {k: n for k, n in stored.items() if k not in plain} == counts
+    assert plain <= set(stored)
 
 
 def test_stopwords_and_question_words_are_not_query_terms():
