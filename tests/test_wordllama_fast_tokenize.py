@@ -1,0 +1,24 @@
+"""The embedder tokenises without offsets (faster); its vectors must stay exactly wordllama's own."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from app.embed.wordllama import WordLlamaEmbedder
+from app.samples import samples_path
+
+
+def test_vectors_are_bit_identical_to_wordllamas_own_tokenizer_path():
+    embedder = WordLlamaEmbedder()  # its own instance: the shared one keeps the faster path
+    articles = [json.loads(line) for line in samples_path().read_text().splitlines() if line.strip()]
+    texts = [f"{a['title']}\n{a['text']}" for a in articles]
+    texts += ["Kim pledged “full and unconditional support”", "é", "COVID-19's well-known side-effects", "x " * 300]
+    model = embedder._model
+    assert "tokenize" in vars(model)  # the faster path is in use (tokenizers >= 0.20 is what installs)
+    fast = embedder.embed(texts)
+    del model.tokenize  # back to the class's own method: encode_batch, with offsets
+    own = np.asarray(model.embed(texts, norm=True), dtype=np.float32)
+    assert fast.shape == own.shape == (len(texts), WordLlamaEmbedder.dim)
+    assert np.array_equal(fast, own)
