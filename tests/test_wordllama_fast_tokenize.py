@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import numpy as np
 
@@ -18,6 +19,7 @@ def test_vectors_are_bit_identical_to_wordllamas_own_tokenizer_path():
     model = embedder._model
     assert "tokenize" in vars(model)  # the faster path is in use (tokenizers >= 0.20 is what installs)
     fast = embedder.embed(texts)
+    assert np.array_equal(pickle.loads(pickle.dumps(embedder)).embed(texts), fast)  # the override still pickles
     del model.tokenize  # back to the class's own method: encode_batch, with offsets
     own = np.asarray(model.embed(texts, norm=True), dtype=np.float32)
     assert fast.shape == own.shape == (len(texts), WordLlamaEmbedder.dim)

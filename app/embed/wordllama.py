@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 
@@ -27,8 +28,7 @@ class WordLlamaEmbedder:
         if hasattr(tokenizer, "encode_batch_fast"):  # tokenizers >= 0.20
             # The same ids without character offsets, which embedding never reads: tokenising is ~70 % of an
             # embedding's CPU and this path costs a quarter less (docs/performance.md). Vectors are bit-identical.
-            self._model.tokenize = lambda texts: tokenizer.encode_batch_fast(
-                [texts] if isinstance(texts, str) else texts, is_pretokenized=False, add_special_tokens=False)
+            self._model.tokenize = functools.partial(_tokenize_without_offsets, tokenizer)
 
     @classmethod
     def shared(cls) -> "WordLlamaEmbedder":
@@ -49,3 +49,13 @@ class WordLlamaEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = np.asarray(self._model.embed(texts, norm=True), dtype=np.float32)
         return vectors
+
+
+def _tokenize_without_offsets(tokenizer, texts: str | list[str]) -> list:
+    """wordllama's ``tokenize`` (a list, as it asserts), through ``encode_batch_fast``; module level so the model
+    still pickles."""
+    if isinstance(texts, str):
+        texts = [texts]
+    if not isinstance(texts, list):
+        raise TypeError("texts must be a str or a list of str")
+    return tokenizer.encode_batch_fast(texts, is_pretokenized=False, add_special_tokens=False)
