@@ -24,11 +24,10 @@ class WordLlamaEmbedder:
         self._model = WordLlama.load(
             dim=self.dim, cache_dir=Path(wordllama.__file__).parent, disable_download=True
         )
-        tokenizer = self._model.tokenizer
-        if hasattr(tokenizer, "encode_batch_fast"):  # tokenizers >= 0.20
-            # The same ids without character offsets, which embedding never reads: tokenising is ~70 % of an
-            # embedding's CPU and this path costs a quarter less (docs/performance.md). Vectors are bit-identical.
-            self._model.tokenize = functools.partial(_tokenize_without_offsets, tokenizer)
+        # The same ids without character offsets, which embedding never reads: tokenising is ~70 % of an
+        # embedding's CPU and this path costs a quarter less (docs/performance.md). Vectors are bit-identical.
+        # ``encode_batch_fast`` came in tokenizers 0.20.0, the pinned lower bound.
+        self._model.tokenize = functools.partial(_tokenize_without_offsets, self._model.tokenizer)
 
     @classmethod
     def shared(cls) -> "WordLlamaEmbedder":
