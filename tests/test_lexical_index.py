@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 
 import numpy as np
 import pytest
 
 from app.ingest.article import ArticleIn
-from app.store.lexical import BM25Index, chunk_terms, compound_key, query_keys, tokens
+from app.store.lexical import BM25Index, chunk_terms, compound_key, query_keys, term_key, tokens
 from app.store.models import Filters
 from app.store.records import RecordStore
+from app.text import STOPWORDS
 
 TEXTS = [
     "The harbour wall collapsed after the storm; engineers inspected the harbour on Monday.",
@@ -98,6 +100,29 @@ def test_compound_terms_are_the_hyphen_and_apostrophe_chains(text):
     stored = _term_counts(text)
     assert {k: n for k, n in stored.items() if k not in plain} == counts
     assert {k: n for k, n in stored.items() if k in plain} == plain
+    assert chunk_terms(text)[0] == len(tokens(text))  # the length counts plain tokens only
+
+
+def _terms_by_definition(text: str) -> tuple[int, dict[int, int]]:
+    """chunk_terms' (length, term counts) from the definitions: plain tokens (stopwords dropped) and chains."""
+    counts: dict[int, int] = {}
+    found = tokens(text)
+    for token in found:
+        if token not in STOPWORDS:
+            counts[term_key(token)] = counts.get(term_key(token), 0) + 1
+    for word in _compounds_by_definition(text):
+        key = compound_key(tokens(word))
+        counts[key] = counts.get(key, 0) + 1
+    return len(found), counts
+
+
+def test_chunk_terms_match_the_definitions_on_random_awkward_text():
+    rng = random.Random(5)
+    alphabet = ["a", "b", "Z", "é", "ß", "İ", "1", "_", "-", "'", "’", " ", "\n", "the", "s", "don", "x-y"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        length, counts = _terms_by_definition(text)
+        assert (chunk_terms(text)[0], _term_counts(text)) == (length, counts), text
 
 
 def test_stopwords_and_question_words_are_not_query_terms():

@@ -45,9 +45,9 @@ _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 # Words joined by hyphens or apostrophes ("covid-19", "biden's"): FTS5 matched them as phrases, so
 # they are indexed as one compound term too (not counted in the length), and queried as such.
 # Unlike an FTS5 phrase, "well-known" then does not match "well known" written with a space.
-# Only from a word's start, and possessive: the plain pattern retried from every letter of every word and
-# backtracked through each (quadratic in word length; a quarter of an ingest worker's CPU). Same matches.
-_COMPOUND = re.compile(r"(?<![^\W_])[^\W_]++(?:[-'’][^\W_]++)+", re.UNICODE)
+# A chain: a maximal run of words joined by single separators (a plain word is a chain of one), found in one pass
+# with its words (chunk_terms). Possessive: a run never gives letters back, so the pattern is linear.
+_CHAIN = re.compile(r"[^\W_]++(?:[-'’][^\W_]++)*", re.UNICODE)
 _local = threading.local()
 _key_cache: dict[str, int] = {}
 _index_cache: dict[str, int] = {}  # as _key_cache, plus stopwords mapped to 0 (not indexed)
@@ -97,31 +97,44 @@ def word_key(word: str) -> int | None:
 
 
 def chunk_terms(text: str) -> tuple[int, bytes, bytes]:
-    """(token count, term keys as int64 bytes, term counts as uint16 bytes) for one chunk body."""
-    found = tokens(text)
+    """(token count, term keys as int64 bytes, term counts as uint16 bytes) for one chunk body.
+
+    One pass finds each chain of words joined by hyphens or apostrophes ("covid-19", a plain word being a chain
+    of one): a chain with a separator is a compound and its words are tokens. The same terms and counts as
+    ``tokens`` plus ``_COMPOUND`` over the text, in one regular-expression pass instead of two (the second was
+    a tenth of an ingest worker's CPU; tests/test_lexical_index.py compares both)."""
+    chains = Counter(_CHAIN.findall(text.lower()))
+    n_tokens = chains.total()
+    compounds: dict[str, int] = {}
+    if "-" in text or "'" in text or "’" in text:
+        for chain in [c for c in chains if not c.isalnum()]:  # isalnum is exactly the pattern's [^\W_]
+            n = compounds[chain] = chains.pop(chain)
+            parts = _TOKEN.findall(chain)
+            n_tokens += (len(parts) - 1) * n
+            for part in parts:
+                chains[part] += n
     cache = _index_cache
     if len(cache) > _KEY_CACHE_MAX:
         cache.clear()
     counts: dict[int, int] = {}
-    for token, n in Counter(found).items():
+    for token, n in chains.items():
         key = cache.get(token)
         if key is None:
             key = 0 if token in STOPWORDS else term_key(token)  # 0: not indexed
             cache[token] = key
         if key:
             counts[key] = counts.get(key, 0) + n
-    if "-" in text or "'" in text or "’" in text:
-        for compound, n in Counter(_COMPOUND.findall(text.lower())).items():
-            key = cache.get(compound)  # compounds hold '-' or an apostrophe: no clash with plain tokens
-            if key is None:
-                key = cache[compound] = compound_key(_TOKEN.findall(compound))
-            counts[key] = counts.get(key, 0) + n
+    for compound, n in compounds.items():
+        key = cache.get(compound)  # compounds hold '-' or an apostrophe: no clash with plain tokens
+        if key is None:
+            key = cache[compound] = compound_key(_TOKEN.findall(compound))
+        counts[key] = counts.get(key, 0) + n
     keys = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
     tfs = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
-    if len(found) > 65535:  # a term count must fit the stored uint16
+    if n_tokens > 65535:  # a term count must fit the stored uint16
         tfs = tfs.clip(max=65535)
     tfs = tfs.astype(np.uint16)
-    return len(found), keys.tobytes(), tfs.tobytes()
+    return n_tokens, keys.tobytes(), tfs.tobytes()
 
 
 def query_keys(text: str) -> list[int]:

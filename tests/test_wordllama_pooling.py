@@ -1,0 +1,37 @@
+"""The embedder pools tokens its own (faster) way; its vectors must stay exactly wordllama's own."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+
+from app.embed import wordllama as wordllama_module
+from app.embed.wordllama import WordLlamaEmbedder
+from app.ingest.loaders import load_path
+from app.samples import samples_path
+
+
+def _texts() -> list[str]:
+    texts = [f"{r.article.title}\n{r.article.text}" for r in load_path(samples_path())]
+    texts += ["Kim pledged “full and unconditional support”", "é", "COVID-19's well-known side-effects", "x " * 300,
+              "   ", "\n", "a"]
+    # varied lengths, so wordllama's padded batches hold many pad positions
+    return texts + [" ".join(texts[i % 8].split()[: 1 + 37 * i % 400]) for i in range(60)]
+
+
+def test_vectors_are_bit_identical_to_wordllamas_own_path(monkeypatch):
+    monkeypatch.setattr(wordllama_module, "_BATCH", 16)  # several sparse products, a short last one
+    embedder = WordLlamaEmbedder()
+    texts = _texts()
+    fast = embedder.embed(texts)
+    own = np.asarray(embedder._model.embed(texts, norm=True), dtype=np.float32)  # wordllama's gather-and-mask
+    assert fast.shape == own.shape == (len(texts), WordLlamaEmbedder.dim)
+    assert fast.dtype == np.float32
+    assert np.array_equal(fast, own)
+    assert np.array_equal(embedder.embed(texts[:1]), own[:1])  # one text alone: the same vector
+    assert np.array_equal(pickle.loads(pickle.dumps(embedder)).embed(texts), fast)  # still pickles (worker copies)
+
+
+def test_no_texts_gives_an_empty_matrix():
+    assert WordLlamaEmbedder.shared().embed([]).shape == (0, WordLlamaEmbedder.dim)
