@@ -233,3 +233,12 @@ def test_snapshot_is_mapped_on_the_next_start_and_caught_up(tmp_path, monkeypatc
         assert [c for c, _ in fresh.bm25_search("tram harbour", 10)] == ["a0:0"]
     finally:
         fresh.close()
+
+
+@pytest.mark.parametrize("query", ["İstanbul", "İmamoğlu said", "mayor İmamoğlu"])
+def test_a_word_that_lower_casing_splits_finds_its_own_spelling(tmp_path, query):
+    """"İ" lower-cases to "i" plus a combining dot, which is no letter: the text is indexed as "i" + "stanbul". A
+    query word lower-cased after it was found must be keyed the same way, or it matches nothing."""
+    store = _store_with(tmp_path, ["Mayor Ekrem İmamoğlu of İstanbul spoke.", "The harbour storm.", "Ankara."])
+    assert [cid for cid, _ in store.bm25_search(query, 10)] == ["a0:0"]
+    assert set(query_keys(query)) <= set(_term_counts("Mayor Ekrem İmamoğlu of İstanbul spoke."))

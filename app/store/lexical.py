@@ -140,7 +140,14 @@ def chunk_terms(text: str) -> tuple[int, bytes, bytes]:
 def query_keys(text: str) -> list[int]:
     """The distinct content terms of a query, as the FTS5 OR query had them: the words of
     ``app.text.words`` less stopwords and question words, compounds kept whole."""
-    keys = [word_key(w) for w in words(text) if w not in STOPWORDS and w not in QUESTION_WORDS]
+    keys = []
+    for word in words(text):
+        if word in STOPWORDS or word in QUESTION_WORDS:
+            continue
+        chains = _CHAIN.findall(word)
+        if len(chains) > 1:  # lower-casing split it ("İstanbul" -> "i̇stanbul", a dot that is no letter): the index
+            chains = [c for c in chains if c not in STOPWORDS]  # lower-cased first and holds "i" + "stanbul"
+        keys += [word_key(c) for c in chains]
     return list(dict.fromkeys(k for k in keys if k is not None))
 
 
