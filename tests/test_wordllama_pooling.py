@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 
@@ -35,3 +37,10 @@ def test_vectors_are_bit_identical_to_wordllamas_own_path(monkeypatch):
 
 def test_no_texts_gives_an_empty_matrix():
     assert WordLlamaEmbedder.shared().embed([]).shape == (0, WordLlamaEmbedder.dim)
+
+
+def test_serving_and_embedding_do_not_import_scipy():
+    """SciPy costs a server ~9 MB and ~90 ms to import; the pooling is plain numpy (docs/performance.md, Memory)."""
+    code = ("import sys; from app.embed.wordllama import WordLlamaEmbedder; WordLlamaEmbedder().embed(['a b', 'c']); "
+            "import app.main; print('scipy' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split() == ["False"]

@@ -8,7 +8,6 @@ import threading
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse
 
 
 class WordLlamaEmbedder:
@@ -45,14 +44,16 @@ class WordLlamaEmbedder:
         return WordLlamaEmbedder.shared
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """wordllama's vectors (mean of the token embeddings, L2-normalised), bit for bit, at about half the CPU.
+        """wordllama's vectors (mean of the token embeddings, L2-normalised), bit for bit, for about a third less CPU.
 
-        wordllama gathers a padded (texts × longest × 256) array, masks it and sums it: most of an embedding's
-        time was that memory traffic, not arithmetic (docs/performance.md). Here each batch is a sparse
-        texts × vocabulary matrix with one 1.0 per token, in token order, times the embedding table: scipy adds
-        each text's rows in the same order as numpy's sum did, so the floats are the same
-        (tests/test_wordllama_fast_tokenize.py). Tokenising skips character offsets (``encode_batch_fast``,
-        tokenizers >= 0.20), which embedding never reads.
+        wordllama gathers a padded texts × longest text × 256 array of token vectors, multiplies it by the padding
+        mask and sums it; the gather and the product were most of its pooling's cost (docs/performance.md). Here the
+        texts of a batch are sorted by token count and, position by position, the vectors of the texts still that
+        long are added to their running sums: each text's vectors are added one after another in token order, as
+        numpy's sum over the padded axis added them (the padding only added zeros), so the floats are the same
+        (tests/test_wordllama_pooling.py). Do not reorder the additions (merging a text's repeated tokens into one
+        weighted term, say): the sums would change in their last bits. Tokenising skips character offsets
+        (``encode_batch_fast``, tokenizers >= 0.20), which embedding never reads.
         """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -62,17 +63,22 @@ class WordLlamaEmbedder:
             batch = texts[start:start + _BATCH]
             ids = [e.ids for e in self._tokenizer.encode_batch_fast(batch, add_special_tokens=False)]
             lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-            flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=int(lengths.sum()))
+            order = np.argsort(-lengths, kind="stable")  # longest first: the texts still running are a prefix
+            lengths = lengths[order]
+            # the sorted texts' ids end to end (no padded matrix: one long text cannot make it texts × longest)
+            flat = np.fromiter(itertools.chain.from_iterable(ids[i] for i in order), dtype=np.int64,
+                               count=int(lengths.sum()))
             np.clip(flat, 0, table.shape[0] - 1, out=flat)  # as wordllama does
-            offsets = np.zeros(len(ids) + 1, dtype=np.int64)
-            np.cumsum(lengths, out=offsets[1:])
-            counts = scipy.sparse.csr_matrix((np.ones(len(flat), dtype=np.float32), flat, offsets),
-                                             shape=(len(ids), table.shape[0]))
-            sums = np.asarray(counts @ table, dtype=np.float32)
+            starts = np.zeros(len(ids), dtype=np.int64)
+            np.cumsum(lengths[:-1], out=starts[1:])
+            running = np.searchsorted(-lengths, -np.arange(1, int(lengths[0]) + 1), side="right")  # texts > position
+            sums = np.zeros((len(ids), self.dim), dtype=np.float32)
+            for position, n in enumerate(running.tolist()):
+                sums[:n] += table[flat[starts[:n] + position]]
             sums /= np.maximum(lengths, 1).astype(np.float32)[:, None]
             sums /= np.linalg.norm(sums, axis=1, keepdims=True)
-            vectors[start:start + len(batch)] = sums
+            vectors[start + order] = sums
         return vectors
 
 
-_BATCH = 512  # texts per sparse product: bounds the token lists held at once; results do not depend on it
+_BATCH = 512  # texts pooled together: bounds the token matrix held at once; results do not depend on it
