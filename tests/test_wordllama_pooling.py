@@ -23,7 +23,7 @@ def _texts() -> list[str]:
 
 
 def test_vectors_are_bit_identical_to_wordllamas_own_path(monkeypatch):
-    monkeypatch.setattr(wordllama_module, "_BATCH", 16)  # several sparse products, a short last one
+    monkeypatch.setattr(wordllama_module, "_BATCH", 16)  # several batches, a short last one
     embedder = WordLlamaEmbedder()
     texts = _texts()
     fast = embedder.embed(texts)
@@ -35,12 +35,22 @@ def test_vectors_are_bit_identical_to_wordllamas_own_path(monkeypatch):
     assert np.array_equal(pickle.loads(pickle.dumps(embedder)).embed(texts), fast)  # still pickles (worker copies)
 
 
+def test_empty_texts_pool_as_wordllamas_do():
+    """No tokens: wordllama divides zero by zero (NaN, with numpy's warning); the same bits here, whatever the batch."""
+    embedder = WordLlamaEmbedder.shared()
+    for texts in ([""], ["", ""], ["", "Kim pledged support", ""]):
+        with np.errstate(invalid="ignore"):
+            fast = embedder.embed(texts)
+            own = np.asarray(embedder._model.embed(texts, norm=True), dtype=np.float32)
+        assert np.array_equal(fast.view(np.uint32), own.view(np.uint32))
+
+
 def test_no_texts_gives_an_empty_matrix():
     assert WordLlamaEmbedder.shared().embed([]).shape == (0, WordLlamaEmbedder.dim)
 
 
 def test_serving_and_embedding_do_not_import_scipy():
-    """SciPy costs a server ~9 MB and ~90 ms to import; the pooling is plain numpy (docs/performance.md, Memory)."""
+    """SciPy costs a server 9–22 MB and 90–130 ms to import; the pooling is plain numpy (docs/performance.md, Memory)."""
     code = ("import sys; from app.embed.wordllama import WordLlamaEmbedder; WordLlamaEmbedder().embed(['a b', 'c']); "
             "import app.main; print('scipy' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split() == ["False"]

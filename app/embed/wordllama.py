@@ -44,7 +44,7 @@ class WordLlamaEmbedder:
         return WordLlamaEmbedder.shared
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """wordllama's vectors (mean of the token embeddings, L2-normalised), bit for bit, for about a third less CPU.
+        """wordllama's vectors (mean of the token embeddings, L2-normalised), bit for bit, for about 30 % less CPU.
 
         wordllama gathers a padded texts × longest text × 256 array of token vectors, multiplies it by the padding
         mask and sums it; the gather and the product were most of its pooling's cost (docs/performance.md). Here the
@@ -81,4 +81,4 @@ class WordLlamaEmbedder:
         return vectors
 
 
-_BATCH = 512  # texts pooled together: bounds the token matrix held at once; results do not depend on it
+_BATCH = 512  # texts pooled together: bounds the ids and sums held at once; results do not depend on it

@@ -146,8 +146,8 @@ def query_keys(text: str) -> list[int]:
         if word in STOPWORDS or word in QUESTION_WORDS:
             continue
         chains = _CHAIN.findall(word)
-        if len(chains) > 1:  # lower-casing split it ("İstanbul" -> "i̇stanbul", a dot that is no letter): the index
-            chains = [c for c in chains if c not in STOPWORDS]  # lower-cased first and holds "i" + "stanbul"
+        if len(chains) > 1:  # lower-casing split it ("İstanbul" -> "i̇stanbul": a dot that is no letter); the index,
+            chains = [c for c in chains if c not in STOPWORDS and c not in QUESTION_WORDS]  # lower-cased first: "stanbul"
         keys += [word_key(c) for c in chains]
     return list(dict.fromkeys(k for k in keys if k is not None))
 
