@@ -141,14 +141,10 @@ def chunk_terms(text: str) -> tuple[int, bytes, bytes]:
 def query_keys(text: str) -> list[int]:
     """The distinct content terms of a query, as the FTS5 OR query had them: the words of
     ``app.text.words`` less stopwords and question words, compounds kept whole."""
-    keys = []
-    for word in words(text):
-        if word in STOPWORDS or word in QUESTION_WORDS:
-            continue
-        chains = _CHAIN.findall(word)
-        if len(chains) > 1:  # lower-casing split it ("İstanbul" -> "i̇stanbul": a dot that is no letter); the index,
-            chains = [c for c in chains if c not in STOPWORDS and c not in QUESTION_WORDS]  # lower-cased first: "stanbul"
-        keys += [word_key(c) for c in chains]
+    # Each word's chains, as the index found them: a word is one chain unless lower-casing split it ("İstanbul" ->
+    # "i̇stanbul", whose dot is no letter), and the index, which lower-cases first, holds "i" + "stanbul".
+    keys = [word_key(chain) for word in words(text) for chain in _CHAIN.findall(word)
+            if chain not in STOPWORDS and chain not in QUESTION_WORDS]
     return list(dict.fromkeys(k for k in keys if k is not None))
 
 
