@@ -33,3 +33,47 @@ def test_shipped_models_load_and_name_their_features():
     assert set(SELECTOR_FEATURES) <= set(SENTENCE_FEATURES)
     assert models.answerability.features == list(ANSWERABILITY_FEATURES)
     assert 0.0 <= models.answerability.threshold < 1.0
+
+
+def test_passage_labels_grade_the_answer_string_or_only_relevant_articles():
+    import numpy as np
+
+    from training.train_answers import passage_labels
+
+    gold = np.array([True, True, False, False])
+    relevant = np.array([True, False, True, False])
+    assert passage_labels(gold, relevant, "answer").tolist() == [2, 2, 1, 0]
+    assert passage_labels(gold, relevant, "relevant").tolist() == [2, 0, 1, 0]
+    assert passage_labels(gold, relevant, "graded-relevant-first").tolist() == [3, 1, 2, 0]
+    assert passage_labels(gold, relevant, "graded-string-first").tolist() == [3, 2, 1, 0]
+    with pytest.raises(ValueError):
+        passage_labels(gold, relevant, "nonsense")
+
+
+def test_compare_ranker_scores_hits_on_relevant_articles_apart_from_the_answer_string(tmp_path):
+    """A passage that holds the answer string but is not of a relevant article counts for hit@k under the training
+    labels, not for the benchmark's (qrels) hit@k; a ranker trained on relevant-article labels learns the other."""
+    import numpy as np
+
+    from app.retrieval.features import ALL_PASSAGE_FEATURES, PASSAGE_FEATURES
+    from training.train_answers import compare_ranker
+
+    rng = np.random.default_rng(0)
+    questions, per = 80, 10
+    x = rng.normal(size=(questions * per, len(ALL_PASSAGE_FEATURES)))
+    gold = np.zeros(questions * per, bool)
+    relevant = np.zeros(questions * per, bool)
+    for q in range(questions):
+        a = q * per
+        gold[a], relevant[a + 1] = True, True  # the string in an unrelated article; the relevant one without it
+        x[a, ALL_PASSAGE_FEATURES.index("bm25_rel")] = 5.0  # what says "holds the string"
+        x[a + 1, ALL_PASSAGE_FEATURES.index("title_cov")] = 5.0  # what says "the article the question is about"
+    features = tmp_path / "features.npz"
+    np.savez(features, passage_x=x, passage_y=np.where(gold, 2, np.where(relevant, 1, 0)),
+             passage_group=np.repeat(np.arange(questions), per), passage_gold=gold, passage_relevant=relevant,
+             question_fold=np.arange(questions) % 2)
+    rows = compare_ranker(features, {"answer labels": PASSAGE_FEATURES, "relevant labels": (PASSAGE_FEATURES, "relevant")})
+    by_name = {r["variant"]: r for r in rows}
+    assert by_name["answer labels"]["hit1"] > 0.9 and by_name["answer labels"]["qrels_hit1"] < 0.1
+    assert by_name["relevant labels"]["qrels_hit1"] > 0.9
+    assert by_name["relevant labels"]["qrels_hit5_diff"][0] >= 0.0

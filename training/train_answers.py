@@ -260,36 +260,47 @@ def paired_refusal_differences(base: dict, other: dict, resamples: int = 1000) -
 
 
 def compare_ranker(features: Path = FEATURES_FILE, variants: dict | None = None) -> list[dict]:
-    """Per ranker feature set: hit@1 / hit@5 (a passage of a relevant article, label >= 1) and the answer chunk
-    in the top 5 (label 2) over the stored answerable 2022–2023 questions, each scored by a ranker fitted on
-    the other half of the questions; and the paired difference in hit@5 against the first variant, with a 95 %
-    bootstrap interval over questions (1,000 resamples, seed 0)."""
+    """Per ranker variant (feature set, label scheme of ``passage_labels``): hit@1 / hit@5 (a passage holding the
+    answer string or of a relevant article, label >= 1 under the "answer" scheme), the answer chunk in the top 5
+    and, where the features store it, the benchmark's hit@1 / hit@5 (a passage of a relevant article: qrels only,
+    as app/evals/realtimeqa.py scores 2024), over the stored answerable 2022–2023 questions, each scored by a ranker
+    fitted on the other half of the questions; and paired differences against the first variant, with 95 %
+    bootstrap intervals over questions (1,000 resamples, seed 0)."""
     table = dict(np.load(features))
-    x, y, group = table["passage_x"], table["passage_y"], table["passage_group"]
+    x, group = table["passage_x"], table["passage_group"]
+    has_relevance = "passage_relevant" in table
+    if has_relevance:
+        gold, relevant = table["passage_gold"], table["passage_relevant"]
+    else:  # an older features file: only the "answer" labels, no qrels-only hit
+        gold, relevant = table["passage_y"] == 2, table["passage_y"] >= 1
+    answer_labels = passage_labels(gold, relevant, "answer")
     fold = table["question_fold"][group]
     bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
     out, base = [], None
-    for name, names in (variants or RANKER_VARIANTS).items():
+    for name, variant in (variants or RANKER_VARIANTS).items():
+        names, scheme = variant if isinstance(variant[0], tuple) else (variant, "answer")
+        y = passage_labels(gold, relevant, scheme)
         scores = np.zeros(len(y))
         for f in (0, 1):
             model = _booster(fit_ranker(x[fold != f], y[fold != f], group[fold != f], names))
             columns = [ALL_PASSAGE_FEATURES.index(n) for n in names]
             scores[fold == f] = model.score(x[fold == f][:, columns].tolist())
-        hits = np.zeros((len(bounds) - 1, 3))
+        hits = np.zeros((len(bounds) - 1, 5))
         for qi, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
-            labels = y[a:b][np.argsort(-scores[a:b], kind="stable")]
-            hits[qi] = [labels[0] >= 1, (labels[:5] >= 1).any(), (labels[:5] == 2).any()]
-        row = {"variant": name, "hit1": hits[:, 0].mean(), "hit5": hits[:, 1].mean(), "answer5": hits[:, 2].mean()}
+            order = np.argsort(-scores[a:b], kind="stable")
+            labels, rel = answer_labels[a:b][order], relevant[a:b][order]
+            hits[qi] = [labels[0] >= 1, (labels[:5] >= 1).any(), (labels[:5] == 2).any(), rel[0], rel[:5].any()]
+        row = {"variant": name, "hit1": hits[:, 0].mean(), "hit5": hits[:, 1].mean(), "answer5": hits[:, 2].mean(),
+               "qrels_hit1": hits[:, 3].mean() if has_relevance else float("nan"),
+               "qrels_hit5": hits[:, 4].mean() if has_relevance else float("nan")}
         if base is None:
             base = hits
         else:
             rng = np.random.default_rng(0)
-            diff = hits[:, 1] - base[:, 1]
-            boot = [diff[rng.integers(0, len(diff), len(diff))].mean() for _ in range(1000)]
-            row["hit5_diff"] = (diff.mean(), *np.percentile(boot, [2.5, 97.5]))
-            diff1 = hits[:, 0] - base[:, 0]
-            row["hit1_diff"] = (diff1.mean(), *np.percentile([diff1[rng.integers(0, len(diff1), len(diff1))].mean()
-                                                              for _ in range(1000)], [2.5, 97.5]))
+            for key, column in (("hit5_diff", 1), ("hit1_diff", 0), ("qrels_hit5_diff", 4), ("answer5_diff", 2)):
+                diff = hits[:, column] - base[:, column]
+                boot = [diff[rng.integers(0, len(diff), len(diff))].mean() for _ in range(1000)]
+                row[key] = (diff.mean(), *np.percentile(boot, [2.5, 97.5]))
         out.append(row)
     return out
 
@@ -302,6 +313,11 @@ RANKER_VARIANTS = {
     "+ phrases": PASSAGE_FEATURES + ("p_phrases",),
     "+ slot + synonym + phrases": PASSAGE_FEATURES + _SLOT_PASSAGE + ("p_syn_cov", "p_phrases"),
     "+ all, with article aggregates": ALL_PASSAGE_FEATURES,
+    # trained to put a relevant article's passages first (qrels, what hit@k scores), not any passage that happens
+    # to hold the answer string ("Japan", "40": hundreds of articles do)
+    "22 features, relevant-article labels": (PASSAGE_FEATURES, "relevant"),
+    "22 features, graded: relevant first": (PASSAGE_FEATURES, "graded-relevant-first"),
+    "22 features, graded: string first": (PASSAGE_FEATURES, "graded-string-first"),
 }
 
 
@@ -349,7 +365,7 @@ MISSING_VARIANTS = {
 # --- extraction (needs the index and ../shared) --------------------------------------------------
 
 def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, out: Path, first: int = 0,
-            cache: Path | None = None) -> None:
+            cache: Path | None = None, ranker_labels: str = "answer") -> None:
     import pickle
 
     from tqdm import tqdm
@@ -403,19 +419,18 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
             rows[:] = [row + extra for row, extra in zip(rows, extras)]
     print(f"passages gathered in {time.time() - started:.0f} s", file=sys.stderr)
 
-    def passage_labels(q, passages):
-        gold = normalise(q.answer)
-        return [2 if gold in normalise(p.text) else (1 if p.article_id in q.relevant else 0) for p in passages]
-
-    p_x, p_y, p_group, p_fold = [], [], [], []
+    p_x, p_gold, p_relevant, p_group, p_fold = [], [], [], [], []
     for i, (q, _, passages, rows) in enumerate(gathered):
         if q.unanswerable or not rows:
             continue
+        gold = normalise(q.answer)
         p_x += rows
-        p_y += passage_labels(q, passages)
+        p_gold += [gold in normalise(p.text) for p in passages]
+        p_relevant += [p.article_id in q.relevant for p in passages]
         p_group += [i] * len(rows)
         p_fold += [fold[q.id]] * len(rows)
-    p_x, p_y, p_group, p_fold = map(np.asarray, (p_x, p_y, p_group, p_fold))
+    p_x, p_gold, p_relevant, p_group, p_fold = map(np.asarray, (p_x, p_gold, p_relevant, p_group, p_fold))
+    p_y = passage_labels(p_gold, p_relevant, ranker_labels)
     rankers = {f: _booster(fit_ranker(p_x[p_fold != f], p_y[p_fold != f], p_group[p_fold != f])) for f in (0, 1)}
 
     selector = SentenceSelector(None, services.embedder, services.records.document_frequencies)
@@ -443,7 +458,8 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
         q_scores.append(([p.score for p in top] + [np.nan] * SENTENCE_PASSAGES_STORED)[:SENTENCE_PASSAGES_STORED])
     as64 = lambda v: np.asarray(v, dtype=np.float32).astype(np.float64)  # noqa: E731 (stored as float32)
     np.savez_compressed(
-        out, passage_x=as64(p_x), passage_y=p_y, passage_group=p_group,
+        out, passage_x=as64(p_x), passage_y=p_y, passage_group=p_group, passage_gold=p_gold,
+        passage_relevant=p_relevant,
         sentence_x=as64(s_x), sentence_y=np.asarray(s_y), sentence_group=np.asarray(s_group),
         question_y=np.asarray(q_y), question_fold=np.asarray(q_fold), question_n_terms=np.asarray(q_terms),
         question_names_missing=np.asarray(q_missing), question_passage_scores=as64(q_scores),
@@ -452,6 +468,22 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
     print(f"{len(answerable)} answerable + {len(unanswerable)} constructed unanswerable 2022–2023 questions; "
           f"{len(p_y)} passage rows, {len(s_y)} sentence rows; {time.time() - started:.0f} s", file=sys.stderr)
     services.close()
+
+
+def passage_labels(gold: np.ndarray, relevant: np.ndarray, scheme: str = "answer") -> np.ndarray:
+    """The ranker's graded labels. "answer": 2 where the passage holds the answer string (from any article), else
+    1 for a passage of a relevant article (qrels). "relevant": 2 only where a relevant article's passage holds it,
+    1 for its other passages; a passage of any other article is 0 even when it holds the string."""
+    gold, relevant = np.asarray(gold, bool), np.asarray(relevant, bool)
+    if scheme == "answer":
+        return np.where(gold, 2, np.where(relevant, 1, 0))
+    if scheme == "relevant":
+        return np.where(relevant & gold, 2, np.where(relevant, 1, 0))
+    if scheme == "graded-relevant-first":  # 3 both, 2 a qrels article's passage, 1 the string elsewhere
+        return np.where(relevant & gold, 3, np.where(relevant, 2, np.where(gold, 1, 0)))
+    if scheme == "graded-string-first":  # 3 both, 2 the string elsewhere, 1 a qrels article's other passage
+        return np.where(relevant & gold, 3, np.where(gold, 2, np.where(relevant, 1, 0)))
+    raise ValueError(f"unknown label scheme {scheme!r}")
 
 
 def _booster(trained):
@@ -475,6 +507,9 @@ def main() -> None:
     ex.add_argument("--out", type=Path, default=FEATURES_FILE)
     ex.add_argument("--first", type=int, default=0, help="smoke run: only the first N of each sample")
     ex.add_argument("--cache", type=Path, default=None, help="keep the retrieved passages here between runs")
+    ex.add_argument("--ranker-labels", default="answer",
+                    choices=("answer", "relevant", "graded-relevant-first", "graded-string-first"),
+                    help="what the cross-fitted rankers are trained to put first (passage_labels)")
     cp = sub.add_parser("compare", help="feature sets side by side, cross-fitted on the stored 2022–2023 features")
     cp.add_argument("--features", type=Path, default=FEATURES_FILE)
     cp.add_argument("--set", choices=("slots", "synonyms", "missing"), default="slots",
@@ -487,7 +522,8 @@ def main() -> None:
     ft.add_argument("--out", type=Path, default=MODELS_DIR)
     args = parser.parse_args()
     if args.command == "extract":
-        extract(args.data, args.data_dir, args.questions, args.unanswerable, args.out, args.first, args.cache)
+        extract(args.data, args.data_dir, args.questions, args.unanswerable, args.out, args.first, args.cache,
+                args.ranker_labels)
     elif args.command == "compare":
         print("| variant | top sentence holds answer | quoted hold answer | containment | refusal | false refusal "
               "| refusal at 5 % false refusal | answerability AUC |")
@@ -503,12 +539,14 @@ def main() -> None:
                 f"{k} {v[0]:+.3f} [{v[1]:+.3f}, {v[2]:+.3f}] ({v[3]} newly refused, {v[4]} no longer)"
                 for k, v in d.items()))
     elif args.command == "compare-ranker":
-        print("| ranker features | hit@1 | hit@5 | answer chunk in top 5 | hit@1 diff [95 %] | hit@5 diff [95 %] |")
-        print("|---|---|---|---|---|---|")
+        print("| ranker | hit@1 | hit@5 | answer chunk in top 5 | qrels hit@1 | qrels hit@5 | hit@5 diff [95 %] "
+              "| qrels hit@5 diff [95 %] | answer chunk diff [95 %] |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for r in compare_ranker(args.features):
-            d1 = "{:+.3f} [{:+.3f}, {:+.3f}]".format(*r["hit1_diff"]) if "hit1_diff" in r else ""
-            d5 = "{:+.3f} [{:+.3f}, {:+.3f}]".format(*r["hit5_diff"]) if "hit5_diff" in r else ""
-            print(f"| {r['variant']} | {r['hit1']:.3f} | {r['hit5']:.3f} | {r['answer5']:.3f} | {d1} | {d5} |")
+            diffs = ["{:+.3f} [{:+.3f}, {:+.3f}]".format(*r[k]) if k in r else ""
+                     for k in ("hit5_diff", "qrels_hit5_diff", "answer5_diff")]
+            print(f"| {r['variant']} | {r['hit1']:.3f} | {r['hit5']:.3f} | {r['answer5']:.3f} | {r['qrels_hit1']:.3f} "
+                  f"| {r['qrels_hit5']:.3f} | " + " | ".join(diffs) + " |")
     else:
         for name, path in fit(args.features, args.out).items():
             print(f"{name}: {path} ({path.stat().st_size:,} bytes)")
