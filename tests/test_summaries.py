@@ -114,3 +114,73 @@ def test_summarize_streams_as_server_sent_events(client):
     final = json.loads(blocks[-1][1].removeprefix("data: "))
     assert final["summary"] and final["citations"]
     assert client.post("/v1/summarize", json={"article_id": "nope", "stream": True}).status_code == 404
+
+
+def _long_article(article_id: str, sentences: int) -> ArticleIn:
+    """Varied sentences (names, numbers, places), so the summary has real choices to make."""
+    places = ["Lisbon", "Osaka", "Denver", "Nairobi", "Oslo", "Lima"]
+    text = "".join(f"Officials in {places[i % len(places)]} said on day {i} that {i * 7 + 3} residents had moved "
+                   f"to shelter number {i % 13} after the storm." + ("\n\n" if i % 5 == 4 else " ")
+                   for i in range(sentences)).strip()  # paragraphs of five sentences, as articles come
+    return ArticleIn(id=article_id, title="A very long storm report", source="Wire", text=text)
+
+
+def test_a_long_article_is_summarised_from_its_first_part_and_says_so(services):
+    """Selection compares every sentence with every other: an accepted 860 KB article took 5 minutes and a 15 MB
+    one crashed the server. Past the cap, the summary reads the article's first part, cites only it, and names
+    the article in ``truncated``; an article under the cap is read whole and not named."""
+    from app.summarize.service import MAX_ARTICLE_SUMMARY_CHARS
+
+    services.ingest.ingest([_long_article("long-storm", 1500), _long_article("short-storm", 40)])
+    assert len(services.records.get_article("long-storm").text) > MAX_ARTICLE_SUMMARY_CHARS
+    summary = services.summaries.summarize_articles(["long-storm"], max_words=120)
+    assert summary.truncated == ["long-storm"]
+    assert summary.sentences and all(c.char_end <= MAX_ARTICLE_SUMMARY_CHARS for c in summary.citations)
+    _verbatim(services, summary)
+    whole = services.summaries.summarize_articles(["short-storm"], max_words=120)
+    assert whole.truncated == [] and whole.sentences
+    both = services.summaries.summarize_articles(["short-storm", "long-storm"], max_words=120)
+    assert both.truncated == ["long-storm"]
+
+
+def test_summary_candidates_keep_each_articles_first_sentences_past_the_cap():
+    from app.retrieval.service import Passage
+    from app.summarize import service as summaries
+
+    def unit(article: str, position: int):
+        passage = Passage(chunk_id=f"{article}:0:x", article_id=article, chunk_index=0, title="", source="",
+                          url=None, published_at=None, text="", char_start=0, char_end=0, score=0.0)
+        return summaries.Unit(passage, 0, 0, f"Sentence {position} of article {article} says a thing.", "", position)
+
+    cap = summaries.MAX_SUMMARY_CANDIDATES
+    units = [unit("a", i) for i in range(cap)] + [unit("b", i) for i in range(10)]
+    kept = summaries.summary_candidates(units)
+    assert len(kept) == cap // 2 + 10  # "a" gives up its later half; "b" is under its share and keeps all
+    assert [u.position for u in kept if u.passage.article_id == "a"] == list(range(cap // 2))
+    assert summaries.summary_candidates(units[:100]) == units[:100]  # under the cap: untouched
+
+
+def test_conflict_search_stops_at_its_limit_and_its_checker_budget():
+    """The first conflicts in statement order, as a slice of the full search gives, and no more checker calls
+    than the budget allows (two long articles of one pattern once made 38,000 candidate pairs)."""
+    from app.summarize.conflicts import find_conflicts
+
+    class NeverSupported:  # a test double: every pair disagrees
+        calls = 0
+
+        def check(self, claim, passages):
+            NeverSupported.calls += 1
+            return type("Verdict", (), {"supported": False})()
+
+    statements = [f"Officials in {city} said {n} residents moved to the shelter after the storm."
+                  for city, n in [("Lisbon", 10), ("Osaka", 20), ("Denver", 30), ("Nairobi", 40)] * 5]
+    owners = ["a", "b"] * 10
+    full = find_conflicts(statements, owners, checker=NeverSupported(), max_checks=10_000)
+    assert len(full) > 10
+    NeverSupported.calls = 0
+    first = find_conflicts(statements, owners, checker=NeverSupported(), limit=3)
+    assert [(c.first, c.second) for c in first] == [(c.first, c.second) for c in full[:3]]
+    assert NeverSupported.calls == 2 * 3  # both directions, three pairs
+    NeverSupported.calls = 0
+    assert len(find_conflicts(statements, owners, checker=NeverSupported(), max_checks=5)) == 5
+    assert NeverSupported.calls == 2 * 5

@@ -365,7 +365,9 @@ MISSING_VARIANTS = {
 # --- extraction (needs the index and ../shared) --------------------------------------------------
 
 def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, out: Path, first: int = 0,
-            cache: Path | None = None, ranker_labels: str = "answer") -> None:
+            cache: Path | None = None, ranker_labels: str = "answer", texts: Path | None = None) -> None:
+    """``texts``: also pickle each question and its candidate sentences' texts, in the order of the sentence rows
+    (for trying text-based features without another extraction)."""
     import pickle
 
     from tqdm import tqdm
@@ -436,6 +438,7 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
     selector = SentenceSelector(None, services.embedder, services.records.document_frequencies)
     s_x, s_y, s_group = [], [], []
     q_y, q_fold, q_terms, q_missing, q_scores, q_missing_terms = [], [], [], [], [], []
+    sentence_texts = []
     for qi, (q, terms, passages, rows) in enumerate(tqdm(gathered, desc="sentences", mininterval=10)):
         f = fold[q.id.split(":")[0]]
         if rows:
@@ -449,6 +452,7 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
         gold = normalise(q.answer)
         s_x += srows
         s_y += [int(gold in normalise(c.text)) for c in candidates]
+        sentence_texts.append((q.id, q.question, [c.text for c in candidates]))
         s_group += [qi] * len(srows)
         q_y.append(0 if q.unanswerable else 1)
         q_fold.append(f)
@@ -465,6 +469,8 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
         question_names_missing=np.asarray(q_missing), question_passage_scores=as64(q_scores),
         question_missing_terms=as64(q_missing_terms),
     )
+    if texts:
+        texts.write_bytes(pickle.dumps(sentence_texts))
     print(f"{len(answerable)} answerable + {len(unanswerable)} constructed unanswerable 2022–2023 questions; "
           f"{len(p_y)} passage rows, {len(s_y)} sentence rows; {time.time() - started:.0f} s", file=sys.stderr)
     services.close()
@@ -510,6 +516,8 @@ def main() -> None:
     ex.add_argument("--ranker-labels", default="answer",
                     choices=("answer", "relevant", "graded-relevant-first", "graded-string-first"),
                     help="what the cross-fitted rankers are trained to put first (passage_labels)")
+    ex.add_argument("--texts", type=Path, default=None,
+                    help="also pickle the candidate sentences' texts here, aligned with the sentence rows")
     cp = sub.add_parser("compare", help="feature sets side by side, cross-fitted on the stored 2022–2023 features")
     cp.add_argument("--features", type=Path, default=FEATURES_FILE)
     cp.add_argument("--set", choices=("slots", "synonyms", "missing"), default="slots",
@@ -523,7 +531,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "extract":
         extract(args.data, args.data_dir, args.questions, args.unanswerable, args.out, args.first, args.cache,
-                args.ranker_labels)
+                args.ranker_labels, args.texts)
     elif args.command == "compare":
         print("| variant | top sentence holds answer | quoted hold answer | containment | refusal | false refusal "
               "| refusal at 5 % false refusal | answerability AUC |")

@@ -273,6 +273,9 @@ class SummarizeResponse(BaseModel):
     facets: dict[str, list[int]] | None = Field(
         default=None, description="Extractive article summaries: each fact facet covered (who, what, where, when, "
                                   "consequence) → the 0-based indexes in `sentences` that carry it. Null otherwise.")
+    truncated: list[str] = Field(
+        default_factory=list, description="Article summaries: the articles too long to read whole, summarised from "
+                                          "their first part (100,000 characters each, less when many are summarised).")
 
 
 class ChatMessage(BaseModel):

@@ -36,6 +36,22 @@ from app.text import content_terms, content_words, name_tokens, proper_names, se
 MAX_TOPIC_CHARS = 2000
 MAX_SUMMARY_ARTICLES = 100
 MIN_SUMMARY_WORDS, MAX_SUMMARY_WORDS = 20, 1000
+# How much article text one summary reads. Selection compares every sentence with every other one, so its time and
+# memory grow with the square of the sentences: an accepted 860 KB article took 5 minutes and a 15 MB one crashed
+# the server. 150,000 characters (about 25,000 words, far beyond any news story) summarise in about 1.2 s
+# (docs/summaries.md, "Long articles"); a longer article is summarised from its first MAX_ARTICLE_SUMMARY_CHARS,
+# and all articles of one summary share MAX_SUMMARY_CHARS, each at least MIN_ARTICLE_SUMMARY_CHARS (its lead).
+MAX_ARTICLE_SUMMARY_CHARS = 100_000
+MAX_SUMMARY_CHARS = 300_000
+MIN_ARTICLE_SUMMARY_CHARS = 5_000
+# Sentences one summary weighs at most (each article's first ones, shared out), for text that splits into many
+# short pieces: 4,000 take about 2 s and a 64 MB similarity matrix (docs/summaries.md, "Long articles").
+MAX_SUMMARY_CANDIDATES = 4_000
+
+
+def article_summary_chars(n_articles: int) -> int:
+    """The characters of each article that a summary of ``n_articles`` articles reads."""
+    return max(MIN_ARTICLE_SUMMARY_CHARS, min(MAX_ARTICLE_SUMMARY_CHARS, MAX_SUMMARY_CHARS // max(n_articles, 1)))
 
 
 class ArticleNotFound(LookupError):
@@ -112,6 +128,7 @@ class Summary:
     answerable: bool = True
     refusal_reason: str | None = None
     facets: dict[str, list[int]] | None = None  # extractive article summaries: facet -> indexes into sentences
+    truncated: list[str] = field(default_factory=list)  # articles summarised from their first part only
 
 
 TOPIC_REFUSAL = "No indexed article covers this topic, so there is nothing to summarise without guessing."
@@ -144,24 +161,29 @@ class SummarizeService:
         checked_article_ids(article_ids), checked_max_words(max_words)  # any caller: Slack, evals, scripts
         ids = list(dict.fromkeys(article_ids))
         articles, chunks = self._articles_and_chunks(ids)
+        read = article_summary_chars(len(ids))
+        truncated = [a for a in ids if len(articles[a].text) > read]
         # Sentence units feed the extractive selection and, across articles, the conflict notes.
-        units = ([u for a in ids for u in self._article_units(articles[a], chunks[a])]
+        units = ([u for a in ids for u in self._article_units(articles[a], chunks[a], read)]
                  if (not self.llm or len(ids) > 1) else [])
         book = CitationBook()
         notes = self._conflict_notes(units, book) if len(ids) > 1 else []
         budget = max_words - sum(_word_count(n.text) for n, _ in notes)
         def extractive() -> Summary:
             chosen, facets = self._select_facts(
-                units or [u for a in ids for u in self._article_units(articles[a], chunks[a])], budget)
+                units or [u for a in ids for u in self._article_units(articles[a], chunks[a], read)], budget)
             summary = self._compose(chosen, ids, book, notes)
             summary.facets = facets
             return summary
 
         if self.llm:
             ordered = sorted(ids, key=lambda a: (articles[a].published_at or "9999", a))
-            passages = [self._chunk_passage(articles[a], c) for a in ordered for c in chunks[a]]
-            return self._compose_llm(passages, budget, ids, book, notes, extractive)
-        return extractive()
+            passages = [self._chunk_passage(articles[a], c) for a in ordered for c in chunks[a] if c.char_start < read]
+            summary = self._compose_llm(passages, budget, ids, book, notes, extractive)
+        else:
+            summary = extractive()
+        summary.truncated = truncated
+        return summary
 
     def summarize_topic(self, topic: str, max_words: int = 150, filters: Filters | None = None,
                         top_k: int = 12, as_of: date | None = None) -> Summary:
@@ -305,9 +327,16 @@ class SummarizeService:
                 return articles, matching  # on the last try, an article still being rewritten: its chunks that fit
         raise ArticleNotFound(", ".join(a for a in ids if not matching[a]))
 
-    def _article_units(self, article: StoredArticle, chunks: list) -> list[Unit]:
+    def _article_units(self, article: StoredArticle, chunks: list, max_chars: int | None = None) -> list[Unit]:
+        """The article's sentences, from its first ``max_chars`` characters only when given (a sentence the cut
+        runs through is left out, unless it is the only one)."""
         units = []
-        for position, span in enumerate(sentence_spans(article.text)):
+        spans = sentence_spans(article.text[:max_chars] if max_chars else article.text)
+        if max_chars and len(article.text) > max_chars:
+            if len(spans) > 1 and spans[-1].end >= max_chars:
+                spans = spans[:-1]
+            chunks = [c for c in chunks if c.char_start < max_chars]  # _within_chunks scans them per sentence
+        for position, span in enumerate(spans):
             for start, end, chunk in _within_chunks(article.text, span.start, span.end, chunks):
                 passage = Passage(
                     chunk_id=chunk.id, article_id=article.id, chunk_index=chunk.index, title=article.title,
@@ -351,7 +380,7 @@ class SummarizeService:
         """Sources that disagree are quoted side by side, before redundancy pruning can merge them."""
         usable = [u for u in units if _SENTENCE_END.search(u.text)]
         notes: list[tuple[AnswerSentence, dict]] = []
-        for conflict in find_conflicts([u.text for u in usable], [u.passage.article_id for u in usable])[:limit]:
+        for conflict in find_conflicts([u.text for u in usable], [u.passage.article_id for u in usable], limit=limit):
             a, b = usable[conflict.first], usable[conflict.second]
             if (a.published_at, a.passage.article_id) > (b.published_at, b.passage.article_id):
                 a, b = b, a
@@ -490,8 +519,17 @@ def _dedupe_spans(units: list[Unit]) -> list[Unit]:
 
 def summary_candidates(units: list[Unit]) -> list[Unit]:
     """Headlines, datelines and boilerplate ("All rights reserved") carry no full stop: skip them."""
-    candidates = [u for u in units if len(words(u.text)) >= 5 and _SENTENCE_END.search(u.text)]
-    return candidates or units
+    candidates = [u for u in units if len(words(u.text)) >= 5 and _SENTENCE_END.search(u.text)] or units
+    if len(candidates) <= MAX_SUMMARY_CANDIDATES:
+        return candidates
+    share = max(1, MAX_SUMMARY_CANDIDATES // len({u.passage.article_id for u in candidates}))
+    taken: dict[str, int] = {}
+    kept = []
+    for u in candidates:  # each article's units come in reading order: its first ones are kept
+        if taken.get(u.passage.article_id, 0) < share:
+            taken[u.passage.article_id] = taken.get(u.passage.article_id, 0) + 1
+            kept.append(u)
+    return kept[:MAX_SUMMARY_CANDIDATES]
 
 
 def _order_key(unit: Unit) -> tuple:
