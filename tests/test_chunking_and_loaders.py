@@ -222,3 +222,17 @@ def test_heading_split_costs_one_walk_not_one_xpath_per_heading():
     split = headings_on_their_own_lines(page, text)
     assert len(evaluations) <= 1
     assert split.startswith("a\na b0\na\na b1\na\na b2")  # the leading headings are still split off
+
+
+def test_broken_front_matter_is_a_one_line_reason_with_its_place():
+    """PyYAML's own message spans several lines with a caret drawing; a CLI error is one line."""
+    loaded = next(load_bytes("bad.md", b"---\ntitle: [unclosed\nsource: Daily\n---\n# Big news\n\nIt happened."))
+    assert loaded.article is None and "\n" not in loaded.error
+    assert loaded.error.startswith("invalid front matter:") and "line" in loaded.error and "column" in loaded.error
+
+
+def test_thematic_breaks_around_markdown_are_not_front_matter():
+    """"---" lines around text that is not a mapping are Markdown, not metadata: the text stays in the article."""
+    text = b"---\n- first point\n- second point\n---\n# Big news\n\nIt happened."
+    article = next(load_bytes("story.md", text)).article
+    assert "first point" in article.text and article.title == "Big news"

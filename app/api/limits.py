@@ -23,20 +23,34 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             return await self._reject(send, scope["path"])
         seen = 0
+        answered = started = False  # the 413 sent; the app's own response begun
 
         async def counting_receive():
-            nonlocal seen
+            nonlocal seen, answered
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    # Answer here: FastAPI turns any error raised while it parses a JSON body into its own 400
+                    # "There was an error parsing the body", so raising alone lost the 413 for chunked bodies.
+                    if not answered and not started:
+                        answered = True
+                        await self._reject(send, scope["path"])
                     raise BodyTooLarge
             return message
 
+        async def guarded_send(message):
+            nonlocal started
+            if answered:  # the app's reply to a body it could not read (that 400): the 413 went out already
+                return
+            started = True
+            await send(message)
+
         try:
-            await self.app(scope, counting_receive, send)
+            await self.app(scope, counting_receive, guarded_send)
         except BodyTooLarge:
-            await self._reject(send, scope["path"])
+            if not answered and not started:
+                await self._reject(send, scope["path"])
 
     async def _reject(self, send, path: str) -> None:
         payload = error_payload(path, 413, "request body too large", f"limit is {self.max_bytes} bytes")

@@ -174,6 +174,14 @@ def json_records(name: str, data: object) -> Iterator[LoadedRecord]:
         yield _validated(f"{name}[{number}]" if isinstance(data, list) else name, record)
 
 
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    """PyYAML's message spans several lines with a caret drawing; errors are one line: the problem and where."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    where = f" (line {mark.line + 2}, column {mark.column + 1})" if mark is not None else ""  # after the "---" line
+    return " ".join(f"{problem}{where}".split())
+
+
 def _markdown(name: str, stem: str, text: str) -> LoadedRecord:
     """Optional YAML front matter carries title/source/url/published_at; else the first heading is the title."""
     record: dict = {"id": stem}
@@ -184,10 +192,10 @@ def _markdown(name: str, stem: str, text: str) -> LoadedRecord:
             try:
                 meta = yaml.safe_load(text[4:end]) or {}
             except yaml.YAMLError as exc:
-                return LoadedRecord(name, error=f"invalid front matter: {exc}")
-            if isinstance(meta, dict):
+                return LoadedRecord(name, error=f"invalid front matter: {_yaml_reason(exc)}")
+            if isinstance(meta, dict):  # else two thematic breaks around Markdown text: it stays in the body
                 record.update({k: v for k, v in meta.items() if v is not None})
-            body = text[end + 4 :].lstrip("\n")
+                body = text[end + 4 :].lstrip("\n")
     if "title" not in record:
         for line in body.splitlines():
             if line.startswith("# "):
