@@ -234,3 +234,12 @@ def test_openapi_keeps_the_bounds_of_top_k(client):
     for name in ("AskRequest", "SearchRequest", "ChatRequest"):
         integer = next(s for s in schemas[name]["properties"]["top_k"]["anyOf"] if s.get("type") == "integer")
         assert (integer.get("minimum"), integer.get("maximum")) == (1, 50), (name, integer)
+
+
+def test_listing_articles_refuses_an_unknown_query_parameter(client):
+    """"sources=" (the real one is "source") once listed every article, unfiltered and without a word."""
+    response = client.get("/v1/articles", params={"sources": "Arctic Wire"})
+    assert response.status_code == 422 and response.json()["error"] == "unknown query parameter"
+    assert "sources" in response.json()["detail"] and "source" in response.json()["detail"]
+    listed = client.get("/v1/articles", params={"source": "no such wire", "limit": 5})
+    assert listed.status_code == 200 and listed.json()["total"] == 0

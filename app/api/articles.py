@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 
 import anyio
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from app.api.deps import IngestServiceDep, RecordStoreDep, WriteTurnDep
@@ -132,7 +132,18 @@ def _summary(article: StoredArticle) -> dict:
             "ingested_at": article.ingested_at, "chunks": article.n_chunks}
 
 
-@router.get("/v1/articles", response_model=ArticleList, summary="List stored articles")
+_LIST_PARAMETERS = ("limit", "offset", "source")
+
+
+def _known_list_parameters(request: Request) -> None:
+    """A misspelt filter ("sources=") was ignored and every article listed: refuse it, as unknown body fields are."""
+    unknown = sorted(set(request.query_params) - set(_LIST_PARAMETERS))
+    if unknown:
+        raise ApiError(422, "unknown query parameter", f"{', '.join(unknown)} (known: {', '.join(_LIST_PARAMETERS)})")
+
+
+@router.get("/v1/articles", response_model=ArticleList, responses=ERRORS, summary="List stored articles",
+            dependencies=[Depends(_known_list_parameters)])
 def list_articles(
     records: RecordStoreDep,
     limit: int = Query(50, ge=1, le=MAX_LIST_LIMIT),
