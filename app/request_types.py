@@ -28,6 +28,9 @@ def count(low: int, high: int):
     return Annotated[int, Field(ge=low, le=high), BeforeValidator(_not_a_boolean)]
 
 
+# A switch such as "stream": lax mode read the string "yes" (and "on", "1") as true; JSON has true and false for it.
+Flag = Annotated[bool, Field(strict=True)]
+
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 

@@ -243,3 +243,12 @@ def test_listing_articles_refuses_an_unknown_query_parameter(client):
     assert "sources" in response.json()["detail"] and "source" in response.json()["detail"]
     listed = client.get("/v1/articles", params={"source": "no such wire", "limit": 5})
     assert listed.status_code == 200 and listed.json()["total"] == 0
+
+
+def test_stream_takes_a_json_boolean_only(client):
+    """Lax parsing read "stream": "yes" as true and streamed to a client that had sent a typo."""
+    for path, body in (("/v1/ask", {"question": "What did Kim pledge?"}), ("/v1/chat", {"messages": [
+            {"role": "user", "content": "What did Kim pledge?"}]}), ("/v1/summarize", {"topic": "Kim Putin"})):
+        response = client.post(path, json={**body, "stream": "yes"})
+        assert response.status_code == 422 and "stream" in json.dumps(response.json()), (path, response.text)
+    assert client.post("/v1/ask", json={"question": "What did Kim pledge?", "stream": False}).status_code == 200

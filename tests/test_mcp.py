@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-from mcp import ClientSession
+from mcp import Client, ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -89,6 +89,8 @@ async def exercise(session: ClientSession) -> None:
                 ("summarize", {"article_ids": [VOSTOCHNY] * 101}), ("summarize", {"topic": "Kim " * 501}),
                 ("summarize", {"article_ids": [VOSTOCHNY], "max_words": True})]:
         assert (await session.call_tool(*bad)).is_error, bad
+    too_many = await session.call_tool("ask", {"question": "x", "top_k": 1000})
+    assert too_many.is_error and too_many.content[0].text == "Error executing tool ask: top_k: must be at most 50"
     # a misspelt filter argument must not quietly answer unfiltered
     for tool, args in [("ask", {"question": "What did Kim pledge to Putin?", "source": ["Citewire Sport"]}),
                        ("search", {"query": "Vostochny", "sourcez": ["Citewire Sport"]})]:
@@ -184,3 +186,79 @@ def test_call_tool_builds_the_argument_check_once(services):
         assert not (await server.call_tool("echo_city", {"city": "Paris"})).is_error
 
     anyio.run(run)
+
+
+# Each bad argument, the field it names and the reason (in the words /v1/* and the CLI use where they share one).
+BAD_ARGUMENTS = [
+    ("ask", {"question": ""}, "question", "question is empty"),
+    ("ask", {"question": " \n "}, "question", "question is empty"),
+    ("search", {"query": ""}, "query", "query is empty"),
+    ("ask", {"question": "x" * 2001}, "question", "question is longer than 2000 characters"),
+    ("ask", {"question": 123}, "question", "must be a string"),
+    ("ask", {"question": None}, "question", "must be a string"),
+    ("ask", {}, "question", "required"),
+    ("ask", {"question": "x", "top_k": 1000}, "top_k", "must be at most 50"),
+    ("ask", {"question": "x", "top_k": 0}, "top_k", "must be at least 1"),
+    ("ask", {"question": "x", "top_k": True}, "top_k", "must be a whole number, not true or false"),
+    ("ask", {"question": "x", "top_k": "many"}, "top_k", "must be a whole number"),
+    ("ask", {"question": "x", "top_k": 2.5}, "top_k", "must be a whole number"),
+    ("ask", {"question": "x", "as_of": "yesterday"}, "as_of", "must be a date as YYYY-MM-DD"),
+    ("ask", {"question": "x", "as_of": "2023-13-45"}, "as_of",
+     "must be a date as YYYY-MM-DD (month value is outside expected range of 1-12)"),
+    ("ask", {"question": "x", "as_of": "2023-02-30"}, "as_of", "must be a date as YYYY-MM-DD (day value is outside "
+                                                                "expected range)"),
+    ("ask", {"question": "x", "as_of": "2023-01-01T10:00:00"}, "as_of", "must be a date as YYYY-MM-DD"),
+    ("ask", {"question": "x", "sources": "Citewire Sport"}, "sources", "must be a list"),
+    ("ask", {"question": "x", "sources": [7]}, "sources[0]", "must be a string"),
+    ("search", {"query": "x", "mode": "fuzzy"}, "mode", "must be one of 'hybrid', 'bm25' or 'dense'"),
+    ("summarize", {"article_ids": [VOSTOCHNY], "max_words": 5}, "max_words", "must be at least 20"),
+    ("summarize", {"topic": "Kim", "as_of": "31/12/2023"}, "as_of", "must be a date as YYYY-MM-DD"),
+    ("list_articles", {"limit": -1}, "limit", "must be at least 1"),
+    ("list_articles", {"limit": 1001}, "limit", "must be at most 1000"),
+    ("list_articles", {"offset": -5}, "offset", "must be at least 0"),
+    ("get_article", {"article_id": ""}, "article_id", "must not be empty"),
+    ("get_article", {"article_id": "x" * 301}, "article_id", "must have at most 300 characters"),
+]
+LIBRARY_DUMP = ("pydantic", "errors.pydantic.dev", "input_value", "input_type", "[type=", "validation error for",
+                "Arguments", "Input should", "Value error")
+
+
+def _unreachable_services():
+    raise AssertionError("an argument that fails validation must not reach the services")
+
+
+@pytest.mark.parametrize(("tool", "arguments", "field", "reason"), BAD_ARGUMENTS,
+                         ids=[f"{t}-{next(iter(a), 'none')}-{i}" for i, (t, a, _, _) in enumerate(BAD_ARGUMENTS)])
+def test_a_bad_argument_is_one_clean_line_naming_the_field(tool, arguments, field, reason):
+    """A rejected argument is a tool error (isError) the caller can read and correct: one line, the field and why,
+    never pydantic's dump (its model name, the rejected value, its docs URL)."""
+    from app.mcp.server import create_mcp_server
+
+    async def run() -> str:
+        async with Client(create_mcp_server(_unreachable_services)) as client:
+            result = await client.call_tool(tool, arguments)
+        assert result.is_error and len(result.content) == 1
+        return result.content[0].text
+
+    text = anyio.run(run)
+    assert text == f"Error executing tool {tool}: {field}: {reason}"
+    assert "\n" not in text and not any(dump in text for dump in LIBRARY_DUMP), text
+
+
+def test_every_bad_argument_is_named_at_once():
+    """Several bad arguments are all named, in the order the tool takes them, on one line; a long list of them is
+    cut after five."""
+    from app.mcp.server import create_mcp_server
+
+    async def run() -> list[str]:
+        async with Client(create_mcp_server(_unreachable_services)) as client:
+            several = await client.call_tool("ask", {"question": "", "top_k": 1000, "as_of": "soon"})
+            many = await client.call_tool("search", {"query": "x", "sources": list(range(40))})
+        assert several.is_error and many.is_error
+        return [several.content[0].text, many.content[0].text]
+
+    several, many = anyio.run(run)
+    assert several == ("Error executing tool ask: question: question is empty; top_k: must be at most 50; "
+                       "as_of: must be a date as YYYY-MM-DD")
+    assert many == ("Error executing tool search: " + "; ".join(f"sources[{i}]: must be a string" for i in range(5))
+                    + "; and 35 more")

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.ingest.article import ARTICLE_ID
-from app.request_types import MAX_QUESTION_CHARS, count, question_text, search_text
+from app.request_types import MAX_QUESTION_CHARS, Flag, count, question_text, search_text
 from app.retrieval.service import end_of_day_ts, start_of_day_ts
 from app.store.models import Filters
 from app.summarize.service import (
@@ -116,7 +116,7 @@ class AskRequest(NativeRequest):
     top_k: count(1, 50) | None = Field(default=None, description="Passages to answer from.")
     filters: SearchFilters | None = None
     as_of: date | None = Field(default=None, description="Answer as of this date: later articles are ignored.")
-    stream: bool = Field(default=False, description="Answer as Server-Sent Events.")
+    stream: Flag = Field(default=False, description="Answer as Server-Sent Events.")
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "What did Kim pledge?"}]})
 
@@ -227,7 +227,7 @@ class SummarizeRequest(NativeRequest):
     filters: SearchFilters | None = Field(default=None, description="Restrict a topic summary's sources.")
     max_words: count(MIN_SUMMARY_WORDS, MAX_SUMMARY_WORDS) = Field(default=120,
                                                                   description="Upper bound on the summary's words.")
-    stream: bool = Field(default=False, description="Stream as Server-Sent Events.")
+    stream: Flag = Field(default=False, description="Stream as Server-Sent Events.")
     as_of: date | None = Field(default=None, description="A topic summary ignores articles published after this "
                                "date (default: now), as /v1/ask does; article summaries take the ids given.")
 
@@ -294,7 +294,7 @@ class ChatRequest(NativeRequest):
     top_k: count(1, 50) | None = None
     filters: SearchFilters | None = None
     as_of: date | None = None
-    stream: bool = False
+    stream: Flag = False
 
     model_config = {"json_schema_extra": {"examples": [{"messages": [
         {"role": "user", "content": "What did Kim pledge to Putin?"},

@@ -15,12 +15,13 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError, UnexpectedToolError
 from mcp.server.mcpserver.resources import ResourceSecurity
 from mcp.types import Resource, ToolAnnotations
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, ValidationError
 
 from app import __version__
 from app.answer.models import Citation
 from app.answer.render import with_sources
 from app.dependency_errors import classify
+from app.mcp.errors import argument_errors
 from app.mcp.schemas import (
     ArticleItem,
     ArticleList,
@@ -135,6 +136,13 @@ class CitewireMCP(MCPServer):
                 raise
             retry = f"; try again in {failure.retry_after} s" if failure.retry_after else ""
             raise ToolError(f"Error executing tool {name}: {failure.error}: {failure.detail}{retry}") from exc.__cause__
+        except ToolError as exc:
+            # Arguments that fail the tool's schema: the SDK sends pydantic's multi-line dump (its model name, the
+            # rejected value, a docs URL); say it in one line instead, "question: question is empty". Only argument
+            # validation raises a ToolError caused by a ValidationError (a body's own ValidationError is unexpected).
+            if not isinstance(exc.__cause__, ValidationError):
+                raise
+            raise ToolError(f"Error executing tool {name}: {argument_errors(exc.__cause__)}") from exc.__cause__
 
     async def list_resources(self) -> list[Resource]:
         static = await super().list_resources()
