@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field
@@ -27,6 +28,17 @@ def count(low: int, high: int):
     JSON schema keeps them as minimum/maximum (after a validator pydantic writes them as "ge"/"le")."""
     return Annotated[int, Field(ge=low, le=high), BeforeValidator(_not_a_boolean)]
 
+
+def _not_a_number(value):
+    # lax mode reads a number as seconds since 1970 and then refuses it with "Datetimes provided to dates should
+    # have zero time", which says nothing about what to send
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise PydanticCustomError("date_type", "Input should be a date as YYYY-MM-DD, not a number")
+    return value
+
+
+# A date in a request body ("as_of"): "2024-01-31", not a number of seconds.
+DateIn = Annotated[date, BeforeValidator(_not_a_number)]
 
 # A switch such as "stream": lax mode read the string "yes" (and "on", "1") as true; JSON has true and false for it.
 Flag = Annotated[bool, Field(strict=True)]

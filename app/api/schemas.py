@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.ingest.article import ARTICLE_ID
-from app.request_types import MAX_QUESTION_CHARS, Flag, count, question_text, search_text
+from app.request_types import MAX_QUESTION_CHARS, DateIn, Flag, count, question_text, search_text
 from app.retrieval.service import end_of_day_ts, start_of_day_ts
 from app.store.models import Filters
 from app.summarize.service import (
@@ -33,8 +33,8 @@ class SearchFilters(BaseModel):
     sources: list[str] | None = Field(default=None, max_length=MAX_FILTER_VALUES,
                                       description=f"Only these publishers (at most {MAX_FILTER_VALUES}).",
                                       examples=[["Citewire Desk"]])
-    published_from: date | None = Field(default=None, description="Earliest publication date (inclusive).")
-    published_to: date | None = Field(default=None, description="Latest publication date (inclusive).")
+    published_from: DateIn | None = Field(default=None, description="Earliest publication date (inclusive).")
+    published_to: DateIn | None = Field(default=None, description="Latest publication date (inclusive).")
     article_ids: list[ArticleId] | None = Field(default=None, max_length=MAX_FILTER_VALUES,
                                                 description=f"Only these articles (at most {MAX_FILTER_VALUES}).")
 
@@ -81,7 +81,7 @@ class SearchRequest(NativeRequest):
     query: str = Field(description="What to look for.", examples=["Kim Putin Vostochny"])
     top_k: count(1, 50) | None = Field(default=None, description="How many passages (default from settings).")
     filters: SearchFilters | None = None
-    as_of: date | None = Field(default=None, description="Ignore articles published after this date (default: now).")
+    as_of: DateIn | None = Field(default=None, description="Ignore articles published after this date (default: now).")
     mode: str | None = Field(default=None, description="hybrid (default), bm25 or dense.", examples=["hybrid"])
 
     @field_validator("query")
@@ -115,7 +115,7 @@ class AskRequest(NativeRequest):
     question: str = Field(description="A question about the indexed news.", examples=["What did Kim pledge?"])
     top_k: count(1, 50) | None = Field(default=None, description="Passages to answer from.")
     filters: SearchFilters | None = None
-    as_of: date | None = Field(default=None, description="Answer as of this date: later articles are ignored.")
+    as_of: DateIn | None = Field(default=None, description="Answer as of this date: later articles are ignored.")
     stream: Flag = Field(default=False, description="Answer as Server-Sent Events.")
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "What did Kim pledge?"}]})
@@ -228,7 +228,7 @@ class SummarizeRequest(NativeRequest):
     max_words: count(MIN_SUMMARY_WORDS, MAX_SUMMARY_WORDS) = Field(default=120,
                                                                   description="Upper bound on the summary's words.")
     stream: Flag = Field(default=False, description="Stream as Server-Sent Events.")
-    as_of: date | None = Field(default=None, description="A topic summary ignores articles published after this "
+    as_of: DateIn | None = Field(default=None, description="A topic summary ignores articles published after this "
                                "date (default: now), as /v1/ask does; article summaries take the ids given.")
 
     model_config = {"json_schema_extra": {"examples": [{"article_id": "kim-putin-vostochny-2023", "max_words": 80},
@@ -293,7 +293,7 @@ class ChatRequest(NativeRequest):
                                         description="The conversation so far; the last message is the user's question.")
     top_k: count(1, 50) | None = None
     filters: SearchFilters | None = None
-    as_of: date | None = None
+    as_of: DateIn | None = None
     stream: Flag = False
 
     model_config = {"json_schema_extra": {"examples": [{"messages": [
