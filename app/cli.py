@@ -309,6 +309,8 @@ def summarize(
         return
     if summary.facets:
         typer.echo(f"\nCovers: {', '.join(summary.facets)}")
+    if summary.truncated:
+        typer.echo(f"\nRead in part (too long to read whole): {', '.join(summary.truncated)}")
     typer.echo("\nSources:")
     for c in summary.citations:
         typer.echo(f"[{c.n}] {c.title} — {c.source}, {c.published_at or 'undated'} ({c.article_id}, chars {c.char_start}-{c.char_end})")

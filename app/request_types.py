@@ -30,9 +30,10 @@ def count(low: int, high: int):
 
 
 def _not_a_number(value):
-    # lax mode reads a number as seconds since 1970 and then refuses it with "Datetimes provided to dates should
-    # have zero time", which says nothing about what to send
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    # lax mode reads a number (or a string of digits) as seconds since 1970: 12345 was refused with "Datetimes
+    # provided to dates should have zero time", which says nothing about what to send, and "86400" was 1970-01-02
+    if (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
+            isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()):
         raise PydanticCustomError("date_type", "Input should be a date as YYYY-MM-DD, not a number")
     return value
 

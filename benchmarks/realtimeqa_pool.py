@@ -4,7 +4,8 @@
         --out /tmp/realtimeqa-pool.json
 
 Per answerable question of the split (default 2024, never tuned on), through the shipped retrieval:
-whether a qrels article is among either retriever's candidates (the pool the ranker reorders), qrels hit@1,
+whether a qrels article is among the 50 fused candidates (the pool the learned ranker reorders) and among either
+retriever's 50 (their union, before fusion cuts it to 50), qrels hit@1,
 @5 and @10 on the ranked list (as app/evals/realtimeqa.py counts them), and whether a top-5 passage holds the
 answer string. ``--out`` keeps every question's top 5 (article, qrels or not, string or not, title), and
 prints a seeded sample of the questions whose answer string is only in top-5 passages of articles qrels does
@@ -45,10 +46,12 @@ def main() -> None:
     for q in questions:
         bm25, dense = retrieval.candidates(q.question, services.settings.candidates, None,
                                            retrieval.as_of_ts(q.as_of), "hybrid")
-        pool = {article_of(c[0]) for c in bm25} | {article_of(c[0]) for c in dense}
+        union = {article_of(c[0]) for c in bm25} | {article_of(c[0]) for c in dense}
+        fused, _ = retrieval.rerank_features(q.question, bm25, dense, retrieval.as_of_ts(q.as_of))
         ranked = retrieval.search(q.question, top_k=10, as_of=q.as_of)
         gold = normalise(q.answer)
-        rows.append({"id": q.id, "question": q.question, "answer": q.answer, "in_pool": bool(pool & q.relevant),
+        rows.append({"id": q.id, "question": q.question, "answer": q.answer,
+                     "in_pool": any(p.article_id in q.relevant for p in fused), "in_union": bool(union & q.relevant),
                      "hits": [any(p.article_id in q.relevant for p in ranked[:k]) for k in (1, 5, 10)],
                      "top5": [{"article": p.article_id, "qrels": p.article_id in q.relevant,
                                "string": gold in normalise(p.text), "title": p.title} for p in ranked[:5]]})
@@ -57,7 +60,8 @@ def main() -> None:
     string5 = np.array([any(p["string"] for p in r["top5"]) for r in rows])
     outside = [r for r, s, h in zip(rows, string5, hits[:, 1]) if s and not h]
     print(f"{len(rows)} answerable questions of {sorted(years)}\n\n| | share |\n|---|---|")
-    print(f"| a qrels article among either retriever's candidates | {np.mean([r['in_pool'] for r in rows]):.3f} |")
+    print(f"| a qrels article among the 50 fused candidates the ranker reorders | {np.mean([r['in_pool'] for r in rows]):.3f} |")
+    print(f"| a qrels article among either retriever's 50 | {np.mean([r['in_union'] for r in rows]):.3f} |")
     for i, k in enumerate((1, 5, 10)):
         print(f"| hit@{k}, qrels articles | {hits[:, i].mean():.3f} |")
     print(f"| the answer string in a top-5 passage | {string5.mean():.3f} |")

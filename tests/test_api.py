@@ -257,6 +257,7 @@ def test_stream_takes_a_json_boolean_only(client):
 def test_as_of_as_a_number_is_refused_in_words_that_say_what_to_send(client):
     """A number was read as seconds since 1970 and refused with "Datetimes provided to dates should have zero time"."""
     for path, body in (("/v1/ask", {"question": "What did Kim pledge?"}), ("/v1/search", {"query": "Kim"})):
-        response = client.post(path, json={**body, "as_of": 12345})
-        assert response.status_code == 422 and "YYYY-MM-DD" in json.dumps(response.json()), response.text
+        for number in (12345, "86400"):  # "86400" was read as 1970-01-02
+            response = client.post(path, json={**body, "as_of": number})
+            assert response.status_code == 422 and "YYYY-MM-DD" in json.dumps(response.json()), response.text
         assert client.post(path, json={**body, "as_of": "2023-09-14"}).status_code == 200

@@ -145,3 +145,18 @@ def test_a_missing_local_model_is_named_not_blamed_on_the_store(tmp_path, monkey
     assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith(f"error: the local model CITEWIRE_LOCAL_MODEL={tmp_path / 'nope.gguf'} cannot")
     assert "store" not in result.stderr
+
+
+def test_summarize_says_when_an_article_was_read_in_part(tmp_path):
+    from app.summarize.service import MAX_ARTICLE_SUMMARY_CHARS
+
+    sentences = [f"Officials in Oslo said on day {i} that {i * 7 + 3} residents moved to shelter {i % 13}."
+                 for i in range(MAX_ARTICLE_SUMMARY_CHARS // 60)]
+    long = tmp_path / "long-report.txt"
+    long.write_text("\n\n".join(" ".join(sentences[i:i + 5]) for i in range(0, len(sentences), 5)))
+    assert runner.invoke(cli, ["ingest", "-q", str(long)]).exit_code == 0
+    result = runner.invoke(cli, ["summarize", "--article-id", "long-report"])
+    assert result.exit_code == 0 and "Read in part (too long to read whole): long-report" in result.stdout
+    runner.invoke(cli, ["ingest", "-q", str(samples_path())])
+    whole = runner.invoke(cli, ["summarize", "--article-id", "morocco-earthquake-2023"])
+    assert whole.exit_code == 0 and "Read in part" not in whole.stdout

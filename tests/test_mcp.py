@@ -65,6 +65,7 @@ async def exercise(session: ClientSession) -> None:
     summary = (await session.call_tool("summarize", {"article_ids": [VOSTOCHNY], "max_words": 60})).structured_content
     assert summary["citations"] and all(c["article_id"] == VOSTOCHNY for c in summary["citations"])
     assert summary["answerable"] is True and summary["refusal_reason"] is None
+    assert summary["truncated"] == []  # read whole (a long article would be named, as /v1/summarize names it)
     off_topic = (await session.call_tool("summarize", {"topic": "cryptocurrency regulation in Brazil"})).structured_content
     assert off_topic["answerable"] is False and off_topic["citations"] == []
     assert "brazil" in off_topic["refusal_reason"].lower()  # why, as /v1/summarize says it
@@ -208,6 +209,8 @@ BAD_ARGUMENTS = [
     ("ask", {"question": "x", "as_of": "2023-02-30"}, "as_of", "must be a date as YYYY-MM-DD (day value is outside "
                                                                 "expected range)"),
     ("ask", {"question": "x", "as_of": "2023-01-01T10:00:00"}, "as_of", "must be a date as YYYY-MM-DD"),
+    ("ask", {"question": "x", "as_of": 12345}, "as_of", "must be a date as YYYY-MM-DD"),  # once seconds since 1970
+    ("ask", {"question": "x", "as_of": "86400"}, "as_of", "must be a date as YYYY-MM-DD"),  # once 1970-01-02
     ("ask", {"question": "x", "sources": "Citewire Sport"}, "sources", "must be a list"),
     ("ask", {"question": "x", "sources": [7]}, "sources[0]", "must be a string"),
     ("search", {"query": "x", "mode": "fuzzy"}, "mode", "must be one of 'hybrid', 'bm25' or 'dense'"),

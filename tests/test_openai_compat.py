@@ -110,6 +110,8 @@ def test_parameters_are_ignored_or_rejected_openai_style(client, served):
         (openai.BadRequestError, "logprobs", dict(logprobs=True)),
         (openai.BadRequestError, "response_format", dict(response_format={"type": "json_object"})),
         (openai.BadRequestError, "tool_choice", dict(tool_choice="required")),
+        (openai.BadRequestError, "stream", dict(extra_body={"stream": "yes"})),  # was read as true
+        (openai.BadRequestError, "as_of", dict(extra_body={"as_of": 12345})),  # was seconds since 1970
         (openai.BadRequestError, "top_k", dict(extra_body={"top_k": 500})),
         (openai.BadRequestError, "filters.source", dict(extra_body={"filters": {"source": ["Citewire Sport"]}})),
     ]

@@ -143,6 +143,26 @@ def test_a_long_article_is_summarised_from_its_first_part_and_says_so(services):
     assert both.truncated == ["long-storm"]
 
 
+
+def test_the_sentence_a_long_articles_cut_runs_through_is_left_out(services):
+    """The cut just after "would ": the sentence's first half ("…the new road would") ended before the cut, since a
+    span ends at its last word, and was once kept."""
+    from app.summarize.service import MAX_ARTICLE_SUMMARY_CHARS
+
+    body = _long_article("x", 1100).text
+    head = body[: body.rfind(".", 0, MAX_ARTICLE_SUMMARY_CHARS - 200) + 1]
+    sentence = "The engineers said that the new road would open to traffic in the spring after the repairs."
+    upto_would = sentence.index(" would") + len(" would")
+    filler = "Z" * (MAX_ARTICLE_SUMMARY_CHARS - len(head) - 4 - upto_would)  # one word, then ". ", then the sentence
+    text = head + " " + filler + ". " + sentence + " " + body[len(head):]
+    assert text[MAX_ARTICLE_SUMMARY_CHARS - 7:MAX_ARTICLE_SUMMARY_CHARS] == " would "  # the prefix ends on a space
+    services.ingest.ingest([ArticleIn(id="cut-storm", title="Cut", source="Wire", text=text)])
+    article = services.records.get_article("cut-storm")
+    units = services.summaries._article_units(article, services.records.chunks_of("cut-storm"), MAX_ARTICLE_SUMMARY_CHARS)
+    assert units and not any("new road would" in u.text for u in units)
+    assert all(u.end <= MAX_ARTICLE_SUMMARY_CHARS for u in units)
+
+
 def test_summary_candidates_keep_each_articles_first_sentences_past_the_cap():
     from app.retrieval.service import Passage
     from app.summarize import service as summaries
@@ -153,10 +173,12 @@ def test_summary_candidates_keep_each_articles_first_sentences_past_the_cap():
         return summaries.Unit(passage, 0, 0, f"Sentence {position} of article {article} says a thing.", "", position)
 
     cap = summaries.MAX_SUMMARY_CANDIDATES
-    units = [unit("a", i) for i in range(cap)] + [unit("b", i) for i in range(10)]
+    units = [unit("a", i) for i in range(cap)] + [unit("b", i) for i in range(10)] + [unit("c", i) for i in range(cap)]
     kept = summaries.summary_candidates(units)
-    assert len(kept) == cap // 2 + 10  # "a" gives up its later half; "b" is under its share and keeps all
-    assert [u.position for u in kept if u.passage.article_id == "a"] == list(range(cap // 2))
+    assert len(kept) == cap  # "b" is under its share and keeps all; "a" and "c" share the rest evenly
+    assert [u.position for u in kept if u.passage.article_id == "b"] == list(range(10))
+    assert [u.position for u in kept if u.passage.article_id == "a"] == list(range((cap - 10) // 2))
+    assert summaries.first_per_article(units, cap)[1] == {"a", "c"}
     assert summaries.summary_candidates(units[:100]) == units[:100]  # under the cap: untouched
 
 

@@ -77,3 +77,8 @@ def test_compare_ranker_scores_hits_on_relevant_articles_apart_from_the_answer_s
     assert by_name["answer labels"]["hit1"] > 0.9 and by_name["answer labels"]["qrels_hit1"] < 0.1
     assert by_name["relevant labels"]["qrels_hit1"] > 0.9
     assert by_name["relevant labels"]["qrels_hit5_diff"][0] >= 0.0
+    older = tmp_path / "older.npz"  # features stored before the relevance arrays: no label scheme can be told apart
+    np.savez(older, passage_x=x, passage_y=np.where(gold, 2, np.where(relevant, 1, 0)),
+             passage_group=np.repeat(np.arange(questions), per), question_fold=np.arange(questions) % 2)
+    rows = compare_ranker(older, {"answer labels": PASSAGE_FEATURES, "relevant labels": (PASSAGE_FEATURES, "relevant")})
+    assert [r["variant"] for r in rows] == ["answer labels"] and np.isnan(rows[0]["qrels_hit5"])

@@ -271,8 +271,10 @@ def compare_ranker(features: Path = FEATURES_FILE, variants: dict | None = None)
     has_relevance = "passage_relevant" in table
     if has_relevance:
         gold, relevant = table["passage_gold"], table["passage_relevant"]
-    else:  # an older features file: only the "answer" labels, no qrels-only hit
+    else:  # an older features file: only the "answer" labels, no qrels-only hit, no other label scheme
         gold, relevant = table["passage_y"] == 2, table["passage_y"] >= 1
+        variants = {name: v for name, v in (variants or RANKER_VARIANTS).items()
+                    if not isinstance(v[0], tuple) or v[1] == "answer"}
     answer_labels = passage_labels(gold, relevant, "answer")
     fold = table["question_fold"][group]
     bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
@@ -432,8 +434,9 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
         p_group += [i] * len(rows)
         p_fold += [fold[q.id]] * len(rows)
     p_x, p_gold, p_relevant, p_group, p_fold = map(np.asarray, (p_x, p_gold, p_relevant, p_group, p_fold))
-    p_y = passage_labels(p_gold, p_relevant, ranker_labels)
-    rankers = {f: _booster(fit_ranker(p_x[p_fold != f], p_y[p_fold != f], p_group[p_fold != f])) for f in (0, 1)}
+    p_y = passage_labels(p_gold, p_relevant, "answer")  # what `fit` trains the shipped ranker on, whatever is tried
+    trial_y = passage_labels(p_gold, p_relevant, ranker_labels)  # the cross-fitted rankers that pick the top 5 here
+    rankers = {f: _booster(fit_ranker(p_x[p_fold != f], trial_y[p_fold != f], p_group[p_fold != f])) for f in (0, 1)}
 
     selector = SentenceSelector(None, services.embedder, services.records.document_frequencies)
     s_x, s_y, s_group = [], [], []
@@ -515,7 +518,8 @@ def main() -> None:
     ex.add_argument("--cache", type=Path, default=None, help="keep the retrieved passages here between runs")
     ex.add_argument("--ranker-labels", default="answer",
                     choices=("answer", "relevant", "graded-relevant-first", "graded-string-first"),
-                    help="what the cross-fitted rankers are trained to put first (passage_labels)")
+                    help="what the cross-fitted rankers that pick each question's top 5 are trained to put first "
+                    "(passage_labels); the stored passage_y, which `fit` trains on, stays in the 'answer' scheme")
     ex.add_argument("--texts", type=Path, default=None,
                     help="also pickle the candidate sentences' texts here, aligned with the sentence rows")
     cp = sub.add_parser("compare", help="feature sets side by side, cross-fitted on the stored 2022–2023 features")

@@ -46,11 +46,13 @@ class BodySizeLimit:
             started = True
             await send(message)
 
+        rejected = False
         try:
             await self.app(scope, counting_receive, guarded_send)
-        except BodyTooLarge:
-            if not answered and not started:
-                await self._reject(send, scope["path"])
+        except* BodyTooLarge:  # a streaming response reads the request in a task group: the error comes grouped
+            rejected = True
+        if rejected and not answered and not started:
+            await self._reject(send, scope["path"])
 
     async def _reject(self, send, path: str) -> None:
         payload = error_payload(path, 413, "request body too large", f"limit is {self.max_bytes} bytes")

@@ -6,13 +6,12 @@ meaning Citewire cannot honour are rejected in the route (see ``openai_compat.un
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.schemas import CitationOut, SearchFilters
-from app.request_types import count
+from app.request_types import DateIn, Flag, count
 
 MODEL_ID = "citewire"
 
@@ -52,7 +51,7 @@ class ChatCompletionRequest(BaseModel):
     messages: list[OpenAIMessage] = Field(min_length=1, max_length=200, description=(
         "The conversation; the last user message is the question. System, developer and tool messages "
         "are ignored: answers come from the articles only."))
-    stream: bool = Field(default=False, description="chat.completion.chunk events, then `data: [DONE]`.")
+    stream: Flag = Field(default=False, description="chat.completion.chunk events, then `data: [DONE]`.")
     stream_options: StreamOptions | None = None
     # Rejected unless harmless (Citewire returns one verified answer, without logprobs or JSON modes).
     n: count(1, 128) | None = None  # OpenAI's range; a JSON true is refused, not read as 1
@@ -63,7 +62,7 @@ class ChatCompletionRequest(BaseModel):
     # read as /v1/ask reads it (app/request_types.count): "5" is 5, a JSON true is refused (it was read as 1)
     top_k: count(1, 50) | None = Field(default=None, description="Citewire: passages to answer from.")
     filters: SearchFilters | None = Field(default=None, description="Citewire: restrict sources or dates.")
-    as_of: date | None = Field(default=None, description="Citewire: answer as of this date.")
+    as_of: DateIn | None = Field(default=None, description="Citewire: answer as of this date.")
 
 
 class CitewireInfo(BaseModel):

@@ -53,6 +53,8 @@ class SummaryResult(BaseModel):
     conflicts: list[str] = Field(description="Notes where sources disagree.")
     answerable: bool = Field(default=True, description="False when no indexed article covers the topic: a refusal.")
     refusal_reason: str | None = Field(default=None, description="Why the topic summary was refused.")
+    truncated: list[str] = Field(default_factory=list, description="Article summaries: the articles too long to "
+                                 "read whole, summarised from their first part.")
 
 
 class ArticleItem(BaseModel):

@@ -7,7 +7,6 @@ from a callable, because over HTTP they are built in the FastAPI lifespan, after
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Literal
 
 import anyio.to_thread
@@ -32,7 +31,7 @@ from app.mcp.schemas import (
     SearchResult,
     SummaryResult,
 )
-from app.request_types import MAX_LIST_LIMIT, MAX_LIST_OFFSET, MAX_QUESTION_CHARS, count, question_text
+from app.request_types import MAX_LIST_LIMIT, MAX_LIST_OFFSET, MAX_QUESTION_CHARS, DateIn, count, question_text
 from app.services import Services
 from app.store.models import Filters, StoredArticle
 from app.summarize.service import (
@@ -64,7 +63,7 @@ Query = Annotated[str, Field(json_schema_extra={"minLength": 1, "maxLength": MAX
                   AfterValidator(lambda value: question_text(value, "query"))]
 # numbers read as /v1/* reads them (app/request_types.count): a JSON true is refused, not taken as 1
 TopK = Annotated[count(1, 50) | None, Field(description="Passages to use (default from settings).")]
-AsOf = Annotated[date | None, Field(description="Ignore articles published after this date (YYYY-MM-DD).")]
+AsOf = Annotated[DateIn | None, Field(description="Ignore articles published after this date (YYYY-MM-DD).")]
 Sources = Annotated[list[str] | None, Field(description="Only these publishers.")]
 ArticleId = Annotated[str, Field(min_length=1, max_length=300, description="An article id (see list_articles).")]
 _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
@@ -212,7 +211,7 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
         return SummaryResult(text=with_sources(result.summary, result.citations), summary=result.summary,
                              citations=[_citation(c) for c in result.citations], article_ids=result.article_ids,
                              conflicts=[c["note"] for c in result.conflicts], answerable=result.answerable,
-                             refusal_reason=result.refusal_reason)
+                             refusal_reason=result.refusal_reason, truncated=result.truncated)
 
     @server.tool(annotations=_READ_ONLY)
     def list_articles(

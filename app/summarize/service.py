@@ -38,15 +38,18 @@ MAX_SUMMARY_ARTICLES = 100
 MIN_SUMMARY_WORDS, MAX_SUMMARY_WORDS = 20, 1000
 # How much article text one summary reads. Selection compares every sentence with every other one, so its time and
 # memory grow with the square of the sentences: an accepted 860 KB article took 5 minutes and a 15 MB one crashed
-# the server. 150,000 characters (about 25,000 words, far beyond any news story) summarise in about 1.2 s
-# (docs/summaries.md, "Long articles"); a longer article is summarised from its first MAX_ARTICLE_SUMMARY_CHARS,
-# and all articles of one summary share MAX_SUMMARY_CHARS, each at least MIN_ARTICLE_SUMMARY_CHARS (its lead).
+# the server. Its first 100,000 characters (about 16,000 words, far beyond any news story) summarise in under a
+# second (docs/summaries.md, "Long articles"); the articles of one summary share MAX_SUMMARY_CHARS, each reading at
+# least MIN_ARTICLE_SUMMARY_CHARS (its lead), so 100 articles read 500,000.
 MAX_ARTICLE_SUMMARY_CHARS = 100_000
 MAX_SUMMARY_CHARS = 300_000
 MIN_ARTICLE_SUMMARY_CHARS = 5_000
 # Sentences one summary weighs at most (each article's first ones, shared out), for text that splits into many
-# short pieces: 4,000 take about 2 s and a 64 MB similarity matrix (docs/summaries.md, "Long articles").
+# short pieces: 4,000 take about 2 s and a 64 MB similarity matrix (docs/summaries.md, "Long articles"). The
+# conflict notes compare sentences of different articles pairwise: 1,500 make about a million pairs, under a second.
 MAX_SUMMARY_CANDIDATES = 4_000
+MAX_CONFLICT_STATEMENTS = 1_500
+_CUT_LOOKAHEAD = 2_000  # text split past the cut, so that the sentence the cut runs through can be told and left out
 
 
 def article_summary_chars(n_articles: int) -> int:
@@ -162,10 +165,13 @@ class SummarizeService:
         ids = list(dict.fromkeys(article_ids))
         articles, chunks = self._articles_and_chunks(ids)
         read = article_summary_chars(len(ids))
-        truncated = [a for a in ids if len(articles[a].text) > read]
+        cut = {a for a in ids if len(articles[a].text) > read}
         # Sentence units feed the extractive selection and, across articles, the conflict notes.
         units = ([u for a in ids for u in self._article_units(articles[a], chunks[a], read)]
                  if (not self.llm or len(ids) > 1) else [])
+        if units:  # articles whose later sentences the candidate cap leaves out were read in part too
+            cut |= first_per_article(summary_candidates(units, cap=None), MAX_SUMMARY_CANDIDATES)[1]
+        truncated = [a for a in ids if a in cut]
         book = CitationBook()
         notes = self._conflict_notes(units, book) if len(ids) > 1 else []
         budget = max_words - sum(_word_count(n.text) for n, _ in notes)
@@ -331,11 +337,15 @@ class SummarizeService:
         """The article's sentences, from its first ``max_chars`` characters only when given (a sentence the cut
         runs through is left out, unless it is the only one)."""
         units = []
-        spans = sentence_spans(article.text[:max_chars] if max_chars else article.text)
         if max_chars and len(article.text) > max_chars:
-            if len(spans) > 1 and spans[-1].end >= max_chars:
-                spans = spans[:-1]
+            # split a little past the cut and keep the sentences that end before it (a sentence's span ends at its
+            # last word, so a cut inside a sentence's spaces would otherwise keep its first half); one sentence
+            # longer than the cut is all there is: its first max_chars
+            spans = [span for span in sentence_spans(article.text[:max_chars + _CUT_LOOKAHEAD]) if span.end <= max_chars]
+            spans = spans or sentence_spans(article.text[:max_chars])
             chunks = [c for c in chunks if c.char_start < max_chars]  # _within_chunks scans them per sentence
+        else:
+            spans = sentence_spans(article.text)
         for position, span in enumerate(spans):
             for start, end, chunk in _within_chunks(article.text, span.start, span.end, chunks):
                 passage = Passage(
@@ -378,7 +388,7 @@ class SummarizeService:
 
     def _conflict_notes(self, units: list[Unit], book: CitationBook, limit: int = 3) -> list[tuple[AnswerSentence, dict]]:
         """Sources that disagree are quoted side by side, before redundancy pruning can merge them."""
-        usable = [u for u in units if _SENTENCE_END.search(u.text)]
+        usable = first_per_article([u for u in units if _SENTENCE_END.search(u.text)], MAX_CONFLICT_STATEMENTS)[0]
         notes: list[tuple[AnswerSentence, dict]] = []
         for conflict in find_conflicts([u.text for u in usable], [u.passage.article_id for u in usable], limit=limit):
             a, b = usable[conflict.first], usable[conflict.second]
@@ -517,19 +527,34 @@ def _dedupe_spans(units: list[Unit]) -> list[Unit]:
     return out
 
 
-def summary_candidates(units: list[Unit]) -> list[Unit]:
-    """Headlines, datelines and boilerplate ("All rights reserved") carry no full stop: skip them."""
+def summary_candidates(units: list[Unit], cap: int | None = MAX_SUMMARY_CANDIDATES) -> list[Unit]:
+    """Headlines, datelines and boilerplate ("All rights reserved") carry no full stop: skip them. At most ``cap``
+    (``first_per_article``)."""
     candidates = [u for u in units if len(words(u.text)) >= 5 and _SENTENCE_END.search(u.text)] or units
-    if len(candidates) <= MAX_SUMMARY_CANDIDATES:
-        return candidates
-    share = max(1, MAX_SUMMARY_CANDIDATES // len({u.passage.article_id for u in candidates}))
+    return candidates if cap is None else first_per_article(candidates, cap)[0]
+
+
+def first_per_article(units: list[Unit], cap: int) -> tuple[list[Unit], set[str]]:
+    """At most ``cap`` units, each article's first ones (units come in reading order within an article), shared
+    out evenly: an article with fewer than its share keeps all of them and leaves the rest to the others. Also the
+    articles that lost some."""
+    counts: dict[str, int] = {}
+    for u in units:
+        counts[u.passage.article_id] = counts.get(u.passage.article_id, 0) + 1
+    if len(units) <= cap:
+        return units, set()
+    allowed, left = {}, cap
+    for i, (article, n) in enumerate(sorted(counts.items(), key=lambda item: item[1])):
+        allowed[article] = min(n, left // (len(counts) - i))
+        left -= allowed[article]
     taken: dict[str, int] = {}
     kept = []
-    for u in candidates:  # each article's units come in reading order: its first ones are kept
-        if taken.get(u.passage.article_id, 0) < share:
-            taken[u.passage.article_id] = taken.get(u.passage.article_id, 0) + 1
+    for u in units:
+        article = u.passage.article_id
+        if taken.get(article, 0) < allowed[article]:
+            taken[article] = taken.get(article, 0) + 1
             kept.append(u)
-    return kept[:MAX_SUMMARY_CANDIDATES]
+    return kept, {a for a, n in counts.items() if allowed[a] < n}
 
 
 def _order_key(unit: Unit) -> tuple:
