@@ -518,5 +518,8 @@ def test_slack_out_of_reach_at_start_up_disables_only_the_slack_route(tmp_path, 
         response = client.post("/slack/events", content=body, headers=signed(body))
         assert response.status_code == 503 and response.json()["error"] == "slack unavailable"
         assert "not reachable" in response.json()["detail"]
+        # a forged request is told nothing about the bot: the signature is checked first, as when Slack is up
+        forged = client.post("/slack/events", content=body, headers={**signed(body), "X-Slack-Signature": "v0=00"})
+        assert forged.status_code == 401
         assert client.get("/healthz").status_code == 200
     assert "Slack (http://127.0.0.1:1/api/) was not reachable" in caplog.text

@@ -50,14 +50,15 @@ def mount_slack(api: FastAPI, settings: Settings) -> App | None:
 
     @api.post(EVENTS_PATH, include_in_schema=False)
     async def slack_events(request: Request) -> Response:
-        if bolt is None:
-            return JSONResponse({"error": "slack unavailable", "detail": reason}, status_code=503)
         body = await request.body()
         if _is_ssl_check(request, body):  # Slack sends it unsigned; Bolt too answers it before verifying
             return Response(status_code=200)
-        # Verify before parsing: Bolt parses (and can fail on: `[]`, `"x"`, deep nesting) before it checks.
+        # Verify before parsing: Bolt parses (and can fail on: `[]`, `"x"`, deep nesting) before it checks. Verify
+        # before saying the bot is down too (it needs only the signing secret): a forged request learns nothing.
         if not _signed(verifier, body, request):
             return _unverified()
+        if bolt is None:
+            return JSONResponse({"error": "slack unavailable", "detail": reason}, status_code=503)
         try:
             bolt_request = to_bolt_request(request, body)
         except (ValueError, AttributeError, TypeError, RecursionError):
