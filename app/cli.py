@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import sys
+import tempfile
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -100,7 +101,18 @@ def _services():
 
 def _claim_data_dir(settings: Settings) -> None:
     """The embedded Chroma store is one process's alone (app/store/data_dir_lock.py): when another holds
-    this data dir, one ``error:`` line before anything loads or writes. Held until the process ends."""
+    this data dir, one ``error:`` line before anything loads or writes. Held until the process ends. A data dir
+    that cannot be made or written (a file, a read-only place) is one ``error:`` line too (``serve`` printed the
+    server's start-up traceback)."""
+    if not (settings.chroma_url and settings.lexical_url):  # something lives in it: the record, the vectors or both
+        if settings.data_dir.exists() and not settings.data_dir.is_dir():
+            fail(f"cannot use the data dir {settings.data_dir} (CITEWIRE_DATA_DIR): it is a file, not a folder")
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=settings.data_dir):
+                pass
+        except OSError as exc:
+            fail(f"cannot use the data dir {settings.data_dir} (CITEWIRE_DATA_DIR): {exc.strerror or exc}")
     if settings.chroma_url:
         return
     from app.store.data_dir_lock import DataDirInUse, claim_chroma_dir

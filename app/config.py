@@ -395,6 +395,15 @@ class Settings(BaseSettings):
                              "http(s)://host[:port]")
         return value.strip()
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir_or_default(cls, value):
+        """CITEWIRE_DATA_DIR= (set but empty) meant the current folder: the store landed beside whatever was there.
+        Empty reads as unset, as the URL settings do."""
+        if isinstance(value, str) and not value.strip():
+            return USER_DATA / "data"
+        return value
+
     @field_validator("lexical_url")
     @classmethod
     def _postgres_url(cls, value: str | None) -> str | None:

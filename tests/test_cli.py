@@ -160,3 +160,22 @@ def test_summarize_says_when_an_article_was_read_in_part(tmp_path):
     runner.invoke(cli, ["ingest", "-q", str(samples_path())])
     whole = runner.invoke(cli, ["summarize", "--article-id", "morocco-earthquake-2023"])
     assert whole.exit_code == 0 and "Read in part" not in whole.stdout
+
+
+def test_a_data_dir_that_cannot_be_used_is_one_error_line_for_serve_too(tmp_path, monkeypatch):
+    """`serve` printed the server's start-up traceback and exited 3; `list` already said it in one line."""
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("x")
+    monkeypatch.setenv("CITEWIRE_DATA_DIR", str(a_file))
+    for args in (["serve", "--port", "8794"], ["list"]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.stderr.strip().count("\n") == 0 and "it is a file, not a folder" in result.stderr
+        assert "Traceback" not in result.output
+
+
+def test_an_empty_data_dir_setting_means_the_default_not_the_current_folder(monkeypatch):
+    from app.config import USER_DATA, Settings
+
+    monkeypatch.setenv("CITEWIRE_DATA_DIR", "")
+    assert Settings().data_dir == USER_DATA / "data"

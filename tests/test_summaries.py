@@ -206,3 +206,17 @@ def test_conflict_search_stops_at_its_limit_and_its_checker_budget():
     NeverSupported.calls = 0
     assert len(find_conflicts(statements, owners, checker=NeverSupported(), max_checks=5)) == 5
     assert NeverSupported.calls == 2 * 5
+
+
+def test_a_summary_no_sentence_fits_is_a_refusal_that_says_why(services):
+    """Every sentence over the 20-word minimum budget: the summary was "" with no citations, marked answerable."""
+    long_sentences = " ".join(
+        f"The regional council of the northern harbour district voted on day {i} to approve a long-delayed plan that "
+        f"rebuilds the old stone bridge across the river before the winter storms arrive." for i in range(6))
+    services.ingest.ingest([ArticleIn(id="longsent", title="Harbour bridge plan", source="Wire", text=long_sentences)])
+    short = services.summaries.summarize_articles(["longsent"], max_words=20)
+    assert short.answerable is False and short.citations == [] and "max_words=20" in short.refusal_reason
+    topic = services.summaries.summarize_topic("harbour bridge plan", max_words=20)
+    assert topic.answerable is False and "max_words=20" in topic.refusal_reason
+    roomy = services.summaries.summarize_articles(["longsent"], max_words=120)
+    assert roomy.answerable is True and roomy.citations

@@ -135,6 +135,14 @@ class Summary:
 
 
 TOPIC_REFUSAL = "No indexed article covers this topic, so there is nothing to summarise without guessing."
+
+
+def nothing_fits(max_words: int) -> Summary:
+    """Every sentence that could be quoted is longer than the word budget: an empty summary marked answerable read
+    as "nothing to say", so it is a refusal that says what to change (sentences are quoted whole, never cut)."""
+    return Summary(summary=f"Every sentence to quote is longer than {max_words} words; ask for a longer summary.",
+                   citations=[], sentences=[], article_ids=[], answerable=False,
+                   refusal_reason=f"no sentence fits in max_words={max_words}")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 
@@ -178,6 +186,8 @@ class SummarizeService:
         def extractive() -> Summary:
             chosen, facets = self._select_facts(
                 units or [u for a in ids for u in self._article_units(articles[a], chunks[a], read)], budget)
+            if not chosen and not notes:
+                return nothing_fits(max_words)
             summary = self._compose(chosen, ids, book, notes)
             summary.facets = facets
             return summary
@@ -222,7 +232,10 @@ class SummarizeService:
         notes = self._conflict_notes(on_topic, book)
         budget = max_words - sum(_word_count(n.text) for n, _ in notes)
         def extractive() -> Summary:
-            return self._compose(self._select(units, budget, relevance=relevance), None, book, notes)
+            chosen = self._select(units, budget, relevance=relevance)
+            if not chosen and not notes:
+                return nothing_fits(max_words)
+            return self._compose(chosen, None, book, notes)
 
         if self.llm:  # a topic summary names the articles it cites, not every one retrieval looked at
             # Only the passages that mention the topic, as the extractive summary keeps only such sentences: the
