@@ -281,7 +281,8 @@ def search(
         fail(str(exc), 2)
     services = _services()
     try:
-        passages = services.retrieval.search(query, top_k=top_k, as_of=_parse_date(as_of, "--as-of"), mode=mode)
+        with _dependency_errors(services.settings):
+            passages = services.retrieval.search(query, top_k=top_k, as_of=_parse_date(as_of, "--as-of"), mode=mode)
     except ValueError as exc:
         fail(str(exc), 2)
     for i, p in enumerate(passages, start=1):

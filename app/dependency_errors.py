@@ -27,9 +27,20 @@ def record_store_error() -> type[Exception] | None:
     return OperationalError
 
 
+class EmbeddingEndpointError(Exception):
+    """The OpenAI-compatible embeddings endpoint (CITEWIRE_EMBED_BASE_URL) failed: raised by app/embed so that it
+    is not read as the LLM endpoint's failure (both speak through the openai client). ``__cause__`` is the
+    client's error."""
+
+    def __init__(self, endpoint: str, cause: openai.OpenAIError) -> None:
+        super().__init__(str(cause))
+        self.endpoint = endpoint
+        self.status_code = cause.status_code if isinstance(cause, openai.APIStatusError) else None
+
+
 @dataclass(frozen=True)
 class DependencyFailure:
-    dependency: str  # "llm", "vector store" or "record store"
+    dependency: str  # "llm", "embeddings", "vector store" or "record store"
     status: int  # the HTTP status the API answers with
     error: str  # UNAVAILABLE or FAILED
     detail: str  # the API's detail
@@ -39,6 +50,10 @@ class DependencyFailure:
     def message(self, llm_endpoint: str | None = None, url: str | None = None) -> str:
         """The CLI's one line (after ``error: ``); ``url`` is the server ``citewire eval --url`` talks to."""
         exc = self.exc
+        if isinstance(exc, EmbeddingEndpointError):
+            if exc.status_code is not None:
+                return f"the embeddings endpoint {exc.endpoint} answered HTTP {exc.status_code}"
+            return f"the embeddings endpoint {exc.endpoint} is unreachable: {_reason(exc.__cause__ or exc)}"
         if self.dependency == "llm" and isinstance(exc, openai.APIStatusError):
             return f"the LLM endpoint {llm_endpoint or ''} answered HTTP {exc.status_code}".replace("  ", " ")
         if self.dependency == "llm":
@@ -57,6 +72,12 @@ def _reason(exc: BaseException) -> str:
 
 def classify(exc: BaseException) -> DependencyFailure | None:
     """The failing dependency behind ``exc``, or None when it is not one of them."""
+    if isinstance(exc, EmbeddingEndpointError):
+        if exc.status_code is not None:
+            return DependencyFailure("embeddings", 502, FAILED, f"the embeddings endpoint answered HTTP "
+                                     f"{exc.status_code}", None, exc)
+        return DependencyFailure("embeddings", 503, UNAVAILABLE, f"the embeddings endpoint is not reachable: {exc}",
+                                 RETRY_AFTER_S, exc)
     if isinstance(exc, openai.APIConnectionError):
         return DependencyFailure("llm", 503, UNAVAILABLE, f"the LLM endpoint is not reachable: {exc}",
                                  RETRY_AFTER_S, exc)

@@ -135,12 +135,43 @@ def _record_store_down() -> Exception:
     return psycopg.OperationalError("connection to server at 127.0.0.1, port 1 failed: Connection refused")
 
 
+EMBED = "http://127.0.0.1:9/v1"
+
+
+def _embeddings_down(cause: openai.OpenAIError) -> Exception:
+    """What app/embed/openai_compat.py raises: the client's error, named as the embeddings endpoint's."""
+    from app.dependency_errors import EmbeddingEndpointError
+
+    try:
+        raise EmbeddingEndpointError(EMBED, cause) from cause
+    except EmbeddingEndpointError as exc:
+        return exc
+
+
+def test_the_embeddings_client_names_its_own_endpoint_when_it_is_down():
+    from app.dependency_errors import EmbeddingEndpointError
+    from app.embed.openai_compat import OpenAIEmbedder
+
+    embedder = OpenAIEmbedder(EMBED, "some-model", None)
+    embedder._client = embedder._client.with_options(max_retries=0, timeout=5)
+    with pytest.raises(EmbeddingEndpointError) as caught:
+        embedder.embed(["Kim met Putin."])
+    assert caught.value.endpoint == EMBED and isinstance(caught.value.__cause__, openai.APIConnectionError)
+
+
 FAILURES = {
     "llm unreachable": (lambda: openai.APIConnectionError(request=httpx.Request("POST", UNREACHABLE)),
                         503, "dependency unavailable", "the LLM endpoint is not reachable: Connection error.", "5",
                         f"the LLM endpoint {UNREACHABLE} is unreachable: Connection error."),
     "llm error": (lambda: _status_error(500), 502, "dependency failed", "the LLM endpoint answered HTTP 500", None,
                   f"the LLM endpoint {UNREACHABLE} answered HTTP 500"),
+    # the embeddings endpoint speaks through the openai client too: once said as "the LLM endpoint is unreachable"
+    "embeddings unreachable": (lambda: _embeddings_down(openai.APIConnectionError(request=httpx.Request("POST", EMBED))),
+                               503, "dependency unavailable", "the embeddings endpoint is not reachable: Connection error.",
+                               "5", f"the embeddings endpoint {EMBED} is unreachable: Connection error."),
+    "embeddings error": (lambda: _embeddings_down(_status_error(500)), 502, "dependency failed",
+                         "the embeddings endpoint answered HTTP 500", None,
+                         f"the embeddings endpoint {EMBED} answered HTTP 500"),
     "chroma down": (lambda: httpx.ConnectError("All connection attempts failed"), 503, "dependency unavailable",
                     "the vector store (Chroma server) is not reachable: ConnectError: All connection attempts failed",
                     "5", "cannot reach the vector store (Chroma server): ConnectError: All connection attempts failed"),

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from app.api.security import is_openai_path, openai_error_body
-from app.dependency_errors import classify, record_store_error
+from app.dependency_errors import EmbeddingEndpointError, classify, record_store_error
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     # A bare httpx error is the Chroma server's (the openai client wraps its own); the PostgreSQL record
     # (CITEWIRE_LEXICAL_URL) is optional, and so is its driver.
-    for kind in (httpx.TransportError, record_store_error(), openai.APIConnectionError, openai.APIStatusError):
+    for kind in (httpx.TransportError, record_store_error(), openai.APIConnectionError, openai.APIStatusError,
+                 EmbeddingEndpointError):
         if kind is not None:
             app.add_exception_handler(kind, _dependency_down)
 

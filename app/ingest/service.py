@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+from app.dependency_errors import EmbeddingEndpointError
 from app.embed import Embedder
 from app.ingest.article import ArticleIn, InvalidArticle, NormalisedArticle, normalise
 from app.ingest.chunker import Chunker
@@ -151,7 +152,10 @@ class IngestService:
         prefixed = [embedding_text(p.article.title, c.text) for p in pending for c in p.chunks]
         try:
             return self.embedder.embed(prefixed)
-        except Exception as exc:  # an embeddings endpoint may be down: fail these articles, keep the store
+        except EmbeddingEndpointError as exc:  # the endpoint is down or refused: one line, the store is kept
+            log.error("embedding failed: the embeddings endpoint %s: %s", exc.endpoint, exc)
+            return exc
+        except Exception as exc:  # anything else is a bug worth its traceback; the articles fail, the store is kept
             log.exception("embedding failed")
             return exc
 
