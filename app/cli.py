@@ -7,7 +7,8 @@ import json
 import logging
 import sys
 import tempfile
-from dataclasses import asdict
+from collections import Counter
+from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
@@ -135,7 +136,7 @@ def _parse_date(value: str | None, name: str) -> date | None:
 @cli.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .json .jsonl .jsonl.gz).")],
-    batch: Annotated[int, typer.Option(help="Articles embedded and written per transaction.")] = 256,
+    batch: Annotated[int, typer.Option(min=1, help="Articles embedded and written per transaction.")] = 256,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Add or replace articles; identical content is left untouched."""
@@ -158,10 +159,18 @@ def ingest(
     services = _services()
     bar = tqdm(unit=" articles", disable=quiet, file=sys.stderr, dynamic_ncols=True)
 
+    # Two files of one name (in different folders) give one article id, and the later wins: name such files by
+    # their path in what is reported, so the warning says which one that was.
+    same_name = Counter(f.name for f in files)
+
     def records():
         for file in files:
             bar.set_description(file.name[:40])
-            yield from load_path(file)
+            if same_name[file.name] == 1:
+                yield from load_path(file)
+                continue
+            for record in load_path(file):
+                yield replace(record, origin=str(file) + record.origin[len(file.name):])
 
     so_far = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0}
 
@@ -285,6 +294,8 @@ def search(
             passages = services.retrieval.search(query, top_k=top_k, as_of=_parse_date(as_of, "--as-of"), mode=mode)
     except ValueError as exc:
         fail(str(exc), 2)
+    if not passages:  # said, so an empty result is not taken for a crash or a hang
+        typer.echo("no passage matches", err=True)
     for i, p in enumerate(passages, start=1):
         typer.echo(f"{i}. [{p.score:.4f}] {p.title} ({p.article_id} #{p.chunk_index}, {p.published_at or 'undated'})")
         typer.echo("   " + " ".join(p.text.split())[:300])

@@ -179,3 +179,20 @@ def test_an_empty_data_dir_setting_means_the_default_not_the_current_folder(monk
 
     monkeypatch.setenv("CITEWIRE_DATA_DIR", "")
     assert Settings().data_dir == USER_DATA / "data"
+
+
+def test_files_of_one_name_in_two_folders_are_named_by_their_paths(tmp_path):
+    """sub/a.txt and a.txt give one article "a" and the later wins: the warning once said "(a.txt, a.txt)"."""
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    (tmp_path / "in" / "a.txt").write_text("The harbour reopened on Monday after the storm.")
+    (tmp_path / "in" / "sub" / "a.txt").write_text("The bridge vote was delayed by a week.")
+    result = runner.invoke(cli, ["ingest", "-q", str(tmp_path / "in")])
+    assert result.exit_code == 0
+    assert str(tmp_path / "in" / "a.txt") in result.output and str(tmp_path / "in" / "sub" / "a.txt") in result.output
+
+
+def test_ingest_batch_must_be_positive_and_an_empty_search_says_so(tmp_path):
+    assert runner.invoke(cli, ["ingest", "--batch", "0", str(samples_path())]).exit_code == 2
+    runner.invoke(cli, ["ingest", "-q", str(samples_path())])
+    nothing = runner.invoke(cli, ["search", "zzzqqq", "--mode", "bm25"])
+    assert nothing.exit_code == 0 and nothing.stdout == "" and "no passage matches" in nothing.stderr
