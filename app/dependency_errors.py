@@ -32,10 +32,13 @@ class EmbeddingEndpointError(Exception):
     is not read as the LLM endpoint's failure (both speak through the openai client). ``__cause__`` is the
     client's error."""
 
-    def __init__(self, endpoint: str, cause: openai.OpenAIError) -> None:
+    def __init__(self, endpoint: str, cause: openai.OpenAIError | str, status_code: int | None = None) -> None:
         super().__init__(str(cause))
         self.endpoint = endpoint
-        self.status_code = cause.status_code if isinstance(cause, openai.APIStatusError) else None
+        self.status_code = cause.status_code if isinstance(cause, openai.APIStatusError) else status_code
+
+    def __reduce__(self):  # pickled or copied (an ingest worker's error): the message and status, not the client
+        return type(self), (self.endpoint, str(self), self.status_code)
 
 
 @dataclass(frozen=True)

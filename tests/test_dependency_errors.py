@@ -224,3 +224,14 @@ def test_a_stream_names_a_record_store_that_is_down():
 
     assert dependency_failure(_record_store_down())[:2] == (503, "dependency unavailable")
     assert dependency_failure(ValueError("not a dependency")) is None
+
+
+def test_an_embeddings_endpoint_error_survives_pickling_with_its_endpoint_and_status():
+    """An ingest worker's error crosses a process boundary: it once failed to unpickle ("missing 'cause'")."""
+    import copy
+    import pickle
+
+    for exc in (_embeddings_down(_status_error(500)),
+                _embeddings_down(openai.APIConnectionError(request=httpx.Request("POST", EMBED)))):
+        for again in (pickle.loads(pickle.dumps(exc)), copy.copy(exc)):
+            assert (again.endpoint, again.status_code, str(again)) == (exc.endpoint, exc.status_code, str(exc))

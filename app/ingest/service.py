@@ -164,7 +164,8 @@ class IngestService:
             return
         if isinstance(vectors, Exception):
             for p in pending:
-                emit(ArticleOutcome(p.origin, p.article.id, "failed", error=f"embedding failed: {vectors}"))
+                where = f"the embeddings endpoint {vectors.endpoint}: " if isinstance(vectors, EmbeddingEndpointError) else ""
+                emit(ArticleOutcome(p.origin, p.article.id, "failed", error=f"embedding failed: {where}{vectors}"))
             return
         # Embedded outside the turn (seconds of CPU, touching no store); from here to the stale vectors' delete
         # inside it. Vectors first, outside the record's transaction (no database lock is held across a network

@@ -51,8 +51,9 @@ class SummaryResult(BaseModel):
     citations: list[CitationItem]
     article_ids: list[str]
     conflicts: list[str] = Field(description="Notes where sources disagree.")
-    answerable: bool = Field(default=True, description="False when no indexed article covers the topic: a refusal.")
-    refusal_reason: str | None = Field(default=None, description="Why the topic summary was refused.")
+    answerable: bool = Field(default=True, description="False for a refusal: no indexed article covers the topic, "
+                             "or no sentence could be quoted whole within max_words.")
+    refusal_reason: str | None = Field(default=None, description="Why the summary was refused.")
     truncated: list[str] = Field(default_factory=list, description="Article summaries: the articles too long to "
                                  "read whole, summarised from their first part.")
 

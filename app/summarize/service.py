@@ -138,11 +138,12 @@ TOPIC_REFUSAL = "No indexed article covers this topic, so there is nothing to su
 
 
 def nothing_fits(max_words: int) -> Summary:
-    """Every sentence that could be quoted is longer than the word budget: an empty summary marked answerable read
-    as "nothing to say", so it is a refusal that says what to change (sentences are quoted whole, never cut)."""
-    return Summary(summary=f"Every sentence to quote is longer than {max_words} words; ask for a longer summary.",
-                   citations=[], sentences=[], article_ids=[], answerable=False,
-                   refusal_reason=f"no sentence fits in max_words={max_words}")
+    """No sentence could be quoted within the word budget (each is longer, or leans on a longer one before it: "He
+    said…"): an empty summary marked answerable read as "nothing to say", so it is a refusal that says why
+    (sentences are quoted whole, never cut)."""
+    return Summary(summary=f"No sentence could be quoted whole within {max_words} words.", citations=[], sentences=[],
+                   article_ids=[], answerable=False,
+                   refusal_reason=f"no sentence could be quoted whole within max_words={max_words}")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 

@@ -64,7 +64,8 @@ function articleItem(article) {
     result.replaceChildren(el("p", { class: "meta" }, "Summarising…"));
     try {
       const summary = await postJSON("/v1/summarize", { article_id: article.id, max_words: 80 });
-      result.replaceChildren(...(guardDroppedAll(summary) ? droppedBlock(summary) : summaryBlock(summary)));
+      result.replaceChildren(...(guardDroppedAll(summary) ? droppedBlock(summary)
+        : summary.answerable === false ? [topicRefusal(summary)] : summaryBlock(summary)));
     } catch (err) {
       result.replaceChildren(el("p", { class: "error", role: "alert" }, `Error: ${err.message}`));
     } finally {
