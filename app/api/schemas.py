@@ -268,7 +268,7 @@ class SummarizeResponse(BaseModel):
     mode: str
     guard: dict | None = Field(default=None, description="Faithfulness guard summary (LLM summaries).")
     usage: dict | None = Field(default=None, description="Token usage and number of LLM calls.")
-    answerable: bool = Field(default=True, description="False for a refusal: no indexed article covers the topic, every sentence to quote is longer than max_words, or (with an LLM and the extractive fallback off) the guard kept no sentence of the summary.")
+    answerable: bool = Field(default=True, description="False for a refusal: no indexed article covers the topic, no sentence can be quoted whole within max_words, or (with an LLM and the extractive fallback off) the guard kept no sentence of the summary.")
     refusal_reason: str | None = Field(default=None, description="Why the summary was refused.")
     facets: dict[str, list[int]] | None = Field(
         default=None, description="Extractive article summaries: each fact facet covered (who, what, where, when, "
