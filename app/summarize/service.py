@@ -178,15 +178,15 @@ class SummarizeService:
         # Sentence units feed the extractive selection and, across articles, the conflict notes.
         units = ([u for a in ids for u in self._article_units(articles[a], chunks[a], read)]
                  if (not self.llm or len(ids) > 1) else [])
-        if units:  # articles whose later sentences the candidate cap leaves out were read in part too
-            cut |= first_per_article(summary_candidates(units, cap=None), MAX_SUMMARY_CANDIDATES)[1]
-        truncated = [a for a in ids if a in cut]
+        # articles whose later sentences the candidate cap leaves out were read in part too
+        candidates, capped = first_per_article(summary_candidates(units, cap=None), MAX_SUMMARY_CANDIDATES)
+        truncated = [a for a in ids if a in cut or a in capped]
         book = CitationBook()
         notes = self._conflict_notes(units, book) if len(ids) > 1 else []
         budget = max_words - sum(_word_count(n.text) for n, _ in notes)
         def extractive() -> Summary:
-            chosen, facets = self._select_facts(
-                units or [u for a in ids for u in self._article_units(articles[a], chunks[a], read)], budget)
+            chosen, facets = self._select_facts(candidates or summary_candidates(
+                [u for a in ids for u in self._article_units(articles[a], chunks[a], read)]), budget)
             if not chosen and not notes:
                 return nothing_fits(max_words)
             summary = self._compose(chosen, ids, book, notes)
@@ -388,9 +388,9 @@ class SummarizeService:
         chosen = mmr_select([u.text for u in candidates], [u.position for u in candidates], vectors, max_words, extra)
         return _in_date_order(candidates[i] for i in chosen)
 
-    def _select_facts(self, units: list[Unit], max_words: int) -> tuple[list[Unit], dict[str, list[int]]]:
-        """Article summaries: sentences that cover distinct facts (app/summarize/facts.py), in article order."""
-        candidates = summary_candidates(units)
+    def _select_facts(self, candidates: list[Unit], max_words: int) -> tuple[list[Unit], dict[str, list[int]]]:
+        """Article summaries: of the candidates (``summary_candidates``), sentences that cover distinct facts
+        (app/summarize/facts.py), in article order."""
         if not candidates:
             return [], {}
         vectors = self.embedder.embed([u.text for u in candidates])
