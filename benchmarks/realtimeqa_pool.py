@@ -44,11 +44,13 @@ def main() -> None:
     questions = [q for q in load_questions(args.data) if q.year in years]
     rows = []
     for q in questions:
-        bm25, dense = retrieval.candidates(q.question, services.settings.candidates, None,
-                                           retrieval.as_of_ts(q.as_of), "hybrid")
+        as_of_ts = retrieval.as_of_ts(q.as_of)
+        bm25, dense = retrieval.candidates(q.question, services.settings.candidates, None, as_of_ts, "hybrid")
         union = {article_of(c[0]) for c in bm25} | {article_of(c[0]) for c in dense}
-        fused, _ = retrieval.rerank_features(q.question, bm25, dense, retrieval.as_of_ts(q.as_of))
-        ranked = retrieval.search(q.question, top_k=10, as_of=q.as_of)
+        fused, features = retrieval.rerank_features(q.question, bm25, dense, as_of_ts)
+        # the ranked list as RetrievalService.search makes it from this pool (the shipped learned ranker)
+        ranked = (retrieval.rerank(list(fused), features, 10) if retrieval.ranker is not None
+                  else retrieval.search(q.question, top_k=10, as_of=q.as_of))
         gold = normalise(q.answer)
         rows.append({"id": q.id, "question": q.question, "answer": q.answer,
                      "in_pool": any(p.article_id in q.relevant for p in fused), "in_union": bool(union & q.relevant),
