@@ -46,7 +46,6 @@ class SearchFilters(BaseModel):
 
     def to_filters(self) -> Filters:
         return Filters(
-            undated=self.published_from is None and self.published_to is None,
             sources=self.sources or None,
             article_ids=self.article_ids or None,
             published_from_ts=start_of_day_ts(self.published_from) if self.published_from else None,

@@ -169,7 +169,7 @@ class RetrievalService:
             article_ids=filters.article_ids if filters else None,
             published_from_ts=filters.published_from_ts if filters else None,
             published_to_ts=upper,
-            undated=filters.undated if filters else True,
+            undated=filters.undated_pass if filters else True,
         )
         bm25 = self.records.bm25_search(query, pool, scoped) if mode in ("hybrid", "bm25") else []
         dense = self.vectors.query(self.embedder.embed([query])[0], pool, scoped) if mode in ("hybrid", "dense") else []

@@ -49,7 +49,14 @@ class Filters:
     published_from_ts: int | None = None
     published_to_ts: int | None = None
     article_ids: list[str] | None = None
-    # Whether articles without a date pass. A request's own date bound (published_from or published_to) leaves
-    # them out from either side: an undated article is not known to lie inside it (stored as 0, it passed
-    # published_to and failed published_from, while the web page hid it for both). as_of alone keeps them.
-    undated: bool = True
+    # Whether articles without a date pass; None: only when no date bound is given. A request's own bound
+    # (published_from or published_to) leaves them out from either side: an undated article is not known to
+    # lie inside it. as_of alone keeps them (retrieval folds it into published_to_ts with undated=True).
+    # When they pass, they pass every bound: stored as 0, an as_of before 1970 must not drop them.
+    undated: bool | None = None
+
+    @property
+    def undated_pass(self) -> bool:
+        if self.undated is not None:
+            return self.undated
+        return self.published_from_ts is None and self.published_to_ts is None

@@ -67,25 +67,16 @@ _POSTINGS_PAGE = 50_000
 _LEGACY = "DROP TABLE IF EXISTS chunks_vocab; DROP TABLE IF EXISTS chunks_fts;"
 
 
-def _filter_sql(filters: Filters | None) -> tuple[str, list]:
+def _scope_sql(sources: list[str] | None, article_ids: list[str] | None) -> tuple[str, list]:
+    """SQL for the filters that name articles; dates filter in the lexical index (``_lexical_filter``)."""
     clauses: list[str] = []
     params: list = []
-    if filters is None:
-        return "", params
-    if filters.sources:
-        clauses.append(f"a.source IN ({','.join('?' * len(filters.sources))})")
-        params.extend(filters.sources)
-    if filters.article_ids:
-        clauses.append(f"a.id IN ({','.join('?' * len(filters.article_ids))})")
-        params.extend(filters.article_ids)
-    if filters.published_from_ts is not None:
-        clauses.append("COALESCE(a.published_ts, 0) >= ?")
-        params.append(filters.published_from_ts)
-    if filters.published_to_ts is not None:
-        clauses.append("COALESCE(a.published_ts, 0) <= ?")
-        params.append(filters.published_to_ts)
-    if not filters.undated:
-        clauses.append("COALESCE(a.published_ts, 0) <> 0")
+    if sources:
+        clauses.append(f"a.source IN ({','.join('?' * len(sources))})")
+        params.extend(sources)
+    if article_ids:
+        clauses.append(f"a.id IN ({','.join('?' * len(article_ids))})")
+        params.extend(article_ids)
     return "".join(f" AND {c}" for c in clauses), params
 
 
@@ -373,12 +364,12 @@ class RecordStore:
         low, high = filters.published_from_ts, filters.published_to_ts
         allowed = None
         if filters.sources or filters.article_ids:
-            where, params = _filter_sql(Filters(sources=filters.sources, article_ids=filters.article_ids))
+            where, params = _scope_sql(filters.sources, filters.article_ids)
             rows = self._all(f"SELECT c.rowid AS rowid FROM chunks c JOIN articles a ON a.id = c.article_id WHERE 1=1{where}",
                              params)
             allowed = np.fromiter((r["rowid"] for r in rows), dtype=np.int64)
             allowed.sort()
-        undated = filters.undated
+        undated = filters.undated_pass
         if allowed is None and low is None and high is None and undated:
             return None
 
@@ -388,8 +379,7 @@ class RecordStore:
                 keep &= segment.published >= low
             if high is not None:
                 keep &= segment.published <= high
-            if not undated:
-                keep &= segment.published != 0
+            keep = keep | (segment.published == 0) if undated else keep & (segment.published != 0)
             if allowed is not None:
                 keep &= np.isin(segment.rowids, allowed, assume_unique=True)
             return keep

@@ -67,12 +67,15 @@ def chroma_where(filters: Filters | None) -> dict | None:
         clauses.append({"source": {"$in": list(filters.sources)}})
     if filters.article_ids:
         clauses.append({"article_id": {"$in": list(filters.article_ids)}})
+    dated: list[dict] = []
     if filters.published_from_ts is not None:
-        clauses.append({"published_ts": {"$gte": filters.published_from_ts}})
+        dated.append({"published_ts": {"$gte": filters.published_from_ts}})
     if filters.published_to_ts is not None:
-        clauses.append({"published_ts": {"$lte": filters.published_to_ts}})
-    if not filters.undated:
-        clauses.append({"published_ts": {"$ne": 0}})
+        dated.append({"published_ts": {"$lte": filters.published_to_ts}})
+    if not filters.undated_pass:
+        clauses.extend([*dated, {"published_ts": {"$ne": 0}}])
+    elif dated:  # an undated chunk (stored as 0) passes the bounds, whatever side of 1970 they lie on
+        clauses.append({"$or": [{"published_ts": {"$eq": 0}}, dated[0] if len(dated) == 1 else {"$and": dated}]})
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -197,10 +200,10 @@ def _hits(result) -> list[tuple[str, float, dict | None]]:
 def _matches(meta: dict, filters: Filters) -> bool:
     """The same test as chroma_where, in Python."""
     ts = meta.get("published_ts", 0)
+    in_range = ((filters.published_from_ts is None or ts >= filters.published_from_ts)
+                and (filters.published_to_ts is None or ts <= filters.published_to_ts))
     return (
         (not filters.sources or meta.get("source") in filters.sources)
         and (not filters.article_ids or meta.get("article_id") in filters.article_ids)
-        and (filters.published_from_ts is None or ts >= filters.published_from_ts)
-        and (filters.published_to_ts is None or ts <= filters.published_to_ts)
-        and (filters.undated or ts != 0)
+        and ((ts == 0 and filters.undated_pass) or (ts != 0 and in_range))
     )
