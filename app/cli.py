@@ -424,7 +424,8 @@ def evaluate(
     out: Annotated[Path, typer.Option(help="Folder for results.json, report.md and report.png.")] = Path("eval-report"),
     dataset: Annotated[str, typer.Option(help="suite (known answers), realtimeqa, qags or rgb-fact.")] = "suite",
     path: Annotated[Optional[Path], typer.Option(help="Where the public dataset lies (never copied in).")] = None,
-    limit: Annotated[Optional[int], typer.Option(min=1, help="Cap on questions / articles for public sets.")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Cap on questions / articles for public sets; for the "
+                                                             "suite, on the cases of each kind (not with --gate).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     suite: Annotated[Optional[Path], typer.Option(help="Another known-answer suite YAML (default: the shipped one).")] = None,
     index: Annotated[Optional[Path], typer.Option(help="realtimeqa: a full index of the corpus to reuse.")] = None,
@@ -436,6 +437,8 @@ def evaluate(
     settings = _settings()  # a bad setting is a one-line error here, not a trace later
     if api_key and not url:
         fail("--api-key is for --url (an in-process eval needs no key)", 2)
+    if url is not None and not _is_http_url(url):
+        fail(f"--url {url!r} is not a server address: give http(s)://host[:port]", 2)
     with _dependency_errors(settings, url):
         _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index, api_key)
 
@@ -446,6 +449,8 @@ def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index, api_key
     _check_out_folder(out)  # before the run, not after it: a run takes minutes and its reports need a folder
 
     if dataset == "suite":
+        if gate and limit is not None:
+            fail("--gate judges the whole suite: drop --limit (or drop --gate to try a few cases)", 2)
         from app.evals.dataset import DEFAULT_SUITE
         from app.evals.run import run_known_answers
         from app.evals.runner import NotCitewire
@@ -454,7 +459,7 @@ def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index, api_key
         try:
             result, failures, paths = run_known_answers(url=url, out=out, progress=not quiet,
                                                         suite_path=suite or DEFAULT_SUITE, make_app=create_app,
-                                                        api_key=api_key)
+                                                        api_key=api_key, limit=limit)
         except DatasetError as exc:
             fail(f"--suite: {exc}", 2)
         except NotCitewire as exc:
@@ -496,6 +501,17 @@ def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index, api_key
         fail(f"--dataset {dataset}: {path} is not UTF-8 text (is --path the dataset?)", 2)
     for name, value in summary.items():
         typer.echo(f"{name:<28} {value:.3f}" if isinstance(value, float) else f"{name:<28} {value}")
+
+
+def _is_http_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises on a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _check_out_folder(out: Path) -> None:

@@ -247,3 +247,34 @@ def test_serve_port_check_agrees_with_how_uvicorn_binds():
             assert check_passes(host, port) == uvicorn_can_bind(host, port), host
         if "::" in hosts:
             assert check_passes("::", port)  # the case the old check refused
+
+
+def test_eval_limit_samples_each_kind_of_the_suite_and_is_refused_with_the_gate(tmp_path):
+    """--limit said "cap on questions" but the suite ran all its cases whatever it was given."""
+    _one_line_error(runner.invoke(cli, ["eval", "-q", "--gate", "--limit", "2", "--out", str(tmp_path / "g")]), 2,
+                    "--gate judges the whole suite")
+    result = runner.invoke(cli, ["eval", "-q", "--limit", "1", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r" / "results.json").read_text())
+    kinds = [case["kind"] for case in report["cases"]]
+    assert sorted(kinds) == sorted(set(kinds)) and len(kinds) >= 2, kinds  # one case of each kind
+    assert report["cases_per_kind"] == 1
+    assert "(at most 1 of each kind" in (tmp_path / "r" / "report.md").read_text()
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://host", "http://", "http://host:port"])
+def test_eval_url_that_is_not_a_server_address_is_a_usage_error(tmp_path, url):
+    _one_line_error(runner.invoke(cli, ["eval", "-q", "--url", url, "--out", str(tmp_path / "r")]), 2,
+                    "is not a server address")
+
+
+def test_an_empty_file_and_a_blank_one_fail_for_the_same_reason(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "empty.txt").write_text("")
+    (folder / "blank.txt").write_text("  \n\n\t\n")
+    (folder / "empty.md").write_text("")
+    result = runner.invoke(cli, ["ingest", "-q", str(folder)])
+    assert result.exit_code == 1 and "failed 3" in result.stdout, result.output
+    reasons = [line.split(": ", 2)[2] for line in result.stderr.splitlines() if line.startswith("failed: ")]
+    assert reasons == ["text: text is empty"] * 3, result.stderr

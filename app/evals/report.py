@@ -29,9 +29,14 @@ def write_reports(result: EvalResult, thresholds: dict, failures: list[str], out
     return paths
 
 
+def _sampled(meta: dict) -> str:
+    per_kind = meta.get("cases_per_kind", "all")
+    return "" if per_kind == "all" else f" (at most {per_kind} of each kind: a sample, not the gate's verdict)"
+
+
 def _markdown(result: EvalResult, thresholds: dict, failures: list[str], meta: dict) -> str:
     lines = ["# Citewire eval report", "", f"Target: {meta.get('target')} · suite: {meta.get('suite')} · "
-             f"cases: {len(result.cases)} · gate: {'FAILED' if failures else 'passed'} · "
+             f"cases: {len(result.cases)}{_sampled(meta)} · gate: {'FAILED' if failures else 'passed'} · "
              f"checker: {meta.get('checker')} {meta.get('checker_version')}", "",
              "| metric | value | threshold | ok |", "|---|---|---|---|"]
     for name, value in result.metrics.items():

@@ -50,9 +50,13 @@ def in_process_target(app=None, make_app: Callable[[Settings], Any] | None = Non
 def run_known_answers(
     url: str | None = None, out: Path = Path("eval-report"), suite_path: Path = DEFAULT_SUITE,
     thresholds_path: Path = DEFAULT_THRESHOLDS, app=None, progress: bool = True,
-    make_app: Callable[[Settings], Any] | None = None, api_key: str | None = None,
+    make_app: Callable[[Settings], Any] | None = None, api_key: str | None = None, limit: int | None = None,
 ) -> tuple[EvalResult, list[str], dict]:
+    """``limit``: at most that many cases of each kind (answerable, unanswerable, summaries), in file order."""
     suite = load_suite(suite_path)
+    if limit is not None:
+        suite = suite.model_copy(update={kind: getattr(suite, kind)[:limit]
+                                         for kind in ("answerable", "unanswerable", "summaries")})
     thresholds = load_thresholds(thresholds_path)
     settings = Settings()
     checker = SupportChecker(make_embedder(settings))
@@ -75,6 +79,7 @@ def run_known_answers(
     failures = gate(result.metrics, thresholds)
     paths = write_reports(result, thresholds, failures, out,
                           {"target": url or "in-process (sample articles)", "suite": str(suite_path),
+                           "cases_per_kind": limit or "all",
                            "judge_model": judge.model if judge else None, "judge_runs": JUDGE_RUNS if judge else 0})
     return result, failures, paths
 

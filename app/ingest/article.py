@@ -92,10 +92,11 @@ class ArticleIn(BaseModel):
             data["published_at"] = data["published_at"].isoformat()
         return data
 
-    @field_validator("text")
+    @field_validator("text", mode="before")
     @classmethod
-    def _text_not_blank(cls, value: str) -> str:
-        if not value.strip():
+    def _text_not_blank(cls, value):
+        """Before min_length: an empty text and a blank one fail with the same reason."""
+        if isinstance(value, str) and not value.strip():
             raise ValueError("text is empty")
         return value
 

@@ -124,7 +124,8 @@ def _validated(origin: str, record: object) -> LoadedRecord:
     try:
         return LoadedRecord(origin, article=ArticleIn.model_validate(record))
     except ValidationError as exc:
-        reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}" for e in exc.errors())
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg'].removeprefix('Value error, ')}"
+                            for e in exc.errors())
         return LoadedRecord(origin, error=reasons)
 
 
