@@ -257,6 +257,28 @@ def _line_sentences(line: str) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
+# pysbd rewrites the whole text once per abbreviation it meets, so a line's time grows with the square of its
+# length (80,000 characters: 5-7 s). Longer lines are cut into blocks at a full stop after a lower-case word of
+# 3+ letters (not an abbreviation such as "Mr." or "U.S.") followed by a capital, and split block by block.
+_MAX_LINE = 4_000
+_SAFE_BREAK = re.compile(r"[a-z]{3}[.!?][\"'”’)]*\s+(?=[\"'“‘(]*[A-Z])")
+
+
+def _line_blocks(line: str) -> Iterator[tuple[int, str]]:
+    """(offset, block) pieces of ``line``, each at most about ``_MAX_LINE`` long where a safe break allows."""
+    start = 0
+    while len(line) - start > _MAX_LINE:
+        breaks = [m.end() for m in _SAFE_BREAK.finditer(line, start + _MAX_LINE // 2, start + _MAX_LINE)]
+        if not breaks:  # no safe break in the window: the next one after it, or the rest whole
+            later = _SAFE_BREAK.search(line, start + _MAX_LINE)
+            if later is None:
+                break
+            breaks = [later.end()]
+        yield start, line[start:breaks[-1]]
+        start = breaks[-1]
+    yield start, line[start:]
+
+
 def clear_caches() -> None:
     """Forget memoised stems, names and sentence offsets (benchmarks measuring the cold path)."""
     for cached in (_words, stem, _name_tokens, _line_sentences):
@@ -273,6 +295,7 @@ def sentence_spans(text: str, offset: int = 0) -> list[Span]:
         line_text = line.group(0)
         if not line_text.strip():
             continue
-        base = offset + line.start()
-        spans.extend(Span(base + start, base + end) for start, end in _line_sentences(line_text))
+        for block_start, block in _line_blocks(line_text):
+            base = offset + line.start() + block_start
+            spans.extend(Span(base + start, base + end) for start, end in _line_sentences(block))
     return spans

@@ -93,3 +93,22 @@ def test_cached_re_behaves_like_re():
     assert cached.split(r",\s*", "a, b,c") == ["a", "b", "c"]
     assert cached.escape("a.b") == re.escape("a.b")
     assert cached.IGNORECASE is re.IGNORECASE
+
+
+def test_a_line_longer_than_a_block_splits_into_the_same_sentences():
+    """pysbd's time grows with the square of a line's length, so long lines are split in blocks; the cuts
+    fall only between sentences, never after an abbreviation."""
+    sentences = [f"Mr. Okafor of the U.S. embassy met Dr. Lind in district {i} on Jan. 3 at 5 p.m. to talk." if i % 3
+                 else f"Officials in harbour town number {i} said the ferries would run again." for i in range(400)]
+    line = " ".join(sentences)
+    assert len(line) > 5 * T._MAX_LINE
+    blocks = list(T._line_blocks(line))
+    assert len(blocks) > 5 and "".join(block for _, block in blocks) == line
+    assert all(block.endswith(("talk. ", "again. ")) for _, block in blocks[:-1])
+    spans = T.sentence_spans(line)
+    assert [line[s.start:s.end] for s in spans] == sentences
+
+
+def test_a_long_line_without_a_safe_break_is_split_whole():
+    line = " ".join(["Dr. X met Mr. Y."] * 600)  # every full stop follows an abbreviation-like short word
+    assert [(0, line)] == list(T._line_blocks(line))
