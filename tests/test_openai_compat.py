@@ -105,6 +105,10 @@ def test_parameters_are_ignored_or_rejected_openai_style(client, served):
         messages=[{"role": "system", "content": "You are helpful."},
                   {"role": "user", "content": [{"type": "text", "text": QUESTION}]}])
     assert system_first.choices[0].message.model_extra["citewire"]["answerable"] is True
+    responses_style = client.chat.completions.create(  # the Responses API's text part, and OpenAI's other knobs
+        model="citewire", metadata={"k": "v"}, store=False, parallel_tool_calls=False, frequency_penalty=0.1,
+        messages=[{"role": "user", "content": [{"type": "input_text", "text": QUESTION}]}])
+    assert responses_style.choices[0].message.content == system_first.choices[0].message.content
     rejected = [
         (openai.BadRequestError, "n", dict(n=2)),
         (openai.BadRequestError, "logprobs", dict(logprobs=True)),
@@ -114,6 +118,12 @@ def test_parameters_are_ignored_or_rejected_openai_style(client, served):
         (openai.BadRequestError, "as_of", dict(extra_body={"as_of": 12345})),  # was seconds since 1970
         (openai.BadRequestError, "top_k", dict(extra_body={"top_k": 500})),
         (openai.BadRequestError, "filters.source", dict(extra_body={"filters": {"source": ["Citewire Sport"]}})),
+        # a filter beside filters, or misspelt, answered unfiltered; OpenAI refuses unknown arguments too
+        (openai.BadRequestError, "filter", dict(extra_body={"filter": {"sources": ["Nope"]}})),
+        (openai.BadRequestError, "sources", dict(extra_body={"sources": ["Nope"]})),
+        (openai.BadRequestError, "function_call", dict(extra_body={
+            "functions": [{"name": "f", "parameters": {"type": "object"}}], "function_call": {"name": "f"}})),
+        (openai.BadRequestError, "modalities", dict(extra_body={"modalities": ["text", "audio"]})),
     ]
     for error, param, extra in rejected:
         with pytest.raises(error) as caught:

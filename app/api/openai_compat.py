@@ -34,7 +34,9 @@ from app.answer.render import with_sources, without_sources
 from app.api.deps import ServicesDep
 from app.api.errors import dependency_failure
 from app.api.openai_schemas import (
+    CITEWIRE_PARAMETERS,
     MODEL_ID,
+    OPENAI_PARAMETERS,
     ChatCompletion,
     ChatCompletionRequest,
     ModelCard,
@@ -148,9 +150,17 @@ def unsupported(body: ChatCompletionRequest) -> OpenAIError | None:
     if body.response_format and body.response_format.get("type") not in (None, "text"):
         return OpenAIError(400, "Only text responses are supported (the structured citations are in "
                                 "message.citations).", code="unsupported_value", param="response_format")
-    if body.tool_choice not in (None, "auto", "none"):
-        return OpenAIError(400, "Citewire does not call tools; use its MCP server at /mcp to use it as one.",
-                           code="unsupported_value", param="tool_choice")
+    for param in ("tool_choice", "function_call"):
+        if getattr(body, param) not in (None, "auto", "none"):
+            return OpenAIError(400, "Citewire does not call tools; use its MCP server at /mcp to use it as one.",
+                               code="unsupported_value", param=param)
+    if any(m != "text" for m in body.modalities or []) or body.model_extra.get("audio") is not None:
+        return OpenAIError(400, "Citewire answers in text only.", code="unsupported_value", param="modalities")
+    unknown = sorted(set(body.model_extra) - OPENAI_PARAMETERS)
+    if unknown:
+        return OpenAIError(400, f"Unrecognized request argument supplied: {unknown[0]}. Citewire takes OpenAI's chat "
+                                f"parameters and its own {', '.join(CITEWIRE_PARAMETERS)} (a filter goes inside "
+                                "filters: {\"sources\": [...]}).", code="unknown_parameter", param=unknown[0])
     return None
 
 

@@ -14,6 +14,14 @@ from app.api.schemas import CitationOut, SearchFilters
 from app.request_types import DateIn, Flag, count
 
 MODEL_ID = "citewire"
+# OpenAI's chat-completions parameters (accepted; those Citewire cannot honour are refused in the route) and
+# Citewire's own. Anything else is refused as OpenAI refuses it: a misspelt ``filters`` answered unfiltered.
+OPENAI_PARAMETERS = frozenset("""model messages audio frequency_penalty function_call functions logit_bias logprobs
+    max_completion_tokens max_tokens metadata modalities n parallel_tool_calls prediction presence_penalty
+    prompt_cache_key reasoning_effort response_format safety_identifier seed service_tier stop store stream
+    stream_options temperature tool_choice tools top_logprobs top_p user verbosity web_search_options""".split())
+CITEWIRE_PARAMETERS = ("top_k", "filters", "as_of")
+TEXT_PART_TYPES = ("text", "input_text")  # Chat Completions' and the Responses API's text parts
 
 
 class ContentPart(BaseModel):
@@ -33,7 +41,7 @@ class OpenAIMessage(BaseModel):
         """String content, or the text parts joined (images and audio parts carry no question)."""
         if isinstance(self.content, str):
             return self.content.strip()
-        return "\n".join(p.text for p in self.content or [] if p.type == "text" and p.text).strip()
+        return "\n".join(p.text for p in self.content or [] if p.type in TEXT_PART_TYPES and p.text).strip()
 
 
 class StreamOptions(BaseModel):
@@ -58,6 +66,8 @@ class ChatCompletionRequest(BaseModel):
     logprobs: bool | None = None
     response_format: dict | None = None
     tool_choice: str | dict | None = None
+    function_call: str | dict | None = None  # the legacy form of tool_choice
+    modalities: list[str] | None = None
     # Citewire's own knobs (the openai client sends them with ``extra_body``).
     # read as /v1/ask reads it (app/request_types.count): "5" is 5, a JSON true is refused (it was read as 1)
     top_k: count(1, 50) | None = Field(default=None, description="Citewire: passages to answer from.")
