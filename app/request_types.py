@@ -57,6 +57,9 @@ def search_text(text: str) -> str:
 
 
 MAX_QUESTION_CHARS = 2000
+# Messages in one chat request, over /v1/chat and /v1/chat/completions alike: OpenAI clients resend the whole
+# conversation each turn (about 100 question/answer pairs); the condenser reads only the last few.
+MAX_CHAT_MESSAGES = 200
 
 
 def question_text(value: str, what: str = "question") -> str:

@@ -27,3 +27,48 @@ def test_chat_refuses_a_turn_of_only_punctuation_after_a_real_question(corpus_se
     with TestClient(create_app(corpus_services.settings, services=corpus_services)) as client:
         reply = client.post("/v1/chat", json={"messages": [*HISTORY, {"role": "user", "content": "?!"}]}).json()
     assert reply["standalone_question"] == "?!" and reply["answerable"] is False and not reply["citations"]
+
+
+def test_chat_routes_take_the_same_conversations(corpus_services):
+    """/v1/chat refused 51 messages and an earlier turn over 8,000 characters, and counted the question's cap
+    before stripping; /v1/chat/completions took all three."""
+    from app.main import create_app
+    from app.request_types import MAX_CHAT_MESSAGES
+
+    long_turns = [*HISTORY * 30, {"role": "assistant", "content": "word " * 20_000}]
+    padded = " " * 5000 + "What did Kim pledge?" + " " * 5000
+    with TestClient(create_app(corpus_services.settings, services=corpus_services)) as client:
+        for messages in ([*long_turns, {"role": "user", "content": "What did Kim pledge?"}],
+                         [{"role": "user", "content": padded}]):
+            native = client.post("/v1/chat", json={"messages": messages})
+            assert native.status_code == 200, native.text
+            openai_style = client.post("/v1/chat/completions", json={"model": "citewire", "messages": messages})
+            assert openai_style.status_code == 200, openai_style.text
+            assert openai_style.json()["choices"][0]["message"]["citewire"]["standalone_question"] == \
+                native.json()["standalone_question"]
+        too_many = [*HISTORY * (MAX_CHAT_MESSAGES // 2), {"role": "user", "content": "Why?"}]
+        assert client.post("/v1/chat", json={"messages": too_many}).status_code == 422
+        assert client.post("/v1/chat/completions", json={"model": "citewire", "messages": too_many}).status_code == 400
+
+
+def test_the_llm_condenser_reads_each_earlier_turn_to_a_bounded_length():
+    from types import SimpleNamespace
+
+    from app.answer.chat import CONDENSER_TURN_CHARS
+    from app.config import Settings
+    from app.prompts import load_prompt
+
+    prompts = []
+
+    class RecordingClient:
+        def complete(self, prompt, max_tokens):
+            prompts.append(prompt)
+            return SimpleNamespace(text="Who went with Kim to Vostochny?")
+
+    history = [{"role": "user", "content": "What did Kim pledge?"},
+               {"role": "assistant", "content": "Kim pledged support. " + "x" * 50_000}]
+    condenser = QuestionCondenser(RecordingClient(), load_prompt(Settings().prompts_dir, "condense"))
+    assert condenser.standalone([*history, {"role": "user", "content": "And who went with him?"}]) == \
+        "Who went with Kim to Vostochny?"
+    sent = "\n".join(message["content"] for message in prompts[0])  # the rendered chat messages
+    assert "Kim pledged support." in sent and len(sent) < 2 * CONDENSER_TURN_CHARS + 2_000

@@ -90,6 +90,16 @@ def test_streamed_summary_deltas_spell_the_summary_conflict_notes_included(clien
     assert streamed.strip() == final["summary"]
 
 
+def test_a_streamed_summary_refusal_sends_its_text_as_a_delta_like_a_streamed_ask(client):
+    """A client that renders deltas showed nothing for a refused summary: it sent only citations and final."""
+    events = _events(client.post("/v1/summarize", json={"topic": "cryptocurrency regulation in Brazil",
+                                                        "stream": True}).text)
+    final = [data for name, data in events if name == "final"][0]
+    assert final["answerable"] is False and final["summary"]
+    assert [name for name, _ in events] == ["delta", "citations", "final"]
+    assert "".join(data["text"] for name, data in events if name == "delta").strip() == final["summary"]
+
+
 def test_llm_topic_summary_summarises_the_topic_not_every_retrieved_passage(tmp_path):
     """An LLM topic summary was written from every passage retrieval returned (top 12: the whole sample index),
     without the topic in the prompt and without the on-topic filter the extractive summary applies: "Kim Putin"

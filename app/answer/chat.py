@@ -47,6 +47,11 @@ def _original_case(text: str, word: str) -> str:
     return match.group(0) if match else word
 
 
+# Each earlier turn the LLM condenser reads, from its start (what a turn is about comes first): turns of any length
+# are accepted, so the prompt is bounded here, not by refusing the conversation.
+CONDENSER_TURN_CHARS = 2000
+
+
 class QuestionCondenser:
     def __init__(self, client: LLMClient | None = None, prompt: Prompt | None = None) -> None:
         self.client = client
@@ -59,7 +64,7 @@ class QuestionCondenser:
             return question
         if self.client is None or self.prompt is None:
             return heuristic_rewrite(history, question)
-        transcript = "\n".join(f"{m['role']}: {m['content']}" for m in history[-6:])
+        transcript = "\n".join(f"{m['role']}: {m['content'][:CONDENSER_TURN_CHARS]}" for m in history[-6:])
         rewritten = self.client.complete(self.prompt.render(history=transcript, question=question), 80).text.strip()
         rewritten = rewritten.splitlines()[0].strip() if rewritten else ""
         return rewritten if 3 <= len(rewritten) <= 2000 else heuristic_rewrite(history, question)

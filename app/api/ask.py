@@ -145,7 +145,8 @@ def summarize(body: SummarizeRequest, request: Request, summaries: SummarizeServ
         raise ApiError(404, "article not found", str(exc)) from exc
     if body.stream:  # the summary is verified first; its sentences then stream as events
         # each sentence as the summary shows it (a conflict note's markers were sent twice: "[2]. [1][2]")
-        events = [("delta", rendered_sentence(s) + " ") for s in result.sentences]
+        # a refusal has no sentences: its text is the one delta, as /v1/ask streams a refusal
+        events = [("delta", rendered_sentence(s) + " ") for s in result.sentences] or [("delta", result.summary)]
         return stream_answer(request, [*events, ("summary", result)],
                              finish=lambda r: SummarizeResponse.model_validate(asdict(r)).model_dump())
     return SummarizeResponse.model_validate(asdict(result))

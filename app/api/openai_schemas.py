@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.schemas import CitationOut, SearchFilters
-from app.request_types import DateIn, Flag, count
+from app.request_types import MAX_CHAT_MESSAGES, DateIn, Flag, count
 
 MODEL_ID = "citewire"
 # OpenAI's chat-completions parameters (accepted; those Citewire cannot honour are refused in the route) and
@@ -56,7 +56,7 @@ class ChatCompletionRequest(BaseModel):
     }]})
 
     model: str = Field(description=f"Must be {MODEL_ID!r} (see GET /v1/models).")
-    messages: list[OpenAIMessage] = Field(min_length=1, max_length=200, description=(
+    messages: list[OpenAIMessage] = Field(min_length=1, max_length=MAX_CHAT_MESSAGES, description=(
         "The conversation; the last user message is the question. System, developer and tool messages "
         "are ignored: answers come from the articles only."))
     stream: Flag = Field(default=False, description="chat.completion.chunk events, then `data: [DONE]`.")

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.ingest.article import ARTICLE_ID
-from app.request_types import MAX_QUESTION_CHARS, DateIn, Flag, count, question_text, search_text
+from app.request_types import MAX_CHAT_MESSAGES, MAX_QUESTION_CHARS, DateIn, Flag, count, question_text, search_text
 from app.retrieval.service import end_of_day_ts, start_of_day_ts
 from app.store.models import Filters
 from app.summarize.service import (
@@ -279,7 +279,9 @@ class SummarizeResponse(BaseModel):
 
 class ChatMessage(BaseModel):
     role: str = Field(description="user or assistant", pattern="^(user|assistant)$")
-    content: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS * 4)
+    # no cap of its own: an earlier turn of any length is read as /v1/chat/completions reads it (the condenser
+    # reads each of the last turns to its first CONDENSER_TURN_CHARS); the question's cap is the model's below
+    content: str = Field(min_length=1)
 
     @field_validator("content")
     @classmethod
@@ -288,7 +290,7 @@ class ChatMessage(BaseModel):
 
 
 class ChatRequest(NativeRequest):
-    messages: list[ChatMessage] = Field(min_length=1, max_length=50,
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_CHAT_MESSAGES,
                                         description="The conversation so far; the last message is the user's question.")
     top_k: count(1, 50) | None = None
     filters: SearchFilters | None = None
