@@ -264,3 +264,18 @@ def test_usage_reports_the_prompt_tokens_the_server_reused_from_its_cache():
     assert _usage({"prompt_tokens": 300, "completion_tokens": 9, "prompt_tokens_details": {"cached_tokens": 160}}) \
         == {"prompt_tokens": 300, "completion_tokens": 9, "cached_tokens": 160}
     assert "cached_tokens" not in _usage({"prompt_tokens": 300, "prompt_tokens_details": None})
+
+
+def test_a_stream_the_llm_breaks_off_says_so_not_that_it_is_unreachable(tmp_path, fake):
+    """The error event said "the LLM endpoint is not reachable" after the model had sent words."""
+    services = llm_services(tmp_path, fake)
+    with TestClient(create_app(services.settings, services=services)) as client:
+        fake.reply(" ".join(["word"] * 50), break_after=5)
+        native = client.post("/v1/ask", json={"question": "What did Kim pledge?", "stream": True}).text
+        fake.reply(" ".join(["word"] * 50), break_after=5)
+        openai_style = client.post("/v1/chat/completions", json={
+            "model": "citewire", "stream": True, "messages": [{"role": "user", "content": "What did Kim pledge?"}]}).text
+    assert "event: delta" in native and "event: error" in native, native
+    error = json.loads(native.split("event: error\ndata: ", 1)[1].split("\n", 1)[0])
+    assert error["detail"].startswith("the LLM endpoint stopped answering mid-stream"), error
+    assert "stopped answering mid-stream" in openai_style and "not reachable" not in openai_style, openai_style

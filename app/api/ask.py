@@ -86,7 +86,7 @@ def stream_answer(request: Request, events, extra: dict | None = None, finish=No
                     return
                 item = await run_in_threadpool(next, iterator, None)
         except Exception as exc:  # noqa: BLE001 - the status line is sent; the error travels as an event
-            known = dependency_failure(exc)
+            known = dependency_failure(exc, mid_stream=True)  # the first event was fetched before the stream
             if known is None:
                 log.exception("streamed answer failed")
                 known = 500, "internal error", type(exc).__name__

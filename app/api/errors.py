@@ -54,13 +54,18 @@ def _non_json_body(request: Request, errors: list[dict]) -> str | None:
     return None
 
 
-def dependency_failure(exc: Exception) -> tuple[int, str, str] | None:
+def dependency_failure(exc: Exception, mid_stream: bool = False) -> tuple[int, str, str] | None:
     """(status, error, detail) when ``exc`` is a dependency failing (the LLM, the Chroma server, the PostgreSQL
     record store), else None: app.dependency_errors decides, for the CLI too.
 
-    Shared by the JSON handlers below and by the streams, which must say the same thing as an event."""
+    Shared by the JSON handlers below and by the streams, which must say the same thing as an event.
+    ``mid_stream``: the LLM answered and then broke off, which "is not reachable" misdescribes."""
     failure = classify(exc)
-    return None if failure is None else (failure.status, failure.error, failure.detail)
+    if failure is None:
+        return None
+    if mid_stream and isinstance(exc, openai.APIConnectionError):
+        return failure.status, failure.error, f"the LLM endpoint stopped answering mid-stream: {exc}"
+    return failure.status, failure.error, failure.detail
 
 
 _OPENAI_ROUTES = "POST /v1/chat/completions, GET /v1/models and GET /v1/models/{model}"

@@ -100,10 +100,10 @@ class OpenAIRoute(APIRoute):
         return route
 
 
-def upstream_error(exc: Exception) -> OpenAIError:
+def upstream_error(exc: Exception, mid_stream: bool = False) -> OpenAIError:
     """503 when a dependency (the LLM endpoint, the Chroma server) is unreachable, 502 when the LLM
     endpoint answered an error, else 500 (logged with its stack)."""
-    known = dependency_failure(exc)
+    known = dependency_failure(exc, mid_stream)
     if known is None:
         log.exception("chat completion failed")
         status = 502 if isinstance(exc, openai.APIError) else 500
@@ -292,7 +292,7 @@ async def _chunks(request: Request, services: Services, turns: list[dict], quest
             yield _sse({"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
                         "system_fingerprint": fingerprint, "choices": [], "usage": usage})
     except Exception as exc:  # noqa: BLE001 - headers are sent; the error travels as an event
-        yield _sse({"error": upstream_error(exc).body})
+        yield _sse({"error": upstream_error(exc, mid_stream=True).body})
     finally:  # shielded: a client that hung up cancels this generator, and the model must still be stopped
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(getattr(iterator, "close", lambda: None))
