@@ -291,7 +291,8 @@ def search(
     services = _services()
     try:
         with _dependency_errors(services.settings):
-            passages = services.retrieval.search(query, top_k=top_k, as_of=_parse_date(as_of, "--as-of"), mode=mode)
+            passages = services.retrieval.search(query, top_k=top_k, as_of=_parse_date(as_of, "--as-of"), mode=mode,
+                                                 per_article=services.settings.search_per_article)
     except ValueError as exc:
         fail(str(exc), 2)
     if not passages:  # said, so an empty result is not taken for a crash or a hang

@@ -6,7 +6,8 @@
 Per answerable question of the split (default 2024, never tuned on), through the shipped retrieval:
 whether a qrels article is among the 50 fused candidates (the pool the learned ranker reorders) and among either
 retriever's 50 (their union, before fusion cuts it to 50), qrels hit@1,
-@5 and @10 on the ranked list (as app/evals/realtimeqa.py counts them), and whether a top-5 passage holds the
+@5 and @10 on the ranked list (as app/evals/realtimeqa.py counts them), hit@5 and @10 on the list search shows
+(one passage per article ahead of repeats: CITEWIRE_SEARCH_PER_ARTICLE), and whether a top-5 passage holds the
 answer string. ``--out`` keeps every question's top 5 (article, qrels or not, string or not, title), and
 prints a seeded sample of the questions whose answer string is only in top-5 passages of articles qrels does
 not list, to read by hand (docs/answers.md, "hit@k as the benchmark counts it").
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.config import Settings  # noqa: E402
 from app.evals.realtimeqa import TEST_YEAR, load_questions, normalise  # noqa: E402
-from app.retrieval.service import article_of  # noqa: E402
+from app.retrieval.service import article_of, per_article_first  # noqa: E402
 from app.services import build_services  # noqa: E402
 
 
@@ -49,12 +50,15 @@ def main() -> None:
         union = {article_of(c[0]) for c in bm25} | {article_of(c[0]) for c in dense}
         fused, features = retrieval.rerank_features(q.question, bm25, dense, as_of_ts)
         # the ranked list as RetrievalService.search makes it from this pool (the shipped learned ranker)
-        ranked = (retrieval.rerank(list(fused), features, 10) if retrieval.ranker is not None
-                  else retrieval.search(q.question, top_k=10, as_of=q.as_of))
+        ranked = (retrieval.rerank(list(fused), features, len(fused)) if retrieval.ranker is not None
+                  else retrieval.search(q.question, top_k=len(fused), as_of=q.as_of))
+        # what search lists (CITEWIRE_SEARCH_PER_ARTICLE): one passage per article ahead of repeats
+        spread = per_article_first(ranked, 1)
         gold = normalise(q.answer)
         rows.append({"id": q.id, "question": q.question, "answer": q.answer,
                      "in_pool": any(p.article_id in q.relevant for p in fused), "in_union": bool(union & q.relevant),
                      "hits": [any(p.article_id in q.relevant for p in ranked[:k]) for k in (1, 5, 10)],
+                     "spread_hits": [any(p.article_id in q.relevant for p in spread[:k]) for k in (5, 10)],
                      "top5": [{"article": p.article_id, "qrels": p.article_id in q.relevant,
                                "string": gold in normalise(p.text), "title": p.title} for p in ranked[:5]]})
     services.close()
@@ -66,6 +70,9 @@ def main() -> None:
     print(f"| a qrels article among either retriever's 50 | {np.mean([r['in_union'] for r in rows]):.3f} |")
     for i, k in enumerate((1, 5, 10)):
         print(f"| hit@{k}, qrels articles | {hits[:, i].mean():.3f} |")
+    spread = np.array([r["spread_hits"] for r in rows], dtype=float)
+    for i, k in enumerate((5, 10)):
+        print(f"| hit@{k}, qrels articles, one passage per article first (search's list) | {spread[:, i].mean():.3f} |")
     print(f"| the answer string in a top-5 passage | {string5.mean():.3f} |")
     print(f"| the string only in top-5 passages of articles qrels does not list | {len(outside) / len(rows):.3f} |")
     random.Random(1).shuffle(outside)

@@ -18,6 +18,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -242,7 +243,8 @@ def compare(features: Path = FEATURES_FILE, variants: dict | None = None) -> lis
         out.append({"variant": name, "top1": top1[answerable].mean(), "quoted": quoted[answerable].mean(),
                     "refusal": refused[~answerable].mean(), "false_refusal": refused[answerable].mean(),
                     "containment": (quoted & ~refused)[answerable].mean(), "refusal_at_5": at5,
-                    "auc": roc_auc_score(y, p), "refused": refused, "answerable": answerable, "p": p})
+                    "auc": roc_auc_score(y, p), "refused": refused, "answerable": answerable, "p": p,
+                    "quoted_each": quoted})
     return out
 
 
@@ -307,6 +309,84 @@ def compare_ranker(features: Path = FEATURES_FILE, variants: dict | None = None)
     return out
 
 
+def compare_per_article(features: dict[int, Path]) -> list[dict]:
+    """Per-article caps in each question's top 5 (``extract --per-article N`` wrote ``features[N]``; 0: the plain
+    ranking), on the stored 2022–2023 questions, cross-fitted by question halves: the benchmark's hit@5 (qrels
+    articles) of the capped list; and the answers read from the capped top 5, with the selector and answerability
+    model refitted on capped tops ("refit") and as fitted on plain tops ("as shipped"). Paired differences against
+    cap 0 with 95 % bootstrap intervals over questions (1,000 resamples, seed 0)."""
+    from app.answer.selection import EXTRA_SENTENCE_MARGIN, blended_logits
+    from app.retrieval.service import per_article_first
+
+    plain = dict(np.load(features[0]))
+    x, group, relevant = plain["passage_x"], plain["passage_group"], plain["passage_relevant"]
+    y, fold_q = passage_labels(plain["passage_gold"], relevant, "answer"), plain["question_fold"]
+    fold = fold_q[group]
+    scores = np.zeros(len(y))
+    for f in (0, 1):
+        model = _booster(fit_ranker(x[fold != f], y[fold != f], group[fold != f]))
+        scores[fold == f] = model.score(x[fold == f][:, [ALL_PASSAGE_FEATURES.index(n) for n in model.features]].tolist())
+    bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
+    plain_selectors = cross_fitted_selectors(plain)
+    plain_answerability = answerability_table(plain, plain_selectors)
+
+    def answers(table, selectors, fitted_on) -> dict[str, np.ndarray]:
+        s_group, s_y = table["sentence_group"], table["sentence_y"]
+        s_bounds = np.flatnonzero(np.r_[True, s_group[1:] != s_group[:-1], True])
+        spans = {int(s_group[a]): (a, b) for a, b in zip(s_bounds[:-1], s_bounds[1:])}
+        quoted = np.zeros(len(fold_q), bool)
+        for qi, (a, b) in ((qi, spans.get(qi, (0, 0))) for qi in range(len(fold_q))):
+            if b > a:
+                selector = selectors[int(fold_q[qi])]
+                rows = table["sentence_x"][a:b]
+                logits = blended_logits(selector.score(rows[:, [SENTENCE_FEATURES.index(n) for n in selector.features]]
+                                                       .tolist()), rows)
+                order = np.argsort(-logits, kind="stable")
+                quoted[qi] = any(s_y[a + i] for i in order[:3] if logits[i] >= logits[order[0]] - EXTRA_SENTENCE_MARGIN)
+        x_q, y_q = answerability_table(table, selectors)
+        x_fit, y_fit = fitted_on
+        refused = np.zeros(len(y_q), bool)
+        for f in (0, 1):
+            model = fit_answerability(x_fit[fold_q != f], y_fit[fold_q != f])
+            z = model["intercept"] + ((x_q[fold_q == f] - model["mean"]) / model["scale"]) @ np.asarray(model["coef"])
+            refused[fold_q == f] = 1 / (1 + np.exp(-z)) < model["threshold"]
+        answerable = y_q == 1
+        return {"containment": (quoted & ~refused)[answerable], "refusal": refused[~answerable],
+                "false_refusal": refused[answerable]}
+
+    out, base = [], None
+    for cap, path in sorted(features.items()):
+        hit5 = []
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            order = list(np.argsort(-scores[a:b], kind="stable"))
+            ranked = per_article_first([_Row(plain["passage_article"][a + i], a + i) for i in order], cap) if cap \
+                else [_Row("", a + i) for i in order]
+            hit5.append(bool(relevant[[r.index for r in ranked[:5]]].any()))
+        table = dict(np.load(path))
+        refit = cross_fitted_selectors(table)
+        row = {"cap": cap, "hit5": np.asarray(hit5, float),
+               "refit": answers(table, refit, answerability_table(table, refit)),
+               "as shipped": answers(table, plain_selectors, plain_answerability)}
+        base = base or row
+        out.append(row)
+    rng = np.random.default_rng(0)
+    for row in out:
+        row["diffs"] = {}
+        for key, now, then in [("hit5", row["hit5"], base["hit5"])] + [
+                (f"{way} {m}", row[way][m], base["refit"][m]) for way in ("refit", "as shipped")
+                for m in ("containment", "refusal", "false_refusal")]:
+            diff = now.astype(float) - then.astype(float)
+            boot = [diff[rng.integers(0, len(diff), len(diff))].mean() for _ in range(1000)]
+            row["diffs"][key] = (now.mean(), diff.mean(), *np.percentile(boot, [2.5, 97.5]))
+    return out
+
+
+@dataclass
+class _Row:
+    article_id: str
+    index: int
+
+
 _SLOT_PASSAGE = ("p_slot_fillers", "p_slot_distance", "p_slot_head_near")
 RANKER_VARIANTS = {
     "22 features (shipped)": PASSAGE_FEATURES,
@@ -367,7 +447,8 @@ MISSING_VARIANTS = {
 # --- extraction (needs the index and ../shared) --------------------------------------------------
 
 def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, out: Path, first: int = 0,
-            cache: Path | None = None, ranker_labels: str = "answer", texts: Path | None = None) -> None:
+            cache: Path | None = None, ranker_labels: str = "answer", texts: Path | None = None,
+            per_article: int = 0) -> None:
     """``texts``: also pickle each question and its candidate sentences' texts, in the order of the sentence rows
     (for trying text-based features without another extraction)."""
     import pickle
@@ -385,7 +466,7 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
         split,
     )
     from app.retrieval.features import passage_extra_rows, question_terms
-    from app.retrieval.service import EXCLUDE_POOL, RetrievalService, article_of
+    from app.retrieval.service import EXCLUDE_POOL, RetrievalService, article_of, per_article_first
     from app.services import build_services
 
     services = build_services(Settings(data_dir=data_dir))
@@ -423,12 +504,13 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
             rows[:] = [row + extra for row, extra in zip(rows, extras)]
     print(f"passages gathered in {time.time() - started:.0f} s", file=sys.stderr)
 
-    p_x, p_gold, p_relevant, p_group, p_fold = [], [], [], [], []
+    p_x, p_gold, p_relevant, p_group, p_fold, p_article = [], [], [], [], [], []
     for i, (q, _, passages, rows) in enumerate(gathered):
         if q.unanswerable or not rows:
             continue
         gold = normalise(q.answer)
         p_x += rows
+        p_article += [p.article_id for p in passages]
         p_gold += [gold in normalise(p.text) for p in passages]
         p_relevant += [p.article_id in q.relevant for p in passages]
         p_group += [i] * len(rows)
@@ -450,6 +532,8 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
             for p, s in zip(passages, scores):
                 p.score = float(s)
             passages = sorted(passages, key=lambda p: -p.score)
+        if per_article:
+            passages = per_article_first(passages, per_article)
         top = passages[: services.settings.top_k]
         candidates, srows, _ = selector.candidates_and_rows(q.question, top, terms)
         gold = normalise(q.answer)
@@ -466,7 +550,7 @@ def extract(data: Path, data_dir: Path, n_questions: int, n_unanswerable: int, o
     as64 = lambda v: np.asarray(v, dtype=np.float32).astype(np.float64)  # noqa: E731 (stored as float32)
     np.savez_compressed(
         out, passage_x=as64(p_x), passage_y=p_y, passage_group=p_group, passage_gold=p_gold,
-        passage_relevant=p_relevant,
+        passage_relevant=p_relevant, passage_article=np.asarray(p_article, dtype=str),
         sentence_x=as64(s_x), sentence_y=np.asarray(s_y), sentence_group=np.asarray(s_group),
         question_y=np.asarray(q_y), question_fold=np.asarray(q_fold), question_n_terms=np.asarray(q_terms),
         question_names_missing=np.asarray(q_missing), question_passage_scores=as64(q_scores),
@@ -520,6 +604,8 @@ def main() -> None:
                     choices=("answer", "relevant", "graded-relevant-first", "graded-string-first"),
                     help="what the cross-fitted rankers that pick each question's top 5 are trained to put first "
                     "(passage_labels); the stored passage_y, which `fit` trains on, stays in the 'answer' scheme")
+    ex.add_argument("--per-article", type=int, default=0,
+                    help="at most this many passages of one article ahead of the rest in each top (0: off)")
     ex.add_argument("--texts", type=Path, default=None,
                     help="also pickle the candidate sentences' texts here, aligned with the sentence rows")
     cp = sub.add_parser("compare", help="feature sets side by side, cross-fitted on the stored 2022–2023 features")
@@ -529,13 +615,17 @@ def main() -> None:
                     "missing: question terms no answer passage mentions")
     sub.add_parser("compare-ranker", help="passage-ranker feature sets, cross-fitted on the stored 2022–2023 "
                    "features").add_argument("--features", type=Path, default=FEATURES_FILE)
+    pa = sub.add_parser("compare-per-article", help="per-article caps in the top 5, cross-fitted on 2022–2023 "
+                        "features extracted with --per-article N")
+    pa.add_argument("--features", nargs="+", required=True, metavar="N=PATH",
+                    help="e.g. 0=/tmp/pa0.npz 1=/tmp/pa1.npz (0 is required: the plain ranking)")
     ft = sub.add_parser("fit", help="models from stored features")
     ft.add_argument("--features", type=Path, default=FEATURES_FILE)
     ft.add_argument("--out", type=Path, default=MODELS_DIR)
     args = parser.parse_args()
     if args.command == "extract":
         extract(args.data, args.data_dir, args.questions, args.unanswerable, args.out, args.first, args.cache,
-                args.ranker_labels, args.texts)
+                args.ranker_labels, args.texts, args.per_article)
     elif args.command == "compare":
         print("| variant | top sentence holds answer | quoted hold answer | containment | refusal | false refusal "
               "| refusal at 5 % false refusal | answerability AUC |")
@@ -550,6 +640,12 @@ def main() -> None:
             print(f"{r['variant']}, against the first row: " + "; ".join(
                 f"{k} {v[0]:+.3f} [{v[1]:+.3f}, {v[2]:+.3f}] ({v[3]} newly refused, {v[4]} no longer)"
                 for k, v in d.items()))
+    elif args.command == "compare-per-article":
+        files = {int(n): Path(p) for n, p in (item.split("=", 1) for item in args.features)}
+        print("| per article | metric | value | diff against plain [95 %] |\n|---|---|---|---|")
+        for row in compare_per_article(files):
+            for key, (value, diff, low, high) in row["diffs"].items():
+                print(f"| {row['cap'] or 'plain'} | {key} | {value:.3f} | {diff:+.3f} [{low:+.3f}, {high:+.3f}] |")
     elif args.command == "compare-ranker":
         print("| ranker | hit@1 | hit@5 | answer chunk in top 5 | qrels hit@1 | qrels hit@5 | hit@5 diff [95 %] "
               "| qrels hit@5 diff [95 %] | answer chunk diff [95 %] |")

@@ -39,10 +39,11 @@ router = APIRouter()
 @router.post("/v1/search", response_model=SearchResponse, responses=ERRORS, tags=["ask"],
              summary="Ranked passages for a query (hybrid BM25 + dense)")
 def search(body: SearchRequest, retrieval: RetrievalServiceDep) -> SearchResponse:
+    per_article = retrieval.settings.search_per_article if body.per_article is None else body.per_article
     try:
         passages = retrieval.search(
             body.query, top_k=body.top_k, filters=body.filters.to_filters() if body.filters else None,
-            as_of=body.as_of, mode=body.mode,
+            as_of=body.as_of, mode=body.mode, per_article=per_article,
         )
     except ValueError as exc:
         raise ApiError(422, "invalid request", str(exc)) from exc

@@ -82,6 +82,9 @@ class SearchRequest(NativeRequest):
     filters: SearchFilters | None = None
     as_of: DateIn | None = Field(default=None, description="Ignore articles published after this date (default: now).")
     mode: str | None = Field(default=None, description="hybrid (default), bm25 or dense.", examples=["hybrid"])
+    per_article: count(0, 50) | None = Field(
+        default=None, description="At most this many passages of one article ahead of other articles' (0: plain "
+                                  "ranking; default CITEWIRE_SEARCH_PER_ARTICLE, 1).")
 
     @field_validator("query")
     @classmethod

@@ -175,8 +175,9 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
     ) -> SearchResult:
         """Ranked passages from the articles for a query (hybrid BM25 + dense retrieval)."""
         # Optional arguments take null as "the default": many LLM clients send null for what they leave out.
-        passages = services().retrieval.search(query, top_k=top_k or 5, filters=_filters(sources),
-                                               as_of=as_of, mode=mode or "hybrid")
+        retrieval = services().retrieval
+        passages = retrieval.search(query, top_k=top_k or 5, filters=_filters(sources), as_of=as_of,
+                                    mode=mode or "hybrid", per_article=retrieval.settings.search_per_article)
         return SearchResult(query=query, results=[
             PassageItem(rank=i, score=p.score, article_id=p.article_id, chunk_id=p.chunk_id, title=p.title,
                         source=p.source, url=p.url, published_at=p.published_at, text=p.text,

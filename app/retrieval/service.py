@@ -6,6 +6,7 @@ the weeks just before it get a recency boost (measured in docs/retrieval.md).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -75,6 +76,16 @@ def start_of_day_ts(day: date) -> int:
     return int(datetime.combine(day, time(), tzinfo=timezone.utc).timestamp())
 
 
+def per_article_first(passages: list[Passage], per_article: int) -> list[Passage]:
+    """The ranked list with at most ``per_article`` passages of any one article ahead of the rest, which follow
+    in their order: the top k then spans more articles."""
+    first, rest, taken = [], [], Counter()
+    for passage in passages:
+        (first if taken[passage.article_id] < per_article else rest).append(passage)
+        taken[passage.article_id] += 1
+    return first + rest
+
+
 class RetrievalService:
     def __init__(self, settings: Settings, records: RecordStore, vectors: VectorStore, embedder: Embedder,
                  ranker: BoostedModel | None = None) -> None:
@@ -98,8 +109,10 @@ class RetrievalService:
         as_of: date | datetime | None = None,
         mode: str | None = None,
         exclude_articles: set[str] | None = None,
+        per_article: int = 0,
     ) -> list[Passage]:
-        """``exclude_articles`` hides whole articles (the benchmark's constructed unanswerables)."""
+        """``exclude_articles`` hides whole articles (the benchmark's constructed unanswerables). ``per_article``:
+        at most that many passages of one article ahead of other articles' (``per_article_first``; 0: off)."""
         top_k = top_k or self.settings.top_k
         mode = mode or self.settings.retrieval_mode
         as_of_ts = self.as_of_ts(as_of)
@@ -108,10 +121,13 @@ class RetrievalService:
         if exclude_articles:
             bm25 = [c for c in bm25 if article_of(c[0]) not in exclude_articles][:pool]
             dense = [c for c in dense if article_of(c[0]) not in exclude_articles][:pool]
+        ranked_k = pool if per_article else top_k  # diversity reorders the whole pool
         if self.ranker is not None and mode == "hybrid":
             passages, rows = self.rerank_features(query, bm25, dense, as_of_ts)
-            return self.rerank(passages, rows, top_k)
-        return self.rank(bm25, dense, mode, as_of_ts, top_k)
+            ranked = self.rerank(passages, rows, ranked_k)
+        else:
+            ranked = self.rank(bm25, dense, mode, as_of_ts, ranked_k)
+        return per_article_first(ranked, per_article)[:top_k] if per_article else ranked
 
     def rerank_features(self, query: str, bm25, dense, as_of_ts: int, pool: int = RERANK_POOL,
                         terms: QuestionTerms | None = None) -> tuple[list[Passage], list[list[float]]]:
