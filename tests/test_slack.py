@@ -523,3 +523,47 @@ def test_slack_out_of_reach_at_start_up_disables_only_the_slack_route(tmp_path, 
         assert forged.status_code == 401
         assert client.get("/healthz").status_code == 200
     assert "Slack (http://127.0.0.1:1/api/) was not reachable" in caplog.text
+
+
+# --- a new user's walkthrough (2026-11-27) ---------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["<#C024BE7LR|general> What did Kim pledge to Putin?",
+                                  "What did Kim pledge to Putin? <!subteam^S123|@analysts>",
+                                  "What did Kim pledge to Putin? :thinking_face::skin-tone-2:"])
+def test_channel_and_group_links_and_emoji_are_not_read_as_the_question(client, fake, text):
+    """They were: "the passages never mention c024be7lr", "… never mention s123", and an emoji refused the question."""
+    post_event(client, mention(fake, text))
+    [call] = fake.wait_for("chat.postMessage")
+    assert "unconditional support" in call["params"]["text"], call["params"]["text"]
+
+
+def test_signed_interactive_payloads_are_400_not_a_500_from_inside_bolt(client, fake):
+    for payload in ({"type": "block_actions", "actions": []}, {"type": "block_actions", "actions": "x"},
+                    {"type": "view_submission", "view": "x"}):
+        form = urlencode({"payload": json.dumps(payload)})
+        response = client.post("/slack/events", content=form,
+                               headers=signed(form, content_type="application/x-www-form-urlencoded"))
+        assert response.status_code == 400 and "interactive" in response.json()["detail"], response.text
+    body = json.dumps({"type": "view_submission", "view": "x"})
+    assert client.post("/slack/events", content=body, headers=signed(body)).status_code == 400
+    assert fake.calls_to("chat.postMessage") == []
+
+
+def test_an_llm_that_is_down_turns_the_placeholder_into_the_reason(tmp_path, fake):
+    """The "Looking through the articles…" placeholder stayed in the thread for good, and a second message named only
+    the exception's class (APIConnectionError)."""
+    from app.samples import index_samples
+    from app.services import build_services
+
+    settings = slack_settings(tmp_path, fake, llm_base_url="http://127.0.0.1:9/v1", llm_model="m", llm_api_key="x",
+                              llm_max_retries=0)
+    services = build_services(settings)
+    index_samples(services.ingest)
+    try:
+        with TestClient(create_app(settings, services=services)) as client:
+            post_event(client, mention(fake, "What did Kim pledge?"))
+            [update] = fake.wait_for("chat.update")
+    finally:
+        services.close()
+    [placeholder] = fake.calls_to("chat.postMessage")  # one message only: the placeholder, then edited
+    assert update["params"]["ts"] == placeholder["response"]["ts"]
+    assert "LLM endpoint is not reachable" in update["params"]["text"] and "try again" in update["params"]["text"]

@@ -109,8 +109,17 @@ class Responder:
     def _stream(client: WebClient, channel: str, thread_ts: str, events, asked_as: str | None) -> None:
         """One message, edited as tokens arrive, then replaced by the guarded answer with its sources."""
         posted = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=THINKING)
-        ts, shown, last_edit = posted["ts"], "", time.monotonic()
-        final = None
+        ts = posted["ts"]
+        try:
+            text, blocks = Responder._streamed_answer(client, channel, ts, events, asked_as)
+        except Exception as exc:  # the placeholder becomes the error: left alone, it reads as still working
+            log.exception("slack: answering in %s (thread %s) failed", channel, thread_ts)
+            text, blocks = error_text(exc), None
+        client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)  # None (a refusal, an error): omitted
+
+    @staticmethod
+    def _streamed_answer(client: WebClient, channel: str, ts: str, events, asked_as: str | None):
+        shown, last_edit, final = "", time.monotonic(), None
         try:
             for kind, payload in events:
                 if kind != "delta":
@@ -127,8 +136,7 @@ class Responder:
             getattr(events, "close", lambda: None)()
         if final is None:
             raise RuntimeError("the answer stream ended without a final answer")
-        text, blocks = answer_message(final, asked_as)
-        client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)  # None (a refusal): omitted
+        return answer_message(final, asked_as)
 
     @staticmethod
     def _summary(services: Services, target: str) -> tuple[str, list[dict] | None]:

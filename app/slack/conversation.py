@@ -10,16 +10,24 @@ from dataclasses import dataclass
 from app.request_types import search_text
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
-_LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
+_LINK = re.compile(r"<((?:https?://|mailto:)[^|>]+)(?:\|([^>]*))?>")
+_DATE = re.compile(r"<!date\^[^|>]*\|([^>]*)>")  # a formatted date: its fallback text is what the person wrote
+# channel links (<#C…|general>), user groups (<!subteam^S…|@team>), <!here>, <!channel>, <!everyone>: who or where
+# a message is addressed, not what it asks ("the passages never mention c024be7lr")
+_ADDRESS = re.compile(r"<[#!][^>]*>")
+_EMOJI = re.compile(r":(?=[a-z0-9_+'-]*[a-z])[a-z0-9_+'-]+:")
 _SUMMARIZE = re.compile(r"^\s*summari[sz]e\b[:\s]*(.*)$", re.I | re.S)
 QUESTION_EVENT = "citewire_question"  # metadata of the message a slash command posts for its question
 _HELP = re.compile(r"^\s*(help|\?)\s*$", re.I)
 
 
 def plain(text: str) -> str:
-    """Slack's wire text as a person wrote it: mentions dropped, links unwrapped, entities decoded."""
+    """Slack's wire text as a person wrote it: mentions, channel and group links and emoji dropped, links and
+    dates unwrapped, entities decoded."""
     text = _MENTION.sub(" ", text or "")
-    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1).removeprefix("mailto:"), text)
+    text = _DATE.sub(lambda m: m.group(1), text)
+    text = _EMOJI.sub(" ", _ADDRESS.sub(" ", text))
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return " ".join(text.split())
 

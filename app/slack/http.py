@@ -69,12 +69,19 @@ def mount_slack(api: FastAPI, settings: Settings) -> App | None:
         if _event_missing(bolt_request.body):  # Bolt would answer 404 "unhandled request"
             return JSONResponse({"error": "invalid request", "detail": "an event_callback needs an 'event' object"},
                                 status_code=400)
+        if bolt_request.body.get("type") in _INTERACTIVE:  # no handler; a malformed one failed inside Bolt (500)
+            return JSONResponse({"error": "invalid request", "detail": "interactive payloads are not handled (the "
+                                 "app manifest turns interactivity off)"}, status_code=400)
         response = await run_in_threadpool(bolt.dispatch, bolt_request)
         if response.status == 401:
             return _unverified()
         return to_starlette_response(response)
 
     return bolt
+
+
+_INTERACTIVE = frozenset({"block_actions", "block_suggestion", "view_submission", "view_closed", "shortcut",
+                          "message_action", "interactive_message", "dialog_submission", "dialog_cancellation"})
 
 
 def _unverified() -> JSONResponse:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 
 from app.answer.models import Answer, Citation
+from app.dependency_errors import classify
 from app.summarize.service import Summary
 
 MAX_BLOCKS = 50  # Slack: blocks per message
@@ -141,6 +142,12 @@ def summary_message(summary: Summary, label: str) -> tuple[str, list[dict] | Non
 
 
 def error_text(exc: BaseException) -> str:
+    """A dependency that is down is said as the API says it ("the LLM endpoint is not reachable: …"); anything else
+    is logged, and only its kind is shown."""
+    failure = classify(exc)
+    if failure is not None:
+        return escape(f"Sorry, I can't answer right now ({failure.error}: {failure.detail}). Please try again "
+                      "in a moment.")
     return f"Sorry, something went wrong while answering ({type(exc).__name__}). It has been logged; please try again."
 
 
