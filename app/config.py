@@ -486,5 +486,6 @@ def invalid_setting_message(exc) -> str:
     def name(loc: tuple) -> str:  # ("guard_judge_band", 1) -> CITEWIRE_GUARD_JUDGE_BAND item 1
         return f"CITEWIRE_{str(loc[0]).upper()}" + "".join(f" item {part}" for part in loc[1:]) if loc else "CITEWIRE_*"
 
-    reasons = "; ".join(f"{name(tuple(e['loc']))}: {e['msg']}" for e in exc.errors())
+    reasons = "; ".join(f"{name(tuple(e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+                        for e in exc.errors())
     return f"invalid setting: {reasons}"

@@ -424,3 +424,12 @@ def test_cli_question_with_a_byte_that_is_not_utf8_is_answered_not_a_traceback(t
                           cwd=tmp_path, capture_output=True, timeout=300, env=_cli_env(tmp_path))
     assert b"Traceback" not in done.stderr, done.stderr[-800:]
     assert done.returncode == 0
+
+
+def test_a_validators_message_reaches_clients_without_pydantics_prefix(client):
+    """The web page showed "invalid request: Value error, question is longer than 2000 characters"."""
+    detail = client.post("/v1/ask", json={"question": "Kim " * 600}).json()["detail"]
+    assert [d["msg"] for d in detail] == ["question is longer than 2000 characters"]
+    openai_style = client.post("/v1/chat/completions", json={"model": "citewire", "messages": [
+        {"role": "user", "content": "Hi"}], "filters": {"published_from": "2024-02-01", "published_to": "2024-01-01"}})
+    assert openai_style.status_code == 400 and "Value error" not in openai_style.json()["error"]["message"]

@@ -15,6 +15,7 @@ from starlette.requests import ClientDisconnect
 
 from app.api.security import is_openai_path, openai_error_body
 from app.dependency_errors import EmbeddingEndpointError, classify, record_store_error
+from app.request_types import error_message
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def _body(error: str, detail: object | None) -> dict:
 
 def _clean(errors: list[dict]) -> list[dict]:
     return [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors
+        {"loc": list(e.get("loc", ())), "msg": error_message(e), "type": e.get("type", "")} for e in errors
     ]
 
 

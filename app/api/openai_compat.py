@@ -45,7 +45,7 @@ from app.api.openai_schemas import (
 )
 from app.api.schemas import MAX_QUESTION_CHARS
 from app.offline import count_tokens
-from app.request_types import question_text, search_text
+from app.request_types import error_message, question_text, search_text
 from app.services import Services
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def _validation_error(exc: RequestValidationError) -> OpenAIError:
         return OpenAIError(400, "We could not parse the JSON body of your request.", code="invalid_json")
     first = errors[0] if errors else {}
     loc = [str(p) for p in first.get("loc", ()) if p != "body"]
-    message = "; ".join(f"{'.'.join(map(str, e.get('loc', ())[1:])) or 'body'}: {e.get('msg', '')}" for e in errors)
+    message = "; ".join(f"{'.'.join(map(str, e.get('loc', ())[1:])) or 'body'}: {error_message(e)}" for e in errors)
     return OpenAIError(400, message or "invalid request", code="invalid_value", param=".".join(loc) or None)
 
 

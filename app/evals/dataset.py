@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from app.assets import asset_dir
-from app.request_types import count
+from app.request_types import count, error_message
 from app.summarize.service import MAX_SUMMARY_WORDS, MIN_SUMMARY_WORDS
 
 DEFAULT_SUITE = asset_dir("evals") / "questions.yaml"
@@ -92,7 +92,7 @@ def load_suite(path: Path = DEFAULT_SUITE) -> Suite:
         first = exc.errors()[0]
         where = ".".join(map(str, first["loc"])) or "the document"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise DatasetError(f"{path} is not a known-answer suite: {where}: {first['msg']}{more}") from exc
+        raise DatasetError(f"{path} is not a known-answer suite: {where}: {error_message(first)}{more}") from exc
     ids = [c.id for c in [*suite.answerable, *suite.unanswerable, *suite.summaries]]
     duplicates = {i for i in ids if ids.count(i) > 1}
     if duplicates:

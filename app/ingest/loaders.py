@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from app.ingest.article import ARTICLE_ID, ArticleIn
 from app.ingest.legacy_text import decode_text
+from app.request_types import error_message
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".jsonl.gz")
 
@@ -124,7 +125,7 @@ def _validated(origin: str, record: object) -> LoadedRecord:
     try:
         return LoadedRecord(origin, article=ArticleIn.model_validate(record))
     except ValidationError as exc:
-        reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg'].removeprefix('Value error, ')}"
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'record'}: {error_message(e)}"
                             for e in exc.errors())
         return LoadedRecord(origin, error=reasons)
 

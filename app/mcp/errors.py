@@ -12,6 +12,8 @@ import re
 
 from pydantic import ValidationError
 
+from app.request_types import error_message
+
 MAX_NAMED_ERRORS = 5  # a list of 100 bad ids would otherwise be 100 reasons on one line
 
 _WHOLE_NUMBER = {"int_type", "int_parsing", "int_from_float", "int_parsing_size"}
@@ -59,7 +61,7 @@ def _reason(error: dict) -> str:
     if kind in _TYPES:
         return _TYPES[kind]
     # anything else: pydantic's own sentence, which is already plain ("Input should be …" -> "should be …")
-    message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+    message = error_message(error) or "is not valid"
     return _one_line(message[len("Input "):] if message.startswith("Input ") else message)
 
 

@@ -16,7 +16,9 @@ export function describeError(body, status) {
     const parts = detail.map((d) => (d && d.msg) || (d && d.error) || JSON.stringify(d)).filter(Boolean);
     if (parts.length) text += `: ${parts.join("; ")}`;
   } else if (detail) {
-    text += `: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`;
+    const said = typeof detail === "string" ? detail : JSON.stringify(detail);
+    // a detail that already opens with the error ("unsupported file type: 'doc.pdf' …") is said once
+    text = said.startsWith(text) ? said : `${text}: ${said}`;
   }
   return text;
 }
