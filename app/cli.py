@@ -144,16 +144,16 @@ def ingest(
 
     from app.ingest.loaders import SUPPORTED_SUFFIXES, UnsupportedFile, iter_paths, load_path
 
-    skipped: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
     try:
         files = list(iter_paths(paths, skipped))
     except (FileNotFoundError, UnsupportedFile) as exc:
         fail(str(exc), 2)
     left_out = ""
     if skipped:
-        names = ", ".join(p.name for p in skipped[:5]) + (", …" if len(skipped) > 5 else "")
-        left_out = (f"skipped {len(skipped)} unsupported file{'s' if len(skipped) > 1 else ''} ({names}; "
-                    f"supported: {' '.join(SUPPORTED_SUFFIXES)})")
+        names = ", ".join(f"{p.name} ({why})" for p, why in skipped[:5]) + (", …" if len(skipped) > 5 else "")
+        left_out = (f"skipped {len(skipped)} file{'s' if len(skipped) > 1 else ''}: {names}; "
+                    f"supported: {' '.join(SUPPORTED_SUFFIXES)}")
     if not files:
         fail("no supported files found" + (f": {left_out}" if left_out else ""), 2)
     services = _services()

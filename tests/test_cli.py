@@ -133,10 +133,31 @@ def test_ingest_of_a_folder_names_the_files_it_skipped(tmp_path):
     (folder / "notes.docx").write_bytes(b"PK")
     result = runner.invoke(cli, ["ingest", "-q", str(folder)])
     assert result.exit_code == 0 and "added 1" in result.stdout
-    assert "skipped 2 unsupported files (notes.docx, report.pdf" in result.stdout
+    assert "skipped 2 files: notes.docx (unsupported type), report.pdf (unsupported type)" in result.stdout
     (folder / "story.txt").unlink()
     only_unsupported = runner.invoke(cli, ["ingest", "-q", str(folder)])
-    assert only_unsupported.exit_code == 2 and "skipped 2 unsupported files" in only_unsupported.stderr
+    assert only_unsupported.exit_code == 2 and "skipped 2 files" in only_unsupported.stderr
+
+
+def test_ingest_of_a_folder_leaves_hidden_files_and_pipes_out_and_says_so(tmp_path):
+    """macOS's "._story.txt" became an article, and a FIFO among the files (or named alone) hung the ingest."""
+    import os
+
+    folder = tmp_path / "mixed"
+    (folder / ".cache").mkdir(parents=True)
+    (folder / "story.txt").write_text("The harbour wall will be rebuilt after the storms, the council said.")
+    (folder / "._story.txt").write_bytes(b"\x00\x05\x16\x07")
+    (folder / ".cache" / "old.txt").write_text("An old copy of the story.")
+    os.mkfifo(folder / "pipe.txt")
+    (folder / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    result = runner.invoke(cli, ["ingest", "-q", str(folder)])
+    assert result.exit_code == 0 and "added 1," in result.stdout, result.output
+    for shown in ("._story.txt (hidden)", "old.txt (hidden)", "pipe.txt (not a regular file)",
+                  "gone.txt (not a regular file)"):
+        assert shown in result.stdout, result.stdout
+    assert [line.split("\t")[0] for line in runner.invoke(cli, ["list"]).stdout.splitlines() if "\t" in line] == ["story"]
+    alone = runner.invoke(cli, ["ingest", "-q", str(folder / "pipe.txt")])
+    assert alone.exit_code == 2 and "is not a regular file" in alone.stderr
 
 
 def test_a_missing_local_model_is_named_not_blamed_on_the_store(tmp_path, monkeypatch):

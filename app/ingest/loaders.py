@@ -47,25 +47,39 @@ def suffix_of(name: str) -> str:
     raise UnsupportedFile(f"unsupported file type: {name!r} (supported: {', '.join(SUPPORTED_SUFFIXES)})")
 
 
-def iter_paths(paths: list[Path], skipped: list[Path] | None = None) -> Iterator[Path]:
+def iter_paths(paths: list[Path], skipped: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
     """Expand folders (recursively, sorted) to the supported files inside them; a file named
-    explicitly must be supported (UnsupportedFile) and exist (FileNotFoundError). The unsupported
-    files found in folders go to ``skipped``, so the caller can say what it left out."""
+    explicitly must be supported (UnsupportedFile), a regular file (UnsupportedFile: a FIFO would block
+    the read for good) and exist (FileNotFoundError). What a folder holds and is left out goes to ``skipped``
+    with why (hidden: dot files such as macOS's "._story.txt"; not a regular file; an unsupported type), so the
+    caller can say what it left out."""
     for path in paths:
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                try:
-                    suffix_of(child.name)
-                except UnsupportedFile:
-                    if skipped is not None:
-                        skipped.append(child)
-                    continue
-                yield child
-        elif path.exists():
+            for child in sorted(p for p in path.rglob("*") if not p.is_dir()):
+                why = _left_out(child, path)
+                if why is None:
+                    yield child
+                elif skipped is not None:
+                    skipped.append((child, why))
+        elif path.is_file():
             suffix_of(path.name)
             yield path
+        elif path.exists():
+            raise UnsupportedFile(f"{path} is not a regular file (a pipe, socket or device is not read)")
         else:
             raise FileNotFoundError(f"no such file or folder: {path}")
+
+
+def _left_out(child: Path, root: Path) -> str | None:
+    if any(part.startswith(".") for part in child.relative_to(root).parts):
+        return "hidden"
+    if not child.is_file():  # a FIFO, socket or device, or a link to nothing
+        return "not a regular file"
+    try:
+        suffix_of(child.name)
+    except UnsupportedFile:
+        return "unsupported type"
+    return None
 
 
 def load_path(path: Path) -> Iterator[LoadedRecord]:
