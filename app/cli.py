@@ -450,6 +450,8 @@ def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index, api_key
     _check_out_folder(out)  # before the run, not after it: a run takes minutes and its reports need a folder
 
     if dataset == "suite":
+        if path is not None:  # it was ignored, and the suite ran as if the data set had been measured
+            fail("--path is for a public data set: add --dataset realtimeqa, qags or rgb-fact (the suite is --suite)", 2)
         if gate and limit is not None:
             fail("--gate judges the whole suite: drop --limit (or drop --gate to try a few cases)", 2)
         from app.evals.dataset import DEFAULT_SUITE
@@ -482,15 +484,15 @@ def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index, api_key
         elif gate:
             typer.echo("gate: passed")
         return
-    if path is None:
-        fail(f"--dataset {dataset} needs --path to the data (e.g. ../shared/data/...)", 2)
-    if not path.exists():
-        fail(f"--path {path} does not exist (--dataset {dataset} reads the data set's folder, e.g. ../shared/data/...)", 2)
     from app.evals import public
 
     runners = {"qags": public.run_qags, "realtimeqa": public.run_realtimeqa, "rgb-fact": public.run_rgb_fact}
     if dataset not in runners:
         fail(f"unknown dataset {dataset!r}: use suite, realtimeqa, qags or rgb-fact", 2)
+    if path is None:
+        fail(f"--dataset {dataset} needs --path to the data (e.g. ../shared/data/...)", 2)
+    if not path.exists():
+        fail(f"--path {path} does not exist (--dataset {dataset} reads the data set's folder, e.g. ../shared/data/...)", 2)
     extra = {"index": index} if dataset == "realtimeqa" else {}
     try:
         summary = runners[dataset](path, out=out, limit=limit, progress=not quiet, **extra)

@@ -278,3 +278,21 @@ def test_an_empty_file_and_a_blank_one_fail_for_the_same_reason(tmp_path):
     assert result.exit_code == 1 and "failed 3" in result.stdout, result.output
     reasons = [line.split(": ", 2)[2] for line in result.stderr.splitlines() if line.startswith("failed: ")]
     assert reasons == ["text: text is empty"] * 3, result.stderr
+
+
+def test_eval_options_that_do_not_fit_together_are_usage_errors(tmp_path):
+    out = ["--out", str(tmp_path / "r"), "-q"]
+    _one_line_error(runner.invoke(cli, ["eval", "--dataset", "nope", *out]), 2, "unknown dataset 'nope'")
+    _one_line_error(runner.invoke(cli, ["eval", "--path", str(tmp_path), *out]), 2, "--path is for a public data set")
+
+
+def test_a_qags_sample_too_small_to_score_is_said_not_scored_nan(tmp_path):
+    """--limit 3 printed numpy's divide-by-zero warning and reported AUROC nan from one label."""
+    folder = tmp_path / "qags"
+    folder.mkdir()
+    record = {"article": "The council met on Monday.", "summary_sentences": [
+        {"sentence": "The council met on Monday.", "responses": [{"response": "yes"}] * 3}]}
+    (folder / "mturk_cnndm.jsonl").write_text("\n".join(json.dumps(record) for _ in range(4)) + "\n")
+    (folder / "mturk_xsum.jsonl").write_text("")
+    _one_line_error(runner.invoke(cli, ["eval", "--dataset", "qags", "--path", str(folder), "--out",
+                                        str(tmp_path / "r"), "-q"]), 2, "raise --limit")

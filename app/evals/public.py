@@ -18,6 +18,7 @@ from app.embed import make_embedder
 from app.evals.dataset import DatasetError, jsonl_records
 from app.evals.metrics import citation_scores, normalise
 from app.evals.qags import (
+    CV_FOLDS,
     classification_metrics,
     cross_validated_scores,
     feature_rows,
@@ -35,8 +36,12 @@ def _write(out: Path, name: str, payload: dict) -> None:
 
 def run_qags(path: Path, out: Path, limit: int | None = None, progress: bool = True) -> dict:
     rows = load_qags(path)[: limit or None]
-    checker = SupportChecker(make_embedder(Settings()))
     labels = np.array([r[2] for r in rows])
+    fewest = min(int(labels.sum()), int((~labels.astype(bool)).sum())) if len(labels) else 0
+    if fewest < CV_FOLDS:  # one class, or too few for the folds: the metrics would be NaN or noise
+        raise DatasetError(f"{len(rows)} sentence(s) hold {fewest} of the rarer label; balanced accuracy and "
+                           f"{CV_FOLDS}-fold cross-validation need at least {CV_FOLDS} of each: raise --limit")
+    checker = SupportChecker(make_embedder(Settings()))
     values = feature_rows(checker, rows, progress=progress)
     x = np.array([[v[f] for f in FEATURES] for v in values])
     scores = np.array([checker.score(v) for v in values])  # exactly what SupportChecker.check computes

@@ -49,10 +49,10 @@ def suffix_of(name: str) -> str:
 
 def iter_paths(paths: list[Path], skipped: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
     """Expand folders (recursively, sorted) to the supported files inside them; a file named
-    explicitly must be supported (UnsupportedFile), a regular file (UnsupportedFile: a FIFO would block
-    the read for good) and exist (FileNotFoundError). What a folder holds and is left out goes to ``skipped``
-    with why (hidden: dot files such as macOS's "._story.txt"; not a regular file; an unsupported type), so the
-    caller can say what it left out."""
+    explicitly must be supported (UnsupportedFile) and exist (FileNotFoundError); it may be a pipe (a live
+    feed, read as it is written). What a folder holds and is left out goes to ``skipped`` with why (hidden: dot
+    files such as macOS's "._story.txt"; not a regular file: a pipe there would hold the ingest until someone
+    writes to it; an unsupported type), so the caller can say what it left out."""
     for path in paths:
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if not p.is_dir()):
@@ -61,11 +61,9 @@ def iter_paths(paths: list[Path], skipped: list[tuple[Path, str]] | None = None)
                     yield child
                 elif skipped is not None:
                     skipped.append((child, why))
-        elif path.is_file():
+        elif path.exists():
             suffix_of(path.name)
             yield path
-        elif path.exists():
-            raise UnsupportedFile(f"{path} is not a regular file (a pipe, socket or device is not read)")
         else:
             raise FileNotFoundError(f"no such file or folder: {path}")
 
