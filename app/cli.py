@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import signal
 import sys
 import tempfile
 from collections import Counter
@@ -180,14 +181,24 @@ def ingest(
         if outcome.status == "failed":
             bar.write(f"failed: {outcome.origin}: {outcome.error}", file=sys.stderr)
 
+    stopped_by: list[int] = []
+
+    def stop(signum, _frame) -> None:  # SIGTERM (docker stop, systemd) stops as Ctrl+C does
+        stopped_by.append(signum)
+        raise KeyboardInterrupt
+
+    previous_term = signal.signal(signal.SIGTERM, stop)
     try:
         report = services.ingest.ingest(records(), batch_articles=batch, on_progress=progress, keep_outcomes=False)
     except KeyboardInterrupt:  # the batches written stand whole; the rest were dropped unwritten
         bar.close()
         services.close()
-        fail("interrupted: " + ", ".join(f"{k} {v}" for k, v in so_far.items()) + " before the stop; those are "
+        fail(("stopped by SIGTERM" if stopped_by else "interrupted") + ": "
+             + ", ".join(f"{k} {v}" for k, v in so_far.items()) + " before the stop; those are "
              "stored whole, nothing after them was written; run the same command again to finish "
-             "(stored articles are skipped as unchanged)", 130)
+             "(stored articles are skipped as unchanged)", 128 + signal.SIGTERM if stopped_by else 130)
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
     bar.close()
     for warning in report.warnings:  # an id given twice: stored once (the last record), counted once
         typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)

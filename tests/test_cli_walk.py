@@ -50,7 +50,8 @@ def _stored(data_dir) -> int:
         return 0
 
 
-def test_ctrl_c_during_an_ingest_says_what_was_kept_and_a_rerun_finishes(tmp_path):
+@pytest.mark.parametrize("stop, code, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "stopped by SIGTERM")])
+def test_ctrl_c_during_an_ingest_says_what_was_kept_and_a_rerun_finishes(tmp_path, stop, code, said):
     """A real SIGINT to the whole process group (what Ctrl+C in a terminal sends), worker processes included,
     while the reader waits for more input: one ``error: interrupted`` line with the counts, exit 130, no
     worker traceback; the store answers and a re-run adds only what was missing."""
@@ -83,15 +84,15 @@ def test_ctrl_c_during_an_ingest_says_what_was_kept_and_a_rerun_finishes(tmp_pat
         while _stored(data_dir) < 40:
             assert ingest.poll() is None and time.monotonic() < deadline, ingest.communicate()
             time.sleep(0.1)
-        os.killpg(ingest.pid, signal.SIGINT)
+        os.killpg(ingest.pid, getattr(signal, stop))  # SIGTERM to the group: what systemd's stop sends
         _, err = ingest.communicate(timeout=60)
         os.close(writer)
     finally:
         if ingest.poll() is None:
             os.killpg(ingest.pid, signal.SIGKILL)
-    assert ingest.returncode == 130, err
+    assert ingest.returncode == code, err
     lines = [line for line in err.replace("\r", "\n").splitlines() if line.strip() and " articles [" not in line]
-    assert lines == ["error: interrupted: added 40, updated 0, unchanged 0, failed 0 before the stop; those are "
+    assert lines == [f"error: {said}: added 40, updated 0, unchanged 0, failed 0 before the stop; those are "
                      "stored whole, nothing after them was written; run the same command again to finish "
                      "(stored articles are skipped as unchanged)"], err
     assert "(40 of 40)" in runner.invoke(cli, ["list"], env={"CITEWIRE_DATA_DIR": str(data_dir)}).stdout

@@ -50,9 +50,11 @@ class Prepared:
 
 def _init_worker(config: tuple[int, int, str], embedder_factory: Callable | None = None) -> None:
     global _worker_chunker, _worker_embedder
-    # Ctrl+C reaches the whole process group: the parent decides what stops (Pipeline.abandon); a worker
-    # killed by it broke the pool, and its BrokenProcessPool replaced the interrupt with a traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl+C reaches the whole process group (and systemd's stop sends SIGTERM to every process of the unit): the
+    # parent decides what stops (Pipeline.abandon); a worker killed by it broke the pool, and its BrokenProcessPool
+    # replaced the interrupt with a traceback. A worker still ends with its parent (_exit_with_parent).
+    for stop in _STOP_SIGNALS:
+        signal.signal(stop, signal.SIG_IGN)
     _exit_with_parent()
     _worker_chunker = Chunker(*config)
     try:
@@ -116,6 +118,9 @@ def embedding_text(title: str, chunk_text: str) -> str:
     return bm25_prefix(title) + chunk_text
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def _children_ignore_ctrl_c():
     """Worker processes started in here ignore SIGINT from their first instruction: an ignored signal stays
@@ -124,11 +129,12 @@ def _children_ignore_ctrl_c():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = {stop: signal.signal(stop, signal.SIG_IGN) for stop in _STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+        for stop, handler in previous.items():
+            signal.signal(stop, signal.SIG_DFL if handler is None else handler)
 
 
 class _Done:
