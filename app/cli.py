@@ -299,6 +299,8 @@ def search(
         query = question_text(query, "query")
     except ValueError as exc:
         fail(str(exc), 2)
+    if mode not in ("hybrid", "bm25", "dense"):  # "" meant hybrid, without a word
+        fail(f"--mode {mode!r}: use hybrid, bm25 or dense", 2)
     services = _services()
     try:
         with _dependency_errors(services.settings):
@@ -406,8 +408,8 @@ def model(
 
     settings = _settings()
     if gguf is not None:
-        if not gguf.is_file() or gguf.read_bytes()[:4] != b"GGUF":
-            fail(f"{gguf} is not a GGUF file", 2)
+        if not gguf.is_file() or _head(gguf, 4) != b"GGUF":  # the magic number, not a 1 GB read
+            fail(f"{gguf} does not exist" if not gguf.exists() else f"{gguf} is not a GGUF file", 2)
         typer.echo(f"ok: use it with CITEWIRE_LOCAL_MODEL={gguf.resolve()}")
         return
     try:
@@ -515,6 +517,11 @@ def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index, api_key
         fail(f"--dataset {dataset}: {path} is not UTF-8 text (is --path the dataset?)", 2)
     for name, value in summary.items():
         typer.echo(f"{name:<28} {value:.3f}" if isinstance(value, float) else f"{name:<28} {value}")
+
+
+def _head(path: Path, size: int) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(size)
 
 
 def _is_http_url(url: str) -> bool:

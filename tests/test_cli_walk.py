@@ -297,3 +297,12 @@ def test_a_qags_sample_too_small_to_score_is_said_not_scored_nan(tmp_path):
     (folder / "mturk_xsum.jsonl").write_text("")
     _one_line_error(runner.invoke(cli, ["eval", "--dataset", "qags", "--path", str(folder), "--out",
                                         str(tmp_path / "r"), "-q"]), 2, "raise --limit")
+
+
+def test_a_source_filter_that_matches_nothing_is_named_in_the_refusal(tmp_path):
+    """"--source Nope" was refused with "no passage in the index matches the question", as if the index were empty."""
+    assert runner.invoke(cli, ["samples"]).exit_code == 0
+    refused = runner.invoke(cli, ["ask", "What did Kim pledge?", "--source", "Nope"])
+    assert "within the filters (sources Nope)" in refused.stdout, refused.output
+    _one_line_error(runner.invoke(cli, ["search", "Kim", "--mode", ""]), 2, "--mode ''")
+    _one_line_error(runner.invoke(cli, ["model", "--gguf", str(tmp_path / "none.gguf")]), 2, "does not exist")

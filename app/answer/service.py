@@ -13,6 +13,17 @@ from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters
 
 
+def _within(filters: Filters | None, as_of) -> str:
+    """What narrowed the search, said with the refusal: "--source Nope" was refused as if the index were empty."""
+    named = []
+    if filters is not None:
+        named += [f"sources {', '.join(filters.sources)}"] if filters.sources else []
+        named += [f"articles {', '.join(filters.article_ids)}"] if filters.article_ids else []
+        named += ["a date range"] if filters.published_from_ts is not None or filters.published_to_ts is not None else []
+    named += [f"as of {as_of:%Y-%m-%d}"] if as_of is not None else []
+    return f" within the filters ({'; '.join(named)})" if named else ""
+
+
 class AnswerService:
     def __init__(self, retrieval: RetrievalService, extractive: ExtractiveAnswerer, top_k: int,
                  llm: LLMAnswerer | None = None, llm_passages: int = 3, llm_fallback: bool = True) -> None:
@@ -30,7 +41,7 @@ class AnswerService:
     def _passages(self, question, top_k, filters, as_of) -> tuple[list[Passage], Answer | None]:
         passages = self.retrieval.search(question, top_k=top_k or self.top_k, filters=filters, as_of=as_of)
         if not passages:
-            return passages, refusal("no passage in the index matches the question")
+            return passages, refusal("no passage in the index matches the question" + _within(filters, as_of))
         learned = isinstance(self.extractive, LearnedAnswerer) and not self.llm  # weighs missing names itself
         missing = set() if learned else missing_names(question, passages)
         if missing:  # the same pre-check on both paths: no passage names who the question asks about
