@@ -4,6 +4,7 @@ what the bot posts. Answers come from the real services over the sample articles
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -47,6 +48,21 @@ def slack_settings(tmp_path, fake, **extra) -> Settings:
 def client(tmp_path, fake, corpus_services):
     with TestClient(create_app(slack_settings(tmp_path, fake), services=corpus_services)) as test_client:
         yield test_client
+
+
+@contextlib.contextmanager
+def sample_app(settings: Settings):
+    """The app over its own services with the sample articles indexed (for settings the shared client lacks)."""
+    from app.samples import index_samples
+    from app.services import build_services
+
+    services = build_services(settings)
+    index_samples(services.ingest)
+    try:
+        with TestClient(create_app(settings, services=services)) as test_client:
+            yield test_client
+    finally:
+        services.close()
 
 
 def signed(body: str, content_type: str = "application/json", timestamp: int | None = None,
@@ -362,8 +378,6 @@ def test_slash_command_without_text_shows_usage_and_a_closed_channel_uses_respon
 
 # --- streaming with an LLM --------------------------------------------------------------------------
 def test_llm_answer_streams_by_editing_one_message(tmp_path, fake, monkeypatch):
-    from app.samples import index_samples
-    from app.services import build_services
     from tests.fake_openai import FakeOpenAIServer
 
     monkeypatch.setattr("app.slack.bot.STREAM_UPDATE_SECONDS", 0.0)
@@ -371,15 +385,10 @@ def test_llm_answer_streams_by_editing_one_message(tmp_path, fake, monkeypatch):
         llm.reply("Kim pledged to Putin that North Korea would give full and unconditional support to Moscow [1].")
         fake.fail("chat.update", status=200, error="internal_error")  # a partial edit fails: streaming goes on
         settings = slack_settings(tmp_path, fake, llm_base_url=llm.base_url, llm_model="fake-model", llm_api_key="x")
-        services = build_services(settings)
-        index_samples(services.ingest)
-        try:
-            with TestClient(create_app(settings, services=services)) as client:
-                event = mention(fake, "What did Kim pledge?")
-                post_event(client, event)
-                wait_for_final_update(fake)
-        finally:
-            services.close()
+        with sample_app(settings) as client:
+            event = mention(fake, "What did Kim pledge?")
+            post_event(client, event)
+            wait_for_final_update(fake)
     [placeholder] = fake.calls_to("chat.postMessage")
     assert placeholder["params"]["thread_ts"] == event["ts"]
     updates = fake.calls_to("chat.update")
@@ -551,19 +560,11 @@ def test_signed_interactive_payloads_are_400_not_a_500_from_inside_bolt(client, 
 def test_an_llm_that_is_down_turns_the_placeholder_into_the_reason(tmp_path, fake):
     """The "Looking through the articles…" placeholder stayed in the thread for good, and a second message named only
     the exception's class (APIConnectionError)."""
-    from app.samples import index_samples
-    from app.services import build_services
-
     settings = slack_settings(tmp_path, fake, llm_base_url="http://127.0.0.1:9/v1", llm_model="m", llm_api_key="x",
                               llm_max_retries=0)
-    services = build_services(settings)
-    index_samples(services.ingest)
-    try:
-        with TestClient(create_app(settings, services=services)) as client:
-            post_event(client, mention(fake, "What did Kim pledge?"))
-            [update] = fake.wait_for("chat.update")
-    finally:
-        services.close()
+    with sample_app(settings) as client:
+        post_event(client, mention(fake, "What did Kim pledge?"))
+        [update] = fake.wait_for("chat.update")
     [placeholder] = fake.calls_to("chat.postMessage")  # one message only: the placeholder, then edited
     assert update["params"]["ts"] == placeholder["response"]["ts"]
     assert "LLM endpoint is not reachable" in update["params"]["text"] and "try again" in update["params"]["text"]

@@ -17,6 +17,7 @@ from tests.test_slack import (
     command_body,
     mention,
     post_event,
+    sample_app,
     signed,
     slack_settings,
     unescape,
@@ -34,14 +35,17 @@ RAW_CONTROL = re.compile(r"<[!@#]|<https?:")
 
 def test_echoed_topic_cannot_ping_the_channel_and_the_refusal_says_why(client, fake):
     """Slack sends a typed @channel as ``<!channel>``; the bot used to post it back raw in
-    "nothing to summarise for “<!channel>”", which pings everyone in the channel."""
-    event = mention(fake, "summarize <!channel> and <https://evil.example|click here>")
-    post_event(client, event)
-    [call] = fake.wait_for("chat.postMessage")
-    text = call["params"]["text"]
-    assert not RAW_CONTROL.search(text), text
-    assert "&lt;!channel&gt;" in text
-    assert text.startswith("Sorry, I can't summarise") and "from the articles I have:" in text  # with its reason
+    "nothing to summarise for “<!channel>”", which pings everyone in the channel. It is now dropped from what
+    is asked (an address, not a topic); the literal text "<!channel>" (sent as entities) is echoed escaped."""
+    post_event(client, mention(fake, "summarize <!channel> and <https://evil.example|click here>"))
+    post_event(client, mention(fake, "summarize &lt;!channel&gt; and more"), event_id="Ev002")
+    texts = [call["params"]["text"] for call in fake.wait_for("chat.postMessage", count=2)]
+    dropped, literal = sorted(texts, key=lambda text: "click here" not in text)  # answered in either order
+    for text in (dropped, literal):
+        assert not RAW_CONTROL.search(text), text
+        assert text.startswith("Sorry, I can't summarise") and "from the articles I have:" in text  # with its reason
+    assert "“and click here”" in dropped
+    assert "&lt;!channel&gt;" in literal
 
 
 def test_usage_text_is_escaped_for_slack(client, fake):
@@ -107,22 +111,15 @@ def test_a_hard_cut_never_splits_an_escaped_entity():
 
 def summarize_with_an_inventing_model(tmp_path, fake, **settings) -> dict:
     """The bot's one post for "summarize kim-putin-vostochny-2023" while the model invents every sentence."""
-    from app.samples import index_samples
-    from app.services import build_services
     from tests.fake_openai import FakeOpenAIServer
 
     with FakeOpenAIServer() as llm:
         llm.reply("The council bought a golden submarine [1]. Aliens landed in Paris on Tuesday [1].")
         settings = slack_settings(tmp_path, fake, llm_base_url=llm.base_url, llm_model="fake-model", llm_api_key="x",
                                   **settings)
-        services = build_services(settings)
-        index_samples(services.ingest)
-        try:
-            with TestClient(create_app(settings, services=services)) as test_client:
-                post_event(test_client, mention(fake, "summarize kim-putin-vostochny-2023"))
-                [call] = fake.wait_for("chat.postMessage")
-        finally:
-            services.close()
+        with sample_app(settings) as test_client:
+            post_event(test_client, mention(fake, "summarize kim-putin-vostochny-2023"))
+            [call] = fake.wait_for("chat.postMessage")
     return call
 
 
