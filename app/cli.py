@@ -299,8 +299,10 @@ def search(
         query = question_text(query, "query")
     except ValueError as exc:
         fail(str(exc), 2)
-    if mode not in ("hybrid", "bm25", "dense"):  # "" meant hybrid, without a word
-        fail(f"--mode {mode!r}: use hybrid, bm25 or dense", 2)
+    from app.retrieval.service import MODES
+
+    if mode not in MODES:  # "" meant hybrid, without a word
+        fail(f"--mode {mode!r}: use {', '.join(MODES)}", 2)
     services = _services()
     try:
         with _dependency_errors(services.settings):

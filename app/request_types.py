@@ -63,6 +63,8 @@ def error_message(error: dict) -> str:
     """A pydantic error's message as a person reads it: a validator's own words without pydantic's "Value error, "
     in front ("question is longer than 2000 characters"). Every adapter's error shape uses it."""
     return str(error.get("msg", "")).removeprefix("Value error, ")
+
+
 # Messages in one chat request, over /v1/chat and /v1/chat/completions alike: OpenAI clients resend the whole
 # conversation each turn (about 100 question/answer pairs); the condenser reads only the last few.
 MAX_CHAT_MESSAGES = 200

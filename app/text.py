@@ -258,10 +258,10 @@ def _line_sentences(line: str) -> tuple[tuple[int, int], ...]:
 
 
 # pysbd rewrites the whole text once per abbreviation it meets, so a line's time grows with the square of its
-# length (80,000 characters: 5-7 s). Longer lines are cut into blocks at a full stop after a lower-case word of
-# 3+ letters (not an abbreviation such as "Mr." or "U.S.") followed by a capital, and split block by block.
+# length (80,000 characters: 5-7 s). Longer lines are cut into blocks at a full stop after a whole lower-case word
+# of 3+ letters (not an abbreviation such as "Mr.", "Prof." or "U.S.") followed by a capital, and split block by block.
 _MAX_LINE = 4_000
-_SAFE_BREAK = re.compile(r"[a-z]{3}[.!?][\"'”’)]*\s+(?=[\"'“‘(]*[A-Z])")
+_SAFE_BREAK = re.compile(r"(?<![A-Za-z.])[a-z]{3,}[.!?][\"'”’)]*\s+(?=[\"'“‘(]*[A-Z])")
 
 
 def _line_blocks(line: str) -> Iterator[tuple[int, str]]:

@@ -105,8 +105,9 @@ def test_parameters_are_ignored_or_rejected_openai_style(client, served):
         messages=[{"role": "system", "content": "You are helpful."},
                   {"role": "user", "content": [{"type": "text", "text": QUESTION}]}])
     assert system_first.choices[0].message.model_extra["citewire"]["answerable"] is True
-    responses_style = client.chat.completions.create(  # the Responses API's text part, and OpenAI's other knobs
+    responses_style = client.chat.completions.create(  # the Responses API's text part, OpenAI's other knobs, another
         model="citewire", metadata={"k": "v"}, store=False, parallel_tool_calls=False, frequency_penalty=0.1,
+        extra_body={"moderation": None, "min_p": 0.1, "keep_alive": "5m"},  # server's and a newer SDK's: ignored
         messages=[{"role": "user", "content": [{"type": "input_text", "text": QUESTION}]}])
     assert responses_style.choices[0].message.content == system_first.choices[0].message.content
     rejected = [
@@ -118,9 +119,10 @@ def test_parameters_are_ignored_or_rejected_openai_style(client, served):
         (openai.BadRequestError, "as_of", dict(extra_body={"as_of": 12345})),  # was seconds since 1970
         (openai.BadRequestError, "top_k", dict(extra_body={"top_k": 500})),
         (openai.BadRequestError, "filters.source", dict(extra_body={"filters": {"source": ["Citewire Sport"]}})),
-        # a filter beside filters, or misspelt, answered unfiltered; OpenAI refuses unknown arguments too
+        # a filter beside filters, or a misspelt Citewire parameter, answered unfiltered
         (openai.BadRequestError, "filter", dict(extra_body={"filter": {"sources": ["Nope"]}})),
         (openai.BadRequestError, "sources", dict(extra_body={"sources": ["Nope"]})),
+        (openai.BadRequestError, "topk", dict(extra_body={"topk": 3})),
         (openai.BadRequestError, "function_call", dict(extra_body={
             "functions": [{"name": "f", "parameters": {"type": "object"}}], "function_call": {"name": "f"}})),
         (openai.BadRequestError, "modalities", dict(extra_body={"modalities": ["text", "audio"]})),
@@ -293,3 +295,17 @@ def test_unknown_urls_and_methods_answer_openai_shaped_errors(client, served):
     native = httpx.get(f"{served}/v1/ask")
     assert native.status_code == 405 and native.json() == {"error": "Method Not Allowed", "detail": None}
     assert httpx.get(f"{served}/v1/ask/nothing").json() == {"error": "Not Found", "detail": None}
+
+
+def test_no_parameter_of_the_openai_sdk_is_taken_for_a_misspelt_citewire_one():
+    """The first allow-list refused what it did not list (moderation, prompt_cache_retention: LangChain sends it)."""
+    import inspect
+
+    from app.api.openai_compat import _meant
+
+    sdk = [name for name in inspect.signature(openai.resources.chat.completions.Completions.create).parameters
+           if name not in ("self", "timeout") and not name.startswith("extra_")]
+    assert len(sdk) > 30 and {"messages", "temperature", "top_p", "stop"} <= set(sdk)
+    assert {name: _meant(name) for name in sdk if _meant(name) is not None} == {}
+    assert {name: _meant(name) for name in ("filter", "source", "topk", "as-of", "article_id")} == {
+        "filter": "filters", "source": "sources", "topk": "top_k", "as-of": "as_of", "article_id": "article_ids"}

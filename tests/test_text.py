@@ -99,7 +99,8 @@ def test_a_line_longer_than_a_block_splits_into_the_same_sentences():
     """pysbd's time grows with the square of a line's length, so long lines are split in blocks; the cuts
     fall only between sentences, never after an abbreviation."""
     sentences = [f"Mr. Okafor of the U.S. embassy met Dr. Lind in district {i} on Jan. 3 at 5 p.m. to talk." if i % 3
-                 else f"Officials in harbour town number {i} said the ferries would run again." for i in range(400)]
+                 else f"Officials led by Prof. Haile and Capt. Moreno in town {i} said the ferries would run again."
+                 for i in range(400)]
     line = " ".join(sentences)
     assert len(line) > 5 * T._MAX_LINE
     blocks = list(T._line_blocks(line))

@@ -433,3 +433,8 @@ def test_a_validators_message_reaches_clients_without_pydantics_prefix(client):
     openai_style = client.post("/v1/chat/completions", json={"model": "citewire", "messages": [
         {"role": "user", "content": "Hi"}], "filters": {"published_from": "2024-02-01", "published_to": "2024-01-01"}})
     assert openai_style.status_code == 400 and "Value error" not in openai_style.json()["error"]["message"]
+
+
+def test_search_with_an_empty_mode_is_refused_not_read_as_hybrid(client):
+    response = client.post("/v1/search", json={"query": "Kim", "mode": ""})
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "mode"

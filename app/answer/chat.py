@@ -47,8 +47,8 @@ def _original_case(text: str, word: str) -> str:
     return match.group(0) if match else word
 
 
-# Each earlier turn the LLM condenser reads, from its start (what a turn is about comes first): turns of any length
-# are accepted, so the prompt is bounded here, not by refusing the conversation.
+# Each earlier turn the condenser reads (heuristic or LLM), from its start (what a turn is about comes first): turns
+# of any length are accepted, so the work and the prompt are bounded here, not by refusing the conversation.
 CONDENSER_TURN_CHARS = 2000
 
 
@@ -59,12 +59,13 @@ class QuestionCondenser:
 
     def standalone(self, messages: list[dict]) -> str:
         question = messages[-1]["content"].strip()
-        history = messages[:-1]
+        # each earlier turn to its start, for the heuristic as for the LLM: a 5 MB turn took seconds to scan
+        history = [{**m, "content": m["content"][:CONDENSER_TURN_CHARS]} for m in messages[:-1]]
         if not history or not words(question):  # "?!", "😀": no word asks anything, so nothing is followed up
             return question
         if self.client is None or self.prompt is None:
             return heuristic_rewrite(history, question)
-        transcript = "\n".join(f"{m['role']}: {m['content'][:CONDENSER_TURN_CHARS]}" for m in history[-6:])
+        transcript = "\n".join(f"{m['role']}: {m['content']}" for m in history[-6:])
         rewritten = self.client.complete(self.prompt.render(history=transcript, question=question), 80).text.strip()
         rewritten = rewritten.splitlines()[0].strip() if rewritten else ""
         return rewritten if 3 <= len(rewritten) <= 2000 else heuristic_rewrite(history, question)

@@ -15,10 +15,13 @@ from app.store.models import Filters
 
 def _within(filters: Filters | None, as_of) -> str:
     """What narrowed the search, said with the refusal: "--source Nope" was refused as if the index were empty."""
+    def listed(values: list[str]) -> str:  # up to 100 ids may be given: a refusal names a few
+        return ", ".join(values[:3]) + (f" and {len(values) - 3} more" if len(values) > 3 else "")
+
     named = []
     if filters is not None:
-        named += [f"sources {', '.join(filters.sources)}"] if filters.sources else []
-        named += [f"articles {', '.join(filters.article_ids)}"] if filters.article_ids else []
+        named += [f"sources {listed(filters.sources)}"] if filters.sources else []
+        named += [f"articles {listed(filters.article_ids)}"] if filters.article_ids else []
         named += ["a date range"] if filters.published_from_ts is not None or filters.published_to_ts is not None else []
     named += [f"as of {as_of:%Y-%m-%d}"] if as_of is not None else []
     return f" within the filters ({'; '.join(named)})" if named else ""

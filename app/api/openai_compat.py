@@ -11,6 +11,7 @@ faithfulness guard has checked them, because a chat client cannot take text back
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import re
@@ -35,8 +36,8 @@ from app.api.deps import ServicesDep
 from app.api.errors import dependency_failure
 from app.api.openai_schemas import (
     CITEWIRE_PARAMETERS,
+    FILTER_FIELDS,
     MODEL_ID,
-    OPENAI_PARAMETERS,
     ChatCompletion,
     ChatCompletionRequest,
     ModelCard,
@@ -154,13 +155,29 @@ def unsupported(body: ChatCompletionRequest) -> OpenAIError | None:
         if getattr(body, param) not in (None, "auto", "none"):
             return OpenAIError(400, "Citewire does not call tools; use its MCP server at /mcp to use it as one.",
                                code="unsupported_value", param=param)
-    if any(m != "text" for m in body.modalities or []) or body.model_extra.get("audio") is not None:
+    if any(m != "text" for m in body.modalities or []):
         return OpenAIError(400, "Citewire answers in text only.", code="unsupported_value", param="modalities")
-    unknown = sorted(set(body.model_extra) - OPENAI_PARAMETERS)
-    if unknown:
-        return OpenAIError(400, f"Unrecognized request argument supplied: {unknown[0]}. Citewire takes OpenAI's chat "
-                                f"parameters and its own {', '.join(CITEWIRE_PARAMETERS)} (a filter goes inside "
-                                "filters: {\"sources\": [...]}).", code="unknown_parameter", param=unknown[0])
+    if body.model_extra.get("audio") is not None:
+        return OpenAIError(400, "Citewire answers in text only.", code="unsupported_value", param="audio")
+    for name in sorted(body.model_extra):
+        meant = _meant(name)
+        if meant is not None:
+            where = f"filters: {{\"{meant}\": …}}" if meant in FILTER_FIELDS else meant
+            return OpenAIError(400, f"Unrecognized request argument supplied: {name}. Did you mean {where}? Citewire's "
+                                    f"own parameters are {', '.join(CITEWIRE_PARAMETERS)}.",
+                               code="unknown_parameter", param=name)
+    return None
+
+
+def _meant(name: str) -> str | None:
+    """The Citewire parameter or filter an unknown parameter name stands for ("filter", "sources", "topk"), else
+    None. 0.8: every chat parameter of the openai SDK scores at most 0.75 against these ("stop", "top_p" ~ top_k)."""
+    def key(text: str) -> str:
+        return re.sub(r"[^a-z]", "", text.lower())
+
+    for own in (*CITEWIRE_PARAMETERS, *FILTER_FIELDS):
+        if difflib.SequenceMatcher(None, key(name), key(own)).ratio() >= 0.8:
+            return own
     return None
 
 

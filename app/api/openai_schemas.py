@@ -14,13 +14,11 @@ from app.api.schemas import CitationOut, SearchFilters
 from app.request_types import MAX_CHAT_MESSAGES, DateIn, Flag, count
 
 MODEL_ID = "citewire"
-# OpenAI's chat-completions parameters (accepted; those Citewire cannot honour are refused in the route) and
-# Citewire's own. Anything else is refused as OpenAI refuses it: a misspelt ``filters`` answered unfiltered.
-OPENAI_PARAMETERS = frozenset("""model messages audio frequency_penalty function_call functions logit_bias logprobs
-    max_completion_tokens max_tokens metadata modalities n parallel_tool_calls prediction presence_penalty
-    prompt_cache_key reasoning_effort response_format safety_identifier seed service_tier stop store stream
-    stream_options temperature tool_choice tools top_logprobs top_p user verbosity web_search_options""".split())
+# Citewire's own parameters, and the filters that go inside ``filters``. An unknown parameter that is one of these
+# misplaced or misspelt ("filter", "sources", "topk") is refused: it answered unfiltered. Any other unknown parameter
+# (OpenAI's newest, another server's sampling knob) is ignored, as before: clients send what their SDK knows.
 CITEWIRE_PARAMETERS = ("top_k", "filters", "as_of")
+FILTER_FIELDS = tuple(SearchFilters.model_fields)
 TEXT_PART_TYPES = ("text", "input_text")  # Chat Completions' and the Responses API's text parts
 
 

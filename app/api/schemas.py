@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -81,7 +81,8 @@ class SearchRequest(NativeRequest):
     top_k: count(1, 50) | None = Field(default=None, description="How many passages (default from settings).")
     filters: SearchFilters | None = None
     as_of: DateIn | None = Field(default=None, description="Ignore articles published after this date (default: now).")
-    mode: str | None = Field(default=None, description="hybrid (default), bm25 or dense.", examples=["hybrid"])
+    mode: Literal["hybrid", "bm25", "dense"] | None = Field(  # "" read as the default, without a word
+        default=None, description="hybrid (default), bm25 or dense.", examples=["hybrid"])
     per_article: count(0, 50) | None = Field(
         default=None, description="At most this many passages of one article ahead of other articles' (0: plain "
                                   "ranking; default CITEWIRE_SEARCH_PER_ARTICLE, 1).")

@@ -18,7 +18,7 @@ export function describeError(body, status) {
   } else if (detail) {
     const said = typeof detail === "string" ? detail : JSON.stringify(detail);
     // a detail that already opens with the error ("unsupported file type: 'doc.pdf' …") is said once
-    text = said.startsWith(text) ? said : `${text}: ${said}`;
+    text = said === text || said.startsWith(`${text}:`) ? said : `${text}: ${said}`;
   }
   return text;
 }
