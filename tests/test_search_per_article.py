@@ -41,3 +41,12 @@ def test_search_spreads_its_top_over_articles_unless_asked_not_to(client, corpus
     off = client.post("/v1/search", json={"query": QUERY, "top_k": 8, "per_article": 0}).json()["results"]
     assert [r["chunk_id"] for r in off] == [p.chunk_id for p in plain]
     assert client.post("/v1/search", json={"query": QUERY, "per_article": -1}).status_code == 422
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense"])
+def test_the_single_retriever_modes_spread_their_top_too(client, corpus_services, mode):
+    plain = corpus_services.retrieval.search(QUERY, top_k=8, mode=mode)
+    spread = [r["article_id"] for r in client.post("/v1/search", json={"query": QUERY, "top_k": 8, "mode": mode})
+              .json()["results"]]
+    distinct = len(set(spread))
+    assert spread[:distinct] == list(dict.fromkeys(spread)) and distinct >= len({p.article_id for p in plain})

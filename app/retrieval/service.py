@@ -76,13 +76,13 @@ def start_of_day_ts(day: date) -> int:
     return int(datetime.combine(day, time(), tzinfo=timezone.utc).timestamp())
 
 
-def per_article_first(passages: list[Passage], per_article: int) -> list[Passage]:
-    """The ranked list with at most ``per_article`` passages of any one article ahead of the rest, which follow
-    in their order: the top k then spans more articles."""
+def per_article_first(ranked: list, per_article: int, article=lambda passage: passage.article_id) -> list:
+    """The ranked list (passages, or anything ``article`` names the article of) with at most ``per_article`` items
+    of any one article ahead of the rest, which follow in their order: the top k then spans more articles."""
     first, rest, taken = [], [], Counter()
-    for passage in passages:
-        (first if taken[passage.article_id] < per_article else rest).append(passage)
-        taken[passage.article_id] += 1
+    for item in ranked:
+        (first if taken[article(item)] < per_article else rest).append(item)
+        taken[article(item)] += 1
     return first + rest
 
 
@@ -121,13 +121,12 @@ class RetrievalService:
         if exclude_articles:
             bm25 = [c for c in bm25 if article_of(c[0]) not in exclude_articles][:pool]
             dense = [c for c in dense if article_of(c[0]) not in exclude_articles][:pool]
-        ranked_k = pool if per_article else top_k  # diversity reorders the whole pool
         if self.ranker is not None and mode == "hybrid":
             passages, rows = self.rerank_features(query, bm25, dense, as_of_ts)
-            ranked = self.rerank(passages, rows, ranked_k)
-        else:
-            ranked = self.rank(bm25, dense, mode, as_of_ts, ranked_k)
-        return per_article_first(ranked, per_article)[:top_k] if per_article else ranked
+            if not per_article:
+                return self.rerank(passages, rows, top_k)
+            return per_article_first(self.rerank(passages, rows, len(passages)), per_article)[:top_k]
+        return self.rank(bm25, dense, mode, as_of_ts, top_k, per_article=per_article)
 
     def rerank_features(self, query: str, bm25, dense, as_of_ts: int, pool: int = RERANK_POOL,
                         terms: QuestionTerms | None = None) -> tuple[list[Passage], list[list[float]]]:
@@ -192,10 +191,12 @@ class RetrievalService:
         return bm25, dense
 
     def rank(self, bm25, dense, mode: str, as_of_ts: int, top_k: int, bm25_weight: float | None = None,
-             fusion: str | None = None, recency_boost: float | None = None) -> list[Passage]:
+             fusion: str | None = None, recency_boost: float | None = None, per_article: int = 0) -> list[Passage]:
         fused = self._fuse(bm25, dense, mode, bm25_weight, fusion)
         fused = self._apply_recency(fused, as_of_ts, recency_boost)
         ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
+        if per_article:  # on (chunk id, score) pairs: only the top k become passages
+            ranked = per_article_first(ranked, per_article, lambda item: article_of(item[0]))
         return self._materialise(ranked, top_k, bm25, dense)
 
     def _fuse(self, bm25: list[tuple[str, float]], dense: list[tuple[str, float]], mode: str,
