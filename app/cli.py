@@ -187,16 +187,25 @@ def ingest(
         stopped_by.append(signum)
         raise KeyboardInterrupt
 
+    def stopped(why: str, code: int) -> None:  # the batches written stand whole; the rest were dropped unwritten
+        bar.close()
+        services.close()
+        fail(f"{why}: " + ", ".join(f"{k} {v}" for k, v in so_far.items()) + " before the stop; those are "
+             "stored whole, nothing after them was written; run the same command again to finish "
+             "(stored articles are skipped as unchanged)", code)
+
     previous_term = signal.signal(signal.SIGTERM, stop)
     try:
         report = services.ingest.ingest(records(), batch_articles=batch, on_progress=progress, keep_outcomes=False)
-    except KeyboardInterrupt:  # the batches written stand whole; the rest were dropped unwritten
-        bar.close()
-        services.close()
-        fail(("stopped by SIGTERM" if stopped_by else "interrupted") + ": "
-             + ", ".join(f"{k} {v}" for k, v in so_far.items()) + " before the stop; those are "
-             "stored whole, nothing after them was written; run the same command again to finish "
-             "(stored articles are skipped as unchanged)", 128 + signal.SIGTERM if stopped_by else 130)
+    except KeyboardInterrupt:
+        stopped("stopped by SIGTERM" if stopped_by else "interrupted", 128 + signal.SIGTERM if stopped_by else 130)
+    except Exception as exc:  # a store that went away mid-run (a PostgreSQL restart): one line, not a traceback
+        from app.dependency_errors import classify
+
+        failure = classify(exc)
+        if failure is None:
+            raise
+        stopped(failure.message(), 1)
     finally:
         signal.signal(signal.SIGTERM, previous_term)
     bar.close()

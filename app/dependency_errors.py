@@ -41,6 +41,15 @@ class EmbeddingEndpointError(Exception):
         return type(self), (self.endpoint, str(self), self.status_code)
 
 
+class VectorCollectionMissing(Exception):
+    """The Chroma server answers but has no collection of this name: a new or restored volume without it. The
+    stores reopen it by name once it is back (``citewire repair`` re-embeds every chunk into a new one)."""
+
+    def __init__(self, collection: str) -> None:
+        super().__init__(f"the vector store has no collection {collection!r} (a new or restored Chroma volume?): "
+                         "run `citewire repair` to re-embed every chunk into it")
+
+
 @dataclass(frozen=True)
 class DependencyFailure:
     dependency: str  # "llm", "embeddings", "vector store" or "record store"
@@ -61,8 +70,15 @@ class DependencyFailure:
             return f"the LLM endpoint {llm_endpoint or ''} answered HTTP {exc.status_code}".replace("  ", " ")
         if self.dependency == "llm":
             return f"the LLM endpoint {llm_endpoint or ''} is unreachable: {_reason(exc)}".replace("  ", " ")
+        if isinstance(exc, VectorCollectionMissing):
+            return str(exc)
         where = url if self.dependency == "vector store" and url else _NAMES[self.dependency]
-        return f"cannot reach {where}: {type(exc).__name__}: {exc}"
+        return f"cannot reach {where}: {type(exc).__name__}: {_one_line(exc)}"
+
+
+def _one_line(exc: BaseException) -> str:
+    """psycopg's messages hold "\n\t" hints ("Is the server running…"): one line for logs, JSON and the CLI."""
+    return " ".join(str(exc).split())
 
 
 _NAMES = {"vector store": "the vector store (Chroma server)", "record store": "the record store (PostgreSQL)"}
@@ -81,6 +97,8 @@ def classify(exc: BaseException) -> DependencyFailure | None:
                                      f"{exc.status_code}", None, exc)
         return DependencyFailure("embeddings", 503, UNAVAILABLE, f"the embeddings endpoint is not reachable: {exc}",
                                  RETRY_AFTER_S, exc)
+    if isinstance(exc, VectorCollectionMissing):
+        return DependencyFailure("vector store", 503, UNAVAILABLE, str(exc), RETRY_AFTER_S, exc)
     if isinstance(exc, openai.APIConnectionError):
         return DependencyFailure("llm", 503, UNAVAILABLE, f"the LLM endpoint is not reachable: {exc}",
                                  RETRY_AFTER_S, exc)
@@ -89,9 +107,9 @@ def classify(exc: BaseException) -> DependencyFailure | None:
     if isinstance(exc, httpx.TransportError):
         # The openai client wraps its own transport errors, so a bare one comes from the Chroma server.
         return DependencyFailure("vector store", 503, UNAVAILABLE, f"{_NAMES['vector store']} is not reachable: "
-                                 f"{type(exc).__name__}: {exc}", RETRY_AFTER_S, exc)
+                                 f"{type(exc).__name__}: {_one_line(exc)}", RETRY_AFTER_S, exc)
     record_down = record_store_error()
     if record_down is not None and isinstance(exc, record_down):
         return DependencyFailure("record store", 503, UNAVAILABLE, f"{_NAMES['record store']} is not reachable: "
-                                 f"{type(exc).__name__}: {exc}", RETRY_AFTER_S, exc)
+                                 f"{type(exc).__name__}: {_one_line(exc)}", RETRY_AFTER_S, exc)
     return None

@@ -247,6 +247,7 @@ def test_chroma_down_gives_503_and_the_service_recovers(tmp_path):
         stop(chroma)
         ready = httpx.get(f"{base}/readyz", timeout=30)
         assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+        assert ready.json()["detail"].startswith("the vector store (Chroma server) is not reachable")  # named
         down = httpx.post(f"{base}/v1/ask", json=question, timeout=60)
         assert down.status_code == 503, down.text
         assert down.json()["error"] == "dependency unavailable" and "Chroma" in down.json()["detail"]
@@ -254,6 +255,7 @@ def test_chroma_down_gives_503_and_the_service_recovers(tmp_path):
         article = {"id": "while-down", "title": "Written while the store was down", "text": "The ferry sailed at noon."}
         refused = httpx.post(f"{base}/v1/articles", json=article, timeout=60)
         assert refused.status_code == 503 and refused.json()["error"] == "dependency unavailable", refused.text
+        assert refused.headers["retry-after"] == "5"  # as every other 503 of a store that is down
 
         chroma = subprocess.Popen(chroma_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, text=True)
         wait_for(f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat", chroma)

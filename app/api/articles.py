@@ -19,6 +19,7 @@ from app.api.schemas import (
     IngestResponse,
 )
 from app.api.security import ArticleIdPath, sanitise_html
+from app.dependency_errors import RETRY_AFTER_S
 from app.ingest.article import ArticleIn
 from app.ingest.loaders import (
     UNREADABLE_JSON,
@@ -119,7 +120,8 @@ async def add_articles(request: Request, ingest: IngestServiceDep, turn: WriteTu
     )
     if report.counts["failed"] and report.counts["failed"] == len(report.outcomes):
         if any((o.error or "").startswith(_DEPENDENCY_FAILURES) for o in report.outcomes):
-            raise ApiError(503, "dependency unavailable", [i.model_dump() for i in result.results])
+            raise ApiError(503, "dependency unavailable", [i.model_dump() for i in result.results],
+                           headers={"Retry-After": str(RETRY_AFTER_S)})  # as every other 503 of a store that is down
         raise ApiError(422, "no article could be ingested", [i.model_dump() for i in result.results])
     if report.counts["added"]:
         response.status_code = 201

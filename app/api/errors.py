@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from app.api.security import is_openai_path, openai_error_body
-from app.dependency_errors import EmbeddingEndpointError, classify, record_store_error
+from app.dependency_errors import EmbeddingEndpointError, VectorCollectionMissing, classify, record_store_error
 from app.request_types import error_message
 
 log = logging.getLogger(__name__)
@@ -30,9 +30,10 @@ _WHOLE_BODY_TYPES = {"model_attributes_type", "dict_type", "model_type"}
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, error: str, detail: object | None = None) -> None:
+    def __init__(self, status: int, error: str, detail: object | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(error)
-        self.status, self.error, self.detail = status, error, detail
+        self.status, self.error, self.detail, self.headers = status, error, detail, headers
 
 
 def _body(error: str, detail: object | None) -> dict:
@@ -89,7 +90,7 @@ def _openai_http_error(request: Request, exc: StarletteHTTPException) -> dict:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(_body(exc.error, exc.detail), status_code=exc.status)
+        return JSONResponse(_body(exc.error, exc.detail), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -118,7 +119,7 @@ def install_error_handlers(app: FastAPI) -> None:
     # A bare httpx error is the Chroma server's (the openai client wraps its own); the PostgreSQL record
     # (CITEWIRE_LEXICAL_URL) is optional, and so is its driver.
     for kind in (httpx.TransportError, record_store_error(), openai.APIConnectionError, openai.APIStatusError,
-                 EmbeddingEndpointError):
+                 EmbeddingEndpointError, VectorCollectionMissing):
         if kind is not None:
             app.add_exception_handler(kind, _dependency_down)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from app.api.deps import ServicesDep
+from app.dependency_errors import classify
 from app.observability.metrics import render_metrics
 
 router = APIRouter(tags=["health"])
@@ -23,7 +24,9 @@ def readyz(services: ServicesDep, response: Response) -> dict:
         articles, chunks = services.records.count()
     except Exception as exc:  # a store that cannot answer makes us unready, not broken
         response.status_code = 503
-        return {"status": "unavailable", "detail": f"{type(exc).__name__}: {exc}"}
+        failure = classify(exc)  # named as /v1/* names it: "the record store (PostgreSQL) is not reachable: …"
+        return {"status": "unavailable",
+                "detail": failure.detail if failure else " ".join(f"{type(exc).__name__}: {exc}".split())}
     warmup = getattr(services, "warmup", None)
     body = {"status": "ready", "articles": articles, "chunks": chunks}
     if warmup is not None:  # the start-up warm-up's progress: ready either way, answers may be slower until done

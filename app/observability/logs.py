@@ -15,7 +15,7 @@ from pythonjsonlogger.json import JsonFormatter
 def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
     """Replace the root handlers with one stderr handler; uvicorn's loggers propagate to it."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(CorrelationIdFilter(uuid_length=32, default_value="-"))  # sets record.correlation_id
+    handler.addFilter(CorrelationIdFilter(uuid_length=None, default_value="-"))  # sets record.correlation_id
     if fmt == "json":
         handler.setFormatter(JsonFormatter(
             "{asctime}{levelname}{name}{message}{correlation_id}", style="{",

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from app.config import Settings
+from app.dependency_errors import VectorCollectionMissing
 from app.store.data_dir_lock import claim_chroma_dir
 from app.store.models import Filters
 
@@ -33,15 +34,51 @@ def make_chroma_client(settings: Settings):
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
-        client = chromadb.HttpClient(
-            # no port given: 443 for https (a TLS proxy), else `chroma run`'s 8000
-            host=url.hostname or "127.0.0.1", port=url.port or (443 if url.scheme == "https" else 8000),
-            ssl=url.scheme == "https", settings=chroma_settings
-        )
+        # no port given: 443 for https (a TLS proxy), else `chroma run`'s 8000
+        host, port = url.hostname or "127.0.0.1", url.port or (443 if url.scheme == "https" else 8000)
+        _answers_in_time(f"{'https' if url.scheme == 'https' else 'http'}://{host}:{port}", settings.chroma_timeout_s)
+        client = chromadb.HttpClient(host=host, port=port, ssl=url.scheme == "https", settings=chroma_settings)
         _bound_wait(client, settings.chroma_timeout_s)
         return client
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def _answers_in_time(base_url: str, seconds: float) -> None:
+    """HttpClient's constructor calls the server before _bound_wait can bound it: a hung server held start-up (and
+    every CLI command) for good, SIGTERM included. A heartbeat within the same bounds first; its failure is the
+    usual "vector store is not reachable" (an httpx error)."""
+    import httpx
+
+    httpx.get(f"{base_url}/api/v2/heartbeat", timeout=httpx.Timeout(seconds, connect=min(seconds, 10.0)))
+
+
+class _ReopeningCollection:
+    """The collection, found again by name when the server no longer knows its id: Chroma came back from a new or
+    restored volume (500s until a restart before), or `citewire repair` made it anew. Missing for good: a
+    VectorCollectionMissing (503, "run citewire repair")."""
+
+    def __init__(self, client, collection) -> None:
+        self._client, self._collection = client, collection
+
+    def __getattr__(self, name: str):
+        value = getattr(self._collection, name)
+        if not callable(value):
+            return value
+
+        def call(*args, **kwargs):
+            from chromadb.errors import NotFoundError
+
+            try:
+                return getattr(self._collection, name)(*args, **kwargs)
+            except NotFoundError:
+                try:
+                    self._collection = self._client.get_collection(self._collection.name, embedding_function=None)
+                except NotFoundError:
+                    raise VectorCollectionMissing(self._collection.name) from None
+                return getattr(self._collection, name)(*args, **kwargs)
+
+        return call
 
 
 def _bound_wait(client, seconds: float) -> None:
@@ -98,12 +135,12 @@ class VectorStore:
 
     def _open(self, settings: Settings, embedder_name: str) -> None:
         self._client = make_chroma_client(settings)
-        self._collection = self._client.get_or_create_collection(
+        self._collection = _ReopeningCollection(self._client, self._client.get_or_create_collection(
             settings.collection,
             configuration={"hnsw": {"space": "cosine", "ef_construction": settings.hnsw_ef_construction}},
             metadata={"embedder": embedder_name},
             embedding_function=None,
-        )
+        ))
         built_with = (self._collection.metadata or {}).get("embedder")
         if built_with and built_with != embedder_name:
             raise EmbedderMismatch(
@@ -113,7 +150,9 @@ class VectorStore:
         self._batch = max(1, min(self._client.get_max_batch_size(), 4096))
 
     def ping(self) -> None:
+        """The server answers and still holds the collection (a new volume without it answers heartbeats)."""
         self._client.heartbeat()
+        self._collection.count()
 
     def hnsw_configuration(self) -> dict:
         """The HNSW parameters this collection was created with (a collection keeps them for life)."""
