@@ -152,8 +152,12 @@ def ingest(
         fail(str(exc), 2)
     left_out = ""
     if skipped:
-        names = ", ".join(f"{p.name} ({why})" for p, why in skipped[:5]) + (", …" if len(skipped) > 5 else "")
-        left_out = (f"skipped {len(skipped)} file{'s' if len(skipped) > 1 else ''}: {names}; "
+        by_reason: dict[str, list[str]] = {}
+        for file, why in skipped:  # by reason: a .git folder must not bury the one unsupported file
+            by_reason.setdefault(why, []).append(file.name)
+        named = "; ".join(f"{len(names)} {why} ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})"
+                          for why, names in by_reason.items())
+        left_out = (f"skipped {len(skipped)} file{'s' if len(skipped) > 1 else ''}: {named}; "
                     f"supported: {' '.join(SUPPORTED_SUFFIXES)}")
     if not files:
         fail("no supported files found" + (f": {left_out}" if left_out else ""), 2)
