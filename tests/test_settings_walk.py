@@ -105,9 +105,12 @@ def test_a_chroma_url_without_a_port_means_443_for_https(monkeypatch):
 
     from app.store.vector import make_chroma_client
 
-    seen = []
+    seen, checked = [], []
     monkeypatch.setattr(chromadb, "HttpClient", lambda **kwargs: seen.append(kwargs))
+    # the bounded heartbeat that goes first (a hung server held start-up) asks the same address
+    monkeypatch.setattr("app.store.vector._answers_in_time", lambda base_url, seconds: checked.append(base_url))
     for url in ("https://chroma.example.com", "http://chroma", "https://chroma.example.com:8443/"):
         make_chroma_client(Settings(chroma_url=url))
     assert [(k["host"], k["port"], k["ssl"]) for k in seen] == [
         ("chroma.example.com", 443, True), ("chroma", 8000, False), ("chroma.example.com", 8443, True)]
+    assert checked == ["https://chroma.example.com:443", "http://chroma:8000", "https://chroma.example.com:8443"]
