@@ -14,6 +14,7 @@ whole or not at all (service._store_batch).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -205,8 +206,11 @@ class Pipeline:
         with self._lock:
             self._inflight.update(a.id for _, a, _ in todo)
         if self._writer is None:
-            self._writer = threading.Thread(target=self._drain, name="citewire-ingest-embedder", daemon=True)
-            self._storer = threading.Thread(target=self._store, name="citewire-ingest-writer", daemon=True)
+            # each thread runs in a copy of the caller's context: their log lines carry the request's id
+            self._writer = threading.Thread(target=contextvars.copy_context().run, args=(self._drain,),
+                                            name="citewire-ingest-embedder", daemon=True)
+            self._storer = threading.Thread(target=contextvars.copy_context().run, args=(self._store,),
+                                            name="citewire-ingest-writer", daemon=True)
             self._writer.start()
             self._storer.start()
         self._queue.put((before, todo, result, positions))
