@@ -18,7 +18,6 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +198,43 @@ def fit(features: Path = FEATURES_FILE, out: Path = MODELS_DIR) -> dict[str, Pat
 # --- comparing feature sets on 2022–2023 only (cross-fitted: each question scored by models fitted on
 # the other half of the questions, so the figures behave like unseen data) -------------------------
 
+def selected_sentences(table, selectors: dict[int, object]) -> tuple[np.ndarray, np.ndarray]:
+    """Per question: whether the best sentence holds the answer (top1), and whether the quoted ones do (within the
+    extra-sentence margin, at most 3; no pronoun or near-duplicate rules), each scored by its fold's selector."""
+    from app.answer.selection import EXTRA_SENTENCE_MARGIN, blended_logits
+
+    group, y_sent, fold = table["sentence_group"], table["sentence_y"], table["question_fold"]
+    bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
+    spans = {int(group[a]): (a, b) for a, b in zip(bounds[:-1], bounds[1:])}
+    top1, quoted = np.zeros(len(fold), bool), np.zeros(len(fold), bool)
+    for qi in range(len(fold)):
+        a, b = spans.get(qi, (0, 0))
+        if b <= a:
+            continue
+        rows = table["sentence_x"][a:b]
+        selector = selectors[int(fold[qi])]
+        columns = [SENTENCE_FEATURES.index(n) for n in selector.features]
+        logits = blended_logits(selector.score(rows[:, columns].tolist()), rows)
+        order = np.argsort(-logits, kind="stable")
+        top1[qi] = bool(y_sent[a + order[0]])
+        chosen = [i for i in order[:3] if logits[i] >= logits[order[0]] - EXTRA_SENTENCE_MARGIN]
+        quoted[qi] = any(y_sent[a + i] for i in chosen)
+    return top1, quoted
+
+
+def cross_fitted_answerability(x: np.ndarray, fit_x: np.ndarray, fit_y: np.ndarray, fold: np.ndarray,
+                               features: tuple[str, ...] = ANSWERABILITY_FEATURES) -> tuple[np.ndarray, np.ndarray]:
+    """P(answerable) of each question's row ``x``, and whether it is refused, from the model (and its threshold)
+    fitted on the other half's rows of ``fit_x`` / ``fit_y`` (``x`` itself, or the same questions another way)."""
+    refused, p = np.zeros(len(x), bool), np.zeros(len(x))
+    for f in (0, 1):
+        model = fit_answerability(fit_x[fold != f], fit_y[fold != f], features)
+        z = model["intercept"] + ((x[fold == f] - model["mean"]) / model["scale"]) @ np.asarray(model["coef"])
+        p[fold == f] = 1 / (1 + np.exp(-z))
+        refused[fold == f] = p[fold == f] < model["threshold"]
+    return p, refused
+
+
 def compare(features: Path = FEATURES_FILE, variants: dict | None = None) -> list[dict]:
     """Per variant (selector features, answerability features): the share of answerable questions whose
     best sentence holds the answer (top1) or whose quoted sentences do (quoted: within the extra-sentence
@@ -206,45 +242,22 @@ def compare(features: Path = FEATURES_FILE, variants: dict | None = None) -> lis
     chosen on the other half, and end-to-end containment (quoted and not refused)."""
     from sklearn.metrics import roc_auc_score
 
-    from app.answer.selection import EXTRA_SENTENCE_MARGIN, blended_logits
-
     table = dict(np.load(features))
     variants = variants or VARIANTS
-    group, y_sent = table["sentence_group"], table["sentence_y"]
-    bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
-    spans = {int(group[a]): (a, b) for a, b in zip(bounds[:-1], bounds[1:])}
-    fold, y_q = table["question_fold"], table["question_y"]
+    fold = table["question_fold"]
     out = []
     for name, (selector_features, answer_features) in variants.items():
         selectors = cross_fitted_selectors(table, selector_features)
-        top1, quoted = np.zeros(len(y_q), bool), np.zeros(len(y_q), bool)
-        for qi in range(len(y_q)):
-            a, b = spans.get(qi, (0, 0))
-            if b <= a:
-                continue
-            rows = table["sentence_x"][a:b]
-            selector = selectors[int(fold[qi])]
-            columns = [SENTENCE_FEATURES.index(n) for n in selector.features]
-            logits = blended_logits(selector.score(rows[:, columns].tolist()), rows)
-            order = np.argsort(-logits, kind="stable")
-            top1[qi] = bool(y_sent[a + order[0]])
-            chosen = [i for i in order[:3] if logits[i] >= logits[order[0]] - EXTRA_SENTENCE_MARGIN]
-            quoted[qi] = any(y_sent[a + i] for i in chosen)
+        top1, quoted = selected_sentences(table, selectors)
         x, y = answerability_table(table, selectors, answer_features)
-        refused, p = np.zeros(len(y), bool), np.zeros(len(y))
-        for f in (0, 1):
-            model = fit_answerability(x[fold != f], y[fold != f], answer_features)
-            z = model["intercept"] + ((x[fold == f] - model["mean"]) / model["scale"]) @ np.asarray(model["coef"])
-            p[fold == f] = 1 / (1 + np.exp(-z))
-            refused[fold == f] = p[fold == f] < model["threshold"]
+        p, refused = cross_fitted_answerability(x, x, y, fold, answer_features)
         answerable = y == 1
         # threshold-free: refusal where exactly 5 % of the answerable questions are refused (pooled)
         at5 = float((p[~answerable] < np.quantile(p[answerable], MAX_FALSE_REFUSAL)).mean())
         out.append({"variant": name, "top1": top1[answerable].mean(), "quoted": quoted[answerable].mean(),
                     "refusal": refused[~answerable].mean(), "false_refusal": refused[answerable].mean(),
                     "containment": (quoted & ~refused)[answerable].mean(), "refusal_at_5": at5,
-                    "auc": roc_auc_score(y, p), "refused": refused, "answerable": answerable, "p": p,
-                    "quoted_each": quoted})
+                    "auc": roc_auc_score(y, p), "refused": refused, "answerable": answerable, "p": p})
     return out
 
 
@@ -315,7 +328,6 @@ def compare_per_article(features: dict[int, Path]) -> list[dict]:
     articles) of the capped list; and the answers read from the capped top 5, with the selector and answerability
     model refitted on capped tops ("refit") and as fitted on plain tops ("as shipped"). Paired differences against
     cap 0 with 95 % bootstrap intervals over questions (1,000 resamples, seed 0)."""
-    from app.answer.selection import EXTRA_SENTENCE_MARGIN, blended_logits
     from app.retrieval.service import per_article_first
 
     plain = dict(np.load(features[0]))
@@ -331,25 +343,9 @@ def compare_per_article(features: dict[int, Path]) -> list[dict]:
     plain_answerability = answerability_table(plain, plain_selectors)
 
     def answers(table, selectors, fitted_on) -> dict[str, np.ndarray]:
-        s_group, s_y = table["sentence_group"], table["sentence_y"]
-        s_bounds = np.flatnonzero(np.r_[True, s_group[1:] != s_group[:-1], True])
-        spans = {int(s_group[a]): (a, b) for a, b in zip(s_bounds[:-1], s_bounds[1:])}
-        quoted = np.zeros(len(fold_q), bool)
-        for qi, (a, b) in ((qi, spans.get(qi, (0, 0))) for qi in range(len(fold_q))):
-            if b > a:
-                selector = selectors[int(fold_q[qi])]
-                rows = table["sentence_x"][a:b]
-                logits = blended_logits(selector.score(rows[:, [SENTENCE_FEATURES.index(n) for n in selector.features]]
-                                                       .tolist()), rows)
-                order = np.argsort(-logits, kind="stable")
-                quoted[qi] = any(s_y[a + i] for i in order[:3] if logits[i] >= logits[order[0]] - EXTRA_SENTENCE_MARGIN)
+        _, quoted = selected_sentences(table, selectors)
         x_q, y_q = answerability_table(table, selectors)
-        x_fit, y_fit = fitted_on
-        refused = np.zeros(len(y_q), bool)
-        for f in (0, 1):
-            model = fit_answerability(x_fit[fold_q != f], y_fit[fold_q != f])
-            z = model["intercept"] + ((x_q[fold_q == f] - model["mean"]) / model["scale"]) @ np.asarray(model["coef"])
-            refused[fold_q == f] = 1 / (1 + np.exp(-z)) < model["threshold"]
+        _, refused = cross_fitted_answerability(x_q, *fitted_on, fold_q)
         answerable = y_q == 1
         return {"containment": (quoted & ~refused)[answerable], "refusal": refused[~answerable],
                 "false_refusal": refused[answerable]}
@@ -358,10 +354,10 @@ def compare_per_article(features: dict[int, Path]) -> list[dict]:
     for cap, path in sorted(features.items()):
         hit5 = []
         for a, b in zip(bounds[:-1], bounds[1:]):
-            order = list(np.argsort(-scores[a:b], kind="stable"))
-            ranked = per_article_first([_Row(plain["passage_article"][a + i], a + i) for i in order], cap) if cap \
-                else [_Row("", a + i) for i in order]
-            hit5.append(bool(relevant[[r.index for r in ranked[:5]]].any()))
+            ranked = a + np.argsort(-scores[a:b], kind="stable")  # row indexes, best first
+            if cap:
+                ranked = per_article_first(list(ranked), cap, lambda row: plain["passage_article"][row])
+            hit5.append(bool(relevant[list(ranked[:5])].any()))
         table = dict(np.load(path))
         refit = cross_fitted_selectors(table)
         row = {"cap": cap, "hit5": np.asarray(hit5, float),
@@ -379,12 +375,6 @@ def compare_per_article(features: dict[int, Path]) -> list[dict]:
             boot = [diff[rng.integers(0, len(diff), len(diff))].mean() for _ in range(1000)]
             row["diffs"][key] = (now.mean(), diff.mean(), *np.percentile(boot, [2.5, 97.5]))
     return out
-
-
-@dataclass
-class _Row:
-    article_id: str
-    index: int
 
 
 _SLOT_PASSAGE = ("p_slot_fillers", "p_slot_distance", "p_slot_head_near")
