@@ -84,7 +84,7 @@ def _settings() -> Settings:
     return Settings.from_environment()
 
 
-def _services():
+def _services(create_collection: bool = True):
     from app.llm.local import LocalModelError
     from app.services import build_services
     from app.store.vector import EmbedderMismatch
@@ -92,7 +92,7 @@ def _services():
     settings = _settings()
     _claim_data_dir(settings)
     try:
-        return build_services(settings)
+        return build_services(settings, create_collection)
     except EmbedderMismatch as exc:
         fail(str(exc))
     except LocalModelError as exc:
@@ -388,7 +388,7 @@ def repair(
     from app.dependency_errors import classify
     from app.ingest.repair import repair as repair_store
 
-    services = _services()
+    services = _services(create_collection=not dry_run)  # looking must not make a missing collection
     try:
         report = repair_store(services.records, services.vectors, services.embedder, dry_run=dry_run)
     except Exception as exc:  # a store that went away midway: what was repaired stays repaired
@@ -400,7 +400,9 @@ def repair(
     verb = ("would delete", "would re-embed") if dry_run else ("deleted", "re-embedded")
     typer.echo(f"checked {report.vectors} vectors and {report.chunks} chunks: {verb[0]} {report.orphans} orphan "
                f"vectors, {verb[1]} {report.missing} missing"
-               + (f" ({report.skipped} rewritten or deleted meanwhile, left to their writer)" if report.skipped else ""))
+               + (f" ({report.skipped} rewritten or deleted meanwhile, left to their writer)" if report.skipped else "")
+               + (f"; the vector collection '{services.settings.collection}' is missing: repair makes it"
+                  if services.vectors.absent else ""))
 
 
 @cli.command(name="list")

@@ -92,14 +92,15 @@ def make_llm_client(settings: Settings) -> tuple[LLMClient | None, LocalModelSer
     return client, local
 
 
-def build_services(settings: Settings) -> Services:
-    """The services; on failure, whatever was opened is closed again and the data dir is let go."""
+def build_services(settings: Settings, create_collection: bool = True) -> Services:
+    """The services; on failure, whatever was opened is closed again and the data dir is let go.
+    ``create_collection=False`` (a dry run) reads a missing vector collection as empty instead of making it."""
     # the embedded Chroma dir is one process's alone (data_dir_lock.py): claimed before anything opens, so a
     # refused process writes nothing but the lock file
     release = (lambda: None) if settings.chroma_url else claim_chroma_dir(settings.chroma_dir)
     opened: list[Callable[[], None]] = [release]  # closed last-first when a later step fails
     try:
-        return _build_services(settings, release, opened)
+        return _build_services(settings, release, opened, create_collection)
     except BaseException:
         for close in reversed(opened):
             with contextlib.suppress(Exception):
@@ -107,13 +108,14 @@ def build_services(settings: Settings) -> Services:
         raise
 
 
-def _build_services(settings: Settings, release: Callable[[], None], opened: list[Callable[[], None]]) -> Services:
+def _build_services(settings: Settings, release: Callable[[], None], opened: list[Callable[[], None]],
+                    create_collection: bool) -> Services:
     quiet_network_defaults()
     install_tiktoken_files()
     embedder = make_embedder(settings)
     records = make_record_store(settings)
     opened.append(records.close)
-    vectors = VectorStore(settings, embedder.name, release)
+    vectors = VectorStore(settings, embedder.name, release, create=create_collection)
     opened.append(vectors.close)
     chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap, settings.encoding_name)
     models = load_models() if settings.answer_model != "heuristic" else None

@@ -126,3 +126,38 @@ def test_repair_beside_a_write_in_flight_keeps_its_vectors(services):
     worker.join(120)
     assert outcome["report"].orphans == 0
     assert services.vectors.present([chunk.id]) == {chunk.id}
+
+
+def test_repair_dry_run_on_a_missing_collection_creates_nothing_and_says_so(tmp_path):
+    """`repair --dry-run` opened the store with get-or-create: looking made an empty collection, and the dry run
+    then reported it as if every vector had merely gone missing. Now it looks only; the real repair makes it."""
+    import chromadb
+
+    from app.config import Settings
+    from app.services import build_services
+
+    data_dir = tmp_path / "data"
+    settings = Settings(data_dir=data_dir)
+    services = build_services(settings)
+    try:
+        services.ingest.ingest(_articles()[:2], workers=0)
+        chunks = len(_all_chunk_ids(services.records))
+        services.vectors._client.delete_collection(settings.collection)
+    finally:
+        services.close()
+
+    def collections() -> list[str]:
+        client = chromadb.PersistentClient(path=str(settings.chroma_dir))
+        try:
+            return [c.name for c in client.list_collections()]
+        finally:
+            client.close()
+
+    looked = _citewire(data_dir, "repair", "--dry-run")
+    assert looked.returncode == 0, looked.stderr
+    assert f"would re-embed {chunks} missing" in looked.stdout and "is missing: repair makes it" in looked.stdout
+    assert settings.collection not in collections()
+    repaired = _citewire(data_dir, "repair")
+    assert repaired.returncode == 0, repaired.stderr
+    assert f"re-embedded {chunks} missing" in repaired.stdout and "is missing" not in repaired.stdout
+    assert settings.collection in collections()

@@ -81,6 +81,25 @@ class _ReopeningCollection:
         return call
 
 
+class _AbsentCollection:
+    """What a look-only opener (``repair --dry-run``) sees where the collection does not exist: nothing stored,
+    and nothing created by looking. Any write is a VectorCollectionMissing."""
+
+    metadata = configuration_json = None
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def count(self) -> int:
+        return 0
+
+    def get(self, **_) -> dict:
+        return {"ids": [], "metadatas": [], "embeddings": [], "documents": []}
+
+    def __getattr__(self, name: str):
+        raise VectorCollectionMissing(self.name)
+
+
 def _bound_wait(client, seconds: float) -> None:
     """Chroma's HTTP client is made with ``timeout=None`` and has no setting for it: a server that accepts and
     never answers (hung, stopped, a half-open connection) held the calling request, and a writer holding the
@@ -119,28 +138,39 @@ def chroma_where(filters: Filters | None) -> dict | None:
 
 
 class VectorStore:
-    def __init__(self, settings: Settings, embedder_name: str, release: Callable[[], None] | None = None) -> None:
+    def __init__(self, settings: Settings, embedder_name: str, release: Callable[[], None] | None = None,
+                 create: bool = True) -> None:
         """``release``: a claim on the data dir already taken (build_services takes it before anything opens);
-        the store owns it from here, released on close or when opening fails."""
+        the store owns it from here, released on close or when opening fails. ``create=False`` only looks: a
+        missing collection reads as empty (``absent``) instead of being made."""
         # the embedded store is one process's alone (data_dir_lock.py); a Chroma server is shared
         if release is None:
             release = (lambda: None) if settings.chroma_url else claim_chroma_dir(settings.chroma_dir)
         self._release = release
         self._client = None
+        self.absent = False
         try:
-            self._open(settings, embedder_name)
+            self._open(settings, embedder_name, create)
         except BaseException:
             self.close()
             raise
 
-    def _open(self, settings: Settings, embedder_name: str) -> None:
+    def _open(self, settings: Settings, embedder_name: str, create: bool) -> None:
+        from chromadb.errors import NotFoundError
+
         self._client = make_chroma_client(settings)
-        self._collection = _ReopeningCollection(self._client, self._client.get_or_create_collection(
-            settings.collection,
-            configuration={"hnsw": {"space": "cosine", "ef_construction": settings.hnsw_ef_construction}},
-            metadata={"embedder": embedder_name},
-            embedding_function=None,
-        ))
+        if create:
+            self._collection = _ReopeningCollection(self._client, self._client.get_or_create_collection(
+                settings.collection,
+                configuration={"hnsw": {"space": "cosine", "ef_construction": settings.hnsw_ef_construction}},
+                metadata={"embedder": embedder_name},
+                embedding_function=None,
+            ))
+        else:
+            try:
+                self._collection = self._client.get_collection(settings.collection, embedding_function=None)
+            except NotFoundError:
+                self._collection, self.absent = _AbsentCollection(settings.collection), True
         built_with = (self._collection.metadata or {}).get("embedder")
         if built_with and built_with != embedder_name:
             raise EmbedderMismatch(
