@@ -77,15 +77,17 @@ def main() -> None:
     parser.add_argument("--only", choices=("old", "new", "rerank"), default=None,
                         help="run one pipeline into realtimeqa-<name>.json (e.g. while the other trains)")
     parser.add_argument("--merge", action="store_true", help="join realtimeqa-old.json and -new.json, then exit")
+    parser.add_argument("--tuning", action="store_true",
+                        help="ask the 2022–2023 questions the models were not fit on (where choices are made) instead of 2024")
     args = parser.parse_args()
     if args.merge:
         merge(args.out)
         return
     ensure_index(args.data, args.data_dir)
     summary = run_realtimeqa(args.data, args.out, limit=args.limit, progress=True, index=args.data_dir,
-                             unanswerable=args.unanswerable, only=args.only)
+                             unanswerable=args.unanswerable, only=args.only, tuning=args.tuning)
     report = json.loads((args.out / (f"realtimeqa-{args.only}.json" if args.only else "realtimeqa.json")).read_text())
-    print(f"\n{summary['answerable']} answerable 2024 questions + {summary['unanswerable']} constructed "
+    print(f"\n{summary['answerable']} answerable {'2022–2023' if args.tuning else '2024'} questions + {summary['unanswerable']} constructed "
           f"unanswerables, {report['scope']}\n")
     print(report["table"])
 

@@ -31,8 +31,9 @@ def retrieval_differences(before: list[dict], after: list[dict]) -> dict[str, tu
     side hits."""
     import numpy as np
 
-    by_id = {r["id"]: r for r in before}
-    pairs = [(by_id[r["id"]], r) for r in after if r["id"] in by_id and not r["unanswerable"]]
+    by_id = {(r["id"], r["question"]): r for r in before}  # ids repeat in the data (20230414_20 is two questions)
+    pairs = [(by_id[r["id"], r["question"]], r) for r in after
+             if (r["id"], r["question"]) in by_id and not r["unanswerable"]]
     rng = np.random.default_rng(SEED)
     out = {}
     for name, key in (("hit@1", "hit@1"), ("hit@10", "hit@10"), ("mrr@10", "rr@10")):

@@ -93,6 +93,22 @@ def test_support_is_the_selectors_own_probability_not_the_blended_ranking_score(
     assert sentence.support == pytest.approx(1 / (1 + np.exp(-1.0)), abs=1e-4)
 
 
+def test_no_words_are_cited_twice_when_a_pronoun_sentence_and_its_antecedent_are_both_chosen():
+    """The pronoun sentence, quoted with the sentence before it, and that sentence on its own were both cited
+    ([153,295) beside [153,213)): the answer said the same sentence twice."""
+    text = "The rover is called Pragyan. It will study the lunar soil for one day."
+    p = _passage(text)
+    second = text.index("It ")
+    pronoun = Candidate(p, 100 + second, 100 + len(text), text[second:], 0, text[:second].strip(), 100)
+    antecedent = Candidate(p, 100, 100 + second - 1, text[: second - 1], 0)
+    for order in ([pronoun, antecedent], [antecedent, pronoun]):
+        answer = compose(Selection(order, np.array([2.0, 1.9]), [_row(), _row()], {}), 3, 0.9)
+        spans = sorted((c.char_start, c.char_end) for c in answer.citations)
+        assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:])), spans
+        assert answer.answer.count("Pragyan") == 1 and "lunar soil" in answer.answer
+        assert all(c.quote == text[c.char_start - 100: c.char_end - 100] for c in answer.citations)
+
+
 def test_a_pronoun_sentence_is_quoted_with_the_sentence_before():
     text = "Prime Minister Jane Roe resigned on Monday. She cited health reasons."
     p = _passage(text)

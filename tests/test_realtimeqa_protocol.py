@@ -97,3 +97,14 @@ def test_hit_at_k_is_measured_on_the_reranked_list(corpus_services):
     row = rtqa.score_question(q, passages, rtqa.refusal("x"), 0.0)
     expected = next((i for i, p in enumerate(after, start=1) if p.article_id in q.relevant), None)
     assert row["rank"] == expected
+
+
+def test_tuning_questions_are_those_no_shipped_model_was_fit_on():
+    """`benchmarks/realtimeqa.py --tuning` asks 2022–2023 questions; the ones the models were fit on (answerable
+    sample and the unanswerables' base questions) would flatter whatever is tuned after the models."""
+    train = [rtqa.Question(f"2023{i:05d}", "Who won?", "Jane Roe", "2023", date(2023, 1, 2), {"good"})
+             for i in range(1500)]
+    held_out = {q.id for q in rtqa.held_out_of_fit(train)}
+    fitted = {q.id for q in rtqa.sample(train, rtqa.FIT_QUESTIONS)}
+    fitted |= {q.id for q in rtqa.sample(train, rtqa.FIT_UNANSWERABLE, rtqa.SEED + 1)}
+    assert held_out and not held_out & fitted and held_out | fitted == {q.id for q in train}

@@ -24,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.evals.realtimeqa import FIT_QUESTIONS, FIT_UNANSWERABLE  # noqa: E402
 from app.retrieval.features import (  # noqa: E402
     ALL_PASSAGE_FEATURES,
     PASSAGE_FEATURES,
@@ -342,14 +343,6 @@ def compare_per_article(features: dict[int, Path]) -> list[dict]:
     plain_selectors = cross_fitted_selectors(plain)
     plain_answerability = answerability_table(plain, plain_selectors)
 
-    def answers(table, selectors, fitted_on) -> dict[str, np.ndarray]:
-        _, quoted = selected_sentences(table, selectors)
-        x_q, y_q = answerability_table(table, selectors)
-        _, refused = cross_fitted_answerability(x_q, *fitted_on, fold_q)
-        answerable = y_q == 1
-        return {"containment": (quoted & ~refused)[answerable], "refusal": refused[~answerable],
-                "false_refusal": refused[answerable]}
-
     out, base = [], None
     for cap, path in sorted(features.items()):
         hit5 = []
@@ -361,8 +354,8 @@ def compare_per_article(features: dict[int, Path]) -> list[dict]:
         table = dict(np.load(path))
         refit = cross_fitted_selectors(table)
         row = {"cap": cap, "hit5": np.asarray(hit5, float),
-               "refit": answers(table, refit, answerability_table(table, refit)),
-               "as shipped": answers(table, plain_selectors, plain_answerability)}
+               "refit": answer_outcomes(table, refit, answerability_table(table, refit)),
+               "as shipped": answer_outcomes(table, plain_selectors, plain_answerability)}
         base = base or row
         out.append(row)
     rng = np.random.default_rng(0)
@@ -371,9 +364,41 @@ def compare_per_article(features: dict[int, Path]) -> list[dict]:
         for key, now, then in [("hit5", row["hit5"], base["hit5"])] + [
                 (f"{way} {m}", row[way][m], base["refit"][m]) for way in ("refit", "as shipped")
                 for m in ("containment", "refusal", "false_refusal")]:
-            diff = now.astype(float) - then.astype(float)
-            boot = [diff[rng.integers(0, len(diff), len(diff))].mean() for _ in range(1000)]
-            row["diffs"][key] = (now.mean(), diff.mean(), *np.percentile(boot, [2.5, 97.5]))
+            row["diffs"][key] = paired_difference(now, then, rng)
+    return out
+
+
+def answer_outcomes(table, selectors: dict[int, object], fitted_on: tuple[np.ndarray, np.ndarray]
+                    ) -> dict[str, np.ndarray]:
+    """Per question, cross-fitted: quoted sentences hold the answer, contained (quoted and not refused), refused.
+    ``fitted_on``: the answerability rows and labels its models are fitted on."""
+    _, quoted = selected_sentences(table, selectors)
+    x_q, y_q = answerability_table(table, selectors)
+    _, refused = cross_fitted_answerability(x_q, *fitted_on, table["question_fold"])
+    answerable = y_q == 1
+    return {"quoted": quoted[answerable], "containment": (quoted & ~refused)[answerable],
+            "refusal": refused[~answerable], "false_refusal": refused[answerable]}
+
+
+def paired_difference(now: np.ndarray, then: np.ndarray, rng) -> tuple[float, float, float, float]:
+    """Mean of ``now``, the paired mean difference and its 95 % bootstrap interval (1,000 resamples)."""
+    diff = now.astype(float) - then.astype(float)
+    boot = [diff[rng.integers(0, len(diff), len(diff))].mean() for _ in range(1000)]
+    return (now.mean(), diff.mean(), *np.percentile(boot, [2.5, 97.5]))
+
+
+def compare_files(features: dict[str, Path]) -> list[dict]:
+    """Feature files of the same questions that differ in how a feature is computed (the first is the
+    baseline), each with its selector and answerability model refitted, cross-fitted by question halves:
+    answer outcomes and paired differences against the first."""
+    rng = np.random.default_rng(0)
+    out, base = [], None
+    for label, path in features.items():
+        table = dict(np.load(path))
+        selectors = cross_fitted_selectors(table)
+        outcome = answer_outcomes(table, selectors, answerability_table(table, selectors))
+        base = base or outcome
+        out.append({"label": label, "diffs": {m: paired_difference(outcome[m], base[m], rng) for m in outcome}})
     return out
 
 
@@ -585,8 +610,8 @@ def main() -> None:
     ex = sub.add_parser("extract", help="features from a full index of the dev corpus")
     ex.add_argument("--data", type=Path, required=True)
     ex.add_argument("--data-dir", type=Path, required=True, help="an index of the whole corpus.jsonl.gz")
-    ex.add_argument("--questions", type=int, default=650, help="answerable 2022–2023 questions (fixed sample)")
-    ex.add_argument("--unanswerable", type=int, default=250, help="constructed unanswerables (fixed sample)")
+    ex.add_argument("--questions", type=int, default=FIT_QUESTIONS, help="answerable 2022–2023 questions (fixed sample)")
+    ex.add_argument("--unanswerable", type=int, default=FIT_UNANSWERABLE, help="constructed unanswerables (fixed sample)")
     ex.add_argument("--out", type=Path, default=FEATURES_FILE)
     ex.add_argument("--first", type=int, default=0, help="smoke run: only the first N of each sample")
     ex.add_argument("--cache", type=Path, default=None, help="keep the retrieved passages here between runs")
@@ -609,6 +634,10 @@ def main() -> None:
                         "features extracted with --per-article N")
     pa.add_argument("--features", nargs="+", required=True, metavar="N=PATH",
                     help="e.g. 0=/tmp/pa0.npz 1=/tmp/pa1.npz (0 is required: the plain ranking)")
+    cf = sub.add_parser("compare-files", help="feature files extracted by different code, each refitted, "
+                        "cross-fitted on 2022–2023 (the first is the baseline)")
+    cf.add_argument("--features", nargs="+", required=True, metavar="LABEL=PATH",
+                    help="e.g. before=/tmp/base.npz after=/tmp/new.npz")
     ft = sub.add_parser("fit", help="models from stored features")
     ft.add_argument("--features", type=Path, default=FEATURES_FILE)
     ft.add_argument("--out", type=Path, default=MODELS_DIR)
@@ -636,6 +665,12 @@ def main() -> None:
         for row in compare_per_article(files):
             for key, (value, diff, low, high) in row["diffs"].items():
                 print(f"| {row['cap'] or 'plain'} | {key} | {value:.3f} | {diff:+.3f} [{low:+.3f}, {high:+.3f}] |")
+    elif args.command == "compare-files":
+        files = dict(item.split("=", 1) for item in args.features)
+        print("| features | metric | value | diff against the first [95 %] |\n|---|---|---|---|")
+        for row in compare_files({label: Path(p) for label, p in files.items()}):
+            for key, (value, diff, low, high) in row["diffs"].items():
+                print(f"| {row['label']} | {key} | {value:.3f} | {diff:+.3f} [{low:+.3f}, {high:+.3f}] |")
     elif args.command == "compare-ranker":
         print("| ranker | hit@1 | hit@5 | answer chunk in top 5 | qrels hit@1 | qrels hit@5 | hit@5 diff [95 %] "
               "| qrels hit@5 diff [95 %] | answer chunk diff [95 %] |")

@@ -278,30 +278,44 @@ class LearnedAnswerer:
         return chosen, p
 
 
+def _quote_start(candidate: Candidate) -> int:
+    """Where the candidate's quote starts: at the sentence before it when it opens with a pronoun."""
+    if starts_with_pronoun(candidate.text) and candidate.previous_start is not None:
+        return candidate.previous_start
+    return candidate.start
+
+
+def _overlaps(candidate: Candidate, start: int, chosen: list[tuple[Candidate, float, int]]) -> bool:
+    return any(other.passage.article_id == candidate.passage.article_id and start < other.end
+               and other_start < candidate.end for other, _, other_start in chosen)
+
+
 def compose(selection: Selection, max_sentences: int, probability: float) -> Answer:
     """Best sentence first; more only when nearly as likely. A sentence opening with a pronoun is quoted
-    with the sentence before it, so "He said…" arrives with who "he" is."""
+    with the sentence before it, so "He said…" arrives with who "he" is; a sentence that quote already
+    holds is not quoted again."""
     best = selection.logits[0]
-    chosen: list[tuple[Candidate, float]] = []
+    chosen: list[tuple[Candidate, float, int]] = []  # candidate, P(holds the answer), where its quote starts
     for candidate, logit, row in zip(selection.candidates, selection.logits, selection.rows):
         prob = _sigmoid(logit - HEURISTIC_WEIGHT * row[_HEURISTIC])  # the selector's own P(holds the answer)
         if len(chosen) >= max_sentences or (chosen and logit < best - EXTRA_SENTENCE_MARGIN):
             break
         if candidate.text.rstrip("\"'”’) ").endswith("?"):
             continue
-        if any(near_duplicate(candidate.text, other.text) for other, _ in chosen):
+        if any(near_duplicate(candidate.text, other.text) for other, _, _ in chosen):
             continue
-        chosen.append((candidate, prob))
+        # the same words are never cited twice ([153,295) beside [153,213)): a pronoun sentence whose antecedent is
+        # quoted already stands alone, a sentence another quote holds is left out
+        start = next((s for s in dict.fromkeys((_quote_start(candidate), candidate.start))
+                      if not _overlaps(candidate, s, chosen)), None)
+        if start is not None:
+            chosen.append((candidate, prob, start))
     if not chosen:
         return refusal("no sentence states an answer")
     book = CitationBook()
     sentences = []
-    for c, prob in chosen:
-        start = c.start
-        text = c.text
-        if starts_with_pronoun(c.text) and c.previous_start is not None:
-            start = c.previous_start
-            text = c.passage.text[start - c.passage.char_start: c.end - c.passage.char_start]
+    for c, prob, start in chosen:
+        text = c.passage.text[start - c.passage.char_start: c.end - c.passage.char_start] if start != c.start else c.text
         sentences.append(AnswerSentence(text, [book.cite(c.passage, start, c.end)], support=round(prob, 4)))
     answer_text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
     return Answer(answer=answer_text, answerable=True, citations=book.citations, sentences=sentences)

@@ -62,8 +62,11 @@ def run_qags(path: Path, out: Path, limit: int | None = None, progress: bool = T
 
 
 def run_realtimeqa(path: Path, out: Path, limit: int | None = None, progress: bool = True,
-                   index: Path | None = None, unanswerable: int | None = None, only: str | None = None) -> dict:
+                   index: Path | None = None, unanswerable: int | None = None, only: str | None = None,
+                   tuning: bool = False) -> dict:
     """The time-split protocol of app/evals/realtimeqa.py on 2024 questions, old and new pipeline side by side.
+    ``tuning``: ask the 2022–2023 questions the models were not fit on instead (choices are made there; the
+    figures are not results).
 
     With ``index`` (a full index of corpus.jsonl.gz) every 2024 question is asked unless ``limit`` says
     fewer; without it a fixed sample of ``limit`` (default 40) questions is asked over a temporary
@@ -71,7 +74,8 @@ def run_realtimeqa(path: Path, out: Path, limit: int | None = None, progress: bo
     """
     from app.evals import realtimeqa as rtqa
 
-    _, test = rtqa.split(rtqa.load_questions(path))
+    train, test = rtqa.split(rtqa.load_questions(path))
+    test = rtqa.held_out_of_fit(train) if tuning else test
     answerable = rtqa.sample(test, limit or (None if index is not None else 40))
     n_unanswerable = unanswerable or max(len(answerable) // 3, 1)
     with tempfile.TemporaryDirectory(prefix="citewire-rtqa-") as folder:

@@ -37,6 +37,8 @@ TRAIN_YEARS = ("2022", "2023")
 TEST_YEAR = "2024"
 BOOTSTRAP = 1000
 SEED = 0
+FIT_QUESTIONS = 650  # the answerable 2022–2023 questions the shipped models are fit on (training/train_answers.py)
+FIT_UNANSWERABLE = 250  # and the constructed unanswerables (drawn from the same 2022–2023 pool)
 
 
 def normalise(text: str) -> str:
@@ -87,6 +89,12 @@ def load_questions(path: Path) -> list[Question]:
 
 def split(questions: list[Question]) -> tuple[list[Question], list[Question]]:
     return ([q for q in questions if q.year in TRAIN_YEARS], [q for q in questions if q.year == TEST_YEAR])
+
+
+def held_out_of_fit(train: list[Question]) -> list[Question]:
+    """2022–2023 questions the shipped models never saw: for choosing what comes after them (tuning)."""
+    fitted = {q.id for q in sample(train, FIT_QUESTIONS)} | {q.id for q in sample(train, FIT_UNANSWERABLE, SEED + 1)}
+    return [q for q in train if q.id not in fitted]
 
 
 def sample(questions: list[Question], n: int | None, seed: int = SEED) -> list[Question]:
@@ -266,8 +274,8 @@ def paired_differences(before: list[dict], after: list[dict]) -> dict[str, list[
     """after − before on the questions both answered, as [value, low, high] (95 % paired bootstrap over
     questions: both pipelines resampled together), with the counts of questions each one alone gets right."""
     rng = np.random.default_rng(SEED)
-    by_id = {r["id"]: r for r in before}
-    pairs = [(by_id[r["id"]], r) for r in after if r["id"] in by_id]
+    by_id = {(r["id"], r["question"]): r for r in before}  # ids repeat in the data (20230414_20 is two questions)
+    pairs = [(by_id[r["id"], r["question"]], r) for r in after if (r["id"], r["question"]) in by_id]
     answerable = [(b, a) for b, a in pairs if not a["unanswerable"]]
     unanswerable = [(b, a) for b, a in pairs if a["unanswerable"]]
     out: dict[str, list[float]] = {}
