@@ -76,6 +76,29 @@ def test_upload_files_of_every_kind(client):
     assert body["added"] == 5 and body["failed"] == 0
 
 
+def test_a_front_matter_date_that_does_not_exist_fails_its_file_alone(client):
+    """PyYAML reads 2024-02-30 as a date and raises a plain ValueError: the request was a 500 and the good file
+    sent with it was not stored."""
+    files = [("files", ("good.txt", b"Trams return to the old town.", "text/plain")),
+             ("files", ("badday.md", b"---\ntitle: Bad day\npublished_at: 2024-02-30\n---\n\nA story.\n",
+                        "text/markdown"))]
+    response = client.post("/v1/articles", files=files)
+    body = response.json()
+    assert response.status_code in (200, 201, 207) and body["added"] == 1 and body["failed"] == 1, response.text
+    [failed] = [r for r in body["results"] if r.get("error")]
+    assert "front matter" in failed["error"] and "out of range" in failed["error"]
+    assert client.get("/v1/articles/good").status_code == 200
+
+
+def test_markdown_saved_on_windows_keeps_its_front_matter(client):
+    text = b"---\r\ntitle: Harbour reopens\r\nsource: Coast Herald\r\npublished_at: 2024-03-01\r\n---\r\n\r\nThe harbour reopened.\r\n"
+    assert client.post("/v1/articles", files=[("files", ("crlf.md", text, "text/markdown"))]).json()["added"] == 1
+    article = client.get("/v1/articles/crlf").json()
+    assert (article["title"], article["source"], article["published_at"]) == ("Harbour reopens", "Coast Herald",
+                                                                              "2024-03-01")
+    assert article["text"] == "The harbour reopened."
+
+
 @pytest.mark.parametrize("payload, status, error", [
     ({"question": ""}, 422, "invalid request"),
     ({"question": "   "}, 422, "invalid request"),

@@ -236,3 +236,10 @@ def test_thematic_breaks_around_markdown_are_not_front_matter():
     text = b"---\n- first point\n- second point\n---\n# Big news\n\nIt happened."
     article = next(load_bytes("story.md", text)).article
     assert "first point" in article.text and article.title == "Big news"
+
+
+def test_front_matter_numbers_in_text_fields_are_taken_as_written():
+    """YAML reads `title: 12345` and `published_at: 20240101` as numbers; they were refused as "not a string"."""
+    text = b"---\ntitle: 1984\npublished_at: 20240101\n---\n\nThe novel returns to the stage."
+    article = next(load_bytes("play.md", text)).article
+    assert article is not None and article.title == "1984" and article.published_at == "20240101"

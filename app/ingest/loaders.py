@@ -196,9 +196,19 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
     return " ".join(f"{problem}{where}".split())
 
 
+def _front_matter_value(key: str, value: object) -> object:
+    """YAML types what it reads: ``title: 12345`` is a number and ``published_at: 20240101`` one too, where the
+    writer meant text (a date as written). Scalars of the text fields are taken as written."""
+    if key in ("id", "title", "source", "url", "published_at", "text") and isinstance(value, (int, float)) \
+            and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 def _markdown(name: str, stem: str, text: str) -> LoadedRecord:
     """Optional YAML front matter carries title/source/url/published_at; else the first heading is the title."""
     record: dict = {"id": stem}
+    text = text.replace("\r\n", "\n")  # a file saved on Windows: its front matter is front matter too
     body = text
     if text.startswith("---\n"):
         end = text.find("\n---", 4)
@@ -207,8 +217,10 @@ def _markdown(name: str, stem: str, text: str) -> LoadedRecord:
                 meta = yaml.safe_load(text[4:end]) or {}
             except yaml.YAMLError as exc:
                 return LoadedRecord(name, error=f"invalid front matter: {_yaml_reason(exc)}")
+            except (ValueError, OverflowError) as exc:  # a date YAML reads as one that does not exist: 2024-02-30
+                return LoadedRecord(name, error=f"invalid front matter: {exc}")
             if isinstance(meta, dict):  # else two thematic breaks around Markdown text: it stays in the body
-                record.update({k: v for k, v in meta.items() if v is not None})
+                record.update({k: _front_matter_value(k, v) for k, v in meta.items() if v is not None})
                 body = text[end + 4 :].lstrip("\n")
     if "title" not in record:
         for line in body.splitlines():
