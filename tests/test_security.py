@@ -201,6 +201,27 @@ def test_uploaded_html_keeps_its_title_and_date_and_an_empty_page_is_refused(tmp
     assert [a["id"] for a in listed["articles"]] == ["vellmar"]  # the refused page stored nothing
 
 
+def test_uploaded_html_keeps_its_canonical_url_as_the_cli_does(tmp_path):
+    """The sanitiser dropped <link>: over HTTP the page lost its canonical URL and site name (the CLI kept them),
+    and the same file got a different content hash each way. A javascript: href is still removed."""
+    from app.api.security import sanitise_html
+    from app.ingest.loaders import load_bytes
+
+    page = """<html><head><title>Vellmar names a conductor</title>
+    <link rel="canonical" href="https://two.example/news/vellmar"><link rel="preload" href="javascript:alert(1)">
+    </head><body><article>
+    <p>The Vellmar Philharmonic named Ana Ruiz chief conductor on Tuesday, the orchestra said in a statement.</p>
+    <p>Her tenure will start in September 2025, after the current season ends.</p></article></body></html>"""
+    assert "javascript:" not in sanitise_html(page)
+    cli = next(load_bytes("vellmar.html", page.encode())).article
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data"))) as client:
+        response = client.post("/v1/articles", files={"files": ("vellmar.html", io.BytesIO(page.encode()), "text/html")})
+        assert response.status_code == 201, response.text
+        stored = client.get("/v1/articles/vellmar").json()
+    assert stored["url"] == cli.url == "https://two.example/news/vellmar"
+    assert stored["source"] == cli.source == "two.example"
+
+
 _DATED_PAGES = {  # each page states its date one way; the sanitiser used to strip all three
     "jsonld": '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-09-13"}</script>',
     "itemprop": '<p>Published <time itemprop="datePublished" datetime="2023-09-13">13 September</time></p>',

@@ -141,11 +141,12 @@ async def _reject(send, status: int, error: str, detail: str, headers: dict[str,
 # Tags trafilatura needs for the text and its metadata (title, date, site name); scripts, styles,
 # frames, forms, event handlers and javascript: links are removed before extraction.
 _HTML_TAGS = nh3.ALLOWED_TAGS | {"html", "head", "title", "meta", "body", "article", "main", "section",
-                                  "header", "footer", "time", "figure", "figcaption", "nav", "aside"}
+                                  "header", "footer", "time", "figure", "figcaption", "nav", "aside", "link"}
 # class stays on every tag: trafilatura reads it (bylines, comment blocks), as it does in the CLI's unsanitised file.
 _HTML_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()} | {
     "meta": {"name", "property", "content", "itemprop"}, "time": {"datetime", "itemprop", "pubdate"},
     "html": {"lang"}, "*": {"class"},
+    "link": {"rel", "href"},  # rel="canonical": the article's URL, as the CLI reads it from the same file
 }
 # JSON-LD blocks found in a parsed tree (linear in the page; the regex this replaces was quadratic on a page of
 # unclosed "<script " tags). The type matches without regard to case or parameters, as the regex did.
@@ -154,7 +155,7 @@ _JSON_LD = ('//script[starts-with(translate(normalize-space(@type), "APPLICATION
 # Real JSON-LD is kilobytes (tens with an articleBody); a larger block is skipped rather than parsed and copied.
 _JSON_LD_MAX_CHARS = 1_000_000
 
-_HEAD_ELEMENTS = re.compile(r"<title>.*?</title>|<meta\b[^>]*>", re.S | re.I)
+_HEAD_ELEMENTS = re.compile(r"<title>.*?</title>|<meta\b[^>]*>|<link\b[^>]*>", re.S | re.I)
 _DROPPED_WITH_CONTENT = {"script", "style", "iframe", "frame", "frameset", "object", "embed", "noscript",
                          "template", "svg", "math", "form", "button", "select", "textarea"}
 
@@ -163,7 +164,7 @@ def sanitise_html(html: str) -> str:
     """Uploaded HTML with everything active stripped, before any text is extracted from it."""
     clean = nh3.clean(html, tags=_HTML_TAGS, attributes=_HTML_ATTRIBUTES, link_rel=None,
                       clean_content_tags=_DROPPED_WITH_CONTENT)
-    # nh3 returns a fragment with <title> and <meta> among the body's text; back in a <head>, the title stays
+    # nh3 returns a fragment with <title>, <meta> and <link> among the body's text; back in a <head>, the title stays
     # the title (not the article's first line) and an empty page stays empty, as when the CLI reads the file
     head = "".join(_HEAD_ELEMENTS.findall(clean)) + _json_ld(html)
     return f"<!DOCTYPE html><html><head>{head}</head><body>{_HEAD_ELEMENTS.sub('', clean)}</body></html>"
