@@ -138,8 +138,9 @@ def main() -> None:
     services = build_services(Settings(data_dir=args.data_dir))
     try:
         base = services.summaries
-        rules = {"before" if rule == "off" else rule: SummarizeService(base.records, base.retrieval, base.embedder,
-                                                                      topic_anchor=rule)
+        rules = {"before" if rule == "off" else rule: SummarizeService(
+                     base.records, base.retrieval, base.embedder, topic_anchor="off" if rule == "headline" else rule,
+                     headline_mentions=rule == "headline")  # "headline": sentences of articles whose headline names it
                  for rule in ["off", *args.rules.split(",")]}
         results: dict[str, list[dict]] = {rule: [] for rule in rules}
         seconds = {rule: 0.0 for rule in rules}

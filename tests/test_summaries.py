@@ -58,6 +58,41 @@ def test_conflicting_sources_are_surfaced(services):
     assert "Wire A reports" in summary.summary and "Wire B reports" in summary.summary
 
 
+def test_a_topic_only_the_headline_names_is_summarised_not_refused(corpus_services):
+    """The Derna sample's headline says "Floods"; its text never does: "floods" was refused ("no passage mentions
+    what the topic is about"). A headline counts when it names every word of the topic."""
+    for topic in ("floods", "Libyan floods"):
+        summary = corpus_services.summaries.summarize_topic(topic, max_words=80)
+        assert summary.answerable, (topic, summary.refusal_reason)
+        assert "libya-derna-floods-2023" in summary.article_ids
+        _verbatim(corpus_services, summary)
+    refused = corpus_services.summaries.summarize_topic("cryptocurrency regulation in Brazil")
+    assert not refused.answerable
+
+
+def test_conflict_notes_fit_the_word_budget_and_markers_run_in_reading_order(services):
+    """Notes were added whatever the budget (max_words 20 gave 36 words), and were cited before the body, so the
+    summary read "… [3] … [4]. Sources disagree … [1]; … [2]"."""
+    import re
+
+    led = [a.model_copy(update={"text": "Storm Daniel brought torrential rain to eastern Libya on Sunday. " + a.text})
+           for a in conflicting_toll_reports()]
+    services.ingest.ingest(led)
+    roomy = services.summaries.summarize_articles(["wire-a", "wire-b"], max_words=120)
+    assert roomy.conflicts
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", roomy.summary)]
+    assert markers and sorted(set(markers)) == list(dict.fromkeys(markers)), roomy.summary  # first use in order
+    wordy = [a.model_copy(update={"id": f"{a.id}-long", "source": f"{a.source} of the International Press Agency "
+                                                                   "for Northern African Affairs"})
+             for a in conflicting_toll_reports()]
+    services.ingest.ingest(wordy)
+    ids = [a.id for a in wordy]
+    assert services.summaries.summarize_articles(ids, max_words=120).conflicts  # a note of more than 20 words
+    tight = services.summaries.summarize_articles(ids, max_words=20)
+    assert not tight.conflicts and 0 < len(tight.summary.split()) <= 20, tight.summary
+    _verbatim(services, tight)
+
+
 @needs_shared
 def test_rgb_counterfactual_passages_are_flagged(services):
     path = SHARED / "data" / "rgb" / "en_fact.json"

@@ -153,7 +153,8 @@ def _word_count(text: str) -> int:
 
 class SummarizeService:
     def __init__(self, records: RecordStore, retrieval: RetrievalService, embedder: Embedder,
-                 llm: LLMSummarizer | None = None, llm_fallback: bool = True, *, topic_anchor: str = "off") -> None:
+                 llm: LLMSummarizer | None = None, llm_fallback: bool = True, *, topic_anchor: str = "off",
+                 headline_mentions: bool = True) -> None:
         self.records = records
         self.retrieval = retrieval
         self.embedder = embedder
@@ -161,6 +162,9 @@ class SummarizeService:
         self.llm_fallback = llm_fallback  # CITEWIRE_LLM_FALLBACK_EXTRACTIVE, as for answers
         # which topic words may anchor it (ANCHOR_RULES); "off": the rule before (benchmarks/topic_summaries.py)
         self.topic_anchor = topic_anchor
+        # a sentence of an article whose headline names the topic is about it ("floods": the Derna article's
+        # headline says "Floods", its text never does); benchmarks/topic_summaries.py rule "headline"
+        self.headline_mentions = headline_mentions
         parsed = TOPIC_ANCHOR_RULE.fullmatch(topic_anchor)
         if parsed is None:
             raise ValueError(f"unknown topic anchor rule {topic_anchor!r}: one of {ANCHOR_RULES} or coverage-R "
@@ -182,8 +186,8 @@ class SummarizeService:
         candidates, capped = first_per_article(summary_candidates(units, cap=None), MAX_SUMMARY_CANDIDATES)
         truncated = [a for a in ids if a in cut or a in capped]
         book = CitationBook()
-        notes = self._conflict_notes(units, book) if len(ids) > 1 else []
-        budget = max_words - sum(_word_count(n.text) for n, _ in notes)
+        notes = self._disagreements(units, max_words) if len(ids) > 1 else []
+        budget = max_words - sum(n.words for n in notes)
         def extractive() -> Summary:
             chosen, facets = self._select_facts(candidates or summary_candidates(
                 [u for a in ids for u in self._article_units(articles[a], chunks[a], read)]), budget)
@@ -207,7 +211,7 @@ class SummarizeService:
         """``as_of`` as for a question: nothing published after it (default: now)."""
         topic, _ = checked_topic(topic), checked_max_words(max_words)
         passages = self.retrieval.search(topic, top_k=top_k, filters=filters, as_of=as_of)
-        reason = self._off_topic(topic, passages)
+        reason = self._off_topic(topic, passages, self.headline_mentions)
         rule, mode = self._anchor_rule, self._anchor_mode  # "name-word" filters; "name-word:prefer" puts first
         anchored: set[str] | None = None
         if not reason and rule != "off":
@@ -224,14 +228,14 @@ class SummarizeService:
             for position, span in enumerate(sentence_spans(passage.text, offset=passage.char_start)):
                 text = passage.text[span.start - passage.char_start : span.end - passage.char_start]
                 units.append(Unit(passage, span.start, span.end, text, passage.published_at or "", position))
-        units = _on_topic(topic, _dedupe_spans(units))
+        units = _on_topic(topic, _dedupe_spans(units), self.headline_mentions)
         relevance = self._relevance(topic, units)
         if anchored is not None and mode == "prefer" and len(units):  # every anchored sentence ranks first
             relevance = relevance + PREFERRED * np.array([u.passage.chunk_id in anchored for u in units])
         book = CitationBook()
         on_topic = [units[i] for i in np.argsort(-relevance)[:40]] if len(units) else []
-        notes = self._conflict_notes(on_topic, book)
-        budget = max_words - sum(_word_count(n.text) for n, _ in notes)
+        notes = self._disagreements(on_topic, max_words)
+        budget = max_words - sum(n.words for n in notes)
         def extractive() -> Summary:
             chosen = self._select(units, budget, relevance=relevance)
             if not chosen and not notes:
@@ -242,14 +246,15 @@ class SummarizeService:
             # Only the passages that mention the topic, as the extractive summary keeps only such sentences: the
             # model is not told the topic, and from every retrieved passage it summarised whatever they said
             # ("Kim Putin" as of 2023 became the Morocco earthquake and the Fed's rates).
-            on_topic_passages = [p for p in passages if _on_topic(topic, [Unit(p, 0, 0, p.text, "", 0)])]
+            on_topic_passages = [p for p in passages
+                                 if _on_topic(topic, [Unit(p, 0, 0, p.text, "", 0)], self.headline_mentions)]
             dated = sorted(on_topic_passages, key=lambda p: (p.published_at or "9999", p.article_id, p.chunk_index))
             return self._compose_llm(dated, budget, None, book, notes, extractive)
         return extractive()
 
     # --- steps ---
     @staticmethod
-    def _off_topic(topic: str, passages: list[Passage]) -> str | None:
+    def _off_topic(topic: str, passages: list[Passage], headlines: bool = False) -> str | None:
         """Why no summary can be written: the same refusal rules as a question (nothing retrieved, or a
         name the topic is about appears in no passage: "cryptocurrency regulation in Brazil")."""
         if not content_terms(topic) and not _acronyms(topic):  # "?!", "😀", "the": every sentence would count
@@ -259,7 +264,7 @@ class SummarizeService:
         missing = missing_names(topic, passages)
         if missing:
             return f"the passages never mention {', '.join(sorted(missing))}"
-        if not any(_on_topic(topic, [Unit(p, 0, 0, p.text, "", 0)]) for p in passages):
+        if not any(_on_topic(topic, [Unit(p, 0, 0, p.text, "", 0)], headlines) for p in passages):
             return "no passage mentions what the topic is about"
         return None
 
@@ -305,11 +310,12 @@ class SummarizeService:
                        char_start=chunk.char_start, char_end=chunk.char_end, score=0.0)
 
     def _compose_llm(self, passages: list[Passage], max_words: int, article_ids: list[str] | None, book: CitationBook,
-                     notes: list[tuple[AnswerSentence, dict]], extractive: Callable[[], Summary]) -> Summary:
+                     disagreements: list[Disagreement], extractive: Callable[[], Summary]) -> Summary:
         result = self.llm.summarize(passages, max(max_words, 10), book)
         usage = result.usage | {"calls": result.map_calls}
         if not result.sentences:
             return self._or_extractive(result.guard, usage, extractive, article_ids or [])
+        notes = _cited_notes(disagreements, book)
         sentences = result.sentences + [note for note, _ in notes]
         return Summary(summary=_render(sentences), citations=book.citations, sentences=sentences,
                        article_ids=article_ids if article_ids is not None else _cited_articles(book),
@@ -400,30 +406,61 @@ class SummarizeService:
         ordered = sorted(chosen, key=lambda i: _order_key(candidates[i]))
         return [candidates[i] for i in ordered], covered(facts, ordered)
 
-    def _conflict_notes(self, units: list[Unit], book: CitationBook, limit: int = 3) -> list[tuple[AnswerSentence, dict]]:
-        """Sources that disagree are quoted side by side, before redundancy pruning can merge them."""
+    def _disagreements(self, units: list[Unit], max_words: int, limit: int = 3) -> list[Disagreement]:
+        """Sources that disagree, found before redundancy pruning can merge them; only as many as the word budget
+        holds (a summary of 20 words came out at 36 with its notes)."""
         usable = first_per_article([u for u in units if _SENTENCE_END.search(u.text)], MAX_CONFLICT_STATEMENTS)[0]
-        notes: list[tuple[AnswerSentence, dict]] = []
+        found: list[Disagreement] = []
         for conflict in find_conflicts([u.text for u in usable], [u.passage.article_id for u in usable], limit=limit):
             a, b = usable[conflict.first], usable[conflict.second]
+            first_says, second_says = conflict.first_says, conflict.second_says
             if (a.published_at, a.passage.article_id) > (b.published_at, b.passage.article_id):
-                a, b = b, a
-                conflict = type(conflict)(conflict.second, conflict.first, conflict.second_says, conflict.first_says)
-            na, nb = book.cite(a.passage, a.start, a.end), book.cite(b.passage, b.start, b.end)
-            text = (f"Sources disagree: {a.passage.source} reports {', '.join(conflict.first_says)} [{na}]; "
-                    f"{b.passage.source} reports {', '.join(conflict.second_says)} [{nb}].")
-            detail = {"citations": [na, nb], "first_says": conflict.first_says,
-                      "second_says": conflict.second_says, "note": text}
-            notes.append((AnswerSentence(text, [na, nb], status="conflict"), detail))
-        return notes
+                a, b, first_says, second_says = b, a, second_says, first_says
+            found.append(Disagreement(a, b, first_says, second_says))
+        kept, words = [], 0
+        for disagreement in found:
+            if words + disagreement.words <= max_words:
+                kept.append(disagreement)
+                words += disagreement.words
+        return kept
 
     def _compose(self, chosen: list[Unit], article_ids: list[str] | None, book: CitationBook,
-                 notes: list[tuple[AnswerSentence, dict]]) -> Summary:
+                 disagreements: list[Disagreement]) -> Summary:
         sentences = [AnswerSentence(u.text, [book.cite(u.passage, u.start, u.end)]) for u in chosen]
+        notes = _cited_notes(disagreements, book)  # after the body: markers run [1], [2], … in reading order
         sentences += [note for note, _ in notes]
         return Summary(summary=_render(sentences), citations=book.citations, sentences=sentences,
                        article_ids=article_ids if article_ids is not None else _cited_articles(book),
                        conflicts=[detail for _, detail in notes])
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """Two articles' sentences that say different numbers or names about the same thing."""
+
+    first: Unit
+    second: Unit
+    first_says: list[str]
+    second_says: list[str]
+
+    def text(self, first_n: int, second_n: int) -> str:
+        return (f"Sources disagree: {self.first.passage.source} reports {', '.join(self.first_says)} [{first_n}]; "
+                f"{self.second.passage.source} reports {', '.join(self.second_says)} [{second_n}].")
+
+    @property
+    def words(self) -> int:
+        return _word_count(self.text(0, 0))
+
+
+def _cited_notes(disagreements: list[Disagreement], book: CitationBook) -> list[tuple[AnswerSentence, dict]]:
+    notes = []
+    for d in disagreements:
+        na, nb = book.cite(d.first.passage, d.first.start, d.first.end), book.cite(d.second.passage, d.second.start,
+                                                                                   d.second.end)
+        text = d.text(na, nb)
+        detail = {"citations": [na, nb], "first_says": d.first_says, "second_says": d.second_says, "note": text}
+        notes.append((AnswerSentence(text, [na, nb], status="conflict"), detail))
+    return notes
 
 
 def _within_chunks(text: str, start: int, end: int, chunks: list) -> list[tuple[int, int, object]]:
@@ -499,9 +536,10 @@ def topic_anchor(candidates: list[str], doc_freq: Callable[[list[str]], tuple[di
     return min(held, key=lambda w: frequencies[w]) if held else None
 
 
-def _on_topic(topic: str, units: list[Unit]) -> list[Unit]:
+def _on_topic(topic: str, units: list[Unit], headlines: bool = False) -> list[Unit]:
     """Sentences that state something about the topic: they (or, for a sentence opening with a pronoun,
-    the sentence before) share a content term with it. Unrelated sentences of a retrieved passage go."""
+    the sentence before; with ``headlines``, their article's headline) share a content term with it.
+    Unrelated sentences of a retrieved passage go."""
     wanted, acronyms = set(content_terms(topic)), _acronyms(topic)
     if not wanted and not acronyms:
         return units
@@ -509,10 +547,14 @@ def _on_topic(topic: str, units: list[Unit]) -> list[Unit]:
     def mentions(text: str) -> bool:
         return bool(set(content_terms(text)) & wanted) or any(re.search(rf"\b{a}\b", text) for a in acronyms)
 
+    def headline_names_it(title: str) -> bool:  # every word of the topic, not one: a headline says little else
+        return bool(wanted) and wanted <= set(content_terms(title)) and all(re.search(rf"\b{a}\b", title)
+                                                                            for a in acronyms)
+
     out = []
     for i, unit in enumerate(units):
         if mentions(unit.text) or (starts_with_pronoun(unit.text) and i and units[i - 1].passage is unit.passage
-                                   and mentions(units[i - 1].text)):
+                                   and mentions(units[i - 1].text)) or (headlines and headline_names_it(unit.passage.title)):
             out.append(unit)
     return out
 
