@@ -72,3 +72,24 @@ def test_the_llm_condenser_reads_each_earlier_turn_to_a_bounded_length():
         "Who went with Kim to Vostochny?"
     sent = "\n".join(message["content"] for message in prompts[0])  # the rendered chat messages
     assert "Kim pledged support." in sent and len(sent) < 2 * CONDENSER_TURN_CHARS + 2_000
+
+
+@pytest.mark.parametrize("first, follow_up, article", [
+    ("How strong was the Morocco earthquake?", "How many people died?", "morocco-earthquake-2023"),
+    ("Who won the Women's World Cup final?", "Where was the final played?", "womens-world-cup-final-2023"),
+])
+def test_a_follow_up_that_names_nothing_is_read_with_the_earlier_names(corpus_services, first, follow_up, article):
+    """Without "and"/"he"/"it" the follow-up went through as typed and was refused: it names nothing to look for."""
+    from app.main import create_app
+
+    messages = [{"role": "user", "content": first}, {"role": "assistant", "content": "… [1]"},
+                {"role": "user", "content": follow_up}]
+    with TestClient(create_app(corpus_services.settings, services=corpus_services)) as client:
+        reply = client.post("/v1/chat", json={"messages": messages}).json()
+    assert reply["standalone_question"].startswith(follow_up + " (") and reply["answerable"], reply
+    assert reply["citations"][0]["article_id"] == article
+
+
+def test_a_new_question_that_names_something_is_not_rewritten():
+    messages = [*HISTORY, {"role": "user", "content": "What did the Fed decide on rates?"}]
+    assert QuestionCondenser().standalone(messages) == "What did the Fed decide on rates?"

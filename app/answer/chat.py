@@ -2,7 +2,8 @@
 
 Conversation state lives with the client: every request carries the messages so far, so any
 server replica can answer and nothing needs expiring. With an LLM the rewrite uses the
-``condense`` prompt; without one, a documented heuristic adds the earlier turns' key terms.
+``condense`` prompt; without one, a documented heuristic adds the earlier turns' key terms (to a follow-up by its wording, or
+to a question that names nothing).
 """
 
 from __future__ import annotations
@@ -26,15 +27,19 @@ def heuristic_rewrite(history: list[dict], question: str) -> str:
     """Append the names (else content words) of the latest earlier user turn that has some.
 
     "And who went with him?" after "What did Kim pledge to Putin?" → "And who went with him? (Kim, Putin)".
+    A question that names nothing ("Where was the final played?", "How many people died?") is about what the
+    conversation named: it gets the earlier turn's names (only names: its content words would steer a new
+    question that merely names nothing).
     """
-    if not needs_context(question):
+    marked = needs_context(question)
+    if not marked and proper_names(question):
         return question
     for message in reversed(history):
         if message["role"] != "user":
             continue
         names = [n for n in dict.fromkeys(words(message["content"])) if n in proper_names(message["content"])]
-        terms = names or [w for w in dict.fromkeys(words(message["content"]))
-                          if w not in STOPWORDS and w not in QUESTION_WORDS]
+        terms = names or ([w for w in dict.fromkeys(words(message["content"]))
+                           if w not in STOPWORDS and w not in QUESTION_WORDS] if marked else [])
         if terms:
             original = {w: w for w in words(message["content"])}
             shown = [_original_case(message["content"], t) for t in terms[:6] if t in original]
