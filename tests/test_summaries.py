@@ -70,6 +70,15 @@ def test_a_topic_only_the_headline_names_is_summarised_not_refused(corpus_servic
     assert not refused.answerable
 
 
+def test_a_summary_of_articles_asked_for_by_name_quotes_each_while_the_budget_holds(corpus_services):
+    """Two Morocco sentences and nothing of Derna answered a request for both (max_words 40)."""
+    ids = ["morocco-earthquake-2023", "libya-derna-floods-2023"]
+    summary = corpus_services.summaries.summarize_articles(ids, max_words=40)
+    assert {c.article_id for c in summary.citations} == set(ids), summary.summary
+    assert sum(len(s.text.split()) for s in summary.sentences) <= 40
+    _verbatim(corpus_services, summary)
+
+
 def test_conflict_notes_fit_the_word_budget_and_markers_run_in_reading_order(services):
     """Notes were added whatever the budget (max_words 20 gave 36 words), and were cited before the body, so the
     summary read "… [3] … [4]. Sources disagree … [1]; … [2]"."""

@@ -157,8 +157,10 @@ class Candidate:
 
 def select_facts(candidates: list[Candidate], vectors: np.ndarray, max_words: int,
                  titles: dict[str, str] | None = None, weights: Weights = DEFAULT_WEIGHTS,
-                 facts: list[Facts] | None = None) -> tuple[list[int], list[Facts]]:
-    """Indexes of the chosen candidates (in the order given) and every candidate's facts."""
+                 facts: list[Facts] | None = None, each_group: bool = False) -> tuple[list[int], list[Facts]]:
+    """Indexes of the chosen candidates (in the order given) and every candidate's facts. ``each_group``: the
+    articles were asked for by name, so each gets its opening sentence first while the budget holds one (two
+    Morocco sentences and nothing of Derna answered a request for both)."""
     if not candidates:
         return [], []
     facts = facts or read_facts(candidates, titles)
@@ -198,12 +200,14 @@ def select_facts(candidates: list[Candidate], vectors: np.ndarray, max_words: in
         closest = np.maximum(closest, similarity[:, j])
         remaining.difference_update([i for i in remaining if _copies(facts[i], facts[j], similarity[i, j])])
 
-    if weights.lead_first:
-        first_group = candidates[0].group
-        opening = [i for i in sorted(remaining) if candidates[i].group == first_group and not candidates[i].bullet][:3]
-        opening = [i for i in opening if sizes[i] <= max_words and not dangling(i)]
-        if opening:
-            take(max(opening, key=lambda i: ("what" in facts[i].facets, static[i])))
+    groups = list(dict.fromkeys(c.group for c in candidates)) if each_group else [candidates[0].group]
+    if weights.lead_first or each_group:
+        for group in groups:
+            room = max_words - sum(sizes[i] for i in chosen)
+            opening = [i for i in sorted(remaining) if candidates[i].group == group and not candidates[i].bullet][:3]
+            opening = [i for i in opening if sizes[i] <= room and not dangling(i)]
+            if opening:
+                take(max(opening, key=lambda i: ("what" in facts[i].facets, static[i])))
     used = sum(sizes[i] for i in chosen)
     while remaining:
         best, best_score, best_adds = None, -np.inf, False

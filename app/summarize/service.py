@@ -402,7 +402,7 @@ class SummarizeService:
         vectors = self.embedder.embed([u.text for u in candidates])
         titles = {u.passage.article_id: u.passage.title or "" for u in candidates}
         chosen, facts = select_facts([Candidate(u.text, u.passage.article_id, u.position) for u in candidates],
-                                     vectors, max_words, titles)
+                                     vectors, max_words, titles, each_group=len(titles) > 1)
         ordered = sorted(chosen, key=lambda i: _order_key(candidates[i]))
         return [candidates[i] for i in ordered], covered(facts, ordered)
 
