@@ -31,7 +31,7 @@ STOPWORDS = frozenset(
 QUESTION_WORDS = frozenset("what which who whom whose when where why how many much did does do".split())
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
-_NUMBER = re.compile(r"\d[\d,.]*")
+NUMBER = re.compile(r"\d[\d,.]*")  # a number as written: "11,300", "3.5"
 _LINE = re.compile(r"[^\n]+")
 _stemmer_lock = threading.Lock()
 
@@ -99,15 +99,15 @@ def content_terms(text: str) -> list[str]:
 
 
 def numbers(text: str) -> set[str]:
-    return {m.group(0).rstrip(".,").replace(",", "") for m in _NUMBER.finditer(text)}
+    return {m.group(0).rstrip(".,").replace(",", "") for m in NUMBER.finditer(text)}
 
 
-_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*)")
+NAME_RUN = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*)")
 
 
 def _name_words(text: str) -> Iterator[str]:
     """The words of capitalised runs that do not start a sentence, lazily (a caller may stop early)."""
-    for match in _CAPITALISED.finditer(text):
+    for match in NAME_RUN.finditer(text):
         for token in name_tokens(match.group(1)):
             if token not in STOPWORDS and token not in QUESTION_WORDS:
                 yield token

@@ -56,6 +56,16 @@ def test_conflicting_sources_are_surfaced(services):
     conflict = summary.conflicts[0]
     assert {"5300", "11300"} == {*conflict["first_says"], *conflict["second_says"]}
     assert "Wire A reports" in summary.summary and "Wire B reports" in summary.summary
+    assert "reports 5,300 [" in summary.summary and "reports 11,300 [" in summary.summary  # as written, not "5300"
+
+
+def test_a_conflict_note_names_people_as_the_articles_write_them():
+    """A note read "Paper A reports jane, smith; Paper B reports brown, john": lower-cased tokens, sorted."""
+    from app.summarize.conflicts import as_written
+
+    assert as_written("The board named Jane Smith chief executive, with 11,300 staff.",
+                      ["11300", "jane", "smith"]) == ["Jane Smith", "11,300"]
+    assert as_written("The board named John Brown chief executive.", ["brown", "john"]) == ["John Brown"]
 
 
 def test_a_topic_only_the_headline_names_is_summarised_not_refused(corpus_services):

@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 
 from app.answer.support import SupportChecker
-from app.text import STOPWORDS, numbers, proper_names, words
+from app.text import NAME_RUN, NUMBER, STOPWORDS, name_tokens, numbers, proper_names, words
 
 # Checker calls one search may make: each costs about 1.5 ms, and statements that all share a pattern ("Officials in
 # Oslo said on day 4 that 31 residents…") made 38,000 candidate pairs out of two long articles, a minute's work.
@@ -36,6 +36,23 @@ class Conflict:
 
 def _distinctive(text: str) -> set[str]:
     return numbers(text) | proper_names(" " + text)
+
+
+def as_written(text: str, says: list[str]) -> list[str]:
+    """What a statement says, as the statement writes it, in its order: "11,300" and "Jane Smith" for the
+    normalised "11300", "jane", "smith" a conflict is found with (a note read "reports jane, smith")."""
+    wanted, shown = set(says), []
+    for match in NAME_RUN.finditer(" " + text):
+        run = match.group(1)
+        if name_tokens(run) & wanted:
+            shown.append((match.start(1) - 1, run))
+            wanted -= name_tokens(run)
+    for match in NUMBER.finditer(text):
+        written = match.group(0).rstrip(".,")
+        if written.replace(",", "") in wanted:
+            shown.append((match.start(), written))
+            wanted.discard(written.replace(",", ""))
+    return [w for _, w in sorted(shown)] + sorted(wanted)
 
 
 def find_conflicts(

@@ -25,7 +25,7 @@ from app.retrieval.features import starts_with_pronoun
 from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters, StoredArticle
 from app.store.records import RecordStore
-from app.summarize.conflicts import find_conflicts
+from app.summarize.conflicts import as_written, find_conflicts
 from app.summarize.facts import Candidate, covered, select_facts
 from app.summarize.llm import LLMSummarizer
 from app.text import content_terms, content_words, name_tokens, proper_names, sentence_spans, stem, words
@@ -444,8 +444,9 @@ class Disagreement:
     second_says: list[str]
 
     def text(self, first_n: int, second_n: int) -> str:
-        return (f"Sources disagree: {self.first.passage.source} reports {', '.join(self.first_says)} [{first_n}]; "
-                f"{self.second.passage.source} reports {', '.join(self.second_says)} [{second_n}].")
+        first, second = as_written(self.first.text, self.first_says), as_written(self.second.text, self.second_says)
+        return (f"Sources disagree: {self.first.passage.source} reports {', '.join(first)} [{first_n}]; "
+                f"{self.second.passage.source} reports {', '.join(second)} [{second_n}].")
 
     @property
     def words(self) -> int:
