@@ -243,3 +243,12 @@ def test_front_matter_numbers_in_text_fields_are_taken_as_written():
     text = b"---\ntitle: 1984\npublished_at: 20240101\n---\n\nThe novel returns to the stage."
     article = next(load_bytes("play.md", text)).article
     assert article is not None and article.title == "1984" and article.published_at == "20240101"
+
+
+def test_control_characters_are_not_stored_and_a_text_of_only_them_is_empty():
+    """A NUL pasted into a file was stored and quoted back; a page break is a line break."""
+    from app.ingest.article import ArticleIn, normalise
+
+    article = normalise(ArticleIn(id="nul", title="Head\x00line", text="abc\x00\x01\x02def\fnext page\x7f"))
+    assert (article.title, article.text) == ("Headline", "abcdef\nnext page")
+    assert next(load_bytes("only.txt", b"\x00\x01\x02 \n")).error

@@ -11,6 +11,9 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+# C0 controls other than tab, newline and the page and line breaks (\f, \v: read as newlines), and DEL: a NUL
+# pasted into a file was stored and quoted back
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%d %B %Y", "%B %d, %Y", "%b %d, %Y")
 
 
@@ -96,7 +99,7 @@ class ArticleIn(BaseModel):
     @classmethod
     def _text_not_blank(cls, value):
         """Before min_length: an empty text and a blank one fail with the same reason."""
-        if isinstance(value, str) and not value.strip():
+        if isinstance(value, str) and not CONTROL_CHARACTERS.sub("", value).strip():
             raise ValueError("text is empty")
         return value
 
@@ -133,8 +136,9 @@ class NormalisedArticle(BaseModel):
 
 def normalise(article: ArticleIn) -> NormalisedArticle:
     published = parse_published(article.published_at)
-    text = article.text.replace("\r\n", "\n").replace("\r", "\n").strip()
-    title = " ".join(article.title.split()) or _title_from_text(text)
+    text = article.text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\v", "\n")
+    text = CONTROL_CHARACTERS.sub("", text).strip()
+    title = " ".join(CONTROL_CHARACTERS.sub("", article.title).split()) or _title_from_text(text)
     source = article.source.strip() or (urlparse(article.url).hostname or "").removeprefix("www.") or "unknown"
     article_id = article.id or _derived_id(article.url, title, text)
     published_at = None
