@@ -89,6 +89,16 @@ def test_a_summary_of_articles_asked_for_by_name_quotes_each_while_the_budget_ho
     _verbatim(corpus_services, summary)
 
 
+def test_a_topic_refused_within_filters_or_as_of_says_so(corpus_services):
+    """"Derna" as of the day before its article read "no passage mentions what the topic is about", as if no
+    article covered it."""
+    from datetime import date
+
+    early = corpus_services.summaries.summarize_topic("Derna", as_of=date(2023, 9, 11))
+    assert not early.answerable and "as of 2023-09-11" in early.refusal_reason
+    assert "within the filters" not in corpus_services.summaries.summarize_topic("cricket bats").refusal_reason
+
+
 def test_conflict_notes_fit_the_word_budget_and_markers_run_in_reading_order(services):
     """Notes were added whatever the budget (max_words 20 gave 36 words), and were cited before the body, so the
     summary read "… [3] … [4]. Sources disagree … [1]; … [2]"."""

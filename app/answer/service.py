@@ -13,8 +13,9 @@ from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters
 
 
-def _within(filters: Filters | None, as_of) -> str:
-    """What narrowed the search, said with the refusal: "--source Nope" was refused as if the index were empty."""
+def within_filters(filters: Filters | None, as_of) -> str:
+    """What narrowed the search, said with the refusal: "--source Nope" was refused as if the index were empty
+    (a topic summary says it too: "Derna" as of before its article read as if no article covered it)."""
     def listed(values: list[str]) -> str:  # up to 100 ids may be given: a refusal names a few
         return ", ".join(values[:3]) + (f" and {len(values) - 3} more" if len(values) > 3 else "")
 
@@ -44,7 +45,7 @@ class AnswerService:
     def _passages(self, question, top_k, filters, as_of) -> tuple[list[Passage], Answer | None]:
         passages = self.retrieval.search(question, top_k=top_k or self.top_k, filters=filters, as_of=as_of)
         if not passages:
-            return passages, refusal("no passage in the index matches the question" + _within(filters, as_of))
+            return passages, refusal("no passage in the index matches the question" + within_filters(filters, as_of))
         learned = isinstance(self.extractive, LearnedAnswerer) and not self.llm  # weighs missing names itself
         missing = set() if learned else missing_names(question, passages)
         if missing:  # the same pre-check on both paths: no passage names who the question asks about

@@ -18,6 +18,7 @@ import numpy as np
 from app.answer.citations import CitationBook
 from app.answer.extractive import missing_names, near_duplicate
 from app.answer.models import AnswerSentence, Citation
+from app.answer.service import within_filters
 from app.config import ANCHOR_RULES, TOPIC_ANCHOR_RULE
 from app.embed import Embedder
 from app.request_types import search_text
@@ -222,7 +223,7 @@ class SummarizeService:
                 passages = [p for p in passages if p.chunk_id in anchored]
         if reason:
             return Summary(summary=TOPIC_REFUSAL, citations=[], sentences=[], article_ids=[], answerable=False,
-                           refusal_reason=reason)
+                           refusal_reason=reason + within_filters(filters, as_of))
         units: list[Unit] = []
         for passage in passages:
             for position, span in enumerate(sentence_spans(passage.text, offset=passage.char_start)):
