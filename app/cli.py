@@ -342,7 +342,7 @@ def summarize(
     from app.summarize.service import ArticleNotFound, InvalidSummaryRequest, checked_max_words, summary_target
 
     try:  # the summarize service's one check, as /v1/summarize and the MCP tool make it (same words)
-        article_id, topic = summary_target(article_id, topic)
+        article_id, topic = summary_target(article_id, topic, "--as-of" if as_of else "")
         checked_max_words(max_words)
     except InvalidSummaryRequest as exc:
         fail(f"{exc}" + (" (--article-id, repeatable, or --topic)" if str(exc).startswith("give") else ""), 2)

@@ -90,6 +90,26 @@ def test_a_follow_up_that_names_nothing_is_read_with_the_earlier_names(corpus_se
     assert reply["citations"][0]["article_id"] == article
 
 
-def test_a_new_question_that_names_something_is_not_rewritten():
-    messages = [*HISTORY, {"role": "user", "content": "What did the Fed decide on rates?"}]
-    assert QuestionCondenser().standalone(messages) == "What did the Fed decide on rates?"
+@pytest.mark.parametrize("question", ["What did the Fed decide on rates?", "Chandrayaan-3 landed where?",
+                                      "what did the federal reserve decide on interest rates?"])
+def test_a_new_question_that_names_something_or_is_typed_in_lower_case_is_asked_as_typed(question):
+    """A first-word name or a question without capitals read as naming nothing and got "(Kim, Putin)": "Chandrayaan-3
+    landed where? (Kim, Putin)" was refused where the question as typed is answered."""
+    def pick(readings):
+        raise AssertionError(f"nothing to choose for {question!r}: {readings}")
+
+    assert QuestionCondenser().standalone([*HISTORY, {"role": "user", "content": question}], pick) == question
+
+
+def test_a_turn_that_names_nothing_is_asked_as_typed_when_the_passages_answer_it(corpus_services):
+    """"What did the central bank do with interest rates?" after a question about Kim starts anew: the Fed article answers it as
+    typed, so it is not steered to Kim."""
+    from app.main import create_app
+
+    messages = [*HISTORY, {"role": "user", "content": "What did the central bank do with interest rates?"}]
+    with TestClient(create_app(corpus_services.settings, services=corpus_services)) as client:
+        reply = client.post("/v1/chat", json={"messages": messages}).json()
+        completion = client.post("/v1/chat/completions", json={"model": "citewire", "messages": messages}).json()
+    assert reply["standalone_question"] == "What did the central bank do with interest rates?" and reply["answerable"], reply
+    assert reply["citations"][0]["article_id"] == "fed-holds-rates-sept-2023"
+    assert "Federal Reserve" in completion["choices"][0]["message"]["content"]  # the same reading there

@@ -99,6 +99,30 @@ def test_a_topic_refused_within_filters_or_as_of_says_so(corpus_services):
     assert "within the filters" not in corpus_services.summaries.summarize_topic("cricket bats").refusal_reason
 
 
+def test_filters_or_as_of_with_article_ids_are_refused_everywhere_not_ignored(corpus_services, tmp_path):
+    """An article summary with filters or as_of was a 200 that ignored them, as if applied."""
+    import asyncio
+
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from app.main import create_app
+    from app.mcp.server import build_server
+
+    with TestClient(create_app(corpus_services.settings, services=corpus_services)) as client:
+        for extra in ({"filters": {"sources": ["Nope"]}}, {"as_of": "2020-01-01"}):
+            refused = client.post("/v1/summarize", json={"article_id": "libya-derna-floods-2023", **extra})
+            assert refused.status_code == 422 and "only a topic summary reads them" in refused.text, refused.text
+        assert client.post("/v1/summarize", json={"article_id": "libya-derna-floods-2023", "filters": {}}).status_code == 200
+    server = build_server(lambda: corpus_services)
+    with pytest.raises(Exception, match="only a topic summary reads them"):
+        asyncio.run(server.call_tool("summarize", {"article_ids": ["libya-derna-floods-2023"], "as_of": "2020-01-01"}))
+    result = CliRunner().invoke(cli, ["summarize", "--article-id", "libya-derna-floods-2023", "--as-of", "2020-01-01"],
+                                env={"CITEWIRE_DATA_DIR": str(tmp_path / "data")})
+    assert result.exit_code == 2 and "only a topic summary reads them" in result.output
+
+
 def test_conflict_notes_fit_the_word_budget_and_markers_run_in_reading_order(services):
     """Notes were added whatever the budget (max_words 20 gave 36 words), and were cited before the body, so the
     summary read "… [3] … [4]. Sources disagree … [1]; … [2]"."""

@@ -2,13 +2,14 @@
 
 Conversation state lives with the client: every request carries the messages so far, so any
 server replica can answer and nothing needs expiring. With an LLM the rewrite uses the
-``condense`` prompt; without one, a documented heuristic adds the earlier turns' key terms (to a follow-up by its wording, or
-to a question that names nothing).
+``condense`` prompt; without one, a documented heuristic adds the earlier turns' key terms to a follow-up by its wording; a turn
+that names nothing is asked as typed or with the earlier names, whichever the passages answer better.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from app.llm.client import LLMClient
 from app.prompts import Prompt
@@ -23,28 +24,35 @@ def needs_context(question: str) -> bool:
     return bool(_FOLLOW_UP.search(question)) or len(content) < 2
 
 
-def heuristic_rewrite(history: list[dict], question: str) -> str:
+def heuristic_rewrite(history: list[dict], question: str, names_only: bool = False) -> str:
     """Append the names (else content words) of the latest earlier user turn that has some.
 
     "And who went with him?" after "What did Kim pledge to Putin?" → "And who went with him? (Kim, Putin)".
-    A question that names nothing ("Where was the final played?", "How many people died?") is about what the
-    conversation named: it gets the earlier turn's names (only names: its content words would steer a new
-    question that merely names nothing).
+    ``names_only``: a turn that does not read as a follow-up but names nothing (see ``readings``); its content words
+    would steer a new question.
     """
-    marked = needs_context(question)
-    if not marked and proper_names(question):
+    if not names_only and not needs_context(question):
         return question
     for message in reversed(history):
         if message["role"] != "user":
             continue
         names = [n for n in dict.fromkeys(words(message["content"])) if n in proper_names(message["content"])]
-        terms = names or ([w for w in dict.fromkeys(words(message["content"]))
-                           if w not in STOPWORDS and w not in QUESTION_WORDS] if marked else [])
+        terms = names or ([] if names_only else [w for w in dict.fromkeys(words(message["content"]))
+                                                 if w not in STOPWORDS and w not in QUESTION_WORDS])
         if terms:
             original = {w: w for w in words(message["content"])}
             shown = [_original_case(message["content"], t) for t in terms[:6] if t in original]
             return f"{question} ({', '.join(shown)})"
     return question
+
+
+def names_something(question: str) -> bool:
+    """A name, or a word that may be one: a capitalised first word that is not a question or common word
+    ("Chandrayaan-3 landed where?"), or any word of a question typed without capitals (names cannot be told there)."""
+    if proper_names(question) or question == question.lower():
+        return True
+    first = words(question)[:1]
+    return bool(first) and first[0] not in STOPWORDS and first[0] not in QUESTION_WORDS
 
 
 def _original_case(text: str, word: str) -> str:
@@ -62,14 +70,20 @@ class QuestionCondenser:
         self.client = client
         self.prompt = prompt
 
-    def standalone(self, messages: list[dict]) -> str:
+    def standalone(self, messages: list[dict], pick: Callable[[list[str]], str] | None = None) -> str:
+        """``pick``: chooses among readings of a turn the heuristic cannot place (AnswerService.likelier: the one
+        the passages answer best); without it the turn is asked as typed."""
         question = messages[-1]["content"].strip()
         # each earlier turn to its start, for the heuristic as for the LLM: a 5 MB turn took seconds to scan
         history = [{**m, "content": m["content"][:CONDENSER_TURN_CHARS]} for m in messages[:-1]]
         if not history or not words(question):  # "?!", "😀": no word asks anything, so nothing is followed up
             return question
         if self.client is None or self.prompt is None:
-            return heuristic_rewrite(history, question)
+            if needs_context(question) or names_something(question):
+                return heuristic_rewrite(history, question)
+            # "Where was the final played?" follows up the World Cup; "What is the latest on inflation?" starts anew
+            with_names = heuristic_rewrite(history, question, names_only=True)
+            return pick([question, with_names]) if pick and with_names != question else question
         transcript = "\n".join(f"{m['role']}: {m['content']}" for m in history[-6:])
         rewritten = self.client.complete(self.prompt.render(history=transcript, question=question), 80).text.strip()
         rewritten = rewritten.splitlines()[0].strip() if rewritten else ""

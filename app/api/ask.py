@@ -122,8 +122,9 @@ def ask(body: AskRequest, request: Request, answers: AnswerServiceDep):
 @router.post("/v1/chat", response_model=ChatResponse, responses={**ERRORS, **_STREAM_DOC}, tags=["ask"],
              summary="Chat-style follow-ups: the conversation travels with each request")
 def chat(body: ChatRequest, request: Request, answers: AnswerServiceDep, condenser: CondenserDep):
-    question = condenser.standalone([m.model_dump() for m in body.messages])
     filters = body.filters.to_filters() if body.filters else None
+    question = condenser.standalone([m.model_dump() for m in body.messages],
+                                    lambda readings: answers.likelier(readings, body.top_k, filters, body.as_of))
     if body.stream:
         return stream_answer(request, answers.stream(question, top_k=body.top_k, filters=filters, as_of=body.as_of),
                              {"standalone_question": question})

@@ -244,16 +244,20 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, servic
     options = {"top_k": body.top_k, "filters": body.filters.to_filters() if body.filters else None,
                "as_of": body.as_of}
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+
+    def standalone() -> str:
+        return services.condenser.standalone(turns, lambda readings: services.answers.likelier(readings, **options))
+
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         # The first event is awaited before the response starts: an LLM that is down is a 503, not a 200.
-        question = await run_in_threadpool(services.condenser.standalone, turns)
+        question = await run_in_threadpool(standalone)
         iterator = iter(services.answers.stream(question, **options))
         first = await run_in_threadpool(next, iterator, None)
         return StreamingResponse(
             _chunks(request, services, turns, question, iterator, first, completion_id, created, include_usage),
             media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    question = await run_in_threadpool(services.condenser.standalone, turns)
+    question = await run_in_threadpool(standalone)
     answer = await run_in_threadpool(lambda: services.answers.ask(question, **options))
     content = with_sources(answer.answer, answer.citations)
     return JSONResponse({

@@ -227,12 +227,13 @@ class SummarizeRequest(NativeRequest):
     topic: str | None = Field(default=None, json_schema_extra={"maxLength": MAX_TOPIC_CHARS},
                               description="Summarise what the corpus says on this topic "
                                           f"(at most {MAX_TOPIC_CHARS} characters, not counting surrounding spaces).")
-    filters: SearchFilters | None = Field(default=None, description="Restrict a topic summary's sources.")
+    filters: SearchFilters | None = Field(default=None, description="Restrict a topic summary's sources (refused "
+                                                                     "with article ids).")
     max_words: count(MIN_SUMMARY_WORDS, MAX_SUMMARY_WORDS) = Field(default=120,
                                                                   description="Upper bound on the summary's words.")
     stream: Flag = Field(default=False, description="Stream as Server-Sent Events.")
     as_of: DateIn | None = Field(default=None, description="A topic summary ignores articles published after this "
-                               "date (default: now), as /v1/ask does; article summaries take the ids given.")
+                               "date (default: now), as /v1/ask does; refused with article ids, which are taken as given.")
 
     model_config = {"json_schema_extra": {"examples": [{"article_id": "kim-putin-vostochny-2023", "max_words": 80},
                                                        {"topic": "Russia and North Korea", "max_words": 150}]}}
@@ -251,7 +252,9 @@ class SummarizeRequest(NativeRequest):
     def _one_target(self):
         if self.article_id and self.article_ids:
             raise ValueError("give article_id or article_ids, not both")
-        summary_target(self.article_ids or ([self.article_id] if self.article_id else None), self.topic)
+        given = (("filters", self.filters and self.filters.model_dump(exclude_none=True)), ("as_of", self.as_of))
+        narrowed = " and ".join(name for name, value in given if value)
+        summary_target(self.article_ids or ([self.article_id] if self.article_id else None), self.topic, narrowed)
         return self
 
 

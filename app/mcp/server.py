@@ -200,7 +200,7 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
     ) -> SummaryResult:
         """Summarise one or more articles, or a topic; every sentence cited, disagreeing sources noted."""
         try:
-            article_ids, topic = summary_target(article_ids, topic)
+            article_ids, topic = summary_target(article_ids, topic, "as_of" if as_of is not None else "")
         except InvalidSummaryRequest as exc:
             raise ToolError(str(exc)) from exc
         summaries, max_words = services().summaries, max_words or 120

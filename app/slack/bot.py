@@ -102,7 +102,8 @@ class Responder:
         """A thread follow-up goes through the chat path: the condenser makes it a standalone question."""
         if not history:
             return text, None
-        question = services.condenser.standalone([*history, {"role": "user", "content": text}])
+        question = services.condenser.standalone([*history, {"role": "user", "content": text}],
+                                                 services.answers.likelier)
         return question, (question if question != text else None)
 
     @staticmethod

@@ -93,13 +93,19 @@ def checked_max_words(max_words: int) -> int:
     return max_words
 
 
-def summary_target(article_ids: list[str] | None, topic: str | None) -> tuple[list[str] | None, str | None]:
+def summary_target(article_ids: list[str] | None, topic: str | None, narrowed: str = ""
+                   ) -> tuple[list[str] | None, str | None]:
     """The one check of what a summary request asks for (the API, the MCP tool and the CLI call it): article ids or
     a topic, not both; an empty list, null or "" counts as not given, a topic of spaces as an empty topic.
-    Returns (the ids, None) or (None, the stripped topic); InvalidSummaryRequest otherwise."""
+    ``narrowed``: the filters or as_of given (their names), which only a topic summary reads: with article ids they
+    were ignored with a 200, as if applied. Returns (the ids, None) or (None, the stripped topic);
+    InvalidSummaryRequest otherwise."""
     has_topic = topic not in (None, "")
     if article_ids and has_topic:
         raise InvalidSummaryRequest("give article ids or a topic, not both")
+    if article_ids and narrowed:
+        raise InvalidSummaryRequest(f"{narrowed}: only a topic summary reads them; a summary of articles takes the ids "
+                                    "given (leave them out, or give a topic)")
     if article_ids:
         return checked_article_ids(list(article_ids)), None
     if not has_topic:
