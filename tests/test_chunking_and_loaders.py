@@ -238,11 +238,16 @@ def test_thematic_breaks_around_markdown_are_not_front_matter():
     assert "first point" in article.text and article.title == "Big news"
 
 
-def test_front_matter_numbers_in_text_fields_are_taken_as_written():
-    """YAML reads `title: 12345` and `published_at: 20240101` as numbers; they were refused as "not a string"."""
-    text = b"---\ntitle: 1984\npublished_at: 20240101\n---\n\nThe novel returns to the stage."
-    article = next(load_bytes("play.md", text)).article
-    assert article is not None and article.title == "1984" and article.published_at == "20240101"
+@pytest.mark.parametrize("line, field, value", [
+    ("title: 1984", "title", "1984"), ("published_at: 20240101", "published_at", "20240101"),
+    ("id: 0123", "id", "0123"), ("title: 3.10", "title", "3.10"), ("title: yes", "title", "yes"),
+    ("published_at: 2024-03-01", "published_at", "2024-03-01"),
+])
+def test_front_matter_values_are_taken_as_written(line, field, value):
+    """YAML's typed reading refused `title: 1984` ("not a string"), made `id: 0123` the id "83" (octal) and
+    `title: 3.10` "3.1"."""
+    article = next(load_bytes("play.md", f"---\n{line}\n---\n\nThe novel returns to the stage.".encode())).article
+    assert article is not None and getattr(article, field) == value
 
 
 def test_control_characters_are_not_stored_and_a_text_of_only_them_is_empty():

@@ -196,13 +196,15 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
     return " ".join(f"{problem}{where}".split())
 
 
-def _front_matter_value(key: str, value: object) -> object:
-    """YAML types what it reads: ``title: 12345`` is a number and ``published_at: 20240101`` one too, where the
-    writer meant text (a date as written). Scalars of the text fields are taken as written."""
-    if key in ("id", "title", "source", "url", "published_at", "text") and isinstance(value, (int, float)) \
-            and not isinstance(value, bool):
-        return str(value)
-    return value
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML with every scalar as written, null aside: a typed reading made `id: 0123` the id "83" (octal),
+    `title: 3.10` "3.1" and `published_at: 2024-02-30` a crash; as text, each is checked like any other field."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag in ("tag:yaml.org,2002:null", "tag:yaml.org,2002:merge")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _markdown(name: str, stem: str, text: str) -> LoadedRecord:
@@ -214,13 +216,11 @@ def _markdown(name: str, stem: str, text: str) -> LoadedRecord:
         end = text.find("\n---", 4)
         if end > 0:
             try:
-                meta = yaml.safe_load(text[4:end]) or {}
+                meta = yaml.load(text[4:end], Loader=_FrontMatterLoader) or {}  # noqa: S506 (a SafeLoader)
             except yaml.YAMLError as exc:
                 return LoadedRecord(name, error=f"invalid front matter: {_yaml_reason(exc)}")
-            except (ValueError, OverflowError) as exc:  # a date YAML reads as one that does not exist: 2024-02-30
-                return LoadedRecord(name, error=f"invalid front matter: {exc}")
             if isinstance(meta, dict):  # else two thematic breaks around Markdown text: it stays in the body
-                record.update({k: _front_matter_value(k, v) for k, v in meta.items() if v is not None})
+                record.update({k: v for k, v in meta.items() if v is not None})
                 body = text[end + 4 :].lstrip("\n")
     if "title" not in record:
         for line in body.splitlines():
