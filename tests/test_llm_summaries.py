@@ -76,3 +76,15 @@ def test_topic_summary_with_the_llm_keeps_conflict_notes(tmp_path, fake):
     summary = services.summaries.summarize_topic("Derna floods death toll", max_words=100)
     assert summary.mode == "llm" and summary.conflicts
     assert "Wire A reports" in summary.summary and "Wire B reports" in summary.summary
+
+
+def test_an_llm_summary_with_conflict_notes_stays_within_max_words(tmp_path, fake):
+    """The model was always allowed 10 words, whatever the notes left: 20 asked gave 28."""
+    services = build_services(Settings(data_dir=tmp_path / "d", llm_base_url=fake.base_url, llm_model="fake"))
+    wires = [a.model_copy(update={"source": f"{a.source} of the Tripoli Press"}) for a in conflicting_toll_reports()]
+    services.ingest.ingest(wires)
+    for max_words in (20, 24, 40):
+        summary = services.summaries.summarize_articles([a.id for a in wires], max_words=max_words)
+        assert sum(len(s.text.split()) for s in summary.sentences) <= max_words, (max_words, summary.summary)
+        assert any(s.status != "conflict" for s in summary.sentences), summary.summary  # never notes alone
+    services.close()

@@ -101,23 +101,27 @@ def test_a_topic_refused_within_filters_or_as_of_says_so(corpus_services):
 
 def test_filters_or_as_of_with_article_ids_are_refused_everywhere_not_ignored(corpus_services, tmp_path):
     """An article summary with filters or as_of was a 200 that ignored them, as if applied."""
-    import asyncio
-
+    import anyio
     from fastapi.testclient import TestClient
+    from mcp import Client
     from typer.testing import CliRunner
 
     from app.cli import cli
     from app.main import create_app
-    from app.mcp.server import build_server
+    from app.mcp.server import create_mcp_server
 
     with TestClient(create_app(corpus_services.settings, services=corpus_services)) as client:
         for extra in ({"filters": {"sources": ["Nope"]}}, {"as_of": "2020-01-01"}):
             refused = client.post("/v1/summarize", json={"article_id": "libya-derna-floods-2023", **extra})
             assert refused.status_code == 422 and "only a topic summary reads them" in refused.text, refused.text
         assert client.post("/v1/summarize", json={"article_id": "libya-derna-floods-2023", "filters": {}}).status_code == 200
-    server = build_server(lambda: corpus_services)
-    with pytest.raises(Exception, match="only a topic summary reads them"):
-        asyncio.run(server.call_tool("summarize", {"article_ids": ["libya-derna-floods-2023"], "as_of": "2020-01-01"}))
+    async def mcp_call():
+        async with Client(create_mcp_server(lambda: corpus_services)) as mcp_client:
+            return await mcp_client.call_tool("summarize", {"article_ids": ["libya-derna-floods-2023"],
+                                                            "as_of": "2020-01-01"})
+
+    tool = anyio.run(mcp_call)
+    assert tool.is_error and "only a topic summary reads them" in tool.content[0].text
     result = CliRunner().invoke(cli, ["summarize", "--article-id", "libya-derna-floods-2023", "--as-of", "2020-01-01"],
                                 env={"CITEWIRE_DATA_DIR": str(tmp_path / "data")})
     assert result.exit_code == 2 and "only a topic summary reads them" in result.output

@@ -318,7 +318,7 @@ class SummarizeService:
 
     def _compose_llm(self, passages: list[Passage], max_words: int, article_ids: list[str] | None, book: CitationBook,
                      disagreements: list[Disagreement], extractive: Callable[[], Summary]) -> Summary:
-        result = self.llm.summarize(passages, max(max_words, 10), book)
+        result = self.llm.summarize(passages, max_words, book)  # what the notes leave: at least one sentence
         usage = result.usage | {"calls": result.map_calls}
         if not result.sentences:
             return self._or_extractive(result.guard, usage, extractive, article_ids or [])
@@ -415,7 +415,8 @@ class SummarizeService:
 
     def _disagreements(self, units: list[Unit], max_words: int, limit: int = 3) -> list[Disagreement]:
         """Sources that disagree, found before redundancy pruning can merge them; only as many as the word budget
-        holds (a summary of 20 words came out at 36 with its notes)."""
+        holds beside the shortest sentence (a summary of 20 words came out at 36 with its notes, and notes alone
+        said numbers without what they count)."""
         usable = first_per_article([u for u in units if _SENTENCE_END.search(u.text)], MAX_CONFLICT_STATEMENTS)[0]
         found: list[Disagreement] = []
         for conflict in find_conflicts([u.text for u in usable], [u.passage.article_id for u in usable], limit=limit):
@@ -424,7 +425,7 @@ class SummarizeService:
             if (a.published_at, a.passage.article_id) > (b.published_at, b.passage.article_id):
                 a, b, first_says, second_says = b, a, second_says, first_says
             found.append(Disagreement(a, b, first_says, second_says))
-        kept, words = [], 0
+        kept, words = [], min((_word_count(u.text) for u in units), default=0)
         for disagreement in found:
             if words + disagreement.words <= max_words:
                 kept.append(disagreement)
