@@ -6,7 +6,8 @@ Reuses (or builds, the first time: minutes) a full index of all 19,334 corpus ar
 ``--data-dir``, then asks every answerable open 2024 question as of its date + 1 day, plus
 ``--unanswerable`` constructed unanswerables (2024 questions with every article holding the answer
 excluded), through both pipelines. Prints the table with 95 % bootstrap intervals and writes
-realtimeqa.json (per-question rows, for the error analysis) under ``--out``.
+realtimeqa.json (per-question rows, for the error analysis) under ``--out``. ``--tuning`` asks the 2022–2023
+questions no shipped model was fit on instead (for choosing what acts after the models; not a result).
 """
 
 from __future__ import annotations

@@ -261,7 +261,7 @@ def analyse(out: Path, data: Path, index: Path, n: int, with_judge: bool = False
         if kind := category(row):
             counts[kind] = counts.get(kind, 0) + 1
     answerable, unanswerable = questions(data, body["answerable"], body["unanswerable"], body["seed"], out, index)
-    by_id = {q.id: q for q in answerable + unanswerable}
+    by_id = {(q.id, q.question): q for q in answerable + unanswerable}  # ids repeat in the data (20230414_20)
     services = build_services(Settings(data_dir=index) if with_judge else
                               Settings(data_dir=index, llm_base_url="fake://", local_model=None))
     if services.answers.llm is None:
@@ -272,7 +272,7 @@ def analyse(out: Path, data: Path, index: Path, n: int, with_judge: bool = False
         detail = [{"id": r["id"], "question": r["question"], "gold": r["gold"], "category": category(r),
                    "judge_p": r.get("judge_p"), "guard": r["guard"], "reply": r["refusal_reason"] or r["answer"],
                    "model_text": r["model_text"],
-                   "sentences": explain(services, by_id[r["id"]], r["model_text"],
+                   "sentences": explain(services, by_id[r["id"], r["question"]], r["model_text"],
                                         judge if category(r) == "right answer written, guard refused it all" else None)
                    if r["model_text"] else []}
                   for r in chosen]

@@ -138,9 +138,10 @@ def main() -> None:
     services = build_services(Settings(data_dir=args.data_dir))
     try:
         base = services.summaries
+        # "no-headline": without the shipped headline rule (articles whose headline names the topic are on it)
         rules = {"before" if rule == "off" else rule: SummarizeService(
-                     base.records, base.retrieval, base.embedder, topic_anchor="off" if rule == "headline" else rule,
-                     headline_mentions=rule == "headline")  # "headline": sentences of articles whose headline names it
+                     base.records, base.retrieval, base.embedder, topic_anchor="off" if rule == "no-headline" else rule,
+                     headline_mentions=rule != "no-headline")
                  for rule in ["off", *args.rules.split(",")]}
         results: dict[str, list[dict]] = {rule: [] for rule in rules}
         seconds = {rule: 0.0 for rule in rules}

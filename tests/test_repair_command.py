@@ -161,3 +161,10 @@ def test_repair_dry_run_on_a_missing_collection_creates_nothing_and_says_so(tmp_
     assert repaired.returncode == 0, repaired.stderr
     assert f"re-embedded {chunks} missing" in repaired.stdout and "is missing" not in repaired.stdout
     assert settings.collection in collections()
+
+    import shutil
+
+    shutil.rmtree(settings.chroma_dir)  # the whole embedded store gone: looking must not make a new one either
+    looked = _citewire(data_dir, "repair", "--dry-run")
+    assert looked.returncode == 0 and f"would re-embed {chunks} missing" in looked.stdout, looked.stderr
+    assert not (settings.chroma_dir / "chroma.sqlite3").exists()

@@ -127,6 +127,17 @@ def test_filters_or_as_of_with_article_ids_are_refused_everywhere_not_ignored(co
     assert result.exit_code == 2 and "only a topic summary reads them" in result.output
 
 
+def test_a_headline_names_a_topic_of_only_an_acronym():
+    from app.retrieval.service import Passage
+    from app.summarize.service import Unit, _on_topic
+
+    passage = Passage(chunk_id="w:0:h", article_id="w", chunk_index=0, title="WHO declares the emergency over",
+                      source="S", url="", published_at=None, text="The agency said cases had fallen for months.",
+                      char_start=0, char_end=44, score=1.0)
+    unit = Unit(passage, 0, 44, passage.text, "", 0)
+    assert _on_topic("WHO", [unit], headlines=True) == [unit] and _on_topic("WHO", [unit]) == []
+
+
 def test_conflict_notes_fit_the_word_budget_and_markers_run_in_reading_order(services):
     """Notes were added whatever the budget (max_words 20 gave 36 words), and were cited before the body, so the
     summary read "… [3] … [4]. Sources disagree … [1]; … [2]"."""

@@ -285,9 +285,8 @@ def _quote_start(candidate: Candidate) -> int:
     return candidate.start
 
 
-def _overlaps(candidate: Candidate, start: int, chosen: list[tuple[Candidate, float, int]]) -> bool:
-    return any(other.passage.article_id == candidate.passage.article_id and start < other.end
-               and other_start < candidate.end for other, _, other_start in chosen)
+def _inside(article_id: str, start: int, end: int, spans: list[tuple[str, int, int]]) -> bool:
+    return any(a == article_id and s <= start and end <= e for a, s, e in spans)
 
 
 def compose(selection: Selection, max_sentences: int, probability: float) -> Answer:
@@ -304,11 +303,14 @@ def compose(selection: Selection, max_sentences: int, probability: float) -> Ans
             continue
         if any(near_duplicate(candidate.text, other.text) for other, _, _ in chosen):
             continue
-        # the same words are never cited twice ([153,295) beside [153,213)): a pronoun sentence whose antecedent is
-        # quoted already stands alone, a sentence another quote holds is left out
-        start = next((s for s in dict.fromkeys((_quote_start(candidate), candidate.start))
-                      if not _overlaps(candidate, s, chosen)), None)
-        if start is not None:
+        # the same words are not cited twice ([153,295) beside [153,213)): a pronoun sentence whose antecedent is
+        # quoted already stands alone, and a sentence a chosen quote holds is left out (a cut sentence and its
+        # whole, from two chunks, are both kept: the whole says more)
+        article, start = candidate.passage.article_id, _quote_start(candidate)
+        quoted = [(c.passage.article_id, s, c.end) for c, _, s in chosen]
+        if start != candidate.start and any(_inside(a, s, e, [(article, start, candidate.end)]) for a, s, e in quoted):
+            start = candidate.start
+        if not _inside(article, start, candidate.end, quoted):
             chosen.append((candidate, prob, start))
     if not chosen:
         return refusal("no sentence states an answer")

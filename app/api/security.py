@@ -156,6 +156,7 @@ _JSON_LD = ('//script[starts-with(translate(normalize-space(@type), "APPLICATION
 _JSON_LD_MAX_CHARS = 1_000_000
 
 _HEAD_ELEMENTS = re.compile(r"<title>.*?</title>|<meta\b[^>]*>|<link\b[^>]*>", re.S | re.I)
+_CANONICAL = re.compile(r'\brel="canonical"', re.I)  # the one <link> kept: stylesheets, preloads and imports go
 _DROPPED_WITH_CONTENT = {"script", "style", "iframe", "frame", "frameset", "object", "embed", "noscript",
                          "template", "svg", "math", "form", "button", "select", "textarea"}
 
@@ -166,7 +167,8 @@ def sanitise_html(html: str) -> str:
                       clean_content_tags=_DROPPED_WITH_CONTENT)
     # nh3 returns a fragment with <title>, <meta> and <link> among the body's text; back in a <head>, the title stays
     # the title (not the article's first line) and an empty page stays empty, as when the CLI reads the file
-    head = "".join(_HEAD_ELEMENTS.findall(clean)) + _json_ld(html)
+    head = "".join(e for e in _HEAD_ELEMENTS.findall(clean) if not e.startswith("<link") or _CANONICAL.search(e))
+    head += _json_ld(html)
     return f"<!DOCTYPE html><html><head>{head}</head><body>{_HEAD_ELEMENTS.sub('', clean)}</body></html>"
 
 

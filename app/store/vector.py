@@ -97,6 +97,8 @@ class _AbsentCollection:
         return {"ids": [], "metadatas": [], "embeddings": [], "documents": []}
 
     def __getattr__(self, name: str):
+        if name.startswith("__"):  # hasattr(), copy and pickle ask for these: not a use of the collection
+            raise AttributeError(name)
         raise VectorCollectionMissing(self.name)
 
 
@@ -158,6 +160,10 @@ class VectorStore:
     def _open(self, settings: Settings, embedder_name: str, create: bool) -> None:
         from chromadb.errors import NotFoundError
 
+        if not create and not settings.chroma_url and not (settings.chroma_dir / "chroma.sqlite3").exists():
+            self._collection, self.absent = _AbsentCollection(settings.collection), True  # looking makes no store
+            self._batch = 1
+            return
         self._client = make_chroma_client(settings)
         if create:
             self._collection = _ReopeningCollection(self._client, self._client.get_or_create_collection(

@@ -557,8 +557,8 @@ def _on_topic(topic: str, units: list[Unit], headlines: bool = False) -> list[Un
         return bool(set(content_terms(text)) & wanted) or any(re.search(rf"\b{a}\b", text) for a in acronyms)
 
     def headline_names_it(title: str) -> bool:  # every word of the topic, not one: a headline says little else
-        return bool(wanted) and wanted <= set(content_terms(title)) and all(re.search(rf"\b{a}\b", title)
-                                                                            for a in acronyms)
+        return bool(wanted or acronyms) and wanted <= set(content_terms(title)) and all(
+            re.search(rf"\b{a}\b", title) for a in acronyms)
 
     out = []
     for i, unit in enumerate(units):
