@@ -568,3 +568,18 @@ def test_an_llm_that_is_down_turns_the_placeholder_into_the_reason(tmp_path, fak
     [placeholder] = fake.calls_to("chat.postMessage")  # one message only: the placeholder, then edited
     assert update["params"]["ts"] == placeholder["response"]["ts"]
     assert "LLM endpoint is not reachable" in update["params"]["text"] and "try again" in update["params"]["text"]
+
+
+def test_an_event_without_a_channel_or_ts_is_logged_in_one_line_not_answered(client, fake, caplog):
+    """Slack always sends both; a malformed or hand-made event ended in a KeyError traceback from Bolt."""
+    import logging
+
+    event = mention(fake, "What did Kim pledge?")
+    del event["channel"]
+    with caplog.at_level(logging.WARNING, logger="app.slack.bot"):
+        assert post_event(client, event).status_code == 200
+        deadline = time.time() + 10
+        while time.time() < deadline and "without channel" not in caplog.text:
+            time.sleep(0.05)
+    assert "app_mention event without channel; not answered" in caplog.text
+    assert "Traceback" not in caplog.text and fake.calls_to("chat.postMessage") == []

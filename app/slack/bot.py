@@ -204,6 +204,10 @@ def build_app(settings: Settings, get_services: Callable[[], Services], client: 
         return next()
 
     def on_message(event: dict, client: WebClient, context) -> None:
+        if not event.get("ts") or not event.get("channel"):  # nowhere to answer: one line, not Bolt's traceback
+            log.warning("slack: %s event without %s; not answered", event.get("type"),
+                        " and ".join(k for k in ("ts", "channel") if not event.get(k)))
+            return
         thread_ts = event.get("thread_ts") or event["ts"]
         try:
             history = _history(client, event, context)
