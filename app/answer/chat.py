@@ -2,8 +2,9 @@
 
 Conversation state lives with the client: every request carries the messages so far, so any
 server replica can answer and nothing needs expiring. With an LLM the rewrite uses the
-``condense`` prompt; without one, a documented heuristic adds the earlier turns' key terms to a follow-up by its wording; a turn
-that names nothing is asked as typed or with the earlier names, whichever the passages answer better.
+``condense`` prompt; without one, a documented heuristic adds the earlier turns' key terms to a
+follow-up by its wording; a turn that names nothing is asked as typed or with the earlier names,
+whichever the passages answer.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ def heuristic_rewrite(history: list[dict], question: str, names_only: bool = Fal
     """Append the names (else content words) of the latest earlier user turn that has some.
 
     "And who went with him?" after "What did Kim pledge to Putin?" → "And who went with him? (Kim, Putin)".
-    ``names_only``: a turn that does not read as a follow-up but names nothing (see ``readings``); its content words
-    would steer a new question.
+    ``names_only``: a turn that does not read as a follow-up but names nothing (``QuestionCondenser.standalone``);
+    the earlier content words would steer what may be a new question.
     """
     if not names_only and not needs_context(question):
         return question
@@ -71,8 +72,8 @@ class QuestionCondenser:
         self.prompt = prompt
 
     def standalone(self, messages: list[dict], pick: Callable[[list[str]], str] | None = None) -> str:
-        """``pick``: chooses among readings of a turn the heuristic cannot place (AnswerService.likelier: the one
-        the passages answer best); without it the turn is asked as typed."""
+        """``pick``: chooses among readings of a turn the heuristic cannot place (AnswerService.likelier: the first
+        the passages answer); without it the turn is asked as typed."""
         question = messages[-1]["content"].strip()
         # each earlier turn to its start, for the heuristic as for the LLM: a 5 MB turn took seconds to scan
         history = [{**m, "content": m["content"][:CONDENSER_TURN_CHARS]} for m in messages[:-1]]

@@ -170,7 +170,7 @@ class SummarizeService:
         # which topic words may anchor it (ANCHOR_RULES); "off": the rule before (benchmarks/topic_summaries.py)
         self.topic_anchor = topic_anchor
         # a sentence of an article whose headline names the topic is about it ("floods": the Derna article's
-        # headline says "Floods", its text never does); benchmarks/topic_summaries.py rule "headline"
+        # headline says "Floods", its text never does); docs/summaries.md, benchmarks/topic_summaries.py "no-headline"
         self.headline_mentions = headline_mentions
         parsed = TOPIC_ANCHOR_RULE.fullmatch(topic_anchor)
         if parsed is None:
