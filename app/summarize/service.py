@@ -104,8 +104,9 @@ def summary_target(article_ids: list[str] | None, topic: str | None, narrowed: s
     if article_ids and has_topic:
         raise InvalidSummaryRequest("give article ids or a topic, not both")
     if article_ids and narrowed:
-        raise InvalidSummaryRequest(f"{narrowed}: only a topic summary reads them; a summary of articles takes the ids "
-                                    "given (leave them out, or give a topic)")
+        them = "them" if " and " in narrowed else "it"
+        raise InvalidSummaryRequest(f"{narrowed}: only a topic summary reads {them}; a summary of articles takes the "
+                                    f"ids given (leave {them} out, or give a topic)")
     if article_ids:
         return checked_article_ids(list(article_ids)), None
     if not has_topic:
