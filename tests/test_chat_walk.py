@@ -113,3 +113,43 @@ def test_a_turn_that_names_nothing_is_asked_as_typed_when_the_passages_answer_it
     assert reply["standalone_question"] == "What did the central bank do with interest rates?" and reply["answerable"], reply
     assert reply["citations"][0]["article_id"] == "fed-holds-rates-sept-2023"
     assert "Federal Reserve" in completion["choices"][0]["message"]["content"]  # the same reading there
+
+
+class CountingRetrieval:
+    """The real retrieval, counting the questions it is asked."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.asked: list[str] = []
+
+    def search(self, question, **options):
+        self.asked.append(question)
+        return self.inner.search(question, **options)
+
+
+@pytest.mark.parametrize("turn, answered_as_typed", [
+    ("What did the central bank do with interest rates?", True),  # answered as typed: one reading tried
+    ("Where was the final played?", False),  # refused as typed, answered with the World Cup question's names
+])
+def test_the_reading_a_chat_turn_is_asked_as_is_retrieved_and_answered_once(corpus_services, turn, answered_as_typed):
+    """The route asked the chosen reading again after ``likelier`` had answered it: one more retrieval and selection
+    per nameless turn. The answer handed back is the one ``ask`` gives, streamed the same way."""
+    from app.answer.service import AnswerService, ReadingPicker
+
+    shipped = corpus_services.answers
+    counting = CountingRetrieval(shipped.retrieval)
+    answers = AnswerService(counting, shipped.extractive, shipped.top_k)
+    history = [{"role": "user", "content": "Who won the Women's World Cup final?"}, {"role": "assistant", "content": "…"}]
+    picker = ReadingPicker(answers)
+    question = QuestionCondenser().standalone([*history, {"role": "user", "content": turn}], picker)
+    assert (question == turn) is answered_as_typed
+    tried = len(counting.asked)
+    assert tried == (1 if answered_as_typed else 2), counting.asked
+    answer = picker.ask(question)
+    events = list(picker.stream(question))
+    assert len(counting.asked) == tried  # neither asked nor streamed again
+    again = shipped.ask(question)
+    assert answer.answerable and answer.answer == again.answer and answer.citations == again.citations
+    assert events[-1] == ("answer", answer) and "".join(d for kind, d in events[:-1]).startswith(answer.sentences[0].text)
+    assert picker.ask("Something else entirely?") is not answer  # another question is asked anew
+    assert len(counting.asked) == tried + 1

@@ -53,14 +53,23 @@ class AnswerService:
         return passages, None
 
     def likelier(self, readings: list[str], top_k: int | None = None, filters: Filters | None = None,
-                 as_of: date | datetime | None = None) -> str:
+                 as_of: date | datetime | None = None) -> tuple[str, Answer | None]:
         """Of readings of one chat turn (as typed, then with the conversation's names), the first the passages answer
-        by the extractive answerer's rule, else the first: a guess that reads the articles, not the wording."""
+        by the extractive answerer's rule, else the first: a guess that reads the articles, not the wording.
+        Without an LLM that rule is ``ask`` itself, so the answer comes back too (None with an LLM, which answers
+        the chosen reading its own way): the route need not retrieve and select again."""
+        first: Answer | None = None
         for reading in readings:
+            if self.llm is None:
+                answer = self.ask(reading, top_k, filters, as_of)
+                first = first or answer
+                if answer.answerable:
+                    return reading, answer
+                continue
             passages = self.retrieval.search(reading, top_k=top_k or self.top_k, filters=filters, as_of=as_of)
             if passages and self.extractive.answer(reading, passages).answerable:
-                return reading
-        return readings[0]
+                return reading, None
+        return readings[0], first
 
     def ask(self, question: str, top_k: int | None = None, filters: Filters | None = None,
             as_of: date | datetime | None = None) -> Answer:
@@ -97,8 +106,12 @@ class AnswerService:
         return passages[: self.llm_passages]
 
     def stream(self, question: str, top_k: int | None = None, filters: Filters | None = None,
-               as_of: date | datetime | None = None) -> Iterator[tuple[str, object]]:
-        """("delta", text)* then ("answer", Answer); the extractive path streams its sentences."""
+               as_of: date | datetime | None = None, answered: Answer | None = None) -> Iterator[tuple[str, object]]:
+        """("delta", text)* then ("answer", Answer); the extractive path streams its sentences.
+        ``answered``: the extractive answer to ``question`` already made (``likelier``), streamed as it is."""
+        if answered is not None and self.llm is None:
+            yield from _streamed(answered)
+            return
         passages, early = self._passages(question, top_k, filters, as_of)
         if early is not None:
             early.mode = self.mode
@@ -109,9 +122,36 @@ class AnswerService:
             for kind, value in self.llm.stream(question, self.llm_context(question, passages)):
                 yield kind, self._or_extractive(value, question, passages) if kind == "answer" else value
             return
-        answer = self.extractive.answer(question, passages)
-        for sentence in answer.sentences or []:
-            yield "delta", f"{sentence.text} [{sentence.citations[0]}] "
-        if not answer.sentences:
-            yield "delta", answer.answer
-        yield "answer", answer
+        yield from _streamed(self.extractive.answer(question, passages))
+
+
+def _streamed(answer: Answer) -> Iterator[tuple[str, object]]:
+    for sentence in answer.sentences or []:
+        yield "delta", f"{sentence.text} [{sentence.citations[0]}] "
+    if not answer.sentences:
+        yield "delta", answer.answer
+    yield "answer", answer
+
+
+class ReadingPicker:
+    """``pick`` for ``QuestionCondenser.standalone`` that keeps the answer ``likelier`` made for the reading it chose,
+    so a chat route answers (or streams) that reading without retrieving and selecting again."""
+
+    def __init__(self, answers: AnswerService, top_k: int | None = None, filters: Filters | None = None,
+                 as_of: date | datetime | None = None) -> None:
+        self.answers = answers
+        self.options = {"top_k": top_k, "filters": filters, "as_of": as_of}
+        self.chosen: tuple[str, Answer | None] | None = None
+
+    def __call__(self, readings: list[str]) -> str:
+        self.chosen = self.answers.likelier(readings, **self.options)
+        return self.chosen[0]
+
+    def _answered(self, question: str) -> Answer | None:
+        return self.chosen[1] if self.chosen is not None and self.chosen[0] == question else None
+
+    def ask(self, question: str) -> Answer:
+        return self._answered(question) or self.answers.ask(question, **self.options)
+
+    def stream(self, question: str) -> Iterator[tuple[str, object]]:
+        return self.answers.stream(question, **self.options, answered=self._answered(question))

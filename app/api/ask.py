@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from app.answer.models import Answer
+from app.answer.service import ReadingPicker
 from app.api.deps import (
     AnswerServiceDep,
     CondenserDep,
@@ -123,12 +124,11 @@ def ask(body: AskRequest, request: Request, answers: AnswerServiceDep):
              summary="Chat-style follow-ups: the conversation travels with each request")
 def chat(body: ChatRequest, request: Request, answers: AnswerServiceDep, condenser: CondenserDep):
     filters = body.filters.to_filters() if body.filters else None
-    question = condenser.standalone([m.model_dump() for m in body.messages],
-                                    lambda readings: answers.likelier(readings, body.top_k, filters, body.as_of))
+    picker = ReadingPicker(answers, body.top_k, filters, body.as_of)  # answers the reading it picks only once
+    question = condenser.standalone([m.model_dump() for m in body.messages], picker)
     if body.stream:
-        return stream_answer(request, answers.stream(question, top_k=body.top_k, filters=filters, as_of=body.as_of),
-                             {"standalone_question": question})
-    answer = answers.ask(question, top_k=body.top_k, filters=filters, as_of=body.as_of)
+        return stream_answer(request, picker.stream(question), {"standalone_question": question})
+    answer = picker.ask(question)
     return ChatResponse(**answer_response(answer).model_dump(), standalone_question=question)
 
 

@@ -32,6 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import __version__
 from app.answer.models import Answer
 from app.answer.render import with_sources, without_sources
+from app.answer.service import ReadingPicker
 from app.api.deps import ServicesDep
 from app.api.errors import dependency_failure
 from app.api.openai_schemas import (
@@ -245,20 +246,22 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, servic
                "as_of": body.as_of}
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
 
+    picker = ReadingPicker(services.answers, **options)  # answers the reading it picks only once
+
     def standalone() -> str:
-        return services.condenser.standalone(turns, lambda readings: services.answers.likelier(readings, **options))
+        return services.condenser.standalone(turns, picker)
 
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         # The first event is awaited before the response starts: an LLM that is down is a 503, not a 200.
         question = await run_in_threadpool(standalone)
-        iterator = iter(services.answers.stream(question, **options))
+        iterator = iter(picker.stream(question))
         first = await run_in_threadpool(next, iterator, None)
         return StreamingResponse(
             _chunks(request, services, turns, question, iterator, first, completion_id, created, include_usage),
             media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     question = await run_in_threadpool(standalone)
-    answer = await run_in_threadpool(lambda: services.answers.ask(question, **options))
+    answer = await run_in_threadpool(picker.ask, question)
     content = with_sources(answer.answer, answer.citations)
     return JSONResponse({
         "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,

@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
+from app.answer.service import ReadingPicker
 from app.config import Settings
 from app.request_types import MAX_QUESTION_CHARS, question_text
 from app.services import Services
@@ -75,8 +76,9 @@ class Responder:
         question = _question(request.text)
         if question is None:
             return f"Sorry, that question is too long: keep it under {MAX_QUESTION_CHARS} characters.", None
-        question, asked_as = self._standalone(services, question, history)
-        return answer_message(services.answers.ask(question), asked_as)
+        picker = ReadingPicker(services.answers)  # answers the reading it picks only once
+        question, asked_as = self._standalone(services, question, history, picker)
+        return answer_message(picker.ask(question), asked_as)
 
     def reply(self, client: WebClient, channel: str, thread_ts: str, request: Request,
               history: list[dict] | None = None) -> None:
@@ -98,12 +100,13 @@ class Responder:
                 log.exception("slack: could not post the error message either")
 
     @staticmethod
-    def _standalone(services: Services, text: str, history: list[dict] | None) -> tuple[str, str | None]:
+    def _standalone(services: Services, text: str, history: list[dict] | None,
+                    picker: ReadingPicker | None = None) -> tuple[str, str | None]:
         """A thread follow-up goes through the chat path: the condenser makes it a standalone question."""
         if not history:
             return text, None
         question = services.condenser.standalone([*history, {"role": "user", "content": text}],
-                                                 services.answers.likelier)
+                                                 picker or ReadingPicker(services.answers))
         return question, (question if question != text else None)
 
     @staticmethod

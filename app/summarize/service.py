@@ -451,15 +451,15 @@ class Disagreement:
     second: Unit
     first_says: list[str]
     second_says: list[str]
+    words: int = field(init=False)  # the note as shown, counted against max_words; computed once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "words", _word_count(self.text(0, 0)))
 
     def text(self, first_n: int, second_n: int) -> str:
         first, second = as_written(self.first.text, self.first_says), as_written(self.second.text, self.second_says)
         return (f"Sources disagree: {self.first.passage.source} reports {', '.join(first)} [{first_n}]; "
                 f"{self.second.passage.source} reports {', '.join(second)} [{second_n}].")
-
-    @property
-    def words(self) -> int:
-        return _word_count(self.text(0, 0))
 
 
 def _cited_notes(disagreements: list[Disagreement], book: CitationBook) -> list[tuple[AnswerSentence, dict]]:
