@@ -35,7 +35,7 @@ YEAR = re.compile(r"(19|20)\d\d")
 
 
 def candidate_features(table: dict, gathered: list, doc_freq=None) -> tuple[np.ndarray, list[str]]:
-    from app.answer.extractive import candidate_sentences, near_duplicate
+    from app.answer.extractive import candidate_sentences, restates
     from app.answer.selection import blended_logits, missing_terms_features
     from app.retrieval.features import (
         ALL_PASSAGE_FEATURES,
@@ -73,7 +73,7 @@ def candidate_features(table: dict, gathered: list, doc_freq=None) -> tuple[np.n
             pool = [pool[i] for i in np.argsort(-np.asarray(scores), kind="stable")]
         top = [p for p, _ in pool[:5]]
         row_of = {p.chunk_id: r for p, r in pool}
-        cands = [c for c in candidate_sentences(top) if not near_duplicate(c.text, q.question, 0.7)]
+        cands = [c for c in candidate_sentences(top) if not restates(c.text, q.question)]
         a, b = spans.get(qi, (0, 0))
         feats: dict[str, float] = {}
         if b > a:

@@ -26,23 +26,38 @@ def needs_context(question: str) -> bool:
 
 
 def heuristic_rewrite(history: list[dict], question: str, names_only: bool = False) -> str:
-    """Append the names (else content words) of the latest earlier user turn that has some.
+    """Append the names (else content words) of the latest earlier user turn that has some, each earlier follow-up
+    read as it was rewritten in its turn.
 
-    "And who went with him?" after "What did Kim pledge to Putin?" → "And who went with him? (Kim, Putin)".
+    "And who went with him?" after "What did Kim pledge to Putin?" → "And who went with him? (Kim, Putin)", and a
+    third turn "Where did they meet?" → "… (Kim, Putin)" too (from the second turn as rewritten; as typed, it
+    holds only "went").
     ``names_only``: a turn that does not read as a follow-up but names nothing (``QuestionCondenser.standalone``);
     the earlier content words would steer what may be a new question.
     """
     if not names_only and not needs_context(question):
         return question
-    for message in reversed(history):
-        if message["role"] != "user":
-            continue
-        names = [n for n in dict.fromkeys(words(message["content"])) if n in proper_names(message["content"])]
-        terms = names or ([] if names_only else [w for w in dict.fromkeys(words(message["content"]))
+    return _with_context(_asked_turns(history), question, names_only)
+
+
+def _asked_turns(history: list[dict]) -> list[str]:
+    """The earlier user turns as the heuristic asks them: each follow-up with its own earlier context."""
+    asked: list[str] = []
+    for message in history:
+        if message["role"] == "user":
+            text = message["content"]
+            asked.append(_with_context(asked, text) if needs_context(text) else text)
+    return asked
+
+
+def _with_context(asked: list[str], question: str, names_only: bool = False) -> str:
+    for turn in reversed(asked):
+        names = [n for n in dict.fromkeys(words(turn)) if n in proper_names(turn)]
+        terms = names or ([] if names_only else [w for w in dict.fromkeys(words(turn))
                                                  if w not in STOPWORDS and w not in QUESTION_WORDS])
         if terms:
-            original = {w: w for w in words(message["content"])}
-            shown = [_original_case(message["content"], t) for t in terms[:6] if t in original]
+            original = {w: w for w in words(turn)}
+            shown = [_original_case(turn, t) for t in terms[:6] if t in original]
             return f"{question} ({', '.join(shown)})"
     return question
 
@@ -81,7 +96,13 @@ class QuestionCondenser:
             return question
         if self.client is None or self.prompt is None:
             if needs_context(question) or names_something(question):
-                return heuristic_rewrite(history, question)
+                rewritten = heuristic_rewrite(history, question)
+                # a follow-up of a turn that named nothing ("Who scored?" after "Where was the final played?"):
+                # with that turn's words, else with the names before it, whichever the passages answer
+                with_names = heuristic_rewrite(history, question, names_only=True)
+                if pick and needs_context(question) and with_names not in (rewritten, question):
+                    return pick([rewritten, with_names])
+                return rewritten
             # "Where was the final played?" follows up the World Cup; "What is the latest on inflation?" starts anew
             with_names = heuristic_rewrite(history, question, names_only=True)
             return pick([question, with_names]) if pick and with_names != question else question

@@ -54,6 +54,21 @@ def near_duplicate(a: str, b: str, threshold: float = 0.6) -> bool:
     return len(wa & wb) / len(wa | wb) >= threshold
 
 
+_FIGURE = re.compile(r"\d[\d,.]*")
+
+
+def restates(sentence: str, question: str) -> bool:
+    """A sentence that mostly repeats the question's words and adds no name or figure of its own: it answers
+    nothing, however well it matches. "Aitana Bonmati was named the best player of the tournament." shares 7 of its
+    10 words with "Who was named best player of the tournament?" and was dropped as a restatement; its new name is
+    the answer."""
+    if not near_duplicate(sentence, question, 0.7):
+        return False
+    asked = set(words(question)) | name_tokens(question)  # the question's first word may be a name too
+    new_names = name_tokens(" ".join(proper_names(sentence))) - asked
+    return not new_names and not set(_FIGURE.findall(sentence)) - set(_FIGURE.findall(question))
+
+
 class ExtractiveAnswerer:
     def __init__(
         self, scorer: QuestionScorer, min_support: float = 0.45, max_sentences: int = 3,
@@ -70,7 +85,7 @@ class ExtractiveAnswerer:
             return refusal("no passage in the index matches the question")
         # A question (or a restatement of this one) answers nothing, however well it matches.
         candidates = [c for c in candidate_sentences(passages)
-                      if not c.text.rstrip("\"'”’) ").endswith("?") and not near_duplicate(c.text, question, 0.7)]
+                      if not c.text.rstrip("\"'”’) ").endswith("?") and not restates(c.text, question)]
         if not candidates:
             return refusal("the passages only restate the question")
         scores = self.scorer.score(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from app.answer.extractive import Candidate, candidate_sentences, near_duplicate
+from app.answer.extractive import Candidate, candidate_sentences, near_duplicate, restates
 from app.answer.guard import FaithfulnessGuard
 from app.answer.models import Answer
 from app.llm.client import LLMClient
@@ -70,7 +70,7 @@ def rank_sentences(extractive, question: str, passages: list[Passage]) -> list[C
     scorer = getattr(extractive, "scorer", None) or getattr(getattr(extractive, "selector", None), "heuristic", None)
     if scorer is None:
         return None
-    candidates = [c for c in candidate_sentences(passages) if not near_duplicate(c.text, question, 0.7)]
+    candidates = [c for c in candidate_sentences(passages) if not restates(c.text, question)]
     scores = scorer.score(question, [c.text for c in candidates], [c.passage.title for c in candidates],
                           [c.previous for c in candidates], [c.passage.text for c in candidates])
     ranked = sorted(zip(candidates, scores), key=lambda cs: cs[1].score - 0.01 * cs[0].rank, reverse=True)

@@ -21,6 +21,7 @@ from app.answer.extractive import (
     missing_names,
     near_duplicate,
     refusal,
+    restates,
 )
 from app.answer.models import Answer, AnswerSentence
 from app.answer.scoring import QuestionScorer
@@ -89,7 +90,7 @@ class SentenceSelector:
         """Sentences of the top passages with their selector features (training reads the same rows)."""
         terms = terms or question_terms(question, self.doc_freq)
         top = passages[:SENTENCE_PASSAGES]
-        candidates = [c for c in candidate_sentences(top) if not near_duplicate(c.text, question, 0.7)]
+        candidates = [c for c in candidate_sentences(top) if not restates(c.text, question)]
         if not candidates:
             return [], [], terms
         heuristic = self.heuristic.score(question, [c.text for c in candidates], [c.passage.title for c in candidates],

@@ -1,0 +1,51 @@
+"""Findings of a new-user walk over the HTTP API (2026-11-27, late): each failed before its fix."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.answer.extractive import restates
+
+
+@pytest.mark.parametrize("sentence, question, expected", [
+    # the answer's name is new: not a restatement, though 7 of its 10 words are the question's
+    ("Aitana Bonmati was named the best player of the tournament.", "Who was named best player of the tournament?", False),
+    ("The toll was 3,000 in the end.", "What was the toll in the end?", False),  # a new figure
+    ("Kim was named the best player of the tournament.", "Was Kim named best player of the tournament?", True),
+    # a name the question opens with is not new ("Liz" is the question's first word)
+    ("Republican Liz Cheney lost her seat in Congress after voters in Wyoming elected a Trump-backed candidate.",
+     "Liz Cheney lost her seat in Congress after voters in Wyoming elected which Trump-backed Republican?", True),
+])
+def test_a_sentence_that_repeats_the_question_restates_it_unless_it_adds_a_name_or_figure(sentence, question, expected):
+    assert restates(sentence, question) is expected
+
+
+def test_the_sentence_that_answers_is_quoted_though_it_shares_most_words_with_the_question(corpus_services):
+    """It was dropped as a restatement and three sentences that do not name the best player were quoted instead."""
+    answer = corpus_services.answers.ask("Who was named best player of the tournament?")
+    assert answer.answerable and "Bonmati" in answer.sentences[0].text, answer.answer
+
+
+def _chat(services, *turns: str) -> dict:
+    from app.main import create_app
+
+    messages = []
+    for turn in turns:
+        messages += [{"role": "user", "content": turn}, {"role": "assistant", "content": "… [1]"}]
+    with TestClient(create_app(services.settings, services=services)) as client:
+        return client.post("/v1/chat", json={"messages": messages[:-1]}).json()
+
+
+def test_a_third_turn_keeps_the_names_of_the_first_through_a_follow_up_that_named_nobody(corpus_services):
+    """"Where did they meet?" was asked as "… (went)", the one content word of "And who went with him?", and refused."""
+    reply = _chat(corpus_services, "What did Kim pledge to Putin?", "And who went with him?", "Where did they meet?")
+    assert reply["standalone_question"] == "Where did they meet? (Kim, Putin)", reply["standalone_question"]
+    assert reply["answerable"] and "Vostochny" in reply["answer"], reply["answer"]
+
+
+def test_a_follow_up_of_a_nameless_turn_is_read_with_the_names_before_it_when_the_passages_answer_that(corpus_services):
+    """"Who scored?" after "Where was the final played?" was asked as "Who scored? (final, played)" and refused."""
+    reply = _chat(corpus_services, "Who won the Women's World Cup final?", "Where was the final played?", "Who scored?")
+    assert "World" in reply["standalone_question"] and reply["answerable"], reply
+    assert reply["citations"][0]["article_id"] == "womens-world-cup-final-2023", reply["citations"]
