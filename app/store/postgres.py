@@ -83,10 +83,24 @@ class PostgresRecordStore(RecordStore):
         return super()._conn()
 
     def _all(self, sql: str, params: Iterable = ()) -> list:
-        return self._conn().execute(sql.replace("?", "%s"), list(params)).fetchall()
+        return self._read(sql, params).fetchall()
 
     def _one(self, sql: str, params: Iterable = ()):
-        return self._conn().execute(sql.replace("?", "%s"), list(params)).fetchone()
+        return self._read(sql, params).fetchone()
+
+    def _read(self, sql: str, params: Iterable):
+        """A read outside a transaction, asked once more on a new connection when the server had dropped this
+        thread's (a restart or failover between requests): only the statement that meets a dropped connection
+        notices it, so every worker thread's first request after a restart failed with a 503 though the
+        server was back. Reads are safe to repeat; inside a transaction the failure is the transaction's."""
+        conn = self._conn()
+        try:
+            return conn.execute(sql.replace("?", "%s"), list(params))
+        except self._psycopg.OperationalError:
+            if not conn.closed or getattr(self._local, "transactions", 0):
+                raise
+            log.info("PostgreSQL had dropped this thread's connection; reading again on a new one")
+            return self._conn().execute(sql.replace("?", "%s"), list(params))
 
     def _run(self, sql: str, params: Iterable = ()) -> None:
         self._conn().execute(sql.replace("?", "%s"), list(params))
@@ -99,9 +113,13 @@ class PostgresRecordStore(RecordStore):
     @contextmanager
     def transaction(self) -> Iterator[None]:
         conn = self._conn()
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
-            yield
+        self._local.transactions = getattr(self._local, "transactions", 0) + 1  # reads inside are not repeated
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+                yield
+        finally:
+            self._local.transactions -= 1
 
     @contextmanager
     def writer_turn(self) -> Iterator[None]:
