@@ -45,6 +45,14 @@ DateIn = Annotated[date, BeforeValidator(_not_a_number)]
 Flag = Annotated[bool, Field(strict=True)]
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# C0 controls other than tab, newline and the page and line breaks (\f, \v: read as newlines), and DEL: a NUL
+# pasted into a file was stored and quoted back (ingest drops them); a question of them alone is empty
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def blank(text: str) -> bool:
+    """Nothing to read: spaces and control characters only ("\\u0000\\u0000" was asked, and refused with a 200)."""
+    return not CONTROL_CHARACTERS.sub("", text).strip()
 
 
 def search_text(text: str) -> str:
@@ -72,9 +80,10 @@ MAX_CHAT_MESSAGES = 200
 
 def question_text(value: str, what: str = "question") -> str:
     """A question or query as every adapter reads it: NFKC, stripped, 1 to MAX_QUESTION_CHARS characters counted
-    after both (so a text that NFKC lengthens cannot pass the cap over one adapter and not another)."""
+    after both (so a text that NFKC lengthens cannot pass the cap over one adapter and not another); control
+    characters alone are empty."""
     value = search_text(value).strip()
-    if not value:
+    if blank(value):
         raise ValueError(f"{what} is empty")
     if len(value) > MAX_QUESTION_CHARS:
         raise ValueError(f"{what} is longer than {MAX_QUESTION_CHARS} characters")

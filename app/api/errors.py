@@ -56,6 +56,16 @@ def _non_json_body(request: Request, errors: list[dict]) -> str | None:
     return None
 
 
+def unreadable_body(exc: StarletteHTTPException) -> str | None:
+    """Why FastAPI could not read a JSON body that is no JSON syntax error (bytes that are not UTF-8, nesting deeper
+    than the parser goes), else None. FastAPI answers those with a bare "There was an error parsing the body"; the
+    reason is the exception it raises from, as /v1/articles (which parses its own body) reports it."""
+    cause = exc.__cause__
+    if exc.status_code == 400 and isinstance(cause, (UnicodeDecodeError, RecursionError)):
+        return str(cause) or type(cause).__name__
+    return None
+
+
 def dependency_failure(exc: Exception, mid_stream: bool = False) -> tuple[int, str, str] | None:
     """(status, error, detail) when ``exc`` is a dependency failing (the LLM, the Chroma server, the PostgreSQL
     record store), else None: app.dependency_errors decides, for the CLI too.
@@ -108,6 +118,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if is_openai_path(request.url.path):  # an unknown URL or method, asked by an OpenAI client
             return JSONResponse(_openai_http_error(request, exc), status_code=exc.status_code, headers=exc.headers)
+        reason = unreadable_body(exc)
+        if reason is not None:
+            return JSONResponse(_body("malformed JSON", reason), status_code=400)
         return JSONResponse(_body(str(exc.detail), None), status_code=exc.status_code, headers=exc.headers)
 
     async def _dependency_down(_: Request, exc: Exception) -> JSONResponse:

@@ -34,7 +34,7 @@ from app.answer.models import Answer
 from app.answer.render import with_sources, without_sources
 from app.answer.service import ReadingPicker
 from app.api.deps import ServicesDep
-from app.api.errors import dependency_failure
+from app.api.errors import dependency_failure, unreadable_body
 from app.api.openai_schemas import (
     CITEWIRE_PARAMETERS,
     FILTER_FIELDS,
@@ -45,9 +45,8 @@ from app.api.openai_schemas import (
     ModelList,
     OpenAIErrorResponse,
 )
-from app.api.schemas import MAX_QUESTION_CHARS
 from app.offline import count_tokens
-from app.request_types import error_message, question_text, search_text
+from app.request_types import MAX_QUESTION_CHARS, blank, error_message, question_text, search_text
 from app.services import Services
 
 log = logging.getLogger(__name__)
@@ -94,6 +93,10 @@ class OpenAIRoute(APIRoute):
             except StarletteHTTPException as exc:  # FastAPI's own: a body it cannot parse (nested too deep)
                 if exc.status_code >= 500:
                     raise
+                reason = unreadable_body(exc)  # not UTF-8, nested too deep: said as the native routes say it
+                if reason is not None:
+                    return OpenAIError(400, f"We could not parse the JSON body of your request: {reason}.",
+                                       code="invalid_json").response()
                 return OpenAIError(exc.status_code, str(exc.detail), code="invalid_json" if exc.status_code == 400
                                    else None).response()
             except Exception as exc:  # noqa: BLE001 - the body must still be OpenAI-shaped
@@ -187,7 +190,7 @@ def conversation(body: ChatCompletionRequest) -> list[dict]:
     as /v1/chat reads it (NFKC, app/request_types.search_text) and the question as every adapter reads one
     (question_text: NFKC, stripped, 1-2000 characters after both), so a full-width question is answered alike."""
     last = body.messages[-1]
-    if last.role != "user" or not search_text(last.text()).strip():
+    if last.role != "user" or blank(search_text(last.text())):
         raise OpenAIError(400, "The last message must be the user's question (with text content).",
                           code="invalid_value", param="messages")
     try:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.ingest.article import ARTICLE_ID
-from app.request_types import MAX_CHAT_MESSAGES, MAX_QUESTION_CHARS, DateIn, Flag, count, question_text, search_text
+from app.request_types import MAX_CHAT_MESSAGES, DateIn, Flag, count, question_text, search_text
 from app.retrieval.service import end_of_day_ts, start_of_day_ts
 from app.store.models import Filters
 from app.summarize.service import (
@@ -204,6 +204,8 @@ class IngestItem(BaseModel):
     status: str = Field(description="added, updated, unchanged or failed")
     chunks: int = 0
     error: str | None = None
+    warnings: list[str] = Field(default_factory=list, description=(
+        "E.g. the record's fields that no article field reads (a misspelt \"publshed_at\"): ignored."))
 
 
 class IngestResponse(BaseModel):
@@ -215,7 +217,8 @@ class IngestResponse(BaseModel):
     results: list[IngestItem]
     warnings: list[str] = Field(default_factory=list, description=(
         "E.g. an id given more than once in the request: the last record wins (it is written, unless it fails), "
-        "and it is counted and listed in results once."))
+        "and it is counted and listed in results once; fields that no article field reads, ignored, with how many "
+        "records had each."))
 
 
 class SummarizeRequest(NativeRequest):
@@ -285,7 +288,10 @@ class SummarizeResponse(BaseModel):
 
 
 class ChatMessage(BaseModel):
-    role: str = Field(description="user or assistant", pattern="^(user|assistant)$")
+    # system (and developer) messages are taken and left out, as /v1/chat/completions leaves them out: a client that
+    # sends its OpenAI-style conversation here was refused with the pattern "^(user|assistant)$"
+    role: Literal["user", "assistant", "system", "developer"] = Field(
+        description="user or assistant; system and developer messages are ignored")
     # no cap of its own: an earlier turn of any length is read as /v1/chat/completions reads it (the condenser
     # reads each of the last turns to its first CONDENSER_TURN_CHARS); the question's cap is the model's below
     content: str = Field(min_length=1)
@@ -313,10 +319,10 @@ class ChatRequest(NativeRequest):
     @model_validator(mode="after")
     def _ends_with_user_question(self):
         last = self.messages[-1]
-        if last.role != "user" or not last.content.strip():
+        if last.role != "user":
             raise ValueError("the last message must be the user's question")
-        if len(last.content.strip()) > MAX_QUESTION_CHARS:
-            raise ValueError(f"question is longer than {MAX_QUESTION_CHARS} characters")
+        question_text(last.content, "question")  # a blank one is "question is empty", as /v1/ask says
+        self.messages = [m for m in self.messages if m.role in ("user", "assistant")]  # the condenser reads these
         return self
 
 

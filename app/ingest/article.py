@@ -6,14 +6,21 @@ import hashlib
 import json
 import re
 from datetime import date, datetime, time, timezone
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlparse
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from app.request_types import CONTROL_CHARACTERS
+
 ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
-# C0 controls other than tab, newline and the page and line breaks (\f, \v: read as newlines), and DEL: a NUL
-# pasted into a file was stored and quoted back
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# Other names corpus dumps and news feeds give a field (RSS's pubDate, schema.org's datePublished, NewsAPI's
+# publishedAt, feedparser's published): (alias, field), read when the field itself is absent or empty, the first
+# alias given winning. "publishedAt" was ignored and the article stored undated (outside every date filter).
+FIELD_ALIASES = (("doc_id", "id"), ("publish_date", "published_at"), ("date", "published_at"),
+                 ("published_date", "published_at"), ("publishedAt", "published_at"), ("published", "published_at"),
+                 ("pubDate", "published_at"), ("datePublished", "published_at"),
+                 ("body", "text"), ("content", "text"), ("headline", "title"))
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%d %B %Y", "%B %d, %Y", "%b %d, %Y")
 
 
@@ -41,6 +48,11 @@ def parse_published(value: str | date | datetime | None) -> datetime | None:
                     break
                 except ValueError:
                     continue
+        if parsed is None:  # RSS's pubDate (RFC 822): "Mon, 01 Jan 2024 10:00:00 GMT"
+            try:
+                parsed = parsedate_to_datetime(text)
+            except (TypeError, ValueError):
+                pass
         if parsed is None:
             raise InvalidArticle(f"published_at {text!r} is not a date (use YYYY-MM-DD or ISO 8601)")
     if parsed.tzinfo is None:
@@ -82,9 +94,9 @@ class ArticleIn(BaseModel):
         if not isinstance(data, dict):
             return data
         data = dict(data)
-        for alias, field in (("doc_id", "id"), ("publish_date", "published_at"), ("date", "published_at"),
-                             ("body", "text"), ("content", "text"), ("headline", "title")):
-            if data.get(field) in (None, "") and data.get(alias) not in (None, ""):
+        for alias, field in FIELD_ALIASES:
+            # a boolean is never an id, date, text or title (a feed's "published": true is a flag, not a date)
+            if data.get(field) in (None, "") and data.get(alias) not in (None, "") and not isinstance(data[alias], bool):
                 data[field] = data[alias]
         for field in ("title", "source", "url"):
             if data.get(field) is None:
@@ -121,6 +133,27 @@ class ArticleIn(BaseModel):
         if value is not None and not ARTICLE_ID.match(value):
             raise ValueError("id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
         return value
+
+
+ARTICLE_FIELDS = tuple(ArticleIn.model_fields)
+_KNOWN_NAMES = frozenset(ARTICLE_FIELDS) | {alias for alias, _ in FIELD_ALIASES}
+
+
+def unknown_fields(record: dict) -> list[str]:
+    """The names in a record that no article field reads (neither a field nor one of its aliases): ignored, and
+    said so, since a misspelt "publshed_at" stored the article undated without a word."""
+    return [str(name) for name in record if name not in _KNOWN_NAMES]
+
+
+def record_id(record: dict) -> str | None:
+    """The id a record gives, as ArticleIn reads it ("id", else "doc_id"; a number as its digits), when it is a
+    valid id: a record that fails is reported under it (it was reported with "article_id": null)."""
+    value = record.get("id")
+    if value in (None, ""):
+        value = record.get("doc_id")
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        return None
+    return str(value) if ARTICLE_ID.match(str(value)) else None
 
 
 class NormalisedArticle(BaseModel):

@@ -11,14 +11,14 @@ import unicodedata
 import zlib
 from collections.abc import Iterator
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 import yaml
 from pydantic import ValidationError
 
-from app.ingest.article import ARTICLE_ID, ArticleIn
+from app.ingest.article import ARTICLE_ID, ArticleIn, record_id, unknown_fields
 from app.ingest.legacy_text import decode_text
 from app.request_types import error_message
 
@@ -37,6 +37,8 @@ class LoadedRecord:
     origin: str  # "file.jsonl:12" — where a failure can be found
     article: ArticleIn | None = None
     error: str | None = None
+    article_id: str | None = None  # a record that failed: the id it gives, when it gives a valid one
+    ignored: list[str] = field(default_factory=list)  # its fields that no article field reads
 
 
 def suffix_of(name: str) -> str:
@@ -134,12 +136,13 @@ _NOT_IN_IDS = re.compile(r"[^A-Za-z0-9._:]+")
 def _validated(origin: str, record: object) -> LoadedRecord:
     if not isinstance(record, dict):
         return LoadedRecord(origin, error="expected a JSON object with at least a 'text' field")
+    ignored = unknown_fields(record)
     try:
-        return LoadedRecord(origin, article=ArticleIn.model_validate(record))
+        return LoadedRecord(origin, article=ArticleIn.model_validate(record), ignored=ignored)
     except ValidationError as exc:
         reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'record'}: {error_message(e)}"
                             for e in exc.errors())
-        return LoadedRecord(origin, error=reasons)
+        return LoadedRecord(origin, error=reasons, article_id=record_id(record), ignored=ignored)
 
 
 def _gzipped_jsonl(name: str, handle: IO[bytes]) -> Iterator[LoadedRecord]:

@@ -4,7 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.ingest.article import ARTICLE_FIELDS
+
 WARNED_DUPLICATES = 5  # warnings name this many duplicated ids, then count the rest
+WARNED_FIELDS = 10  # warnings name this many ignored field names, then count the rest
+_TRACKED_FIELDS = 100  # distinct ignored names counted for the summary warning (a feed's keys could be unbounded)
+_ARTICLE_FIELDS = ", ".join(ARTICLE_FIELDS)
+
+
+def _listed(names: list[str]) -> str:
+    named = ", ".join(names[:WARNED_FIELDS])
+    return named + (f" and {len(names) - WARNED_FIELDS} more" if len(names) > WARNED_FIELDS else "")
+
+
+def ignored_warning(fields: list[str]) -> str:
+    """One record's fields that no article field reads ("publshed_at" stored the article undated, without a word)."""
+    return f"ignored {_listed([repr(name) for name in fields])}: {_not_fields(len(fields))}"
+
+
+def _not_fields(n: int) -> str:
+    return f"{'not an article field' if n == 1 else 'not article fields'} (fields: {_ARTICLE_FIELDS})"
 
 
 @dataclass(slots=True)
@@ -14,6 +33,7 @@ class ArticleOutcome:
     status: str  # added | updated | unchanged | failed
     chunks: int = 0
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)  # e.g. fields of the record that were ignored
 
 
 @dataclass(slots=True)
@@ -28,8 +48,20 @@ class IngestReport:
     failures: list[ArticleOutcome] = field(default_factory=list)
     duplicates: dict[str, list[str]] = field(default_factory=dict)  # id -> the origins of every record with it
     _reported: dict[str, tuple[str, int]] = field(default_factory=dict)  # id -> (status, index in outcomes)
+    ignored_fields: dict[str, int] = field(default_factory=dict)  # field name -> records that had it (ignored)
+    _ignored: dict[str, list[str]] = field(default_factory=dict)  # origin -> its ignored fields, until reported
+
+    def ignore(self, origin: str, fields: list[str]) -> None:
+        """A record's fields that no article field reads: said with its outcome, and counted for one warning."""
+        self._ignored[origin] = fields
+        for name in fields:
+            if name in self.ignored_fields or len(self.ignored_fields) < _TRACKED_FIELDS:
+                self.ignored_fields[name] = self.ignored_fields.get(name, 0) + 1
 
     def record(self, outcome: ArticleOutcome) -> None:
+        ignored = self._ignored.pop(outcome.origin, None)
+        if ignored:
+            outcome.warnings.append(ignored_warning(ignored))
         if outcome.status in ("added", "updated"):
             self.chunks_written += outcome.chunks  # every write, a replaced earlier version's too
         if outcome.status == "failed":
@@ -52,7 +84,8 @@ class IngestReport:
         self.counts[status] += 1
         self._reported[outcome.article_id] = (status, index)
         if self.keep_outcomes:
-            self.outcomes[index] = ArticleOutcome(outcome.origin, outcome.article_id, status, outcome.chunks)
+            self.outcomes[index] = ArticleOutcome(outcome.origin, outcome.article_id, status, outcome.chunks,
+                                                  warnings=outcome.warnings)
 
     def duplicate(self, article_id: str, first_origin: str, origin: str) -> None:
         self.duplicates.setdefault(article_id, [first_origin]).append(origin)
@@ -63,4 +96,7 @@ class IngestReport:
                  for article_id, origins in list(self.duplicates.items())[:WARNED_DUPLICATES]]
         if len(self.duplicates) > WARNED_DUPLICATES:
             named.append(f"and {len(self.duplicates) - WARNED_DUPLICATES} more ids given more than once")
+        if self.ignored_fields:  # once for the whole ingest: `citewire ingest` lists no outcome of its own
+            counted = [f"{name!r} ({n} record{'s' if n != 1 else ''})" for name, n in self.ignored_fields.items()]
+            named.append(f"ignored {_listed(counted)}: {_not_fields(len(counted))}")
         return named

@@ -91,8 +91,14 @@ class IngestService:
         try:
             for position, item in enumerate(items):
                 record = item if isinstance(item, LoadedRecord) else LoadedRecord("request", article=item)
+                if record.ignored:  # before its outcome is emitted, which then names them
+                    with emit_lock:
+                        report.ignore(record.origin, record.ignored)
                 if record.article is None:
-                    early.append((position, ArticleOutcome(record.origin, None, "failed", error=record.error)))
+                    early.append((position, ArticleOutcome(record.origin, record.article_id, "failed",
+                                                           error=record.error)))
+                    if record.article_id:  # as a record with a bad date: its id named if given again
+                        seen(record.article_id, record.origin)
                     continue
                 try:
                     article = normalise(record.article)

@@ -21,7 +21,7 @@ from app.answer.models import AnswerSentence, Citation
 from app.answer.service import within_filters
 from app.config import ANCHOR_RULES, TOPIC_ANCHOR_RULE
 from app.embed import Embedder
-from app.request_types import search_text
+from app.request_types import blank, search_text
 from app.retrieval.features import starts_with_pronoun
 from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters, StoredArticle
@@ -69,9 +69,9 @@ class InvalidSummaryRequest(ValueError):
 
 def checked_topic(topic: str) -> str:
     """The topic as it is searched: NFKC (app/request_types.search_text), stripped, not empty, at most
-    MAX_TOPIC_CHARS (counted after both)."""
+    MAX_TOPIC_CHARS (counted after both); control characters alone are empty."""
     topic = search_text(topic).strip()
-    if not topic:
+    if blank(topic):
         raise InvalidSummaryRequest("the topic is empty")
     if len(topic) > MAX_TOPIC_CHARS:
         raise InvalidSummaryRequest(f"the topic is longer than {MAX_TOPIC_CHARS} characters ({len(topic)})")
@@ -96,7 +96,8 @@ def checked_max_words(max_words: int) -> int:
 def summary_target(article_ids: list[str] | None, topic: str | None, narrowed: str = ""
                    ) -> tuple[list[str] | None, str | None]:
     """The one check of what a summary request asks for (the API, the MCP tool and the CLI call it): article ids or
-    a topic, not both; an empty list, null or "" counts as not given, a topic of spaces as an empty topic.
+    a topic, not both; an empty list, null or "" counts as not given beside article ids, and a topic of "" or
+    spaces alone is an empty topic.
     ``narrowed``: the filters or as_of given (their names), which only a topic summary reads: with article ids they
     were ignored with a 200, as if applied. Returns (the ids, None) or (None, the stripped topic);
     InvalidSummaryRequest otherwise."""
@@ -109,6 +110,8 @@ def summary_target(article_ids: list[str] | None, topic: str | None, narrowed: s
                                     f"ids given (leave {them} out, or give a topic)")
     if article_ids:
         return checked_article_ids(list(article_ids)), None
+    if topic == "":  # nothing else asked for: "" is an empty topic, as "   " is ("give article ids or a topic" misled)
+        raise InvalidSummaryRequest("the topic is empty")
     if not has_topic:
         raise InvalidSummaryRequest("give article ids or a topic")
     return None, checked_topic(topic)
