@@ -49,3 +49,13 @@ def test_a_follow_up_of_a_nameless_turn_is_read_with_the_names_before_it_when_th
     reply = _chat(corpus_services, "Who won the Women's World Cup final?", "Where was the final played?", "Who scored?")
     assert "World" in reply["standalone_question"] and reply["answerable"], reply
     assert reply["citations"][0]["article_id"] == "womens-world-cup-final-2023", reply["citations"]
+
+
+def test_a_refusal_names_an_early_as_of_with_four_digit_years():
+    """"as of 1-01-01": strftime's %Y does not pad year 1."""
+    from datetime import date, datetime
+
+    from app.answer.service import within_filters
+
+    assert within_filters(None, date(1, 1, 1)) == " within the filters (as of 0001-01-01)"
+    assert within_filters(None, datetime(1, 1, 1, 12)) == " within the filters (as of 0001-01-01)"

@@ -24,7 +24,8 @@ def within_filters(filters: Filters | None, as_of) -> str:
         named += [f"sources {listed(filters.sources)}"] if filters.sources else []
         named += [f"articles {listed(filters.article_ids)}"] if filters.article_ids else []
         named += ["a date range"] if filters.published_from_ts is not None or filters.published_to_ts is not None else []
-    named += [f"as of {as_of:%Y-%m-%d}"] if as_of is not None else []
+    day = as_of.date() if isinstance(as_of, datetime) else as_of  # isoformat: "%Y" wrote year 1 as "1"
+    named += [f"as of {day.isoformat()}"] if day is not None else []
     return f" within the filters ({'; '.join(named)})" if named else ""
 
 

@@ -1,0 +1,64 @@
+"""Markdown to the plain text an article is stored, quoted and cited as.
+
+Markup kept in the stored text showed in every quote ("**Kim** pledged [full support](https://…)") and
+split sentences at the wrong places; a reader opening a citation wants the words. Parsed with markdown-it-py
+(CommonMark), so emphasis, links, images, headings, escapes and code are read as Markdown reads them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+_BLOCK_ENDS = frozenset(("paragraph_close", "heading_close", "fence", "code_block"))
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
+
+
+def _inline_text(children) -> str:
+    out: list[str] = []
+    for token in children or []:
+        if token.type in ("text", "code_inline"):
+            out.append(token.content)
+        elif token.type == "softbreak":
+            out.append(" ")  # a paragraph wrapped at 80 columns is one paragraph
+        elif token.type == "hardbreak":
+            out.append("\n")
+        # emphasis and link markers, images and inline HTML carry no words of the article
+    return "".join(out)
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Paragraphs and headings separated by blank lines, list items as "- item" (or "1. item") lines, the
+    words of links and emphasis without their markup, code as written; images and raw HTML dropped."""
+    tokens = _parser().parse(markdown)
+    blocks: list[tuple[str, bool]] = []  # (text, a list item's): items of one list are a line each
+    line: list[str] = []
+    lists: list[list] = []  # per open list: [ordered, next number]
+    for token in tokens:
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            start = token.attrGet("start")
+            lists.append([token.type == "ordered_list_open", int(start) if start is not None else 1])
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif token.type == "list_item_open" and lists:
+            ordered, number = lists[-1]
+            line.append("  " * (len(lists) - 1) + (f"{number}. " if ordered else "- "))
+            lists[-1][1] += 1
+        elif token.type == "inline":
+            line.append(_inline_text(token.children))
+        elif token.type in ("fence", "code_block"):
+            line.append(token.content.rstrip("\n"))
+        if token.type in _BLOCK_ENDS and line:
+            text = "".join(line).rstrip()
+            if text.strip():
+                blocks.append((text, bool(lists)))
+            line = []
+    out = ""
+    for i, (text, item) in enumerate(blocks):
+        out += ("\n" if item and blocks[i - 1][1] else "\n\n") + text if i else text
+    return out
