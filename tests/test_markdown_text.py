@@ -32,3 +32,13 @@ def test_a_markdown_file_is_stored_without_its_markup_and_keeps_its_title_and_fr
     article = next(load_bytes("story.md", raw)).article
     assert article.title == "Big news" and article.source == "Daily"
     assert article.text == "Big news\n\nThe council voted to rebuild the wall."
+
+
+def test_an_html_page_without_a_sentence_is_refused_not_stored():
+    """A home page's menu ("News\\nSport\\nWeather") was stored as an article."""
+    page = (b"<html><head><title>Home</title></head><body><nav><a href=/a>News</a> <a href=/b>Sport</a>"
+            b" <a href=/c>Weather</a></nav><footer>Cookies. Privacy policy.</footer></body></html>")
+    loaded = next(load_bytes("home.html", page))
+    assert loaded.article is None and loaded.error.startswith("no article text found in the HTML")
+    brief = b"<html><body><article><h1>Storm</h1><p>The storm hit the coast on Monday.</p></article></body></html>"
+    assert next(load_bytes("brief.html", brief)).article.text.endswith("The storm hit the coast on Monday.")

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from app.ingest.article import ARTICLE_ID, ArticleIn, record_id, unknown_fields
 from app.ingest.legacy_text import decode_text
+from app.ingest.markdown_text import markdown_to_text
 from app.request_types import error_message
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".jsonl.gz")
@@ -228,10 +229,14 @@ def _markdown(name: str, stem: str, text: str) -> LoadedRecord:
     if "title" not in record:
         for line in body.splitlines():
             if line.startswith("# "):
-                record["title"] = line[2:].strip()
+                record["title"] = markdown_to_text(line[2:].strip())  # "# Big *news*" is titled "Big news"
                 break
-    record["text"] = body
+    record["text"] = markdown_to_text(body)  # the words, not their markup: quotes showed "**Kim**" and link URLs
     return _validated(name, record)
+
+
+# four words or more ending as a sentence ends (a full stop, ? or !, maybe inside quotes or brackets)
+_A_SENTENCE = re.compile(r"(?:\S+\s+){3,}\S*[.!?…][\"'”’)\]]*(?:\s|$)")
 
 
 def _html(name: str, stem: str, html: str) -> LoadedRecord:
@@ -243,6 +248,8 @@ def _html(name: str, stem: str, html: str) -> LoadedRecord:
         page, with_metadata=True, include_comments=False, include_tables=False)
     if document is None or not (document.text or "").strip():
         return LoadedRecord(name, error="no article text found in the HTML")
+    if not _A_SENTENCE.search(document.text):  # a home page or menu: "News\nSport\nWeather" was stored as an article
+        return LoadedRecord(name, error="no article text found in the HTML (no sentence: only menus, links or headings)")
     return _validated(name, {
         "id": stem, "title": document.title or "", "text": headings_on_their_own_lines(page, document.text),
         "source": document.sitename or "",
