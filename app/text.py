@@ -253,8 +253,17 @@ def _line_sentences(line: str) -> tuple[tuple[int, int], ...]:
         if local < 0:
             continue
         cursor = local + len(sentence)
-        out.append((local, cursor))
+        if out and _CONTINUES.match(sentence):  # pysbd ended a sentence at an abbreviation: "Rep. David Trone, D-Md."
+            out[-1] = (out[-1][0], cursor)
+        else:
+            out.append((local, cursor))
     return tuple(out)
+
+
+# A "sentence" that opens with a comma, semicolon, colon or closing bracket, or with a lower-case word (not "iPhone",
+# "eBay"), goes on the one before: pysbd cuts after abbreviations it does not know ("D-Md.,", "R-Ky.,", "Downing
+# St. in London"), and 114 "sentences" of 300 AP-style articles opened with ", in Maryland's …".
+_CONTINUES = re.compile(r"[,;:)\]]|[a-z]+(?![A-Za-z]*[A-Z])\b")
 
 
 # pysbd rewrites the whole text once per abbreviation it meets, so a line's time grows with the square of its

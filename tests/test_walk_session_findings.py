@@ -59,3 +59,19 @@ def test_a_refusal_names_an_early_as_of_with_four_digit_years():
 
     assert within_filters(None, date(1, 1, 1)) == " within the filters (as of 0001-01-01)"
     assert within_filters(None, datetime(1, 1, 1, 12)) == " within the filters (as of 0001-01-01)"
+
+
+@pytest.mark.parametrize("text, sentences", [
+    ("Angela Alsobrooks defeated Rep. David Trone, D-Md., in Maryland's Democratic Senate primary. She faces Hogan.",
+     ["Angela Alsobrooks defeated Rep. David Trone, D-Md., in Maryland's Democratic Senate primary.", "She faces Hogan."]),
+    ("Sen. Ben Cardin, D-Md., is retiring. Mitch McConnell, R-Ky., said no.",
+     ["Sen. Ben Cardin, D-Md., is retiring.", "Mitch McConnell, R-Ky., said no."]),
+    ("He lives at 10 Downing St. in London. Then he left.", ["He lives at 10 Downing St. in London.", "Then he left."]),
+    ("The U.S. economy grew. iPhone sales rose. eBay fell.", ["The U.S. economy grew.", "iPhone sales rose.", "eBay fell."]),
+])
+def test_a_sentence_does_not_end_at_an_abbreviation_the_next_words_continue(text, sentences):
+    """pysbd cut "…Rep. David Trone, D-Md." from ", in Maryland's Democratic Senate primary.": summaries quoted fragments
+    and conflict notes compared them."""
+    from app.text import sentence_spans
+
+    assert [text[s.start:s.end] for s in sentence_spans(text)] == sentences
