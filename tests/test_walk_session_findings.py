@@ -75,3 +75,24 @@ def test_a_sentence_does_not_end_at_an_abbreviation_the_next_words_continue(text
     from app.text import sentence_spans
 
     assert [text[s.start:s.end] for s in sentence_spans(text)] == sentences
+
+
+@pytest.mark.parametrize("first, second", [
+    # an agency and its acronym; a sentence-start "Last" and a weekday (a walkthrough's bird-flu topic summary)
+    ("Last week, the USDA said bird flu had been found in dairy cattle in nine states.",
+     "On Monday, the Agriculture Department said bird flu had been found in dairy cattle in nine states."),
+    ("The council said on Monday that the bridge would close for repairs in May.",
+     "The council said on Tuesday that the bridge would close for repairs in May."),
+])
+def test_reports_that_differ_in_an_acronym_a_weekday_or_a_capitalised_first_word_do_not_disagree(first, second):
+    from app.summarize.conflicts import find_conflicts
+
+    assert find_conflicts([first, second], ["a", "b"]) == []
+
+
+def test_reports_that_differ_in_a_count_still_disagree():
+    from app.summarize.conflicts import find_conflicts
+
+    found = find_conflicts(["Officials said 11,300 people died in the floods in Derna on Tuesday.",
+                            "Officials said 5,000 people died in the floods in Derna on Tuesday."], ["a", "b"])
+    assert [(c.first_says, c.second_says) for c in found] == [(["11300"], ["5000"])]

@@ -3,11 +3,13 @@ and that the faithfulness checker (the same one the guard uses) finds do not sup
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
 from app.answer.support import SupportChecker
-from app.text import NAME_RUN, NUMBER, STOPWORDS, name_tokens, numbers, proper_names, words
+from app.lexicon import shared
+from app.text import NAME_RUN, NUMBER, STOPWORDS, name_tokens, numbers, proper_names, stem, words
 
 # Checker calls one search may make: each costs about 1.5 ms, and statements that all share a pattern ("Officials in
 # Oslo said on day 4 that 31 residents…") made 38,000 candidate pairs out of two long articles, a minute's work.
@@ -34,8 +36,28 @@ class Conflict:
     second_says: list[str]
 
 
+# a weekday is the day of the report ("said on Monday"), not a fact two reports can disagree about
+_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+
+
 def _distinctive(text: str) -> set[str]:
-    return numbers(text) | proper_names(" " + text)
+    """Numbers and names; the first word counts as a name ("Kim pledged …") unless it is a common word that only
+    the sentence's start capitalises ("Last week, …" disagreed with "Monday, …")."""
+    names = proper_names(" " + text)
+    first = words(text)[:1]
+    if first and first[0] in names and first[0] not in proper_names(text) and shared().synsets(stem(first[0])):
+        names.discard(first[0])
+    return numbers(text) | (names - _WEEKDAYS)
+
+
+_ACRONYM = re.compile(r"\b[A-Z]{2,}s?\b")
+
+
+def _acronyms_only(text: str, items: set[str]) -> bool:
+    """Every differing item is an acronym the statement writes ("USDA"): it names what the other statement may spell
+    out ("the Agriculture Department"), so the pair does not disagree about it."""
+    written = {w.lower().rstrip("s") for w in _ACRONYM.findall(text)} | {w.lower() for w in _ACRONYM.findall(text)}
+    return bool(items) and items <= written
 
 
 def as_written(text: str, says: list[str]) -> list[str]:
@@ -84,7 +106,7 @@ def find_conflicts(
                 continue
             only_i = distinctive[i] - distinctive[j] - content[j]
             only_j = distinctive[j] - distinctive[i] - content[i]
-            if not (only_i and only_j):
+            if not (only_i and only_j) or _acronyms_only(statements[i], only_i) or _acronyms_only(statements[j], only_j):
                 continue
             if checks >= max_checks:
                 return found
