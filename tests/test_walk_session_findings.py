@@ -96,3 +96,18 @@ def test_reports_that_differ_in_a_count_still_disagree():
     found = find_conflicts(["Officials said 11,300 people died in the floods in Derna on Tuesday.",
                             "Officials said 5,000 people died in the floods in Derna on Tuesday."], ["a", "b"])
     assert [(c.first_says, c.second_says) for c in found] == [(["11300"], ["5000"])]
+
+
+def test_an_article_summary_leaves_out_subheading_questions_and_follow_us_boilerplate():
+    """A walkthrough's bird-flu summary quoted "What are signs of bird flu?"; another ended "Follow The Republic … on
+    Facebook, Twitter and Instagram."."""
+    from app.retrieval.service import Passage
+    from app.summarize.service import Unit, summary_candidates
+
+    passage = Passage(chunk_id="a:0:x", article_id="a", chunk_index=0, title="Bird flu", source="", url="",
+                      published_at=None, text="", char_start=0, char_end=0, score=0.0)
+
+    texts = ["What are the signs of bird flu in cats?", "Follow The Republic's Jane Doe on Facebook, Twitter and Instagram.",
+             "Sign up for our daily newsletter to get the news.", "Officials said the virus had reached dairy herds in nine states."]
+    units = [Unit(passage, i, i + 1, text, "", i) for i, text in enumerate(texts)]
+    assert [u.text for u in summary_candidates(units)] == [texts[-1]]

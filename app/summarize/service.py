@@ -156,6 +156,13 @@ def nothing_fits(max_words: int) -> Summary:
                    article_ids=[], answerable=False,
                    refusal_reason=f"no sentence could be quoted whole within max_words={max_words}")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+# A question is a subheading ("What are signs of bird flu?"), not a fact; boilerplate asks the reader to follow,
+# subscribe or write in (a walkthrough's summary ended "Follow The Republic … on Facebook, Twitter and Instagram.")
+_QUESTION_END = re.compile(r"\?[\"'”’)\]]*$")
+_BOILERPLATE = re.compile(
+    r"\b(?:follow (?:\S+ ){0,6}on (?:facebook|twitter|x|instagram|threads|tiktok|linkedin|bluesky)|sign up for|"
+    r"subscribe to|all rights reserved|click here|contact (?:\S+ ){0,4}at \S+@|reach (?:\S+ ){0,4}at \S+@|"
+    r"this (?:story|article) (?:was|has been) (?:updated|corrected)|reporting by|editing by)\b", re.I)
 
 
 def _word_count(text: str) -> int:
@@ -599,7 +606,8 @@ def _dedupe_spans(units: list[Unit]) -> list[Unit]:
 def summary_candidates(units: list[Unit], cap: int | None = MAX_SUMMARY_CANDIDATES) -> list[Unit]:
     """Headlines, datelines and boilerplate ("All rights reserved") carry no full stop: skip them. At most ``cap``
     (``first_per_article``)."""
-    candidates = [u for u in units if len(words(u.text)) >= 5 and _SENTENCE_END.search(u.text)] or units
+    candidates = [u for u in units if len(words(u.text)) >= 5 and _SENTENCE_END.search(u.text)
+                  and not _QUESTION_END.search(u.text) and not _BOILERPLATE.search(u.text)] or units
     return candidates if cap is None else first_per_article(candidates, cap)[0]
 
 
