@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, WithJsonSchema, WrapValidator
 from pydantic_core import PydanticCustomError
 
 # GET /v1/articles and the MCP list_articles tool page alike; SQLite integers are 64-bit
@@ -29,17 +30,64 @@ def count(low: int, high: int):
     return Annotated[int, Field(ge=low, le=high), BeforeValidator(_not_a_boolean)]
 
 
-def _not_a_number(value):
+_DATE_AND_TIME = re.compile(r"\s*\d{4}-\d{2}-\d{2}[Tt ]")  # an ISO 8601 date and time, not a date alone
+_INSTANT = TypeAdapter(datetime)
+DATE_EXPECTED = "a date YYYY-MM-DD or an ISO 8601 date and time such as 2024-05-04T12:00:00Z"
+
+
+def _got(value) -> str:
+    """The value refused, as the client wrote it: a long string cut short, a JSON value in JSON."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:40] + "…")
+    try:
+        return json.dumps(value)[:40]
+    except (TypeError, ValueError):
+        return type(value).__name__
+
+
+def _not_a_date(value, reason: str = "") -> PydanticCustomError:
+    # a type MCP's argument_errors reads as a date's ("as_of: must be a date as YYYY-MM-DD"); "error" carries the
+    # parser's reason ("month value is outside expected range of 1-12")
+    got = f"{_got(value)}: {reason}" if reason else _got(value)
+    return PydanticCustomError("date_parsing", f"expected {DATE_EXPECTED} (got {{got}})", {"got": got, "error": reason})
+
+
+def _date_or_instant(value, handler):
+    """A date ("2024-05-04": the whole day, UTC) or an ISO 8601 date and time ("2024-05-04T12:00:00Z": that
+    instant; without an offset, UTC), as every adapter reads one; what is neither is refused in words that say what
+    to send, never pydantic's ("Datetimes provided to dates should have zero time")."""
     # lax mode reads a number (or a string of digits) as seconds since 1970: 12345 was refused with "Datetimes
     # provided to dates should have zero time", which says nothing about what to send, and "86400" was 1970-01-02
-    if (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
+    if isinstance(value, bool) or not isinstance(value, (str, date)) or (
             isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()):
-        raise PydanticCustomError("date_type", "Input should be a date as YYYY-MM-DD, not a number")
-    return value
+        raise _not_a_date(value)
+    if isinstance(value, datetime):  # given by Python (a test): that instant as well
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, str) and _DATE_AND_TIME.match(value):
+        try:
+            moment = _INSTANT.validate_python(value.strip())
+        except ValidationError as exc:
+            raise _not_a_date(value, _reason(exc)) from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        raise _not_a_date(value, _reason(exc)) from None
 
 
-# A date in a request body ("as_of"): "2024-01-31", not a number of seconds.
-DateIn = Annotated[date, BeforeValidator(_not_a_number)]
+def _reason(exc: ValidationError) -> str:
+    """The parser's own reason when it names what is out of range ("month value is outside expected range of
+    1-12"), else nothing: "invalid date separator, expected `-`" says less than the expected form does."""
+    ctx = exc.errors()[0].get("ctx") or {}
+    reason = str(ctx.get("error", ""))
+    return reason if "outside expected range" in reason else ""
+
+
+# A date or a date and time in a request body ("as_of", "published_from", "published_to").
+DateIn = Annotated[date | datetime, WrapValidator(_date_or_instant), WithJsonSchema({
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
+    "description": f"{DATE_EXPECTED[0].upper()}{DATE_EXPECTED[1:]}: a date is its whole day (UTC); a date and time "
+                   "that instant (UTC without an offset)."})]
 
 # A switch such as "stream": lax mode read the string "yes" (and "on", "1") as true; JSON has true and false for it.
 Flag = Annotated[bool, Field(strict=True)]

@@ -208,7 +208,8 @@ BAD_ARGUMENTS = [
      "must be a date as YYYY-MM-DD (month value is outside expected range of 1-12)"),
     ("ask", {"question": "x", "as_of": "2023-02-30"}, "as_of", "must be a date as YYYY-MM-DD (day value is outside "
                                                                 "expected range)"),
-    ("ask", {"question": "x", "as_of": "2023-01-01T10:00:00"}, "as_of", "must be a date as YYYY-MM-DD"),
+    # a date and time is that instant (app/request_types.DateIn, as on /v1/*); one that is none is refused
+    ("ask", {"question": "x", "as_of": "2023-01-01T10h00"}, "as_of", "must be a date as YYYY-MM-DD"),
     ("ask", {"question": "x", "as_of": 12345}, "as_of", "must be a date as YYYY-MM-DD"),  # once seconds since 1970
     ("ask", {"question": "x", "as_of": "86400"}, "as_of", "must be a date as YYYY-MM-DD"),  # once 1970-01-02
     ("ask", {"question": "x", "sources": "Citewire Sport"}, "sources", "must be a list"),

@@ -70,7 +70,7 @@ class ChatCompletionRequest(BaseModel):
     # read as /v1/ask reads it (app/request_types.count): "5" is 5, a JSON true is refused (it was read as 1)
     top_k: count(1, 50) | None = Field(default=None, description="Citewire: passages to answer from.")
     filters: SearchFilters | None = Field(default=None, description="Citewire: restrict sources or dates.")
-    as_of: DateIn | None = Field(default=None, description="Citewire: answer as of this date.")
+    as_of: DateIn | None = Field(default=None, description="Citewire: answer as of this date or date and time.")
 
 
 class CitewireInfo(BaseModel):

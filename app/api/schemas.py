@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -33,14 +33,16 @@ class SearchFilters(BaseModel):
     sources: list[str] | None = Field(default=None, max_length=MAX_FILTER_VALUES,
                                       description=f"Only these publishers (at most {MAX_FILTER_VALUES}).",
                                       examples=[["Citewire Desk"]])
-    published_from: DateIn | None = Field(default=None, description="Earliest publication date (inclusive).")
-    published_to: DateIn | None = Field(default=None, description="Latest publication date (inclusive).")
+    published_from: DateIn | None = Field(default=None, description="Earliest publication date (inclusive), or a "
+                                                                     "date and time.")
+    published_to: DateIn | None = Field(default=None, description="Latest publication date (inclusive), or a date "
+                                                                   "and time.")
     article_ids: list[ArticleId] | None = Field(default=None, max_length=MAX_FILTER_VALUES,
                                                 description=f"Only these articles (at most {MAX_FILTER_VALUES}).")
 
     @model_validator(mode="after")
     def _ordered(self):
-        if self.published_from and self.published_to and self.published_from > self.published_to:
+        if self.published_from and self.published_to and _from_ts(self.published_from) > end_of_day_ts(self.published_to):
             raise ValueError("published_from is after published_to")
         return self
 
@@ -48,9 +50,15 @@ class SearchFilters(BaseModel):
         return Filters(
             sources=self.sources or None,
             article_ids=self.article_ids or None,
-            published_from_ts=start_of_day_ts(self.published_from) if self.published_from else None,
+            published_from_ts=_from_ts(self.published_from) if self.published_from else None,
             published_to_ts=end_of_day_ts(self.published_to) if self.published_to else None,
         )
+
+
+def _from_ts(day: date | datetime) -> int:
+    """A lower bound: a date from its first second (UTC), a date and time from that instant (end_of_day_ts reads an
+    upper bound the same way)."""
+    return int(day.timestamp()) if isinstance(day, datetime) else start_of_day_ts(day)
 
 
 _FILTER_NAMES = {"source", "sources", "published_from", "published_to", "article_ids", "from", "to", "after", "before"}
@@ -80,7 +88,8 @@ class SearchRequest(NativeRequest):
     query: str = Field(description="What to look for.", examples=["Kim Putin Vostochny"])
     top_k: count(1, 50) | None = Field(default=None, description="How many passages (default from settings).")
     filters: SearchFilters | None = None
-    as_of: DateIn | None = Field(default=None, description="Ignore articles published after this date (default: now).")
+    as_of: DateIn | None = Field(default=None, description="Ignore articles published after this date (its end, UTC) "
+                                                           "or date and time (default: now).")
     mode: Literal["hybrid", "bm25", "dense"] | None = Field(  # "" read as the default, without a word
         default=None, description="hybrid (default), bm25 or dense.", examples=["hybrid"])
     per_article: count(0, 50) | None = Field(
@@ -110,7 +119,7 @@ class PassageOut(BaseModel):
 
 class SearchResponse(BaseModel):
     query: str
-    as_of: date | None
+    as_of: datetime | date | None
     results: list[PassageOut]
 
 
@@ -118,7 +127,8 @@ class AskRequest(NativeRequest):
     question: str = Field(description="A question about the indexed news.", examples=["What did Kim pledge?"])
     top_k: count(1, 50) | None = Field(default=None, description="Passages to answer from.")
     filters: SearchFilters | None = None
-    as_of: DateIn | None = Field(default=None, description="Answer as of this date: later articles are ignored.")
+    as_of: DateIn | None = Field(default=None, description="Answer as of this date (its end, UTC) or date and time: "
+                                                           "later articles are ignored.")
     stream: Flag = Field(default=False, description="Answer as Server-Sent Events.")
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "What did Kim pledge?"}]})
