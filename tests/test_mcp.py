@@ -203,20 +203,20 @@ BAD_ARGUMENTS = [
     ("ask", {"question": "x", "top_k": True}, "top_k", "must be a whole number, not true or false"),
     ("ask", {"question": "x", "top_k": "many"}, "top_k", "must be a whole number"),
     ("ask", {"question": "x", "top_k": 2.5}, "top_k", "must be a whole number"),
-    ("ask", {"question": "x", "as_of": "yesterday"}, "as_of", "must be a date as YYYY-MM-DD"),
+    ("ask", {"question": "x", "as_of": "yesterday"}, "as_of", "must be a date YYYY-MM-DD or an ISO 8601 date and time such as 2024-05-04T12:00:00Z"),
     ("ask", {"question": "x", "as_of": "2023-13-45"}, "as_of",
-     "must be a date as YYYY-MM-DD (month value is outside expected range of 1-12)"),
-    ("ask", {"question": "x", "as_of": "2023-02-30"}, "as_of", "must be a date as YYYY-MM-DD (day value is outside "
+     "must be a date YYYY-MM-DD or an ISO 8601 date and time such as 2024-05-04T12:00:00Z (month value is outside expected range of 1-12)"),
+    ("ask", {"question": "x", "as_of": "2023-02-30"}, "as_of", "must be a date YYYY-MM-DD or an ISO 8601 date and time such as 2024-05-04T12:00:00Z (day value is outside "
                                                                 "expected range)"),
     # a date and time is that instant (app/request_types.DateIn, as on /v1/*); one that is none is refused
-    ("ask", {"question": "x", "as_of": "2023-01-01T10h00"}, "as_of", "must be a date as YYYY-MM-DD"),
-    ("ask", {"question": "x", "as_of": 12345}, "as_of", "must be a date as YYYY-MM-DD"),  # once seconds since 1970
-    ("ask", {"question": "x", "as_of": "86400"}, "as_of", "must be a date as YYYY-MM-DD"),  # once 1970-01-02
+    ("ask", {"question": "x", "as_of": "2023-01-01T10h00"}, "as_of", "must be a date YYYY-MM-DD or an ISO 8601 date and time such as 2024-05-04T12:00:00Z"),
+    ("ask", {"question": "x", "as_of": 12345}, "as_of", "must be a date YYYY-MM-DD or an ISO 8601 date and time such as 2024-05-04T12:00:00Z"),  # once seconds since 1970
+    ("ask", {"question": "x", "as_of": "86400"}, "as_of", "must be a date YYYY-MM-DD or an ISO 8601 date and time such as 2024-05-04T12:00:00Z"),  # once 1970-01-02
     ("ask", {"question": "x", "sources": "Citewire Sport"}, "sources", "must be a list"),
     ("ask", {"question": "x", "sources": [7]}, "sources[0]", "must be a string"),
     ("search", {"query": "x", "mode": "fuzzy"}, "mode", "must be one of 'hybrid', 'bm25' or 'dense'"),
     ("summarize", {"article_ids": [VOSTOCHNY], "max_words": 5}, "max_words", "must be at least 20"),
-    ("summarize", {"topic": "Kim", "as_of": "31/12/2023"}, "as_of", "must be a date as YYYY-MM-DD"),
+    ("summarize", {"topic": "Kim", "as_of": "31/12/2023"}, "as_of", "must be a date YYYY-MM-DD or an ISO 8601 date and time such as 2024-05-04T12:00:00Z"),
     ("list_articles", {"limit": -1}, "limit", "must be at least 1"),
     ("list_articles", {"limit": 1001}, "limit", "must be at most 1000"),
     ("list_articles", {"offset": -5}, "offset", "must be at least 0"),
@@ -263,6 +263,6 @@ def test_every_bad_argument_is_named_at_once():
 
     several, many = anyio.run(run)
     assert several == ("Error executing tool ask: question: question is empty; top_k: must be at most 50; "
-                       "as_of: must be a date as YYYY-MM-DD")
+                       "as_of: must be a date YYYY-MM-DD or an ISO 8601 date and time such as 2024-05-04T12:00:00Z")
     assert many == ("Error executing tool search: " + "; ".join(f"sources[{i}]: must be a string" for i in range(5))
                     + "; and 35 more")

@@ -150,4 +150,4 @@ def test_the_mcp_tools_take_a_date_and_time_and_name_a_bad_one(client):
     assert not early.is_error and not late.is_error, (early, late)
     assert "rotterdam-strike" not in json.dumps(early.structured_content)
     assert "rotterdam-strike" in json.dumps(late.structured_content)
-    assert bad.is_error and bad.content[0].text == "Error executing tool ask: as_of: must be a date as YYYY-MM-DD"
+    assert bad.is_error and bad.content[0].text == "Error executing tool ask: as_of: must be a date YYYY-MM-DD or an ISO 8601 date and time such as 2024-05-04T12:00:00Z"

@@ -12,7 +12,7 @@ import re
 
 from pydantic import ValidationError
 
-from app.request_types import error_message
+from app.request_types import DATE_EXPECTED, error_message
 
 MAX_NAMED_ERRORS = 5  # a list of 100 bad ids would otherwise be 100 reasons on one line
 
@@ -50,7 +50,7 @@ def _reason(error: dict) -> str:
         return "must be a number"
     if kind in _DATE:
         detail = str(ctx.get("error", ""))
-        return "must be a date as YYYY-MM-DD" + (f" ({detail})" if "outside expected range" in detail else "")
+        return f"must be {DATE_EXPECTED}" + (f" ({detail})" if "outside expected range" in detail else "")
     if kind in ("string_too_short", "too_short"):
         least, unit = ctx.get("min_length"), "characters" if kind == "string_too_short" else "items"
         return "must not be empty" if least == 1 else f"must have at least {least} {unit}"

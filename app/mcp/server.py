@@ -63,7 +63,8 @@ Query = Annotated[str, Field(json_schema_extra={"minLength": 1, "maxLength": MAX
                   AfterValidator(lambda value: question_text(value, "query"))]
 # numbers read as /v1/* reads them (app/request_types.count): a JSON true is refused, not taken as 1
 TopK = Annotated[count(1, 50) | None, Field(description="Passages to use (default from settings).")]
-AsOf = Annotated[DateIn | None, Field(description="Ignore articles published after this date (YYYY-MM-DD).")]
+AsOf = Annotated[DateIn | None, Field(description="Ignore articles published after this date (YYYY-MM-DD: the whole "
+                                                  "day, UTC) or instant (ISO 8601, e.g. 2024-05-04T12:00:00Z).")]
 Sources = Annotated[list[str] | None, Field(description="Only these publishers.")]
 ArticleId = Annotated[str, Field(min_length=1, max_length=300, description="An article id (see list_articles).")]
 _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
