@@ -528,7 +528,10 @@ def evaluate(
                                                              "suite, on the cases of each kind (not with --gate).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     suite: Annotated[Optional[Path], typer.Option(help="Another known-answer suite YAML (default: the shipped one).")] = None,
-    index: Annotated[Optional[Path], typer.Option(help="realtimeqa: a full index of the corpus to reuse.")] = None,
+    index: Annotated[Optional[Path], typer.Option(help="An index to evaluate in-process as it is: for the suite, the "
+                                                       "data dir your corpus was ingested into (default: a fresh "
+                                                       "index of the samples); realtimeqa: a full index of its "
+                                                       "corpus.")] = None,
     api_key: Annotated[Optional[str], typer.Option(
         envvar="CITEWIRE_EVAL_API_KEY", show_default=False,
         help="With --url: the server's API key (sent as 'Authorization: Bearer KEY'; or CITEWIRE_EVAL_API_KEY).")] = None,
@@ -553,22 +556,32 @@ def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index, api_key
             fail("--path is for a public data set: add --dataset realtimeqa, qags or rgb-fact (the suite is --suite)", 2)
         if gate and limit is not None:
             fail("--gate judges the whole suite: drop --limit (or drop --gate to try a few cases)", 2)
+        if index is not None and url is not None:
+            fail("--index is for an in-process eval: --url evaluates the index that server holds", 2)
         from app.evals.dataset import DEFAULT_SUITE
-        from app.evals.run import run_known_answers
+        from app.evals.run import NoIndex, run_known_answers
         from app.evals.runner import NotCitewire
         from app.main import create_app
+
+        def notice(line: str) -> None:  # before the run: which index, and cases naming articles it does not hold
+            warning = line.startswith("warning: ")
+            typer.secho(line if warning else f"eval: {line}", fg=typer.colors.YELLOW if warning else None, err=True)
 
         try:
             result, failures, paths = run_known_answers(url=url, out=out, progress=not quiet,
                                                         suite_path=suite or DEFAULT_SUITE, make_app=create_app,
-                                                        api_key=api_key, limit=limit)
+                                                        api_key=api_key, limit=limit, index=index,
+                                                        enforce_gate=gate, notice=notice)
+        except NoIndex as exc:
+            fail(str(exc), 2)
         except DatasetError as exc:
             fail(f"--suite: {exc}", 2)
         except NotCitewire as exc:
             fail(str(exc))
         width = max(len(k) for k in result.metrics)
-        for name, value in result.metrics.items():
-            typer.echo(f"{name:<{width}}  {value:8.3f}")
+        for name, value in result.metrics.items():  # what it was computed over: a rate over 3 cases is not one over 42
+            over = "" if name.startswith("latency_") or name not in result.over else f"  over {result.over[name]}"
+            typer.echo(f"{name:<{width}}  {value:8.3f}{over}")
         typer.echo(f"report: {paths['markdown']}  plot: {paths['plot']}  json: {paths['json']}")
         if gate and url is None:  # plus a fixed sample of RealTimeQA 2024 questions when ../shared is there
             from app.evals.run import run_realtimeqa_sample
@@ -576,10 +589,12 @@ def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index, api_key
             sample = run_realtimeqa_sample(out, progress=not quiet)
             typer.echo(sample["message"])
             failures += sample["failures"]
-        if failures:
+        if failures and gate:
             typer.secho("gate failures:\n  " + "\n  ".join(failures), fg=typer.colors.RED, err=True)
-            if gate:
-                raise typer.Exit(1)
+            raise typer.Exit(1)
+        if failures:  # exit 0: no "gate failures" without the gate
+            typer.secho("below the gate thresholds (not enforced without --gate):\n  " + "\n  ".join(failures),
+                        fg=typer.colors.YELLOW, err=True)
         elif gate:
             typer.echo("gate: passed")
         return
