@@ -134,6 +134,84 @@ def _parse_date(value: str | None, name: str) -> date | None:
         fail(f"{name} must be a date like 2023-09-13, not {value!r}", 2)
 
 
+_ONE_ARTICLE = (".txt", ".md", ".markdown", ".html", ".htm")  # files of one article each (JSON may hold many)
+UPDATED_NAMED = 10  # the summary names the updated articles when there are this many or fewer
+
+
+class _IngestProgress:
+    """What ``citewire ingest`` shows while it runs. It counts articles as the store reports them (added, updated,
+    unchanged or failed), not the files read, which run a batch or more ahead: the bar sat at "0 articles" under
+    file names flashing past, then jumped. The total is the files' count when each holds one article (else none).
+    On a terminal, a bar; elsewhere (a log, CI), one line every ``every`` seconds instead of one per file."""
+
+    def __init__(self, files: list[Path], quiet: bool, stream=None, every: float = 5.0) -> None:
+        import threading
+        import time
+
+        from tqdm import tqdm
+
+        from app.ingest.loaders import suffix_of
+
+        self.stream = stream or sys.stderr
+        self.files, self.read, self.every, self._clock = len(files), 0, every, time.monotonic
+        self.total = len(files) if all(suffix_of(f.name) in _ONE_ARTICLE for f in files) else None
+        self.counts = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0}
+        self.updated: list[str] = []  # the first UPDATED_NAMED + 1 updated ids, for the summary
+        self.terminal = self.stream.isatty()
+        self.lines = not quiet and not self.terminal
+        self.started = self.last = self._clock()
+        self._lock = threading.Lock()  # files are read on this thread, outcomes reported on the writer's
+        self.bar = tqdm(total=self.total, desc=self._label(), unit=" articles", disable=quiet or not self.terminal,
+                        file=self.stream, dynamic_ncols=True)
+
+    def _label(self) -> str:
+        return f"read {self.read}/{self.files} files, ingested"
+
+    def reading(self) -> None:
+        """One more file opened."""
+        self.read += 1
+        self.bar.set_description(self._label(), refresh=False)
+        self._tick()
+
+    def stored(self, outcome) -> None:
+        self.counts[outcome.status] += 1
+        if outcome.status == "updated" and len(self.updated) <= UPDATED_NAMED:
+            self.updated.append(outcome.article_id)
+        self.bar.update(1)
+        if outcome.status == "failed":
+            self.say(f"failed: {outcome.origin}: {outcome.error}")
+        self._tick()
+
+    def say(self, line: str) -> None:
+        if self.terminal:
+            self.bar.write(line, file=self.stream)
+        else:
+            print(line, file=self.stream, flush=True)
+
+    def _tick(self) -> None:
+        """Off a terminal: a line now and then, saying how far it got (" articles [" as tqdm's own lines)."""
+        with self._lock:
+            if not self.lines or self._clock() - self.last < self.every:
+                return
+            self.last = self._clock()
+            done = sum(self.counts.values())
+            self.say(f"{done}{f'/{self.total}' if self.total else ''} articles [{self.last - self.started:.0f} s] "
+                     "ingested: " + ", ".join(f"{k} {v}" for k, v in self.counts.items())
+                     + f"; read {self.read}/{self.files} files")
+
+    def close(self) -> None:
+        if self.total and self.bar.n != self.total:  # two files of one id are one article; a stop: the truth
+            self.bar.total = self.bar.n
+            self.bar.refresh()
+        self.bar.close()
+
+    def named_updates(self) -> str:
+        """" (a, b)" after "updated 2" when few were: a re-ingest that changed two of 400 articles says which."""
+        if not self.updated or len(self.updated) > UPDATED_NAMED:
+            return ""
+        return f" ({', '.join(self.updated)})"
+
+
 @cli.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .json .jsonl .jsonl.gz).")],
@@ -141,8 +219,6 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Add or replace articles; identical content is left untouched."""
-    from tqdm import tqdm
-
     from app.ingest.loaders import SUPPORTED_SUFFIXES, UnsupportedFile, iter_paths, load_path
 
     skipped: list[tuple[Path, str]] = []
@@ -162,7 +238,7 @@ def ingest(
     if not files:
         fail("no supported files found" + (f": {left_out}" if left_out else ""), 2)
     services = _services()
-    bar = tqdm(unit=" articles", disable=quiet, file=sys.stderr, dynamic_ncols=True)
+    shown = _IngestProgress(files, quiet)
 
     # Two files of one name (in different folders) give one article id, and the later wins: name such files by
     # their path in what is reported, so the warning says which one that was.
@@ -170,20 +246,12 @@ def ingest(
 
     def records():
         for file in files:
-            bar.set_description(file.name[:40])
+            shown.reading()
             if same_name[file.name] == 1:
                 yield from load_path(file)
                 continue
             for record in load_path(file):
                 yield replace(record, origin=str(file) + record.origin[len(file.name):])
-
-    so_far = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0}
-
-    def progress(outcome) -> None:
-        so_far[outcome.status] += 1
-        bar.update(1)
-        if outcome.status == "failed":
-            bar.write(f"failed: {outcome.origin}: {outcome.error}", file=sys.stderr)
 
     stopped_by: list[int] = []
 
@@ -192,15 +260,16 @@ def ingest(
         raise KeyboardInterrupt
 
     def stopped(why: str, code: int) -> None:  # the batches written stand whole; the rest were dropped unwritten
-        bar.close()
+        shown.close()
         services.close()
-        fail(f"{why}: " + ", ".join(f"{k} {v}" for k, v in so_far.items()) + " before the stop; those are "
+        fail(f"{why}: " + ", ".join(f"{k} {v}" for k, v in shown.counts.items()) + " before the stop; those are "
              "stored whole, nothing after them was written; run the same command again to finish "
              "(stored articles are skipped as unchanged)", code)
 
     previous_term = signal.signal(signal.SIGTERM, stop)
     try:
-        report = services.ingest.ingest(records(), batch_articles=batch, on_progress=progress, keep_outcomes=False)
+        report = services.ingest.ingest(records(), batch_articles=batch, on_progress=shown.stored,
+                                        keep_outcomes=False)
     except KeyboardInterrupt:
         stopped("stopped by SIGTERM" if stopped_by else "interrupted", 128 + signal.SIGTERM if stopped_by else 130)
     except Exception as exc:  # a store that went away mid-run (a PostgreSQL restart): one line, not a traceback
@@ -212,12 +281,12 @@ def ingest(
         stopped(failure.message(), 1)
     finally:
         signal.signal(signal.SIGTERM, previous_term)
-    bar.close()
+    shown.close()
     for warning in report.warnings:  # an id given twice: stored once (the last record), counted once
         typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
     c = report.counts
     typer.echo(
-        f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, failed {c['failed']} "
+        f"added {c['added']}, updated {c['updated']}{shown.named_updates()}, unchanged {c['unchanged']}, failed {c['failed']} "
         f"({report.chunks_written} chunks written)"
         + ("; nothing changed" if not (c["added"] or c["updated"]) and not c["failed"] else "")
         + (f"; {left_out}" if left_out else "")
@@ -459,7 +528,10 @@ def evaluate(
                                                              "suite, on the cases of each kind (not with --gate).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     suite: Annotated[Optional[Path], typer.Option(help="Another known-answer suite YAML (default: the shipped one).")] = None,
-    index: Annotated[Optional[Path], typer.Option(help="realtimeqa: a full index of the corpus to reuse.")] = None,
+    index: Annotated[Optional[Path], typer.Option(help="An index to evaluate in-process as it is: for the suite, the "
+                                                       "data dir your corpus was ingested into (default: a fresh "
+                                                       "index of the samples); realtimeqa: a full index of its "
+                                                       "corpus.")] = None,
     api_key: Annotated[Optional[str], typer.Option(
         envvar="CITEWIRE_EVAL_API_KEY", show_default=False,
         help="With --url: the server's API key (sent as 'Authorization: Bearer KEY'; or CITEWIRE_EVAL_API_KEY).")] = None,
@@ -484,22 +556,32 @@ def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index, api_key
             fail("--path is for a public data set: add --dataset realtimeqa, qags or rgb-fact (the suite is --suite)", 2)
         if gate and limit is not None:
             fail("--gate judges the whole suite: drop --limit (or drop --gate to try a few cases)", 2)
+        if index is not None and url is not None:
+            fail("--index is for an in-process eval: --url evaluates the index that server holds", 2)
         from app.evals.dataset import DEFAULT_SUITE
-        from app.evals.run import run_known_answers
+        from app.evals.run import NoIndex, run_known_answers
         from app.evals.runner import NotCitewire
         from app.main import create_app
+
+        def notice(line: str) -> None:  # before the run: which index, and cases naming articles it does not hold
+            warning = line.startswith("warning: ")
+            typer.secho(line if warning else f"eval: {line}", fg=typer.colors.YELLOW if warning else None, err=True)
 
         try:
             result, failures, paths = run_known_answers(url=url, out=out, progress=not quiet,
                                                         suite_path=suite or DEFAULT_SUITE, make_app=create_app,
-                                                        api_key=api_key, limit=limit)
+                                                        api_key=api_key, limit=limit, index=index,
+                                                        enforce_gate=gate, notice=notice)
+        except NoIndex as exc:
+            fail(str(exc), 2)
         except DatasetError as exc:
             fail(f"--suite: {exc}", 2)
         except NotCitewire as exc:
             fail(str(exc))
         width = max(len(k) for k in result.metrics)
-        for name, value in result.metrics.items():
-            typer.echo(f"{name:<{width}}  {value:8.3f}")
+        for name, value in result.metrics.items():  # what it was computed over: a rate over 3 cases is not one over 42
+            over = "" if name.startswith("latency_") or name not in result.over else f"  over {result.over[name]}"
+            typer.echo(f"{name:<{width}}  {value:8.3f}{over}")
         typer.echo(f"report: {paths['markdown']}  plot: {paths['plot']}  json: {paths['json']}")
         if gate and url is None:  # plus a fixed sample of RealTimeQA 2024 questions when ../shared is there
             from app.evals.run import run_realtimeqa_sample
@@ -507,10 +589,12 @@ def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index, api_key
             sample = run_realtimeqa_sample(out, progress=not quiet)
             typer.echo(sample["message"])
             failures += sample["failures"]
-        if failures:
+        if failures and gate:
             typer.secho("gate failures:\n  " + "\n  ".join(failures), fg=typer.colors.RED, err=True)
-            if gate:
-                raise typer.Exit(1)
+            raise typer.Exit(1)
+        if failures:  # exit 0: no "gate failures" without the gate
+            typer.secho("below the gate thresholds (not enforced without --gate):\n  " + "\n  ".join(failures),
+                        fg=typer.colors.YELLOW, err=True)
         elif gate:
             typer.echo("gate: passed")
         return

@@ -21,7 +21,8 @@ def write_reports(result: EvalResult, thresholds: dict, failures: list[str], out
     paths = {"json": out / "results.json", "markdown": out / "report.md", "plot": out / "report.png"}
     meta = {**checker_meta(), **meta}
     payload = {"generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **meta,
-               "metrics": result.metrics, "thresholds": thresholds, "gate_failures": failures,
+               "metrics": result.metrics, "measured_over": result.over, "thresholds": thresholds,
+               "gate_failures": failures,
                "cases": result.cases, "latency_ms": dict(result.latency_ms)}
     paths["json"].write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
     paths["markdown"].write_text(_markdown(result, thresholds, failures, meta))
@@ -34,16 +35,34 @@ def _sampled(meta: dict) -> str:
     return "" if per_kind == "all" else f" (at most {per_kind} of each kind: a sample, not the gate's verdict)"
 
 
+def _verdict(failures: list[str], meta: dict) -> str:
+    """"gate: FAILED" only where the gate is enforced (``--gate``): without it the run exits 0, and said so."""
+    if meta.get("gate_enforced"):
+        return f"gate: {'FAILED' if failures else 'passed'}"
+    return (f"{len(failures)} below the gate thresholds (not enforced without --gate)" if failures
+            else "thresholds met (not enforced without --gate)")
+
+
+def _missing(meta: dict) -> list[str]:
+    missing = meta.get("cases_naming_missing_articles") or []
+    if not missing:
+        return []
+    names = "1 case names" if len(missing) == 1 else f"{len(missing)} cases name"
+    return [f"**{names} articles this target does not hold** ({', '.join(missing[:10])}"
+            f"{', …' if len(missing) > 10 else ''}): their retrieval and answers cannot be right here. Your own "
+            "corpus is evaluated with `--url` (a running `citewire serve`) or `--index DIR` (its data dir).", ""]
+
+
 def _markdown(result: EvalResult, thresholds: dict, failures: list[str], meta: dict) -> str:
     lines = ["# Citewire eval report", "", f"Target: {meta.get('target')} · suite: {meta.get('suite')} · "
-             f"cases: {len(result.cases)}{_sampled(meta)} · gate: {'FAILED' if failures else 'passed'} · "
-             f"checker: {meta.get('checker')} {meta.get('checker_version')}", "",
-             "| metric | value | threshold | ok |", "|---|---|---|---|"]
+             f"cases: {len(result.cases)}{_sampled(meta)} · {_verdict(failures, meta)} · "
+             f"checker: {meta.get('checker')} {meta.get('checker_version')}", "", *_missing(meta),
+             "| metric | value | threshold | ok | computed over |", "|---|---|---|---|---|"]
     for name, value in result.metrics.items():
         rule = thresholds.get(name, {})
         bound = f">= {rule['min']}" if "min" in rule else f"<= {rule['max']}" if "max" in rule else ""
         ok = "" if not rule else ("yes" if not any(f.startswith(name + " ") or f.startswith(name + ":") for f in failures) else "**no**")
-        lines.append(f"| {name} | {value:.3f} | {bound} | {ok} |")
+        lines.append(f"| {name} | {value:.3f} | {bound} | {ok} | {result.over.get(name, '')} |")
     failed = result.failures
     lines += ["", f"## Failing cases ({len(failed)})", ""]
     for case in failed:

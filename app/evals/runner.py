@@ -9,6 +9,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import quote
 
 import httpx
 from tqdm import tqdm
@@ -25,6 +26,8 @@ from app.evals.metrics import (
 
 class Target(Protocol):
     def post(self, path: str, body: dict) -> tuple[int, dict]: ...
+
+    def holds(self, article_id: str) -> bool: ...
 
 
 class NotCitewire(RuntimeError):
@@ -69,6 +72,10 @@ class HttpTarget:
         except ValueError:
             return response.status_code, {"error": response.text[:500]}
 
+    def holds(self, article_id: str) -> bool:
+        """Only a 404 says no: any other answer is not taken for a missing article."""
+        return self._client.get(f"/v1/articles/{quote(article_id, safe='')}").status_code != 404
+
 
 class AppTarget:
     """In-process: the same FastAPI app through Starlette's TestClient (no sockets)."""
@@ -82,12 +89,16 @@ class AppTarget:
         response = self._client.post(path, json=body)
         return response.status_code, response.json()
 
+    def holds(self, article_id: str) -> bool:
+        return self._client.get(f"/v1/articles/{quote(article_id, safe='')}").status_code != 404
+
 
 @dataclass
 class EvalResult:
     metrics: dict[str, float] = field(default_factory=dict)
     cases: list[dict] = field(default_factory=list)
     latency_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    over: dict[str, str] = field(default_factory=dict)  # metric -> what it was computed over ("3 answerable cases")
 
     @property
     def failures(self) -> list[dict]:
@@ -131,8 +142,9 @@ def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: b
         _, search = _timed(target, "/v1/search", {"query": case.question, "top_k": k, **as_of}, result)
         ranked = [r["article_id"] for r in search.get("results", [])]
         first = next((i for i, a in enumerate(ranked, start=1) if a in case.articles), None)
-        hits.append(first is not None)
-        reciprocal.append(1 / first if first else 0.0)
+        if case.articles:  # a case that names no article checks the answer only: no retrieval hit or miss
+            hits.append(first is not None)
+            reciprocal.append(1 / first if first else 0.0)
         status, answer = _timed(target, "/v1/ask", body, result)
         coverage = fact_coverage(answer.get("answer", ""), case.facts) if answer.get("answerable") else 0.0
         correctness.append(coverage == 1.0)
@@ -148,7 +160,8 @@ def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: b
         result.cases.append({
             "id": case.id, "kind": "answerable", "question": case.question, "passed": passed, "status": status,
             "answerable": answer.get("answerable"), "fact_coverage": coverage, "retrieval_rank": first,
-            "cites_expected_article": bool(cited_ids & set(case.articles)), "answer": answer.get("answer"),
+            "cites_expected_article": bool(cited_ids & set(case.articles)) if case.articles else None,
+            "answer": answer.get("answer"),
             "refusal_reason": answer.get("refusal_reason"), "guard": answer.get("guard"),
             "citations": answer.get("citations", []), **{f"cite_{k_}": v for k_, v in scores.items()},
         })
@@ -181,8 +194,9 @@ def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: b
     bar.close()
     n_answerable = max(len(suite.answerable), 1)
     m = result.metrics
-    m["retrieval_hit@5"] = sum(hits) / n_answerable
-    m["retrieval_mrr"] = statistics.mean(reciprocal) if reciprocal else 0.0
+    if hits:  # none when no case names an article: "not measured", not 0
+        m["retrieval_hit@5"] = sum(hits) / len(hits)
+        m["retrieval_mrr"] = statistics.mean(reciprocal)
     m["answer_correctness"] = sum(correctness) / n_answerable
     m["citation_recall"] = cite["supported"] / cite["sentences"] if cite["sentences"] else 0.0
     m["citation_precision"] = cite["relevant_citations"] / cite["citations"] if cite["citations"] else 0.0
@@ -198,7 +212,45 @@ def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: b
         name = path.rsplit("/", 1)[-1]
         m[f"latency_{name}_p50_ms"] = percentile(values, 50)
         m[f"latency_{name}_p95_ms"] = percentile(values, 95)
+    result.over = _measured_over(result, suite, len(hits), cite, judged)
     return result
+
+
+def _measured_over(result: EvalResult, suite: Suite, retrieved: int, cite: dict, judged: dict) -> dict[str, str]:
+    """What each metric was computed over, for the report: a rate over 3 cases is not one over 42."""
+    def n(count: int, unit: str) -> str:
+        return f"{count} {unit}{'' if count == 1 else 's'}"
+
+    answerable = n(len(suite.answerable), "answerable case")
+    left_out = len(suite.answerable) - retrieved
+    retrieval = n(retrieved, "answerable case") + (f" ({left_out} of {len(suite.answerable)} left out: no article "
+                                                   "named)" if left_out else "")
+    over = {"retrieval_hit@5": retrieval, "retrieval_mrr": retrieval, "answer_correctness": answerable,
+            "citation_recall": n(cite["sentences"], "answer sentence"),
+            "citation_precision": n(cite["citations"], "citation"),
+            "faithfulness": n(cite["sentences"], "answer sentence"),
+            "refusal_rate": n(len(suite.unanswerable), "unanswerable case"), "false_refusal_rate": answerable,
+            "faithfulness_llm_judge": n(len(next(iter(judged.values()), [])), "answered case"),
+            "summary_fact_coverage": n(len(suite.summaries), "summary case"),
+            "summary_within_budget": n(len(suite.summaries), "summary case")}
+    for path, values in result.latency_ms.items():
+        name = path.rsplit("/", 1)[-1]
+        over[f"latency_{name}_p50_ms"] = over[f"latency_{name}_p95_ms"] = n(len(values), f"{path} request")
+    return {name: over[name] for name in result.metrics if name in over}
+
+
+def cases_naming_missing_articles(target: Target, suite: Suite) -> tuple[list[str], int, list[str]]:
+    """(ids of the cases that name an article the target does not hold, cases that name any, the missing article
+    ids): a suite written for another corpus scored every metric 0 against the samples without a word."""
+    named = {case.id: list(case.articles) for case in suite.answerable if case.articles}
+    named.update({case.id: [case.article_id] for case in suite.summaries if case.article_id})
+    held: dict[str, bool] = {}
+    for ids in named.values():
+        for article_id in ids:
+            if article_id not in held:
+                held[article_id] = target.holds(article_id)
+    missing = [case for case, ids in named.items() if not all(held[i] for i in ids)]
+    return missing, len(named), [i for i, ok in held.items() if not ok]
 
 
 def _strip_markers(text: str) -> str:
