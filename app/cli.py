@@ -10,7 +10,7 @@ import sys
 import tempfile
 from collections import Counter
 from dataclasses import asdict, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -125,13 +125,19 @@ def _claim_data_dir(settings: Settings) -> None:
         fail(str(exc))
 
 
-def _parse_date(value: str | None, name: str) -> date | None:
+def _parse_date(value: str | None, name: str) -> date | datetime | None:
+    """As every HTTP and MCP adapter reads a date (app/request_types.DateIn): a date is its whole day, a date and
+    time that instant."""
     if value is None:
         return None
+    from pydantic import TypeAdapter, ValidationError
+
+    from app.request_types import DateIn, error_message
+
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{name} must be a date like 2023-09-13, not {value!r}", 2)
+        return TypeAdapter(DateIn).validate_python(value)
+    except ValidationError as exc:
+        fail(f"{name}: {error_message(exc.errors()[0])}", 2)
 
 
 _ONE_ARTICLE = (".txt", ".md", ".markdown", ".html", ".htm")  # files of one article each (JSON may hold many)

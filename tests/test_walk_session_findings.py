@@ -111,3 +111,16 @@ def test_an_article_summary_leaves_out_subheading_questions_and_follow_us_boiler
              "Sign up for our daily newsletter to get the news.", "Officials said the virus had reached dairy herds in nine states."]
     units = [Unit(passage, i, i + 1, text, "", i) for i, text in enumerate(texts)]
     assert [u.text for u in summary_candidates(units)] == [texts[-1]]
+
+
+def test_the_cli_reads_as_of_as_the_http_api_does(tmp_path, monkeypatch):
+    """--as-of took a date only, while /v1/ask and the MCP tools take a date and time too."""
+    from typer.testing import CliRunner
+
+    from app.cli import _parse_date, cli
+
+    assert _parse_date("2023-09-14T10:00:00Z", "--as-of").isoformat() == "2023-09-14T10:00:00+00:00"
+    assert _parse_date("2023-09-14", "--as-of").isoformat() == "2023-09-14"
+    monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
+    bad = CliRunner().invoke(cli, ["ask", "What did Kim pledge?", "--as-of", "2023-13-01"])
+    assert bad.exit_code == 2 and "--as-of: expected a date YYYY-MM-DD" in bad.output and "1-12" in bad.output
