@@ -134,6 +134,8 @@ def _parse_date(value: str | None, name: str) -> date | datetime | None:
 
     from app.request_types import DateIn, error_message
 
+    with contextlib.suppress(ValueError):  # what --as-of always took, "20240504" included
+        return date.fromisoformat(value)
     try:
         return TypeAdapter(DateIn).validate_python(value)
     except ValidationError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, WithJsonSchema, WrapValidator
@@ -30,7 +30,7 @@ def count(low: int, high: int):
     return Annotated[int, Field(ge=low, le=high), BeforeValidator(_not_a_boolean)]
 
 
-_DATE_AND_TIME = re.compile(r"\s*\d{4}-\d{2}-\d{2}[Tt ]")  # an ISO 8601 date and time, not a date alone
+_DATE_AND_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\S")  # an ISO 8601 date and time, not a date alone
 _INSTANT = TypeAdapter(datetime)
 DATE_EXPECTED = "a date YYYY-MM-DD or an ISO 8601 date and time such as 2024-05-04T12:00:00Z"
 
@@ -63,12 +63,19 @@ def _date_or_instant(value, handler):
         raise _not_a_date(value)
     if isinstance(value, datetime):  # given by Python (a test): that instant as well
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, str):  # " 2024-05-04 " as "2024-05-04" (one was refused, the other read as an instant)
+        value = value.strip()
     if isinstance(value, str) and _DATE_AND_TIME.match(value):
         try:
-            moment = _INSTANT.validate_python(value.strip())
+            moment = _INSTANT.validate_python(value)
         except ValidationError as exc:
             raise _not_a_date(value, _reason(exc)) from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        # midnight UTC is the date, as it was read before instants were: a client sending a date as JavaScript's
+        # toISOString() ("2024-05-04T00:00:00.000Z") keeps that whole day
+        if moment.utcoffset() == timedelta(0) and moment.time() == time(0):
+            return moment.date()
+        return moment
     try:
         return handler(value)
     except ValidationError as exc:

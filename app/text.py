@@ -253,17 +253,28 @@ def _line_sentences(line: str) -> tuple[tuple[int, int], ...]:
         if local < 0:
             continue
         cursor = local + len(sentence)
-        if out and _CONTINUES.match(sentence):  # pysbd ended a sentence at an abbreviation: "Rep. David Trone, D-Md."
+        if out and _continues(line[out[-1][0]:out[-1][1]], sentence):  # pysbd ended one at an abbreviation: "D-Md."
             out[-1] = (out[-1][0], cursor)
         else:
             out.append((local, cursor))
     return tuple(out)
 
 
-# A "sentence" that opens with a comma, semicolon, colon or closing bracket, or with a lower-case word (not "iPhone",
-# "eBay"), goes on the one before: pysbd cuts after abbreviations it does not know ("D-Md.,", "R-Ky.,", "Downing
-# St. in London"), and 114 "sentences" of 300 AP-style articles opened with ", in Maryland's …".
-_CONTINUES = re.compile(r"[,;:)\]]|[a-z]+(?![A-Za-z]*[A-Z])\b")
+# AP-style abbreviations pysbd does not know, which lower-case words continue: states ("D-Md., in Maryland's …"),
+# street and title words ("Downing St. in London"); a piece that opens with a comma, semicolon, colon or closing
+# bracket always continues (114 "sentences" of 300 AP-style articles opened with ", in Maryland's …"), one that opens
+# with a lower-case word only after one of these (a sentence may open with "von der Leyen", "de Blasio", "al-Assad")
+_OPENS_AS_CONTINUATION = re.compile(r"[,;:)\]]")
+_OPENS_LOWER = re.compile(r"[a-z]+(?![A-Za-z]*[A-Z])\b")  # not "iPhone", "eBay"
+_ABBREVIATION_END = re.compile(
+    r"(?:^|[\s(-])(?:Ala|Ariz|Ark|Calif|Colo|Conn|Del|Fla|Ga|Ill|Ind|Kan|Ky|La|Md|Mass|Mich|Minn|Miss|Mo|Mont|Neb|"
+    r"Nev|Okla|Ore|Pa|Tenn|Vt|Va|Wash|Wis|Wyo|N\.[HJMYCD]|R\.I|S\.[CD]|W\.Va|St|Ave|Blvd|Rd|Mt|Ft|Jr|Sr|Gov|Sen|Rep|"
+    r"Lt|Gen|Col|Sgt|Capt|Cmdr|Adm|Corp|Inc|Co|Ltd|Bros|No|Nos|Vol|approx|est|vs)\.,?$")
+
+
+def _continues(previous: str, piece: str) -> bool:
+    return bool(_OPENS_AS_CONTINUATION.match(piece)) or (
+        bool(_OPENS_LOWER.match(piece)) and bool(_ABBREVIATION_END.search(previous.rstrip())))
 
 
 # pysbd rewrites the whole text once per abbreviation it meets, so a line's time grows with the square of its

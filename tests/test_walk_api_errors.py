@@ -96,7 +96,10 @@ def _found(client, **extra) -> bool:
     ("2024-05-04T16:00:00+02:00", False),  # 14:00 UTC
     ("2024-05-04T17:00:00+02:00", True),  # 15:00 UTC, when it was published
     ("2024-05-04 15:30", True),  # no offset: UTC
-    ("2024-05-04T00:00:00Z", False),  # midnight is an instant too (it was read as the whole day)
+    # midnight UTC is the date, as before instants were read: a client's toISOString() of a date keeps the whole day
+    ("2024-05-04T00:00:00Z", True),
+    ("2024-05-04T00:00:00.000Z", True),
+    ("2024-05-04T02:00:00+02:00", False),  # midnight elsewhere is an instant: 00:00 UTC
     ("2024-05-04", True),  # a date is its whole day
     ("2024-05-03", False),
 ])

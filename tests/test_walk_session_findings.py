@@ -13,6 +13,9 @@ from app.answer.extractive import restates
     ("Aitana Bonmati was named the best player of the tournament.", "Who was named best player of the tournament?", False),
     ("The toll was 3,000 in the end.", "What was the toll in the end?", False),  # a new figure
     ("Kim was named the best player of the tournament.", "Was Kim named best player of the tournament?", True),
+    # a review: a name opening the sentence is new too, and "2024." is the question's "2024"
+    ("Bonmati was named best player of the tournament.", "Who was named best player of the tournament?", False),
+    ("The tournament was held in 2024.", "Where was the tournament held in 2024?", True),
     # a name the question opens with is not new ("Liz" is the question's first word)
     ("Republican Liz Cheney lost her seat in Congress after voters in Wyoming elected a Trump-backed candidate.",
      "Liz Cheney lost her seat in Congress after voters in Wyoming elected which Trump-backed Republican?", True),
@@ -59,6 +62,9 @@ def test_a_refusal_names_an_early_as_of_with_four_digit_years():
 
     assert within_filters(None, date(1, 1, 1)) == " within the filters (as of 0001-01-01)"
     assert within_filters(None, datetime(1, 1, 1, 12)) == " within the filters (as of 0001-01-01)"
+    # an instant is named by its UTC day, as retrieval reads it (a review)
+    assert within_filters(None, datetime.fromisoformat("2024-05-04T01:00:00+05:00")) == \
+        " within the filters (as of 2024-05-03)"
 
 
 @pytest.mark.parametrize("text, sentences", [
@@ -68,6 +74,10 @@ def test_a_refusal_names_an_early_as_of_with_four_digit_years():
      ["Sen. Ben Cardin, D-Md., is retiring.", "Mitch McConnell, R-Ky., said no."]),
     ("He lives at 10 Downing St. in London. Then he left.", ["He lives at 10 Downing St. in London.", "Then he left."]),
     ("The U.S. economy grew. iPhone sales rose. eBay fell.", ["The U.S. economy grew.", "iPhone sales rose.", "eBay fell."]),
+    # a sentence may open with a lower-case name (a review): only an abbreviation before it joins them
+    ("The EU summit ended on Friday. von der Leyen said the deal was done.",
+     ["The EU summit ended on Friday.", "von der Leyen said the deal was done."]),
+    ("It was in New York. de Blasio credited the police.", ["It was in New York.", "de Blasio credited the police."]),
 ])
 def test_a_sentence_does_not_end_at_an_abbreviation_the_next_words_continue(text, sentences):
     """pysbd cut "…Rep. David Trone, D-Md." from ", in Maryland's Democratic Senate primary.": summaries quoted fragments
@@ -90,12 +100,17 @@ def test_reports_that_differ_in_an_acronym_a_weekday_or_a_capitalised_first_word
     assert find_conflicts([first, second], ["a", "b"]) == []
 
 
-def test_reports_that_differ_in_a_count_still_disagree():
+@pytest.mark.parametrize("first, second, says", [
+    ("Officials said 11,300 people died in the floods in Derna on Tuesday.",
+     "Officials said 5,000 people died in the floods in Derna on Tuesday.", (["11300"], ["5000"])),
+    # a name that opens the sentence is still a name (a review: a WordNet test read "Smith" as a common word)
+    ("Smith won the mayoral election in Springfield by a wide margin.",
+     "Jones won the mayoral election in Springfield by a wide margin.", (["smith"], ["jones"])),
+])
+def test_reports_that_differ_in_a_count_or_a_name_still_disagree(first, second, says):
     from app.summarize.conflicts import find_conflicts
 
-    found = find_conflicts(["Officials said 11,300 people died in the floods in Derna on Tuesday.",
-                            "Officials said 5,000 people died in the floods in Derna on Tuesday."], ["a", "b"])
-    assert [(c.first_says, c.second_says) for c in found] == [(["11300"], ["5000"])]
+    assert [(c.first_says, c.second_says) for c in find_conflicts([first, second], ["a", "b"])] == [says]
 
 
 def test_an_article_summary_leaves_out_subheading_questions_and_follow_us_boilerplate():
@@ -108,9 +123,12 @@ def test_an_article_summary_leaves_out_subheading_questions_and_follow_us_boiler
                       published_at=None, text="", char_start=0, char_end=0, score=0.0)
 
     texts = ["What are the signs of bird flu in cats?", "Follow The Republic's Jane Doe on Facebook, Twitter and Instagram.",
-             "Sign up for our daily newsletter to get the news.", "Officials said the virus had reached dairy herds in nine states."]
+             "Sign up for our daily newsletter to get the news.", "Officials said the virus had reached dairy herds in nine states.",
+             # facts that share the words (a review): the boilerplate is an imperative at the start
+             "More than 2 million households sign up for the subsidy each year, officials said.",
+             "Few economists subscribe to the view that rates will fall this year."]
     units = [Unit(passage, i, i + 1, text, "", i) for i, text in enumerate(texts)]
-    assert [u.text for u in summary_candidates(units)] == [texts[-1]]
+    assert [u.text for u in summary_candidates(units)] == texts[3:]
 
 
 def test_the_cli_reads_as_of_as_the_http_api_does(tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ from app.answer.citations import CitationBook
 from app.answer.models import REFUSAL, Answer, AnswerSentence
 from app.answer.scoring import QuestionScorer
 from app.retrieval.service import Passage
-from app.text import name_tokens, proper_names, sentence_spans, words
+from app.text import STOPWORDS, name_tokens, numbers, proper_names, sentence_spans, words
 
 
 @dataclass(slots=True)
@@ -54,9 +54,6 @@ def near_duplicate(a: str, b: str, threshold: float = 0.6) -> bool:
     return len(wa & wb) / len(wa | wb) >= threshold
 
 
-_FIGURE = re.compile(r"\d[\d,.]*")
-
-
 def restates(sentence: str, question: str) -> bool:
     """A sentence that mostly repeats the question's words and adds no name or figure of its own: it answers
     nothing, however well it matches. "Aitana Bonmati was named the best player of the tournament." shares 7 of its
@@ -65,8 +62,9 @@ def restates(sentence: str, question: str) -> bool:
     if not near_duplicate(sentence, question, 0.7):
         return False
     asked = set(words(question)) | name_tokens(question)  # the question's first word may be a name too
-    new_names = name_tokens(" ".join(proper_names(sentence))) - asked
-    return not new_names and not set(_FIGURE.findall(sentence)) - set(_FIGURE.findall(question))
+    # the sentence's first word may be one as well ("Bonmati was named …"): any capitalised word the question lacks
+    new_names = name_tokens(" ".join(proper_names(" " + sentence))) - asked - STOPWORDS
+    return not new_names and not numbers(sentence) - numbers(question)
 
 
 class ExtractiveAnswerer:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from app.answer.extractive import ExtractiveAnswerer, missing_names, refusal
 from app.answer.llm import LLMAnswerer
@@ -24,9 +24,16 @@ def within_filters(filters: Filters | None, as_of) -> str:
         named += [f"sources {listed(filters.sources)}"] if filters.sources else []
         named += [f"articles {listed(filters.article_ids)}"] if filters.article_ids else []
         named += ["a date range"] if filters.published_from_ts is not None or filters.published_to_ts is not None else []
-    day = as_of.date() if isinstance(as_of, datetime) else as_of  # isoformat: "%Y" wrote year 1 as "1"
-    named += [f"as of {day.isoformat()}"] if day is not None else []
+    named += [f"as of {_day(as_of)}"] if as_of is not None else []
     return f" within the filters ({'; '.join(named)})" if named else ""
+
+
+def _day(as_of: date | datetime) -> str:
+    """The day as the retrieval layer reads it, in UTC ("2024-05-04T01:00:00+05:00" is 2024-05-03); isoformat, as
+    "%Y" wrote year 1 as "1"."""
+    if isinstance(as_of, datetime):
+        as_of = (as_of.astimezone(timezone.utc) if as_of.tzinfo else as_of).date()
+    return as_of.isoformat()
 
 
 class AnswerService:

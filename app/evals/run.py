@@ -114,7 +114,7 @@ def run_known_answers(
             llm = services.answers.llm  # the service's own model judges: no second copy is loaded
             judge = LLMJudge(llm.client, load_prompt(settings.prompts_dir, "judge")) if llm else None
             result = run_suite(target, suite, checker, progress=progress, judge=judge)
-    failures = gate(result.metrics, thresholds)
+    failures = gate(result.metrics, thresholds, result.unmeasurable)
     paths = write_reports(result, thresholds, failures, out,
                           {"target": target_name, "suite": str(suite_path), "cases_per_kind": limit or "all",
                            "gate_enforced": enforce_gate, "cases_naming_missing_articles": missing,

@@ -16,7 +16,21 @@ _BLOCK_ENDS = frozenset(("paragraph_close", "heading_close", "fence", "code_bloc
 def _parser():
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark")
+    return MarkdownIt("commonmark").enable("table")
+
+
+def _html_text(html: str) -> str:
+    """The words of an HTML block (a <div> or <p> the writer typed into the Markdown), scripts and styles left out:
+    dropping the block lost its sentences."""
+    from lxml import html as lxml_html
+
+    try:
+        tree = lxml_html.fromstring(f"<div>{html}</div>")
+    except Exception:  # noqa: BLE001 - lxml raises several kinds on junk; junk carries no words
+        return ""
+    for element in tree.xpath("//script|//style"):
+        element.drop_tree()
+    return " ".join(tree.text_content().split())
 
 
 def _inline_text(children) -> str:
@@ -36,11 +50,29 @@ def markdown_to_text(markdown: str) -> str:
     """Paragraphs and headings separated by blank lines, list items as "- item" (or "1. item") lines, the
     words of links and emphasis without their markup, code as written; images and raw HTML dropped."""
     tokens = _parser().parse(markdown)
-    blocks: list[tuple[str, bool]] = []  # (text, a list item's): items of one list are a line each
+    blocks: list[tuple[str, int]] = []  # (text, the list or table it is a line of; 0: a block of its own)
     line: list[str] = []
     lists: list[list] = []  # per open list: [ordered, next number]
+    row: list[str] | None = None  # the cells of a table row being read
+    group = 0  # numbers each table and each outermost list: their lines are joined by one newline
     for token in tokens:
-        if token.type in ("bullet_list_open", "ordered_list_open"):
+        if token.type == "table_open" or (token.type in ("bullet_list_open", "ordered_list_open") and not lists):
+            group += 1
+        if token.type == "tr_open":
+            row = []
+        elif token.type == "tr_close":
+            if row and any(cell.strip() for cell in row):
+                blocks.append((" | ".join(cell.strip() for cell in row), group))
+            row = None
+        elif token.type == "inline" and row is not None:
+            row.append(_inline_text(token.children))
+        elif token.type == "html_block":
+            text = _html_text(token.content)
+            if text:
+                blocks.append((text, 0))
+        elif token.type == "list_item_close" and line and not "".join(line).strip(" -.0123456789"):
+            line = []  # an empty item: its marker alone is no text
+        elif token.type in ("bullet_list_open", "ordered_list_open"):
             start = token.attrGet("start")
             lists.append([token.type == "ordered_list_open", int(start) if start is not None else 1])
         elif token.type in ("bullet_list_close", "ordered_list_close"):
@@ -56,9 +88,9 @@ def markdown_to_text(markdown: str) -> str:
         if token.type in _BLOCK_ENDS and line:
             text = "".join(line).rstrip()
             if text.strip():
-                blocks.append((text, bool(lists)))
+                blocks.append((text, group if lists else 0))
             line = []
     out = ""
     for i, (text, item) in enumerate(blocks):
-        out += ("\n" if item and blocks[i - 1][1] else "\n\n") + text if i else text
+        out += ("\n" if item and blocks[i - 1][1] == item else "\n\n") + text if i else text
     return out

@@ -160,9 +160,10 @@ _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 # subscribe or write in (a walkthrough's summary ended "Follow The Republic … on Facebook, Twitter and Instagram.")
 _QUESTION_END = re.compile(r"\?[\"'”’)\]]*$")
 _BOILERPLATE = re.compile(
-    r"\b(?:follow (?:\S+ ){0,6}on (?:facebook|twitter|x|instagram|threads|tiktok|linkedin|bluesky)|sign up for|"
-    r"subscribe to|all rights reserved|click here|contact (?:\S+ ){0,4}at \S+@|reach (?:\S+ ){0,4}at \S+@|"
-    r"this (?:story|article) (?:was|has been) (?:updated|corrected)|reporting by|editing by)\b", re.I)
+    r"^[\"“]?(?:follow (?:\S+ ){0,6}on (?:facebook|twitter|x|instagram|threads|tiktok|linkedin|bluesky)\b|"
+    r"(?:sign up|subscribe|register) (?:for|to|now|here|today)\b|(?:contact|reach|email|e-mail) (?:\S+ ){0,4}at \S+@|"
+    r"click here\b|(?:reporting|editing|additional reporting) by\b|this (?:story|article) (?:was|has been) "
+    r"(?:updated|corrected)\b)|\ball rights reserved\b", re.I)
 
 
 def _word_count(text: str) -> int:
