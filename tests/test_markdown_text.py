@@ -62,3 +62,10 @@ def test_a_page_of_unpunctuated_menu_items_is_refused():
     page = ("<html><body>" + "".join(f"<p>{'item ' * 40}</p>" for _ in range(60)) + "</body></html>").encode()
     assert next(load_bytes("menu.html", page)).article is None
     assert not _has_sentence("word " * 40_000) and _has_sentence("word " * 40_000 + "ends here.")
+
+
+def test_a_page_in_a_language_without_spaces_has_sentences_too():
+    """The sentence check counted words by spaces: a Chinese news page (sentences end in "。") was refused."""
+    from app.ingest.loaders import _has_sentence
+
+    assert _has_sentence("台风周一袭击了沿海地区，造成多人受伤。") and not _has_sentence("新闻\n体育\n天气")

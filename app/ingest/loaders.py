@@ -236,7 +236,7 @@ def _markdown(name: str, stem: str, text: str) -> LoadedRecord:
 
 
 # where a sentence may end: a full stop, ? or ! (maybe inside quotes or brackets), then a space or the end
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)|[。！？][」』”）]*")  # the second: CJK, no spaces
 
 
 def _has_sentence(text: str) -> bool:
@@ -246,7 +246,7 @@ def _has_sentence(text: str) -> bool:
     for match in _SENTENCE_END.finditer(text):
         piece = text[start:match.start()]
         line = piece[piece.rfind("\n") + 1:]
-        if len(line.split()) >= 4:
+        if len(line.split()) >= 4 or (match.group()[0] in "。！？" and len(line.strip()) >= 8):
             return True
         start = match.end()
     return False
