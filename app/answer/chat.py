@@ -95,16 +95,19 @@ class QuestionCondenser:
         if not history or not words(question):  # "?!", "😀": no word asks anything, so nothing is followed up
             return question
         if self.client is None or self.prompt is None:
-            if needs_context(question) or names_something(question):
-                rewritten = heuristic_rewrite(history, question)
+            follow_up = needs_context(question)
+            if not follow_up and names_something(question):
+                return question
+            asked = _asked_turns(history)  # the earlier turns as the heuristic asked them, replayed once
+            with_names = _with_context(asked, question, names_only=True)
+            if follow_up:
+                rewritten = _with_context(asked, question)
                 # a follow-up of a turn that named nothing ("Who scored?" after "Where was the final played?"):
                 # with that turn's words, else with the names before it, whichever the passages answer
-                with_names = heuristic_rewrite(history, question, names_only=True)
-                if pick and needs_context(question) and with_names not in (rewritten, question):
+                if pick and with_names not in (rewritten, question):
                     return pick([rewritten, with_names])
                 return rewritten
             # "Where was the final played?" follows up the World Cup; "What is the latest on inflation?" starts anew
-            with_names = heuristic_rewrite(history, question, names_only=True)
             return pick([question, with_names]) if pick and with_names != question else question
         transcript = "\n".join(f"{m['role']}: {m['content']}" for m in history[-6:])
         rewritten = self.client.complete(self.prompt.render(history=transcript, question=question), 80).text.strip()

@@ -42,7 +42,7 @@ class SearchFilters(BaseModel):
 
     @model_validator(mode="after")
     def _ordered(self):
-        if self.published_from and self.published_to and _from_ts(self.published_from) > end_of_day_ts(self.published_to):
+        if self.published_from and self.published_to and start_of_day_ts(self.published_from) > end_of_day_ts(self.published_to):
             raise ValueError("published_from is after published_to")
         return self
 
@@ -50,15 +50,9 @@ class SearchFilters(BaseModel):
         return Filters(
             sources=self.sources or None,
             article_ids=self.article_ids or None,
-            published_from_ts=_from_ts(self.published_from) if self.published_from else None,
+            published_from_ts=start_of_day_ts(self.published_from) if self.published_from else None,
             published_to_ts=end_of_day_ts(self.published_to) if self.published_to else None,
         )
-
-
-def _from_ts(day: date | datetime) -> int:
-    """A lower bound: a date from its first second (UTC), a date and time from that instant (end_of_day_ts reads an
-    upper bound the same way)."""
-    return int(day.timestamp()) if isinstance(day, datetime) else start_of_day_ts(day)
 
 
 _FILTER_NAMES = {"source", "sources", "published_from", "published_to", "article_ids", "from", "to", "after", "before"}

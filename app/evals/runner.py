@@ -73,8 +73,13 @@ class HttpTarget:
             return response.status_code, {"error": response.text[:500]}
 
     def holds(self, article_id: str) -> bool:
-        """Only a 404 says no: any other answer is not taken for a missing article."""
-        return self._client.get(f"/v1/articles/{quote(article_id, safe='')}").status_code != 404
+        return _holds(self._client, article_id)
+
+
+def _holds(client, article_id: str) -> bool:
+    """Whether the service (over HTTP or in-process, the same route) holds the article: only a 404 says no, any
+    other answer is not taken for a missing article."""
+    return client.get(f"/v1/articles/{quote(article_id, safe='')}").status_code != 404
 
 
 class AppTarget:
@@ -90,7 +95,7 @@ class AppTarget:
         return response.status_code, response.json()
 
     def holds(self, article_id: str) -> bool:
-        return self._client.get(f"/v1/articles/{quote(article_id, safe='')}").status_code != 404
+        return _holds(self._client, article_id)
 
 
 @dataclass

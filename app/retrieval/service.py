@@ -72,7 +72,11 @@ def end_of_day_ts(day: date | datetime) -> int:
     return int(datetime.combine(day, time(23, 59, 59), tzinfo=timezone.utc).timestamp())
 
 
-def start_of_day_ts(day: date) -> int:
+def start_of_day_ts(day: date | datetime) -> int:
+    """A lower bound: a date from its first second (UTC), a date and time from that instant (as end_of_day_ts)."""
+    if isinstance(day, datetime):
+        moment = day if day.tzinfo else day.replace(tzinfo=timezone.utc)
+        return int(moment.timestamp())
     return int(datetime.combine(day, time(), tzinfo=timezone.utc).timestamp())
 
 

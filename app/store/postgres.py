@@ -93,14 +93,15 @@ class PostgresRecordStore(RecordStore):
         thread's (a restart or failover between requests): only the statement that meets a dropped connection
         notices it, so every worker thread's first request after a restart failed with a 503 though the
         server was back. Reads are safe to repeat; inside a transaction the failure is the transaction's."""
+        query, args = sql.replace("?", "%s"), list(params)  # once: params may be an iterator, spent by the first try
         conn = self._conn()
         try:
-            return conn.execute(sql.replace("?", "%s"), list(params))
+            return conn.execute(query, args)
         except self._psycopg.OperationalError:
             if not conn.closed or getattr(self._local, "transactions", 0):
                 raise
             log.info("PostgreSQL had dropped this thread's connection; reading again on a new one")
-            return self._conn().execute(sql.replace("?", "%s"), list(params))
+            return self._conn().execute(query, args)
 
     def _run(self, sql: str, params: Iterable = ()) -> None:
         self._conn().execute(sql.replace("?", "%s"), list(params))

@@ -60,11 +60,12 @@ def _distinctive(text: str) -> set[str]:
 _ACRONYM = re.compile(r"\b[A-Z]{2,}s?\b")
 
 
-def _acronyms_only(text: str, items: set[str]) -> bool:
-    """Every differing item is an acronym the statement writes ("USDA"): it names what the other statement may spell
-    out ("the Agriculture Department"), so the pair does not disagree about it."""
-    written = {w.lower().rstrip("s") for w in _ACRONYM.findall(text)} | {w.lower() for w in _ACRONYM.findall(text)}
-    return bool(items) and items <= written
+def _acronyms(text: str) -> set[str]:
+    """The acronyms a statement writes ("USDA", "NGOs" as "ngos" and "ngo"): a pair whose only differing items on
+    one side are these does not disagree about them, since they name what the other may spell out ("the
+    Agriculture Department")."""
+    found = [w.lower() for w in _ACRONYM.findall(text)]
+    return set(found) | {w.rstrip("s") for w in found}
 
 
 def as_written(text: str, says: list[str]) -> list[str]:
@@ -101,6 +102,7 @@ def find_conflicts(
     checker = checker or default_checker()
     content = [{w for w in words(s) if w not in STOPWORDS} for s in statements]
     distinctive = [_distinctive(s) for s in statements]
+    acronyms = [_acronyms(s) for s in statements]
     found: list[Conflict] = []
     checks = 0
     for i in range(len(statements)):
@@ -113,7 +115,7 @@ def find_conflicts(
                 continue
             only_i = distinctive[i] - distinctive[j] - content[j]
             only_j = distinctive[j] - distinctive[i] - content[i]
-            if not (only_i and only_j) or _acronyms_only(statements[i], only_i) or _acronyms_only(statements[j], only_j):
+            if not (only_i and only_j) or only_i <= acronyms[i] or only_j <= acronyms[j]:
                 continue
             if checks >= max_checks:
                 return found
