@@ -146,3 +146,46 @@ def test_a_sentence_opening_with_a_pronoun_comes_only_after_the_one_it_leans_on(
     standalone = _bridge_candidates("City officials said 3,000 vehicles would cross the bridge daily from June.")
     chosen, _ = select_facts(standalone, np.eye(3), 30)
     assert chosen == [0, 2]
+
+
+def test_across_articles_a_sentence_naming_nothing_waits_for_one_of_its_article_that_names_something():
+    """Morocco's lead then Derna's "Thousands of people were killed…" read as Morocco's toll (max_words 40)."""
+    import numpy as np
+
+    from app.summarize.facts import Candidate, names_something, read_facts, select_facts
+
+    candidates = [
+        Candidate("A strong earthquake struck Morocco late on Friday near the city of Marrakech.", "quake", 0),
+        Candidate("Heavy rain broke two dams above the Libyan city of Derna on Sunday night, flooding it.", "flood", 0),
+        Candidate("Thousands of people were killed and many more were reported missing.", "flood", 1),
+    ]
+    facts = read_facts(candidates)
+    assert [names_something(f) for f in facts] == [True, True, False]
+    # 13 + 11 words fit 25 but Derna's opening (16) does not: before, the toll sentence followed Morocco's lead
+    chosen, _ = select_facts(candidates, np.eye(3), 25, each_group=True)
+    assert chosen == [0]
+    # with room for Derna's opening the toll sentence may follow it: the rule, not the budget, held it back
+    chosen, _ = select_facts(candidates, np.eye(3), 45, each_group=True)
+    assert chosen == [0, 1, 2]
+    # one article: nothing to misattribute, so the rule does not apply
+    chosen, _ = select_facts(candidates[1:], np.eye(2), 12)
+    assert chosen == [1]
+
+
+def test_topic_selection_holds_back_an_unnamed_sentence_until_its_article_is_named_before_it():
+    import numpy as np
+
+    from app.summarize.service import mmr_select
+
+    texts = ["A strong earthquake struck Morocco late on Friday near the city of Marrakech.",
+             "Thousands of people were killed and many more were reported missing.",
+             "Heavy rain broke two dams above the Libyan city of Derna on Sunday night, flooding it."]
+    vectors = np.eye(3)
+    relevance = np.array([1.0, 2.0, 0.0])  # the toll sentence is the most relevant to "death toll"
+    anchoring = [("quake", 0, True), ("flood", 5, False), ("flood", 0, True)]
+    assert sorted(mmr_select(texts, [0, 1, 0], vectors, 25, relevance)) == [0, 1]  # unconstrained: misattributable
+    assert sorted(mmr_select(texts, [0, 1, 0], vectors, 25, relevance, anchoring)) == [0]
+    assert sorted(mmr_select(texts, [0, 1, 0], vectors, 45, relevance, anchoring)) == [0, 1, 2]
+    # named after it, not before: a later sentence of its article does not name its subject for it
+    later = [("quake", 0, True), ("flood", 0, False), ("flood", 5, True)]
+    assert 1 not in mmr_select(texts, [0, 1, 0], vectors, 45, relevance, later)

@@ -87,6 +87,31 @@ def test_a_summary_of_articles_asked_for_by_name_quotes_each_while_the_budget_ho
     assert {c.article_id for c in summary.citations} == set(ids), summary.summary
     assert sum(len(s.text.split()) for s in summary.sentences) <= 40
     _verbatim(corpus_services, summary)
+    # Derna's opening does not fit beside Morocco's: its sentence must say where it is about, not "Thousands of
+    # people were killed…" right after Morocco's lead, which a reader takes for Morocco's toll
+    derna = [s.text for s in summary.sentences if summary.citations[s.citations[0] - 1].article_id == ids[1]]
+    assert derna and all("Libya" in s or "Derna" in s for s in derna), summary.summary
+
+
+def test_in_a_topic_summary_each_articles_first_sentence_names_what_it_is_about(corpus_services):
+    """"Derna floods death toll" quoted Morocco's "The death toll rose to nearly 3,000…" beside Derna's sentences:
+    a reader takes it for Derna's. A sentence naming no one and nowhere now waits for a sentence of its own article,
+    ahead of it, that does."""
+    from app.summarize.facts import Candidate as FactCandidate
+    from app.summarize.facts import names_something, read_facts
+
+    for topic in ("Derna floods death toll", "deadly natural disasters", "earthquake death toll", "Kim Putin"):
+        summary = corpus_services.summaries.summarize_topic(topic, max_words=60)
+        assert summary.answerable, (topic, summary.refusal_reason)
+        body = [s for s in summary.sentences if s.status != "conflict"]
+        firsts: dict[str, str] = {}
+        for sentence in body:
+            firsts.setdefault(summary.citations[sentence.citations[0] - 1].article_id, sentence.text)
+        if len(firsts) < 2:
+            continue
+        facts = read_facts([FactCandidate(text, article, 0) for article, text in firsts.items()])
+        assert all(names_something(f) for f in facts), (topic, summary.summary)
+        _verbatim(corpus_services, summary)
 
 
 def test_a_topic_refused_within_filters_or_as_of_says_so(corpus_services):

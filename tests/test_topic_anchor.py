@@ -86,11 +86,11 @@ def _summaries(corpus_services, rule: str):
 
 def test_coverage_drops_articles_that_share_one_common_word_with_a_short_topic(corpus_services):
     """The sample corpus's off-topic summaries: Kim's "security interests" for "interest rates", Marrakech's
-    "World Heritage site" for "Women's World Cup final", Morocco's death toll for Derna's."""
+    "World Heritage site" for "Women's World Cup final". (Morocco's "The death toll rose…" for Derna's toll no longer
+    comes without the rule: a sentence naming nothing waits for its article's naming one, test_summaries.py.)"""
     off, coverage = _summaries(corpus_services, "off"), _summaries(corpus_services, "coverage-0.75")
     for topic, intruder, owner in (("interest rates", "kim-putin-vostochny-2023", "fed-holds-rates-sept-2023"),
-                                   ("Women's World Cup final", "morocco-earthquake-2023", "womens-world-cup-final-2023"),
-                                   ("Derna floods death toll", "morocco-earthquake-2023", "libya-derna-floods-2023")):
+                                   ("Women's World Cup final", "morocco-earthquake-2023", "womens-world-cup-final-2023")):
         before = {c.article_id for c in off.summarize_topic(topic).citations}
         assert intruder in before, (topic, before)  # what the rule is for: the intruder is there without it
         after = coverage.summarize_topic(topic)

@@ -160,7 +160,8 @@ def select_facts(candidates: list[Candidate], vectors: np.ndarray, max_words: in
                  facts: list[Facts] | None = None, each_group: bool = False) -> tuple[list[int], list[Facts]]:
     """Indexes of the chosen candidates (in the order given) and every candidate's facts. ``each_group``: the
     articles were asked for by name, so each gets its opening sentence first while the budget holds one (two
-    Morocco sentences and nothing of Derna answered a request for both)."""
+    Morocco sentences and nothing of Derna answered a request for both), and an article's first sentence in the
+    summary names someone or somewhere (``names_something``)."""
     if not candidates:
         return [], []
     facts = facts or read_facts(candidates, titles)
@@ -190,6 +191,13 @@ def select_facts(candidates: list[Candidate], vectors: np.ndarray, max_words: in
         before = leans_on.get(i)
         return before is not None and before not in chosen
 
+    def unnamed(i: int) -> bool:
+        """Across articles, a sentence that names no one and nowhere ("Thousands of people were killed") reads as
+        the article before it: it waits for a sentence of its own article that names something ahead of it."""
+        return each_group and not names_something(facts[i]) and not any(
+            candidates[j].group == candidates[i].group and candidates[j].position < candidates[i].position
+            for j in chosen)
+
     def take(j: int) -> None:
         nonlocal closest
         chosen.append(j)
@@ -205,7 +213,10 @@ def select_facts(candidates: list[Candidate], vectors: np.ndarray, max_words: in
         for group in groups:
             room = max_words - sum(sizes[i] for i in chosen)
             opening = [i for i in sorted(remaining) if candidates[i].group == group and not candidates[i].bullet][:3]
-            opening = [i for i in opening if sizes[i] <= room and not dangling(i)]
+            opening = [i for i in opening if sizes[i] <= room and not dangling(i) and not unnamed(i)]
+            if not opening and each_group:  # no opening fits: a later sentence that fits and names its subject
+                opening = [i for i in remaining if candidates[i].group == group and sizes[i] <= room
+                           and not candidates[i].bullet and not dangling(i) and not unnamed(i)]
             if opening:
                 take(max(opening, key=lambda i: ("what" in facts[i].facets, static[i])))
     used = sum(sizes[i] for i in chosen)
@@ -216,7 +227,7 @@ def select_facts(candidates: list[Candidate], vectors: np.ndarray, max_words: in
             if used + sizes[i] > max_words or (chosen and not new_items and _says_little(facts[i], terms, weights.restate)):
                 remaining.discard(i)  # too long now, or a restatement: neither gets better later
                 continue
-            if dangling(i):
+            if dangling(i) or unnamed(i):
                 continue  # stays a candidate: it becomes eligible once the sentence it leans on is taken
             adds = not weights.facts_first or bool(new_items or facts[i].facets - facets)
             if best_adds and not adds:
@@ -233,6 +244,12 @@ def select_facts(candidates: list[Candidate], vectors: np.ndarray, max_words: in
         take(best)
         used += sizes[best]
     return sorted(chosen), facts
+
+
+def names_something(facts: Facts) -> bool:
+    """Whether a sentence names a person, organisation or place: one that does not ("It was the strongest quake in a
+    century") is about whatever the sentence before it was about."""
+    return any(item.startswith(("name:", "place:")) for item in facts.items)
 
 
 def read_facts(candidates: list[Candidate], titles: dict[str, str] | None = None) -> list[Facts]:

@@ -27,7 +27,7 @@ from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters, StoredArticle
 from app.store.records import RecordStore
 from app.summarize.conflicts import as_written, find_conflicts
-from app.summarize.facts import Candidate, covered, select_facts
+from app.summarize.facts import Candidate, covered, names_something, read_facts, select_facts
 from app.summarize.llm import LLMSummarizer
 from app.text import content_terms, content_words, name_tokens, proper_names, sentence_spans, stem, words
 
@@ -410,7 +410,12 @@ class SummarizeService:
         if relevance is not None:
             index = {id(u): i for i, u in enumerate(units)}
             extra = np.array([relevance[index[id(u)]] for u in candidates])
-        chosen = mmr_select([u.text for u in candidates], [u.position for u in candidates], vectors, max_words, extra)
+        anchoring = None
+        if len({u.passage.article_id for u in candidates}) > 1:  # one article's sentences cannot be misattributed
+            facts = read_facts([Candidate(u.text, u.passage.article_id, u.start) for u in candidates])
+            anchoring = [(u.passage.article_id, u.start, names_something(f)) for u, f in zip(candidates, facts)]
+        chosen = mmr_select([u.text for u in candidates], [u.position for u in candidates], vectors, max_words, extra,
+                            anchoring)
         return _in_date_order(candidates[i] for i in chosen)
 
     def _select_facts(self, candidates: list[Unit], max_words: int) -> tuple[list[Unit], dict[str, list[int]]]:
@@ -645,9 +650,11 @@ def _in_date_order(units) -> list[Unit]:
 
 
 def mmr_select(texts: list[str], positions: list[int], vectors: np.ndarray, max_words: int,
-               relevance: np.ndarray | None = None) -> list[int]:
+               relevance: np.ndarray | None = None, anchoring: list[tuple[str, int, bool]] | None = None) -> list[int]:
     """Central, non-redundant sentences (MMR with a lead prior): topic summaries, and article summaries
-    before app/summarize/facts.py (kept as the baseline of benchmarks/article_summaries.py)."""
+    before app/summarize/facts.py (kept as the baseline of benchmarks/article_summaries.py). ``anchoring``: per
+    sentence its article, place in the article and whether it names someone or somewhere; one that names nothing
+    waits until a sentence of its article ahead of it is chosen (the rule of ``select_facts`` across articles)."""
     if not texts:
         return []
     similarity = vectors @ vectors.T
@@ -659,12 +666,21 @@ def mmr_select(texts: list[str], positions: list[int], vectors: np.ndarray, max_
     chosen: list[int] = []
     words_used = 0
     remaining = set(range(len(texts)))
+    def waits(i: int) -> bool:
+        if anchoring is None or anchoring[i][2]:
+            return False
+        article, place, _ = anchoring[i]
+        return not any(anchoring[j][0] == article and anchoring[j][1] < place for j in chosen)
+
     while remaining:
         def mmr(i: int) -> float:
             redundancy = max((similarity[i, j] for j in chosen), default=0.0)
             return float(0.7 * score[i] - 0.3 * redundancy)
 
-        best = max(remaining, key=mmr)
+        eligible = [i for i in remaining if not waits(i)]
+        if not eligible:
+            break
+        best = max(eligible, key=mmr)
         remaining.discard(best)
         if any(near_duplicate(texts[best], texts[j]) or similarity[best, j] > 0.92 for j in chosen):
             continue
