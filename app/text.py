@@ -272,9 +272,19 @@ _ABBREVIATION_END = re.compile(
     r"Lt|Gen|Col|Sgt|Capt|Cmdr|Adm|Corp|Inc|Co|Ltd|Bros|No|Nos|Vol|approx|est|vs)\.,?$")
 
 
+# A clock time's "p.m." is not a full stop when a time zone follows ("As of 11 p.m. ET, Ernesto …" was cut into
+# "As of 11 p.m." and "ET, Ernesto …"), nor "est."/"approx." before a figure ("est. 1,075,000 acres").
+_CLOCK_END = re.compile(r"\d(?::\d\d)?\s?[ap]\.m\.$")
+_OPENS_TIME_ZONE = re.compile(r"(?:[ECMP][SD]?T|GMT|UTC|BST|CES?T|local time)(?![A-Za-z])")
+_ESTIMATE_END = re.compile(r"(?:^|[\s(])(?:est|approx)\.$")
+
+
 def _continues(previous: str, piece: str) -> bool:
+    previous = previous.rstrip()
     return bool(_OPENS_AS_CONTINUATION.match(piece)) or (
-        bool(_OPENS_LOWER.match(piece)) and bool(_ABBREVIATION_END.search(previous.rstrip())))
+        bool(_OPENS_LOWER.match(piece)) and bool(_ABBREVIATION_END.search(previous))) or (
+        bool(_OPENS_TIME_ZONE.match(piece)) and bool(_CLOCK_END.search(previous))) or (
+        piece[:1].isdigit() and bool(_ESTIMATE_END.search(previous)))
 
 
 # pysbd rewrites the whole text once per abbreviation it meets, so a line's time grows with the square of its

@@ -114,6 +114,21 @@ def test_in_a_topic_summary_each_articles_first_sentence_names_what_it_is_about(
         _verbatim(corpus_services, summary)
 
 
+def test_a_topic_with_a_word_no_indexed_article_holds_is_refused_and_names_it(corpus_services):
+    """A walkthrough's 300-article corpus: "Bundesliga title race" was summarised with Super Bowl sentences; one
+    common topic word ("title") was enough. A word neither indexed nor in the dictionary (a name, a typo) refuses."""
+    for topic, word in (("Bundesliga title race in Morocco", "bundesliga"), ("earthquke in Morocco", "earthquke"),
+                        ("bitcoin and the Fed", "bitcoin")):
+        summary = corpus_services.summaries.summarize_topic(topic)
+        assert not summary.answerable and summary.citations == [], (topic, summary.summary)
+        assert summary.refusal_reason == f"no indexed article mentions {word}", summary.refusal_reason
+    # dictionary words the articles never use ("deadly", "natural") leave the topic to the other rules; a hyphenated
+    # word counts through its parts, an apostrophe's word through its base
+    for topic in ("deadly natural disasters", "Chandrayaan-3 landing", "Women's World Cup final"):
+        summary = corpus_services.summaries.summarize_topic(topic)
+        assert summary.answerable, (topic, summary.refusal_reason)
+
+
 def test_a_topic_refused_within_filters_or_as_of_says_so(corpus_services):
     """"Derna" as of the day before its article read "no passage mentions what the topic is about", as if no
     article covered it."""

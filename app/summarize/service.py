@@ -21,6 +21,7 @@ from app.answer.models import AnswerSentence, Citation
 from app.answer.service import within_filters
 from app.config import ANCHOR_RULES, TOPIC_ANCHOR_RULE
 from app.embed import Embedder
+from app.lexicon import shared as shared_lexicon
 from app.request_types import blank, search_text
 from app.retrieval.features import starts_with_pronoun
 from app.retrieval.service import Passage, RetrievalService
@@ -163,7 +164,16 @@ _BOILERPLATE = re.compile(
     r"^[\"“]?(?:follow (?:\S+ ){0,6}on (?:facebook|twitter|x|instagram|threads|tiktok|linkedin|bluesky)\b|"
     r"(?:sign up|subscribe|register) (?:for|to|now|here|today)\b|(?:contact|reach|email|e-mail) (?:\S+ ){0,4}at \S+@|"
     r"click here\b|(?:reporting|editing|additional reporting) by\b|this (?:story|article) (?:was|has been) "
-    r"(?:updated|corrected)\b)|\ball rights reserved\b", re.I)
+    r"(?:updated|corrected)\b|editor['’]s note\b|for the latest (?:news|updates|coverage)\b)|\ball rights reserved\b|"
+    # after a lead-in: "Start your day smart: Sign up for USA TODAY's Daily Briefing newsletter."
+    r":\s*sign up (?:for|to get) (?:\S+ ){0,6}newsletters?\b", re.I)
+# Case-sensitive shapes: an author's bio line ("Saman Shafiq is a trending news reporter for USA TODAY."), a
+# capitalised kicker ("NFL STATS CENTRAL: The latest NFL scores…") and a line led by an emoji ("👉 Here's the latest…",
+# "🙋🏼‍♀️ I'm Nicole Fallert, Daily Briefing author.")
+_BYLINE_SHAPES = re.compile(
+    r"^[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){1,3} (?:is|covers \S+ as) (?:an? |the )?(?:[\w-]+ ){0,4}"
+    r"(?:reporter|correspondent|writer|editor|columnist|producer|journalist)\b(?: (?:for|at|with) (?:the )?[A-Z][\w.'’&-]*(?: [A-Z][\w.'’&-]*){0,4})?\.?$|"
+    r"^[A-Z0-9][A-Z0-9 &'’-]{5,}:\s|^[\u2600-\u27bf\U0001f300-\U0001faff]")
 
 
 def _word_count(text: str) -> int:
@@ -272,10 +282,12 @@ class SummarizeService:
         return extractive()
 
     # --- steps ---
-    @staticmethod
-    def _off_topic(topic: str, passages: list[Passage], headlines: bool = False) -> str | None:
+    def _off_topic(self, topic: str, passages: list[Passage], headlines: bool = False) -> str | None:
         """Why no summary can be written: the same refusal rules as a question (nothing retrieved, or a
-        name the topic is about appears in no passage: "cryptocurrency regulation in Brazil")."""
+        name the topic is about appears in no passage: "cryptocurrency regulation in Brazil"), or a word of the
+        topic that no indexed article holds and no dictionary knows: a name ("Bundesliga title race" summarised the
+        Super Bowl's "title") or a typo. A dictionary word is left to the rules above: "deadly natural disasters"
+        over articles that never say "deadly" or "natural" is still about their floods and earthquakes."""
         if not content_terms(topic) and not _acronyms(topic):  # "?!", "😀", "the": every sentence would count
             return "the topic names nothing to look for (only punctuation, symbols or common words)"
         if not passages:
@@ -283,6 +295,9 @@ class SummarizeService:
         missing = missing_names(topic, passages)
         if missing:
             return f"the passages never mention {', '.join(sorted(missing))}"
+        unknown = [w for w in never_indexed(topic, self.records.document_frequencies) if not in_dictionary(w)]
+        if unknown:
+            return f"no indexed article mentions {', '.join(unknown)}"
         if not any(_on_topic(topic, [Unit(p, 0, 0, p.text, "", 0)], headlines) for p in passages):
             return "no passage mentions what the topic is about"
         return None
@@ -535,6 +550,26 @@ def _render(sentences: list[AnswerSentence]) -> str:
 PREFERRED = 100.0
 
 
+def in_dictionary(word: str) -> bool:
+    """Whether WordNet knows the word (its lexicon, app/lexicon.py): "measles", "deadly"; not "Bundesliga"."""
+    return bool(shared_lexicon().synsets(stem(word)))
+
+
+def never_indexed(topic: str, doc_freq: Callable[[list[str]], tuple[dict[str, int], int]]) -> list[str]:
+    """The topic's content words that no indexed chunk holds ("Bundesliga", "measles", a typo): a summary without
+    them is about something else. A hyphenated word counts through its parts (the index holds "covid" and "19")."""
+    wanted: dict[str, str] = {}  # the word to look up -> the topic's word, as written
+    for word in content_words(topic):
+        for part in (p for p in re.split(r"[-–]", word) if p) if "-" in word or "–" in word else [word]:
+            looked_up = re.split(r"['’]", part)[0]  # "trump's" as "trump", as the index holds it
+            if looked_up and not looked_up.isdigit():
+                wanted.setdefault(looked_up, word)
+    if not wanted:
+        return []
+    frequencies, _ = doc_freq(list(wanted))
+    return list(dict.fromkeys(word for looked_up, word in wanted.items() if frequencies.get(looked_up, 0) == 0))
+
+
 def anchor_words(topic: str, rule: str) -> list[str]:
     """The topic's words that may anchor it. "word": any content word; "name": its names (capitalised words
     past the first, and a capitalised first word: "Derna floods death toll"); "name-word": its names, or any
@@ -613,7 +648,8 @@ def summary_candidates(units: list[Unit], cap: int | None = MAX_SUMMARY_CANDIDAT
     """Headlines, datelines and boilerplate ("All rights reserved") carry no full stop: skip them. At most ``cap``
     (``first_per_article``)."""
     candidates = [u for u in units if len(words(u.text)) >= 5 and _SENTENCE_END.search(u.text)
-                  and not _QUESTION_END.search(u.text) and not _BOILERPLATE.search(u.text)] or units
+                  and not _QUESTION_END.search(u.text) and not _BOILERPLATE.search(u.text)
+                  and not _BYLINE_SHAPES.search(u.text)] or units
     return candidates if cap is None else first_per_article(candidates, cap)[0]
 
 
