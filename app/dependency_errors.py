@@ -6,15 +6,30 @@ API, the CLI and anything between can use it."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import httpx
-import openai
+
+if TYPE_CHECKING:
+    import openai
 
 UNAVAILABLE = "dependency unavailable"  # down or unreachable: 503, worth retrying later
 FAILED = "dependency failed"  # it answered, with an error: 502
 RETRY_AFTER_S = 5
+
+
+def _openai():
+    """The openai module once something imported it (an LLM or embeddings client was made), else None: no openai
+    error can have been raised then, and a CLI command without an LLM does not pay ~0.9 s to import it."""
+    return sys.modules.get("openai")
+
+
+def _is_openai(exc: BaseException, name: str) -> bool:
+    module = _openai()
+    return module is not None and isinstance(exc, getattr(module, name))
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +50,7 @@ class EmbeddingEndpointError(Exception):
     def __init__(self, endpoint: str, cause: openai.OpenAIError | str, status_code: int | None = None) -> None:
         super().__init__(str(cause))
         self.endpoint = endpoint
-        self.status_code = cause.status_code if isinstance(cause, openai.APIStatusError) else status_code
+        self.status_code = cause.status_code if _is_openai(cause, "APIStatusError") else status_code
 
     def __reduce__(self):  # pickled or copied (an ingest worker's error): the message and status, not the client
         return type(self), (self.endpoint, str(self), self.status_code)
@@ -66,7 +81,7 @@ class DependencyFailure:
             if exc.status_code is not None:
                 return f"the embeddings endpoint {exc.endpoint} answered HTTP {exc.status_code}"
             return f"the embeddings endpoint {exc.endpoint} is unreachable: {_reason(exc.__cause__ or exc)}"
-        if self.dependency == "llm" and isinstance(exc, openai.APIStatusError):
+        if self.dependency == "llm" and _is_openai(exc, "APIStatusError"):
             return f"the LLM endpoint {llm_endpoint or ''} answered HTTP {exc.status_code}".replace("  ", " ")
         if self.dependency == "llm":
             return f"the LLM endpoint {llm_endpoint or ''} is unreachable: {_reason(exc)}".replace("  ", " ")
@@ -99,10 +114,10 @@ def classify(exc: BaseException) -> DependencyFailure | None:
                                  RETRY_AFTER_S, exc)
     if isinstance(exc, VectorCollectionMissing):
         return DependencyFailure("vector store", 503, UNAVAILABLE, str(exc), RETRY_AFTER_S, exc)
-    if isinstance(exc, openai.APIConnectionError):
+    if _is_openai(exc, "APIConnectionError"):
         return DependencyFailure("llm", 503, UNAVAILABLE, f"the LLM endpoint is not reachable: {exc}",
                                  RETRY_AFTER_S, exc)
-    if isinstance(exc, openai.APIStatusError):
+    if _is_openai(exc, "APIStatusError"):
         return DependencyFailure("llm", 502, FAILED, f"the LLM endpoint answered HTTP {exc.status_code}", None, exc)
     if isinstance(exc, httpx.TransportError):
         # The openai client wraps its own transport errors, so a bare one comes from the Chroma server.

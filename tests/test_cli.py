@@ -216,3 +216,21 @@ def test_ingest_batch_must_be_positive_and_an_empty_search_says_so(tmp_path):
     runner.invoke(cli, ["ingest", "-q", str(samples_path())])
     nothing = runner.invoke(cli, ["search", "zzzqqq", "--mode", "bm25"])
     assert nothing.exit_code == 0 and nothing.stdout == "" and "no passage matches" in nothing.stderr
+
+
+def test_a_process_without_an_llm_does_not_import_the_openai_client(tmp_path):
+    """Importing openai took ~0.9 s of every CLI command's start-up (2.5-4.5 s), though only a configured LLM or
+    embeddings endpoint uses it; errors are still classified once it is imported (test_dependency_errors.py)."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys; from app.config import Settings; from app.services import build_services; "
+              "s = build_services(Settings()); s.answers.ask('What did Kim pledge?'); s.close(); "
+              "print('openai' in sys.modules)")
+    env = {**os.environ, "CITEWIRE_DATA_DIR": str(tmp_path / "data")}
+    env.pop("CITEWIRE_LLM_BASE_URL", None)
+    env.pop("CITEWIRE_LOCAL_MODEL", None)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False"

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from openai import OpenAI
+if TYPE_CHECKING:  # imported where a client is made: ~0.9 s that a process without an LLM never needs
+    from openai import OpenAI
 
 
 @dataclass
@@ -24,6 +26,8 @@ class LLMClient:
         self.base_url = base_url
         self.model = model
         self.temperature = temperature
+        from openai import OpenAI
+
         self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout,
                               max_retries=max_retries)
 

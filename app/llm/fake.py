@@ -21,7 +21,6 @@ import math
 import re
 
 import httpx
-from openai import OpenAI
 
 from app.llm.client import LLMClient
 
@@ -110,5 +109,7 @@ class FakeLLMClient(LLMClient):
     def __init__(self, model: str = "citewire-fake", temperature: float = 0.0) -> None:
         super().__init__("http://fake-llm.invalid/v1", model, "fake", timeout=10, max_retries=0,
                          temperature=temperature)
+        from openai import OpenAI  # as app/llm/client.py: only where a client is made
+
         self._client = OpenAI(base_url=self.base_url, api_key="fake", max_retries=0,
                               http_client=httpx.Client(transport=FakeLLMTransport()))
