@@ -237,7 +237,9 @@ class SummarizeRequest(NativeRequest):
     filters: SearchFilters | None = Field(default=None, description="Restrict a topic summary's sources (refused "
                                                                      "with article ids).")
     max_words: count(MIN_SUMMARY_WORDS, MAX_SUMMARY_WORDS) = Field(default=120,
-                                                                  description="Upper bound on the summary's words.")
+                                                                  description="Upper bound on the words of the summary's quoted "
+                                                                              "sentences and conflict notes (the [n] "
+                                                                              "markers are not counted).")
     stream: Flag = Field(default=False, description="Stream as Server-Sent Events.")
     as_of: DateIn | None = Field(default=None, description="A topic summary ignores articles published after this "
                                "date (default: now), as /v1/ask does; refused with article ids, which are taken as given.")
