@@ -1,7 +1,7 @@
 // The article side: list with source and date filters, per-article and topic summaries, uploads.
 
 import { getJSON, postJSON, uploadFile } from "./api.js";
-import { citationList, citedText, day, el, forgetArticles, guardReport, openSource } from "./render.js";
+import { citationList, citedText, conflictText, day, el, forgetArticles, guardReport, openSource } from "./render.js";
 
 const PAGE = 100;
 const state = { loaded: [], total: 0, sources: new Set() };
@@ -23,11 +23,11 @@ function inDateRange(article, { from, to }) {
 }
 
 function summaryBlock(result) {
-  const parts = [el("p", { class: "summary-text" }, citedText(result.summary, result.citations)),
+  const parts = [el("p", { class: "summary-text" }, citedText(result.summary, result.sentences, result.citations)),
     citationList(result.citations)];
   if (result.conflicts && result.conflicts.length) {
     parts.push(el("div", { class: "conflicts" }, el("p", { class: "refusal-label" }, "Sources disagree"),
-      el("ul", {}, result.conflicts.map((c) => el("li", {}, citedText(c.note, result.citations))))));
+      el("ul", {}, result.conflicts.map((c) => el("li", {}, conflictText(c, result.citations))))));
   }
   parts.push(guardReport(result));
   return parts.filter(Boolean);
