@@ -521,3 +521,24 @@ def test_an_upload_refused_for_want_of_a_key_asks_for_it_and_then_uploads(browse
         assert browser.execute_script("return sessionStorage.getItem('citewire.apiKey')") == key
         listed = httpx.get(url + "/v1/articles", headers={"x-api-key": key}).json()
         assert any(a["title"] == "Ferry timetable changes" for a in listed["articles"])
+
+
+def test_a_wrong_key_at_load_is_forgotten_once_a_working_key_is_stored(browser, tmp_path_factory):
+    """The list said "Could not list articles: unauthorized" until a reload, though a later prompt stored a good key."""
+    key = "web-relist-key-0123456789"
+    with serve(tmp_path_factory.mktemp("keyed-relist") / "data", CITEWIRE_API_KEYS=key) as url:
+        browser.set_window_size(1280, 900)
+        browser.get(url + "/")  # a new port is a new origin: no key stored yet
+        prompt = wait(browser).until(EC.alert_is_present())
+        prompt.send_keys("a-wrong-key")
+        prompt.accept()
+        count = browser.find_element(By.ID, "articles-count")
+        wait(browser).until(lambda d: "unauthorized" in count.text)
+        box = browser.find_element(By.ID, "question")
+        box.send_keys("What did Kim pledge?", Keys.ENTER)
+        prompt = wait(browser).until(EC.alert_is_present())
+        prompt.send_keys(key)
+        prompt.accept()
+        wait(browser).until(lambda d: "8 article" in count.text)
+        turn = browser.find_elements(By.CSS_SELECTOR, "#history .turn")[-1]
+        wait(browser).until(lambda d: turn.find_elements(By.CSS_SELECTOR, ".answer-text .chip"))

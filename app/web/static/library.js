@@ -1,10 +1,10 @@
 // The article side: list with source and date filters, per-article and topic summaries, uploads.
 
-import { getJSON, postJSON, uploadFile } from "./api.js";
+import { getJSON, KEY_ACCEPTED, postJSON, uploadFile } from "./api.js";
 import { citationList, citedText, conflictText, day, el, forgetArticles, guardReport, openSource } from "./render.js";
 
 const PAGE = 100;
-const state = { loaded: [], total: 0, sources: new Set() };
+const state = { loaded: [], total: 0, sources: new Set(), failed: false };
 
 function filters() {
   return {
@@ -110,8 +110,10 @@ export async function loadArticles({ append = false } = {}) {
     state.loaded = append ? state.loaded.concat(page.articles) : page.articles;
     state.total = page.total;
     for (const a of page.articles) state.sources.add(a.source);
+    state.failed = false;
     renderArticles();
   } catch (err) {
+    state.failed = true;
     document.getElementById("articles-count").textContent = `Could not list articles: ${err.message}`;
   }
 }
@@ -208,5 +210,7 @@ export function installLibrary() {
   document.getElementById("more-articles").addEventListener("click", () => loadArticles({ append: true }));
   installTopicSummary();
   installUpload();
+  // A wrong key typed at load left the list "unauthorized": list again once a later call stores one that works.
+  window.addEventListener(KEY_ACCEPTED, () => { if (state.failed) loadArticles(); });
   loadArticles();
 }
