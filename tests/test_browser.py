@@ -235,6 +235,29 @@ def test_ask_streams_a_cited_answer_and_the_chip_highlights_the_quote(page, serv
     assert not script_errors(page)
 
 
+def test_an_articles_own_footnote_is_text_and_only_citewires_numbers_are_chips(page, server):
+    """"…litres of water.[2] [1]": the article's footnote [2] was a chip too, and it opened the other passage."""
+    from tests.test_walk_adapter_findings import FOOTNOTED, FOOTNOTED_QUESTION
+
+    assert httpx.post(server + "/v1/articles", json=[FOOTNOTED], timeout=WAIT_S).status_code in (200, 201)
+    try:
+        expected = httpx.post(server + "/v1/ask", json={"question": FOOTNOTED_QUESTION}, timeout=WAIT_S).json()
+        assert len(expected["sentences"]) == 2, expected["answer"]
+        answer = ask(page, FOOTNOTED_QUESTION)
+        chips = answer.find_elements(By.CSS_SELECTOR, ".answer-text .chip")
+        assert [c.get_attribute("data-n") for c in chips] == [str(s["citations"][0]) for s in expected["sentences"]]
+        text = answer.find_element(By.CSS_SELECTOR, ".answer-text").text
+        assert expected["sentences"][0]["text"] in text  # its "[2]" shown as the article wrote it
+        chips[0].click()
+        mark = wait(page).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#source-text mark")))
+        assert mark.text == expected["sentences"][0]["text"]  # the passage of that sentence, not of the footnote
+        ActionChains(page).send_keys(Keys.ESCAPE).perform()
+        wait(page).until(EC.invisibility_of_element_located((By.ID, "source")))
+        assert not script_errors(page)
+    finally:
+        httpx.delete(server + f"/v1/articles/{FOOTNOTED['id']}", timeout=WAIT_S)
+
+
 def test_an_unanswerable_question_is_shown_as_a_refusal_with_its_reason(page):
     answer = ask(page, "What did Joe Biden say about the meeting?")
     assert "refused" in answer.get_attribute("class")
@@ -498,3 +521,24 @@ def test_an_upload_refused_for_want_of_a_key_asks_for_it_and_then_uploads(browse
         assert browser.execute_script("return sessionStorage.getItem('citewire.apiKey')") == key
         listed = httpx.get(url + "/v1/articles", headers={"x-api-key": key}).json()
         assert any(a["title"] == "Ferry timetable changes" for a in listed["articles"])
+
+
+def test_a_wrong_key_at_load_is_forgotten_once_a_working_key_is_stored(browser, tmp_path_factory):
+    """The list said "Could not list articles: unauthorized" until a reload, though a later prompt stored a good key."""
+    key = "web-relist-key-0123456789"
+    with serve(tmp_path_factory.mktemp("keyed-relist") / "data", CITEWIRE_API_KEYS=key) as url:
+        browser.set_window_size(1280, 900)
+        browser.get(url + "/")  # a new port is a new origin: no key stored yet
+        prompt = wait(browser).until(EC.alert_is_present())
+        prompt.send_keys("a-wrong-key")
+        prompt.accept()
+        count = browser.find_element(By.ID, "articles-count")
+        wait(browser).until(lambda d: "unauthorized" in count.text)
+        box = browser.find_element(By.ID, "question")
+        box.send_keys("What did Kim pledge?", Keys.ENTER)
+        prompt = wait(browser).until(EC.alert_is_present())
+        prompt.send_keys(key)
+        prompt.accept()
+        wait(browser).until(lambda d: "8 article" in count.text)
+        turn = browser.find_elements(By.CSS_SELECTOR, "#history .turn")[-1]
+        wait(browser).until(lambda d: turn.find_elements(By.CSS_SELECTOR, ".answer-text .chip"))

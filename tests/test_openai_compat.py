@@ -76,6 +76,18 @@ def test_refusal_is_an_ordinary_assistant_message(client):
     assert message.model_extra["citewire"]["answerable"] is False
 
 
+def test_refusal_content_says_why_streamed_or_not(client):
+    """Chat UIs show ``content`` only: it said "I can't answer that without guessing" and never why."""
+    question = "What did Joe Biden say about the meeting?"
+    message = ask(client, question).choices[0].message
+    reason = message.model_extra["citewire"]["refusal_reason"]
+    assert reason and "biden" in reason.lower()
+    assert message.content.endswith(f"\n\nReason: {reason}."), message.content
+    chunks = [c for c in ask(client, question, stream=True) if c.choices]
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == message.content
+    assert chunks[-1].choices[0].delta.model_extra["citewire"]["refusal_reason"] == reason
+
+
 def test_streaming_sends_the_same_answer_as_chunks(client):
     whole = ask(client, QUESTION).choices[0].message
     chunks = list(ask(client, QUESTION, stream=True, stream_options={"include_usage": True}))

@@ -1,7 +1,9 @@
-"""Cited text for clients that show only text (OpenAI-style chat UIs, MCP hosts).
+"""Cited text for clients that show only text (OpenAI-style chat UIs, MCP hosts, Slack).
 
 The answer keeps its ``[n]`` markers and gets a "Sources:" list at its end, so the citations
-survive any client, even one that drops every field but ``content``.
+survive any client, even one that drops every field but ``content``; a refusal says why. Article
+fields are text, not markup: titles and publishers are escaped, only http(s) URLs are shown, dates
+are the day, as on the web page.
 """
 
 from __future__ import annotations
@@ -11,16 +13,44 @@ from collections.abc import Sequence
 from app.answer.models import Citation
 
 SOURCES_HEADING = "Sources:"
+REFUSAL_REASON = "Reason:"
+
+
+def escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` as entities: an article's title is text, never markup (a Markdown renderer would run
+    ``<script>``; Slack's mrkdwn reads ``<!channel>`` as a ping). One helper for every text-only adapter."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def web_url(url: str | None) -> str | None:
+    """The URL when it is http(s), else None: a ``javascript:`` or ``data:`` URL from a feed is not shown as a link.
+    Characters that would end it or start markup in Markdown or Slack text are percent-encoded."""
+    url = (url or "").strip()
+    if not url.lower().startswith(("http://", "https://")):
+        return None
+    return url.replace("<", "%3C").replace(">", "%3E").replace(" ", "%20").replace('"', "%22")
+
+
+def day(published_at: str | None) -> str:
+    """The date (YYYY-MM-DD) of an ISO date or timestamp, as the web page shows it; "undated" without one."""
+    return published_at[:10] if published_at else "undated"
 
 
 def sources_block(citations: Sequence[Citation]) -> str:
     """One Markdown list item per citation: title, publisher, date, URL, then the verbatim quote."""
     lines = [SOURCES_HEADING]
     for c in citations:
-        line = f"- [{c.n}] {c.title} — {c.source}, {c.published_at or 'undated'}"
-        lines.append(f"{line} — {c.url}" if c.url else line)
+        line = f"- [{c.n}] {escape(c.title)} — {escape(c.source)}, {day(c.published_at)}"
+        url = web_url(c.url)
+        lines.append(f"{line} — {url}" if url else line)
         lines.append(f"  “{' '.join(c.quote.split())}”")
     return "\n".join(lines)
+
+
+def with_reason(text: str, reason: str | None) -> str:
+    """A refusal's text with why, as the web page shows it: chat UIs show ``content`` and nothing else."""
+    text = text.strip()
+    return f"{text}\n\n{REFUSAL_REASON} {reason.rstrip('.')}." if reason else text
 
 
 def with_sources(text: str, citations: Sequence[Citation]) -> str:
@@ -30,6 +60,8 @@ def with_sources(text: str, citations: Sequence[Citation]) -> str:
 
 
 def without_sources(text: str) -> str:
-    """Undo ``with_sources`` on an earlier assistant turn, so a condensed history stays short."""
+    """Undo ``with_sources`` (and ``with_reason``) on an earlier assistant turn, so a condensed history stays short
+    and reads as /v1/chat's, whose turns carry the answer text alone."""
     head, _, _ = text.partition(f"\n\n{SOURCES_HEADING}\n")
+    head, _, _ = head.partition(f"\n\n{REFUSAL_REASON} ")
     return head.strip()

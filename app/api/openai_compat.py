@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
 from app.answer.models import Answer
-from app.answer.render import with_sources, without_sources
+from app.answer.render import with_reason, with_sources, without_sources
 from app.answer.service import ReadingPicker
 from app.api.deps import ServicesDep
 from app.api.errors import dependency_failure, unreadable_body
@@ -228,6 +228,14 @@ def _usage(answer: Answer, turns: list[dict], content: str, encoding: str) -> di
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
+def _content(answer: Answer) -> str:
+    """What a chat UI shows, which is ``content`` alone: the cited answer with its sources, or a refusal with why
+    (``citewire.refusal_reason`` holds the reason too, for clients that read it)."""
+    if not answer.answerable:
+        return with_reason(answer.answer, answer.refusal_reason)
+    return with_sources(answer.answer, answer.citations)
+
+
 def _fingerprint(answer: Answer) -> str:
     return f"citewire-{__version__}-{answer.mode}"
 
@@ -265,7 +273,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, servic
             media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     question = await run_in_threadpool(standalone)
     answer = await run_in_threadpool(picker.ask, question)
-    content = with_sources(answer.answer, answer.citations)
+    content = _content(answer)
     return JSONResponse({
         "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
         "system_fingerprint": _fingerprint(answer),
@@ -309,7 +317,7 @@ async def _chunks(request: Request, services: Services, turns: list[dict], quest
             elif time.monotonic() - last_sent > _KEEPALIVE_SECONDS:
                 last_sent = time.monotonic()
                 yield b": generating\n\n"
-        content = with_sources(answer.answer, answer.citations)
+        content = _content(answer)
         fingerprint = _fingerprint(answer)
         for piece in pieces(content):
             yield chunk({"content": piece}, fingerprint=fingerprint)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 
 from app.answer.models import Answer, Citation
+from app.answer.render import day, escape, web_url  # escape: Slack mrkdwn treats &, < and > as control characters
 from app.dependency_errors import classify
 from app.summarize.service import Summary
 
@@ -22,11 +23,6 @@ MAX_SECTION_CHARS = 3000  # Slack: text of a section block
 MAX_CONTEXT_CHARS = 2000  # kept below Slack's limit for context elements
 MAX_FALLBACK_CHARS = 3900  # the notification / fallback `text`; Slack advises under 4,000
 _SPLIT_AT = re.compile(r"(?<=[.!?…])\s+|\n+")
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn treats &, < and > as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _entity_safe(text: str, cut: int) -> int:
@@ -64,16 +60,16 @@ def _context(text: str) -> dict:
 
 def _link(url: str, label: str) -> str:
     label = escape(label.replace("|", "/")) or "link"
-    if not url.startswith(("http://", "https://")):
+    safe_url = web_url(url)
+    if safe_url is None:
         return f"*{label}*"
-    safe_url = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
-    return f"*<{safe_url}|{label}>*"
+    return f"*<{safe_url.replace('|', '%7C')}|{label}>*"
 
 
 def citation_blocks(citation: Citation) -> list[dict]:
     """``[n] Title`` (linked), source and date, then the quoted span as a block quote."""
     head = f"*[{citation.n}]* {_link(citation.url, citation.title or citation.article_id)}\n" \
-           f"{escape(citation.source or 'unknown source')} · {citation.published_at or 'undated'}"
+           f"{escape(citation.source or 'unknown source')} · {day(citation.published_at)}"
     quote = escape(" ".join(citation.quote.split()))
     pieces = split_text(quote, MAX_SECTION_CHARS - len(head) - 10)
     blocks = [_section(f"{head}\n>{pieces[0]}" if pieces else head)]

@@ -36,6 +36,7 @@ async function errorFrom(response) {
 // When the server requires API keys (CITEWIRE_API_KEYS), a 401 asks the user for a key once; it
 // is kept for this browser tab only (sessionStorage) and sent as X-API-Key on every call.
 const KEY_SLOT = "citewire.apiKey";
+export const KEY_ACCEPTED = "citewire:key-accepted"; // on window, when a newly stored key was accepted
 
 function withKey(headers) {
   const key = sessionStorage.getItem(KEY_SLOT);
@@ -52,6 +53,8 @@ async function keyed(doFetch) {
     if (key && key !== used) {
       sessionStorage.setItem(KEY_SLOT, key);
       response = await doFetch();
+      // a call that failed for want of a key earlier (the article list at load) can now be made again
+      if (response.status !== 401) window.dispatchEvent(new Event(KEY_ACCEPTED));
     }
   }
   return response;

@@ -60,7 +60,7 @@ export function renderResponse(container, question, response, draft = "") {
       el("p", { class: "answer-text" }, response.answer),
       el("p", { class: "reason" }, el("strong", {}, "Reason: "), response.refusal_reason || "no reason given")));
   } else {
-    parts.push(el("p", { class: "answer-text" }, citedText(response.answer, response.citations)));
+    parts.push(el("p", { class: "answer-text" }, citedText(response.answer, response.sentences, response.citations, "[unsupported]")));
     parts.push(citationList(response.citations));
   }
   if (response.guard || (response.sentences && response.sentences.length)) { // a plain refusal has nothing to check

@@ -1,10 +1,10 @@
 // The article side: list with source and date filters, per-article and topic summaries, uploads.
 
-import { getJSON, postJSON, uploadFile } from "./api.js";
-import { citationList, citedText, day, el, forgetArticles, guardReport, openSource } from "./render.js";
+import { getJSON, KEY_ACCEPTED, postJSON, uploadFile } from "./api.js";
+import { citationList, citedText, conflictText, day, el, forgetArticles, guardReport, openSource } from "./render.js";
 
 const PAGE = 100;
-const state = { loaded: [], total: 0, sources: new Set() };
+const state = { loaded: [], total: 0, sources: new Set(), failed: false };
 
 function filters() {
   return {
@@ -23,11 +23,11 @@ function inDateRange(article, { from, to }) {
 }
 
 function summaryBlock(result) {
-  const parts = [el("p", { class: "summary-text" }, citedText(result.summary, result.citations)),
+  const parts = [el("p", { class: "summary-text" }, citedText(result.summary, result.sentences, result.citations)),
     citationList(result.citations)];
   if (result.conflicts && result.conflicts.length) {
     parts.push(el("div", { class: "conflicts" }, el("p", { class: "refusal-label" }, "Sources disagree"),
-      el("ul", {}, result.conflicts.map((c) => el("li", {}, citedText(c.note, result.citations))))));
+      el("ul", {}, result.conflicts.map((c) => el("li", {}, conflictText(c, result.citations))))));
   }
   parts.push(guardReport(result));
   return parts.filter(Boolean);
@@ -110,8 +110,10 @@ export async function loadArticles({ append = false } = {}) {
     state.loaded = append ? state.loaded.concat(page.articles) : page.articles;
     state.total = page.total;
     for (const a of page.articles) state.sources.add(a.source);
+    state.failed = false;
     renderArticles();
   } catch (err) {
+    state.failed = true;
     document.getElementById("articles-count").textContent = `Could not list articles: ${err.message}`;
   }
 }
@@ -208,5 +210,7 @@ export function installLibrary() {
   document.getElementById("more-articles").addEventListener("click", () => loadArticles({ append: true }));
   installTopicSummary();
   installUpload();
+  // A wrong key typed at load left the list "unauthorized": list again once a later call stores one that works.
+  window.addEventListener(KEY_ACCEPTED, () => { if (state.failed) loadArticles(); });
   loadArticles();
 }

@@ -35,19 +35,76 @@ export function chip(citation) {
   }, `[${citation.n}]`);
 }
 
-// "text [1] more [2]" -> text nodes and chip buttons; a number with no citation stays text.
-export function citedText(text, citations) {
+// Only the markers Citewire added become chips, so they come from the structure, never from the text:
+// each sentence's own text (which may hold the article's footnote "[2]"), then its `citations` numbers.
+// Returns strings and citation objects, in order (no DOM, so Node can test it). `uncited` follows a sentence that
+// cites nothing, as the text has it: an answer's "[unsupported]" (app/answer/guard.py), nothing in a summary.
+export function sentencePieces(sentences, citations, uncited = "") {
+  const byN = new Map(citations.map((c) => [c.n, c]));
+  const out = [];
+  sentences.forEach((s, i) => {
+    if (i) out.push(" ");
+    if (s.status === "conflict") out.push(...notePieces(s.text, s.citations, byN));
+    else if (!s.citations.length) out.push(uncited ? `${s.text} ${uncited}` : s.text);
+    else {
+      out.push(`${s.text} `);
+      for (const n of s.citations) out.push(byN.get(n) || `[${n}]`);
+    }
+  });
+  return out;
+}
+
+// A conflict note ("Sources disagree: A reports 40 [1]; B reports 50 [2].") carries its markers inside its text,
+// after the quoted values: Citewire's are the last occurrence of each number, in order; earlier ones are text.
+export function notePieces(text, numbers, byN) {
+  const cuts = [];
+  let end = text.length;
+  for (const n of [...numbers].reverse()) {
+    const marker = `[${n}]`;
+    const from = end - marker.length;
+    const at = from < 0 ? -1 : text.lastIndexOf(marker, from);
+    if (at < 0 || !byN.has(n)) break;
+    cuts.unshift({ at, marker, citation: byN.get(n) });
+    end = at;
+  }
+  const out = [];
+  let last = 0;
+  for (const { at, marker, citation } of cuts) {
+    out.push(text.slice(last, at), citation);
+    last = at + marker.length;
+  }
+  out.push(text.slice(last));
+  return out.filter((p) => p !== "");
+}
+
+// Fallback for a response without sentences (none the API sends today has text and no sentences):
+// "text [1] more [2]" -> pieces, every [n] with a citation becoming one.
+export function markedPieces(text, citations) {
   const byN = new Map(citations.map((c) => [c.n, c]));
   const out = [];
   let last = 0;
   for (const match of text.matchAll(/\[(\d+)\]/g)) {
     const citation = byN.get(Number(match[1]));
     if (!citation) continue;
-    out.push(text.slice(last, match.index), chip(citation));
+    out.push(text.slice(last, match.index), citation);
     last = match.index + match[0].length;
   }
   out.push(text.slice(last));
   return out;
+}
+
+const asNodes = (pieces) => pieces.map((p) => (typeof p === "string" ? p : chip(p)));
+
+// An answer's or summary's text with its chips, built from `sentences`.
+export function citedText(text, sentences, citations, uncited = "") {
+  return asNodes(sentences && sentences.length ? sentencePieces(sentences, citations, uncited)
+    : markedPieces(text, citations));
+}
+
+// A conflict note of `conflicts[]`: its own two citations, as in the summary.
+export function conflictText(conflict, citations) {
+  return asNodes(notePieces(conflict.note, conflict.citations || [],
+    new Map(citations.map((c) => [c.n, c]))));
 }
 
 export function citationList(citations) {
