@@ -37,8 +37,8 @@ from app.answer.extractive import near_duplicate  # noqa: E402
 from app.embed.wordllama import WordLlamaEmbedder  # noqa: E402
 from app.evals.realtimeqa import normalise  # noqa: E402
 from app.retrieval.features import starts_with_pronoun  # noqa: E402
+from app.summarize.candidates import SENTENCE_END, mmr_select  # noqa: E402
 from app.summarize.facts import DEFAULT_WEIGHTS, FACETS, Candidate, read_facts, select_facts  # noqa: E402
-from app.summarize.service import _SENTENCE_END, mmr_select  # noqa: E402
 from app.text import sentence_spans, words  # noqa: E402
 
 TRAIN_YEARS = ("2022", "2023")
@@ -80,7 +80,7 @@ def candidates_of(doc_id: str, text: str) -> list[Candidate]:
     out = []
     for position, span in enumerate(sentence_spans(text)):
         sentence = text[span.start:span.end]
-        if len(words(sentence)) >= 5 and _SENTENCE_END.search(sentence):
+        if len(words(sentence)) >= 5 and SENTENCE_END.search(sentence):
             out.append(Candidate(sentence, doc_id, position))
     return out
 

@@ -7,7 +7,7 @@ Each open question (the `app/evals/realtimeqa.py` set) is used as a topic ("Whic
 112,000 vehicles?"), summarised as of its date + 1 day over an index of every 2023–2024 article of the corpus
 (built on the first run; delete the folder after an interrupted build). Rules, same retrieval, same index: **before**
 keeps any retrieved sentence that shares a content word with the topic; an anchor rule (`--rules`, app/summarize/
-service.py `anchor_words`, `topic_anchor`) first keeps only passages of articles that mention the topic's rarest
+topics.py `anchor_words`, `topic_anchor`) first keeps only passages of articles that mention the topic's rarest
 indexed word, or with ":prefer" ranks their sentences first. No LLM: the extractive summary. Per topic: refused; the share of its citations from
 the question's relevant articles (qrels: the answer string is in it, or the gold article); any citation from an
 article that is not relevant; whether the summary holds the normalised answer. Citation relevance is also pooled

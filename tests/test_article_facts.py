@@ -175,7 +175,7 @@ def test_across_articles_a_sentence_naming_nothing_waits_for_one_of_its_article_
 def test_topic_selection_holds_back_an_unnamed_sentence_until_its_article_is_named_before_it():
     import numpy as np
 
-    from app.summarize.service import mmr_select
+    from app.summarize.candidates import mmr_select
 
     texts = ["A strong earthquake struck Morocco late on Friday near the city of Marrakech.",
              "Thousands of people were killed and many more were reported missing.",

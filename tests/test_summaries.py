@@ -169,13 +169,14 @@ def test_filters_or_as_of_with_article_ids_are_refused_everywhere_not_ignored(co
 
 def test_a_headline_names_a_topic_of_only_an_acronym():
     from app.retrieval.service import Passage
-    from app.summarize.service import Unit, _on_topic
+    from app.summarize.candidates import Unit
+    from app.summarize.topics import on_topic
 
     passage = Passage(chunk_id="w:0:h", article_id="w", chunk_index=0, title="WHO declares the emergency over",
                       source="S", url="", published_at=None, text="The agency said cases had fallen for months.",
                       char_start=0, char_end=44, score=1.0)
     unit = Unit(passage, 0, 44, passage.text, "", 0)
-    assert _on_topic("WHO", [unit], headlines=True) == [unit] and _on_topic("WHO", [unit]) == []
+    assert on_topic("WHO", [unit], headlines=True) == [unit] and on_topic("WHO", [unit]) == []
 
 
 def test_conflict_notes_fit_the_word_budget_and_markers_run_in_reading_order(services):

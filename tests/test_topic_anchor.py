@@ -3,7 +3,7 @@ anchor a topic, and that the anchor is the rarest one a retrieved article mentio
 
 from __future__ import annotations
 
-from app.summarize.service import anchor_words, topic_anchor
+from app.summarize.topics import anchor_words, topic_anchor
 from app.text import stem
 
 

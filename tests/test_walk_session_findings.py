@@ -132,7 +132,7 @@ def test_an_article_summary_leaves_out_subheading_questions_and_follow_us_boiler
     """A walkthrough's bird-flu summary quoted "What are signs of bird flu?"; another ended "Follow The Republic … on
     Facebook, Twitter and Instagram."."""
     from app.retrieval.service import Passage
-    from app.summarize.service import Unit, summary_candidates
+    from app.summarize.candidates import Unit, summary_candidates
 
     passage = Passage(chunk_id="a:0:x", article_id="a", chunk_index=0, title="Bird flu", source="", url="",
                       published_at=None, text="", char_start=0, char_end=0, score=0.0)
@@ -149,7 +149,7 @@ def test_an_article_summary_leaves_out_subheading_questions_and_follow_us_boiler
 def test_summaries_leave_out_editors_notes_newsletter_prompts_author_bios_kickers_and_emoji_lines():
     """A summaries walkthrough over 300 USA TODAY articles: boilerplate in 10 of 20 article summaries."""
     from app.retrieval.service import Passage
-    from app.summarize.service import Unit, summary_candidates
+    from app.summarize.candidates import Unit, summary_candidates
 
     passage = Passage(chunk_id="a:0:x", article_id="a", chunk_index=0, title="Ernesto", source="", url="",
                       published_at=None, text="", char_start=0, char_end=0, score=0.0)

@@ -8,7 +8,6 @@ Topic summaries retrieve across articles, keep on-topic sentences, select centra
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,21 +15,40 @@ from datetime import date
 import numpy as np
 
 from app.answer.citations import CitationBook
-from app.answer.extractive import missing_names, near_duplicate
+from app.answer.extractive import missing_names
 from app.answer.models import AnswerSentence, Citation
 from app.answer.service import within_filters
 from app.config import ANCHOR_RULES, TOPIC_ANCHOR_RULE
 from app.embed import Embedder
-from app.lexicon import shared as shared_lexicon
 from app.request_types import blank, search_text
-from app.retrieval.features import starts_with_pronoun
 from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters, StoredArticle
 from app.store.records import RecordStore
+from app.summarize.candidates import (
+    MAX_SUMMARY_CANDIDATES,
+    SENTENCE_END,
+    Unit,
+    dedupe_spans,
+    first_per_article,
+    in_date_order,
+    mmr_select,
+    order_key,
+    summary_candidates,
+    word_count,
+)
 from app.summarize.conflicts import as_written, find_conflicts
 from app.summarize.facts import Candidate, covered, names_something, read_facts, select_facts
 from app.summarize.llm import LLMSummarizer
-from app.text import content_terms, content_words, name_tokens, proper_names, sentence_spans, stem, words
+from app.summarize.topics import (
+    PREFERRED,
+    anchor_words,
+    in_dictionary,
+    never_indexed,
+    on_topic,
+    topic_acronyms,
+    topic_anchor,
+)
+from app.text import content_terms, sentence_spans, stem
 
 # What one summary request may ask for (the API, the CLI, the MCP tool and Slack check them): a topic is read like a
 # question, and its words are searched and scored, so it is capped as questions are; a summary of more articles
@@ -46,10 +64,6 @@ MIN_SUMMARY_WORDS, MAX_SUMMARY_WORDS = 20, 1000
 MAX_ARTICLE_SUMMARY_CHARS = 100_000
 MAX_SUMMARY_CHARS = 300_000
 MIN_ARTICLE_SUMMARY_CHARS = 5_000
-# Sentences one summary weighs at most (each article's first ones, shared out), for text that splits into many
-# short pieces: 4,000 take about 2 s and a 64 MB similarity matrix (docs/summaries.md, "Long articles"). The
-# conflict notes compare sentences of different articles pairwise: 1,500 make about a million pairs, under a second.
-MAX_SUMMARY_CANDIDATES = 4_000
 MAX_CONFLICT_STATEMENTS = 1_500
 _CUT_LOOKAHEAD = 2_000  # text split past the cut, so that the sentence the cut runs through can be told and left out
 
@@ -118,18 +132,6 @@ def summary_target(article_ids: list[str] | None, topic: str | None, narrowed: s
     return None, checked_topic(topic)
 
 
-@dataclass(slots=True)
-class Unit:
-    """One sentence that may go into a summary, with what is needed to cite it."""
-
-    passage: Passage
-    start: int
-    end: int
-    text: str
-    published_at: str
-    position: int
-
-
 @dataclass
 class Summary:
     summary: str
@@ -156,30 +158,6 @@ def nothing_fits(max_words: int) -> Summary:
     return Summary(summary=f"No sentence could be quoted whole within {max_words} words.", citations=[], sentences=[],
                    article_ids=[], answerable=False,
                    refusal_reason=f"no sentence could be quoted whole within max_words={max_words}")
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
-# A question is a subheading ("What are signs of bird flu?"), not a fact; boilerplate asks the reader to follow,
-# subscribe or write in (a walkthrough's summary ended "Follow The Republic … on Facebook, Twitter and Instagram.")
-_QUESTION_END = re.compile(r"\?[\"'”’)\]]*$")
-_BOILERPLATE = re.compile(
-    r"^[\"“]?(?:follow (?:\S+ ){0,6}on (?:facebook|twitter|x|instagram|threads|tiktok|linkedin|bluesky)\b|"
-    r"(?:sign up|subscribe|register) (?:for|to|now|here|today)\b|(?:contact|reach|email|e-mail) (?:\S+ ){0,4}at \S+@|"
-    r"click here\b|(?:reporting|editing|additional reporting) by\b|this (?:story|article) (?:was|has been) "
-    r"(?:updated|corrected)\b|editor['’]s note\b|for the latest (?:news|updates|coverage)\b)|\ball rights reserved\b|"
-    # after a lead-in: "Start your day smart: Sign up for USA TODAY's Daily Briefing newsletter."
-    r":\s*sign up (?:for|to get) (?:\S+ ){0,6}newsletters?\b", re.I)
-# Case-sensitive shapes: an author's bio line ("Saman Shafiq is a trending news reporter for USA TODAY."), a
-# capitalised kicker ("NFL STATS CENTRAL: The latest NFL scores…") and a line led by an emoji ("👉 Here's the latest…",
-# "🙋🏼‍♀️ I'm Nicole Fallert, Daily Briefing author.")
-_BYLINE_SHAPES = re.compile(
-    r"^[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){1,3} (?:is|covers \S+ as) (?:an? |the )?(?:[\w-]+ ){0,4}"
-    r"(?:reporter|correspondent|writer|editor|columnist|producer|journalist)\b(?: (?:for|at|with) (?:the )?[A-Z][\w.'’&-]*(?: [A-Z][\w.'’&-]*){0,4})?\.?$|"
-    r"^[A-Z0-9][A-Z0-9 &'’-]{5,}:\s|^[\u2600-\u27bf\U0001f300-\U0001faff]")
-
-
-def _word_count(text: str) -> int:
-    return len(text.split())
-
-
 class SummarizeService:
     def __init__(self, records: RecordStore, retrieval: RetrievalService, embedder: Embedder,
                  llm: LLMSummarizer | None = None, llm_fallback: bool = True, *, topic_anchor: str = "off",
@@ -257,13 +235,13 @@ class SummarizeService:
             for position, span in enumerate(sentence_spans(passage.text, offset=passage.char_start)):
                 text = passage.text[span.start - passage.char_start : span.end - passage.char_start]
                 units.append(Unit(passage, span.start, span.end, text, passage.published_at or "", position))
-        units = _on_topic(topic, _dedupe_spans(units), self.headline_mentions)
+        units = on_topic(topic, dedupe_spans(units), self.headline_mentions)
         relevance = self._relevance(topic, units)
         if anchored is not None and mode == "prefer" and len(units):  # every anchored sentence ranks first
             relevance = relevance + PREFERRED * np.array([u.passage.chunk_id in anchored for u in units])
         book = CitationBook()
-        on_topic = [units[i] for i in np.argsort(-relevance)[:40]] if len(units) else []
-        notes = self._disagreements(on_topic, max_words)
+        most_relevant = [units[i] for i in np.argsort(-relevance)[:40]] if len(units) else []
+        notes = self._disagreements(most_relevant, max_words)
         budget = max_words - sum(n.words for n in notes)
         def extractive() -> Summary:
             chosen = self._select(units, budget, relevance=relevance)
@@ -276,7 +254,7 @@ class SummarizeService:
             # model is not told the topic, and from every retrieved passage it summarised whatever they said
             # ("Kim Putin" as of 2023 became the Morocco earthquake and the Fed's rates).
             on_topic_passages = [p for p in passages
-                                 if _on_topic(topic, [Unit(p, 0, 0, p.text, "", 0)], self.headline_mentions)]
+                                 if on_topic(topic, [Unit(p, 0, 0, p.text, "", 0)], self.headline_mentions)]
             dated = sorted(on_topic_passages, key=lambda p: (p.published_at or "9999", p.article_id, p.chunk_index))
             return self._compose_llm(dated, budget, None, book, notes, extractive)
         return extractive()
@@ -288,7 +266,7 @@ class SummarizeService:
         topic that no indexed article holds and no dictionary knows: a name ("Bundesliga title race" summarised the
         Super Bowl's "title") or a typo. A dictionary word is left to the rules above: "deadly natural disasters"
         over articles that never say "deadly" or "natural" is still about their floods and earthquakes."""
-        if not content_terms(topic) and not _acronyms(topic):  # "?!", "😀", "the": every sentence would count
+        if not content_terms(topic) and not topic_acronyms(topic):  # "?!", "😀", "the": every sentence would count
             return "the topic names nothing to look for (only punctuation, symbols or common words)"
         if not passages:
             return "no passage in the index matches the topic"
@@ -298,7 +276,7 @@ class SummarizeService:
         unknown = [w for w in never_indexed(topic, self.records.document_frequencies) if not in_dictionary(w)]
         if unknown:
             return f"no indexed article mentions {', '.join(unknown)}"
-        if not any(_on_topic(topic, [Unit(p, 0, 0, p.text, "", 0)], headlines) for p in passages):
+        if not any(on_topic(topic, [Unit(p, 0, 0, p.text, "", 0)], headlines) for p in passages):
             return "no passage mentions what the topic is about"
         return None
 
@@ -431,7 +409,7 @@ class SummarizeService:
             anchoring = [(u.passage.article_id, u.start, names_something(f)) for u, f in zip(candidates, facts)]
         chosen = mmr_select([u.text for u in candidates], [u.position for u in candidates], vectors, max_words, extra,
                             anchoring)
-        return _in_date_order(candidates[i] for i in chosen)
+        return in_date_order(candidates[i] for i in chosen)
 
     def _select_facts(self, candidates: list[Unit], max_words: int) -> tuple[list[Unit], dict[str, list[int]]]:
         """Article summaries: of the candidates (``summary_candidates``), sentences that cover distinct facts
@@ -442,14 +420,14 @@ class SummarizeService:
         titles = {u.passage.article_id: u.passage.title or "" for u in candidates}
         chosen, facts = select_facts([Candidate(u.text, u.passage.article_id, u.position) for u in candidates],
                                      vectors, max_words, titles, each_group=len(titles) > 1)
-        ordered = sorted(chosen, key=lambda i: _order_key(candidates[i]))
+        ordered = sorted(chosen, key=lambda i: order_key(candidates[i]))
         return [candidates[i] for i in ordered], covered(facts, ordered)
 
     def _disagreements(self, units: list[Unit], max_words: int, limit: int = 3) -> list[Disagreement]:
         """Sources that disagree, found before redundancy pruning can merge them; only as many as the word budget
         holds beside the shortest sentence (a summary of 20 words came out at 36 with its notes, and notes alone
         said numbers without what they count)."""
-        usable = first_per_article([u for u in units if _SENTENCE_END.search(u.text)], MAX_CONFLICT_STATEMENTS)[0]
+        usable = first_per_article([u for u in units if SENTENCE_END.search(u.text)], MAX_CONFLICT_STATEMENTS)[0]
         found: list[Disagreement] = []
         for conflict in find_conflicts([u.text for u in usable], [u.passage.article_id for u in usable], limit=limit):
             a, b = usable[conflict.first], usable[conflict.second]
@@ -457,7 +435,7 @@ class SummarizeService:
             if (a.published_at, a.passage.article_id) > (b.published_at, b.passage.article_id):
                 a, b, first_says, second_says = b, a, second_says, first_says
             found.append(Disagreement(a, b, first_says, second_says))
-        kept, words = [], min((_word_count(u.text) for u in units), default=0)
+        kept, words = [], min((word_count(u.text) for u in units), default=0)
         for disagreement in found:
             if words + disagreement.words <= max_words:
                 kept.append(disagreement)
@@ -485,7 +463,7 @@ class Disagreement:
     words: int = field(init=False)  # the note as shown, counted against max_words; computed once
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "words", _word_count(self.text(0, 0)))
+        object.__setattr__(self, "words", word_count(self.text(0, 0)))
 
     def text(self, first_n: int, second_n: int) -> str:
         first, second = as_written(self.first.text, self.first_says), as_written(self.second.text, self.second_says)
@@ -543,185 +521,3 @@ def rendered_sentence(sentence: AnswerSentence) -> str:
 def _render(sentences: list[AnswerSentence]) -> str:
     """Summary text: cited sentences with their markers; conflict notes carry theirs already."""
     return " ".join(rendered_sentence(s) for s in sentences)
-
-
-# Added to an anchored sentence's relevance in "prefer": more than any other sentence's whole MMR score, so the
-# ordering is lexicographic (anchored first, MMR among each group), not a tuned weight.
-PREFERRED = 100.0
-
-
-def in_dictionary(word: str) -> bool:
-    """Whether WordNet knows the word (its lexicon, app/lexicon.py): "measles", "deadly"; not "Bundesliga"."""
-    return bool(shared_lexicon().synsets(stem(word)))
-
-
-def never_indexed(topic: str, doc_freq: Callable[[list[str]], tuple[dict[str, int], int]]) -> list[str]:
-    """The topic's content words that no indexed chunk holds ("Bundesliga", "measles", a typo): a summary without
-    them is about something else. A hyphenated word counts through its parts (the index holds "covid" and "19")."""
-    wanted: dict[str, str] = {}  # the word to look up -> the topic's word, as written
-    for word in content_words(topic):
-        for part in (p for p in re.split(r"[-–]", word) if p) if "-" in word or "–" in word else [word]:
-            looked_up = re.split(r"['’]", part)[0]  # "trump's" as "trump", as the index holds it
-            if looked_up and not looked_up.isdigit():
-                wanted.setdefault(looked_up, word)
-    if not wanted:
-        return []
-    frequencies, _ = doc_freq(list(wanted))
-    return list(dict.fromkeys(word for looked_up, word in wanted.items() if frequencies.get(looked_up, 0) == 0))
-
-
-def anchor_words(topic: str, rule: str) -> list[str]:
-    """The topic's words that may anchor it. "word": any content word; "name": its names (capitalised words
-    past the first, and a capitalised first word: "Derna floods death toll"); "name-word": its names, or any
-    content word when it has none."""
-    content = content_words(topic)
-    if rule == "word":
-        return content
-    names = proper_names(topic)
-    stripped = topic.lstrip()
-    if stripped[:1].isupper():
-        names |= name_tokens(stripped.split()[0])
-    named = [w for w in content if w in names]
-    return named or (content if rule == "name-word" else [])
-
-
-def topic_anchor(candidates: list[str], doc_freq: Callable[[list[str]], tuple[dict[str, int], int]],
-                 mentioned: set[str]) -> str | None:
-    """Of ``candidates``, the word that the fewest indexed chunks hold among those whose stem is in ``mentioned``
-    (ties: the first); None without one."""
-    candidates = [w for w in candidates if stem(w) in mentioned]
-    if not candidates:
-        return None
-    frequencies, _ = doc_freq(candidates)
-    held = [w for w in candidates if frequencies.get(w, 0) > 0]
-    return min(held, key=lambda w: frequencies[w]) if held else None
-
-
-def _on_topic(topic: str, units: list[Unit], headlines: bool = False) -> list[Unit]:
-    """Sentences that state something about the topic: they (or, for a sentence opening with a pronoun,
-    the sentence before; with ``headlines``, their article's headline) share a content term with it.
-    Unrelated sentences of a retrieved passage go."""
-    wanted, acronyms = set(content_terms(topic)), _acronyms(topic)
-    if not wanted and not acronyms:
-        return units
-
-    def mentions(text: str) -> bool:
-        return bool(set(content_terms(text)) & wanted) or any(re.search(rf"\b{a}\b", text) for a in acronyms)
-
-    def headline_names_it(title: str) -> bool:  # every word of the topic, not one: a headline says little else
-        return bool(wanted or acronyms) and wanted <= set(content_terms(title)) and all(
-            re.search(rf"\b{a}\b", title) for a in acronyms)
-
-    out = []
-    for i, unit in enumerate(units):
-        if mentions(unit.text) or (starts_with_pronoun(unit.text) and i and units[i - 1].passage is unit.passage
-                                   and mentions(units[i - 1].text)) or (headlines and headline_names_it(unit.passage.title)):
-            out.append(unit)
-    return out
-
-
-# acronyms in the news spelt like a stopword or question word; a shouted "THE" or "WHAT IS IT ABOUT?" is none
-_STOPWORD_ACRONYMS = frozenset({"WHO", "IT", "IS"})
-
-
-def _acronyms(topic: str) -> set[str]:
-    """Capitals spelling a common word ("WHO", "IT"): content_terms lower-cases them into stopwords, so they are
-    matched as written instead (a topic "WHO" is about the organisation, not every "who"). Only known ones, and
-    not in a topic typed all in capitals (unless it is one word)."""
-    if topic.upper() == topic and len(words(topic)) > 1:
-        return set()
-    return {w for w in re.findall(r"\b[A-Z]{2,}\b", topic) if w in _STOPWORD_ACRONYMS}
-
-
-def _dedupe_spans(units: list[Unit]) -> list[Unit]:
-    seen: set[tuple[str, int, int]] = set()
-    out = []
-    for unit in units:
-        key = (unit.passage.article_id, unit.start, unit.end)
-        if key not in seen:
-            seen.add(key)
-            out.append(unit)
-    return out
-
-
-def summary_candidates(units: list[Unit], cap: int | None = MAX_SUMMARY_CANDIDATES) -> list[Unit]:
-    """Headlines, datelines and boilerplate ("All rights reserved") carry no full stop: skip them. At most ``cap``
-    (``first_per_article``)."""
-    candidates = [u for u in units if len(words(u.text)) >= 5 and _SENTENCE_END.search(u.text)
-                  and not _QUESTION_END.search(u.text) and not _BOILERPLATE.search(u.text)
-                  and not _BYLINE_SHAPES.search(u.text)] or units
-    return candidates if cap is None else first_per_article(candidates, cap)[0]
-
-
-def first_per_article(units: list[Unit], cap: int) -> tuple[list[Unit], set[str]]:
-    """At most ``cap`` units, each article's first ones (units come in reading order within an article), shared
-    out evenly: an article with fewer than its share keeps all of them and leaves the rest to the others. Also the
-    articles that lost some."""
-    counts: dict[str, int] = {}
-    for u in units:
-        counts[u.passage.article_id] = counts.get(u.passage.article_id, 0) + 1
-    if len(units) <= cap:
-        return units, set()
-    allowed, left = {}, cap
-    for i, (article, n) in enumerate(sorted(counts.items(), key=lambda item: item[1])):
-        allowed[article] = min(n, left // (len(counts) - i))
-        left -= allowed[article]
-    taken: dict[str, int] = {}
-    kept = []
-    for u in units:
-        article = u.passage.article_id
-        if taken.get(article, 0) < allowed[article]:
-            taken[article] = taken.get(article, 0) + 1
-            kept.append(u)
-    return kept, {a for a, n in counts.items() if allowed[a] < n}
-
-
-def _order_key(unit: Unit) -> tuple:
-    """Dated events in date order; undated material after them; within an article, reading order."""
-    return (unit.published_at == "", unit.published_at, unit.passage.article_id, unit.start)
-
-
-def _in_date_order(units) -> list[Unit]:
-    return sorted(units, key=_order_key)
-
-
-def mmr_select(texts: list[str], positions: list[int], vectors: np.ndarray, max_words: int,
-               relevance: np.ndarray | None = None, anchoring: list[tuple[str, int, bool]] | None = None) -> list[int]:
-    """Central, non-redundant sentences (MMR with a lead prior): topic summaries, and article summaries
-    before app/summarize/facts.py (kept as the baseline of benchmarks/article_summaries.py). ``anchoring``: per
-    sentence its article, place in the article and whether it names someone or somewhere; one that names nothing
-    waits until a sentence of its article ahead of it is chosen (the rule of ``select_facts`` across articles)."""
-    if not texts:
-        return []
-    similarity = vectors @ vectors.T
-    centrality = (similarity.sum(axis=1) - 1) / max(len(texts) - 1, 1)
-    lead = np.array([1.0 / (1 + 0.15 * p) for p in positions])  # news puts the point first
-    score = centrality + 0.15 * lead
-    if relevance is not None:
-        score = score + 1.5 * relevance
-    chosen: list[int] = []
-    words_used = 0
-    remaining = set(range(len(texts)))
-    def waits(i: int) -> bool:
-        if anchoring is None or anchoring[i][2]:
-            return False
-        article, place, _ = anchoring[i]
-        return not any(anchoring[j][0] == article and anchoring[j][1] < place for j in chosen)
-
-    while remaining:
-        def mmr(i: int) -> float:
-            redundancy = max((similarity[i, j] for j in chosen), default=0.0)
-            return float(0.7 * score[i] - 0.3 * redundancy)
-
-        eligible = [i for i in remaining if not waits(i)]
-        if not eligible:
-            break
-        best = max(eligible, key=mmr)
-        remaining.discard(best)
-        if any(near_duplicate(texts[best], texts[j]) or similarity[best, j] > 0.92 for j in chosen):
-            continue
-        if words_used + _word_count(texts[best]) > max_words:
-            continue  # a shorter sentence may still fit
-        chosen.append(best)
-        words_used += _word_count(texts[best])
-    return chosen

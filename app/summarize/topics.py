@@ -1,0 +1,99 @@
+"""Whether a topic is covered and which sentences are on it: the refusal rules a topic summary adds to a question's,
+the anchor rules (CITEWIRE_TOPIC_ANCHOR) and the on-topic sentence filter."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from app.lexicon import shared as shared_lexicon
+from app.retrieval.features import starts_with_pronoun
+from app.summarize.candidates import Unit
+from app.text import content_terms, content_words, name_tokens, proper_names, stem, words
+
+# Added to an anchored sentence's relevance in "prefer": more than any other sentence's whole MMR score, so the
+# ordering is lexicographic (anchored first, MMR among each group), not a tuned weight.
+PREFERRED = 100.0
+
+
+def in_dictionary(word: str) -> bool:
+    """Whether WordNet knows the word (its lexicon, app/lexicon.py): "measles", "deadly"; not "Bundesliga"."""
+    return bool(shared_lexicon().synsets(stem(word)))
+
+
+def never_indexed(topic: str, doc_freq: Callable[[list[str]], tuple[dict[str, int], int]]) -> list[str]:
+    """The topic's content words that no indexed chunk holds ("Bundesliga", "measles", a typo): a summary without
+    them is about something else. A hyphenated word counts through its parts (the index holds "covid" and "19")."""
+    wanted: dict[str, str] = {}  # the word to look up -> the topic's word, as written
+    for word in content_words(topic):
+        for part in (p for p in re.split(r"[-–]", word) if p) if "-" in word or "–" in word else [word]:
+            looked_up = re.split(r"['’]", part)[0]  # "trump's" as "trump", as the index holds it
+            if looked_up and not looked_up.isdigit():
+                wanted.setdefault(looked_up, word)
+    if not wanted:
+        return []
+    frequencies, _ = doc_freq(list(wanted))
+    return list(dict.fromkeys(word for looked_up, word in wanted.items() if frequencies.get(looked_up, 0) == 0))
+
+
+def anchor_words(topic: str, rule: str) -> list[str]:
+    """The topic's words that may anchor it. "word": any content word; "name": its names (capitalised words
+    past the first, and a capitalised first word: "Derna floods death toll"); "name-word": its names, or any
+    content word when it has none."""
+    content = content_words(topic)
+    if rule == "word":
+        return content
+    names = proper_names(topic)
+    stripped = topic.lstrip()
+    if stripped[:1].isupper():
+        names |= name_tokens(stripped.split()[0])
+    named = [w for w in content if w in names]
+    return named or (content if rule == "name-word" else [])
+
+
+def topic_anchor(candidates: list[str], doc_freq: Callable[[list[str]], tuple[dict[str, int], int]],
+                 mentioned: set[str]) -> str | None:
+    """Of ``candidates``, the word that the fewest indexed chunks hold among those whose stem is in ``mentioned``
+    (ties: the first); None without one."""
+    candidates = [w for w in candidates if stem(w) in mentioned]
+    if not candidates:
+        return None
+    frequencies, _ = doc_freq(candidates)
+    held = [w for w in candidates if frequencies.get(w, 0) > 0]
+    return min(held, key=lambda w: frequencies[w]) if held else None
+
+
+def on_topic(topic: str, units: list[Unit], headlines: bool = False) -> list[Unit]:
+    """Sentences that state something about the topic: they (or, for a sentence opening with a pronoun,
+    the sentence before; with ``headlines``, their article's headline) share a content term with it.
+    Unrelated sentences of a retrieved passage go."""
+    wanted, acronyms = set(content_terms(topic)), topic_acronyms(topic)
+    if not wanted and not acronyms:
+        return units
+
+    def mentions(text: str) -> bool:
+        return bool(set(content_terms(text)) & wanted) or any(re.search(rf"\b{a}\b", text) for a in acronyms)
+
+    def headline_names_it(title: str) -> bool:  # every word of the topic, not one: a headline says little else
+        return bool(wanted or acronyms) and wanted <= set(content_terms(title)) and all(
+            re.search(rf"\b{a}\b", title) for a in acronyms)
+
+    out = []
+    for i, unit in enumerate(units):
+        if mentions(unit.text) or (starts_with_pronoun(unit.text) and i and units[i - 1].passage is unit.passage
+                                   and mentions(units[i - 1].text)) or (headlines and headline_names_it(unit.passage.title)):
+            out.append(unit)
+    return out
+
+
+# acronyms in the news spelt like a stopword or question word; a shouted "THE" or "WHAT IS IT ABOUT?" is none
+_STOPWORD_ACRONYMS = frozenset({"WHO", "IT", "IS"})
+
+
+def topic_acronyms(topic: str) -> set[str]:
+    """Capitals spelling a common word ("WHO", "IT"): content_terms lower-cases them into stopwords, so they are
+    matched as written instead (a topic "WHO" is about the organisation, not every "who"). Only known ones, and
+    not in a topic typed all in capitals (unless it is one word)."""
+    if topic.upper() == topic and len(words(topic)) > 1:
+        return set()
+    return {w for w in re.findall(r"\b[A-Z]{2,}\b", topic) if w in _STOPWORD_ACRONYMS}
