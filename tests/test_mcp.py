@@ -72,6 +72,26 @@ async def exercise(session: ClientSession) -> None:
     then = (await session.call_tool("summarize", {"topic": "Kim and Putin", "as_of": "2023-12-31"})).structured_content
     assert then["article_ids"] == [VOSTOCHNY]  # the 2024 treaty article is hidden, as for ask
 
+    # the filters of /v1/*'s `filters`, as arguments (tests/test_mcp_filters.py has the rest)
+    desk = (await session.call_tool("summarize", {"topic": "Kim", "sources": ["Citewire Desk"]})).structured_content
+    assert desk["answerable"] and VOSTOCHNY in desk["article_ids"]
+    sport = (await session.call_tool("summarize", {"topic": "Kim", "sources": ["Citewire Sport"]})).structured_content
+    assert sport["answerable"] is False and sport["citations"] == []
+    pledge = {"question": "What did Kim pledge to Putin?"}
+    that_day = (await session.call_tool("ask", {**pledge, "published_to": "2023-09-13"})).structured_content
+    assert that_day["answerable"] and {c["article_id"] for c in that_day["citations"]} == {VOSTOCHNY}
+    day_before = (await session.call_tool("ask", {**pledge, "published_to": "2023-09-12"})).structured_content
+    assert VOSTOCHNY not in {c["article_id"] for c in day_before["citations"]}
+    later = (await session.call_tool("search", {"query": "Vostochny spaceport", "published_from": "2024-01-01",
+                                                "article_ids": [VOSTOCHNY]})).structured_content
+    assert later["results"] == []
+    backwards = await session.call_tool("search", {"query": "Kim", "published_from": "2024-02-01",
+                                                   "published_to": "2024-01-01"})
+    assert backwards.is_error
+    assert backwards.content[0].text == "Error executing tool search: published_from is after published_to"
+    publishers = (await session.call_tool("list_articles", {"sources": ["Citewire World", "Citewire Sport"]}))
+    assert publishers.structured_content["total"] == 3
+
     listing = (await session.call_tool("list_articles", {"limit": 3})).structured_content
     assert listing["total"] == 8 and len(listing["articles"]) == 3
     # many LLM clients send null for an optional argument they leave out: that means the default
@@ -109,8 +129,12 @@ async def exercise(session: ClientSession) -> None:
 
 def test_stdio_transport_spawning_citewire_mcp(tmp_path):
     command, *args = citewire_command()
+    # PYTHONPATH passed on (the SDK starts the child with a bare environment): the child runs this checkout's app,
+    # not whichever one the script's environment has installed
+    passed = {name: os.environ[name] for name in ("PYTHONPATH",) if name in os.environ}
     params = StdioServerParameters(command=command, args=[*args, "mcp", "--samples"], cwd=str(tmp_path),
-                                   env={"CITEWIRE_DATA_DIR": str(tmp_path / "data"), "ANONYMIZED_TELEMETRY": "False"})
+                                   env={"CITEWIRE_DATA_DIR": str(tmp_path / "data"), "ANONYMIZED_TELEMETRY": "False",
+                                        **passed})
 
     async def run() -> None:
         with anyio.fail_after(180):
@@ -214,6 +238,13 @@ BAD_ARGUMENTS = [
     ("ask", {"question": "x", "as_of": "86400"}, "as_of", "must be a date YYYY-MM-DD or an ISO 8601 date and time such as 2024-05-04T12:00:00Z"),  # once 1970-01-02
     ("ask", {"question": "x", "sources": "Citewire Sport"}, "sources", "must be a list"),
     ("ask", {"question": "x", "sources": [7]}, "sources[0]", "must be a string"),
+    ("ask", {"question": "x", "published_from": "last week"}, "published_from", "must be a date YYYY-MM-DD or an ISO 8601 date and time such as 2024-05-04T12:00:00Z"),
+    ("search", {"query": "x", "published_to": "2023-13-01"}, "published_to",
+     "must be a date YYYY-MM-DD or an ISO 8601 date and time such as 2024-05-04T12:00:00Z (month value is outside expected range of 1-12)"),
+    ("search", {"query": "x", "article_ids": ["../etc"]}, "article_ids[0]",
+     "'../etc' is not an article id (a letter or digit, then letters, digits, . _ : -; at most 128 characters)"),
+    ("summarize", {"topic": "Kim", "within_article_ids": "x"}, "within_article_ids", "must be a list"),
+    ("list_articles", {"sources": [None]}, "sources[0]", "must be a string"),
     ("search", {"query": "x", "mode": "fuzzy"}, "mode", "must be one of 'hybrid', 'bm25' or 'dense'"),
     ("summarize", {"article_ids": [VOSTOCHNY], "max_words": 5}, "max_words", "must be at least 20"),
     ("summarize", {"topic": "Kim", "as_of": "31/12/2023"}, "as_of", "must be a date YYYY-MM-DD or an ISO 8601 date and time such as 2024-05-04T12:00:00Z"),

@@ -20,6 +20,7 @@ from app import __version__
 from app.answer.models import Citation
 from app.answer.render import with_sources
 from app.dependency_errors import classify
+from app.ingest.article import ARTICLE_ID
 from app.mcp.errors import argument_errors
 from app.mcp.schemas import (
     ArticleItem,
@@ -32,8 +33,10 @@ from app.mcp.schemas import (
     SummaryResult,
 )
 from app.request_types import MAX_LIST_LIMIT, MAX_LIST_OFFSET, MAX_QUESTION_CHARS, DateIn, count, question_text
+from app.retrieval.service import end_of_day_ts, start_of_day_ts
 from app.services import Services
 from app.store.models import Filters, StoredArticle
+from app.store.records import RecordStore
 from app.summarize.service import (
     MAX_SUMMARY_ARTICLES,
     MAX_SUMMARY_WORDS,
@@ -51,8 +54,9 @@ INSTRUCTIONS = (
     "Citewire answers questions about an index of news articles with cited, verbatim passages. "
     "Use `ask` for a question (it may refuse when the articles do not say; do not answer from memory "
     "then), `search` for raw passages, `summarize` for articles or a topic, `list_articles` and "
-    "`get_article` (or the article://{id} resources) to read the sources. Keep the [n] markers and "
-    "the Sources list when you quote an answer."
+    "`get_article` (or the article://{id} resources) to read the sources. `ask`, `search` and a topic "
+    "`summarize` take the filters sources, published_from, published_to and article_ids (for `summarize`: "
+    "within_article_ids) and as_of. Keep the [n] markers and the Sources list when you quote an answer."
 )
 
 # read as /v1/ask reads it (app/request_types.question_text: NFKC, stripped, then 1-2000 characters)
@@ -65,7 +69,32 @@ Query = Annotated[str, Field(json_schema_extra={"minLength": 1, "maxLength": MAX
 TopK = Annotated[count(1, 50) | None, Field(description="Passages to use (default from settings).")]
 AsOf = Annotated[DateIn | None, Field(description="Ignore articles published after this date (YYYY-MM-DD: the whole "
                                                   "day, UTC) or instant (ISO 8601, e.g. 2024-05-04T12:00:00Z).")]
-Sources = Annotated[list[str] | None, Field(description="Only these publishers.")]
+# The filters of /v1/ask, /v1/search and /v1/summarize (app/api/schemas.SearchFilters), as arguments of their own:
+# the same names, bounds and readings (an adapter imports no other adapter, so the bound is repeated here).
+MAX_FILTER_VALUES = 1000
+Sources = Annotated[list[str] | None, Field(max_length=MAX_FILTER_VALUES, description=(
+    f"Only these publishers, e.g. [\"Citewire Desk\"] (at most {MAX_FILTER_VALUES}; see list_articles)."))]
+PublishedFrom = Annotated[DateIn | None, Field(description=(
+    "Only articles published on or after this date (YYYY-MM-DD: from its first second, UTC) or instant (ISO 8601); "
+    "articles without a date are left out."))]
+PublishedTo = Annotated[DateIn | None, Field(description=(
+    "Only articles published on or before this date (YYYY-MM-DD: through its last second, UTC) or instant (ISO "
+    "8601); articles without a date are left out."))]
+
+
+def _article_id(value: str) -> str:
+    if not ARTICLE_ID.match(value):
+        raise ValueError(f"{value[:40]!r} is not an article id (a letter or digit, then letters, digits, . _ : -; "
+                         "at most 128 characters)")
+    return value
+
+
+FilterArticleId = Annotated[str, Field(json_schema_extra={"pattern": ARTICLE_ID.pattern}), AfterValidator(_article_id)]
+ArticleIds = Annotated[list[FilterArticleId] | None, Field(max_length=MAX_FILTER_VALUES, description=(
+    f"Only passages of these articles (at most {MAX_FILTER_VALUES}; see list_articles)."))]
+WithinArticleIds = Annotated[list[FilterArticleId] | None, Field(max_length=MAX_FILTER_VALUES, description=(
+    f"A topic summary only from these articles (at most {MAX_FILTER_VALUES}): /v1/summarize's filters.article_ids. "
+    "To summarise articles themselves, give article_ids."))]
 ArticleId = Annotated[str, Field(min_length=1, max_length=300, description="An article id (see list_articles).")]
 _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 # An article id is looked up in the record store, never joined to a path: the SDK's default policy read an id such as
@@ -78,8 +107,40 @@ def _citation(c: Citation) -> CitationItem:
                         published_at=c.published_at, quote=c.quote, char_start=c.char_start, char_end=c.char_end)
 
 
-def _filters(sources: list[str] | None) -> Filters | None:
-    return Filters(sources=sources) if sources else None
+def _filters(sources: list[str] | None, published_from=None, published_to=None,
+             article_ids: list[str] | None = None) -> Filters | None:
+    """The filters as /v1/*'s ``filters`` gives them to the services (SearchFilters.to_filters): an empty list is no
+    restriction; a date bound is a date's whole day or an instant (app/retrieval's start_of_day_ts, end_of_day_ts);
+    a range that ends before it starts is refused in /v1/*'s words."""
+    if published_from and published_to and start_of_day_ts(published_from) > end_of_day_ts(published_to):
+        raise ToolError("published_from is after published_to")
+    if not (sources or published_from or published_to or article_ids):
+        return None
+    return Filters(sources=list(dict.fromkeys(sources)) if sources else None,
+                   article_ids=list(dict.fromkeys(article_ids)) if article_ids else None,
+                   published_from_ts=start_of_day_ts(published_from) if published_from else None,
+                   published_to_ts=end_of_day_ts(published_to) if published_to else None)
+
+
+def _given(**arguments) -> str:
+    """The names of the arguments given (not null, not empty), as summary_target names them: "sources and as_of"."""
+    names = [name for name, value in arguments.items() if value not in (None, [], "")]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def _list_articles(records: RecordStore, limit: int, offset: int, sources: list[str]) -> tuple[list[StoredArticle], int]:
+    """A page of the articles of any of ``sources`` (none: every article), in the record store's order (newest
+    first, then by id). The store lists one publisher at a time: each one's first offset + limit articles are
+    merged, which holds the page whichever publishers it falls in."""
+    if len(sources) <= 1:
+        return records.list_articles(limit=limit, offset=offset, source=sources[0] if sources else None)
+    merged, total = [], 0
+    for source in sources:
+        articles, count_ = records.list_articles(limit=offset + limit, offset=0, source=source)
+        merged += articles
+        total += count_
+    merged.sort(key=lambda a: (-(a.published_ts or 0), a.id))
+    return merged[offset:offset + limit], total
 
 
 def _article_item(a: StoredArticle) -> ArticleItem:
@@ -159,9 +220,12 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
     server = CitewireMCP(services)
 
     @server.tool(annotations=_READ_ONLY)
-    def ask(question: Question, top_k: TopK = None, as_of: AsOf = None, sources: Sources = None) -> AskResult:
+    def ask(question: Question, top_k: TopK = None, as_of: AsOf = None, sources: Sources = None,
+            published_from: PublishedFrom = None, published_to: PublishedTo = None,
+            article_ids: ArticleIds = None) -> AskResult:
         """Answer a question from the indexed news articles, every sentence cited, or refuse when they do not say."""
-        answer = services().answers.ask(question, top_k=top_k, filters=_filters(sources), as_of=as_of)
+        filters = _filters(sources, published_from, published_to, article_ids)
+        answer = services().answers.ask(question, top_k=top_k, filters=filters, as_of=as_of)
         return AskResult(text=with_sources(answer.answer, answer.citations), answer=answer.answer,
                          answerable=answer.answerable, refusal_reason=answer.refusal_reason,
                          citations=[_citation(c) for c in answer.citations], mode=answer.mode)
@@ -173,11 +237,15 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
         as_of: AsOf = None,
         sources: Sources = None,
         mode: Annotated[Literal["hybrid", "bm25", "dense"] | None, Field(description="Retriever (default hybrid).")] = None,
+        published_from: PublishedFrom = None,
+        published_to: PublishedTo = None,
+        article_ids: ArticleIds = None,
     ) -> SearchResult:
         """Ranked passages from the articles for a query (hybrid BM25 + dense retrieval)."""
         # Optional arguments take null as "the default": many LLM clients send null for what they leave out.
+        filters = _filters(sources, published_from, published_to, article_ids)
         retrieval = services().retrieval
-        passages = retrieval.search(query, top_k=top_k or 5, filters=_filters(sources), as_of=as_of,
+        passages = retrieval.search(query, top_k=top_k or 5, filters=filters, as_of=as_of,
                                     mode=mode or "hybrid", per_article=retrieval.settings.search_per_article)
         return SearchResult(query=query, results=[
             PassageItem(rank=i, score=p.score, article_id=p.article_id, chunk_id=p.chunk_id, title=p.title,
@@ -197,16 +265,33 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
         )] = None,
         max_words: Annotated[count(MIN_SUMMARY_WORDS, MAX_SUMMARY_WORDS) | None, Field(
             description="Upper bound on the summary's words (default 120).")] = None,
-        as_of: AsOf = None,
+        as_of: Annotated[DateIn | None, Field(description=(
+            "A topic summary ignores articles published after this date (YYYY-MM-DD: the whole day, UTC) or instant "
+            "(ISO 8601); refused with article_ids."))] = None,
+        sources: Annotated[list[str] | None, Field(max_length=MAX_FILTER_VALUES, description=(
+            f"A topic summary only from these publishers (at most {MAX_FILTER_VALUES}); refused with article_ids."))
+        ] = None,
+        published_from: Annotated[DateIn | None, Field(description=(
+            "A topic summary only from articles published on or after this date (from its first second, UTC) or "
+            "instant; undated articles are left out. Refused with article_ids."))] = None,
+        published_to: Annotated[DateIn | None, Field(description=(
+            "A topic summary only from articles published on or before this date (through its last second, UTC) or "
+            "instant; undated articles are left out. Refused with article_ids."))] = None,
+        within_article_ids: WithinArticleIds = None,
     ) -> SummaryResult:
-        """Summarise one or more articles, or a topic; every sentence cited, disagreeing sources noted."""
+        """Summarise one or more articles, or a topic; every sentence cited, disagreeing sources noted. The filters
+        (sources, published_from, published_to, within_article_ids) and as_of restrict a topic summary only."""
+        # as /v1/summarize: filters and as_of with article ids are refused (they would be ignored, as if applied)
+        narrowed = _given(sources=sources, published_from=published_from, published_to=published_to,
+                          within_article_ids=within_article_ids, as_of=as_of)
         try:
-            article_ids, topic = summary_target(article_ids, topic, "as_of" if as_of is not None else "")
+            article_ids, topic = summary_target(article_ids, topic, narrowed)
         except InvalidSummaryRequest as exc:
             raise ToolError(str(exc)) from exc
+        filters = _filters(sources, published_from, published_to, within_article_ids)
         summaries, max_words = services().summaries, max_words or 120
         try:
-            result = (summaries.summarize_topic(topic, max_words=max_words, as_of=as_of) if topic
+            result = (summaries.summarize_topic(topic, max_words=max_words, filters=filters, as_of=as_of) if topic
                       else summaries.summarize_articles(article_ids, max_words=max_words))
         except ArticleNotFound as exc:
             raise ToolError(f"no article with id {exc}") from exc
@@ -219,11 +304,16 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
     def list_articles(
         limit: Annotated[count(1, MAX_LIST_LIMIT) | None, Field(description="Articles per page (default 50).")] = None,
         offset: Annotated[count(0, MAX_LIST_OFFSET) | None, Field(description="Articles to skip (default 0).")] = None,
-        source: Annotated[str | None, Field(description="Only this publisher.")] = None,
+        source: Annotated[str | None, Field(description="Only this publisher (one name; sources takes a list).")] = None,
+        sources: Annotated[list[str] | None, Field(max_length=MAX_FILTER_VALUES, description=(
+            f"Only these publishers (at most {MAX_FILTER_VALUES}), as ask and search take them."))] = None,
     ) -> ArticleList:
-        """List the stored articles, newest first, with their ids and resource URIs."""
+        """List the stored articles, newest first, with their ids, publishers and resource URIs."""
+        if source and sources:
+            raise ToolError("give source or sources, not both")
         limit, offset = limit or 50, offset or 0
-        articles, total = services().records.list_articles(limit=limit, offset=offset, source=source)
+        names = [source] if source else list(dict.fromkeys(sources or []))
+        articles, total = _list_articles(services().records, limit, offset, names)
         return ArticleList(total=total, offset=offset, articles=[_article_item(a) for a in articles])
 
     @server.tool(annotations=_READ_ONLY)
