@@ -96,9 +96,27 @@ def _services(create_collection: bool = True):
     except EmbedderMismatch as exc:
         fail(str(exc))
     except LocalModelError as exc:
-        fail(f"the local model CITEWIRE_LOCAL_MODEL={settings.local_model} cannot be used: {exc}")
+        _local_model_failed(settings, exc)
     except Exception as exc:  # store unreachable, bad data dir, ...
         fail(f"cannot open the store: {type(exc).__name__}: {exc}")
+
+
+def _local_model_failed(settings: Settings, exc: Exception) -> None:
+    fail(f"the local model CITEWIRE_LOCAL_MODEL={settings.local_model} cannot be used: {exc}")
+
+
+def _check_local_model(settings: Settings) -> None:
+    """``serve`` builds its services inside uvicorn's start-up, where a missing or broken GGUF was a traceback and
+    "Application startup failed": the checks that need no model load, first, with _services()'s one line."""
+    if settings.llm_base_url or not settings.local_model:
+        return
+    from app.llm.local import LocalModelError, check_local_model
+    from app.llm.model_prep import resolve_local_model
+
+    try:
+        check_local_model(resolve_local_model(settings.local_model, settings.models_dir))
+    except LocalModelError as exc:
+        _local_model_failed(settings, exc)
 
 
 def _record_store():
@@ -687,6 +705,7 @@ def serve(
         fail(f"--workers {workers} needs a Chroma server (CITEWIRE_CHROMA_URL): the embedded store is one "
              "process's alone (README *Scaling out*)", 2)
     _check_listen(host, port)
+    _check_local_model(settings)
     if with_samples:
         settings = settings.model_copy(update={"index_samples": True})
     _claim_data_dir(settings)

@@ -151,8 +151,17 @@ class Settings(BaseSettings):
     )
     llm_context_window: int = Field(default=4096, ge=512, description="Tokens the model accepts; prompts are budgeted to fit.")
     llm_max_tokens: int = Field(default=400, ge=16, description="Most tokens an answer may generate.")
-    llm_timeout: float = Field(default=120.0, gt=0, description="Seconds before one LLM request gives up.")
-    llm_max_retries: int = Field(default=3, ge=0, le=10, description="Retries (exponential backoff) on 429 and 5xx.")
+    llm_timeout: float = Field(
+        default=120.0, gt=0,
+        description="Seconds one attempt of an LLM request may wait: to connect, for the reply (a plain request: the "
+        "whole generation), and for a stream, the longest wait between two chunks (not the whole answer). A timed-out "
+        "attempt is retried, so a request can take up to (llm_max_retries + 1) x this, plus backoff.",
+    )
+    llm_max_retries: int = Field(
+        default=3, ge=0, le=10,
+        description="Retries of an LLM request (the openai client's, with exponential backoff from 0.5 s up to 8 s) "
+        "on timeouts, connection errors, 408, 409, 429 and 5xx; 0 tries once.",
+    )
     llm_temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature for answers.")
     local_model: str | None = Field(
         default=None,
@@ -166,7 +175,8 @@ class Settings(BaseSettings):
     )
     guard_judge: bool = Field(
         default=False,
-        description="Ask the LLM judge about every answer sentence, not only those in guard_judge_band.",
+        description="Ask the LLM judge about every answer sentence, not only those in guard_judge_band; with no "
+        "limit on calls unless guard_judge_budget is set.",
     )
     prompts_dir: Path | None = Field(
         default=None, description="Folder of versioned prompt files; unset means the prompts shipped with the package."
@@ -270,8 +280,10 @@ class Settings(BaseSettings):
         description="With an LLM configured, answer sentences whose checker score lies in this band are decided "
         "by the LLM as a yes/no judge (P(yes) from logprobs).",
     )
-    guard_judge_budget: int = Field(
-        default=4, ge=0, description="Most LLM judge calls per answer or summary (0 turns the judge off)."
+    guard_judge_budget: int | None = Field(
+        default=None, ge=0,
+        description="Most LLM judge calls per answer or summary; unset: 4, or no limit with guard_judge=true. "
+        "A value set here caps guard_judge=true too; 0 turns the judge off (and cannot go with guard_judge=true).",
     )
 
     # --- local model speed (perf2, docs/performance.md) ---------------------------------------
@@ -447,6 +459,15 @@ class Settings(BaseSettings):
         low, high = value
         if not 0 <= low <= high <= 1:
             raise ValueError("use [low, high] with 0 <= low <= high <= 1, e.g. [0.2, 0.8]")
+        return value
+
+    @field_validator("guard_judge_budget")
+    @classmethod
+    def _judge_budget_agrees(cls, value: int | None, info) -> int | None:
+        """Both at once contradict each other: say so rather than pick one behind the user's back."""
+        if value == 0 and info.data.get("guard_judge"):
+            raise ValueError("0 turns the LLM judge off, but CITEWIRE_GUARD_JUDGE=true asks it about every sentence: "
+                             "unset one of them")
         return value
 
     @classmethod

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from app.answer.chat import QuestionCondenser
 from app.answer.extractive import ExtractiveAnswerer
-from app.answer.guard import FaithfulnessGuard
+from app.answer.guard import JUDGE_BUDGET, FaithfulnessGuard
 from app.answer.llm import LLMAnswerer
 from app.answer.scoring import QuestionScorer
 from app.answer.selection import LearnedAnswerer, SentenceSelector
@@ -88,8 +88,17 @@ def make_llm_client(settings: Settings) -> tuple[LLMClient | None, LocalModelSer
     if is_fake(base_url):  # CITEWIRE_LLM_BASE_URL=fake:// — the in-process fake model (app/llm/fake.py)
         return FakeLLMClient(settings.llm_model), None
     client = LLMClient(base_url, model, settings.llm_api_key, settings.llm_timeout, settings.llm_max_retries,
-                       settings.llm_temperature)
+                       settings.llm_temperature, reported_model=local is None)  # llama.cpp reports the GGUF's path
     return client, local
+
+
+def judge_limits(settings: Settings) -> tuple[tuple[float, float], int]:
+    """(band, calls per answer) for the LLM judge. CITEWIRE_GUARD_JUDGE=true widens the band to every sentence and
+    lifts the default budget; a CITEWIRE_GUARD_JUDGE_BUDGET that is set still caps it (it was silently ignored)."""
+    if settings.guard_judge:
+        return (0.0, 1.0), settings.guard_judge_budget if settings.guard_judge_budget is not None else 10**6
+    return settings.guard_judge_band, settings.guard_judge_budget if settings.guard_judge_budget is not None \
+        else JUDGE_BUDGET
 
 
 def build_services(settings: Settings, create_collection: bool = True) -> Services:
@@ -131,10 +140,8 @@ def _build_services(settings: Settings, release: Callable[[], None], opened: lis
     checker = SupportChecker(embedder) if client is not None else None
     llm = summarizer = None
     if client is not None:
-        use_judge = settings.guard_judge or settings.guard_judge_budget > 0
-        judge = LLMJudge(client, load_prompt(settings.prompts_dir, "judge")) if use_judge else None
-        band, budget = ((0.0, 1.0), 10**6) if settings.guard_judge else (settings.guard_judge_band,
-                                                                         settings.guard_judge_budget)
+        band, budget = judge_limits(settings)
+        judge = LLMJudge(client, load_prompt(settings.prompts_dir, "judge")) if budget > 0 else None
         guard = FaithfulnessGuard(checker, settings.guard_mode, judge, band, budget)
         llm = LLMAnswerer(client, load_prompt(settings.prompts_dir, "answer"), guard, settings.llm_context_window,
                           settings.llm_max_tokens, settings.llm_excerpt_sentences)

@@ -14,7 +14,7 @@ from collections import deque
 import numpy as np
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 
 class FakeOpenAIServer:
@@ -37,9 +37,16 @@ class FakeOpenAIServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def reply(self, content: str = "", status: int = 200, delay: float = 0.0,
-              break_after: int | None = None) -> "FakeOpenAIServer":
-        """``break_after``: a streamed reply dies after that many words (the connection drops mid-answer)."""
-        self.replies.append({"content": content, "status": status, "delay": delay, "break_after": break_after})
+              break_after: int | None = None, message: str = "scripted failure") -> "FakeOpenAIServer":
+        """``break_after``: a streamed reply dies after that many words (the connection drops mid-answer).
+        ``message``: the OpenAI-shaped error's message, for a ``status`` other than 200."""
+        self.replies.append({"content": content, "status": status, "delay": delay, "break_after": break_after,
+                             "message": message})
+        return self
+
+    def reply_raw(self, body: str, media_type: str, status: int = 200) -> "FakeOpenAIServer":
+        """Answer with ``body`` as it is, streamed request or not: what a web UI's page at that URL sends."""
+        self.replies.append({"raw": body, "media_type": media_type, "status": status})
         return self
 
     def reply_with(self, make_reply) -> "FakeOpenAIServer":
@@ -70,8 +77,11 @@ class FakeOpenAIServer:
             else:
                 content = self.default(body) if self.default else "INSUFFICIENT_CONTEXT"
                 script = {"content": content, "status": 200, "delay": 0}
+            if "raw" in script:
+                return Response(script["raw"], status_code=script["status"], media_type=script["media_type"])
             if script["status"] != 200:
-                return JSONResponse({"error": {"message": "scripted failure", "type": "rate_limit"}},
+                return JSONResponse({"error": {"message": script.get("message", "scripted failure"),
+                                               "type": "rate_limit"}},
                                     status_code=script["status"], headers={"retry-after": "0"})
             words = [w + " " for w in script["content"].split(" ")]
             usage = {"prompt_tokens": 100, "completion_tokens": len(words), "total_tokens": 100 + len(words)}

@@ -45,7 +45,7 @@ def test_supported_sentence_kept_and_invented_sentence_dropped(tmp_path, fake):
     answer = services.answers.ask("What did Kim pledge?")
     assert answer.mode == "llm" and answer.answerable
     assert "unconditional support" in answer.answer and "golden horse" not in answer.answer
-    assert answer.guard == {"kept": 1, "fixed": 0, "dropped": 1, "marked": 0}
+    assert answer.guard == {"kept": 1, "fixed": 0, "dropped": 1, "marked": 0, "repeated": 0}
     assert answer.sentences[0].support > 0.5 and answer.usage["total_tokens"] > 0
     _verbatim(services, answer)
 

@@ -38,10 +38,13 @@ def test_smollm_answers_and_streams_through_the_openai_path(tmp_path):
         answer = services.answers.ask("What did Kim pledge?")
         assert answer.mode == "llm" and answer.usage["completion_tokens"] > 0
         assert answer.guard is not None and isinstance(answer.answerable, bool)
+        # the file's stem, not the absolute path llama.cpp reports as its model
+        assert answer.usage["model"] == smollm_path().stem, answer.usage
         for c in answer.citations:  # whatever the tiny model said, what survives is verbatim and cited
             assert services.records.get_article(c.article_id).text[c.char_start:c.char_end] == c.quote
         events = list(services.answers.stream("Where did Kim and Putin meet?"))
         assert any(kind == "delta" for kind, _ in events) and events[-1][0] == "answer"
+        assert events[-1][1].usage["model"] == smollm_path().stem
     finally:
         services.close()
 

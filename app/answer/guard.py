@@ -1,7 +1,8 @@
 """Runtime faithfulness guard for LLM answers: every sentence must be supported by what it cites.
 
 Sentences citing nothing valid are re-attributed to the passage that best supports them, or dropped
-(or marked, by setting). If nothing supported remains, the answer becomes a refusal.
+(or marked, by setting). A sentence that repeats one already kept is dropped too (``repeated``). If nothing
+supported remains, the answer becomes a refusal.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import re
 from dataclasses import dataclass, field
 
 from app.answer.citations import CitationBook
+from app.answer.extractive import near_duplicate
 from app.answer.models import REFUSAL, Answer, AnswerSentence
 from app.answer.support import Support, SupportChecker, content_overlap
 from app.retrieval.service import Passage
-from app.text import sentence_spans, words
+from app.text import STOPWORDS, sentence_spans, words
 
 log = logging.getLogger(__name__)
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -22,10 +24,24 @@ REFUSAL_TOKEN = "INSUFFICIENT_CONTEXT"
 MIN_CLAIM_WORDS = 3
 
 
+def empty_summary() -> dict:
+    """The guard's counts: kept, fixed (re-attributed), dropped (unsupported), marked, repeated (a sentence saying
+    again what one already kept says: dropped, counted apart from the unsupported)."""
+    return {"kept": 0, "fixed": 0, "dropped": 0, "marked": 0, "repeated": 0}
+
+
 @dataclass
 class GuardOutcome:
     sentences: list[AnswerSentence] = field(default_factory=list)
-    summary: dict = field(default_factory=lambda: {"kept": 0, "fixed": 0, "dropped": 0, "marked": 0})
+    summary: dict = field(default_factory=empty_summary)
+
+
+def repeats(text: str, kept: list[str]) -> bool:
+    """``text`` says again what one of ``kept`` says: a near-duplicate (the extractive answerer's word-set rule) with
+    no content word of its own ("… on Tuesday" after "… on Wednesday" says something else). A small model can loop
+    on one cited sentence (SmolLM wrote the same one 8 times), and each copy passed the guard as a claim."""
+    content = set(words(text)) - STOPWORDS
+    return any(near_duplicate(text, other) and content <= set(words(other)) for other in kept)
 
 
 def split_cited(text: str) -> list[tuple[str, list[int]]]:
@@ -105,12 +121,15 @@ class FaithfulnessGuard:
         """Check every sentence against what it cites; re-attribute (within ``scope``: the passage
         numbers the model was shown, default all), drop or mark what fails."""
         scope = scope or list(range(1, len(passages) + 1))
-        summary = {"kept": 0, "fixed": 0, "dropped": 0, "marked": 0}
+        summary = empty_summary()
         out: list[Verified] = []
         budget = [self.judge_budget]
         for text, cited in split_cited(raw_answer):
             if len(words(text)) < MIN_CLAIM_WORDS:  # "HACKED." is a fragment, not a claim anything can support
                 summary["dropped"] += 1
+                continue
+            if repeats(text, [v.text for v in out]):  # checked before the checker: a copy costs no judge call
+                summary["repeated"] += 1
                 continue
             valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(passages)]
             verdict = self.checker.check(text, [evidence(passages[n - 1]) for n in valid]) if valid else None
@@ -155,7 +174,7 @@ class FaithfulnessGuard:
         if REFUSAL_TOKEN in raw_answer or not raw_answer.strip():
             return Answer(answer=REFUSAL, answerable=False, citations=[], mode=mode_label,
                           refusal_reason="the model found no answer in the passages",
-                          guard={"kept": 0, "fixed": 0, "dropped": 0, "marked": 0})
+                          guard=empty_summary())
         verified, summary = self.verify(raw_answer, passages)
         book = CitationBook()
         sentences = self.cite(verified, passages, book)

@@ -14,7 +14,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from app.api.security import is_openai_path, openai_error_body
-from app.dependency_errors import EmbeddingEndpointError, VectorCollectionMissing, classify, record_store_error
+from app.dependency_errors import (
+    EmbeddingEndpointError,
+    LLMReplyError,
+    VectorCollectionMissing,
+    classify,
+    record_store_error,
+)
 from app.request_types import error_message
 
 log = logging.getLogger(__name__)
@@ -25,7 +31,7 @@ class ErrorResponse(BaseModel):
     detail: object | None = None
 
 
-ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 404, 413, 415, 422, 429, 503)}
+ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 404, 413, 415, 422, 429, 502, 503)}
 _WHOLE_BODY_TYPES = {"model_attributes_type", "dict_type", "model_type"}
 
 
@@ -132,7 +138,7 @@ def install_error_handlers(app: FastAPI) -> None:
     # A bare httpx error is the Chroma server's (the openai client wraps its own); the PostgreSQL record
     # (CITEWIRE_LEXICAL_URL) is optional, and so is its driver.
     for kind in (httpx.TransportError, record_store_error(), openai.APIConnectionError, openai.APIStatusError,
-                 EmbeddingEndpointError, VectorCollectionMissing):
+                 LLMReplyError, EmbeddingEndpointError, VectorCollectionMissing):
         if kind is not None:
             app.add_exception_handler(kind, _dependency_down)
 

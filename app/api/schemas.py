@@ -160,7 +160,9 @@ class AskResponse(BaseModel):
     sentences: list[SentenceOut] = Field(default_factory=list, description="The answer split into cited sentences.")
     mode: str = Field(description="extractive (no LLM) or llm.")
     refusal_reason: str | None = None
-    guard: dict | None = Field(default=None, description="Faithfulness guard summary (LLM answers).")
+    guard: dict | None = Field(default=None, description="Faithfulness guard summary (LLM answers): sentences kept, "
+                               "fixed (re-attributed), dropped (unsupported), marked, repeated (dropped as a repeat "
+                               "of a kept one); with the extractive fallback, fallback and llm_refusal_reason.")
     usage: dict | None = Field(default=None, description="Token usage reported by the LLM.")
 
     model_config = {
@@ -281,7 +283,8 @@ class SummarizeResponse(BaseModel):
     article_ids: list[str]
     conflicts: list[ConflictOut] = Field(default_factory=list, description="Places where sources disagree.")
     mode: str
-    guard: dict | None = Field(default=None, description="Faithfulness guard summary (LLM summaries).")
+    guard: dict | None = Field(default=None, description="Faithfulness guard summary (LLM summaries): sentences "
+                               "kept, fixed, dropped, marked and repeated, over all of the summary's LLM calls.")
     usage: dict | None = Field(default=None, description="Token usage and number of LLM calls.")
     answerable: bool = Field(default=True, description="False for a refusal: no indexed article covers the topic, no sentence can be quoted whole within max_words, or (with an LLM and the extractive fallback off) the guard kept no sentence of the summary.")
     refusal_reason: str | None = Field(default=None, description="Why the summary was refused.")

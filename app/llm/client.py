@@ -1,6 +1,8 @@
 """Chat completions through the ``openai`` client: OpenAI, vLLM, Ollama, llama.cpp all speak it.
 
-Retries with exponential backoff on 429 and 5xx come from the client itself (``max_retries``).
+Retries with exponential backoff come from the client itself (``max_retries``): on timeouts, connection errors,
+408, 409, 429 and 5xx. ``timeout`` bounds each attempt, not the request (docs/llm.md *Timeouts and retries*).
+A 200 that is not a chat completion (a web page at that URL) raises LLMReplyError, on both paths.
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from app.dependency_errors import LLMReplyError
 
 if TYPE_CHECKING:  # imported where a client is made: ~0.9 s that a process without an LLM never needs
     from openai import OpenAI
@@ -22,10 +26,13 @@ class Completion:
 
 class LLMClient:
     def __init__(self, base_url: str, model: str, api_key: str | None, timeout: float = 120,
-                 max_retries: int = 3, temperature: float = 0.0) -> None:
+                 max_retries: int = 3, temperature: float = 0.0, reported_model: bool = True) -> None:
+        """``reported_model=False``: usage names ``model``, not what the server says it ran (llama.cpp reports the
+        GGUF's absolute path, which is no model name and tells an API client where the server's files are)."""
         self.base_url = base_url
         self.model = model
         self.temperature = temperature
+        self.reported_model = reported_model
         from openai import OpenAI
 
         self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout,
@@ -37,36 +44,60 @@ class LLMClient:
         return self._client
 
     def complete(self, messages: list[dict], max_tokens: int) -> Completion:
-        response = self._client.chat.completions.create(
+        raw = self._client.chat.completions.with_raw_response.create(
             model=self.model, messages=messages, max_tokens=max_tokens, temperature=self.temperature,
         )
-        usage = response.usage.model_dump() if response.usage else {}
-        return Completion(response.choices[0].message.content or "", _usage(usage), response.model or self.model)
+        response = raw.parse()  # not a ChatCompletion when the body was no JSON (the client then returns the text)
+        choices = getattr(response, "choices", None)
+        if not isinstance(choices, list) or not choices or getattr(choices[0], "message", None) is None:
+            raise LLMReplyError(str(raw.http_request.url), _content_type(raw.headers))
+        usage = response.usage.model_dump() if getattr(response, "usage", None) else {}
+        model = (response.model if self.reported_model else None) or self.model
+        return Completion(choices[0].message.content or "", _usage(usage), model)
 
     def stream(self, messages: list[dict], max_tokens: int) -> "TokenStream":
-        raw = self._client.chat.completions.create(
+        raw = self._client.chat.completions.with_raw_response.create(
             model=self.model, messages=messages, max_tokens=max_tokens, temperature=self.temperature,
             stream=True, stream_options={"include_usage": True},
         )
-        return TokenStream(raw)
+        return TokenStream(raw.parse(), str(raw.http_request.url), _content_type(raw.headers))
+
+
+def _content_type(headers) -> str:
+    return (headers.get("content-type") or "no Content-Type").split(";")[0].strip()
 
 
 class TokenStream:
-    """Iterate text deltas; ``close()`` drops the connection, which stops generation server-side."""
+    """Iterate text deltas; ``close()`` drops the connection, which stops generation server-side.
 
-    def __init__(self, raw) -> None:
+    A stream that ends without one chat completion chunk was no chat completion stream (an HTML page parses as
+    no events at all): LLMReplyError, rather than an empty answer the guard would read as "no answer found"."""
+
+    def __init__(self, raw, url: str = "", content_type: str = "") -> None:
         self._raw = raw
+        self._url = url
+        self._content_type = content_type
         self.text = ""
         self.usage: dict = {}
 
     def __iter__(self) -> Iterator[str]:
+        chunks = 0
         for chunk in self._raw:
-            if getattr(chunk, "usage", None):
-                self.usage = _usage(chunk.usage.model_dump())
-            if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
-                delta = chunk.choices[0].delta.content
+            choices = getattr(chunk, "choices", None)
+            usage = getattr(chunk, "usage", None)
+            if choices is None and not usage:
+                continue  # an event that is no chat completion chunk
+            chunks += 1
+            if usage:
+                self.usage = _usage(usage.model_dump())
+            if choices and choices[0].delta and choices[0].delta.content:
+                delta = choices[0].delta.content
                 self.text += delta
                 yield delta
+        if not chunks:
+            got = self._content_type if "event-stream" not in self._content_type else \
+                "an event stream with no chat completion chunk"
+            raise LLMReplyError(self._url, got)
 
     def close(self) -> None:
         self._raw.close()

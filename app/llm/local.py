@@ -17,17 +17,37 @@ def free_cores() -> int:
 
 
 class LocalModelError(RuntimeError):
-    """The local GGUF model (CITEWIRE_LOCAL_MODEL) cannot be served: no such file, or no [local] extra."""
+    """The local GGUF model (CITEWIRE_LOCAL_MODEL) cannot be served: no such file, no GGUF, one llama.cpp cannot
+    load, or no [local] extra."""
+
+
+GGUF_MAGIC = b"GGUF"  # every GGUF file's first four bytes
+
+
+def check_local_model(model_path: Path) -> None:
+    """What can be told without loading the model: llama.cpp is installed and the file is a GGUF. ``citewire serve``
+    asks before starting (the server builds its services later, where a failure was a traceback), as does every
+    start of the model: llama.cpp's own word on a bad file is only "Failed to init server"."""
+    try:
+        import xllamacpp  # noqa: F401
+    except ImportError as exc:
+        raise LocalModelError("the local model needs the [local] extra: pip install -e '.[local]'") from exc
+    if not model_path.is_file():
+        raise LocalModelError(f"no GGUF model at {model_path} (run `citewire model` first?)")
+    try:
+        with open(model_path, "rb") as handle:
+            head = handle.read(len(GGUF_MAGIC))
+    except OSError as exc:
+        raise LocalModelError(f"cannot read {model_path}: {exc.strerror or exc}") from exc
+    if head != GGUF_MAGIC:
+        raise LocalModelError(f"{model_path} is not a GGUF model file (it starts with {head!r}, not {GGUF_MAGIC!r})")
 
 
 class LocalModelServer:
     def __init__(self, model_path: Path, context_window: int, threads: int | None = None) -> None:
-        try:
-            import xllamacpp
-        except ImportError as exc:
-            raise LocalModelError("the local model needs the [local] extra: pip install -e '.[local]'") from exc
-        if not model_path.is_file():
-            raise LocalModelError(f"no GGUF model at {model_path} (run `citewire model` first?)")
+        check_local_model(model_path)
+        import xllamacpp
+
         params = xllamacpp.CommonParams()
         params.model.path = str(model_path)
         params.n_ctx = context_window
@@ -38,7 +58,11 @@ class LocalModelServer:
         params.n_parallel = 1
         params.verbosity = -1
         self.model_path = model_path
-        self._server = xllamacpp.Server(params)
+        try:
+            self._server = xllamacpp.Server(params)
+        except RuntimeError as exc:  # "Failed to init server, please check the input params."
+            raise LocalModelError(f"llama.cpp could not load {model_path} (a truncated or unsupported GGUF, or too "
+                                  f"little memory for a {context_window}-token context?): {exc}") from exc
         log.info("local model %s on %s", model_path.name, self._server.listening_address)
 
     @property
