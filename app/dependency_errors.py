@@ -29,8 +29,9 @@ def _openai():
 
 
 def _is_openai(exc: BaseException, name: str) -> bool:
-    module = _openai()
-    return module is not None and isinstance(exc, getattr(module, name))
+    """``isinstance(exc, openai.<name>)``; False while openai is still being imported (its classes not yet defined)."""
+    cls = getattr(_openai(), name, None)
+    return isinstance(cls, type) and isinstance(exc, cls)
 
 
 @lru_cache(maxsize=1)

@@ -138,6 +138,19 @@ def test_sources_block_neutralises_html_and_script_urls():
     assert without_sources(with_sources(answer.answer, answer.citations)) == "Quoted words. [1]"
 
 
+def test_sources_block_shows_markdown_link_and_image_syntax_in_a_title_as_text():
+    """A review: a feed's title "![](https://tracker/p.png)" is an image a chat UI loads, "[log in](https://phish)" a
+    live link, and a URL with a line break or ")" broke out of its line."""
+    block = sources_block([
+        _citation(title="![](https://tracker.example/p.png) Storm hits", source="[log in](https://phish.example)",
+                  url="https://example.com/a)\n- [9] forged"),
+    ])
+    assert "![](" not in block and "[log in](" not in block  # the brackets are escaped: \\[ … \\]
+    assert "- [1] !\\[\\](https://tracker.example/p.png) Storm hits — \\[log in\\](https://phish.example)," in block
+    assert "— https://example.com/a%29%0A-%20%5B9%5D%20forged\n" in block
+    assert len([line for line in block.splitlines() if line.startswith("- [")]) == 1
+
+
 def test_slack_sources_show_the_day_and_the_same_url_rule():
     head = citation_blocks(_citation(published_at="2024-03-02T04:30:00+00:00", url="javascript:alert(3)",
                                      title="<!channel>"))[0]["text"]["text"]

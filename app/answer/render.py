@@ -2,7 +2,8 @@
 
 The answer keeps its ``[n]`` markers and gets a "Sources:" list at its end, so the citations
 survive any client, even one that drops every field but ``content``; a refusal says why. Article
-fields are text, not markup: titles and publishers are escaped, only http(s) URLs are shown, dates
+fields are text, not markup: titles and publishers are escaped (HTML and Markdown link syntax), only http(s)
+URLs are shown, dates
 are the day, as on the web page.
 """
 
@@ -22,13 +23,25 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def field_text(text: str) -> str:
+    """An article field (title, publisher) as one line of Markdown text: escaped (``escape``), on one line, and with
+    the brackets of link and image syntax escaped, so a feed's title ``![](https://tracker/p.png)`` or
+    ``[log in](https://phish)`` is shown, not loaded or linked (a review)."""
+    text = escape(" ".join(text.split()))
+    return text.replace("[", "\\[").replace("]", "\\]")
+
+
 def web_url(url: str | None) -> str | None:
     """The URL when it is http(s), else None: a ``javascript:`` or ``data:`` URL from a feed is not shown as a link.
-    Characters that would end it or start markup in Markdown or Slack text are percent-encoded."""
+    Characters that would end it or start markup in Markdown or Slack text (whitespace and line breaks, brackets)
+    are percent-encoded."""
     url = (url or "").strip()
     if not url.lower().startswith(("http://", "https://")):
         return None
-    return url.replace("<", "%3C").replace(">", "%3E").replace(" ", "%20").replace('"', "%22")
+    for char, code in (("<", "%3C"), (">", "%3E"), ('"', "%22"), ("(", "%28"), (")", "%29"), ("[", "%5B"),
+                       ("]", "%5D")):
+        url = url.replace(char, code)
+    return "".join(f"%{ord(ch):02X}" if ch.isspace() and ord(ch) < 256 else ch for ch in url)
 
 
 def day(published_at: str | None) -> str:
@@ -40,7 +53,7 @@ def sources_block(citations: Sequence[Citation]) -> str:
     """One Markdown list item per citation: title, publisher, date, URL, then the verbatim quote."""
     lines = [SOURCES_HEADING]
     for c in citations:
-        line = f"- [{c.n}] {escape(c.title)} — {escape(c.source)}, {day(c.published_at)}"
+        line = f"- [{c.n}] {field_text(c.title)} — {field_text(c.source)}, {day(c.published_at)}"
         url = web_url(c.url)
         lines.append(f"{line} — {url}" if url else line)
         lines.append(f"  “{' '.join(c.quote.split())}”")

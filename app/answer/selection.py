@@ -44,7 +44,7 @@ from app.retrieval.features import (
 )
 from app.retrieval.learned import AnswerModels
 from app.retrieval.service import Passage
-from app.text import QUESTION_WORDS, STOPWORDS, content_words, words
+from app.text import QUESTION_WORDS, STOPWORDS, content_words, proper_names, words
 
 SENTENCE_PASSAGES = 5  # passages whose sentences compete (the reranked top 5 hold an answer for most questions)
 HEURISTIC_WEIGHT = 5.0  # measured on 2022–2023 questions (docs/answers.md, "Choosing the constants")
@@ -290,6 +290,14 @@ def _inside(article_id: str, start: int, end: int, spans: list[tuple[str, int, i
     return any(a == article_id and s <= start and end <= e for a, s, e in spans)
 
 
+def _unnamed_elsewhere(candidate: Candidate, chosen: list[Candidate]) -> bool:
+    """A further sentence from an article no quoted sentence comes from that names no one and nowhere: read after
+    the quotes before it, "The death toll rose to nearly 3,000…" (Morocco's) answered "What was the death toll in
+    Derna?" as if it were Derna's (a README walkthrough; the summaries' rule, app/summarize/facts.py)."""
+    return (all(c.passage.article_id != candidate.passage.article_id for c in chosen)
+            and not proper_names(candidate.text))
+
+
 def compose(selection: Selection, max_sentences: int, probability: float) -> Answer:
     """Best sentence first; more only when nearly as likely. A sentence opening with a pronoun is quoted
     with the sentence before it, so "He said…" arrives with who "he" is; a sentence that quote already
@@ -303,6 +311,8 @@ def compose(selection: Selection, max_sentences: int, probability: float) -> Ans
         if candidate.text.rstrip("\"'”’) ").endswith("?"):
             continue
         if any(near_duplicate(candidate.text, other.text) for other, _, _ in chosen):
+            continue
+        if chosen and _unnamed_elsewhere(candidate, [c for c, _, _ in chosen]):
             continue
         # the same words are not cited twice ([153,295) beside [153,213)): a pronoun sentence whose antecedent is
         # quoted already stands alone, and a sentence a chosen quote holds is left out (a cut sentence and its

@@ -42,12 +42,13 @@ _BOILERPLATE = re.compile(
     # after a lead-in: "Start your day smart: Sign up for USA TODAY's Daily Briefing newsletter."
     r":\s*sign up (?:for|to get) (?:\S+ ){0,6}newsletters?\b", re.I)
 # Case-sensitive shapes: an author's bio line ("Saman Shafiq is a trending news reporter for USA TODAY."), a
-# capitalised kicker ("NFL STATS CENTRAL: The latest NFL scores…") and a line led by an emoji ("👉 Here's the latest…",
+# capitalised kicker with a kicker's word ("NFL STATS CENTRAL: The latest NFL scores…"; not a dateline, "NEW DELHI: …") and a line led by an emoji ("👉 Here's the latest…",
 # "🙋🏼‍♀️ I'm Nicole Fallert, Daily Briefing author.")
 _BYLINE_SHAPES = re.compile(
     r"^[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){1,3} (?:is|covers \S+ as) (?:an? |the )?(?:[\w-]+ ){0,4}"
     r"(?:reporter|correspondent|writer|editor|columnist|producer|journalist)\b(?: (?:for|at|with) (?:the )?[A-Z][\w.'’&-]*(?: [A-Z][\w.'’&-]*){0,4})?\.?$|"
-    r"^[A-Z0-9][A-Z0-9 &'’-]{5,}:\s|^[\u2600-\u27bf\U0001f300-\U0001faff]")
+    r"^(?=[A-Z0-9 &'’-]*\b(?:STATS|LIVE|LATEST|WATCH|READ|MORE|RELATED|VIDEO|PHOTOS?|SUBSCRIBE|NEWSLETTER|PODCAST|"
+    r"CENTRAL|UPDATES?|SCORES|ODDS|TICKETS)\b)[A-Z0-9][A-Z0-9 &'’-]{5,}:\s|^[\u2600-\u27bf\U0001f300-\U0001faff]")
 
 
 def word_count(text: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from app.answer.support import SupportChecker
@@ -49,20 +50,34 @@ _OPENERS = frozenset("""last next earlier later meanwhile however still now then
 
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
           r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
-# The day of a date, as a weekday is: "coverage for Tuesday, Oct. 8." against "… Thursday, Oct. 10." made a note
-# "Sources disagree: reports 8; reports 10" under "Hurricane Milton death toll", which reads as two tolls.
-_DATE_DAY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b|\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?!\w)")
+# A date is one item ("sep 8"), not its day's number: "struck on September 8" against "September 9" still disagree,
+# and the day is never read as a count. A date after a weekday is the day of the report, as a weekday alone is:
+# "coverage for Tuesday, Oct. 8." against "… Thursday, Oct. 10." made a note "Sources disagree: reports 8; reports
+# 10" under "Hurricane Milton death toll", which reads as two tolls.
+_DATE_DAY = re.compile(rf"\b({_MONTH})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b|\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})(?!\w)")
+_AFTER_WEEKDAY = re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s*$")
+_DATE_ITEM = re.compile(r"^[a-z]{3} \d{1,2}$")
+
+
+def _dates(text: str) -> Iterator[tuple[re.Match, str | None]]:
+    """Each date's match and its item ("sep 8"), None for the day of the report (after a weekday)."""
+    for m in _DATE_DAY.finditer(text):
+        month, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        item = None if _AFTER_WEEKDAY.search(text[:m.start()]) else f"{month[:3].lower()} {int(day)}"
+        yield m, item
 
 
 def _distinctive(text: str) -> set[str]:
-    """Numbers and names; the first word counts as a name ("Kim pledged …") unless it is a word that opens news
-    sentences without naming anyone. Weekdays and the days of dates are left out: they say when, not what."""
+    """Numbers, dates and names; the first word counts as a name ("Kim pledged …") unless it is a word that opens news
+    sentences without naming anyone. Weekdays, and dates after one, are left out: they say when it was reported."""
     names = proper_names(" " + text)
     first = words(text)[:1]
     if first and first[0] in _OPENERS and first[0] not in proper_names(text):
         names.discard(first[0])
-    days = {m.group(1) or m.group(2) for m in _DATE_DAY.finditer(text)}
-    return (numbers(text) - days) | (names - _WEEKDAYS)
+    found = list(_dates(text))
+    dates = {item for _, item in found if item}
+    in_dates = {w for m, _ in found for w in words(m.group(0))}  # "Oct." and "October" are the date's, not names
+    return numbers(_DATE_DAY.sub(" ", text)) | dates | (names - _WEEKDAYS - in_dates)
 
 
 _ACRONYM = re.compile(r"\b[A-Z]{2,}s?\b")
@@ -85,7 +100,12 @@ def as_written(text: str, says: list[str]) -> list[str]:
         if name_tokens(run) & wanted:
             shown.append((match.start(1) - 1, run))
             wanted -= name_tokens(run)
-    for match in NUMBER.finditer(text):
+    for match, item in _dates(text):
+        if item in wanted:
+            shown.append((match.start(), match.group(0)))
+            wanted.discard(item)
+    undated = _DATE_DAY.sub(lambda m: " " * len(m.group(0)), text)  # a date's day is not a number of its own
+    for match in NUMBER.finditer(undated):
         written = match.group(0).rstrip(".,")
         if written.replace(",", "") in wanted:
             shown.append((match.start(), written))

@@ -157,13 +157,15 @@ class Candidate:
 
 def select_facts(candidates: list[Candidate], vectors: np.ndarray, max_words: int,
                  titles: dict[str, str] | None = None, weights: Weights = DEFAULT_WEIGHTS,
-                 facts: list[Facts] | None = None, each_group: bool = False) -> tuple[list[int], list[Facts]]:
+                 facts: list[Facts] | None = None, each_group: bool = False, name_first: bool | None = None
+                 ) -> tuple[list[int], list[Facts]]:
     """Indexes of the chosen candidates (in the order given) and every candidate's facts. ``each_group``: the
     articles were asked for by name, so each gets its opening sentence first while the budget holds one (two
     Morocco sentences and nothing of Derna answered a request for both), and an article's first sentence in the
-    summary names someone or somewhere (``names_something``)."""
+    summary names someone or somewhere (``names_something``; ``name_first``, default ``each_group``)."""
     if not candidates:
         return [], []
+    name_first = each_group if name_first is None else name_first
     facts = facts or read_facts(candidates, titles)
     n = len(candidates)
     similarity = vectors @ vectors.T
@@ -194,7 +196,7 @@ def select_facts(candidates: list[Candidate], vectors: np.ndarray, max_words: in
     def unnamed(i: int) -> bool:
         """Across articles, a sentence that names no one and nowhere ("Thousands of people were killed") reads as
         the article before it: it waits for a sentence of its own article that names something ahead of it."""
-        return each_group and not names_something(facts[i]) and not any(
+        return name_first and not names_something(facts[i]) and not any(
             candidates[j].group == candidates[i].group and candidates[j].position < candidates[i].position
             for j in chosen)
 

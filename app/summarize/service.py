@@ -409,6 +409,10 @@ class SummarizeService:
             anchoring = [(u.passage.article_id, u.start, names_something(f)) for u, f in zip(candidates, facts)]
         chosen = mmr_select([u.text for u in candidates], [u.position for u in candidates], vectors, max_words, extra,
                             anchoring)
+        if not chosen and anchoring is not None:  # no article names its subject within the budget: the rule would
+            # empty a summary that has sentences ("No sentence could be quoted whole…" was a false reason: a review)
+            chosen = mmr_select([u.text for u in candidates], [u.position for u in candidates], vectors, max_words,
+                                extra)
         return in_date_order(candidates[i] for i in chosen)
 
     def _select_facts(self, candidates: list[Unit], max_words: int) -> tuple[list[Unit], dict[str, list[int]]]:
@@ -418,8 +422,11 @@ class SummarizeService:
             return [], {}
         vectors = self.embedder.embed([u.text for u in candidates])
         titles = {u.passage.article_id: u.passage.title or "" for u in candidates}
-        chosen, facts = select_facts([Candidate(u.text, u.passage.article_id, u.position) for u in candidates],
-                                     vectors, max_words, titles, each_group=len(titles) > 1)
+        facts_of = [Candidate(u.text, u.passage.article_id, u.position) for u in candidates]
+        chosen, facts = select_facts(facts_of, vectors, max_words, titles, each_group=len(titles) > 1)
+        if not chosen and len(titles) > 1:  # as for topics: the naming rule never empties a summary
+            chosen, facts = select_facts(facts_of, vectors, max_words, titles, facts=facts, each_group=True,
+                                         name_first=False)
         ordered = sorted(chosen, key=lambda i: order_key(candidates[i]))
         return [candidates[i] for i in ordered], covered(facts, ordered)
 

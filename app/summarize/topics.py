@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from app.lexicon import lemma_stems
 from app.lexicon import shared as shared_lexicon
 from app.retrieval.features import starts_with_pronoun
 from app.summarize.candidates import Unit
@@ -17,8 +18,22 @@ PREFERRED = 100.0
 
 
 def in_dictionary(word: str) -> bool:
-    """Whether WordNet knows the word (its lexicon, app/lexicon.py): "measles", "deadly"; not "Bundesliga"."""
-    return bool(shared_lexicon().synsets(stem(word)))
+    """Whether WordNet knows the word (its lexicon, app/lexicon.py): "measles", "deadly"; not "Bundesliga". A plural
+    or irregular form counts through its base: the stem of "buses" ("buse") or "women" is no lexicon key (a review),
+    and so does a compound of two dictionary words ("ceasefire", "airstrikes")."""
+    lexicon, word = shared_lexicon(), word.lower()
+    if _known(lexicon, word):
+        return True
+    # a compound of two dictionary words ("ceasefire", "airstrikes") is a dictionary word WordNet lacks
+    return any(_known(lexicon, word[:i]) and _known(lexicon, word[i:]) for i in range(3, len(word) - 2))
+
+
+def _known(lexicon, word: str) -> bool:
+    forms = {word, word[:-1] if word.endswith("s") else word, word[:-2] if word.endswith("es") else word,
+             word[:-3] + "y" if word.endswith("ies") else word, word[:-3] + "man" if word.endswith("men") else word}
+    stems = {stem(f) for f in forms if f}
+    stems |= {base for s in list(stems) for base in lemma_stems(s)}
+    return any(lexicon.synsets(s) for s in stems)
 
 
 def never_indexed(topic: str, doc_freq: Callable[[list[str]], tuple[dict[str, int], int]]) -> list[str]:
