@@ -338,7 +338,7 @@ def ingest(
 def ask(
     question: Annotated[str, typer.Argument(help="A question about the indexed articles.")],
     top_k: Annotated[Optional[int], typer.Option(min=1, max=50)] = None,
-    as_of: Annotated[Optional[str], typer.Option(help="Answer as of this date (YYYY-MM-DD).")] = None,
+    as_of: Annotated[Optional[str], typer.Option(help="Answer as of this date (YYYY-MM-DD: the whole day) or instant (ISO 8601 date and time).")] = None,
     source: Annotated[Optional[list[str]], typer.Option(help="Only this publisher (repeatable).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON response.")] = False,
     stream: Annotated[Optional[bool], typer.Option("--stream/--no-stream",
@@ -409,7 +409,7 @@ def _ask(services, question, top_k, filters, when, stream: bool):
 def search(
     query: Annotated[str, typer.Argument()],
     top_k: Annotated[int, typer.Option(min=1, max=50)] = 5,
-    as_of: Annotated[Optional[str], typer.Option(help="Ignore articles after this date (YYYY-MM-DD).")] = None,
+    as_of: Annotated[Optional[str], typer.Option(help="Ignore articles after this date (YYYY-MM-DD) or instant (ISO 8601).")] = None,
     mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
 ) -> None:
     """Show the ranked passages retrieval finds."""
@@ -443,7 +443,7 @@ def summarize(
     article_id: Annotated[Optional[list[str]], typer.Option("--article-id", "--article", help="Article to summarise (repeatable).")] = None,
     topic: Annotated[Optional[str], typer.Option(help="Summarise what the corpus says on this topic.")] = None,
     max_words: Annotated[int, typer.Option(help="Upper bound on the summary's words (20-1000).")] = 120,
-    as_of: Annotated[Optional[str], typer.Option(help="A topic summary ignores articles after this date (YYYY-MM-DD).")] = None,
+    as_of: Annotated[Optional[str], typer.Option(help="A topic summary ignores articles after this date (YYYY-MM-DD) or instant (ISO 8601).")] = None,
 ) -> None:
     """Summarise articles or a topic; every sentence cited."""
     from app.summarize.service import ArticleNotFound, InvalidSummaryRequest, checked_max_words, summary_target

@@ -144,7 +144,22 @@ def test_the_openai_route_refuses_a_question_of_control_characters_as_a_blank_on
     response = client.post("/v1/chat/completions", json={
         "model": "citewire", "messages": [{"role": "user", "content": "\u0000\u0000"}]})
     assert response.status_code == 400
-    assert response.json()["error"]["message"] == "The last message must be the user's question (with text content)."
+    assert response.json()["error"]["message"] == "The question is empty: the last user message has no text."
+
+
+@pytest.mark.parametrize("content", ["", "   ", "\u0000"])
+def test_a_blank_last_chat_message_is_an_empty_question_on_both_chat_routes(client, content):
+    """A README walkthrough: /v1/chat said "String should have at least 1 character" for "" and "question is empty"
+    for "   "; /v1/chat/completions said "The last message must be the user's question" though it was."""
+    native = client.post("/v1/chat", json={"messages": [{"role": "user", "content": content}]})
+    assert native.status_code == 422 and "question is empty" in native.text, native.text
+    openai_style = client.post("/v1/chat/completions", json={
+        "model": "citewire", "messages": [{"role": "user", "content": content}]})
+    assert openai_style.status_code == 400
+    assert openai_style.json()["error"]["message"].startswith("The question is empty")
+    not_user = client.post("/v1/chat/completions", json={
+        "model": "citewire", "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]})
+    assert not_user.json()["error"]["message"] == "The last message must be the user's question."
 
 
 def test_chat_takes_and_ignores_system_messages(client):

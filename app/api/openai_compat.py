@@ -190,9 +190,11 @@ def conversation(body: ChatCompletionRequest) -> list[dict]:
     as /v1/chat reads it (NFKC, app/request_types.search_text) and the question as every adapter reads one
     (question_text: NFKC, stripped, 1-2000 characters after both), so a full-width question is answered alike."""
     last = body.messages[-1]
-    if last.role != "user" or blank(search_text(last.text())):
-        raise OpenAIError(400, "The last message must be the user's question (with text content).",
-                          code="invalid_value", param="messages")
+    if last.role != "user":
+        raise OpenAIError(400, "The last message must be the user's question.", code="invalid_value", param="messages")
+    if blank(search_text(last.text())):  # as every route says it (a walkthrough read "must be the user's question")
+        raise OpenAIError(400, "The question is empty: the last user message has no text.", code="invalid_value",
+                          param="messages")
     try:
         question = question_text(last.text())
     except ValueError as exc:  # the only other refusal: longer than the cap once NFKC'd

@@ -303,7 +303,7 @@ class ChatMessage(BaseModel):
         description="user or assistant; system and developer messages are ignored")
     # no cap of its own: an earlier turn of any length is read as /v1/chat/completions reads it (the condenser
     # reads each of the last turns to its first CONDENSER_TURN_CHARS); the question's cap is the model's below
-    content: str = Field(min_length=1)
+    content: str  # a blank last message is "question is empty" below, as /v1/ask says (it was "at least 1 character")
 
     @field_validator("content")
     @classmethod
