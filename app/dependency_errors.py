@@ -194,13 +194,16 @@ def classify(exc: BaseException) -> DependencyFailure | None:
                                  RETRY_AFTER_S, exc)
     if isinstance(exc, VectorCollectionMissing):
         return DependencyFailure("vector store", 503, UNAVAILABLE, str(exc), RETRY_AFTER_S, exc)
+    # The API's detail names neither the LLM endpoint nor what it said (an internal address; OpenAI's 429 names the
+    # account's organisation): both go to the server log and the CLI (``message``), as for the embeddings endpoint.
     if isinstance(exc, LLMReplyError):
-        return DependencyFailure("llm", 502, FAILED, str(exc), None, exc)
+        return DependencyFailure("llm", 502, FAILED, f"the reply of the LLM endpoint is not an OpenAI chat completion "
+                                                     f"(got {exc.got})", None, exc)
     if _is_openai(exc, "APIConnectionError"):
-        detail = f"the LLM endpoint {_endpoint(exc)} is not reachable: {exc}{_attempts(exc)}".replace("  ", " ")
-        return DependencyFailure("llm", 503, UNAVAILABLE, detail, RETRY_AFTER_S, exc)
+        return DependencyFailure("llm", 503, UNAVAILABLE, f"the LLM endpoint is not reachable: {exc}{_attempts(exc)}",
+                                 RETRY_AFTER_S, exc)
     if _is_openai(exc, "APIStatusError"):
-        return DependencyFailure("llm", 502, FAILED, _answered(_endpoint(exc), exc), None, exc)
+        return DependencyFailure("llm", 502, FAILED, f"the LLM endpoint answered HTTP {exc.status_code}", None, exc)
     if isinstance(exc, httpx.TransportError):
         # The openai client wraps its own transport errors, so a bare one comes from the Chroma server.
         return DependencyFailure("vector store", 503, UNAVAILABLE, f"{_NAMES['vector store']} is not reachable: "

@@ -567,7 +567,7 @@ def test_an_llm_that_is_down_turns_the_placeholder_into_the_reason(tmp_path, fak
         [update] = fake.wait_for("chat.update")
     [placeholder] = fake.calls_to("chat.postMessage")  # one message only: the placeholder, then edited
     assert update["params"]["ts"] == placeholder["response"]["ts"]
-    assert "is not reachable" in update["params"]["text"] and "LLM endpoint http://" in update["params"]["text"] and "try again" in update["params"]["text"]
+    assert "is not reachable" in update["params"]["text"] and "LLM endpoint is not reachable" in update["params"]["text"] and "try again" in update["params"]["text"]
 
 
 def test_an_event_without_a_channel_or_ts_is_logged_in_one_line_not_answered(client, fake, caplog):

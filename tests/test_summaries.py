@@ -121,7 +121,7 @@ def test_a_topic_with_a_word_no_indexed_article_holds_is_refused_and_names_it(co
     """A walkthrough's 300-article corpus: "Bundesliga title race" was summarised with Super Bowl sentences; one
     common topic word ("title") was enough. A word neither indexed nor in the dictionary (a name, a typo) refuses."""
     for topic, word in (("Bundesliga title race in Morocco", "bundesliga"), ("earthquke in Morocco", "earthquke"),
-                        ("Mbappe and the Fed", "mbappe")):
+                        ("Mbappe and the Fed", "mbappe"), ("desantis campaign", "desantis")):
         summary = corpus_services.summaries.summarize_topic(topic)
         assert not summary.answerable and summary.citations == [], (topic, summary.summary)
         assert summary.refusal_reason == f"no indexed article mentions {word}", summary.refusal_reason

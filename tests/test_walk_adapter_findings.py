@@ -141,6 +141,8 @@ def test_sources_block_neutralises_html_and_script_urls():
 def test_sources_block_shows_markdown_link_and_image_syntax_in_a_title_as_text():
     """A review: a feed's title "![](https://tracker/p.png)" is an image a chat UI loads, "[log in](https://phish)" a
     live link, and a URL with a line break or ")" broke out of its line."""
+    from app.answer.render import field_text
+
     block = sources_block([
         _citation(title="![](https://tracker.example/p.png) Storm hits", source="[log in](https://phish.example)",
                   url="https://example.com/a)\n- [9] forged"),
@@ -149,6 +151,9 @@ def test_sources_block_shows_markdown_link_and_image_syntax_in_a_title_as_text()
     assert "- [1] !\\[\\](https://tracker.example/p.png) Storm hits — \\[log in\\](https://phish.example)," in block
     assert "— https://example.com/a%29%0A-%20%5B9%5D%20forged\n" in block
     assert len([line for line in block.splitlines() if line.startswith("- [")]) == 1
+    # a backslash cannot undo the escape ("\\[x\\](…)" rendered as a link), and whitespace is UTF-8 percent-encoded
+    assert field_text("\\[log in\\](https://phish.example)") == "\\\\\\[log in\\\\\\](https://phish.example)"
+    assert web_url("https://example.com/a\u00a0b c") == "https://example.com/a%C2%A0b%20c"
 
 
 def test_slack_sources_show_the_day_and_the_same_url_rule():

@@ -239,7 +239,7 @@ def test_mcp_tool_says_which_dependency_is_down_as_http_does(tmp_path):
             result = anyio.run(call, tool, arguments)
             assert result.is_error
             text = result.content[0].text
-            assert "dependency unavailable" in text and "LLM endpoint http://127.0.0.1:" in text and "is not reachable" in text, text
+            assert "dependency unavailable" in text and "LLM endpoint is not reachable" in text, text
 
 
 def test_every_listed_article_resource_opens_a_one_letter_prefix_id_included(tmp_path):

@@ -128,7 +128,9 @@ class FaithfulnessGuard:
             if len(words(text)) < MIN_CLAIM_WORDS:  # "HACKED." is a fragment, not a claim anything can support
                 summary["dropped"] += 1
                 continue
-            if repeats(text, [v.text for v in out]):  # checked before the checker: a copy costs no judge call
+            # checked before the checker (a copy costs no judge call), against the sentences kept: a supported
+            # sentence is not a repeat of one marked unsupported (mark mode refused such answers: a review)
+            if repeats(text, [v.text for v in out if v.status != "unsupported"]):
                 summary["repeated"] += 1
                 continue
             valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(passages)]

@@ -10,6 +10,7 @@ are the day, as on the web page.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from app.answer.models import Citation
 
@@ -27,7 +28,7 @@ def field_text(text: str) -> str:
     """An article field (title, publisher) as one line of Markdown text: escaped (``escape``), on one line, and with
     the brackets of link and image syntax escaped, so a feed's title ``![](https://tracker/p.png)`` or
     ``[log in](https://phish)`` is shown, not loaded or linked (a review)."""
-    text = escape(" ".join(text.split()))
+    text = escape(" ".join(text.split())).replace("\\", "\\\\")  # a backslash first: "\\[" must not undo the escape
     return text.replace("[", "\\[").replace("]", "\\]")
 
 
@@ -41,7 +42,7 @@ def web_url(url: str | None) -> str | None:
     for char, code in (("<", "%3C"), (">", "%3E"), ('"', "%22"), ("(", "%28"), (")", "%29"), ("[", "%5B"),
                        ("]", "%5D")):
         url = url.replace(char, code)
-    return "".join(f"%{ord(ch):02X}" if ch.isspace() and ord(ch) < 256 else ch for ch in url)
+    return "".join(quote(ch) if ch.isspace() else ch for ch in url)  # UTF-8 percent-encoding: NBSP is %C2%A0
 
 
 def day(published_at: str | None) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from app.answer.alignment import MONTHS, WEEKDAYS
 from app.answer.citations import CitationBook
 from app.answer.extractive import (
     Candidate,
@@ -293,9 +294,16 @@ def _inside(article_id: str, start: int, end: int, spans: list[tuple[str, int, i
 def _unnamed_elsewhere(candidate: Candidate, chosen: list[Candidate]) -> bool:
     """A further sentence from an article no quoted sentence comes from that names no one and nowhere: read after
     the quotes before it, "The death toll rose to nearly 3,000…" (Morocco's) answered "What was the death toll in
-    Derna?" as if it were Derna's (a README walkthrough; the summaries' rule, app/summarize/facts.py)."""
-    return (all(c.passage.article_id != candidate.passage.article_id for c in chosen)
-            and not proper_names(candidate.text))
+    Derna?" as if it were Derna's (a README walkthrough; the summaries' rule, app/summarize/facts.py). What is read
+    is the quote (a pronoun sentence arrives with the one before it). A capitalised first word counts as a name when
+    the passage also capitalises it mid-sentence, as ``facts_of`` reads names ("Libya says …" names Libya;
+    "Thousands …" names nothing); weekdays and months never count ("The toll rose on Friday …")."""
+    if any(c.passage.article_id == candidate.passage.article_id for c in chosen):
+        return False
+    passage = candidate.passage
+    quote = passage.text[_quote_start(candidate) - passage.char_start: candidate.end - passage.char_start]
+    names = proper_names(quote) | (proper_names(" " + quote) & proper_names(passage.text))
+    return not (names - WEEKDAYS - MONTHS)
 
 
 def compose(selection: Selection, max_sentences: int, probability: float) -> Answer:

@@ -131,7 +131,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def _dependency_down(_: Request, exc: Exception) -> JSONResponse:
         failure = classify(exc)
-        log.warning("%s failed: %s", failure.dependency, failure.detail)
+        log.warning("%s failed: %s", failure.dependency, failure.message())  # the endpoint and what it said
         headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else None
         return JSONResponse(_body(failure.error, failure.detail), status_code=failure.status, headers=headers)
 

@@ -25,7 +25,8 @@ def in_dictionary(word: str) -> bool:
     if _known(lexicon, word):
         return True
     # a compound of two dictionary words ("ceasefire", "airstrikes") is a dictionary word WordNet lacks
-    return any(_known(lexicon, word[:i]) and _known(lexicon, word[i:]) for i in range(3, len(word) - 2))
+    # (parts of 4+ letters: with 3, names split too, "newsom" as "new" + "som", "desantis" as "des" + "antis")
+    return any(_known(lexicon, word[:i]) and _known(lexicon, word[i:]) for i in range(4, len(word) - 3))
 
 
 def _known(lexicon, word: str) -> bool:
