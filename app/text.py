@@ -118,6 +118,13 @@ def proper_names(text: str) -> set[str]:
     return set(_name_words(text))
 
 
+def names_with_known(text: str, known: set[str] | frozenset[str]) -> set[str]:
+    """``proper_names`` plus a capitalised first word that ``known`` holds (the words its article or passage
+    capitalises mid-sentence): "Putin sees …" names Putin, "Speaking on …" and "Thousands …" name no one. Summary
+    facts and the answer's wrong-article rule read names this way."""
+    return proper_names(text) | (proper_names(" " + text) & known)
+
+
 def has_new_name(text: str, known: set[str]) -> bool:
     """``bool(proper_names(text) - known)``, stopping at the first such name instead of collecting them all."""
     return any(token not in known for token in _name_words(text))

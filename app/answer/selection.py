@@ -45,7 +45,7 @@ from app.retrieval.features import (
 )
 from app.retrieval.learned import AnswerModels
 from app.retrieval.service import Passage
-from app.text import QUESTION_WORDS, STOPWORDS, content_words, proper_names, words
+from app.text import QUESTION_WORDS, STOPWORDS, content_words, names_with_known, proper_names, words
 
 SENTENCE_PASSAGES = 5  # passages whose sentences compete (the reranked top 5 hold an answer for most questions)
 HEURISTIC_WEIGHT = 5.0  # measured on 2022–2023 questions (docs/answers.md, "Choosing the constants")
@@ -302,8 +302,7 @@ def _unnamed_elsewhere(candidate: Candidate, chosen: list[Candidate]) -> bool:
         return False
     passage = candidate.passage
     quote = passage.text[_quote_start(candidate) - passage.char_start: candidate.end - passage.char_start]
-    names = proper_names(quote) | (proper_names(" " + quote) & proper_names(passage.text))
-    return not (names - WEEKDAYS - MONTHS)
+    return not (names_with_known(quote, proper_names(passage.text)) - WEEKDAYS - MONTHS)
 
 
 def compose(selection: Selection, max_sentences: int, probability: float) -> Answer:

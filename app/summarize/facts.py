@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from app.retrieval.features import starts_with_pronoun
-from app.text import STOPWORDS, content_terms, numbers, proper_names, words
+from app.text import STOPWORDS, content_terms, names_with_known, numbers, proper_names, words
 
 FACETS = ("who", "what", "where", "when", "consequence")
 
@@ -103,7 +103,7 @@ def facts_of(text: str, event_terms: frozenset[str] = frozenset(), known_names: 
     places = place_names(text)
     place_tokens = {w for p in places for w in words(p)}
     dates = {m.group(0).lower() for m in _WHEN.finditer(text)}
-    names = proper_names(text) | (proper_names(" " + text) & known_names)
+    names = names_with_known(text, known_names)
     names = {n for n in names if n not in place_tokens and n not in _WHEN_WORDS}
     counts = {n for n in numbers(text) if not _YEAR.match(n) and any(ch.isdigit() for ch in n)}
     terms = frozenset(content_terms(text))
