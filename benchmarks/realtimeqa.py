@@ -6,7 +6,8 @@ Reuses (or builds, the first time: minutes) a full index of all 19,334 corpus ar
 ``--data-dir``, then asks every answerable open 2024 question as of its date + 1 day, plus
 ``--unanswerable`` constructed unanswerables (2024 questions with every article holding the answer
 excluded), through both pipelines. Prints the table with 95 % bootstrap intervals and writes
-realtimeqa.json (per-question rows, for the error analysis) under ``--out``. ``--tuning`` asks the 2022–2023
+realtimeqa.json (per-question rows, for the error analysis) under ``--out``. ``--wrong-year`` adds every asked
+question that names a year, asked about a year 5 earlier: refused is right (``refusal_wrong_year``). ``--tuning`` asks the 2022–2023
 questions no shipped model was fit on instead (for choosing what acts after the models; not a result).
 """
 
@@ -80,13 +81,16 @@ def main() -> None:
     parser.add_argument("--merge", action="store_true", help="join realtimeqa-old.json and -new.json, then exit")
     parser.add_argument("--tuning", action="store_true",
                         help="ask the 2022–2023 questions the models were not fit on (where choices are made) instead of 2024")
+    parser.add_argument("--wrong-year", action="store_true",
+                        help="also ask each question naming a year about a year 5 earlier (a refusal is right)")
     args = parser.parse_args()
     if args.merge:
         merge(args.out)
         return
     ensure_index(args.data, args.data_dir)
     summary = run_realtimeqa(args.data, args.out, limit=args.limit, progress=True, index=args.data_dir,
-                             unanswerable=args.unanswerable, only=args.only, tuning=args.tuning)
+                             unanswerable=args.unanswerable, only=args.only, tuning=args.tuning,
+                             wrong_year=args.wrong_year)
     report = json.loads((args.out / (f"realtimeqa-{args.only}.json" if args.only else "realtimeqa.json")).read_text())
     print(f"\n{summary['answerable']} answerable {'2022–2023' if args.tuning else '2024'} questions + {summary['unanswerable']} constructed "
           f"unanswerables, {report['scope']}\n")

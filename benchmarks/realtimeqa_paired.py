@@ -53,7 +53,7 @@ def main() -> None:
     diff = paired_differences(rows(args.before), rows(args.after))
     print("| metric | after − before [95 % paired interval] | only after | only before |")
     print("|---|---|---|---|")
-    for name in ("containment", "citation_precision", "refusal", "false_refusal", "hit@5"):
+    for name in ("containment", "citation_precision", "refusal", "false_refusal", "refusal_wrong_year", "hit@5"):
         v, lo, hi = diff[name]
         only = (f"{diff[name + '_only_after'][0]:.0f} | {diff[name + '_only_before'][0]:.0f}"
                 if name + "_only_after" in diff else "— | —")

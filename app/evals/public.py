@@ -63,10 +63,11 @@ def run_qags(path: Path, out: Path, limit: int | None = None, progress: bool = T
 
 def run_realtimeqa(path: Path, out: Path, limit: int | None = None, progress: bool = True,
                    index: Path | None = None, unanswerable: int | None = None, only: str | None = None,
-                   tuning: bool = False) -> dict:
+                   tuning: bool = False, wrong_year: bool = False) -> dict:
     """The time-split protocol of app/evals/realtimeqa.py on 2024 questions, old and new pipeline side by side.
     ``tuning``: ask the 2022–2023 questions the models were not fit on instead (choices are made there; the
-    figures are not results).
+    figures are not results). ``wrong_year``: also ask every question of the split that names a year with that
+    year moved back (``rtqa.wrong_year_questions``), scored apart as ``refusal_wrong_year``.
 
     With ``index`` (a full index of corpus.jsonl.gz) every 2024 question is asked unless ``limit`` says
     fewer; without it a fixed sample of ``limit`` (default 40) questions is asked over a temporary
@@ -92,7 +93,7 @@ def run_realtimeqa(path: Path, out: Path, limit: int | None = None, progress: bo
                                    batch_articles=128, keep_outcomes=False)
             unanswerable = _exclude_indexed(services, base)
             scope = "articles retrieved for the sampled questions only"
-        questions = answerable + unanswerable
+        questions = answerable + unanswerable + (rtqa.wrong_year_questions(answerable) if wrong_year else [])
         results, rows = {}, {}
         for name, pipeline in rtqa.make_pipelines(services).items():
             if only and name != only:

@@ -28,7 +28,7 @@ import numpy as np
 from app.answer.extractive import ExtractiveAnswerer, missing_names, refusal
 from app.answer.models import Answer
 from app.answer.scoring import QuestionScorer
-from app.answer.selection import LearnedAnswerer, SentenceSelector
+from app.answer.selection import YEAR, LearnedAnswerer, SentenceSelector, question_years
 from app.retrieval.learned import load_models
 from app.retrieval.service import RetrievalService
 from app.text import words
@@ -39,6 +39,7 @@ BOOTSTRAP = 1000
 SEED = 0
 FIT_QUESTIONS = 650  # the answerable 2022–2023 questions the shipped models are fit on (training/train_answers.py)
 FIT_UNANSWERABLE = 250  # and the constructed unanswerables (drawn from the same 2022–2023 pool)
+WRONG_YEAR = ":year"  # id suffix of a question asked about another year (``wrong_year_questions``)
 
 
 def normalise(text: str) -> str:
@@ -133,6 +134,22 @@ def constructed_unanswerables(path: Path, pool: list[Question], n: int, cache: P
                      bearing[q.id] | q.relevant | {"__none__"}) for q in chosen]
 
 
+WRONG_YEAR_SHIFT = 5  # years back: before the corpus (2022–2024), so no article of that year answers
+
+
+def wrong_year_questions(pool: list[Question], shift: int = WRONG_YEAR_SHIFT) -> list[Question]:
+    """Unanswerable by a year: every question of ``pool`` naming a year, asked with that year ``shift`` years
+    earlier ("the 2023 Golden Globes" → "the 2018 Golden Globes"); a refusal is right. The articles stay in reach:
+    what is measured is whether the answer is about the year asked. Scored apart (``refusal_wrong_year``)."""
+    out = []
+    for q in pool:
+        years = question_years(q.question)
+        if years:
+            moved = YEAR.sub(lambda m: str(int(m.group()) - shift) if m.group() in years else m.group(), q.question)
+            out.append(Question(q.id + WRONG_YEAR, moved, q.answer, q.year, q.as_of, q.relevant, {"__none__"}))
+    return out
+
+
 # --- pipelines ----------------------------------------------------------------------------------
 
 Pipeline = Callable[[Question, int], tuple[list, Answer]]
@@ -222,7 +239,8 @@ def summarise(rows: list[dict]) -> dict[str, list[float]]:
     """Each metric as [value, low, high] (95 % bootstrap over questions)."""
     rng = np.random.default_rng(SEED)
     answerable = [r for r in rows if not r["unanswerable"]]
-    unanswerable = [r for r in rows if r["unanswerable"]]
+    unanswerable = [r for r in rows if r["unanswerable"] and not r["id"].endswith(WRONG_YEAR)]
+    wrong_year = [r for r in rows if r["unanswerable"] and r["id"].endswith(WRONG_YEAR)]
     out: dict[str, list[float]] = {}
     for name in ("hit@1", "hit@5", "hit@10", "rr@10", "contained", "false_refusal", "answer_in_top5"):
         out[name.replace("rr@10", "mrr@10").replace("contained", "containment")] = _interval(
@@ -231,16 +249,18 @@ def summarise(rows: list[dict]) -> dict[str, list[float]]:
     out["citation_precision"] = _interval(pairs, lambda a: a[:, 0].sum() / max(a[:, 1].sum(), 1), rng) \
         if len(pairs) else [float("nan")] * 3
     out["refusal"] = _interval(np.array([float(r["refused"]) for r in unanswerable]), np.mean, rng)
+    out["refusal_wrong_year"] = _interval(np.array([float(r["refused"]) for r in wrong_year]), np.mean, rng)
     latency = np.array([r["latency_ms"] for r in rows])
     out["latency_p50_ms"] = _interval(latency, lambda a: np.percentile(a, 50), rng)
     out["latency_p95_ms"] = _interval(latency, lambda a: np.percentile(a, 95), rng)
     out["n_answerable"] = [len(answerable)] * 3
     out["n_unanswerable"] = [len(unanswerable)] * 3
+    out["n_wrong_year"] = [len(wrong_year)] * 3
     return out
 
 
 ORDER = ("hit@1", "hit@5", "hit@10", "mrr@10", "containment", "citation_precision", "refusal", "false_refusal",
-         "latency_p50_ms", "latency_p95_ms")
+         "refusal_wrong_year", "latency_p50_ms", "latency_p95_ms")
 
 
 def table(results: dict[str, dict[str, list[float]]], metrics: tuple[str, ...] = ORDER) -> str:
@@ -250,7 +270,7 @@ def table(results: dict[str, dict[str, list[float]]], metrics: tuple[str, ...] =
     for metric in metrics:
         cells = []
         for name in names:
-            v, lo, hi = results[name][metric]
+            v, lo, hi = results[name].get(metric, [float("nan")] * 3)  # older reports lack newer metrics
             fmt = "{:.0f}" if metric.endswith("_ms") else "{:.3f}"
             cells.append("—" if v != v else f"{fmt.format(v)} [{fmt.format(lo)}, {fmt.format(hi)}]")
         lines.append(f"| {metric} | " + " | ".join(cells) + " |")
@@ -277,10 +297,12 @@ def paired_differences(before: list[dict], after: list[dict]) -> dict[str, list[
     by_id = {(r["id"], r["question"]): r for r in before}  # ids repeat in the data (20230414_20 is two questions)
     pairs = [(by_id[r["id"], r["question"]], r) for r in after if (r["id"], r["question"]) in by_id]
     answerable = [(b, a) for b, a in pairs if not a["unanswerable"]]
-    unanswerable = [(b, a) for b, a in pairs if a["unanswerable"]]
+    unanswerable = [(b, a) for b, a in pairs if a["unanswerable"] and not a["id"].endswith(WRONG_YEAR)]
+    wrong_year = [(b, a) for b, a in pairs if a["unanswerable"] and a["id"].endswith(WRONG_YEAR)]
     out: dict[str, list[float]] = {}
     for name, key, group in (("containment", "contained", answerable), ("false_refusal", "false_refusal", answerable),
-                             ("refusal", "refused", unanswerable), ("hit@5", "hit@5", answerable)):
+                             ("refusal", "refused", unanswerable), ("refusal_wrong_year", "refused", wrong_year),
+                             ("hit@5", "hit@5", answerable)):
         diff = np.array([float(a[key]) - float(b[key]) for b, a in group])
         out[name] = _interval(diff, np.mean, rng)
         out[f"{name}_only_after"] = [float(sum(a[key] and not b[key] for b, a in group))] * 3
