@@ -83,3 +83,28 @@ def test_wrong_year_questions_move_only_the_years_asked_about_and_are_scored_apa
     summary = summarise(rows)
     assert summary["refusal"][0] == 0.0 and summary["refusal_wrong_year"][0] == 1.0
     assert summary["n_unanswerable"][0] == 1 and summary["n_wrong_year"][0] == 1
+
+
+@pytest.fixture(scope="module")
+def llm_services(tmp_path_factory):
+    """The sample articles with the in-process fake LLM (``fake://``), which quotes whatever passage it is given."""
+    from app.config import Settings
+    from app.samples import index_samples
+    from app.services import build_services
+
+    built = build_services(Settings(data_dir=tmp_path_factory.mktemp("llm") / "data", llm_base_url="fake://"))
+    index_samples(built.ingest)
+    yield built
+    built.close()
+
+
+def test_the_llm_path_answers_a_year_only_from_articles_that_speak_of_it(llm_services):
+    # the fake model answers from any passage it is shown: without the rule it quoted 2023's final for 2022
+    wrong = llm_services.answers.ask("Who won the 2022 World Cup?")
+    assert not wrong.answerable and wrong.citations == []
+    assert "no passage speaks of 2022" in wrong.refusal_reason
+    right = llm_services.answers.ask("Who won the 2023 Women's World Cup?")
+    assert right.answerable and "Spain" in right.answer
+    assert {c.published_at[:4] for c in right.citations} == {"2023"}
+    streamed = [value for kind, value in llm_services.answers.stream("Who won the 2022 World Cup?") if kind == "answer"]
+    assert len(streamed) == 1 and not streamed[0].answerable and "2022" in streamed[0].refusal_reason

@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 from app.answer.extractive import ExtractiveAnswerer, missing_names, refusal
 from app.answer.llm import LLMAnswerer
 from app.answer.models import Answer
-from app.answer.selection import LearnedAnswerer
+from app.answer.selection import LearnedAnswerer, question_years, speaks_of
 from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters
 
@@ -58,6 +58,12 @@ class AnswerService:
         missing = set() if learned else missing_names(question, passages)
         if missing:  # the same pre-check on both paths: no passage names who the question asks about
             return passages, refusal(f"the passages never mention {', '.join(sorted(missing))}")
+        years = question_years(question) if self.llm else set()
+        if years:  # the learned answerer's year rule, for the LLM's context (and its extractive fallback)
+            passages = [p for p in passages if speaks_of(p.article_id, years, passages)]
+            if not passages:
+                return passages, refusal(f"no passage speaks of {', '.join(sorted(years))}"
+                                         + within_filters(filters, as_of))
         return passages, None
 
     def likelier(self, readings: list[str], top_k: int | None = None, filters: Filters | None = None,
