@@ -276,10 +276,12 @@ INVENTED = "Kim also gave Putin a golden horse named Thunder as a birthday prese
 def llm_server(tmp_path_factory):
     """The service answering with an OpenAI-compatible model: the test fake, on loopback. Without the extractive
     fallback, so that a summary the guard dropped entirely reaches the page as such (with it, the page gets the
-    extractive summary: tests/test_llm_summary_fallback.py)."""
+    extractive summary: tests/test_llm_summary_fallback.py), and without the outage fallback, so that an answer
+    that breaks off shows the server's reason."""
     with FakeOpenAIServer() as fake, serve(tmp_path_factory.mktemp("browser-llm") / "data",
                                            CITEWIRE_LLM_BASE_URL=fake.base_url, CITEWIRE_LLM_MODEL="fake-model",
-                                           CITEWIRE_LLM_API_KEY="test", CITEWIRE_LLM_FALLBACK_EXTRACTIVE="false") as url:
+                                           CITEWIRE_LLM_API_KEY="test", CITEWIRE_LLM_FALLBACK_EXTRACTIVE="false",
+                                           CITEWIRE_LLM_OUTAGE_FALLBACK="error") as url:
         yield url, fake
 
 
