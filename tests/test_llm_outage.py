@@ -334,3 +334,70 @@ def test_citewire_serve_with_a_damaged_gguf_is_one_error_line(tmp_path, damage):
     assert lines[0].startswith(f"error: the local model CITEWIRE_LOCAL_MODEL={bad} cannot be used: "), lines[0]
     expected = "it is truncated: 20,000,000 bytes" if damage == "truncated" else "ends inside its header"
     assert expected in lines[0], lines[0]
+
+
+# --- the other adapters: MCP, Slack, the CLI -----------------------------------------------------------------------
+
+def test_the_mcp_tools_carry_the_fallback_and_say_it_in_their_text(down):
+    import anyio
+    from mcp import Client
+
+    from app.mcp.server import create_mcp_server
+
+    server = create_mcp_server(lambda: down.app.state.services)
+
+    async def call(tool: str, arguments: dict):
+        async with Client(server) as client:
+            return await client.call_tool(tool, arguments)
+
+    for tool, arguments, what in [("ask", {"question": "What did Kim pledge?"}, "Answered"),
+                                  ("summarize", {"topic": "Kim Putin summit"}, "Summarised")]:
+        result = anyio.run(call, tool, arguments)
+        assert not result.is_error, result
+        content = result.structured_content
+        assert content["fallback"]["from"] == "llm" and content["fallback"]["tried"] is True, content
+        last = content["text"].strip().splitlines()[-1]
+        assert last.startswith(f"({what} without the LLM, from the articles' own sentences: ") and "127.0.0.1" not in last
+
+
+def test_a_slack_reply_made_without_the_llm_has_a_footer_line_saying_so(down):
+    from app.answer.models import REFUSAL, Answer
+    from app.slack.render import answer_message, summary_message
+
+    services = down.app.state.services
+    answer = services.answers.ask("What did Kim pledge?")
+    assert answer.fallback is not None
+    _, blocks = answer_message(answer, asked_as="What did Kim pledge?")
+    footer = blocks[-1]["elements"][0]["text"]
+    assert footer.startswith("Answered as: What did Kim pledge?\nAnswered without the LLM, from the articles' own "
+                             "sentences: the LLM endpoint is not reachable"), footer
+    _, blocks = summary_message(services.summaries.summarize_topic("Kim Putin summit"), "“Kim Putin summit”")
+    assert "\nSummarised without the LLM, from the articles' own sentences: " in blocks[-1]["elements"][0]["text"]
+    refused = Answer(answer=REFUSAL, answerable=False, citations=[], refusal_reason="no passage says",
+                     fallback={"from": "llm", "reason": "the LLM endpoint answered HTTP 503", "tried": True})
+    text, blocks = answer_message(refused)  # a refusal is plain text: the note is its last line
+    assert blocks is None and text.splitlines()[-1] == ("Answered without the LLM, from the articles' own sentences: "
+                                                        "the LLM endpoint answered HTTP 503."), text
+
+
+@pytest.mark.parametrize("stream", ["--stream", "--no-stream"])
+def test_citewire_ask_answers_and_says_it_fell_back_in_one_stderr_line(tmp_path, monkeypatch, stream):
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    runner = CliRunner()
+    monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
+    assert runner.invoke(cli, ["samples"]).exit_code == 0
+    for name, value in {"LLM_BASE_URL": f"http://127.0.0.1:{_dead_port()}/v1", "LLM_MODEL": "x",
+                        "LLM_MAX_RETRIES": "0"}.items():
+        monkeypatch.setenv(f"CITEWIRE_{name}", value)
+    result = runner.invoke(cli, ["ask", "What did Kim pledge?", stream])
+    assert result.exit_code == 0, (result.output, result.stderr)
+    assert "unconditional support" in result.stdout and "Sources:" in result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Answered without the LLM, from the articles' own sentences: "
+                                                    "the LLM endpoint is not reachable"), result.stderr
+    summary = runner.invoke(cli, ["summarize", "--topic", "Kim Putin summit"])
+    assert summary.exit_code == 0 and summary.stdout.strip(), summary.output
+    assert summary.stderr.strip().startswith("Summarised without the LLM"), summary.stderr
