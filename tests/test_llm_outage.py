@@ -401,3 +401,35 @@ def test_citewire_ask_answers_and_says_it_fell_back_in_one_stderr_line(tmp_path,
     summary = runner.invoke(cli, ["summarize", "--topic", "Kim Putin summit"])
     assert summary.exit_code == 0 and summary.stdout.strip(), summary.output
     assert summary.stderr.strip().startswith("Summarised without the LLM"), summary.stderr
+
+
+# --- the eval runner does not score the fallback as the LLM -----------------------------------------------------------
+
+def test_an_eval_whose_llm_is_down_stops_instead_of_scoring_the_fallback(tmp_path):
+    from tests.conftest import mini_suite
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEWIRE_")}
+    env.update(CITEWIRE_DATA_DIR=str(tmp_path / "data"), CITEWIRE_ENV_FILE="", CITEWIRE_WARMUP="false",
+               CITEWIRE_LLM_BASE_URL=f"http://127.0.0.1:{_dead_port()}/v1", CITEWIRE_LLM_MODEL="x",
+               CITEWIRE_LLM_MAX_RETRIES="0", PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    done = subprocess.run([sys.executable, "-m", "app.cli", "eval", "-q", "--suite", str(mini_suite(tmp_path)),
+                           "--out", str(tmp_path / "report")], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert done.returncode == 1, (done.returncode, done.stdout[-500:], done.stderr[-500:])
+    last = done.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in done.stderr and last.startswith("error: "), done.stderr
+    assert "without its LLM (fallback: the LLM endpoint is not reachable" in last, last
+    assert "scored as the LLM's" in last
+    assert not (tmp_path / "report" / "results.json").exists()  # no report of the extractive answerer's scores
+
+
+def test_the_in_process_public_evals_stop_on_a_fallback_too():
+    from app.answer.models import REFUSAL, Answer
+    from app.evals.runner import FallbackAnswered, NotCitewire, stop_on_fallback
+
+    stop_on_fallback(Answer(answer=REFUSAL, answerable=False, citations=[]), "q")  # no fallback: goes on
+    fell_back = Answer(answer=REFUSAL, answerable=False, citations=[],
+                       fallback={"from": "llm", "reason": "the LLM endpoint answered HTTP 502", "tried": True})
+    with pytest.raises(FallbackAnswered, match="rgb-fact question 3 was answered without the LLM .*HTTP 502"):
+        stop_on_fallback(fell_back, "rgb-fact question 3")
+    assert issubclass(FallbackAnswered, NotCitewire)  # `citewire eval` prints it as its one-line error
