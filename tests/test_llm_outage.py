@@ -433,3 +433,10 @@ def test_the_in_process_public_evals_stop_on_a_fallback_too():
     with pytest.raises(FallbackAnswered, match="rgb-fact question 3 was answered without the LLM .*HTTP 502"):
         stop_on_fallback(fell_back, "rgb-fact question 3")
     assert issubclass(FallbackAnswered, NotCitewire)  # `citewire eval` prints it as its one-line error
+
+
+def test_readyz_probes_the_in_process_fake_model_as_any_endpoint(tmp_path):
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data", llm_base_url="fake://", warmup=False))) as client:
+        llm = client.get("/readyz").json()["llm"]
+    assert llm == {"mode": "openai-compatible", "model": "gpt-4o-mini", "status": "ok",
+                   "reason": "the LLM endpoint answers"}, llm
