@@ -358,6 +358,11 @@ def ask(
     stream = (services.answers.mode == "llm") if stream is None else stream
     with _dependency_errors(services.settings):
         answer, streamed = _ask(services, question, top_k, filters, when, stream and not as_json)
+    from app.answer.render import fallback_note
+
+    note = fallback_note(answer.fallback)
+    if note:  # the LLM is down (CITEWIRE_LLM_OUTAGE_FALLBACK=extractive): one line, on stderr, in --json too
+        typer.secho(note, err=True, dim=True)
     if as_json:
         typer.echo(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
         return
@@ -463,6 +468,11 @@ def summarize(
         fail(f"no article with id {exc}")
     finally:
         services.close()
+    from app.answer.render import fallback_note
+
+    note = fallback_note(summary.fallback, "Summarised")
+    if note:
+        typer.secho(note, err=True, dim=True)
     typer.echo(summary.summary)
     if not summary.answerable:
         typer.echo(f"(refused: {summary.refusal_reason})" if summary.refusal_reason else "(refused)")

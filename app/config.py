@@ -300,6 +300,20 @@ class Settings(BaseSettings):
         "no answer), reply with the verbatim extractive answer or summary instead of refusing (docs/llm.md); false refuses.",
     )
 
+    llm_outage_fallback: Literal["extractive", "error"] = Field(
+        default="extractive",
+        description="When the configured LLM fails as an outage (connection refused, timeout, HTTP 5xx or 429, after "
+        "the client's llm_max_retries), extractive: answer and summarise with the extractive answerer (which works "
+        "offline) and say so in the response's `fallback`; error: answer 503/502 as before. A 4xx or a reply that is "
+        "no chat completion is a configuration error and stays a 502 either way (docs/llm.md).",
+    )
+    llm_outage_cooldown: float = Field(
+        default=30.0, ge=0, le=86400,
+        description="Seconds after an LLM outage during which answers and summaries skip the LLM and go straight to "
+        "the extractive fallback (fallback `tried: false`), so a dead endpoint is not asked (and waited on) by every "
+        "request; per server process. 0 asks the LLM every time. Only with llm_outage_fallback=extractive.",
+    )
+
     topic_anchor: str = Field(
         default="off",
         description="Which retrieved articles a topic summary may cite (docs/summaries.md). off: any that shares a "

@@ -24,6 +24,7 @@ from app.llm.fake import FakeLLMClient, is_fake
 from app.llm.judge import LLMJudge
 from app.llm.local import LocalModelServer
 from app.llm.model_prep import resolve_local_model
+from app.llm.status import PROBE_TIMEOUT_S, LLMStatus
 from app.offline import install_tiktoken_files, quiet_network_defaults
 from app.prompts import load_prompt
 from app.retrieval.learned import load_models
@@ -53,6 +54,7 @@ class Services:
     checker_instance: SupportChecker | None  # None until first use when no LLM needed it at start-up
     local_model: LocalModelServer | None = None
     warmup: Warmup = field(default_factory=Warmup)  # the start-up warm-up's state (app/warmup.py, /readyz)
+    llm_status: LLMStatus = field(default_factory=lambda: LLMStatus("extractive"))  # /readyz's llm, the cooldown
 
     @property
     def checker(self) -> SupportChecker:
@@ -90,6 +92,19 @@ def make_llm_client(settings: Settings) -> tuple[LLMClient | None, LocalModelSer
     client = LLMClient(base_url, model, settings.llm_api_key, settings.llm_timeout, settings.llm_max_retries,
                        settings.llm_temperature, reported_model=local is None)  # llama.cpp reports the GGUF's path
     return client, local
+
+
+def make_llm_status(settings: Settings, client: LLMClient | None, local: LocalModelServer | None) -> LLMStatus:
+    """The LLM's health for /readyz and the outage fallback; its probe asks ``GET /models`` once, no retries."""
+    if client is None:
+        return LLMStatus("extractive")
+
+    def probe():
+        return client.raw.with_options(timeout=PROBE_TIMEOUT_S, max_retries=0).models.list()
+
+    return LLMStatus("local" if local is not None else "openai-compatible", client.model,
+                     settings.llm_outage_fallback, settings.llm_outage_cooldown, probe,
+                     secrets=(settings.llm_base_url, settings.llm_api_key))
 
 
 def judge_limits(settings: Settings) -> tuple[tuple[float, float], int]:
@@ -138,6 +153,7 @@ def _build_services(settings: Settings, release: Callable[[], None], opened: lis
     if local is not None:
         opened.append(local.close)
     checker = SupportChecker(embedder) if client is not None else None
+    status = make_llm_status(settings, client, local)
     llm = summarizer = None
     if client is not None:
         band, budget = judge_limits(settings)
@@ -148,13 +164,13 @@ def _build_services(settings: Settings, release: Callable[[], None], opened: lis
         summarizer = LLMSummarizer(client, load_prompt(settings.prompts_dir, "summarize_map"),
                                    load_prompt(settings.prompts_dir, "summarize_reduce"), guard,
                                    settings.llm_context_window, settings.llm_max_tokens)
-    condenser = QuestionCondenser(client, load_prompt(settings.prompts_dir, "condense") if client else None)
+    condenser = QuestionCondenser(client, load_prompt(settings.prompts_dir, "condense") if client else None, status)
     return Services(
         settings=settings, embedder=embedder, records=records, vectors=vectors,
         ingest=IngestService(records, vectors, embedder, chunker), retrieval=retrieval,
         answers=AnswerService(retrieval, extractive, settings.top_k, llm, settings.llm_passages,
-                              settings.llm_fallback_extractive),
+                              settings.llm_fallback_extractive, llm_status=status),
         summaries=SummarizeService(records, retrieval, embedder, summarizer, settings.llm_fallback_extractive,
-                                   topic_anchor=settings.topic_anchor),
-        condenser=condenser, checker_instance=checker, local_model=local,
+                                   topic_anchor=settings.topic_anchor, llm_status=status),
+        condenser=condenser, checker_instance=checker, local_model=local, llm_status=status,
     )

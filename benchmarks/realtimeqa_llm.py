@@ -107,6 +107,9 @@ def ask(services, q: rtqa.Question, pipeline: str) -> dict:
         elif kind == "answer":
             answer = value
     total = time.perf_counter() - started
+    if answer.fallback:  # the LLM is down: the extractive fallback's answer is no measurement of the LLM pipeline
+        raise SystemExit(f"error: {q.id} was answered without the LLM (fallback: {answer.fallback['reason']}); "
+                         "stopped: the extractive fallback's answers would be scored as the LLM's")
     row = rtqa.score_question(q, retrieval.passages, answer, total)
     gold = rtqa.normalise(q.answer)
     seen = service.llm_context(q.question, retrieval.passages) if llm and retrieval.passages else []

@@ -276,10 +276,12 @@ INVENTED = "Kim also gave Putin a golden horse named Thunder as a birthday prese
 def llm_server(tmp_path_factory):
     """The service answering with an OpenAI-compatible model: the test fake, on loopback. Without the extractive
     fallback, so that a summary the guard dropped entirely reaches the page as such (with it, the page gets the
-    extractive summary: tests/test_llm_summary_fallback.py)."""
+    extractive summary: tests/test_llm_summary_fallback.py), and without the outage fallback, so that an answer
+    that breaks off shows the server's reason."""
     with FakeOpenAIServer() as fake, serve(tmp_path_factory.mktemp("browser-llm") / "data",
                                            CITEWIRE_LLM_BASE_URL=fake.base_url, CITEWIRE_LLM_MODEL="fake-model",
-                                           CITEWIRE_LLM_API_KEY="test", CITEWIRE_LLM_FALLBACK_EXTRACTIVE="false") as url:
+                                           CITEWIRE_LLM_API_KEY="test", CITEWIRE_LLM_FALLBACK_EXTRACTIVE="false",
+                                           CITEWIRE_LLM_OUTAGE_FALLBACK="error") as url:
         yield url, fake
 
 
@@ -542,3 +544,28 @@ def test_a_wrong_key_at_load_is_forgotten_once_a_working_key_is_stored(browser, 
         wait(browser).until(lambda d: "8 article" in count.text)
         turn = browser.find_elements(By.CSS_SELECTOR, "#history .turn")[-1]
         wait(browser).until(lambda d: turn.find_elements(By.CSS_SELECTOR, ".answer-text .chip"))
+
+
+def test_an_answer_and_a_summary_made_without_a_down_llm_say_so_on_the_page(browser, tmp_path_factory):
+    """CITEWIRE_LLM_OUTAGE_FALLBACK=extractive (the default): with the LLM's port refusing connections, the answer
+    and the summary are the extractive ones, and the page says why in a visible note."""
+    import socket
+
+    with socket.socket() as s:  # bound, then closed: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    with serve(tmp_path_factory.mktemp("browser-down") / "data", CITEWIRE_LLM_BASE_URL=f"http://127.0.0.1:{dead}/v1",
+               CITEWIRE_LLM_MODEL="x", CITEWIRE_LLM_MAX_RETRIES="0") as url:
+        browser.get(url + "/")
+        browser.execute_script("localStorage.clear()")
+        browser.get(url + "/")
+        answer = ask(browser, "What did Kim pledge?")
+        assert "pledged" in answer.find_element(By.CSS_SELECTOR, ".answer-text").text
+        note = answer.find_element(By.CSS_SELECTOR, ".fallback.note")
+        assert note.is_displayed() and note.text.startswith("Answered without the LLM: "), note.text
+        assert "not reachable" in note.text and str(dead) not in note.text
+        selector = '#articles .article[data-id="kim-putin-vostochny-2023"]'
+        item = wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, selector))
+        item.find_element(By.XPATH, ".//button[text()='Summarise']").click()
+        summary_note = wait(browser).until(lambda d: item.find_element(By.CSS_SELECTOR, ".result .fallback.note"))
+        assert summary_note.text.startswith("Summarised without the LLM: "), summary_note.text

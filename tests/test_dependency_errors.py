@@ -20,9 +20,10 @@ COMPLETION = {"model": "citewire", "messages": [{"role": "user", "content": "Wha
 
 @pytest.fixture
 def down(tmp_path):
-    """The app, its LLM at a port where nothing listens."""
+    """The app, its LLM at a port where nothing listens; CITEWIRE_LLM_OUTAGE_FALLBACK=error (the extractive fallback:
+    tests/test_llm_outage.py)."""
     app = create_app(Settings(data_dir=tmp_path / "data", index_samples=True, llm_base_url=UNREACHABLE,
-                              llm_model="x", llm_max_retries=0))
+                              llm_model="x", llm_max_retries=0, llm_outage_fallback="error"))
     with TestClient(app) as client:
         yield client
 
@@ -86,7 +87,8 @@ def cli_down(tmp_path, monkeypatch):
     monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
     runner = CliRunner()
     assert runner.invoke(cli, ["samples"]).exit_code == 0
-    for name, value in {"LLM_BASE_URL": UNREACHABLE, "LLM_MODEL": "x", "LLM_MAX_RETRIES": "0"}.items():
+    for name, value in {"LLM_BASE_URL": UNREACHABLE, "LLM_MODEL": "x", "LLM_MAX_RETRIES": "0",
+                        "LLM_OUTAGE_FALLBACK": "error"}.items():
         monkeypatch.setenv(f"CITEWIRE_{name}", value)
     return lambda *args: runner.invoke(cli, list(args))
 

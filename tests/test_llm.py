@@ -267,8 +267,9 @@ def test_usage_reports_the_prompt_tokens_the_server_reused_from_its_cache():
 
 
 def test_a_stream_the_llm_breaks_off_says_so_not_that_it_is_unreachable(tmp_path, fake):
-    """The error event said "the LLM endpoint is not reachable" after the model had sent words."""
-    services = llm_services(tmp_path, fake)
+    """The error event said "the LLM endpoint is not reachable" after the model had sent words (with
+    CITEWIRE_LLM_OUTAGE_FALLBACK=error; by default the extractive answer ends the stream: tests/test_llm_outage.py)."""
+    services = llm_services(tmp_path, fake, llm_outage_fallback="error")
     with TestClient(create_app(services.settings, services=services)) as client:
         fake.reply(" ".join(["word"] * 50), break_after=5)
         native = client.post("/v1/ask", json={"question": "What did Kim pledge?", "stream": True}).text

@@ -236,6 +236,7 @@ def test_llm_condenser_sees_history_without_sources_lists(llm_client):
 
 def test_llm_endpoint_failure_is_an_openai_shaped_502(llm_client):
     client, fake = llm_client
+    client.app.state.services.llm_status.fallback = "error"  # the default falls back: tests/test_llm_outage.py
     fake.reply(status=500)
     response = client.post("/v1/chat/completions", json={
         "model": "citewire", "messages": [{"role": "user", "content": "What did Kim pledge?"}]})

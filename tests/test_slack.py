@@ -561,13 +561,32 @@ def test_an_llm_that_is_down_turns_the_placeholder_into_the_reason(tmp_path, fak
     """The "Looking through the articles…" placeholder stayed in the thread for good, and a second message named only
     the exception's class (APIConnectionError)."""
     settings = slack_settings(tmp_path, fake, llm_base_url="http://127.0.0.1:9/v1", llm_model="m", llm_api_key="x",
-                              llm_max_retries=0)
+                              llm_max_retries=0, llm_outage_fallback="error")  # the default falls back: below
     with sample_app(settings) as client:
         post_event(client, mention(fake, "What did Kim pledge?"))
         [update] = fake.wait_for("chat.update")
     [placeholder] = fake.calls_to("chat.postMessage")  # one message only: the placeholder, then edited
     assert update["params"]["ts"] == placeholder["response"]["ts"]
     assert "is not reachable" in update["params"]["text"] and "LLM endpoint is not reachable" in update["params"]["text"] and "try again" in update["params"]["text"]
+
+
+def test_an_llm_that_is_down_gives_the_extractive_answer_with_a_footer_saying_so(tmp_path, fake):
+    """CITEWIRE_LLM_OUTAGE_FALLBACK=extractive (the default): the placeholder becomes the extractive answer, and its
+    last block, a context line, says it was made without the LLM and why."""
+    settings = slack_settings(tmp_path, fake, llm_base_url="http://127.0.0.1:9/v1", llm_model="m", llm_api_key="x",
+                              llm_max_retries=0)
+    with sample_app(settings) as client:
+        post_event(client, mention(fake, "What did Kim pledge?"))
+        [update] = fake.wait_for("chat.update")
+    assert "unconditional support" in update["params"]["text"], update["params"]["text"]
+    blocks = update["params"]["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    footer = blocks[-1]
+    assert footer["type"] == "context", footer
+    note = footer["elements"][0]["text"]
+    assert note.startswith("Answered without the LLM, from the articles' own sentences: the LLM endpoint is not "
+                           "reachable"), note
+    assert "127.0.0.1:9" not in note
 
 
 def test_an_event_without_a_channel_or_ts_is_logged_in_one_line_not_answered(client, fake, caplog):

@@ -223,7 +223,7 @@ def test_mcp_tool_says_which_dependency_is_down_as_http_does(tmp_path):
         s.bind(("127.0.0.1", 0))
         dead = s.getsockname()[1]
     app = _app(tmp_path, llm_base_url=f"http://127.0.0.1:{dead}/v1", llm_model="x", llm_max_retries=0,
-               llm_timeout=2, warmup=False)
+               llm_timeout=2, warmup=False, llm_outage_fallback="error")
     with TestClient(app) as http:
         over_http = http.post("/v1/ask", json={"question": "What did Kim pledge?"})
         assert over_http.status_code == 503 and over_http.json()["error"] == "dependency unavailable"
@@ -374,7 +374,7 @@ def test_eval_stops_with_one_line_when_the_service_cannot_answer(tmp_path):
         s.bind(("127.0.0.1", 0))
         dead = s.getsockname()[1]
     env = {**_cli_env(tmp_path), "CITEWIRE_LLM_BASE_URL": f"http://127.0.0.1:{dead}/v1", "CITEWIRE_LLM_MODEL": "x",
-           "CITEWIRE_LLM_MAX_RETRIES": "0", "CITEWIRE_WARMUP": "false"}
+           "CITEWIRE_LLM_MAX_RETRIES": "0", "CITEWIRE_WARMUP": "false", "CITEWIRE_LLM_OUTAGE_FALLBACK": "error"}
     done = subprocess.run([sys.executable, "-m", "app.cli", "eval", "-q", "--suite", str(mini_suite(tmp_path)),
                            "--out", str(tmp_path / "report")], cwd=tmp_path, capture_output=True, text=True,
                           timeout=300, env=env)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 
 from app.llm.client import LLMClient
+from app.llm.status import LLMStatus
 from app.prompts import Prompt
 from app.text import QUESTION_WORDS, STOPWORDS, proper_names, words
 
@@ -82,9 +83,11 @@ CONDENSER_TURN_CHARS = 2000
 
 
 class QuestionCondenser:
-    def __init__(self, client: LLMClient | None = None, prompt: Prompt | None = None) -> None:
+    def __init__(self, client: LLMClient | None = None, prompt: Prompt | None = None,
+                 llm_status: LLMStatus | None = None) -> None:
         self.client = client
         self.prompt = prompt
+        self.llm_status = llm_status or LLMStatus("extractive")
 
     def standalone(self, messages: list[dict], pick: Callable[[list[str]], str] | None = None) -> str:
         """``pick``: chooses among readings of a turn the heuristic cannot place (AnswerService.likelier: the first
@@ -94,22 +97,37 @@ class QuestionCondenser:
         history = [{**m, "content": m["content"][:CONDENSER_TURN_CHARS]} for m in messages[:-1]]
         if not history or not words(question):  # "?!", "😀": no word asks anything, so nothing is followed up
             return question
-        if self.client is None or self.prompt is None:
-            follow_up = needs_context(question)
-            if not follow_up and names_something(question):
-                return question
-            asked = _asked_turns(history)  # the earlier turns as the heuristic asked them, replayed once
-            with_names = _with_context(asked, question, names_only=True)
-            if follow_up:
-                rewritten = _with_context(asked, question)
-                # a follow-up of a turn that named nothing ("Who scored?" after "Where was the final played?"):
-                # with that turn's words, else with the names before it, whichever the passages answer
-                if pick and with_names not in (rewritten, question):
-                    return pick([rewritten, with_names])
-                return rewritten
-            # "Where was the final played?" follows up the World Cup; "What is the latest on inflation?" starts anew
-            return pick([question, with_names]) if pick and with_names != question else question
+        if self.client is None or self.prompt is None or self.llm_status.cooling() is not None:
+            return self._heuristic(history, question, pick)
         transcript = "\n".join(f"{m['role']}: {m['content']}" for m in history[-6:])
-        rewritten = self.client.complete(self.prompt.render(history=transcript, question=question), 80).text.strip()
+        try:
+            rewritten = self.client.complete(self.prompt.render(history=transcript, question=question), 80).text.strip()
+        except Exception as exc:
+            reason = self.llm_status.failed(exc)
+            if reason is None:
+                raise
+            # the LLM is down (CITEWIRE_LLM_OUTAGE_FALLBACK=extractive): the rewrite the no-LLM path makes; the answer
+            # that follows then skips the LLM for the cooldown and says so in its `fallback`
+            self.llm_status.fell_back(reason, tried=True, call="condense")
+            return self._heuristic(history, question, pick)
+        self.llm_status.succeeded()
         rewritten = rewritten.splitlines()[0].strip() if rewritten else ""
         return rewritten if 3 <= len(rewritten) <= 2000 else heuristic_rewrite(history, question)
+
+    @staticmethod
+    def _heuristic(history: list[dict], question: str, pick: Callable[[list[str]], str] | None) -> str:
+        """The rewrite without an LLM."""
+        follow_up = needs_context(question)
+        if not follow_up and names_something(question):
+            return question
+        asked = _asked_turns(history)  # the earlier turns as the heuristic asked them, replayed once
+        with_names = _with_context(asked, question, names_only=True)
+        if follow_up:
+            rewritten = _with_context(asked, question)
+            # a follow-up of a turn that named nothing ("Who scored?" after "Where was the final played?"):
+            # with that turn's words, else with the names before it, whichever the passages answer
+            if pick and with_names not in (rewritten, question):
+                return pick([rewritten, with_names])
+            return rewritten
+        # "Where was the final played?" follows up the World Cup; "What is the latest on inflation?" starts anew
+        return pick([question, with_names]) if pick and with_names != question else question

@@ -37,6 +37,7 @@ class Answer:
     refusal_reason: str | None = None
     guard: dict | None = None
     usage: dict | None = None
+    fallback: dict | None = None  # {from: "llm", reason, tried}: the LLM failed or was cooling down (app/llm/status.py)
 
 
 REFUSAL = "The indexed articles do not say, so I can't answer that without guessing."

@@ -67,6 +67,16 @@ def with_reason(text: str, reason: str | None) -> str:
     return f"{text}\n\n{REFUSAL_REASON} {reason.rstrip('.')}." if reason else text
 
 
+def fallback_note(fallback: dict | None, what: str = "Answered") -> str | None:
+    """One line saying an answer (or summary: ``what="Summarised"``) was made without the LLM because it failed or
+    was cooling down after a failure (CITEWIRE_LLM_OUTAGE_FALLBACK=extractive), else None. The same words on the CLI,
+    in Slack and from the MCP tools; the reason names no URL or key."""
+    if not fallback:
+        return None
+    reason = " ".join(str(fallback.get("reason") or "the LLM failed").split()).rstrip(".")
+    return f"{what} without the LLM, from the articles' own sentences: {reason}."
+
+
 def with_sources(text: str, citations: Sequence[Citation]) -> str:
     """The text as is when nothing is cited (a refusal), else text + a blank line + the sources."""
     text = text.strip()

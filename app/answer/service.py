@@ -9,6 +9,7 @@ from app.answer.extractive import ExtractiveAnswerer, missing_names, refusal
 from app.answer.llm import LLMAnswerer
 from app.answer.models import Answer
 from app.answer.selection import LearnedAnswerer, question_years, speaks_of
+from app.llm.status import LLMStatus
 from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters
 
@@ -38,8 +39,10 @@ def _day(as_of: date | datetime) -> str:
 
 class AnswerService:
     def __init__(self, retrieval: RetrievalService, extractive: ExtractiveAnswerer, top_k: int,
-                 llm: LLMAnswerer | None = None, llm_passages: int = 3, llm_fallback: bool = True) -> None:
+                 llm: LLMAnswerer | None = None, llm_passages: int = 3, llm_fallback: bool = True,
+                 llm_status: LLMStatus | None = None) -> None:
         self.retrieval = retrieval
+        self.llm_status = llm_status or LLMStatus("extractive")
         self.llm_fallback = llm_fallback
         self.extractive = extractive
         self.top_k = top_k
@@ -92,8 +95,27 @@ class AnswerService:
             early.mode = self.mode
             return early
         if self.llm:
-            return self._or_extractive(self.llm.answer(question, self.llm_context(question, passages)), question, passages)
+            cooling = self.llm_status.cooling()
+            if cooling is not None:  # the LLM failed moments ago: not asked (and waited on) again
+                return self._outage_fallback(question, passages, cooling, tried=False)
+            try:
+                answer = self.llm.answer(question, self.llm_context(question, passages))
+            except Exception as exc:
+                reason = self.llm_status.failed(exc)
+                if reason is None:  # not an outage, or CITEWIRE_LLM_OUTAGE_FALLBACK=error: the 503/502 as before
+                    raise
+                return self._outage_fallback(question, passages, reason, tried=True)
+            self.llm_status.succeeded()
+            return self._or_extractive(answer, question, passages)
         return self.extractive.answer(question, passages)
+
+    def _outage_fallback(self, question: str, passages: list[Passage], reason: str, tried: bool) -> Answer:
+        """The LLM is down (CITEWIRE_LLM_OUTAGE_FALLBACK=extractive): the extractive answer, which needs no model,
+        saying that it is one and why in ``fallback``. A refusal of the extractive answerer stays a refusal."""
+        answer = self.extractive.answer(question, passages)
+        answer.mode = "extractive"
+        answer.fallback = self.llm_status.fell_back(reason, tried)
+        return answer
 
     def _or_extractive(self, answer: Answer, question: str, passages: list[Passage]) -> Answer:
         """When the guard left nothing of the LLM's answer (or the model found nothing), the verbatim
@@ -133,10 +155,35 @@ class AnswerService:
             yield "answer", early
             return
         if self.llm:
-            for kind, value in self.llm.stream(question, self.llm_context(question, passages)):
-                yield kind, self._or_extractive(value, question, passages) if kind == "answer" else value
+            yield from self._llm_stream(question, passages)
             return
         yield from _streamed(self.extractive.answer(question, passages))
+
+    def _llm_stream(self, question: str, passages: list[Passage]) -> Iterator[tuple[str, object]]:
+        """The LLM's deltas, then its guarded answer; on an outage the extractive answer instead, streamed as the
+        extractive path streams it when no delta was sent yet, else as the final answer alone (which replaces the
+        deltas, as a guarded answer does)."""
+        cooling = self.llm_status.cooling()
+        if cooling is not None:
+            yield from _streamed(self._outage_fallback(question, passages, cooling, tried=False))
+            return
+        sent = False
+        try:
+            for kind, value in self.llm.stream(question, self.llm_context(question, passages)):
+                if kind == "answer":
+                    self.llm_status.succeeded()
+                    value = self._or_extractive(value, question, passages)
+                sent = True
+                yield kind, value
+        except Exception as exc:
+            reason = self.llm_status.failed(exc)
+            if reason is None:
+                raise
+            fallback = self._outage_fallback(question, passages, reason, tried=True)
+            if sent:
+                yield "answer", fallback
+            else:
+                yield from _streamed(fallback)
 
 
 def _streamed(answer: Answer) -> Iterator[tuple[str, object]]:

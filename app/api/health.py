@@ -16,7 +16,8 @@ def healthz() -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: the record and the vector store answer (and the warm-up's progress)")
+@router.get("/readyz", summary="Readiness: the record and the vector store answer (and the warm-up's progress, "
+                               "the LLM's state)")
 def readyz(services: ServicesDep, response: Response) -> dict:
     try:
         services.records.ping()
@@ -31,6 +32,9 @@ def readyz(services: ServicesDep, response: Response) -> dict:
     body = {"status": "ready", "articles": articles, "chunks": chunks}
     if warmup is not None:  # the start-up warm-up's progress: ready either way, answers may be slower until done
         body["warmup"] = warmup.report()
+    llm_status = getattr(services, "llm_status", None)
+    if llm_status is not None:  # {mode, model, status, reason}: informative; answers fall back while it is down
+        body["llm"] = llm_status.report()
     return body
 
 

@@ -216,7 +216,8 @@ def _citations(answer: Answer) -> list[dict]:
 
 def _info(answer: Answer, question: str) -> dict:
     return {"answerable": answer.answerable, "refusal_reason": answer.refusal_reason,
-            "standalone_question": question, "mode": answer.mode, "guard": answer.guard}
+            "standalone_question": question, "mode": answer.mode, "guard": answer.guard,
+            "fallback": answer.fallback}
 
 
 def _usage(answer: Answer, turns: list[dict], content: str, encoding: str) -> dict:

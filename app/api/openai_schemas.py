@@ -79,6 +79,8 @@ class CitewireInfo(BaseModel):
     standalone_question: str = Field(description="The last user message rewritten to stand alone; what was asked.")
     mode: str = Field(description="extractive (no LLM) or llm.")
     guard: dict | None = None
+    fallback: dict | None = Field(default=None, description="{from: \"llm\", reason, tried} when the LLM failed or "
+                                  "was cooling down and the extractive answerer answered instead; null otherwise.")
 
 
 class AssistantMessage(BaseModel):

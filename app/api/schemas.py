@@ -153,6 +153,12 @@ class SentenceOut(BaseModel):
     status: str = "kept"
 
 
+FALLBACK_DOC = ("Set when the configured LLM failed (connection refused, timeout, HTTP 5xx or 429) or was cooling "
+                "down after such a failure, and the extractive answerer answered instead "
+                "(CITEWIRE_LLM_OUTAGE_FALLBACK=extractive): {from: \"llm\", reason, tried} (tried: false when the LLM "
+                "was not asked, during CITEWIRE_LLM_OUTAGE_COOLDOWN). Null otherwise.")
+
+
 class AskResponse(BaseModel):
     answer: str
     answerable: bool
@@ -164,6 +170,7 @@ class AskResponse(BaseModel):
                                "fixed (re-attributed), dropped (unsupported), marked, repeated (dropped as a repeat "
                                "of a kept one); with the extractive fallback, fallback and llm_refusal_reason.")
     usage: dict | None = Field(default=None, description="Token usage reported by the LLM.")
+    fallback: dict | None = Field(default=None, description=FALLBACK_DOC)
 
     model_config = {
         "json_schema_extra": {
@@ -286,6 +293,8 @@ class SummarizeResponse(BaseModel):
     guard: dict | None = Field(default=None, description="Faithfulness guard summary (LLM summaries): sentences "
                                "kept, fixed, dropped, marked and repeated, over all of the summary's LLM calls.")
     usage: dict | None = Field(default=None, description="Token usage and number of LLM calls.")
+    fallback: dict | None = Field(default=None, description=FALLBACK_DOC.replace("extractive answerer answered",
+                                                                                  "extractive summariser summarised"))
     answerable: bool = Field(default=True, description="False for a refusal: no indexed article covers the topic, no sentence can be quoted whole within max_words, or (with an LLM and the extractive fallback off) the guard kept no sentence of the summary.")
     refusal_reason: str | None = Field(default=None, description="Why the summary was refused.")
     facets: dict[str, list[int]] | None = Field(

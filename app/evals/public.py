@@ -24,6 +24,7 @@ from app.evals.qags import (
     feature_rows,
     load_qags,
 )
+from app.evals.runner import stop_on_fallback
 from app.ingest.article import ArticleIn
 from app.services import build_services
 from app.store.models import Filters
@@ -175,6 +176,7 @@ def run_rgb_fact(path: Path, out: Path, limit: int | None = None, progress: bool
             services.ingest.ingest(docs)
             ids = [d.id for d in docs]
             answer = services.answers.ask(record["query"], filters=Filters(article_ids=ids), top_k=6)
+            stop_on_fallback(answer, f"rgb-fact question {i}")
             counts["questions"] += 1
             if answer.answerable:
                 counts["answered"] += 1
@@ -190,6 +192,7 @@ def run_rgb_fact(path: Path, out: Path, limit: int | None = None, progress: bool
                 counts["cites_both_sides"] += {"positive", "positive_wrong"} <= kinds
             summary = services.summaries.summarize_topic(record["query"], max_words=150,
                                                          filters=Filters(article_ids=ids))
+            stop_on_fallback(summary, f"rgb-fact summary {i}")
             counts["summary_conflict_surfaced"] += bool(summary.conflicts)
             counts["summary_has_both_sides"] += {"positive", "positive_wrong"} <= {
                 c.article_id.split("-")[1] for c in summary.citations}

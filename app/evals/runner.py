@@ -40,6 +40,20 @@ class TargetFailed(NotCitewire):
     A NotCitewire, so that ``citewire eval`` prints it as its one-line error (exit 1)."""
 
 
+class FallbackAnswered(TargetFailed):
+    """The service has an LLM, but answered a case with its extractive fallback (the LLM failed or was cooling
+    down): scoring it would credit the LLM with the extractive answerer's work, so the eval stops, in one line."""
+
+
+def stop_on_fallback(result, what: str) -> None:
+    """For the evals that call the services in-process (app/evals/public.py): an answer or summary the extractive
+    fallback made while the LLM was down stops the run, as ``_timed`` stops an eval over the API."""
+    fallback = getattr(result, "fallback", None)
+    if fallback:
+        raise FallbackAnswered(f"{what} was answered without the LLM (fallback: {fallback.get('reason')}); the eval "
+                               "stopped: the extractive fallback's answers would be scored as the LLM's")
+
+
 class HttpTarget:
     """A running Citewire (or any server speaking the same contract)."""
 
@@ -122,6 +136,13 @@ def _timed(target: Target, path: str, body: dict, result: EvalResult) -> tuple[i
     if status >= 500 or status == 429:  # a 503 for every /v1/ask was scored as answer_correctness 0, exit 0
         raise TargetFailed(f"{getattr(target, 'name', 'the service')} could not answer: POST {path} answered "
                            f"HTTP {status}{_reason(payload)}; the eval stopped (every such case would score 0)")
+    fallback = payload.get("fallback") if isinstance(payload, dict) else None
+    if fallback:  # the service's LLM is down and the extractive answerer stood in (CITEWIRE_LLM_OUTAGE_FALLBACK)
+        reason = " ".join(str(fallback.get("reason") if isinstance(fallback, dict) else fallback).split())[:300]
+        raise FallbackAnswered(f"{getattr(target, 'name', 'the service')} answered POST {path} without its LLM "
+                               f"(fallback: {reason}); the eval stopped: the extractive fallback's answers would be "
+                               "scored as the LLM's. Bring the LLM back, or evaluate the extractive answerer with no "
+                               "LLM configured")
     return status, payload
 
 

@@ -60,6 +60,9 @@ class FakeLLMTransport(httpx.BaseTransport):
     """Answers ``POST …/chat/completions`` like an OpenAI-compatible server would."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path.endswith("/models"):  # /readyz's probe (app/llm/status.py)
+            return httpx.Response(200, json={"object": "list", "data": [
+                {"id": "citewire-fake", "object": "model", "created": 0, "owned_by": "citewire"}]})
         if not request.url.path.endswith("/chat/completions"):
             return httpx.Response(404, json={"error": {"message": f"fake LLM has no {request.url.path}"}})
         body = json.loads(request.content)

@@ -24,6 +24,9 @@ class AskResult(BaseModel):
     refusal_reason: str | None = None
     citations: list[CitationItem]
     mode: str = Field(description="extractive (no LLM) or llm.")
+    fallback: dict | None = Field(default=None, description="{from: \"llm\", reason, tried} when the LLM failed "
+                                  "or was cooling down and the extractive answerer answered instead (the text says "
+                                  "so in its last line); null otherwise.")
 
 
 class PassageItem(BaseModel):
@@ -56,6 +59,9 @@ class SummaryResult(BaseModel):
     refusal_reason: str | None = Field(default=None, description="Why the summary was refused.")
     truncated: list[str] = Field(default_factory=list, description="Article summaries: the articles too long to "
                                  "read whole, summarised from their first part.")
+    fallback: dict | None = Field(default=None, description="{from: \"llm\", reason, tried} when the LLM failed "
+                                  "or was cooling down and the extractive summariser summarised instead; null "
+                                  "otherwise.")
 
 
 class ArticleItem(BaseModel):

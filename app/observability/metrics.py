@@ -25,6 +25,11 @@ ANSWERS = Counter("citewire_answers", "Answers given, by mode and whether they a
                   registry=REGISTRY)
 REFUSALS = Counter("citewire_refusals", "Questions refused (nothing in the articles supports an answer).",
                    registry=REGISTRY)
+LLM_FAILURES = Counter("citewire_llm_failures", "LLM calls that failed after the client's retries, by kind "
+                       "(unreachable, timeout, http_5xx, http_429, http_4xx, bad_reply).", ("kind",), registry=REGISTRY)
+LLM_FALLBACKS = Counter("citewire_llm_fallbacks", "Answers, summaries and chat rewrites made without the LLM because "
+                        "it failed (tried=true) or was cooling down after a failure (tried=false).",
+                        ("call", "tried"), registry=REGISTRY)
 GUARD_SENTENCES = Counter("citewire_guard_sentences", "LLM answer sentences by what the faithfulness guard did.",
                           ("outcome",), registry=REGISTRY)
 

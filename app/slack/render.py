@@ -14,7 +14,12 @@ import re
 from collections.abc import Sequence
 
 from app.answer.models import Answer, Citation
-from app.answer.render import day, escape, web_url  # escape: Slack mrkdwn treats &, < and > as control characters
+from app.answer.render import (  # escape: Slack mrkdwn treats &, < and > as control characters
+    day,
+    escape,
+    fallback_note,
+    web_url,
+)
 from app.dependency_errors import classify
 from app.summarize.service import Summary
 
@@ -118,10 +123,16 @@ def answer_message(answer: Answer, asked_as: str | None = None) -> tuple[str, li
 
     ``asked_as`` is the standalone question a thread follow-up was rewritten into, shown so the
     reader can see how the bot understood it."""
+    note = fallback_note(answer.fallback)  # the LLM was down: a short footer line says so
     if not answer.answerable:
-        return refusal_text(answer.refusal_reason, answer.answer), None
-    footer = f"Answered as: {asked_as}" if asked_as else None
+        return _with_note(refusal_text(answer.refusal_reason, answer.answer), note), None
+    footer = "\n".join(line for line in (f"Answered as: {asked_as}" if asked_as else None, note) if line) or None
     return fallback_text(answer.answer), _with_sources(answer.answer, answer.citations, footer)
+
+
+def _with_note(text: str, note: str | None) -> str:
+    """A plain-text reply (a refusal) with the fallback note as its last line."""
+    return f"{text}\n{fallback_text(note)}" if note else text
 
 
 def summary_message(summary: Summary, label: str) -> tuple[str, list[dict] | None]:
@@ -129,12 +140,14 @@ def summary_message(summary: Summary, label: str) -> tuple[str, list[dict] | Non
         return fallback_text(f"Sorry, I have no summary of {label}: none of the {summary.guard['dropped']} "
                              "sentence(s) the model wrote was supported by the articles, so the faithfulness "
                              "guard dropped them all."), None
+    note = fallback_note(summary.fallback, "Summarised")
     if not summary.answerable and summary.refusal_reason:
-        return fallback_text(f"Sorry, I can't summarise {label} from the articles I have: "
-                             f"{summary.refusal_reason}."), None
+        return _with_note(fallback_text(f"Sorry, I can't summarise {label} from the articles I have: "
+                                        f"{summary.refusal_reason}."), note), None
     if not summary.sentences or not summary.summary.strip():
-        return fallback_text(f"Sorry, I found nothing to summarise for {label}."), None
-    return fallback_text(summary.summary), _with_sources(summary.summary, summary.citations, f"Summary of {label}")
+        return _with_note(fallback_text(f"Sorry, I found nothing to summarise for {label}."), note), None
+    footer = f"Summary of {label}" + (f"\n{note}" if note else "")
+    return fallback_text(summary.summary), _with_sources(summary.summary, summary.citations, footer)
 
 
 def error_text(exc: BaseException) -> str:

@@ -20,6 +20,7 @@ from app.answer.models import AnswerSentence, Citation
 from app.answer.service import within_filters
 from app.config import ANCHOR_RULES, TOPIC_ANCHOR_RULE
 from app.embed import Embedder
+from app.llm.status import LLMStatus
 from app.request_types import blank, search_text
 from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters, StoredArticle
@@ -146,6 +147,7 @@ class Summary:
     refusal_reason: str | None = None
     facets: dict[str, list[int]] | None = None  # extractive article summaries: facet -> indexes into sentences
     truncated: list[str] = field(default_factory=list)  # articles summarised from their first part only
+    fallback: dict | None = None  # {from: "llm", reason, tried}: the LLM failed or was cooling down, as for answers
 
 
 TOPIC_REFUSAL = "No indexed article covers this topic, so there is nothing to summarise without guessing."
@@ -161,8 +163,9 @@ def nothing_fits(max_words: int) -> Summary:
 class SummarizeService:
     def __init__(self, records: RecordStore, retrieval: RetrievalService, embedder: Embedder,
                  llm: LLMSummarizer | None = None, llm_fallback: bool = True, *, topic_anchor: str = "off",
-                 headline_mentions: bool = True) -> None:
+                 headline_mentions: bool = True, llm_status: LLMStatus | None = None) -> None:
         self.records = records
+        self.llm_status = llm_status or LLMStatus("extractive")
         self.retrieval = retrieval
         self.embedder = embedder
         self.llm = llm
@@ -323,7 +326,17 @@ class SummarizeService:
 
     def _compose_llm(self, passages: list[Passage], max_words: int, article_ids: list[str] | None, book: CitationBook,
                      disagreements: list[Disagreement], extractive: Callable[[], Summary]) -> Summary:
-        result = self.llm.summarize(passages, max_words, book)  # what the notes leave: at least one sentence
+        cooling = self.llm_status.cooling()
+        if cooling is not None:  # the LLM failed moments ago: the extractive summary, without asking it again
+            return self._outage_fallback(extractive, cooling, tried=False)
+        try:
+            result = self.llm.summarize(passages, max_words, book)  # what the notes leave: at least one sentence
+        except Exception as exc:
+            reason = self.llm_status.failed(exc)
+            if reason is None:  # not an outage, or CITEWIRE_LLM_OUTAGE_FALLBACK=error: the 503/502 as before
+                raise
+            return self._outage_fallback(extractive, reason, tried=True)
+        self.llm_status.succeeded()
         usage = result.usage | {"calls": result.map_calls}
         if not result.sentences:
             return self._or_extractive(result.guard, usage, extractive, article_ids or [])
@@ -332,6 +345,13 @@ class SummarizeService:
         return Summary(summary=_render(sentences), citations=book.citations, sentences=sentences,
                        article_ids=article_ids if article_ids is not None else _cited_articles(book),
                        conflicts=[detail for _, detail in notes], mode="llm", guard=result.guard, usage=usage)
+
+    def _outage_fallback(self, extractive: Callable[[], Summary], reason: str, tried: bool) -> Summary:
+        """The LLM is down (CITEWIRE_LLM_OUTAGE_FALLBACK=extractive): the extractive summary, saying so."""
+        summary = extractive()
+        summary.mode = "extractive"
+        summary.fallback = self.llm_status.fell_back(reason, tried, call="summary")
+        return summary
 
     def _or_extractive(self, guard: dict, usage: dict, extractive: Callable[[], Summary],
                        article_ids: list[str]) -> Summary:

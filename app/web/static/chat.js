@@ -2,7 +2,7 @@
 // (state lives with the client). Both stream: delta events, then citations, then final.
 
 import { postStream } from "./api.js";
-import { citationList, citedText, el, guardReport } from "./render.js";
+import { citationList, citedText, el, fallbackNote, guardReport } from "./render.js";
 
 const STORE_KEY = "citewire.history.v1";
 const MAX_TURNS = 30;
@@ -63,6 +63,7 @@ export function renderResponse(container, question, response, draft = "") {
     parts.push(el("p", { class: "answer-text" }, citedText(response.answer, response.sentences, response.citations, "[unsupported]")));
     parts.push(citationList(response.citations));
   }
+  parts.push(fallbackNote(response));
   if (response.guard || (response.sentences && response.sentences.length)) { // a plain refusal has nothing to check
     const guard = guardReport(response);
     if (response.mode === "llm" && draft.trim()) { // what the model wrote, before the guard checked it

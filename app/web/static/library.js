@@ -1,7 +1,9 @@
 // The article side: list with source and date filters, per-article and topic summaries, uploads.
 
 import { getJSON, KEY_ACCEPTED, postJSON, uploadFile } from "./api.js";
-import { citationList, citedText, conflictText, day, el, forgetArticles, guardReport, openSource } from "./render.js";
+import {
+  citationList, citedText, conflictText, day, el, fallbackNote, forgetArticles, guardReport, openSource,
+} from "./render.js";
 
 const PAGE = 100;
 const state = { loaded: [], total: 0, sources: new Set(), failed: false };
@@ -29,6 +31,7 @@ function summaryBlock(result) {
     parts.push(el("div", { class: "conflicts" }, el("p", { class: "refusal-label" }, "Sources disagree"),
       el("ul", {}, result.conflicts.map((c) => el("li", {}, conflictText(c, result.citations))))));
   }
+  parts.push(fallbackNote(result, "Summarised"));
   parts.push(guardReport(result));
   return parts.filter(Boolean);
 }

@@ -123,6 +123,17 @@ const STATUS_TEXT = {
   dropped: "dropped: unsupported",
 };
 
+// The LLM failed (or was cooling down after a failure) and the extractive answerer answered instead
+// (CITEWIRE_LLM_OUTAGE_FALLBACK=extractive): a visible note with the server's reason; null otherwise.
+export function fallbackNote(result, what = "Answered") {
+  const fallback = result && result.fallback;
+  if (!fallback) return null;
+  const reason = String(fallback.reason || "the LLM failed").replace(/\.$/, "");
+  return el("p", { class: "fallback note", role: "note" },
+    el("strong", {}, `${what} without the LLM: `),
+    `${reason}.${result.answerable === false ? "" : " The text above quotes the articles verbatim."}`);
+}
+
 // What the faithfulness guard did. LLM answers carry guard counts; extractive answers are
 // verbatim quotes with guard null, so show each sentence's status and support instead.
 export function guardReport(result) {
