@@ -223,7 +223,7 @@ class _IngestProgress:
     def reading(self) -> None:
         """One more file opened."""
         self.read += 1
-        self.bar.set_description(self._label(), refresh=False)
+        self.bar.set_description_str(self._label(), refresh=False)  # set_description adds a ": " of its own
         self._tick()
 
     def stored(self, outcome) -> None:
