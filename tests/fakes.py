@@ -62,23 +62,37 @@ def disk_full_record_store(path):
 
 class NoSpaceVectorStore:
     """Wraps a VectorStore whose disk fills up: after ``fill_after(n)`` further upserts, an upsert raises
-    ``OSError(ENOSPC)`` before writing anything, as a file write on a full disk does."""
+    ``OSError(ENOSPC)`` before writing anything, as a file write on a full disk does. ``calls``: upserts asked."""
 
     def __init__(self, inner) -> None:
-        self._inner, self._upserts_left = inner, None
+        self._inner, self._upserts_left, self.calls = inner, None, 0
 
     def fill_after(self, upserts: int = 0) -> None:
         self._upserts_left = upserts
 
+    def _refuse(self) -> None:
+        import errno
+        import os
+
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "chroma/data_level0.bin")
+
     def upsert(self, ids, embeddings, metadatas) -> None:
+        self.calls += 1
         if self._upserts_left is not None:
             if self._upserts_left <= 0:
-                import errno
-                import os
-
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "chroma/data_level0.bin")
+                self._refuse()
             self._upserts_left -= 1
         self._inner.upsert(ids, embeddings, metadatas)
 
     def __getattr__(self, name):
         return getattr(self._inner, name)
+
+
+class ChromaDownVectorStore(NoSpaceVectorStore):
+    """Wraps a VectorStore whose Chroma server goes away: after ``fill_after(n)`` further upserts, an upsert raises
+    the ``httpx.ConnectError`` chromadb's HTTP client raises for a server that is down."""
+
+    def _refuse(self) -> None:
+        import httpx
+
+        raise httpx.ConnectError("[Errno 111] Connection refused")

@@ -5,6 +5,7 @@ an ingest stops at the first batch it could not write, with what was stored befo
 from __future__ import annotations
 
 import errno
+import re
 import sqlite3
 
 import pytest
@@ -14,7 +15,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.ingest.article import ArticleIn
 from app.store.failures import SchemaTooNew, disk_full, store_failure
-from tests.fakes import NoSpaceVectorStore, disk_full_record_store
+from tests.fakes import ChromaDownVectorStore, NoSpaceVectorStore, disk_full_record_store
 
 runner = CliRunner()
 
@@ -106,7 +107,14 @@ def test_an_ingest_stops_at_the_first_batch_a_full_disk_refuses(full_services):
     assert _rows(services.settings.records_path)["chunk_terms"] == 4
 
 
-def test_citewire_ingest_on_a_full_disk_is_one_line_with_the_counts_and_a_rerun_finishes(tmp_path, monkeypatch):
+@pytest.mark.parametrize("fake, said", [
+    (NoSpaceVectorStore, "the store's disk is full (No space left on device: chroma/data_level0.bin): the write was "
+                         "rolled back, nothing of it was stored; free some space (or raise the quota), then retry"),
+    (ChromaDownVectorStore, "cannot reach the vector store (Chroma server): ConnectError: [Errno 111] Connection "
+                            "refused"),
+])
+def test_citewire_ingest_on_a_full_disk_or_a_store_down_is_one_line_and_the_store_stays_consistent(
+        tmp_path, monkeypatch, fake, said):
     import json
 
     import app.services
@@ -118,7 +126,7 @@ def test_citewire_ingest_on_a_full_disk_is_one_line_with_the_counts_and_a_rerun_
     def full_vectors_after_one_batch(build):
         def build_services(*args, **kwargs):
             services = build(*args, **kwargs)
-            services.ingest.vectors = NoSpaceVectorStore(services.ingest.vectors)
+            services.ingest.vectors = fake(services.ingest.vectors)
             services.ingest.vectors.fill_after(1)  # the first batch lands, the second meets ENOSPC
             made.append(services)
             return services
@@ -131,13 +139,16 @@ def test_citewire_ingest_on_a_full_disk_is_one_line_with_the_counts_and_a_rerun_
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     lines = result.stderr.strip().splitlines()
-    assert lines == ["error: stopped: a batch of 3 articles could not be stored: the store's disk is full (No space "
-                     "left on device: chroma/data_level0.bin): the write was rolled back, nothing of it was stored; "
-                     "free some space (or raise the quota), then retry: added 3, updated 0, unchanged 0, failed 0 "
-                     "before the stop; those are stored whole, nothing after them was written; run the same command "
-                     "again to finish (stored articles are skipped as unchanged)"], result.stderr
+    assert lines == [f"error: stopped: a batch of 3 articles could not be stored: {said}: added 3, updated 0, "
+                     "unchanged 0, failed 0 before the stop; those are stored whole, nothing after them was written; "
+                     "run the same command again to finish (stored articles are skipped as unchanged)"], result.stderr
+    assert len(made) == 1 and made[0].ingest.vectors.calls == 2  # the third batch was never tried
     monkeypatch.undo()
     monkeypatch.setenv("CITEWIRE_DATA_DIR", str(data_dir))
+    checked = runner.invoke(cli, ["check"])
+    assert checked.exit_code == 0 and "consistent" in checked.stdout, checked.output
+    assert re.search(r"^articles in the record +3$", checked.stdout, re.M), checked.stdout
+    assert re.search(r"^vectors in Chroma +3$", checked.stdout, re.M), checked.stdout
     again = runner.invoke(cli, ["ingest", "-q", str(feed)])
     assert again.exit_code == 0 and "added 6, updated 0, unchanged 3, failed 0" in again.stdout, again.output
 
