@@ -195,3 +195,27 @@ def test_the_api_answers_a_full_disk_with_a_503_not_a_500(full_services):
         services.records.free_space()
         assert client.get("/v1/articles/story-0").status_code == 200  # the delete was rolled back
         assert client.delete("/v1/articles/story-0").status_code == 200
+
+
+def test_an_ingest_stops_at_the_first_batch_an_embeddings_endpoint_that_is_down_refuses(services):
+    from app.dependency_errors import EmbeddingEndpointError
+    from app.ingest.service import IngestStopped
+
+    calls = []
+    real = services.embedder.embed
+
+    def down_after_one_batch(texts):
+        calls.append(len(texts))
+        if len(calls) > 1:
+            raise EmbeddingEndpointError("http://embed.internal/v1", "Connection refused")
+        return real(texts)
+
+    services.embedder.embed = down_after_one_batch
+    with pytest.raises(IngestStopped, match="the embeddings endpoint http://embed.internal/v1 is unreachable"):
+        services.ingest.ingest(_articles(8), batch_articles=2, workers=0, stop_on_failure=True)
+    # the embedding stage runs a batch ahead of the writes: at most one more call, never the fourth batch
+    assert len(calls) <= 3 and services.records.count() == (2, 2) and services.vectors.count() == 2
+    # without stop_on_failure (an API request): each batch's articles are reported failed, and the ingest goes on
+    calls.clear()
+    report = services.ingest.ingest(_articles(6, start=10), batch_articles=2, workers=0)
+    assert report.counts["failed"] == 4 and len(calls) == 3
