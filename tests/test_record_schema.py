@@ -82,3 +82,16 @@ def test_the_store_itself_refuses_a_newer_record(tmp_path):
         db.execute("UPDATE lexical_meta SET value='7' WHERE key='schema'")
     with pytest.raises(SchemaTooNew, match="has schema 7"):
         RecordStore(path)
+
+
+def test_uvicorn_factory_on_a_record_of_a_newer_layout_is_one_line_not_a_traceback(newer_data_dir):
+    import os
+    import subprocess
+    import sys
+
+    data_dir, _ = newer_data_dir
+    run = subprocess.run([sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port",
+                          str(_free_port())], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "CITEWIRE_DATA_DIR": str(data_dir)})
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert f"error: the record store {data_dir / 'records.sqlite'} has schema 2" in run.stderr
