@@ -619,12 +619,19 @@ def model(
 @cli.command()
 def samples() -> None:
     """Index the bundled sample articles (idempotent)."""
+    from app.ingest.service import IngestStopped
     from app.samples import index_samples
 
     services = _services()
-    report = index_samples(services.ingest)
-    services.close()
+    try:
+        report = index_samples(services.ingest, stop_on_failure=True)
+    except IngestStopped as exc:  # a full disk, a store that is down: it said "failed 8" and exited 0
+        fail(f"samples: {exc}")
+    finally:
+        services.close()
     typer.echo(", ".join(f"{k} {v}" for k, v in report.counts.items()))
+    if report.counts["failed"]:
+        fail("; ".join(f"{o.article_id}: {o.error}" for o in report.failures[:3]))
 
 
 @cli.command(name="eval")

@@ -197,7 +197,7 @@ def test_the_api_answers_a_full_disk_with_a_503_not_a_500(full_services):
         assert client.delete("/v1/articles/story-0").status_code == 200
 
 
-def test_an_ingest_stops_at_the_first_batch_an_embeddings_endpoint_that_is_down_refuses(services):
+def test_an_ingest_stops_at_the_first_batch_an_embeddings_endpoint_that_is_down_refuses(services, monkeypatch):
     from app.dependency_errors import EmbeddingEndpointError
     from app.ingest.service import IngestStopped
 
@@ -210,7 +210,7 @@ def test_an_ingest_stops_at_the_first_batch_an_embeddings_endpoint_that_is_down_
             raise EmbeddingEndpointError("http://embed.internal/v1", "Connection refused")
         return real(texts)
 
-    services.embedder.embed = down_after_one_batch
+    monkeypatch.setattr(services.embedder, "embed", down_after_one_batch)  # the embedder is shared: put back after
     with pytest.raises(IngestStopped, match="the embeddings endpoint http://embed.internal/v1 is unreachable"):
         services.ingest.ingest(_articles(8), batch_articles=2, workers=0, stop_on_failure=True)
     # the embedding stage runs a batch ahead of the writes: at most one more call, never the fourth batch
@@ -219,3 +219,24 @@ def test_an_ingest_stops_at_the_first_batch_an_embeddings_endpoint_that_is_down_
     calls.clear()
     report = services.ingest.ingest(_articles(6, start=10), batch_articles=2, workers=0)
     assert report.counts["failed"] == 4 and len(calls) == 3
+
+
+def test_citewire_samples_on_a_full_disk_is_one_line_and_exit_1(tmp_path, monkeypatch):
+    """It printed "added 0, updated 0, unchanged 0, failed 8" and exited 0."""
+    import app.services
+
+    monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(app.services, "make_record_store", lambda s: disk_full_record_store(s.records_path))
+    real = app.services.build_services
+
+    def full(*args, **kwargs):
+        services = real(*args, **kwargs)
+        services.records.fill_after(0)
+        return services
+
+    monkeypatch.setattr(app.services, "build_services", full)
+    result = runner.invoke(cli, ["samples"])
+    assert result.exit_code == 1 and (result.exception is None or isinstance(result.exception, SystemExit))
+    assert result.stderr.startswith("error: samples: a batch of 8 articles could not be stored: the store's disk is "
+                                    "full (database or disk is full)"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
