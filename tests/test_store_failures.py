@@ -240,3 +240,43 @@ def test_citewire_samples_on_a_full_disk_is_one_line_and_exit_1(tmp_path, monkey
     assert result.stderr.startswith("error: samples: a batch of 8 articles could not be stored: the store's disk is "
                                     "full (database or disk is full)"), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
+
+
+def test_citewire_delete_whose_vector_delete_fails_warns_in_one_line_and_check_repairs(tmp_path, monkeypatch):
+    """The record's removal commits first; Chroma's delete failing after it (full disk) leaves orphans, said in one
+    warning line naming the fix (it was a warning with a traceback), and `check --repair` removes them."""
+    import app.services
+
+    monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
+    assert runner.invoke(cli, ["samples"]).exit_code == 0
+    real = app.services.build_services
+
+    def full_vectors(*args, **kwargs):
+        services = real(*args, **kwargs)
+
+        def no_space(ids):
+            raise OSError(errno.ENOSPC, "No space left on device", "chroma/chroma.sqlite3")
+
+        services.ingest.vectors = NoSpaceVectorStore(services.ingest.vectors)
+        services.ingest.vectors.delete = no_space
+        return services
+
+    monkeypatch.setattr(app.services, "build_services", full_vectors)
+    import logging
+
+    handler = logging.StreamHandler(stream := __import__("io").StringIO())
+    logging.getLogger("app.ingest.service").addHandler(handler)
+    try:
+        result = runner.invoke(cli, ["delete", "kim-putin-vostochny-2023"])
+    finally:
+        logging.getLogger("app.ingest.service").removeHandler(handler)
+    assert result.exit_code == 0 and result.stdout == "deleted kim-putin-vostochny-2023\n", result.output
+    warned = stream.getvalue()
+    assert warned.count("\n") == 1 and "Traceback" not in warned and "rolled back" not in warned, warned
+    assert "could not delete the vectors of kim-putin-vostochny-2023: the store's disk is full (No space left on " \
+           "device: chroma/chroma.sqlite3)" in warned and "`citewire check --repair`" in warned, warned
+    monkeypatch.undo()
+    monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
+    assert runner.invoke(cli, ["check"]).exit_code == 1
+    assert runner.invoke(cli, ["check", "--repair"]).exit_code == 0
+    assert runner.invoke(cli, ["check"]).exit_code == 0

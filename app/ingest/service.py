@@ -58,6 +58,17 @@ def _stopping_reason(exc: BaseException) -> str | None:
     return failure.message() if failure is not None and failure.dependency == "embeddings" else None
 
 
+def _left_behind(what: str, exc: Exception) -> None:
+    """A vector delete that failed after the record's commit: the vectors are orphans, ignored on read. One warning
+    line naming the store's failure (Chroma down, a full disk) and the fix; a traceback only for anything else."""
+    failure = store_failure(exc)
+    if failure is None:
+        log.warning("%s (left as orphans: `citewire check --repair` removes them)", what, exc_info=True)
+    else:
+        log.warning("%s: %s; left as orphans, ignored on read: `citewire check --repair` removes them", what,
+                    failure.cause())
+
+
 class IngestService:
     def __init__(self, records: RecordStore, vectors: VectorStore, embedder: Embedder, chunker: Chunker) -> None:
         self.records = records
@@ -177,8 +188,8 @@ class IngestService:
                 return True
             try:  # after the commit: a vector left behind is an orphan, ignored on read (`citewire repair`)
                 self.vectors.delete(chunk_ids)
-            except Exception:
-                log.warning("could not delete the vectors of %s", article_id, exc_info=True)
+            except Exception as exc:
+                _left_behind(f"could not delete the vectors of {article_id}", exc)
         return True
 
     def _write_batch(self, pending: list[Prepared], emit) -> None:
@@ -294,8 +305,8 @@ class IngestService:
             return None
         try:
             self.vectors.delete(stale)
-        except Exception:  # left behind, they are orphans: ignored on read, removed by `citewire repair`
-            log.warning("could not delete %d replaced vectors", len(stale), exc_info=True)
+        except Exception as exc:  # left behind, they are orphans: ignored on read, removed by `citewire repair`
+            _left_behind(f"could not delete {len(stale)} replaced vectors", exc)
         return None
 
     def _drop_orphans(self, ids: list[str]) -> None:
@@ -307,5 +318,5 @@ class IngestService:
         try:
             known = set(self.records.chunks_by_id(ids))
             self.vectors.delete([i for i in ids if i not in known])
-        except Exception:
-            log.warning("could not remove orphan vectors", exc_info=True)
+        except Exception as exc:
+            _left_behind("could not remove orphan vectors", exc)

@@ -45,9 +45,14 @@ class StoreFailure:
     detail: str  # the API's "detail" and the CLI's line (after "error: ")
     retry_after: int | None
     line: str = ""  # the CLI's words when they differ from the API's (a dependency's, which name its URL)
+    reason: str = ""  # what failed alone, without what became of the write ("the store's disk is full (…)")
 
     def message(self) -> str:
         return self.line or self.detail
+
+    def cause(self) -> str:
+        """What failed, without what became of the write (for a write that did land, e.g. before a vector delete)."""
+        return self.reason or self.message()
 
 
 def _chain(exc: BaseException):
@@ -87,13 +92,15 @@ def store_failure(exc: BaseException) -> StoreFailure | None:
     if isinstance(exc, SchemaTooNew):
         return StoreFailure("schema", 503, UNAVAILABLE, str(exc), None)
     if (cause := _has(exc, _FULL_ERRNOS, _SQLITE_FULL, _FULL_WORDS)) is not None:
+        reason = f"the store's disk is full ({_reason(cause)})"
         return StoreFailure("disk full", 503, UNAVAILABLE,
-                            f"the store's disk is full ({_reason(cause)}): the write was rolled back, nothing of it "
-                            "was stored; free some space (or raise the quota), then retry", RETRY_AFTER_S)
+                            f"{reason}: the write was rolled back, nothing of it was stored; free some space (or raise "
+                            "the quota), then retry", RETRY_AFTER_S, reason=reason)
     if (cause := _has(exc, {errno.EROFS}, _SQLITE_READONLY, _READONLY_WORDS)) is not None:
+        reason = f"the store cannot be written ({_reason(cause)})"
         return StoreFailure("read-only", 503, UNAVAILABLE,
-                            f"the store cannot be written ({_reason(cause)}): nothing was stored; make the data dir "
-                            "writable (CITEWIRE_DATA_DIR), then retry", RETRY_AFTER_S)
+                            f"{reason}: nothing was stored; make the data dir writable (CITEWIRE_DATA_DIR), then retry",
+                            RETRY_AFTER_S, reason=reason)
     if _has(exc, set(), _SQLITE_BUSY, _BUSY_WORDS) is not None:
         return StoreFailure("busy", 503, UNAVAILABLE, "the record store is locked by another writer (SQLite: "
                             "database is locked): nothing was stored; retry", RETRY_AFTER_S)
