@@ -309,8 +309,8 @@ class Pipeline:
                 self._storer.join()
         finally:
             if self._pool is not None:
-                if self._abandoned:  # a stop: the workers only chunk and embed, so nothing is lost by ending them
-                    _end_workers(self._pool)
+                if self._abandoned or self._error is not None:  # a stop, or a failed write that stops the ingest:
+                    _end_workers(self._pool)  # the workers only chunk and embed, so nothing is lost by ending them
                 self._pool.shutdown(cancel_futures=True)
                 self._pool = None
 
