@@ -1,4 +1,4 @@
-"""``citewire`` command line: ingest, ask, search, serve, mcp, delete, list, repair."""
+"""``citewire`` command line: ingest, ask, search, serve, mcp, delete, list, repair, check."""
 
 from __future__ import annotations
 
@@ -67,6 +67,7 @@ def _dependency_errors(settings: Settings | None = None, url: str | None = None)
     and its wording come from app.dependency_errors, as the API's answer does."""
     from app.dependency_errors import classify
     from app.store.data_dir_lock import DataDirInUse
+    from app.store.failures import store_failure
 
     try:
         yield
@@ -74,9 +75,12 @@ def _dependency_errors(settings: Settings | None = None, url: str | None = None)
         fail(str(exc))
     except Exception as exc:
         failure = classify(exc)
-        if failure is None:
+        if failure is not None:
+            fail(failure.message(settings.llm_base_url if settings is not None else None, url))
+        stored = store_failure(exc)  # a full disk, a read-only data dir, a record of a newer Citewire
+        if stored is None:
             raise
-        fail(failure.message(settings.llm_base_url if settings is not None else None, url))
+        fail(stored.message())
 
 
 def _settings() -> Settings:
@@ -98,7 +102,18 @@ def _services(create_collection: bool = True):
     except LocalModelError as exc:
         _local_model_failed(settings, exc)
     except Exception as exc:  # store unreachable, bad data dir, ...
-        fail(f"cannot open the store: {type(exc).__name__}: {exc}")
+        _cannot_open(exc)
+
+
+def _cannot_open(exc: Exception) -> None:
+    """One line for a store that cannot be opened: in app.store.failures' words when it knows the failure (a full
+    disk, a record of a newer Citewire), else the exception's."""
+    from app.store.failures import SchemaTooNew, store_failure
+
+    failure = store_failure(exc)
+    if isinstance(exc, SchemaTooNew):
+        fail(str(exc))
+    fail(f"cannot open the store: {failure.message() if failure else f'{type(exc).__name__}: {exc}'}")
 
 
 def _local_model_failed(settings: Settings, exc: Exception) -> None:
@@ -128,7 +143,7 @@ def _record_store():
     try:
         return make_record_store(settings)
     except Exception as exc:  # store unreachable, bad data dir, ...
-        fail(f"cannot open the store: {type(exc).__name__}: {exc}")
+        _cannot_open(exc)
 
 
 def _claim_data_dir(settings: Settings) -> None:
@@ -208,7 +223,7 @@ class _IngestProgress:
     def reading(self) -> None:
         """One more file opened."""
         self.read += 1
-        self.bar.set_description(self._label(), refresh=False)
+        self.bar.set_description_str(self._label(), refresh=False)  # set_description adds a ": " of its own
         self._tick()
 
     def stored(self, outcome) -> None:
@@ -304,16 +319,21 @@ def ingest(
              "stored whole, nothing after them was written; run the same command again to finish "
              "(stored articles are skipped as unchanged)", code)
 
+    from app.ingest.service import IngestStopped
+
     previous_term = signal.signal(signal.SIGTERM, stop)
     try:
         report = services.ingest.ingest(records(), batch_articles=batch, on_progress=shown.stored,
-                                        keep_outcomes=False)
+                                        keep_outcomes=False, stop_on_failure=True)
     except KeyboardInterrupt:
         stopped("stopped by SIGTERM" if stopped_by else "interrupted", 128 + signal.SIGTERM if stopped_by else 130)
+    except IngestStopped as exc:  # the first batch a store (down, disk full) could not write: the ingest ends there
+        stopped(f"stopped: {exc}", 1)
     except Exception as exc:  # a store that went away mid-run (a PostgreSQL restart): one line, not a traceback
         from app.dependency_errors import classify
+        from app.store.failures import store_failure
 
-        failure = classify(exc)
+        failure = store_failure(exc) or classify(exc)
         if failure is None:
             raise
         stopped(failure.message(), 1)
@@ -489,9 +509,18 @@ def summarize(
 @cli.command()
 def delete(article_id: Annotated[str, typer.Argument()]) -> None:
     """Remove an article and its chunks from every index."""
+    from app.store.failures import store_failure
+
     services = _services()
-    removed = services.ingest.delete(article_id)
-    services.close()
+    try:
+        removed = services.ingest.delete(article_id)
+    except Exception as exc:  # a full disk: the removal was rolled back, the article is still whole
+        failure = store_failure(exc)
+        if failure is None:
+            raise
+        fail(f"cannot delete {article_id}: {failure.message()}")
+    finally:
+        services.close()
     if not removed:
         fail(f"no article with id {article_id!r}")
     typer.echo(f"deleted {article_id}")
@@ -504,12 +533,13 @@ def repair(
     """Delete vectors whose chunk the record lacks (left by a crashed write) and re-embed missing ones."""
     from app.dependency_errors import classify
     from app.ingest.repair import repair as repair_store
+    from app.store.failures import store_failure
 
     services = _services(create_collection=not dry_run)  # looking must not make a missing collection
     try:
         report = repair_store(services.records, services.vectors, services.embedder, dry_run=dry_run)
     except Exception as exc:  # a store that went away midway: what was repaired stays repaired
-        failure = classify(exc)
+        failure = store_failure(exc) or classify(exc)
         fail(f"repair stopped: {failure.message() if failure else f'{type(exc).__name__}: {exc}'}; "
              "run it again once the stores answer")
     finally:
@@ -520,6 +550,46 @@ def repair(
                + (f" ({report.skipped} rewritten or deleted meanwhile, left to their writer)" if report.skipped else "")
                + (f"; the vector collection '{services.settings.collection}' is missing: repair makes it"
                   if services.vectors.absent else ""))
+
+
+@cli.command(name="check")
+def check_stores(
+    repair: Annotated[bool, typer.Option("--repair", help="Make the stores agree again, from what the record holds.")] = False,
+) -> None:
+    """Compare the record, its lexical postings and the vectors; exit 1 on a mismatch (--repair fixes it)."""
+    from app.dependency_errors import classify
+    from app.ingest.check import check
+    from app.ingest.check import repair as repair_stores
+    from app.store.failures import store_failure
+
+    services = _services(create_collection=repair)  # looking must not make a missing collection
+    try:
+        report = check(services.records, services.vectors)
+        for line in report.table():
+            typer.echo(line)
+        if not report.mismatches:
+            typer.echo("consistent: the record, its lexical postings and the vectors agree")
+            return
+        if not repair:
+            typer.secho(f"error: {report.mismatches} mismatches between the stores: run `citewire check --repair`",
+                        fg=typer.colors.RED, err=True)
+            raise typer.Exit(1)
+        typer.echo(repair_stores(services.ingest, report).line())
+        after = check(services.records, services.vectors)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # a store that went away or filled up midway: what was repaired stays repaired
+        failure = store_failure(exc) or classify(exc)
+        if failure is None:
+            raise
+        fail(f"check stopped: {failure.message()}; run it again once the stores answer")
+    finally:
+        services.close()
+    if after.mismatches:
+        for line in after.table():
+            typer.echo(line)
+        fail(f"{after.mismatches} mismatches are left after the repair (written meanwhile?): run it again")
+    typer.echo("consistent after the repair")
 
 
 @cli.command(name="list")
@@ -559,12 +629,19 @@ def model(
 @cli.command()
 def samples() -> None:
     """Index the bundled sample articles (idempotent)."""
+    from app.ingest.service import IngestStopped
     from app.samples import index_samples
 
     services = _services()
-    report = index_samples(services.ingest)
-    services.close()
+    try:
+        report = index_samples(services.ingest, stop_on_failure=True)
+    except IngestStopped as exc:  # a full disk, a store that is down: it said "failed 8" and exited 0
+        fail(f"samples: {exc}")
+    finally:
+        services.close()
     typer.echo(", ".join(f"{k} {v}" for k, v in report.counts.items()))
+    if report.counts["failed"]:
+        fail("; ".join(f"{o.article_id}: {o.error}" for o in report.failures[:3]))
 
 
 @cli.command(name="eval")
@@ -719,6 +796,7 @@ def serve(
     if with_samples:
         settings = settings.model_copy(update={"index_samples": True})
     _claim_data_dir(settings)
+    _check_record_schema(settings)
     from app.observability.logs import configure_logging
 
     configure_logging(settings.log_format, settings.log_level)  # JSON lines with request ids; our access log
@@ -726,6 +804,20 @@ def serve(
         _serve_workers(host, port, workers, with_samples)
         return
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+def _check_record_schema(settings: Settings) -> None:
+    """A record written by a newer Citewire: one line before uvicorn starts (refused in its start-up, it was
+    "Application startup failed" under a traceback). The other commands meet it opening the store (_services)."""
+    if settings.lexical_url:
+        return  # checked when the PostgreSQL record opens, in the server's start-up
+    from app.store.failures import SchemaTooNew
+    from app.store.records import check_schema
+
+    try:
+        check_schema(settings.records_path)
+    except SchemaTooNew as exc:
+        fail(str(exc))
 
 
 class _WorkerFailed(logging.Filter):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 from contextlib import asynccontextmanager
 
@@ -23,15 +24,31 @@ from app.observability.logs import configure_logging
 from app.samples import index_samples
 from app.services import Services, build_services
 from app.slack.http import mount_slack
+from app.store.failures import SchemaTooNew
+from app.store.records import check_schema
 from app.web import routes as web
 
 log = logging.getLogger(__name__)
+
+
+def refuse_a_newer_record(settings: Settings) -> None:
+    """A data dir whose record a newer Citewire wrote: one ``error:`` line and exit 1 before the server starts, as
+    ``citewire serve`` says it (refused in the start-up, it was uvicorn's traceback and "Application startup
+    failed"). The PostgreSQL record is checked when it opens."""
+    if settings.lexical_url:
+        return
+    try:
+        check_schema(settings.records_path)
+    except SchemaTooNew as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     if settings is None:  # built by a server process (uvicorn --factory, a worker of serve --workers N)
         settings = Settings.from_environment()  # a bad setting: one line, not a traceback
         log_like_citewire_serve(settings)
+        refuse_a_newer_record(settings)
     limit_malloc_arenas(settings.malloc_arena_max)  # before the services start their threads
 
     @asynccontextmanager

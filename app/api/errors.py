@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 import httpx
 import openai
+from chromadb import errors as chromadb_errors
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -22,6 +24,7 @@ from app.dependency_errors import (
     record_store_error,
 )
 from app.request_types import error_message
+from app.store.failures import store_failure
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +145,20 @@ def install_error_handlers(app: FastAPI) -> None:
         if kind is not None:
             app.add_exception_handler(kind, _dependency_down)
 
+    async def _store_failed(request: Request, exc: Exception) -> JSONResponse:
+        """A full disk, a read-only data dir, a locked or too-new record: a 503 naming it (it was a 500). Any other
+        error of these classes is a bug: the generic 500, with its traceback in the log."""
+        failure = store_failure(exc)
+        if failure is None:
+            return await _unexpected(request, exc)
+        log.error("store failed (%s %s): %s", request.method, request.url.path, failure.message())
+        headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else None
+        return JSONResponse(_body(failure.error, failure.detail), status_code=failure.status, headers=headers)
+
+    # SQLite's errors, a file write's OSError (ENOSPC) and the embedded Chroma's errors, which carry either
+    for kind in (sqlite3.Error, OSError, chromadb_errors.ChromaError):
+        app.add_exception_handler(kind, _store_failed)
+
     @app.exception_handler(ClientDisconnect)
     async def _client_gone(request: Request, _: ClientDisconnect) -> JSONResponse:
         # the client's doing, not the server's: no traceback, no 500 in the access log (nobody reads the reply)
@@ -151,5 +168,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        failure = store_failure(exc)  # one wrapped in another class (an ExceptionGroup, a worker's error)
+        if failure is not None:
+            return await _store_failed(_, exc)
         log.exception("unhandled error")
         return JSONResponse(_body("internal error", type(exc).__name__), status_code=500)

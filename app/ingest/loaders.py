@@ -160,15 +160,25 @@ def _gzipped_jsonl(name: str, handle: IO[bytes]) -> Iterator[LoadedRecord]:
 UNREADABLE_JSON = (json.JSONDecodeError, UnicodeDecodeError, RecursionError)
 
 
+def json_error(exc: Exception, line: int | None = None) -> str:
+    """"invalid JSON on line 12, column 10: unterminated string": the parser's words, where the file has them. A JSONL
+    line is parsed alone, so the parser's own "line 1 column 10 (char 9)" named the wrong line: ``line`` is the
+    file's."""
+    if not isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON{f' on line {line}' if line else ''}: {exc or type(exc).__name__}"
+    what = exc.msg.removesuffix(" at").removesuffix(" starting")  # "Unterminated string starting at" (char 9)
+    return f"invalid JSON on line {line or exc.lineno}, column {exc.colno}: {what[:1].lower()}{what[1:]}"
+
+
 def _jsonl(name: str, handle: IO[bytes]) -> Iterator[LoadedRecord]:
     for number, line in enumerate(handle, start=1):
         if not line.strip():
             continue
         origin = f"{name}:{number}"
         try:
-            record = json.loads(line)
+            record = json.loads(line.rstrip(b"\r\n"))  # a cut line's string is unterminated, not "control character"
         except UNREADABLE_JSON as exc:
-            yield LoadedRecord(origin, error=f"invalid JSON: {exc or type(exc).__name__}")
+            yield LoadedRecord(origin, error=json_error(exc, number))
             continue
         yield _validated(origin, record)
 
@@ -177,7 +187,7 @@ def _json(name: str, raw: bytes) -> Iterator[LoadedRecord]:
     try:
         data = json.loads(raw)
     except UNREADABLE_JSON as exc:
-        yield LoadedRecord(name, error=f"invalid JSON: {exc or type(exc).__name__}")
+        yield LoadedRecord(name, error=json_error(exc))
         return
     yield from json_records(name, data)
 

@@ -24,6 +24,7 @@ import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,7 +143,7 @@ class _Done:
     def __init__(self, value) -> None:
         self._value = value
 
-    def result(self):
+    def result(self, timeout: float | None = None):
         return self._value
 
 
@@ -227,7 +228,7 @@ class Pipeline:
             try:
                 if todo and self._error is None and not self._abandoned:
                     pending = []
-                    parts, vectors = result.result()
+                    parts, vectors = self._wait(result)
                     for (origin, article, status), (chunks, terms) in zip(todo, parts):
                         stored = [StoredChunk(cid, article.id, i, start, end, text) for cid, i, start, end, text in chunks]
                         pending.append(Prepared(origin, article, status, stored, terms))
@@ -236,9 +237,21 @@ class Pipeline:
                     elif isinstance(vectors, Exception):
                         log.error("embedding failed in a worker: %s", vectors)
                     embedded = (pending, vectors)
+            except _Abandoned:
+                embedded = None
             except BaseException as exc:  # noqa: BLE001 - handed to the producer, raised by finish()
                 self._error = self._error or exc
             self._embedded.put((before, todo, embedded, positions))
+
+    def _wait(self, result):
+        """A worker's result, or _Abandoned once the ingest is abandoned meanwhile: a stop does not wait for the
+        chunking and embedding of a batch it will drop (a second or more for 256 articles)."""
+        while True:
+            try:
+                return result.result(timeout=0.05)
+            except FuturesTimeout:
+                if self._abandoned:
+                    raise _Abandoned from None
 
     def _store(self) -> None:
         """Store stage: outcomes and writes in input order; marks the batch done only once written."""
@@ -296,8 +309,22 @@ class Pipeline:
                 self._storer.join()
         finally:
             if self._pool is not None:
+                if self._abandoned or self._error is not None:  # a stop, or a failed write that stops the ingest:
+                    _end_workers(self._pool)  # the workers only chunk and embed, so nothing is lost by ending them
                 self._pool.shutdown(cancel_futures=True)
                 self._pool = None
+
+
+class _Abandoned(Exception):
+    """The ingest was abandoned while a batch was still being prepared: it is dropped."""
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Ends the pool's worker processes at once (SIGKILL: they ignore SIGINT and SIGTERM, _init_worker), instead of
+    waiting for the jobs they are running; the pool then sees them gone and shuts down without waiting."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            process.kill()
 
 
 def _outcome(origin: str, article_id: str, status: str) -> ArticleOutcome:

@@ -9,13 +9,14 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from app.dependency_errors import EmbeddingEndpointError
+from app.dependency_errors import EmbeddingEndpointError, classify
 from app.embed import Embedder
 from app.ingest.article import ArticleIn, InvalidArticle, NormalisedArticle, normalise
 from app.ingest.chunker import Chunker
 from app.ingest.loaders import LoadedRecord
 from app.ingest.pipeline import Pipeline, Prepared, bm25_prefix, embedding_text
 from app.ingest.report import ArticleOutcome, IngestReport
+from app.store.failures import store_failure
 from app.store.models import StoredArticle, StoredChunk
 from app.store.records import RecordStore
 from app.store.vector import VectorStore
@@ -34,6 +35,40 @@ class WriterTurnLost(RuntimeError):
     """The record's writer turn ended under its holder (PostgreSQL ended the session holding it)."""
 
 
+class IngestStopped(RuntimeError):
+    """A batch could not be written because a store failed (down, disk full) or the embeddings endpoint is down:
+    with ``stop_on_failure`` the ingest stops there instead of failing every later batch the same way, one error
+    per article. The batches before it are stored whole; this one was rolled back (``__cause__``: why)."""
+
+    def __init__(self, reason: str, articles: int) -> None:
+        super().__init__(f"a batch of {articles} article{'s' if articles != 1 else ''} could not be stored: {reason}")
+        self.reason, self.articles = reason, articles
+
+    def __reduce__(self):
+        return type(self), (self.reason, self.articles)
+
+
+def _stopping_reason(exc: BaseException) -> str | None:
+    """Why a failed batch stops the ingest (a store or the embeddings endpoint failed), or None: the batch's
+    articles fail on their own and the ingest goes on (a bug, an embedder error in a worker)."""
+    failure = store_failure(exc)
+    if failure is not None:
+        return failure.message()
+    failure = classify(exc)
+    return failure.message() if failure is not None and failure.dependency == "embeddings" else None
+
+
+def _left_behind(what: str, exc: Exception) -> None:
+    """A vector delete that failed after the record's commit: the vectors are orphans, ignored on read. One warning
+    line naming the store's failure (Chroma down, a full disk) and the fix; a traceback only for anything else."""
+    failure = store_failure(exc)
+    if failure is None:
+        log.warning("%s (left as orphans: `citewire check --repair` removes them)", what, exc_info=True)
+    else:
+        log.warning("%s: %s; left as orphans, ignored on read: `citewire check --repair` removes them", what,
+                    failure.cause())
+
+
 class IngestService:
     def __init__(self, records: RecordStore, vectors: VectorStore, embedder: Embedder, chunker: Chunker) -> None:
         self.records = records
@@ -45,6 +80,7 @@ class IngestService:
         # write and each delete also take the record's writer turn (app/store/write_lock.py), where what is
         # stored is re-read: the vectors' safety rests on that turn, not on this lock.
         self._writing = threading.Lock()
+        self._stop_on_failure = False  # this ingest's choice (set under _writing)
 
     def ingest(
         self,
@@ -53,15 +89,24 @@ class IngestService:
         on_progress: Callable[[ArticleOutcome], None] | None = None,
         keep_outcomes: bool = True,
         workers: int | None = None,
+        stop_on_failure: bool = False,
     ) -> IngestReport:
         """Three stages overlap: reading + change detection here, chunking + BM25 postings in
         ``workers`` processes (default: the cores but one, started once the input proves large), which also
         embed when the embedder can be made there (else a thread here embeds), store writes on a writer thread.
         Outcomes are reported in input order. Ingests and deletes
         in one process take turns (a second request waits for the first); across processes each batch's store
-        write takes the record's writer turn (``_store_batch``)."""
+        write takes the record's writer turn (``_store_batch``).
+
+        ``stop_on_failure`` (``citewire ingest``): the first batch that a failing store (down, disk full) or
+        embeddings endpoint could not write raises IngestStopped, and nothing after it is written; without it (an
+        API request, whose every record is reported) each failed batch's articles are reported failed."""
         with self._writing:
-            return self._ingest(items, batch_articles, on_progress, keep_outcomes, workers)
+            self._stop_on_failure = stop_on_failure
+            try:
+                return self._ingest(items, batch_articles, on_progress, keep_outcomes, workers)
+            finally:
+                self._stop_on_failure = False
 
     def _ingest(self, items, batch_articles, on_progress, keep_outcomes, workers) -> IngestReport:
         report = IngestReport(keep_outcomes=keep_outcomes)
@@ -143,8 +188,8 @@ class IngestService:
                 return True
             try:  # after the commit: a vector left behind is an orphan, ignored on read (`citewire repair`)
                 self.vectors.delete(chunk_ids)
-            except Exception:
-                log.warning("could not delete the vectors of %s", article_id, exc_info=True)
+            except Exception as exc:
+                _left_behind(f"could not delete the vectors of {article_id}", exc)
         return True
 
     def _write_batch(self, pending: list[Prepared], emit) -> None:
@@ -169,6 +214,9 @@ class IngestService:
         if not pending:
             return
         if isinstance(vectors, Exception):
+            reason = _stopping_reason(vectors) if self._stop_on_failure else None
+            if reason is not None:
+                raise IngestStopped(reason, len(pending)) from vectors
             for p in pending:
                 where = f"the embeddings endpoint {vectors.endpoint}: " if isinstance(vectors, EmbeddingEndpointError) else ""
                 emit(ArticleOutcome(p.origin, p.article.id, "failed", error=f"embedding failed: {where}{vectors}"))
@@ -182,7 +230,13 @@ class IngestService:
         try:
             with self.records.writer_turn():
                 outcomes = self._store_in_turn(pending, vectors)
+        except IngestStopped:
+            raise
         except Exception as exc:  # the turn or the stored hashes could not be had (PostgreSQL down): nothing written
+            reason = _stopping_reason(exc) if self._stop_on_failure else None
+            if reason is not None:
+                log.error("writing a batch failed: %s", reason)
+                raise IngestStopped(reason, len(pending)) from exc
             log.exception("writing a batch failed")
             outcomes = [ArticleOutcome(p.origin, p.article.id, "failed", error=f"store write failed: {exc}")
                         for p in pending]
@@ -205,6 +259,9 @@ class IngestService:
         if len(rows) != offset:
             vectors = np.asarray(vectors)[rows]
         error = self._write(pending, vectors) if pending else None
+        reason = _stopping_reason(error) if error is not None and self._stop_on_failure else None
+        if reason is not None:
+            raise IngestStopped(reason, len(pending)) from error
         return [ArticleOutcome(p.origin, p.article.id, "unchanged") if p.status == "unchanged"
                 else ArticleOutcome(p.origin, p.article.id, "failed", error=f"store write failed: {error}") if error is not None
                 else ArticleOutcome(p.origin, p.article.id, p.status, chunks=len(p.chunks))
@@ -235,7 +292,11 @@ class IngestService:
                 if not self.records.writer_turn_held():  # rolled back: another writer may hold these ids now
                     raise WriterTurnLost("lost the writer turn before the record's commit")
         except Exception as exc:
-            log.exception("writing a batch failed")
+            failure = store_failure(exc)
+            if failure is None:
+                log.exception("writing a batch failed")
+            else:  # a full disk, a store that is down: its words, not a traceback per batch
+                log.error("writing a batch failed: %s", failure.message())
             self._drop_orphans(ids)
             return exc
         if not self.records.writer_turn_held():
@@ -244,8 +305,8 @@ class IngestService:
             return None
         try:
             self.vectors.delete(stale)
-        except Exception:  # left behind, they are orphans: ignored on read, removed by `citewire repair`
-            log.warning("could not delete %d replaced vectors", len(stale), exc_info=True)
+        except Exception as exc:  # left behind, they are orphans: ignored on read, removed by `citewire repair`
+            _left_behind(f"could not delete {len(stale)} replaced vectors", exc)
         return None
 
     def _drop_orphans(self, ids: list[str]) -> None:
@@ -257,5 +318,5 @@ class IngestService:
         try:
             known = set(self.records.chunks_by_id(ids))
             self.vectors.delete([i for i in ids if i not in known])
-        except Exception:
-            log.warning("could not remove orphan vectors", exc_info=True)
+        except Exception as exc:
+            _left_behind("could not remove orphan vectors", exc)

@@ -13,6 +13,7 @@ def samples_path() -> Path:
     return Path(str(resources.files("app.samples") / "articles.jsonl"))
 
 
-def index_samples(ingest: IngestService) -> IngestReport:
-    """Idempotent: on a warm store every sample comes back 'unchanged'."""
-    return ingest.ingest(load_path(samples_path()))
+def index_samples(ingest: IngestService, stop_on_failure: bool = False) -> IngestReport:
+    """Idempotent: on a warm store every sample comes back 'unchanged'. ``stop_on_failure``: as for ``citewire
+    ingest``, a store that fails (down, disk full) raises IngestStopped instead of failing each sample."""
+    return ingest.ingest(load_path(samples_path()), stop_on_failure=stop_on_failure)

@@ -51,6 +51,8 @@ _SCHEMA = [
 class PostgresRecordStore(RecordStore):
     """Same queries as the SQLite record (``?`` placeholders become ``%s``), one connection per thread."""
 
+    _META_EXISTS = "SELECT 1 WHERE to_regclass('lexical_meta') IS NOT NULL"
+
     def __init__(self, url: str, snapshot_dir: Path | None = None) -> None:
         import psycopg  # optional dependency: only this backend needs it
 
@@ -61,6 +63,7 @@ class PostgresRecordStore(RecordStore):
         self._connections_lock = threading.Lock()
         self._turn = threading.Lock()  # this process's writers queue here, then one of them asks the server
         self._turn_conn = None
+        self._refuse_newer_schema("on the PostgreSQL server (CITEWIRE_LEXICAL_URL)")
         with self.transaction():
             for statement in _SCHEMA:
                 self._run(statement)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.store.failures import SchemaTooNew
 from app.store.lexical import FORMAT, BM25Index, PostingRow, Segment, chunk_terms
 from app.store.models import ArticleHead, Filters, StoredArticle, StoredChunk
 from app.store.write_lock import file_writer_turn
@@ -63,8 +64,48 @@ CREATE TABLE IF NOT EXISTS chunk_tombstones (
 );
 CREATE TABLE IF NOT EXISTS lexical_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# The record's layout (its tables and what they mean), stamped in lexical_meta as key 'schema'. A record stamped
+# higher was written by a newer Citewire: it is refused before anything reads or writes it (SchemaTooNew), since
+# the start-up backfill below rewrites postings it does not recognise. A record without a stamp is older than the
+# stamp (2026-11-28) and has this layout: it is stamped when opened. Raise it with a change of layout that an older
+# Citewire would misread, and migrate the older ones here.
+SCHEMA_VERSION = 1
 _POSTINGS_PAGE = 50_000
 _LEGACY = "DROP TABLE IF EXISTS chunks_vocab; DROP TABLE IF EXISTS chunks_fts;"
+
+
+def schema_of(row) -> int:
+    """The schema stamp of a lexical_meta row (none: 1, the layout before the stamp); a stamp that is not a number
+    was not written by any Citewire this one knows, so it counts as newer."""
+    if row is None:
+        return 1
+    try:
+        return int(row["value"])
+    except (TypeError, ValueError):
+        return SCHEMA_VERSION + 1
+
+
+def check_schema(path: Path) -> None:
+    """SchemaTooNew when the SQLite record at ``path`` was written by a newer Citewire; read-only, without the
+    writer turn or any write (``citewire serve`` asks before uvicorn starts: refused inside its start-up, it was a
+    traceback). A missing or unreadable file is left to the store's own opening."""
+    if not path.is_file():
+        return
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    except sqlite3.Error:
+        return
+    try:
+        conn.row_factory = sqlite3.Row
+        if conn.execute(RecordStore._META_EXISTS).fetchone() is None:
+            return
+        found = schema_of(conn.execute("SELECT value FROM lexical_meta WHERE key='schema'").fetchone())
+    except sqlite3.Error:
+        return
+    finally:
+        conn.close()
+    if found > SCHEMA_VERSION:
+        raise SchemaTooNew(str(path), found, SCHEMA_VERSION)
 
 
 def _scope_sql(sources: list[str] | None, article_ids: list[str] | None) -> tuple[str, list]:
@@ -98,15 +139,33 @@ class RecordStore:
         # them failed with "database is locked".
         with file_writer_turn(path):
             conn = self._conn()
+            self._refuse_newer_schema(str(path))
             conn.executescript(_SCHEMA)
             self._backfill_postings()
             conn.executescript(_LEGACY)
         self.lexical = BM25Index(self, snapshot_dir=path.parent / "lexical")
 
+    _META_EXISTS = "SELECT 1 FROM sqlite_master WHERE type='table' AND name='lexical_meta'"
+
+    def _refuse_newer_schema(self, where: str) -> None:
+        """SchemaTooNew when this record was written by a newer Citewire (before anything is written to it)."""
+        if self._one(self._META_EXISTS) is None:
+            return  # a new record, or one older than lexical_meta
+        found = schema_of(self._one("SELECT value FROM lexical_meta WHERE key='schema'"))
+        if found > SCHEMA_VERSION:
+            raise SchemaTooNew(where, found, SCHEMA_VERSION)
+
+    def schema(self) -> int:
+        """The record's layout version (SCHEMA_VERSION once opened)."""
+        return schema_of(self._one("SELECT value FROM lexical_meta WHERE key='schema'"))
+
     def _backfill_postings(self) -> None:
         """Records written before the in-memory index (FTS5 era), or with another tokenisation
-        (``lexical.FORMAT``), get their postings (re)computed once, under the write lock."""
+        (``lexical.FORMAT``), get their postings (re)computed once, under the write lock. A record without a
+        schema stamp is stamped (it has this layout: the stamp came later)."""
         with self.transaction():
+            if self._one("SELECT value FROM lexical_meta WHERE key='schema'") is None:
+                self._run("INSERT INTO lexical_meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             if self._one("SELECT value FROM lexical_meta WHERE key='instance'") is None:
                 self._run("INSERT INTO lexical_meta(key, value) VALUES ('instance', ?)", (uuid.uuid4().hex,))
             row = self._one("SELECT value FROM lexical_meta WHERE key='format'")
@@ -232,6 +291,62 @@ class RecordStore:
             self._run("DELETE FROM chunks WHERE article_id=?", (article_id,))
         self._run("DELETE FROM articles WHERE id=?", (article_id,))
         return [r["id"] for r in rows]
+
+    # --- consistency (``citewire check``) -------------------------------------------------------
+    def postings_count(self) -> int:
+        return int(self._one("SELECT COUNT(*) AS n FROM chunk_terms")["n"])
+
+    def record_gaps(self) -> dict[str, list]:
+        """Where the record disagrees with itself (a damaged or hand-edited record; a partial restore):
+        ``postings_without_chunk`` (seq), ``chunks_without_postings`` (chunk id), ``chunks_without_article``
+        (chunk id), ``articles_without_chunks`` (article id)."""
+        return {
+            "postings_without_chunk": [r["seq"] for r in self._all(
+                "SELECT t.seq AS seq FROM chunk_terms t LEFT JOIN chunks c ON c.rowid = t.chunk_rowid"
+                " WHERE c.rowid IS NULL ORDER BY t.seq")],
+            "chunks_without_postings": [r["id"] for r in self._all(
+                "SELECT c.id AS id FROM chunks c LEFT JOIN chunk_terms t ON t.chunk_rowid = c.rowid"
+                " WHERE t.seq IS NULL ORDER BY c.rowid")],
+            "chunks_without_article": [r["id"] for r in self._all(
+                "SELECT c.id AS id FROM chunks c LEFT JOIN articles a ON a.id = c.article_id"
+                " WHERE a.id IS NULL ORDER BY c.rowid")],
+            "articles_without_chunks": [r["id"] for r in self._all(
+                "SELECT a.id AS id FROM articles a WHERE NOT EXISTS"
+                " (SELECT 1 FROM chunks c WHERE c.article_id = a.id) ORDER BY a.id")],
+        }
+
+    def drop_postings(self, seqs: list[int]) -> None:
+        """Postings whose chunk is gone: deleted with a tombstone each, so every process's index drops them."""
+        for start in range(0, len(seqs), 500):
+            part = seqs[start : start + 500]
+            self._run_many("INSERT INTO chunk_tombstones(term_seq) VALUES (?)", [(s,) for s in part])
+            self._run(f"DELETE FROM chunk_terms WHERE seq IN {_in(part)}", part)
+
+    def add_missing_postings(self, chunk_ids: list[str]) -> int:
+        """Postings for those of ``chunk_ids`` that have none (and an article: its title is indexed with them)."""
+        added = 0
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start : start + 500]
+            rows = self._all(
+                "SELECT c.rowid AS rowid, c.text AS text, a.title AS title, a.published_ts AS ts FROM chunks c"
+                " JOIN articles a ON a.id = c.article_id LEFT JOIN chunk_terms t ON t.chunk_rowid = c.rowid"
+                f" WHERE t.seq IS NULL AND c.id IN {_in(part)}", part)
+            self._run_many("INSERT INTO chunk_terms(chunk_rowid,published_ts,dl,keys,tfs) VALUES (?,?,?,?,?)",
+                           [(r["rowid"], r["ts"] or 0,
+                             *chunk_terms((f"{r['title']}\n" if r["title"] else "") + r["text"])) for r in rows])
+            added += len(rows)
+        return added
+
+    def drop_chunks(self, chunk_ids: list[str]) -> None:
+        """Chunks (and their postings, tombstoned) whose article the record lacks: nothing can quote them."""
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start : start + 500]
+            rowids = [r["rowid"] for r in self._all(f"SELECT rowid FROM chunks WHERE id IN {_in(part)}", part)]
+            if rowids:
+                seqs = [r["seq"] for r in self._all(f"SELECT seq FROM chunk_terms WHERE chunk_rowid IN {_in(rowids)}",
+                                                    rowids)]
+                self.drop_postings(seqs)
+            self._run(f"DELETE FROM chunks WHERE id IN {_in(part)}", part)
 
     # --- what the in-memory BM25 index mirrors -----------------------------------------------
     def lexical_marks(self) -> tuple[int, int]:

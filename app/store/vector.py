@@ -225,6 +225,14 @@ class VectorStore:
             found.update(self._collection.get(ids=ids[start : start + self._batch], include=[])["ids"])
         return found
 
+    def article_ids_of(self, ids: list[str]) -> dict[str, str]:
+        """The ``article_id`` each of ``ids`` was stored with (those that have a vector)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), self._batch):
+            got = self._collection.get(ids=ids[start : start + self._batch], include=["metadatas"])
+            found.update((i, (m or {}).get("article_id", "")) for i, m in zip(got["ids"], got["metadatas"] or []))
+        return found
+
     def id_pages(self, page: int = 5000) -> Iterator[list[str]]:
         """Every id in the collection, ``page`` at a time (ids only: no vectors or metadata are read).
         Deleting ids of a page already seen shifts the offsets of the ones after it, so a caller that
