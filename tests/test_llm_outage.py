@@ -440,3 +440,35 @@ def test_readyz_probes_the_in_process_fake_model_as_any_endpoint(tmp_path):
         llm = client.get("/readyz").json()["llm"]
     assert llm == {"mode": "openai-compatible", "model": "gpt-4o-mini", "status": "ok",
                    "reason": "the LLM endpoint answers"}, llm
+
+
+def test_readyz_reads_the_latest_outcome_once_while_requests_fail_concurrently():
+    """A request recording an outage between /readyz's read of the latest outcome and its cooldown check left the
+    report a cooldown and no outcome: AttributeError, /readyz answered 500."""
+    import threading
+
+    import httpx
+    import openai
+
+    from app.llm.status import LLMStatus
+
+    status = LLMStatus("openai-compatible", "m", probe=lambda: None)
+    outage = openai.APIConnectionError(request=httpx.Request("POST", "http://llm.invalid/v1/chat/completions"))
+
+    class FailsOnFirstRelease:  # the lock, with a request failing right after report() first lets go of it
+        def __init__(self) -> None:
+            self.lock, self.fired = threading.Lock(), False
+
+        def __enter__(self):
+            return self.lock.__enter__()
+
+        def __exit__(self, *exc):
+            self.lock.__exit__(*exc)
+            if not self.fired:
+                self.fired = True
+                status.failed(outage)
+
+    status._lock = FailsOnFirstRelease()
+    report = status.report()
+    assert report["status"] in ("ok", "unreachable"), report
+    assert status.report()["status"] == "unreachable"  # the outage it recorded, with its cooldown
