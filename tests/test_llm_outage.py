@@ -472,3 +472,32 @@ def test_readyz_reads_the_latest_outcome_once_while_requests_fail_concurrently()
     report = status.report()
     assert report["status"] in ("ok", "unreachable"), report
     assert status.report()["status"] == "unreachable"  # the outage it recorded, with its cooldown
+
+
+def test_the_rgb_eval_stops_on_a_control_summary_that_fell_back_too(tmp_path, monkeypatch):
+    """The RGB eval's third call, the control summary without the counterfactual passages, was scored (its
+    summary_conflict_false_alarm) when the extractive fallback made it."""
+    from types import SimpleNamespace
+
+    from app.answer.models import REFUSAL, Answer
+    from app.evals import public
+    from app.evals.runner import FallbackAnswered
+    from app.summarize.service import Summary
+
+    fell_back = {"from": "llm", "reason": "the LLM endpoint answered HTTP 503", "tried": True}
+
+    def summarize_topic(query, max_words, filters):  # the LLM goes down after the first summary
+        control = not any("-positive_wrong-" in i for i in filters.article_ids)
+        return Summary(summary="", citations=[], sentences=[], article_ids=[], fallback=fell_back if control else None)
+
+    services = SimpleNamespace(
+        embedder=None, ingest=SimpleNamespace(ingest=lambda docs: None), close=lambda: None,
+        answers=SimpleNamespace(ask=lambda *a, **k: Answer(answer=REFUSAL, answerable=False, citations=[])),
+        summaries=SimpleNamespace(summarize_topic=summarize_topic))
+    monkeypatch.setattr(public, "build_services", lambda settings: services)
+    monkeypatch.setattr(public, "SupportChecker", lambda embedder: None)
+    path = tmp_path / "en_fact.json"
+    path.write_text(json.dumps({"query": "Who won?", "answer": ["A"], "fakeanswer": "B", "positive": ["A won."],
+                                "positive_wrong": ["B won."], "negative": []}) + "\n")
+    with pytest.raises(FallbackAnswered, match="rgb-fact control summary 0 was answered without the LLM"):
+        public.run_rgb_fact(path, tmp_path / "out", progress=False)
