@@ -501,3 +501,18 @@ def test_the_rgb_eval_stops_on_a_control_summary_that_fell_back_too(tmp_path, mo
                                 "positive_wrong": ["B won."], "negative": []}) + "\n")
     with pytest.raises(FallbackAnswered, match="rgb-fact control summary 0 was answered without the LLM"):
         public.run_rgb_fact(path, tmp_path / "out", progress=False)
+
+
+def test_the_first_part_of_a_split_gguf_may_hold_no_tensor(tmp_path):
+    """gguf-split --no-tensor-first-split writes a first part of metadata only, which llama.cpp loads (the tensors
+    are in the other parts): it was refused as "its header is damaged (0 tensors, …)"."""
+    from app.llm.local import gguf_problem
+
+    def entry(key: bytes, kind: int, value: bytes) -> bytes:
+        return struct.pack("<Q", len(key)) + key + struct.pack("<I", kind) + value
+
+    split = entry(b"split.no", 2, struct.pack("<H", 0)) + entry(b"split.count", 2, struct.pack("<H", 3))
+    split += b"\0" * (-(24 + len(split)) % 32)  # the padding to the data section, as gguf-split writes it
+    assert gguf_problem(_gguf(tmp_path, 0, 2, split)) is None
+    alone = entry(b"general.name", 8, struct.pack("<Q", 4) + b"qwen")
+    assert "header is damaged (0 tensors, 1 metadata entries)" in gguf_problem(_gguf(tmp_path, 0, 1, alone))
