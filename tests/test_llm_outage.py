@@ -440,3 +440,79 @@ def test_readyz_probes_the_in_process_fake_model_as_any_endpoint(tmp_path):
         llm = client.get("/readyz").json()["llm"]
     assert llm == {"mode": "openai-compatible", "model": "gpt-4o-mini", "status": "ok",
                    "reason": "the LLM endpoint answers"}, llm
+
+
+def test_readyz_reads_the_latest_outcome_once_while_requests_fail_concurrently():
+    """A request recording an outage between /readyz's read of the latest outcome and its cooldown check left the
+    report a cooldown and no outcome: AttributeError, /readyz answered 500."""
+    import threading
+
+    import httpx
+    import openai
+
+    from app.llm.status import LLMStatus
+
+    status = LLMStatus("openai-compatible", "m", probe=lambda: None)
+    outage = openai.APIConnectionError(request=httpx.Request("POST", "http://llm.invalid/v1/chat/completions"))
+
+    class FailsOnFirstRelease:  # the lock, with a request failing right after report() first lets go of it
+        def __init__(self) -> None:
+            self.lock, self.fired = threading.Lock(), False
+
+        def __enter__(self):
+            return self.lock.__enter__()
+
+        def __exit__(self, *exc):
+            self.lock.__exit__(*exc)
+            if not self.fired:
+                self.fired = True
+                status.failed(outage)
+
+    status._lock = FailsOnFirstRelease()
+    report = status.report()
+    assert report["status"] in ("ok", "unreachable"), report
+    assert status.report()["status"] == "unreachable"  # the outage it recorded, with its cooldown
+
+
+def test_the_rgb_eval_stops_on_a_control_summary_that_fell_back_too(tmp_path, monkeypatch):
+    """The RGB eval's third call, the control summary without the counterfactual passages, was scored (its
+    summary_conflict_false_alarm) when the extractive fallback made it."""
+    from types import SimpleNamespace
+
+    from app.answer.models import REFUSAL, Answer
+    from app.evals import public
+    from app.evals.runner import FallbackAnswered
+    from app.summarize.service import Summary
+
+    fell_back = {"from": "llm", "reason": "the LLM endpoint answered HTTP 503", "tried": True}
+
+    def summarize_topic(query, max_words, filters):  # the LLM goes down after the first summary
+        control = not any("-positive_wrong-" in i for i in filters.article_ids)
+        return Summary(summary="", citations=[], sentences=[], article_ids=[], fallback=fell_back if control else None)
+
+    services = SimpleNamespace(
+        embedder=None, ingest=SimpleNamespace(ingest=lambda docs: None), close=lambda: None,
+        answers=SimpleNamespace(ask=lambda *a, **k: Answer(answer=REFUSAL, answerable=False, citations=[])),
+        summaries=SimpleNamespace(summarize_topic=summarize_topic))
+    monkeypatch.setattr(public, "build_services", lambda settings: services)
+    monkeypatch.setattr(public, "SupportChecker", lambda embedder: None)
+    path = tmp_path / "en_fact.json"
+    path.write_text(json.dumps({"query": "Who won?", "answer": ["A"], "fakeanswer": "B", "positive": ["A won."],
+                                "positive_wrong": ["B won."], "negative": []}) + "\n")
+    with pytest.raises(FallbackAnswered, match="rgb-fact control summary 0 was answered without the LLM"):
+        public.run_rgb_fact(path, tmp_path / "out", progress=False)
+
+
+def test_the_first_part_of_a_split_gguf_may_hold_no_tensor(tmp_path):
+    """gguf-split --no-tensor-first-split writes a first part of metadata only, which llama.cpp loads (the tensors
+    are in the other parts): it was refused as "its header is damaged (0 tensors, …)"."""
+    from app.llm.local import gguf_problem
+
+    def entry(key: bytes, kind: int, value: bytes) -> bytes:
+        return struct.pack("<Q", len(key)) + key + struct.pack("<I", kind) + value
+
+    split = entry(b"split.no", 2, struct.pack("<H", 0)) + entry(b"split.count", 2, struct.pack("<H", 3))
+    split += b"\0" * (-(24 + len(split)) % 32)  # the padding to the data section, as gguf-split writes it
+    assert gguf_problem(_gguf(tmp_path, 0, 2, split)) is None
+    alone = entry(b"general.name", 8, struct.pack("<Q", 4) + b"qwen")
+    assert "header is damaged (0 tensors, 1 metadata entries)" in gguf_problem(_gguf(tmp_path, 0, 1, alone))

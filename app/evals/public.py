@@ -200,6 +200,7 @@ def run_rgb_fact(path: Path, out: Path, limit: int | None = None, progress: bool
             clean = [d.id for d in docs if "-positive_wrong-" not in d.id]
             control = services.summaries.summarize_topic(record["query"], max_words=150,
                                                          filters=Filters(article_ids=clean))
+            stop_on_fallback(control, f"rgb-fact control summary {i}")
             counts["summary_conflict_false_alarm"] += bool(control.conflicts)
         services.close()
     n = max(counts["questions"], 1)

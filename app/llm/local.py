@@ -89,14 +89,19 @@ def gguf_problem(model_path: Path) -> str | None:
             if version not in GGUF_VERSIONS:
                 return f"GGUF version {version} is not one llama.cpp reads ({', '.join(map(str, GGUF_VERSIONS))})"
             tensors, entries = reader.unpack("Q"), reader.unpack("Q")
-            if tensors == 0 or tensors > _MAX_COUNT or entries > _MAX_COUNT:
+            if tensors > _MAX_COUNT or entries > _MAX_COUNT:
                 return f"its header is damaged ({tensors} tensors, {entries} metadata entries)"
-            alignment = 32
+            alignment, splits = 32, 1
             for _ in range(entries):
                 key = reader.string()
                 value = reader.value(reader.unpack("I"))
                 if key == b"general.alignment" and isinstance(value, int) and value > 0:
                     alignment = value
+                elif key == b"split.count" and isinstance(value, int):
+                    splits = value
+            if tensors == 0 and splits <= 1:  # the first part of a split model may hold none (gguf-split
+                # --no-tensor-first-split): llama.cpp reads the tensors from the other parts
+                return f"its header is damaged ({tensors} tensors, {entries} metadata entries)"
             end = 0
             for _ in range(tensors):
                 reader.string()  # the tensor's name

@@ -100,7 +100,12 @@ class LLMStatus:
             return None
         with self._lock:
             last = self._last
-        if last is None or not last.outage:
+        return self._cooling(last)
+
+    def _cooling(self, last: _Outcome | None) -> str | None:
+        """``cooling`` for one snapshot of the latest outcome (report() reads it once: read twice, a request
+        failing in between left it a cooldown and no outcome, and /readyz answered 500)."""
+        if self.fallback != "extractive" or self.cooldown_s <= 0 or last is None or not last.outage:
             return None
         left = self.cooldown_s - (self._clock() - last.at)
         if left <= 0:
@@ -123,7 +128,7 @@ class LLMStatus:
         now = self._clock()
         with self._lock:
             last = self._last
-        cooling = self.cooling()
+        cooling = self._cooling(last)
         if cooling is not None:
             outcome = _Outcome(now, last.status, f"{cooling}; answers fall back to extractive")
         elif last is not None and now - last.at < PROBE_TTL_S:
