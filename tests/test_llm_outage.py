@@ -516,3 +516,34 @@ def test_the_first_part_of_a_split_gguf_may_hold_no_tensor(tmp_path):
     assert gguf_problem(_gguf(tmp_path, 0, 2, split)) is None
     alone = entry(b"general.name", 8, struct.pack("<Q", 4) + b"qwen")
     assert "header is damaged (0 tensors, 1 metadata entries)" in gguf_problem(_gguf(tmp_path, 0, 1, alone))
+
+
+def test_after_the_cooldown_one_request_tries_the_llm_and_the_others_keep_falling_back():
+    """When the cooldown ended every waiting request asked the dead endpoint again, each for its whole timeout."""
+    import httpx
+    import openai
+
+    from app.llm.status import LLMStatus
+
+    now = [100.0]
+    status = LLMStatus("openai-compatible", "m", cooldown_s=30.0, probe=lambda: None, clock=lambda: now[0])
+    outage = openai.APIConnectionError(request=httpx.Request("POST", "http://llm.invalid/v1/chat/completions"))
+    assert status.cooling() is None  # nothing failed yet: every request asks
+    assert status.failed(outage) is not None
+    assert "not asked again" in status.cooling()
+    now[0] += 31  # the cooldown is over
+    assert status.cooling() is None  # the first request is let through
+    assert "another request" in status.cooling()  # the others fall back while it runs
+    status.failed(outage)  # it failed: a new cooldown
+    assert "not asked again" in status.cooling()
+    now[0] += 31
+    assert status.cooling() is None
+    status.succeeded()  # it answered: everyone asks again
+    assert status.cooling() is None and status.cooling() is None
+    status.failed(outage)
+    now[0] += 31
+    assert status.cooling() is None  # a trial whose outcome never comes (a dropped stream) ...
+    now[0] += 29
+    assert "another request" in status.cooling()
+    now[0] += 2
+    assert status.cooling() is None  # ... stops counting after one more cooldown

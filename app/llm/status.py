@@ -68,6 +68,7 @@ class LLMStatus:
         self._lock = threading.Lock()
         self._probing = threading.Lock()
         self._last: _Outcome | None = None  # the latest LLM call's outcome
+        self._trial_at: float | None = None  # when the one call let through after a cooldown started
         self._probed: _Outcome | None = None
 
     @property
@@ -79,12 +80,15 @@ class LLMStatus:
     def succeeded(self) -> None:
         with self._lock:
             self._last = _Outcome(self._clock(), "ok", "the latest LLM call succeeded")
+            self._trial_at = None
 
     def failed(self, exc: BaseException) -> str | None:
         """Record ``exc`` when it is the LLM failing; the reason to fall back with when it is an outage and
         CITEWIRE_LLM_OUTAGE_FALLBACK=extractive, else None (the caller re-raises: the 503/502 as before)."""
         kind = failure_kind(exc)
         if kind is None:
+            with self._lock:  # not the LLM's failure: a trial call after a cooldown tells nothing, the next one tries
+                self._trial_at = None
             return None
         LLM_FAILURES.labels(kind).inc()
         reason = self._public(classify(exc).detail)
@@ -92,15 +96,27 @@ class LLMStatus:
         with self._lock:
             self._last = _Outcome(self._clock(), "unreachable" if kind in ("unreachable", "timeout") else "failing",
                                   reason, outage)
+            self._trial_at = None
         return reason if outage and self.fallback == "extractive" else None
 
     def cooling(self) -> str | None:
-        """While the cooldown after an outage runs (fallback mode only): why the LLM is skipped, else None."""
+        """While the cooldown after an outage runs (fallback mode only): why the LLM is skipped, else None. When it
+        ends, one caller is let through to try the LLM and the others keep falling back until that call's outcome
+        is in (a half-open circuit): otherwise every request waiting at that moment would wait on a dead endpoint
+        again, each for its whole timeout and retries. A trial that never reports (a stream the client dropped)
+        stops counting after one more cooldown."""
         if self.fallback != "extractive" or self.cooldown_s <= 0:
             return None
         with self._lock:
             last = self._last
-        return self._cooling(last)
+            cooling = self._cooling(last)
+            if cooling is not None or last is None or not last.outage:
+                return cooling
+            now = self._clock()
+            if self._trial_at is not None and now - self._trial_at < self.cooldown_s:
+                return f"{last.reason} (another request is trying the LLM again)"
+            self._trial_at = now
+            return None
 
     def _cooling(self, last: _Outcome | None) -> str | None:
         """``cooling`` for one snapshot of the latest outcome (report() reads it once: read twice, a request
