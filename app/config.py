@@ -53,8 +53,8 @@ OFFLINE_ENCODINGS = ("cl100k_base", "o200k_base")  # the BPE files app/offline.p
 
 # What CITEWIRE_TOPIC_ANCHOR accepts; SummarizeService reads its rules with the same pattern (app/summarize/service.py).
 ANCHOR_RULES = ("off", "word", "name", "name-word")
-TOPIC_ANCHOR_RULE = re.compile(rf"(?P<rule>{'|'.join(ANCHOR_RULES)}|coverage-(?P<ratio>0\.[0-9]*[1-9][0-9]*|1(\.0*)?))"
-                               r"(?P<prefer>:prefer)?")
+TOPIC_ANCHOR_RULE = re.compile(rf"(?P<rule>{'|'.join(ANCHOR_RULES)}|coverage-(?P<ratio>0\.[0-9]*[1-9][0-9]*|1(\.0*)?)"
+                               r"|distinctive-(?P<share>0\.[0-9]*[1-9][0-9]*|1(\.0*)?))(?P<prefer>:prefer)?")
 
 
 class Settings(BaseSettings):
@@ -347,8 +347,9 @@ class Settings(BaseSettings):
     @classmethod
     def _known_topic_anchor(cls, value: str) -> str:
         if not TOPIC_ANCHOR_RULE.fullmatch(value):
-            raise ValueError(f"unknown rule {value!r}: off, word, name, name-word or coverage-R (0 < R <= 1, e.g. "
-                             "coverage-0.75), optionally followed by :prefer")
+            raise ValueError(f"unknown rule {value!r}: off, word, name, name-word, coverage-R (0 < R <= 1, e.g. "
+                             "coverage-0.75) or distinctive-S (0 < S <= 1, e.g. distinctive-0.3), optionally followed "
+                             "by :prefer")
         return value
 
     @field_validator("rate_limit")

@@ -121,3 +121,43 @@ def test_the_topic_anchor_setting_reaches_the_http_summary_and_a_bad_one_is_refu
         body = client.post("/v1/summarize", json={"topic": "interest rates"}).json()
     cited = {c["article_id"] for c in body["citations"]}
     assert body["answerable"] and cited == {"fed-holds-rates-sept-2023"}, body
+
+
+def test_distinctive_words_are_those_holding_a_large_share_of_the_topics_idf():
+    from app.summarize.topics import distinctive_words
+
+    # 1,000 chunks: "interest" in 400 (IDF 0.92), "rates" in 10 (IDF 4.6): "rates" holds 0.83 of the topic's IDF
+    counts = _freq({"interest": 400, "rates": 10, "derna": 3, "floods": 40, "death": 90, "toll": 60})
+    assert distinctive_words("interest rates", counts, 0.3) == {"rates": 10}
+    assert set(distinctive_words("Derna floods death toll", counts, 0.3)) == {"derna"}
+    assert set(distinctive_words("Derna floods death toll", counts, 0.2)) == {"derna", "floods"}
+    # a word no chunk holds counts as held by half a chunk: the most distinctive of all
+    assert set(distinctive_words("measles outbreak", _freq({"outbreak": 50}), 0.3)) == {"measles"}
+    # a word as the index holds it, and no year or count
+    assert set(distinctive_words("Women's World Cup 2023", _freq({"women": 5, "world": 300, "cup": 40}), 0.5)) == {
+        "women"}
+    assert distinctive_words("the 2023", counts, 0.1) == {}
+
+
+def test_distinctive_rules_are_parsed_and_bad_shares_refused():
+    from pydantic import ValidationError
+
+    from app.config import Settings
+    from app.summarize.service import SummarizeService
+
+    def share(rule: str) -> float | None:
+        try:
+            return SummarizeService(None, None, None, topic_anchor=rule)._distinctive_share  # noqa: SLF001
+        except ValueError:
+            return None
+
+    assert share("distinctive-0.3") == 0.3 and share("distinctive-1") == 1.0 and share("coverage-0.75") is None
+    for rule in ("distinctive-0.3", "distinctive-1.0:prefer", "distinctive-0", "distinctive-.3", "distinctive-1.5",
+                 "distinctive"):
+        try:
+            Settings(topic_anchor=rule)
+            accepted = True
+        except ValidationError as exc:
+            assert "distinctive-S" in str(exc)
+            accepted = False
+        assert accepted == (share(rule) is not None), rule

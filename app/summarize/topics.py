@@ -3,6 +3,7 @@ the anchor rules (CITEWIRE_TOPIC_ANCHOR) and the on-topic sentence filter."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
@@ -50,6 +51,30 @@ def never_indexed(topic: str, doc_freq: Callable[[list[str]], tuple[dict[str, in
         return []
     frequencies, _ = doc_freq(list(wanted))
     return list(dict.fromkeys(word for looked_up, word in wanted.items() if frequencies.get(looked_up, 0) == 0))
+
+
+def distinctive_words(topic: str, doc_freq: Callable[[list[str]], tuple[dict[str, int], int]],
+                      share: float) -> dict[str, int]:
+    """The topic's distinctive words, each with the number of indexed chunks that hold it: the content words whose
+    IDF (log of chunks / chunks holding it; a word no chunk holds counts as held by half a chunk) is at least
+    ``share`` of the topic's total IDF. "interest rates" over an index where "interest" is common and "rates" rare:
+    "rates". A word every chunk holds has IDF 0 and is never distinctive; a topic whose IDF is all 0 has none.
+    A word is looked up as the index holds it ("women's" as "women"); digits are no word here (a year or count)."""
+    looked_up: dict[str, str] = {}  # the index's form -> the topic's word
+    for word in content_words(topic):
+        form = re.split(r"['’]", word)[0]
+        if form and not form.isdigit():
+            looked_up.setdefault(form, word)
+    if not looked_up:
+        return {}
+    frequencies, chunks = doc_freq(list(looked_up))
+    if chunks <= 0:
+        return {}
+    idf = {w: max(0.0, math.log(chunks / max(frequencies.get(w, 0), 0.5))) for w in looked_up}
+    total = sum(idf.values())
+    if total <= 0:
+        return {}
+    return {w: frequencies.get(w, 0) for w in looked_up if idf[w] / total >= share - 1e-9}
 
 
 def anchor_words(topic: str, rule: str) -> list[str]:
