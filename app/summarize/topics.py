@@ -16,6 +16,9 @@ from app.text import content_terms, content_words, name_tokens, proper_names, st
 # Added to an anchored sentence's relevance in "prefer": more than any other sentence's whole MMR score, so the
 # ordering is lexicographic (anchored first, MMR among each group), not a tuned weight.
 PREFERRED = 100.0
+# distinctive-S: the share of a topic's total IDF that makes a word distinctive; 0.3 was chosen on 2023 questions only
+# (docs/summaries.md, fifth round). CITEWIRE_TOPIC_ANCHOR=distinctive-0.3 is this value.
+DISTINCTIVE_SHARE = 0.3
 
 
 def in_dictionary(word: str) -> bool:
