@@ -206,3 +206,17 @@ def test_distinctive_keeps_the_event_and_refuses_a_topic_no_article_mentions(sam
 def test_distinctive_does_not_drop_kim_from_interest_rates_over_the_samples(sample_services):
     summary = _summaries(sample_services, "distinctive-0.3").summarize_topic("interest rates")
     assert "kim-putin-vostochny-2023" not in {c.article_id for c in summary.citations}
+
+
+def test_a_distinctive_refusal_reaches_http_with_its_reason(tmp_path):
+    """CITEWIRE_TOPIC_ANCHOR=distinctive-0.3: the refusal keeps the response's fields, reason naming the word."""
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+
+    app = create_app(Settings(data_dir=tmp_path / "data", index_samples=True, topic_anchor="distinctive-0.3"))
+    with TestClient(app) as client:
+        body = client.post("/v1/summarize", json={"topic": "measles death toll"}).json()
+    assert body["answerable"] is False and body["citations"] == [], body
+    assert body["refusal_reason"] == "no indexed article mentions measles", body
