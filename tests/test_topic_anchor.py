@@ -139,6 +139,10 @@ def test_distinctive_words_are_those_holding_a_large_share_of_the_topics_idf():
     assert set(distinctive_words("Women's World Cup 2023", _freq({"women": 5, "world": 300, "cup": 40}), 0.5)) == {
         "women"}
     assert distinctive_words("the 2023", counts, 0.1) == {}
+    # a hyphenated word through its parts: as a whole no chunk holds it, and it passed for the rarest of all
+    # (8 of 12 new 2024 refusals: "roll-away", "runner-up", "year-on-year"; docs/summaries.md)
+    parts = _freq({"roll": 400, "away": 900, "car": 20})
+    assert distinctive_words("roll-away car", parts, 0.3) == {"car": 20}
 
 
 def test_distinctive_rules_are_parsed_and_bad_shares_refused():

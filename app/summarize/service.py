@@ -46,6 +46,7 @@ from app.summarize.topics import (
     anchor_words,
     distinctive_words,
     in_dictionary,
+    index_forms,
     never_indexed,
     on_topic,
     topic_acronyms,
@@ -322,8 +323,15 @@ class SummarizeService:
         if not words:
             return passages, None
         terms = self._article_terms(passages)
-        wanted = {stem(w) for w in words} | {stem(w) for w in content_words(topic) if re.split(r"['’]", w)[0] in words}
-        kept = [p for p in passages if wanted & terms[p.article_id]]
+        # an article mentions a word as written ("women's", "roll-away": content_terms keep a hyphenated whole), as
+        # looked up ("women"), or through every one of its parts ("roll … away")
+        whole = {stem(w) for w in words} | {stem(w) for w in content_words(topic) if re.split(r"['’]", w)[0] in words}
+        parts = [{stem(f) for f in index_forms(w)} for w in words]
+
+        def mentions(held: set[str]) -> bool:
+            return bool(whole & held) or any(p and p <= held for p in parts)
+
+        kept = [p for p in passages if mentions(terms[p.article_id])]
         if kept:
             return kept, None
         named = ", ".join(words)
