@@ -319,8 +319,11 @@ class Settings(BaseSettings):
         description="Which retrieved articles a topic summary may cite (docs/summaries.md). off: any that shares a "
         "content word with the topic. coverage-0.75: only articles mentioning at least 0.75 of the topic terms the "
         "best-covering article mentions (keeps \"interest rates\" off Kim's \"security interests\"; on 2024 "
-        "questions-as-topics +0.048 on-event citations, -0.014 answers held, so not the default). word, name, "
-        "name-word: the rarest topic word's articles only; ':prefer' ranks those first instead of filtering.",
+        "questions-as-topics +0.048 on-event citations, -0.014 answers held, so not the default). distinctive-0.3: "
+        "only articles mentioning a topic word that holds at least 0.3 of the topic's IDF, and a refusal naming the "
+        "word when none does (\"no indexed article mentions measles\"; on 2024 +0.006 on-event citations, refusals "
+        "+0.021, so not the default). word, name, name-word: the rarest topic word's articles only; ':prefer' ranks "
+        "those first instead of filtering.",
     )
 
     # --- server memory (perf4, docs/performance.md *Memory*) -----------------------------------
