@@ -12,7 +12,8 @@ indexed word, or with ":prefer" ranks their sentences first; distinctive-S keeps
 holds at least S of the topic's total IDF and refuses when no retrieved article does. No LLM: the extractive summary. Per topic: refused; the share of its citations from
 the question's relevant articles (qrels: the answer string is in it, or the gold article); any citation from an
 article that is not relevant; whether the summary holds the normalised answer. Citation relevance is also pooled
-over all citations. The anchor rule has no tuned constant; 2023 is where it was looked at, 2024 the report.
+over all citations. The word rules have no tuned constant; coverage-R and distinctive-S were chosen on 2023; 2023 is where
+rules are looked at, 2024 the report (docs/summaries.md).
 95 % intervals: 1,000 bootstrap resamples of topics (seed 0), each rule's difference from before paired.
 """
 
