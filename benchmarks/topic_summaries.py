@@ -8,10 +8,12 @@ Each open question (the `app/evals/realtimeqa.py` set) is used as a topic ("Whic
 (built on the first run; delete the folder after an interrupted build). Rules, same retrieval, same index: **before**
 keeps any retrieved sentence that shares a content word with the topic; an anchor rule (`--rules`, app/summarize/
 topics.py `anchor_words`, `topic_anchor`) first keeps only passages of articles that mention the topic's rarest
-indexed word, or with ":prefer" ranks their sentences first. No LLM: the extractive summary. Per topic: refused; the share of its citations from
+indexed word, or with ":prefer" ranks their sentences first; distinctive-S keeps articles mentioning a word that
+holds at least S of the topic's total IDF and refuses when no retrieved article does. No LLM: the extractive summary. Per topic: refused; the share of its citations from
 the question's relevant articles (qrels: the answer string is in it, or the gold article); any citation from an
 article that is not relevant; whether the summary holds the normalised answer. Citation relevance is also pooled
-over all citations. The anchor rule has no tuned constant; 2023 is where it was looked at, 2024 the report.
+over all citations. The word rules have no tuned constant; coverage-R and distinctive-S were chosen on 2023; 2023 is where
+rules are looked at, 2024 the report (docs/summaries.md).
 95 % intervals: 1,000 bootstrap resamples of topics (seed 0), each rule's difference from before paired.
 """
 
@@ -44,7 +46,7 @@ def ensure_index(data: Path, data_dir: Path) -> None:
     subset = data_dir / "corpus-2023-2024.jsonl.gz"
     services = build_services(Settings(data_dir=data_dir))
     try:
-        if subset.exists() and services.records.count()[0] > 0:
+        if services.records.count()[0] > 0:  # built already (this script's subset, or a full corpus index)
             return
         data_dir.mkdir(parents=True, exist_ok=True)
         kept = 0
@@ -126,8 +128,10 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True, help="the index (built on the first run)")
     parser.add_argument("--years", default="2023", help="question years to ask: 2023 (looked at) or 2024 (report)")
     parser.add_argument("--rules", default="name",
-                        help=f"anchor rules to compare with 'off': {ANCHOR_RULES[1:]} or coverage-R (articles holding at "
-                             "least R of the best retrieved article's topic terms), each also as RULE:prefer")
+                        help=f"anchor rules to compare with 'off': {ANCHOR_RULES[1:]}, coverage-R (articles holding at "
+                             "least R of the best retrieved article's topic terms) or distinctive-S (articles mentioning "
+                             "a topic word holding at least S of the topic's IDF; none mentioned: refused), each also "
+                             "as RULE:prefer")
     parser.add_argument("--limit", type=int, default=None, help="the first N questions only")
     parser.add_argument("--out", type=Path, default=None, help="write per-topic rows and the table here (JSON)")
     args = parser.parse_args()

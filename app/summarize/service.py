@@ -8,6 +8,7 @@ Topic summaries retrieve across articles, keep on-topic sentences, select centra
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,13 +44,15 @@ from app.summarize.llm import LLMSummarizer
 from app.summarize.topics import (
     PREFERRED,
     anchor_words,
+    distinctive_words,
     in_dictionary,
+    index_forms,
     never_indexed,
     on_topic,
     topic_acronyms,
     topic_anchor,
 )
-from app.text import content_terms, sentence_spans, stem
+from app.text import content_terms, content_words, sentence_spans, stem
 
 # What one summary request may ask for (the API, the CLI, the MCP tool and Slack check them): a topic is read like a
 # question, and its words are searched and scored, so it is capped as questions are; a summary of more articles
@@ -177,10 +180,11 @@ class SummarizeService:
         self.headline_mentions = headline_mentions
         parsed = TOPIC_ANCHOR_RULE.fullmatch(topic_anchor)
         if parsed is None:
-            raise ValueError(f"unknown topic anchor rule {topic_anchor!r}: one of {ANCHOR_RULES} or coverage-R "
-                             "(0 < R <= 1), optionally ':prefer'")
+            raise ValueError(f"unknown topic anchor rule {topic_anchor!r}: one of {ANCHOR_RULES}, coverage-R "
+                             "(0 < R <= 1) or distinctive-S (0 < S <= 1), optionally ':prefer'")
         self._anchor_rule, self._anchor_mode = parsed["rule"], "prefer" if parsed["prefer"] else ""
         self._coverage = float(parsed["ratio"]) if parsed["ratio"] else None
+        self._distinctive_share = float(parsed["share"]) if parsed["share"] else None
 
     # --- entry points ---------------------------------------------------------------------------
     def summarize_articles(self, article_ids: list[str], max_words: int = 120) -> Summary:
@@ -225,8 +229,12 @@ class SummarizeService:
         rule, mode = self._anchor_rule, self._anchor_mode  # "name-word" filters; "name-word:prefer" puts first
         anchored: set[str] | None = None
         if not reason and rule != "off":
-            kept = (self._covering(topic, passages, self._coverage) if self._coverage is not None
-                    else self._anchored(topic, passages, rule))
+            if self._distinctive_share is not None:  # may refuse: no retrieved article mentions a distinctive word
+                kept, reason = self._distinctive(topic, passages, self._distinctive_share)
+            elif self._coverage is not None:
+                kept = self._covering(topic, passages, self._coverage)
+            else:
+                kept = self._anchored(topic, passages, rule)
             anchored = {p.chunk_id for p in kept}
             if mode != "prefer":
                 passages = [p for p in passages if p.chunk_id in anchored]
@@ -304,6 +312,32 @@ class SummarizeService:
         if not best:
             return passages
         return [p for p in passages if covered[p.article_id] >= ratio * best]
+
+    def _distinctive(self, topic: str, passages: list[Passage], share: float) -> tuple[list[Passage], str | None]:
+        """Only passages of articles (title and whole text: a later chunk says "the city", not "Derna") that mention
+        one of the topic's distinctive words (``distinctive_words``: a share of at least ``share`` of the topic's
+        IDF). When no retrieved article mentions one, the topic is refused, naming the words: "measles outbreak"
+        over articles on bird flu was summarised from "outbreak" alone. A topic without a distinctive word keeps
+        every passage."""
+        words = distinctive_words(topic, self.records.document_frequencies, share)
+        if not words:
+            return passages, None
+        terms = self._article_terms(passages)
+        # an article mentions a word as written ("women's", "roll-away": content_terms keep a hyphenated whole), as
+        # looked up ("women"), or through every one of its parts ("roll … away")
+        whole = {stem(w) for w in words} | {stem(w) for w in content_words(topic) if re.split(r"['’]", w)[0] in words}
+        parts = [{stem(f) for f in index_forms(w)} for w in words]
+
+        def mentions(held: set[str]) -> bool:
+            return bool(whole & held) or any(p and p <= held for p in parts)
+
+        kept = [p for p in passages if mentions(terms[p.article_id])]
+        if kept:
+            return kept, None
+        named = ", ".join(words)
+        if not any(words.values()):
+            return [], f"no indexed article mentions {named}"
+        return [], f"none of the articles found for the topic mentions {named}"
 
     def _anchored(self, topic: str, passages: list[Passage], rule: str) -> list[Passage]:
         """Only passages of articles that mention the topic's anchor: one shared common word let another event

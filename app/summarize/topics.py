@@ -3,6 +3,7 @@ the anchor rules (CITEWIRE_TOPIC_ANCHOR) and the on-topic sentence filter."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
@@ -10,11 +11,14 @@ from app.lexicon import lemma_stems
 from app.lexicon import shared as shared_lexicon
 from app.retrieval.features import starts_with_pronoun
 from app.summarize.candidates import Unit
-from app.text import content_terms, content_words, name_tokens, proper_names, stem, words
+from app.text import STOPWORDS, content_terms, content_words, name_tokens, proper_names, stem, words
 
 # Added to an anchored sentence's relevance in "prefer": more than any other sentence's whole MMR score, so the
 # ordering is lexicographic (anchored first, MMR among each group), not a tuned weight.
 PREFERRED = 100.0
+# distinctive-S: the share of a topic's total IDF that makes a word distinctive; 0.3 was chosen on 2023 questions only
+# (docs/summaries.md, fifth round). CITEWIRE_TOPIC_ANCHOR=distinctive-0.3 is this value.
+DISTINCTIVE_SHARE = 0.3
 
 
 def in_dictionary(word: str) -> bool:
@@ -50,6 +54,42 @@ def never_indexed(topic: str, doc_freq: Callable[[list[str]], tuple[dict[str, in
         return []
     frequencies, _ = doc_freq(list(wanted))
     return list(dict.fromkeys(word for looked_up, word in wanted.items() if frequencies.get(looked_up, 0) == 0))
+
+
+def index_forms(word: str) -> list[str]:
+    """The forms the lexical index holds a topic word under: "women's" as "women", a hyphenated word through its
+    parts ("roll-away" as "roll", "away": as a whole no chunk holds it, so it passed for the rarest word of all,
+    docs/summaries.md fifth round); none for a number."""
+    base = re.split(r"['’]", word)[0]
+    parts = [p for p in re.split(r"[-–]", base) if p] if re.search(r"[-–]", base) else [base]
+    parts = [p for p in parts if p and not p.isdigit() and p not in STOPWORDS]
+    return parts
+
+
+def distinctive_words(topic: str, doc_freq: Callable[[list[str]], tuple[dict[str, int], int]],
+                      share: float) -> dict[str, int]:
+    """The topic's distinctive words, each with the number of indexed chunks that hold it: the content words whose
+    IDF (log of chunks / chunks holding it; a word no chunk holds counts as held by half a chunk) is at least
+    ``share`` of the topic's total IDF. "interest rates" over an index where "interest" is common and "rates" rare:
+    "rates". A word every chunk holds has IDF 0 and is never distinctive; a topic whose IDF is all 0 has none.
+    A word is looked up as the index holds it (``index_forms``; a hyphenated word counts as held by as many chunks
+    as its rarest part) and keyed by its form before any apostrophe ("women's" as "women"); numbers are no word here."""
+    forms: dict[str, list[str]] = {}  # the word, before any apostrophe -> its forms in the index
+    for word in content_words(topic):
+        looked_up = index_forms(word)
+        if looked_up:
+            forms.setdefault(re.split(r"['’]", word)[0], looked_up)
+    if not forms:
+        return {}
+    frequencies, chunks = doc_freq(list(dict.fromkeys(f for fs in forms.values() for f in fs)))
+    if chunks <= 0:
+        return {}
+    held = {w: min(frequencies.get(f, 0) for f in fs) for w, fs in forms.items()}
+    idf = {w: max(0.0, math.log(chunks / max(held[w], 0.5))) for w in forms}
+    total = sum(idf.values())
+    if total <= 0:
+        return {}
+    return {w: held[w] for w in forms if idf[w] / total >= share - 1e-9}
 
 
 def anchor_words(topic: str, rule: str) -> list[str]:
