@@ -119,19 +119,38 @@ def topic_anchor(candidates: list[str], doc_freq: Callable[[list[str]], tuple[di
     return min(held, key=lambda w: frequencies[w]) if held else None
 
 
+_HYPHENATED_NAMES = re.compile(r"\b[A-Z][\w’']*(?:-[A-Z][\w’']*)+")
+
+
+def parted_terms(text: str, whole: bool = True) -> set[str]:
+    """Content terms with a hyphenated word read through its parts too ("Kim-Putin" as "kim" and "putin"). For a
+    topic (``whole=False``) only names joined by a hyphen are read as their parts, instead of whole: "Kim-Putin
+    meeting" was refused over articles that write "Kim" and "Putin" apart, while "year-on-year" or "long-term" split
+    would match every sentence saying "year" or "term"."""
+    terms = set(content_terms(text))
+    if whole:
+        return terms | {stem(part) for term in terms if "-" in term for part in term.split("-")
+                        if part and part not in STOPWORDS}
+    for name in _HYPHENATED_NAMES.finditer(text):
+        parts = [p for p in words(name.group(0).replace("-", " ")) if p not in STOPWORDS]
+        terms.discard(stem(name.group(0).lower()))
+        terms |= {stem(p) for p in parts}
+    return terms
+
+
 def on_topic(topic: str, units: list[Unit], headlines: bool = False) -> list[Unit]:
     """Sentences that state something about the topic: they (or, for a sentence opening with a pronoun,
     the sentence before; with ``headlines``, their article's headline) share a content term with it.
     Unrelated sentences of a retrieved passage go."""
-    wanted, acronyms = set(content_terms(topic)), topic_acronyms(topic)
+    wanted, acronyms = parted_terms(topic, whole=False), topic_acronyms(topic)
     if not wanted and not acronyms:
         return units
 
     def mentions(text: str) -> bool:
-        return bool(set(content_terms(text)) & wanted) or any(re.search(rf"\b{a}\b", text) for a in acronyms)
+        return bool(parted_terms(text) & wanted) or any(re.search(rf"\b{a}\b", text) for a in acronyms)
 
     def headline_names_it(title: str) -> bool:  # every word of the topic, not one: a headline says little else
-        return bool(wanted or acronyms) and wanted <= set(content_terms(title)) and all(
+        return bool(wanted or acronyms) and wanted <= parted_terms(title) and all(
             re.search(rf"\b{a}\b", title) for a in acronyms)
 
     out = []
