@@ -74,17 +74,35 @@ def test_the_llm_condenser_reads_each_earlier_turn_to_a_bounded_length():
     assert "Kim pledged support." in sent and len(sent) < 2 * CONDENSER_TURN_CHARS + 2_000
 
 
+@pytest.fixture(scope="module")
+def sample_services(tmp_path_factory):
+    """The bundled samples alone, as `citewire serve --samples` serves them: with ../shared's two real articles
+    beside them (corpus_services) the document frequencies differ, and an answer at the threshold passed in CI and
+    failed without ../shared."""
+    from app.config import Settings
+    from app.samples import index_samples
+    from app.services import build_services
+
+    built = build_services(Settings(data_dir=tmp_path_factory.mktemp("chat-samples") / "data"))
+    assert index_samples(built.ingest).counts["failed"] == 0
+    yield built
+    built.close()
+
+
 @pytest.mark.parametrize("first, follow_up, article", [
-    ("How strong was the Morocco earthquake?", "How many people died?", "morocco-earthquake-2023"),
+    pytest.param("How strong was the Morocco earthquake?", "How many people died?", "morocco-earthquake-2023",
+                 marks=pytest.mark.xfail(strict=True, reason="over the samples alone \"How many people died? (Morocco)\" "
+                                         "scores answerability 0.36 < 0.43, so the reading is not taken and the turn is "
+                                         "refused (the death-toll questions of docs/answers.md, *Counts, not dates*)")),
     ("Who won the Women's World Cup final?", "Where was the final played?", "womens-world-cup-final-2023"),
 ])
-def test_a_follow_up_that_names_nothing_is_read_with_the_earlier_names(corpus_services, first, follow_up, article):
+def test_a_follow_up_that_names_nothing_is_read_with_the_earlier_names(sample_services, first, follow_up, article):
     """Without "and"/"he"/"it" the follow-up went through as typed and was refused: it names nothing to look for."""
     from app.main import create_app
 
     messages = [{"role": "user", "content": first}, {"role": "assistant", "content": "… [1]"},
                 {"role": "user", "content": follow_up}]
-    with TestClient(create_app(corpus_services.settings, services=corpus_services)) as client:
+    with TestClient(create_app(sample_services.settings, services=sample_services)) as client:
         reply = client.post("/v1/chat", json={"messages": messages}).json()
     assert reply["standalone_question"].startswith(follow_up + " (") and reply["answerable"], reply
     assert reply["citations"][0]["article_id"] == article
