@@ -126,6 +126,13 @@ class Settings(BaseSettings):
     bm25_weight: float = Field(default=0.7, ge=0, le=1, description="Weight of BM25 in the fusion (dense gets the rest).")
     recency_days: int = Field(default=30, ge=0, description="Articles published this many days before as_of get the recency boost.")
     recency_boost: float = Field(default=1.5, ge=1, description="Score multiplier for recent articles (1 disables the prior).")
+    background_df_weight: float = Field(
+        default=0, ge=0, le=1_000_000,
+        description="Pseudo-chunks of 2022-2023 news added to the index's own word counts when question words are "
+        "weighted (IDF): a small index borrows news's sense of which words are common (\"died\" is, \"Derna\" is "
+        "not), a large one outweighs them. 0 (the default) uses the index's counts alone; 300 and 3000 were measured "
+        "and not made the default (docs/answers.md, *Small indexes*).",
+    )
 
     # --- answering -----------------------------------------------------------------------
     min_support: float = Field(

@@ -27,6 +27,7 @@ from app.llm.model_prep import resolve_local_model
 from app.llm.status import PROBE_TIMEOUT_S, LLMStatus
 from app.offline import install_tiktoken_files, quiet_network_defaults
 from app.prompts import load_prompt
+from app.retrieval.background import blended_doc_freq, load_background
 from app.retrieval.learned import load_models
 from app.retrieval.service import RetrievalService
 from app.store.backends import make_record_store
@@ -143,11 +144,15 @@ def _build_services(settings: Settings, release: Callable[[], None], opened: lis
     opened.append(vectors.close)
     chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap, settings.encoding_name)
     models = load_models() if settings.answer_model != "heuristic" else None
-    retrieval = RetrievalService(settings, records, vectors, embedder, models.passages if models else None)
-    scorer = QuestionScorer(embedder, records.document_frequencies)
+    # question-word weights (IDF) from the index's counts smoothed towards news's (app/retrieval/background.py)
+    doc_freq = blended_doc_freq(records.document_frequencies,
+                                load_background() if settings.background_df_weight > 0 else None,
+                                settings.background_df_weight)
+    retrieval = RetrievalService(settings, records, vectors, embedder, models.passages if models else None, doc_freq)
+    scorer = QuestionScorer(embedder, doc_freq)
     extractive = ExtractiveAnswerer(scorer, settings.min_support, settings.max_answer_sentences)
     if models is not None and settings.answer_model == "learned":
-        extractive = LearnedAnswerer(SentenceSelector(models, embedder, records.document_frequencies),
+        extractive = LearnedAnswerer(SentenceSelector(models, embedder, doc_freq),
                                      settings.max_answer_sentences)
     client, local = make_llm_client(settings)
     if local is not None:

@@ -13,7 +13,7 @@ import numpy as np
 from app.embed import Embedder
 from app.text import STOPWORDS, content_words, numbers, proper_names, stem, words
 
-DocFreq = Callable[[list[str]], tuple[dict[str, int], int]]
+DocFreq = Callable[[list[str]], tuple[dict[str, float], float]]
 _MONTHS = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(1[89]|20)\d\d\b", re.I)
 TOPIC_CREDIT = 0.35  # share of a term's weight a sentence earns when only its headline has the term
 LEAD_IN_CREDIT = 0.6  # ... when only the sentence before it has the term

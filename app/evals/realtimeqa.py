@@ -159,16 +159,16 @@ def make_pipelines(services) -> dict[str, Pipeline]:
     """"old": fused ranking + hand-weighted extractive answerer; "new": learned ranker, selector, refusal;
     "rerank": learned ranker + the old answerer."""
     s = services.settings
-    old_retrieval = RetrievalService(s, services.records, services.vectors, services.embedder)
-    old_answerer = ExtractiveAnswerer(QuestionScorer(services.embedder, services.records.document_frequencies),
-                                      s.min_support, s.max_answer_sentences)
+    doc_freq = services.retrieval.doc_freq  # the question-word weights the service uses (background blended in)
+    old_retrieval = RetrievalService(s, services.records, services.vectors, services.embedder, doc_freq=doc_freq)
+    old_answerer = ExtractiveAnswerer(QuestionScorer(services.embedder, doc_freq), s.min_support,
+                                      s.max_answer_sentences)
     models = load_models()
     pipelines = {"old": _pipeline(old_retrieval, old_answerer, s.top_k)}
     if models is not None:
-        new_retrieval = RetrievalService(s, services.records, services.vectors, services.embedder, models.passages)
-        new_answerer = LearnedAnswerer(SentenceSelector(models, services.embedder,
-                                                        services.records.document_frequencies),
-                                       s.max_answer_sentences)
+        new_retrieval = RetrievalService(s, services.records, services.vectors, services.embedder, models.passages,
+                                         doc_freq)
+        new_answerer = LearnedAnswerer(SentenceSelector(models, services.embedder, doc_freq), s.max_answer_sentences)
         pipelines["new"] = _pipeline(new_retrieval, new_answerer, s.top_k)
         pipelines["rerank"] = _pipeline(new_retrieval, old_answerer, s.top_k)
     return pipelines

@@ -28,7 +28,7 @@ from app.text import (
     words,
 )
 
-DocFreq = Callable[[list[str]], tuple[dict[str, int], int]]
+DocFreq = Callable[[list[str]], tuple[dict[str, float], float]]  # counts may be blended (background.py)
 PROXIMITY_WINDOW = 24  # tokens: about one sentence, the span in which an answer's context sits
 _MONTHS = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d|\b(1[89]|20)\d\d\b|"
                      r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)

@@ -16,6 +16,7 @@ from app.retrieval.features import (
     ALL_PASSAGE_FEATURES,
     PASSAGE_EXTRA_FEATURES,
     PASSAGE_FEATURES,
+    DocFreq,
     QuestionTerms,
     passage_extra_rows,
     passage_row,
@@ -92,9 +93,10 @@ def per_article_first(ranked: list, per_article: int, article=lambda passage: pa
 
 class RetrievalService:
     def __init__(self, settings: Settings, records: RecordStore, vectors: VectorStore, embedder: Embedder,
-                 ranker: BoostedModel | None = None) -> None:
+                 ranker: BoostedModel | None = None, doc_freq: DocFreq | None = None) -> None:
         self.settings = settings
         self.records = records
+        self._doc_freq = doc_freq
         self.vectors = vectors
         self.embedder = embedder
         self.ranker = ranker  # learned passage ranker (hybrid mode); None keeps the fused order
@@ -104,6 +106,11 @@ class RetrievalService:
                                                       else ALL_PASSAGE_FEATURES)
         self.ranker_columns = [ALL_PASSAGE_FEATURES.index(n) for n in names]
         self.extra_columns = bool(set(names) & set(PASSAGE_EXTRA_FEATURES))
+
+    @property
+    def doc_freq(self) -> DocFreq:
+        """How question words are weighted: the index's own counts unless given (build_services blends news's in)."""
+        return self._doc_freq or self.records.document_frequencies
 
     def search(
         self,
@@ -138,7 +145,7 @@ class RetrievalService:
         fused = self._fuse(bm25, dense, "hybrid")
         ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)[:pool]
         passages = self._materialise(ranked, pool, bm25, dense)
-        terms = terms or question_terms(query, self.records.document_frequencies)
+        terms = terms or question_terms(query, self.doc_freq)
         top_bm25 = max((s for _, s in bm25), default=0.0) or 1.0
         bm25_score = dict(bm25)
         dense_score = dict(dense)

@@ -1,0 +1,73 @@
+"""Document frequencies of a news background corpus, blended into the index's own.
+
+The answer models weigh a question's words by IDF. They were fitted over a 210,000-chunk news index, where "died"
+is common and "Derna" rare. Over the eight sample articles, or a user's few hundred, "died" is in no chunk and so
+weighs more than "Derna", and answerable questions were refused. Each word's count is therefore smoothed towards
+its rate in news: ``weight`` pseudo-chunks at the background rate are added to the index's own counts (a Dirichlet
+prior). A large index outweighs them; a small one borrows news's sense of which words are common
+(docs/answers.md, *Small indexes: background word frequencies*).
+
+The table (``app/models/background_df.npz``) is written by ``training/build_background_df.py`` from the 2022–2023
+articles of the RealTimeQA corpus only (2024, the evaluation split, never enters it): for each stemmed term key
+of the lexical index (``app.store.lexical.term_key``) held by at least ``MIN_CHUNKS`` chunks, how many chunks hold
+it, and the number of chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from app.retrieval.features import DocFreq
+from app.store.lexical import term_key, tokens
+
+BACKGROUND_FILE = Path(__file__).resolve().parent.parent / "models" / "background_df.npz"
+
+
+@dataclass(frozen=True)
+class BackgroundFrequencies:
+    keys: np.ndarray  # int64 term keys, sorted
+    counts: np.ndarray  # chunks holding each key
+    chunks: int  # chunks in the background corpus
+
+    @classmethod
+    def load(cls, path: Path = BACKGROUND_FILE) -> BackgroundFrequencies:
+        with np.load(path) as data:
+            return cls(data["keys"], data["counts"], int(data["chunks"]))
+
+    def rates(self, raw_words: Iterable[str]) -> dict[str, float]:
+        """Share of background chunks holding each word as one whole term; 0 for a compound ("kim-putin"),
+        as the index's own ``document_frequencies`` counts none, and for a word rarer than the table keeps."""
+        out: dict[str, float] = {}
+        for word in raw_words:
+            parts = tokens(word)
+            if len(parts) != 1:
+                out[word] = 0.0
+                continue
+            key = term_key(parts[0])
+            i = int(np.searchsorted(self.keys, key))
+            found = i < len(self.keys) and self.keys[i] == key
+            out[word] = float(self.counts[i]) / self.chunks if found else 0.0
+        return out
+
+
+@lru_cache(maxsize=1)
+def load_background() -> BackgroundFrequencies:
+    return BackgroundFrequencies.load()
+
+
+def blended_doc_freq(local: DocFreq, background: BackgroundFrequencies | None, weight: float) -> DocFreq:
+    """``local`` with ``weight`` pseudo-chunks at the background's rates added: (df + w·rate, total + w)."""
+    if background is None or weight <= 0:
+        return local
+
+    def doc_freq(raw_words: list[str]) -> tuple[dict[str, float], float]:
+        counts, total = local(raw_words)
+        rates = background.rates(raw_words)
+        return {w: counts.get(w, 0) + weight * rates[w] for w in raw_words}, total + weight
+
+    return doc_freq
