@@ -1,11 +1,11 @@
 """Document frequencies of a news background corpus, blended into the index's own.
 
 The answer models weigh a question's words by IDF. They were fitted over a 210,000-chunk news index, where "died"
-is common and "Derna" rare. Over the eight sample articles, or a user's few hundred, "died" is in no chunk and so
-weighs more than "Derna", and answerable questions were refused. Each word's count is therefore smoothed towards
-its rate in news: ``weight`` pseudo-chunks at the background rate are added to the index's own counts (a Dirichlet
-prior). A large index outweighs them; a small one borrows news's sense of which words are common
-(docs/answers.md, *Small indexes: background word frequencies*).
+is common and "Derna" rare. Over the eight sample articles "died" is in no chunk and so weighs more than "Derna".
+With ``CITEWIRE_BACKGROUND_DF_WEIGHT`` > 0 each word's count is smoothed towards its rate in news: ``weight``
+pseudo-chunks at the background rate are added to the index's own counts (a Dirichlet prior). A large index
+outweighs them; a small one borrows news's sense of which words are common. Off by default: measured over small
+indexes it was no clear gain (docs/answers.md, *Small indexes: background word frequencies*).
 
 The table (``app/models/background_df.npz``) is written by ``training/build_background_df.py`` from the 2022–2023
 articles of the RealTimeQA corpus only (2024, the evaluation split, never enters it): for each stemmed term key
