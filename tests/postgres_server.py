@@ -8,6 +8,7 @@ reason when no server can be started, so tests skip saying why.
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import shutil
 import socket
@@ -78,3 +79,30 @@ def start() -> tuple[PostgresServer | None, str]:
             shutil.rmtree(folder, ignore_errors=True)
             return None, f"could not start PostgreSQL: {(result.stderr or result.stdout)[-500:]} {log}"
     return PostgresServer(folder, port, bin_dir, as_user), ""
+
+
+def running():
+    """For a fixture, ``yield from running()``: a started server (the test skipped, saying why, when none can
+    start), stopped afterwards."""
+    import pytest
+
+    server, why = start()
+    if server is None:
+        pytest.skip(why)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+_databases = itertools.count()
+
+
+def new_database(server: PostgresServer) -> str:
+    """The URL of a fresh, empty database on ``server``: each test its own record."""
+    import psycopg
+
+    name = f"t{os.getpid()}_{next(_databases)}"
+    with psycopg.connect(server.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return server.url.rsplit("/", 1)[0] + "/" + name

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
 from app.config import Settings
@@ -22,26 +20,16 @@ ARTICLES = [
     ArticleIn(id="cafe", title="Zürich café wins prize", source="Gazette", published_at="2024-03-09",
               text="A café in Zürich won the national coffee prize for its espresso and its harbour view."),
 ]
-_names = itertools.count()
 
 
 @pytest.fixture(scope="module")
 def pg():
-    server, why = postgres_server.start()
-    if server is None:
-        pytest.skip(why)
-    yield server
-    server.stop()
+    yield from postgres_server.running()
 
 
 @pytest.fixture
 def pg_url(pg):
-    import psycopg
-
-    name = f"t{next(_names)}"
-    with psycopg.connect(pg.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return pg.url.rsplit("/", 1)[0] + "/" + name
+    return postgres_server.new_database(pg)
 
 
 def _pg_services(tmp_path, url, host="a"):

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 from typer.testing import CliRunner
 
@@ -14,27 +12,17 @@ from app.store.records import SCHEMA_VERSION
 from tests import postgres_server
 
 runner = CliRunner()
-_names = itertools.count()
 
 
 @pytest.fixture(scope="module")
 def pg():
-    server, why = postgres_server.start()
-    if server is None:
-        pytest.skip(why)
-    yield server
-    server.stop()
+    yield from postgres_server.running()
 
 
 @pytest.fixture
 def pg_env(pg, tmp_path, monkeypatch):
     """A fresh database on the server, and the CLI's environment pointing at it."""
-    import psycopg
-
-    name = f"c{next(_names)}"
-    with psycopg.connect(pg.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    url = pg.url.rsplit("/", 1)[0] + "/" + name
+    url = postgres_server.new_database(pg)
     monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("CITEWIRE_LEXICAL_URL", url)
     return url

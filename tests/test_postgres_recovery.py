@@ -28,11 +28,7 @@ def _pg_ctl(server, action: str) -> None:
 
 @pytest.fixture
 def pg():
-    server, why = postgres_server.start()
-    if server is None:
-        pytest.skip(why)
-    yield server
-    server.stop()
+    yield from postgres_server.running()
 
 
 def test_postgres_down_is_503_and_the_app_recovers(pg, tmp_path):

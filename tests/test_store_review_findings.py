@@ -16,13 +16,7 @@ from tests import postgres_server
 
 @pytest.fixture
 def pg():
-    server, why = postgres_server.start()
-    if server is None:
-        pytest.skip(why)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from postgres_server.running()
 
 
 @pytest.fixture
