@@ -156,24 +156,38 @@ def test_a_stream_that_breaks_off_mid_answer_ends_with_the_extractive_answer(fla
 
 def test_the_cooldown_skips_the_llm_then_asks_it_again(flaky, fake):
     client, services = flaky
-    fake.reply(status=500, message="upstream model crashed")
-    first = client.post("/v1/ask", json=ASK).json()
-    _assert_fell_back(first, tried=True)
-    assert first["fallback"]["reason"] == "the LLM endpoint answered HTTP 500"
-    assert len(fake.requests) == 1
+    fake.reply(status=500, message="upstream model crashed").reply(status=503)
+    for _ in range(2):  # a 5xx opens the cooldown the second time in a row (tests/test_llm_status.py)
+        first = client.post("/v1/ask", json=ASK).json()
+        _assert_fell_back(first, tried=True)
+        assert first["fallback"]["reason"].startswith("the LLM endpoint answered HTTP 50")
+    assert len(fake.requests) == 2
     second = client.post("/v1/ask", json=ASK).json()  # within CITEWIRE_LLM_OUTAGE_COOLDOWN: not asked again
     _assert_fell_back(second, tried=False)
     assert "CITEWIRE_LLM_OUTAGE_COOLDOWN" in second["fallback"]["reason"]
     streamed = _events(client.post("/v1/ask", json=ASK | {"stream": True}).text)[-1][1]
     _assert_fell_back(streamed, tried=False)
     _assert_fell_back(client.post("/v1/summarize", json=TOPIC).json(), tried=False)
-    assert len(fake.requests) == 1, fake.requests  # nothing reached the dead endpoint during the cooldown
+    assert len(fake.requests) == 2, fake.requests  # nothing reached the dead endpoint during the cooldown
     services.llm_status.cooldown_s = 0.3
     time.sleep(0.4)  # the cooldown is over: the LLM is asked again, and answers
     fake.reply(f"{GOOD} [1].")
     again = client.post("/v1/ask", json=ASK).json()
     services.llm_status.cooldown_s = 30.0
     assert again["mode"] == "llm" and again["fallback"] is None, again
+    assert len(fake.requests) == 3
+
+
+def test_one_http_500_falls_back_alone_and_the_next_request_asks_the_llm(flaky, fake):
+    """A 500 on one request (a prompt the server chokes on) sent every other user to the fallback for 30 s."""
+    client, _ = flaky
+    fake.reply(status=500, message="cannot parse this prompt").reply(f"{GOOD} [1].")
+    first = client.post("/v1/ask", json=ASK).json()
+    _assert_fell_back(first, tried=True)  # the request that got the 500 falls back, as before
+    assert first["fallback"]["reason"] == "the LLM endpoint answered HTTP 500"
+    assert client.get("/readyz").json()["llm"]["status"] == "failing"
+    second = client.post("/v1/ask", json=ASK).json()
+    assert second["mode"] == "llm" and second["fallback"] is None, second
     assert len(fake.requests) == 2
 
 
@@ -213,7 +227,7 @@ def test_error_mode_answers_503_for_an_unreachable_llm(tmp_path):
 # --- /readyz and metrics --------------------------------------------------------------------------------------------
 
 def test_readyz_reports_the_llm_without_its_url_or_key(down):
-    llm = down.get("/readyz").json()["llm"]
+    llm = _probed(down)  # the latest call's outcome, or (run alone) the probe's
     assert llm["mode"] == "openai-compatible" and llm["model"] == "x" and llm["status"] == "unreachable", llm
     assert "not reachable" in llm["reason"]
     text = down.get("/readyz").text
@@ -221,8 +235,19 @@ def test_readyz_reports_the_llm_without_its_url_or_key(down):
         assert secret not in text
 
 
+def _probed(client: TestClient) -> dict:
+    """/readyz's llm once the background probe is in (the first /readyz reports "unknown" while it runs)."""
+    deadline = time.monotonic() + 10
+    while True:
+        llm = client.get("/readyz").json()["llm"]
+        if llm["status"] != "unknown" or time.monotonic() > deadline:
+            return llm
+        time.sleep(0.05)
+
+
 def test_readyz_probes_once_and_caches_when_no_call_was_made(tmp_path):
-    """A server that accepts and never answers: the probe is bounded, and the next /readyz reads its cached result."""
+    """A server that accepts and never answers: /readyz does not wait on the probe, which is bounded, and a later
+    /readyz reads its cached result."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
@@ -234,10 +259,12 @@ def test_readyz_probes_once_and_caches_when_no_call_was_made(tmp_path):
             first = client.get("/readyz")
             took = time.monotonic() - started
             assert first.status_code == 200 and first.json()["status"] == "ready"  # the LLM does not make it unready
-            assert first.json()["llm"]["status"] == "unreachable" and took < 6, (first.json(), took)
+            assert first.json()["llm"]["status"] == "unknown" and took < 1, (first.json(), took)  # probing, unwaited
+            llm = _probed(client)
+            assert llm["status"] == "unreachable" and time.monotonic() - started < 6, (llm, time.monotonic() - started)
             started = time.monotonic()
             second = client.get("/readyz").json()
-            assert time.monotonic() - started < 1 and second["llm"] == first.json()["llm"]
+            assert time.monotonic() - started < 1 and second["llm"] == llm
     finally:
         listener.close()
 
@@ -437,7 +464,7 @@ def test_the_in_process_public_evals_stop_on_a_fallback_too():
 
 def test_readyz_probes_the_in_process_fake_model_as_any_endpoint(tmp_path):
     with TestClient(create_app(Settings(data_dir=tmp_path / "data", llm_base_url="fake://", warmup=False))) as client:
-        llm = client.get("/readyz").json()["llm"]
+        llm = _probed(client)
     assert llm == {"mode": "openai-compatible", "model": "gpt-4o-mini", "status": "ok",
                    "reason": "the LLM endpoint answers"}, llm
 
