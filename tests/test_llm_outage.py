@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+import openai
 import pytest
 from fastapi.testclient import TestClient
 
@@ -28,6 +30,7 @@ FOLLOW_UP = {"messages": [{"role": "user", "content": "What did Kim pledge?"},
                           {"role": "user", "content": "Where did they meet?"}]}
 COMPLETION = {"model": "citewire", "messages": [{"role": "user", "content": "What did Kim pledge?"}]}
 TOPIC = {"topic": "Kim Putin summit"}
+UNREACHABLE = openai.APIConnectionError(request=httpx.Request("POST", "http://llm.invalid/v1/chat/completions"))
 
 
 def _dead_port() -> int:
@@ -189,6 +192,96 @@ def test_one_http_500_falls_back_alone_and_the_next_request_asks_the_llm(flaky, 
     second = client.post("/v1/ask", json=ASK).json()
     assert second["mode"] == "llm" and second["fallback"] is None, second
     assert len(fake.requests) == 2
+
+
+# --- a chat turn whose rewrite fell back -----------------------------------------------------------------------------
+
+def _chat(client: TestClient, path: str, stream: bool) -> dict:
+    """The answer's fields (/v1/chat's body or final event, /v1/chat/completions' citewire extras)."""
+    body = (FOLLOW_UP if path == "/v1/chat" else COMPLETION | {"messages": FOLLOW_UP["messages"]}) | {"stream": stream}
+    response = client.post(path, json=body)
+    assert response.status_code == 200, response.text
+    if path == "/v1/chat":
+        return _events(response.text)[-1][1] if stream else response.json()
+    if stream:
+        chunks = [json.loads(line.removeprefix("data: ")) for line in response.text.splitlines()
+                  if line.startswith("data: {")]
+        return next(c["choices"][0]["delta"]["citewire"] for c in chunks
+                    if c["choices"] and "citewire" in c["choices"][0]["delta"])
+    return response.json()["choices"][0]["message"]["citewire"]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("path", ["/v1/chat", "/v1/chat/completions"])
+def test_a_chat_turn_whose_rewrite_got_a_500_is_answered_without_the_llm_and_says_so(flaky, fake, path, stream):
+    """The condense call's 500 opens no cooldown now (one 5xx is no proof the endpoint is down): the answer's own
+    call then reached the LLM, and a turn read by the no-LLM heuristic came back as an LLM answer, no `fallback`."""
+    client, _ = flaky
+    fake.reply(status=500, message="cannot parse this prompt").reply(f"{GOOD} [1].")
+    info = _chat(client, path, stream)
+    _assert_fell_back(info, tried=True)
+    assert info["fallback"]["reason"] == "the LLM endpoint answered HTTP 500 (reading the chat turn)", info
+    assert len(fake.requests) == 1  # the answer did not ask the LLM after the rewrite fell back
+
+
+def test_a_chat_turn_whose_rewrite_failed_says_so_with_no_cooldown_too(flaky, fake):
+    """CITEWIRE_LLM_OUTAGE_COOLDOWN=0 ("asks every time"): the same, whatever failed."""
+    client, services = flaky
+    services.llm_status.cooldown_s = 0
+    try:
+        fake.reply(status=503).reply(status=503).reply(f"{GOOD} [1].")
+        _assert_fell_back(_chat(client, "/v1/chat", False), tried=True)
+        assert len(fake.requests) == 1
+    finally:
+        services.llm_status.cooldown_s = 30.0
+
+
+def test_a_chat_turn_read_during_the_cooldown_says_so_though_the_llm_came_back_before_its_answer(flaky, fake,
+                                                                                                monkeypatch):
+    """The rewrite fell back while another request held the half-open trial; that trial succeeded before this turn's
+    answer asked, so the answer went to the LLM and said nothing of its no-LLM reading."""
+    client, services = flaky
+    status = services.llm_status
+    status.failed(UNREACHABLE)
+    status._last.at -= status.cooldown_s + 1  # the cooldown is over ...
+    assert status.cooling() is None  # ... and another request holds the trial
+    condense = services.condenser.condense
+
+    def trial_succeeds_meanwhile(*args, **kwargs):
+        turn = condense(*args, **kwargs)
+        status.succeeded()  # the other request's trial is in: the LLM answers again
+        return turn
+
+    monkeypatch.setattr(services.condenser, "condense", trial_succeeds_meanwhile)
+    fake.reply(f"{GOOD} [1].")
+    info = _chat(client, "/v1/chat", False)
+    _assert_fell_back(info, tried=False)
+    assert "another request is trying the LLM again" in info["fallback"]["reason"]
+    assert len(fake.requests) == 0
+    monkeypatch.undo()
+    fake.reply(f"{GOOD} [1].").reply(f"{GOOD} [1].")  # the next turn: rewritten and answered by the LLM
+    assert _chat(client, "/v1/chat", False)["fallback"] is None
+
+
+def test_a_slack_thread_follow_up_whose_rewrite_got_a_500_says_so_in_its_footer(flaky, fake):
+    from app.slack.bot import Responder
+    from app.slack.conversation import Request
+
+    _, services = flaky
+    fake.reply(status=500).reply(f"{GOOD} [1].")
+    history = FOLLOW_UP["messages"][:-1]
+    text, blocks = Responder(lambda: services).compose(Request("ask", "Where did they meet?"), history)
+    footer = (blocks or [{"elements": [{"text": text}]}])[-1]["elements"][0]["text"]
+    assert "Answered without the LLM, from the articles' own sentences: the LLM endpoint answered HTTP 500 " \
+           "(reading the chat turn)." in footer, (text, blocks)
+    assert len(fake.requests) == 1
+
+
+def test_a_first_chat_turn_needs_no_rewrite_and_reports_no_fallback_of_it(flaky, fake):
+    client, _ = flaky
+    fake.reply(f"{GOOD} [1].")
+    body = client.post("/v1/chat", json=CHAT).json()
+    assert body["mode"] == "llm" and body["fallback"] is None, body
 
 
 def test_a_configuration_error_is_no_outage_and_stays_a_502(flaky, fake):

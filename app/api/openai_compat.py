@@ -30,6 +30,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
+from app.answer.chat import Turn
 from app.answer.models import Answer
 from app.answer.render import with_reason, with_sources, without_sources
 from app.answer.service import ReadingPicker
@@ -262,20 +263,22 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, servic
 
     picker = ReadingPicker(services.answers, **options)  # answers the reading it picks only once
 
-    def standalone() -> str:
-        return services.condenser.standalone(turns, picker)
+    def condense() -> Turn:
+        return services.condenser.condense(turns, picker)
 
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         # The first event is awaited before the response starts: an LLM that is down is a 503, not a 200.
-        question = await run_in_threadpool(standalone)
-        iterator = iter(picker.stream(question))
+        turn = await run_in_threadpool(condense)
+        question = turn.question
+        iterator = iter(picker.stream(question, turn.outage))
         first = await run_in_threadpool(next, iterator, None)
         return StreamingResponse(
             _chunks(request, services, turns, question, iterator, first, completion_id, created, include_usage),
             media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    question = await run_in_threadpool(standalone)
-    answer = await run_in_threadpool(picker.ask, question)
+    turn = await run_in_threadpool(condense)
+    question = turn.question
+    answer = await run_in_threadpool(picker.ask, question, turn.outage)
     content = _content(answer)
     return JSONResponse({
         "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
