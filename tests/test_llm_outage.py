@@ -121,6 +121,8 @@ def test_chat_falls_back_when_the_condenser_and_the_answer_cannot_reach_the_llm(
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_chat_completions_put_the_fallback_with_citewires_other_extras(down, stream):
+    """And a chat UI, which shows ``content`` alone, is told why the answer is quotes only: its last line says so,
+    as a refusal's says "Reason: …" (it said nothing)."""
     response = down.post("/v1/chat/completions", json=COMPLETION | {"stream": stream})
     assert response.status_code == 200, response.text
     if stream:
@@ -128,11 +130,31 @@ def test_chat_completions_put_the_fallback_with_citewires_other_extras(down, str
                   if line.startswith("data: {")]
         info = next(c["choices"][0]["delta"]["citewire"] for c in chunks
                     if c["choices"] and "citewire" in c["choices"][0]["delta"])
+        content = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
     else:
         message = response.json()["choices"][0]["message"]
-        info = message["citewire"]
-        assert "unconditional support" in message["content"]
+        info, content = message["citewire"], message["content"]
     _assert_fell_back(info)
+    assert "unconditional support" in content and "\nSources:\n" in content
+    assert content.endswith("\n\n(Answered without the LLM, from the articles' own sentences: the LLM endpoint is "
+                            "not reachable: Connection error.)"), content
+    for secret in ("hunter2", "sk-secret-key", "127.0.0.1"):
+        assert secret not in content
+
+
+def test_a_chat_completion_that_fell_back_is_read_back_without_its_note(down):
+    """The note, like the Sources list, is no part of what the next turn's condenser reads as the earlier answer."""
+    from app.answer.render import without_sources
+
+    content = down.post("/v1/chat/completions", json=COMPLETION).json()["choices"][0]["message"]["content"]
+    assert "(Answered without the LLM" in content
+    earlier = without_sources(content)
+    assert "without the LLM" not in earlier and "Sources:" not in earlier and "unconditional support" in earlier
+    refused = "I can't answer that.\n\nReason: no passage says.\n\n(Answered without the LLM, from the articles' " \
+              "own sentences: the LLM endpoint answered HTTP 503.)"
+    assert without_sources(refused) == "I can't answer that."
+    assert without_sources("Quoted. [1]\n\n(Answered without the LLM, from the articles' own sentences: x.)") == \
+        "Quoted. [1]"
 
 
 @pytest.mark.parametrize("body", [TOPIC, {"article_id": "kim-putin-vostochny-2023"}])
