@@ -589,12 +589,9 @@ def test_readyz_reads_the_latest_outcome_once_while_requests_fail_concurrently()
     report a cooldown and no outcome: AttributeError, /readyz answered 500."""
     import threading
 
-    import httpx
-    import openai
-
     from app.llm.status import LLMStatus
 
-    status = LLMStatus("openai-compatible", "m", probe=lambda: None)
+    status = LLMStatus("openai-compatible", "m", probe=lambda: None, start=lambda probe: probe())  # probed at once
     outage = openai.APIConnectionError(request=httpx.Request("POST", "http://llm.invalid/v1/chat/completions"))
 
     class FailsOnFirstRelease:  # the lock, with a request failing right after report() first lets go of it
@@ -662,9 +659,6 @@ def test_the_first_part_of_a_split_gguf_may_hold_no_tensor(tmp_path):
 
 def test_after_the_cooldown_one_request_tries_the_llm_and_the_others_keep_falling_back():
     """When the cooldown ended every waiting request asked the dead endpoint again, each for its whole timeout."""
-    import httpx
-    import openai
-
     from app.llm.status import LLMStatus
 
     now = [100.0]
