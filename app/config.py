@@ -318,7 +318,8 @@ class Settings(BaseSettings):
         default=30.0, ge=0, le=86400,
         description="Seconds after an LLM outage during which answers and summaries skip the LLM and go straight to "
         "the extractive fallback (fallback `tried: false`), so a dead endpoint is not asked (and waited on) by every "
-        "request; per server process. 0 asks the LLM every time. Only with llm_outage_fallback=extractive.",
+        "request; it starts at a refused connection or timeout, or at the second 5xx/429 in a row; per server "
+        "process. 0 asks the LLM every time. Only with llm_outage_fallback=extractive.",
     )
 
     topic_anchor: str = Field(

@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+import openai
 import pytest
 from fastapi.testclient import TestClient
 
@@ -28,6 +30,7 @@ FOLLOW_UP = {"messages": [{"role": "user", "content": "What did Kim pledge?"},
                           {"role": "user", "content": "Where did they meet?"}]}
 COMPLETION = {"model": "citewire", "messages": [{"role": "user", "content": "What did Kim pledge?"}]}
 TOPIC = {"topic": "Kim Putin summit"}
+UNREACHABLE = openai.APIConnectionError(request=httpx.Request("POST", "http://llm.invalid/v1/chat/completions"))
 
 
 def _dead_port() -> int:
@@ -118,6 +121,8 @@ def test_chat_falls_back_when_the_condenser_and_the_answer_cannot_reach_the_llm(
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_chat_completions_put_the_fallback_with_citewires_other_extras(down, stream):
+    """And a chat UI, which shows ``content`` alone, is told why the answer is quotes only: its last line says so,
+    as a refusal's says "Reason: …" (it said nothing)."""
     response = down.post("/v1/chat/completions", json=COMPLETION | {"stream": stream})
     assert response.status_code == 200, response.text
     if stream:
@@ -125,11 +130,31 @@ def test_chat_completions_put_the_fallback_with_citewires_other_extras(down, str
                   if line.startswith("data: {")]
         info = next(c["choices"][0]["delta"]["citewire"] for c in chunks
                     if c["choices"] and "citewire" in c["choices"][0]["delta"])
+        content = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
     else:
         message = response.json()["choices"][0]["message"]
-        info = message["citewire"]
-        assert "unconditional support" in message["content"]
+        info, content = message["citewire"], message["content"]
     _assert_fell_back(info)
+    assert "unconditional support" in content and "\nSources:\n" in content
+    assert content.endswith("\n\n(Answered without the LLM, from the articles' own sentences: the LLM endpoint is "
+                            "not reachable: Connection error.)"), content
+    for secret in ("hunter2", "sk-secret-key", "127.0.0.1"):
+        assert secret not in content
+
+
+def test_a_chat_completion_that_fell_back_is_read_back_without_its_note(down):
+    """The note, like the Sources list, is no part of what the next turn's condenser reads as the earlier answer."""
+    from app.answer.render import without_sources
+
+    content = down.post("/v1/chat/completions", json=COMPLETION).json()["choices"][0]["message"]["content"]
+    assert "(Answered without the LLM" in content
+    earlier = without_sources(content)
+    assert "without the LLM" not in earlier and "Sources:" not in earlier and "unconditional support" in earlier
+    refused = "I can't answer that.\n\nReason: no passage says.\n\n(Answered without the LLM, from the articles' " \
+              "own sentences: the LLM endpoint answered HTTP 503.)"
+    assert without_sources(refused) == "I can't answer that."
+    assert without_sources("Quoted. [1]\n\n(Answered without the LLM, from the articles' own sentences: x.)") == \
+        "Quoted. [1]"
 
 
 @pytest.mark.parametrize("body", [TOPIC, {"article_id": "kim-putin-vostochny-2023"}])
@@ -156,25 +181,129 @@ def test_a_stream_that_breaks_off_mid_answer_ends_with_the_extractive_answer(fla
 
 def test_the_cooldown_skips_the_llm_then_asks_it_again(flaky, fake):
     client, services = flaky
-    fake.reply(status=500, message="upstream model crashed")
-    first = client.post("/v1/ask", json=ASK).json()
-    _assert_fell_back(first, tried=True)
-    assert first["fallback"]["reason"] == "the LLM endpoint answered HTTP 500"
-    assert len(fake.requests) == 1
+    fake.reply(status=500, message="upstream model crashed").reply(status=503)
+    for _ in range(2):  # a 5xx opens the cooldown the second time in a row (tests/test_llm_status.py)
+        first = client.post("/v1/ask", json=ASK).json()
+        _assert_fell_back(first, tried=True)
+        assert first["fallback"]["reason"].startswith("the LLM endpoint answered HTTP 50")
+    assert len(fake.requests) == 2
     second = client.post("/v1/ask", json=ASK).json()  # within CITEWIRE_LLM_OUTAGE_COOLDOWN: not asked again
     _assert_fell_back(second, tried=False)
     assert "CITEWIRE_LLM_OUTAGE_COOLDOWN" in second["fallback"]["reason"]
     streamed = _events(client.post("/v1/ask", json=ASK | {"stream": True}).text)[-1][1]
     _assert_fell_back(streamed, tried=False)
     _assert_fell_back(client.post("/v1/summarize", json=TOPIC).json(), tried=False)
-    assert len(fake.requests) == 1, fake.requests  # nothing reached the dead endpoint during the cooldown
+    assert len(fake.requests) == 2, fake.requests  # nothing reached the dead endpoint during the cooldown
     services.llm_status.cooldown_s = 0.3
     time.sleep(0.4)  # the cooldown is over: the LLM is asked again, and answers
     fake.reply(f"{GOOD} [1].")
     again = client.post("/v1/ask", json=ASK).json()
     services.llm_status.cooldown_s = 30.0
     assert again["mode"] == "llm" and again["fallback"] is None, again
+    assert len(fake.requests) == 3
+
+
+def test_one_http_500_falls_back_alone_and_the_next_request_asks_the_llm(flaky, fake):
+    """A 500 on one request (a prompt the server chokes on) sent every other user to the fallback for 30 s."""
+    client, _ = flaky
+    fake.reply(status=500, message="cannot parse this prompt").reply(f"{GOOD} [1].")
+    first = client.post("/v1/ask", json=ASK).json()
+    _assert_fell_back(first, tried=True)  # the request that got the 500 falls back, as before
+    assert first["fallback"]["reason"] == "the LLM endpoint answered HTTP 500"
+    assert client.get("/readyz").json()["llm"]["status"] == "failing"
+    second = client.post("/v1/ask", json=ASK).json()
+    assert second["mode"] == "llm" and second["fallback"] is None, second
     assert len(fake.requests) == 2
+
+
+# --- a chat turn whose rewrite fell back -----------------------------------------------------------------------------
+
+def _chat(client: TestClient, path: str, stream: bool) -> dict:
+    """The answer's fields (/v1/chat's body or final event, /v1/chat/completions' citewire extras)."""
+    body = (FOLLOW_UP if path == "/v1/chat" else COMPLETION | {"messages": FOLLOW_UP["messages"]}) | {"stream": stream}
+    response = client.post(path, json=body)
+    assert response.status_code == 200, response.text
+    if path == "/v1/chat":
+        return _events(response.text)[-1][1] if stream else response.json()
+    if stream:
+        chunks = [json.loads(line.removeprefix("data: ")) for line in response.text.splitlines()
+                  if line.startswith("data: {")]
+        return next(c["choices"][0]["delta"]["citewire"] for c in chunks
+                    if c["choices"] and "citewire" in c["choices"][0]["delta"])
+    return response.json()["choices"][0]["message"]["citewire"]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("path", ["/v1/chat", "/v1/chat/completions"])
+def test_a_chat_turn_whose_rewrite_got_a_500_is_answered_without_the_llm_and_says_so(flaky, fake, path, stream):
+    """The condense call's 500 opens no cooldown now (one 5xx is no proof the endpoint is down): the answer's own
+    call then reached the LLM, and a turn read by the no-LLM heuristic came back as an LLM answer, no `fallback`."""
+    client, _ = flaky
+    fake.reply(status=500, message="cannot parse this prompt").reply(f"{GOOD} [1].")
+    info = _chat(client, path, stream)
+    _assert_fell_back(info, tried=True)
+    assert info["fallback"]["reason"] == "the LLM endpoint answered HTTP 500 (reading the chat turn)", info
+    assert len(fake.requests) == 1  # the answer did not ask the LLM after the rewrite fell back
+
+
+def test_a_chat_turn_whose_rewrite_failed_says_so_with_no_cooldown_too(flaky, fake):
+    """CITEWIRE_LLM_OUTAGE_COOLDOWN=0 ("asks every time"): the same, whatever failed."""
+    client, services = flaky
+    services.llm_status.cooldown_s = 0
+    try:
+        fake.reply(status=503).reply(status=503).reply(f"{GOOD} [1].")
+        _assert_fell_back(_chat(client, "/v1/chat", False), tried=True)
+        assert len(fake.requests) == 1
+    finally:
+        services.llm_status.cooldown_s = 30.0
+
+
+def test_a_chat_turn_read_during_the_cooldown_says_so_though_the_llm_came_back_before_its_answer(flaky, fake,
+                                                                                                monkeypatch):
+    """The rewrite fell back while another request held the half-open trial; that trial succeeded before this turn's
+    answer asked, so the answer went to the LLM and said nothing of its no-LLM reading."""
+    client, services = flaky
+    status = services.llm_status
+    status.failed(UNREACHABLE)
+    status._last.at -= status.cooldown_s + 1  # the cooldown is over ...
+    assert status.cooling() is None  # ... and another request holds the trial
+    condense = services.condenser.condense
+
+    def trial_succeeds_meanwhile(*args, **kwargs):
+        turn = condense(*args, **kwargs)
+        status.succeeded()  # the other request's trial is in: the LLM answers again
+        return turn
+
+    monkeypatch.setattr(services.condenser, "condense", trial_succeeds_meanwhile)
+    fake.reply(f"{GOOD} [1].")
+    info = _chat(client, "/v1/chat", False)
+    _assert_fell_back(info, tried=False)
+    assert "another request is trying the LLM again" in info["fallback"]["reason"]
+    assert len(fake.requests) == 0
+    monkeypatch.undo()
+    fake.reply(f"{GOOD} [1].").reply(f"{GOOD} [1].")  # the next turn: rewritten and answered by the LLM
+    assert _chat(client, "/v1/chat", False)["fallback"] is None
+
+
+def test_a_slack_thread_follow_up_whose_rewrite_got_a_500_says_so_in_its_footer(flaky, fake):
+    from app.slack.bot import Responder
+    from app.slack.conversation import Request
+
+    _, services = flaky
+    fake.reply(status=500).reply(f"{GOOD} [1].")
+    history = FOLLOW_UP["messages"][:-1]
+    text, blocks = Responder(lambda: services).compose(Request("ask", "Where did they meet?"), history)
+    footer = (blocks or [{"elements": [{"text": text}]}])[-1]["elements"][0]["text"]
+    assert "Answered without the LLM, from the articles' own sentences: the LLM endpoint answered HTTP 500 " \
+           "(reading the chat turn)." in footer, (text, blocks)
+    assert len(fake.requests) == 1
+
+
+def test_a_first_chat_turn_needs_no_rewrite_and_reports_no_fallback_of_it(flaky, fake):
+    client, _ = flaky
+    fake.reply(f"{GOOD} [1].")
+    body = client.post("/v1/chat", json=CHAT).json()
+    assert body["mode"] == "llm" and body["fallback"] is None, body
 
 
 def test_a_configuration_error_is_no_outage_and_stays_a_502(flaky, fake):
@@ -213,7 +342,7 @@ def test_error_mode_answers_503_for_an_unreachable_llm(tmp_path):
 # --- /readyz and metrics --------------------------------------------------------------------------------------------
 
 def test_readyz_reports_the_llm_without_its_url_or_key(down):
-    llm = down.get("/readyz").json()["llm"]
+    llm = _probed(down)  # the latest call's outcome, or (run alone) the probe's
     assert llm["mode"] == "openai-compatible" and llm["model"] == "x" and llm["status"] == "unreachable", llm
     assert "not reachable" in llm["reason"]
     text = down.get("/readyz").text
@@ -221,8 +350,19 @@ def test_readyz_reports_the_llm_without_its_url_or_key(down):
         assert secret not in text
 
 
+def _probed(client: TestClient) -> dict:
+    """/readyz's llm once the background probe is in (the first /readyz reports "unknown" while it runs)."""
+    deadline = time.monotonic() + 10
+    while True:
+        llm = client.get("/readyz").json()["llm"]
+        if llm["status"] != "unknown" or time.monotonic() > deadline:
+            return llm
+        time.sleep(0.05)
+
+
 def test_readyz_probes_once_and_caches_when_no_call_was_made(tmp_path):
-    """A server that accepts and never answers: the probe is bounded, and the next /readyz reads its cached result."""
+    """A server that accepts and never answers: /readyz does not wait on the probe, which is bounded, and a later
+    /readyz reads its cached result."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
@@ -234,10 +374,12 @@ def test_readyz_probes_once_and_caches_when_no_call_was_made(tmp_path):
             first = client.get("/readyz")
             took = time.monotonic() - started
             assert first.status_code == 200 and first.json()["status"] == "ready"  # the LLM does not make it unready
-            assert first.json()["llm"]["status"] == "unreachable" and took < 6, (first.json(), took)
+            assert first.json()["llm"]["status"] == "unknown" and took < 1, (first.json(), took)  # probing, unwaited
+            llm = _probed(client)
+            assert llm["status"] == "unreachable" and time.monotonic() - started < 6, (llm, time.monotonic() - started)
             started = time.monotonic()
             second = client.get("/readyz").json()
-            assert time.monotonic() - started < 1 and second["llm"] == first.json()["llm"]
+            assert time.monotonic() - started < 1 and second["llm"] == llm
     finally:
         listener.close()
 
@@ -437,7 +579,7 @@ def test_the_in_process_public_evals_stop_on_a_fallback_too():
 
 def test_readyz_probes_the_in_process_fake_model_as_any_endpoint(tmp_path):
     with TestClient(create_app(Settings(data_dir=tmp_path / "data", llm_base_url="fake://", warmup=False))) as client:
-        llm = client.get("/readyz").json()["llm"]
+        llm = _probed(client)
     assert llm == {"mode": "openai-compatible", "model": "gpt-4o-mini", "status": "ok",
                    "reason": "the LLM endpoint answers"}, llm
 
@@ -447,12 +589,9 @@ def test_readyz_reads_the_latest_outcome_once_while_requests_fail_concurrently()
     report a cooldown and no outcome: AttributeError, /readyz answered 500."""
     import threading
 
-    import httpx
-    import openai
-
     from app.llm.status import LLMStatus
 
-    status = LLMStatus("openai-compatible", "m", probe=lambda: None)
+    status = LLMStatus("openai-compatible", "m", probe=lambda: None, start=lambda probe: probe())  # probed at once
     outage = openai.APIConnectionError(request=httpx.Request("POST", "http://llm.invalid/v1/chat/completions"))
 
     class FailsOnFirstRelease:  # the lock, with a request failing right after report() first lets go of it
@@ -520,9 +659,6 @@ def test_the_first_part_of_a_split_gguf_may_hold_no_tensor(tmp_path):
 
 def test_after_the_cooldown_one_request_tries_the_llm_and_the_others_keep_falling_back():
     """When the cooldown ended every waiting request asked the dead endpoint again, each for its whole timeout."""
-    import httpx
-    import openai
-
     from app.llm.status import LLMStatus
 
     now = [100.0]

@@ -4,13 +4,15 @@ Conversation state lives with the client: every request carries the messages so 
 server replica can answer and nothing needs expiring. With an LLM the rewrite uses the
 ``condense`` prompt; without one, a documented heuristic adds the earlier turns' key terms to a
 follow-up by its wording; a turn that names nothing is asked as typed or with the earlier names,
-whichever the passages answer.
+whichever the passages answer. A turn the LLM should have rewritten and could not (down, or cooling down) is
+answered without it too (``Turn.outage``), so its answer's ``fallback`` says the turn had a no-LLM reading.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from app.llm.client import LLMClient
 from app.llm.status import LLMStatus
@@ -82,6 +84,16 @@ def _original_case(text: str, word: str) -> str:
 CONDENSER_TURN_CHARS = 2000
 
 
+@dataclass
+class Turn:
+    """A chat turn made standalone. ``outage``: (reason, tried) when the LLM was to rewrite it and failed as an outage
+    or was cooling down, so the heuristic did: the answer then skips the LLM too and says why in its ``fallback``
+    (AnswerService.ask), even when the LLM is back by then (a half-open trial of another request that succeeded, a
+    5xx that opened no cooldown), as the user got a no-LLM reading of the turn either way."""
+    question: str
+    outage: tuple[str, bool] | None = None
+
+
 class QuestionCondenser:
     def __init__(self, client: LLMClient | None = None, prompt: Prompt | None = None,
                  llm_status: LLMStatus | None = None) -> None:
@@ -90,15 +102,22 @@ class QuestionCondenser:
         self.llm_status = llm_status or LLMStatus("extractive")
 
     def standalone(self, messages: list[dict], pick: Callable[[list[str]], str] | None = None) -> str:
+        """``condense``'s question alone."""
+        return self.condense(messages, pick).question
+
+    def condense(self, messages: list[dict], pick: Callable[[list[str]], str] | None = None) -> Turn:
         """``pick``: chooses among readings of a turn the heuristic cannot place (AnswerService.likelier: the first
         the passages answer); without it the turn is asked as typed."""
         question = messages[-1]["content"].strip()
         # each earlier turn to its start, for the heuristic as for the LLM: a 5 MB turn took seconds to scan
         history = [{**m, "content": m["content"][:CONDENSER_TURN_CHARS]} for m in messages[:-1]]
         if not history or not words(question):  # "?!", "😀": no word asks anything, so nothing is followed up
-            return question
-        if self.client is None or self.prompt is None or self.llm_status.cooling() is not None:
-            return self._heuristic(history, question, pick)
+            return Turn(question)
+        if self.client is None or self.prompt is None:
+            return Turn(self._heuristic(history, question, pick))
+        cooling = self.llm_status.cooling()
+        if cooling is not None:
+            return Turn(self._heuristic(history, question, pick), (cooling, False))
         transcript = "\n".join(f"{m['role']}: {m['content']}" for m in history[-6:])
         try:
             rewritten = self.client.complete(self.prompt.render(history=transcript, question=question), 80).text.strip()
@@ -107,12 +126,12 @@ class QuestionCondenser:
             if reason is None:
                 raise
             # the LLM is down (CITEWIRE_LLM_OUTAGE_FALLBACK=extractive): the rewrite the no-LLM path makes; the answer
-            # that follows then skips the LLM for the cooldown and says so in its `fallback`
+            # that follows skips the LLM too and says so in its `fallback`
             self.llm_status.fell_back(reason, tried=True, call="condense")
-            return self._heuristic(history, question, pick)
+            return Turn(self._heuristic(history, question, pick), (f"{reason} (reading the chat turn)", True))
         self.llm_status.succeeded()
         rewritten = rewritten.splitlines()[0].strip() if rewritten else ""
-        return rewritten if 3 <= len(rewritten) <= 2000 else heuristic_rewrite(history, question)
+        return Turn(rewritten if 3 <= len(rewritten) <= 2000 else heuristic_rewrite(history, question))
 
     @staticmethod
     def _heuristic(history: list[dict], question: str, pick: Callable[[list[str]], str] | None) -> str:

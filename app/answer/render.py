@@ -16,6 +16,7 @@ from app.answer.models import Citation
 
 SOURCES_HEADING = "Sources:"
 REFUSAL_REASON = "Reason:"
+FALLBACK_NOTE = "without the LLM, from the articles' own sentences:"  # after "Answered" or "Summarised"
 
 
 def escape(text: str) -> str:
@@ -74,7 +75,12 @@ def fallback_note(fallback: dict | None, what: str = "Answered") -> str | None:
     if not fallback:
         return None
     reason = " ".join(str(fallback.get("reason") or "the LLM failed").split()).rstrip(".")
-    return f"{what} without the LLM, from the articles' own sentences: {reason}."
+    return f"{what} {FALLBACK_NOTE} {reason}."
+
+
+def with_note(text: str, note: str | None) -> str:
+    """The text shown to the user with the fallback note (``fallback_note``) as its last line, in brackets."""
+    return f"{text}\n\n({note})" if note else text
 
 
 def with_sources(text: str, citations: Sequence[Citation]) -> str:
@@ -84,8 +90,9 @@ def with_sources(text: str, citations: Sequence[Citation]) -> str:
 
 
 def without_sources(text: str) -> str:
-    """Undo ``with_sources`` (and ``with_reason``) on an earlier assistant turn, so a condensed history stays short
-    and reads as /v1/chat's, whose turns carry the answer text alone."""
+    """Undo ``with_sources`` (and ``with_reason``, ``with_note``) on an earlier assistant turn, so a condensed history
+    stays short and reads as /v1/chat's, whose turns carry the answer text alone."""
     head, _, _ = text.partition(f"\n\n{SOURCES_HEADING}\n")
     head, _, _ = head.partition(f"\n\n{REFUSAL_REASON} ")
+    head, _, _ = head.partition(f"\n\n(Answered {FALLBACK_NOTE} ")
     return head.strip()

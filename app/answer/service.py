@@ -89,15 +89,16 @@ class AnswerService:
         return readings[0], first
 
     def ask(self, question: str, top_k: int | None = None, filters: Filters | None = None,
-            as_of: date | datetime | None = None) -> Answer:
+            as_of: date | datetime | None = None, outage: tuple[str, bool] | None = None) -> Answer:
+        """``outage``: (reason, tried) when the chat turn was read without the LLM (app/answer/chat.py Turn)."""
         passages, early = self._passages(question, top_k, filters, as_of)
         if early is not None:
             early.mode = self.mode
             return early
         if self.llm:
-            cooling = self.llm_status.cooling()
-            if cooling is not None:  # the LLM failed moments ago: not asked (and waited on) again
-                return self._outage_fallback(question, passages, cooling, tried=False)
+            skip = self._skip(outage)
+            if skip is not None:  # the LLM failed moments ago: not asked (and waited on) again
+                return self._outage_fallback(question, passages, *skip)
             try:
                 answer = self.llm.answer(question, self.llm_context(question, passages))
             except Exception as exc:
@@ -108,6 +109,14 @@ class AnswerService:
             self.llm_status.succeeded()
             return self._or_extractive(answer, question, passages)
         return self.extractive.answer(question, passages)
+
+    def _skip(self, outage: tuple[str, bool] | None) -> tuple[str, bool] | None:
+        """(reason, tried) when this answer goes without the LLM: its chat turn was read without it (the turn's
+        answer says so, whatever the LLM's state now), or the LLM is cooling down after an outage. Else None."""
+        if outage is not None:
+            return outage
+        cooling = self.llm_status.cooling()
+        return None if cooling is None else (cooling, False)
 
     def _outage_fallback(self, question: str, passages: list[Passage], reason: str, tried: bool) -> Answer:
         """The LLM is down (CITEWIRE_LLM_OUTAGE_FALLBACK=extractive): the extractive answer, which needs no model,
@@ -142,9 +151,11 @@ class AnswerService:
         return passages[: self.llm_passages]
 
     def stream(self, question: str, top_k: int | None = None, filters: Filters | None = None,
-               as_of: date | datetime | None = None, answered: Answer | None = None) -> Iterator[tuple[str, object]]:
+               as_of: date | datetime | None = None, answered: Answer | None = None,
+               outage: tuple[str, bool] | None = None) -> Iterator[tuple[str, object]]:
         """("delta", text)* then ("answer", Answer); the extractive path streams its sentences.
-        ``answered``: the extractive answer to ``question`` already made (``likelier``), streamed as it is."""
+        ``answered``: the extractive answer to ``question`` already made (``likelier``), streamed as it is.
+        ``outage``: as ``ask``'s."""
         if answered is not None and self.llm is None:
             yield from _streamed(answered)
             return
@@ -155,17 +166,18 @@ class AnswerService:
             yield "answer", early
             return
         if self.llm:
-            yield from self._llm_stream(question, passages)
+            yield from self._llm_stream(question, passages, outage)
             return
         yield from _streamed(self.extractive.answer(question, passages))
 
-    def _llm_stream(self, question: str, passages: list[Passage]) -> Iterator[tuple[str, object]]:
+    def _llm_stream(self, question: str, passages: list[Passage],
+                    outage: tuple[str, bool] | None = None) -> Iterator[tuple[str, object]]:
         """The LLM's deltas, then its guarded answer; on an outage the extractive answer instead, streamed as the
         extractive path streams it when no delta was sent yet, else as the final answer alone (which replaces the
         deltas, as a guarded answer does)."""
-        cooling = self.llm_status.cooling()
-        if cooling is not None:
-            yield from _streamed(self._outage_fallback(question, passages, cooling, tried=False))
+        skip = self._skip(outage)
+        if skip is not None:
+            yield from _streamed(self._outage_fallback(question, passages, *skip))
             return
         sent = False
         try:
@@ -211,8 +223,9 @@ class ReadingPicker:
     def _answered(self, question: str) -> Answer | None:
         return self.chosen[1] if self.chosen is not None and self.chosen[0] == question else None
 
-    def ask(self, question: str) -> Answer:
-        return self._answered(question) or self.answers.ask(question, **self.options)
+    def ask(self, question: str, outage: tuple[str, bool] | None = None) -> Answer:
+        """``outage``: the chat turn's (``QuestionCondenser.condense``), for the answer's ``fallback``."""
+        return self._answered(question) or self.answers.ask(question, **self.options, outage=outage)
 
-    def stream(self, question: str) -> Iterator[tuple[str, object]]:
-        return self.answers.stream(question, **self.options, answered=self._answered(question))
+    def stream(self, question: str, outage: tuple[str, bool] | None = None) -> Iterator[tuple[str, object]]:
+        return self.answers.stream(question, **self.options, answered=self._answered(question), outage=outage)

@@ -125,11 +125,11 @@ def ask(body: AskRequest, request: Request, answers: AnswerServiceDep):
 def chat(body: ChatRequest, request: Request, answers: AnswerServiceDep, condenser: CondenserDep):
     filters = body.filters.to_filters() if body.filters else None
     picker = ReadingPicker(answers, body.top_k, filters, body.as_of)  # answers the reading it picks only once
-    question = condenser.standalone([m.model_dump() for m in body.messages], picker)
+    turn = condenser.condense([m.model_dump() for m in body.messages], picker)
     if body.stream:
-        return stream_answer(request, picker.stream(question), {"standalone_question": question})
-    answer = picker.ask(question)
-    return ChatResponse(**answer_response(answer).model_dump(), standalone_question=question)
+        return stream_answer(request, picker.stream(turn.question, turn.outage), {"standalone_question": turn.question})
+    answer = picker.ask(turn.question, turn.outage)
+    return ChatResponse(**answer_response(answer).model_dump(), standalone_question=turn.question)
 
 
 @router.post("/v1/summarize", response_model=SummarizeResponse, responses={**ERRORS, **_STREAM_DOC},

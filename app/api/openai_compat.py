@@ -2,7 +2,8 @@
 
 Any OpenAI client or chat UI can ask the corpus. The conversation goes through the same chat
 path as ``/v1/chat`` (QuestionCondenser, then AnswerService); the reply's ``content`` carries
-the ``[n]`` markers and a "Sources:" list, ``message.citations`` the structured citations. Errors
+the ``[n]`` markers and a "Sources:" list (and a note when the LLM was down and the answer fell back to the
+extractive one), ``message.citations`` the structured citations. Errors
 on these routes use OpenAI's body, ``{"error": {"message", "type", "param", "code"}}``.
 
 Streaming sends the *verified* answer: with an LLM, raw tokens are held back until the
@@ -30,8 +31,9 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
+from app.answer.chat import Turn
 from app.answer.models import Answer
-from app.answer.render import with_reason, with_sources, without_sources
+from app.answer.render import fallback_note, with_note, with_reason, with_sources, without_sources
 from app.answer.service import ReadingPicker
 from app.api.deps import ServicesDep
 from app.api.errors import dependency_failure, unreadable_body
@@ -233,10 +235,14 @@ def _usage(answer: Answer, turns: list[dict], content: str, encoding: str) -> di
 
 def _content(answer: Answer) -> str:
     """What a chat UI shows, which is ``content`` alone: the cited answer with its sources, or a refusal with why
-    (``citewire.refusal_reason`` holds the reason too, for clients that read it)."""
+    (``citewire.refusal_reason`` holds the reason too, for clients that read it); when the LLM was down, a last line
+    saying the answer was made without it (``citewire.fallback`` holds why too), else a quote-only answer is a
+    mystery in a chat UI."""
     if not answer.answerable:
-        return with_reason(answer.answer, answer.refusal_reason)
-    return with_sources(answer.answer, answer.citations)
+        text = with_reason(answer.answer, answer.refusal_reason)
+    else:
+        text = with_sources(answer.answer, answer.citations)
+    return with_note(text, fallback_note(answer.fallback))
 
 
 def _fingerprint(answer: Answer) -> str:
@@ -262,20 +268,22 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, servic
 
     picker = ReadingPicker(services.answers, **options)  # answers the reading it picks only once
 
-    def standalone() -> str:
-        return services.condenser.standalone(turns, picker)
+    def condense() -> Turn:
+        return services.condenser.condense(turns, picker)
 
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         # The first event is awaited before the response starts: an LLM that is down is a 503, not a 200.
-        question = await run_in_threadpool(standalone)
-        iterator = iter(picker.stream(question))
+        turn = await run_in_threadpool(condense)
+        question = turn.question
+        iterator = iter(picker.stream(question, turn.outage))
         first = await run_in_threadpool(next, iterator, None)
         return StreamingResponse(
             _chunks(request, services, turns, question, iterator, first, completion_id, created, include_usage),
             media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    question = await run_in_threadpool(standalone)
-    answer = await run_in_threadpool(picker.ask, question)
+    turn = await run_in_threadpool(condense)
+    question = turn.question
+    answer = await run_in_threadpool(picker.ask, question, turn.outage)
     content = _content(answer)
     return JSONResponse({
         "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,

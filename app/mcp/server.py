@@ -18,7 +18,7 @@ from pydantic import AfterValidator, Field, ValidationError
 
 from app import __version__
 from app.answer.models import Citation
-from app.answer.render import fallback_note, with_sources
+from app.answer.render import fallback_note, with_note, with_sources
 from app.dependency_errors import classify
 from app.ingest.article import ARTICLE_ID
 from app.mcp.errors import argument_errors
@@ -105,11 +105,6 @@ ARTICLE_ID_SECURITY = ResourceSecurity(reject_path_traversal=False, reject_absol
 def _citation(c: Citation) -> CitationItem:
     return CitationItem(n=c.n, article_id=c.article_id, title=c.title, source=c.source, url=c.url,
                         published_at=c.published_at, quote=c.quote, char_start=c.char_start, char_end=c.char_end)
-
-
-def _noted(text: str, note: str | None) -> str:
-    """The text shown to the user, with the fallback note as its last line when there is one."""
-    return f"{text}\n\n({note})" if note else text
 
 
 def _filters(sources: list[str] | None, published_from=None, published_to=None,
@@ -231,7 +226,7 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
         """Answer a question from the indexed news articles, every sentence cited, or refuse when they do not say."""
         filters = _filters(sources, published_from, published_to, article_ids)
         answer = services().answers.ask(question, top_k=top_k, filters=filters, as_of=as_of)
-        return AskResult(text=_noted(with_sources(answer.answer, answer.citations), fallback_note(answer.fallback)),
+        return AskResult(text=with_note(with_sources(answer.answer, answer.citations), fallback_note(answer.fallback)),
                          answer=answer.answer, answerable=answer.answerable, refusal_reason=answer.refusal_reason,
                          citations=[_citation(c) for c in answer.citations], mode=answer.mode,
                          fallback=answer.fallback)
@@ -301,7 +296,7 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
                       else summaries.summarize_articles(article_ids, max_words=max_words))
         except ArticleNotFound as exc:
             raise ToolError(f"no article with id {exc}") from exc
-        return SummaryResult(text=_noted(with_sources(result.summary, result.citations),
+        return SummaryResult(text=with_note(with_sources(result.summary, result.citations),
                                          fallback_note(result.fallback, "Summarised")), summary=result.summary,
                              citations=[_citation(c) for c in result.citations], article_ids=result.article_ids,
                              conflicts=[c["note"] for c in result.conflicts], answerable=result.answerable,

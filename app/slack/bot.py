@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
+from app.answer.chat import Turn
 from app.answer.service import ReadingPicker
 from app.config import Settings
 from app.request_types import MAX_QUESTION_CHARS, question_text
@@ -77,8 +78,8 @@ class Responder:
         if question is None:
             return f"Sorry, that question is too long: keep it under {MAX_QUESTION_CHARS} characters.", None
         picker = ReadingPicker(services.answers)  # answers the reading it picks only once
-        question, asked_as = self._standalone(services, question, history, picker)
-        return answer_message(picker.ask(question), asked_as)
+        turn, asked_as = self._standalone(services, question, history, picker)
+        return answer_message(picker.ask(turn.question, turn.outage), asked_as)
 
     def reply(self, client: WebClient, channel: str, thread_ts: str, request: Request,
               history: list[dict] | None = None) -> None:
@@ -86,8 +87,9 @@ class Responder:
             services = self.get_services()
             question = _question(request.text) if request.kind == "ask" else None
             if question is not None and services.answers.mode == "llm":
-                question, asked_as = self._standalone(services, question, history)
-                self._stream(client, channel, thread_ts, services.answers.stream(question), asked_as)
+                turn, asked_as = self._standalone(services, question, history)
+                self._stream(client, channel, thread_ts, services.answers.stream(turn.question, outage=turn.outage),
+                             asked_as)
                 return
             text, blocks = self.compose(request, history)
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=blocks,
@@ -101,13 +103,13 @@ class Responder:
 
     @staticmethod
     def _standalone(services: Services, text: str, history: list[dict] | None,
-                    picker: ReadingPicker | None = None) -> tuple[str, str | None]:
+                    picker: ReadingPicker | None = None) -> tuple[Turn, str | None]:
         """A thread follow-up goes through the chat path: the condenser makes it a standalone question."""
         if not history:
-            return text, None
-        question = services.condenser.standalone([*history, {"role": "user", "content": text}],
-                                                 picker or ReadingPicker(services.answers))
-        return question, (question if question != text else None)
+            return Turn(text), None
+        turn = services.condenser.condense([*history, {"role": "user", "content": text}],
+                                           picker or ReadingPicker(services.answers))
+        return turn, (turn.question if turn.question != text else None)
 
     @staticmethod
     def _stream(client: WebClient, channel: str, thread_ts: str, events, asked_as: str | None) -> None:
