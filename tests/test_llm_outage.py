@@ -240,10 +240,16 @@ def test_a_chat_turn_whose_rewrite_got_a_500_is_answered_without_the_llm_and_say
     call then reached the LLM, and a turn read by the no-LLM heuristic came back as an LLM answer, no `fallback`."""
     client, _ = flaky
     fake.reply(status=500, message="cannot parse this prompt").reply(f"{GOOD} [1].")
+    before = client.get("/metrics").text
     info = _chat(client, path, stream)
+    after = client.get("/metrics").text
     _assert_fell_back(info, tried=True)
     assert info["fallback"]["reason"] == "the LLM endpoint answered HTTP 500 (reading the chat turn)", info
     assert len(fake.requests) == 1  # the answer did not ask the LLM after the rewrite fell back
+    # counted once as the rewrite's call that failed, and once as an answer that did not call the LLM
+    for call, called, n in (("condense", "true", 1), ("answer", "false", 1), ("answer", "true", 0)):
+        assert _counter(after, "citewire_llm_fallbacks_total", call=call, tried=called) - \
+            _counter(before, "citewire_llm_fallbacks_total", call=call, tried=called) == n, (call, called)
 
 
 def test_a_chat_turn_whose_rewrite_failed_says_so_with_no_cooldown_too(flaky, fake):

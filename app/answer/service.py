@@ -98,7 +98,7 @@ class AnswerService:
         if self.llm:
             skip = self._skip(outage)
             if skip is not None:  # the LLM failed moments ago: not asked (and waited on) again
-                return self._outage_fallback(question, passages, *skip)
+                return self._outage_fallback(question, passages, *skip, called=False)
             try:
                 answer = self.llm.answer(question, self.llm_context(question, passages))
             except Exception as exc:
@@ -118,12 +118,15 @@ class AnswerService:
         cooling = self.llm_status.cooling()
         return None if cooling is None else (cooling, False)
 
-    def _outage_fallback(self, question: str, passages: list[Passage], reason: str, tried: bool) -> Answer:
+    def _outage_fallback(self, question: str, passages: list[Passage], reason: str, tried: bool,
+                         called: bool | None = None) -> Answer:
         """The LLM is down (CITEWIRE_LLM_OUTAGE_FALLBACK=extractive): the extractive answer, which needs no model,
-        saying that it is one and why in ``fallback``. A refusal of the extractive answerer stays a refusal."""
+        saying that it is one and why in ``fallback``. A refusal of the extractive answerer stays a refusal.
+        ``tried`` is the request's (its chat turn's rewrite may have called the LLM); ``called``, for the metric,
+        whether this answer step did (default ``tried``): the rewrite's own call is counted as ``condense``."""
         answer = self.extractive.answer(question, passages)
         answer.mode = "extractive"
-        answer.fallback = self.llm_status.fell_back(reason, tried)
+        answer.fallback = self.llm_status.fell_back(reason, tried, called=called)
         return answer
 
     def _or_extractive(self, answer: Answer, question: str, passages: list[Passage]) -> Answer:
@@ -177,7 +180,7 @@ class AnswerService:
         deltas, as a guarded answer does)."""
         skip = self._skip(outage)
         if skip is not None:
-            yield from _streamed(self._outage_fallback(question, passages, *skip))
+            yield from _streamed(self._outage_fallback(question, passages, *skip, called=False))
             return
         sent = False
         try:

@@ -145,9 +145,11 @@ class LLMStatus:
             return None
         return f"{last.reason} (not asked again for {left:.0f} s, CITEWIRE_LLM_OUTAGE_COOLDOWN)"
 
-    def fell_back(self, reason: str, tried: bool, call: str = "answer") -> dict:
-        """The response's ``fallback`` field, counted."""
-        LLM_FALLBACKS.labels(call, "true" if tried else "false").inc()
+    def fell_back(self, reason: str, tried: bool, call: str = "answer", called: bool | None = None) -> dict:
+        """The response's ``fallback`` field, counted under ``call`` and whether that call reached the LLM
+        (``called``, default ``tried``: a chat turn's answer that skipped the LLM after its rewrite failed is
+        ``tried`` for the user and not called for the metric, the rewrite having counted its own call)."""
+        LLM_FALLBACKS.labels(call, "true" if (tried if called is None else called) else "false").inc()
         return {"from": "llm", "reason": reason, "tried": tried}
 
     # --- /readyz -----------------------------------------------------------------------------------------------
