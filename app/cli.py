@@ -90,6 +90,7 @@ def _settings() -> Settings:
 
 def _services(create_collection: bool = True):
     from app.llm.local import LocalModelError
+    from app.retrieval.background import BackgroundTableError
     from app.services import build_services
     from app.store.vector import EmbedderMismatch
 
@@ -97,7 +98,7 @@ def _services(create_collection: bool = True):
     _claim_data_dir(settings)
     try:
         return build_services(settings, create_collection)
-    except EmbedderMismatch as exc:
+    except (EmbedderMismatch, BackgroundTableError) as exc:
         fail(str(exc))
     except LocalModelError as exc:
         _local_model_failed(settings, exc)
@@ -118,6 +119,19 @@ def _cannot_open(exc: Exception) -> None:
 
 def _local_model_failed(settings: Settings, exc: Exception) -> None:
     fail(f"the local model CITEWIRE_LOCAL_MODEL={settings.local_model} cannot be used: {exc}")
+
+
+def _check_background_table(settings: Settings) -> None:
+    """``serve`` builds its services inside uvicorn's start-up: a damaged word-frequency table, with the weight set,
+    is _services()'s one line first, not "Application startup failed" after a trace."""
+    if settings.background_df_weight <= 0:
+        return
+    from app.retrieval.background import BackgroundTableError, load_background
+
+    try:
+        load_background()
+    except BackgroundTableError as exc:
+        fail(str(exc))
 
 
 def _check_local_model(settings: Settings) -> None:
@@ -793,6 +807,7 @@ def serve(
              "process's alone (README *Scaling out*)", 2)
     _check_listen(host, port)
     _check_local_model(settings)
+    _check_background_table(settings)
     if with_samples:
         settings = settings.model_copy(update={"index_samples": True})
     _claim_data_dir(settings)

@@ -12,8 +12,9 @@ batch is asked at every weight over that index (the "new" pipeline, as /v1/ask).
 indexed article holding the answer string, as in the gate. ``--tuning`` asks the 2022–2023 questions the models
 were not fit on (choices are made there); without it the 2024 questions, for the report.
 
-Prints each weight's metrics with 95 % bootstrap intervals, then each weight against the first, paired; writes the
-rows to ``--out``.
+Prints each weight's metrics with 95 % bootstrap intervals, then each weight against the first, paired ("only after":
+questions where the metric holds at that weight and not at the first: more false refusals there are more "only
+after"); writes the rows to ``--out``.
 """
 
 from __future__ import annotations
@@ -62,13 +63,13 @@ def report(tuning: bool, weights: list[float], rows: dict[float, list[dict]], si
     print(f"\n{'tuning 2022–2023' if tuning else '2024'}: {answerable} answerable + "
           f"{len(rows[weights[0]]) - answerable} unanswerable questions, {len(sizes)} indexes of "
           f"{min(sizes)}–{max(sizes)} articles (median {sorted(sizes)[len(sizes) // 2]})\n")
-    print(rtqa.table(results, ("hit@5", "containment", "citation_precision", "refusal", "false_refusal",
-                               "latency_p95_ms")))
+    # no latency column: each index is asked at the first weight first, cold, so the figures compare run order
+    print(rtqa.table(results, ("hit@5", "containment", "citation_precision", "refusal", "false_refusal")))
     for w in weights[1:]:
         diff = rtqa.paired_differences(rows[weights[0]], rows[w])
         print(f"\nw={w:g} − w={weights[0]:g} (paired 95 %): " + "; ".join(
-            f"{k} {v:+.3f} [{lo:+.3f}, {hi:+.3f}] ({int(diff[k + '_only_after'][0])} gain, "
-            f"{int(diff[k + '_only_before'][0])} lose)" if k + "_only_after" in diff else
+            f"{k} {v:+.3f} [{lo:+.3f}, {hi:+.3f}] ({int(diff[k + '_only_after'][0])} only after, "
+            f"{int(diff[k + '_only_before'][0])} only before)" if k + "_only_after" in diff else
             f"{k} {v:+.3f} [{lo:+.3f}, {hi:+.3f}]"
             for k, (v, lo, hi) in diff.items() if k in ("containment", "false_refusal", "refusal", "hit@5",
                                                         "citation_precision")))

@@ -48,7 +48,8 @@ def test_over_a_small_index_a_rare_name_outweighs_a_common_word_again():
 
 
 def test_a_large_index_outweighs_the_background():
-    """233,000 chunks (the benchmark index): the largest weight measured (3,000) moves no word's IDF by more than 2 %."""
+    """233,000 chunks (the benchmark index): the largest weight read on 2024 (3,000) moves no word's IDF by more than
+    2 %."""
     weight = 3000
     words = ["died", "derna", "people", "qzxvwk"]
     rates = load_background().rates(words)
@@ -94,3 +95,44 @@ def test_the_training_script_reproduces_the_shipped_table():
         assert set(shipped.files) == set(built)
         for name in built:
             assert np.array_equal(shipped[name], built[name]), name
+
+
+def test_a_word_no_indexed_chunk_holds_still_counts_for_nothing_with_the_blend():
+    """question_units (the missing-terms inputs) weigh out a word no chunk can mention: a blended count is small but
+    not 0 for a word news knows, so "held" is the index's own count."""
+    from app.answer.selection import question_units
+    from app.retrieval.features import question_terms
+
+    blended = blended_doc_freq(eight_chunk_index, load_background(), 300)
+    units = question_units(question_terms("How many people died in Derna?", blended), blended)
+    assert units[stem("derna")] > 0
+    assert units[stem("died")] == 0.0 and units[stem("people")] == 0.0  # in none of the eight chunks
+
+
+def test_a_damaged_table_with_the_weight_set_is_one_line(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from app import retrieval
+    from app.cli import cli
+
+    damaged = tmp_path / "background_df.npz"
+    damaged.write_bytes(b"PK\x03\x04 not a zip")
+    monkeypatch.setattr(retrieval.background, "BACKGROUND_FILE", damaged)
+    load_background.cache_clear()
+    monkeypatch.setenv("CITEWIRE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CITEWIRE_BACKGROUND_DF_WEIGHT", "300")
+    import socket
+
+    with socket.socket() as probe:  # a port serve's own check finds free, so the table's check is what fails
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    try:
+        for command in (["ask", "What did Kim pledge?"], ["serve", "--port", port]):
+            result = CliRunner().invoke(cli, command)
+            assert result.exit_code == 1, (command, result.output, result.exception)
+            assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and "CITEWIRE_BACKGROUND_DF_WEIGHT is set but" in lines[0], lines
+            assert str(damaged) in lines[0]
+    finally:
+        load_background.cache_clear()

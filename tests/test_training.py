@@ -110,3 +110,11 @@ def test_the_refusal_threshold_is_chosen_on_out_of_fold_probabilities():
     scaled = (x - x.mean(axis=0)) / x.std(axis=0)
     in_sample = LogisticRegression(C=1.0, max_iter=1000, random_state=7).fit(scaled, y).predict_proba(scaled)[:, 1]
     assert choose_threshold(in_sample, y)[1] > model["train_refusal"]
+    # what it is for: on fresh questions of the same kind the threshold keeps its 5 %, the in-sample one did not
+    fresh_y = np.r_[np.ones(2000, int), np.zeros(1000, int)]
+    fresh_x = rng.normal(size=(len(fresh_y), 16))
+    fresh_x[:, 0] += 0.8 * fresh_y
+    z = model["intercept"] + ((fresh_x - np.array(model["mean"])) / np.array(model["scale"])) @ np.array(model["coef"])
+    answerable = 1 / (1 + np.exp(-z[fresh_y == 1]))
+    assert np.mean(answerable < model["threshold"]) <= MAX_FALSE_REFUSAL
+    assert np.mean(answerable < choose_threshold(in_sample, y)[0]) > MAX_FALSE_REFUSAL

@@ -169,7 +169,12 @@ def question_units(terms: QuestionTerms, doc_freq: DocFreq | None) -> dict[str, 
                        if part and part not in STOPWORDS and part not in QUESTION_WORDS]
         else:  # "trump's" is looked up as "trump" (its stem; the index holds no apostrophe compound as one word)
             pieces.append((cached_stem(w), re.split(r"['’]", w)[0] or w, False))
-    df, total = doc_freq([word for _, word, _ in pieces]) if doc_freq is not None and pieces else ({}, 0)
+    looked_up = [word for _, word, _ in pieces]
+    df, total = doc_freq(looked_up) if doc_freq is not None and pieces else ({}, 0)
+    # held by an indexed chunk: the index's own counts, also when the weights blend in news's
+    # (app/retrieval/background.py), whose count for a word no chunk holds is small but not 0
+    own = getattr(doc_freq, "local", None)
+    held = own(looked_up)[0] if own is not None and pieces else df
     total = max(total, 1)
     units: dict[str, float] = {}
     for stem, word, part in pieces:
@@ -177,7 +182,7 @@ def question_units(terms: QuestionTerms, doc_freq: DocFreq | None) -> dict[str, 
             weight = 1.0 if part else terms.idf.get(stem, 1.0)
         else:
             n = df.get(word, 0)
-            weight = math.log(1 + (total - n + 0.5) / (n + 0.5)) if n > 0 else 0.0
+            weight = math.log(1 + (total - n + 0.5) / (n + 0.5)) if held.get(word, 0) > 0 else 0.0
         units[stem] = max(units.get(stem, 0.0), weight)
     return units
 

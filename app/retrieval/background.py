@@ -15,6 +15,7 @@ it, and the number of chunks.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,8 +36,8 @@ class BackgroundFrequencies:
     chunks: int  # chunks in the background corpus
 
     @classmethod
-    def load(cls, path: Path = BACKGROUND_FILE) -> BackgroundFrequencies:
-        with np.load(path) as data:
+    def load(cls, path: Path | None = None) -> BackgroundFrequencies:
+        with np.load(path or BACKGROUND_FILE) as data:
             return cls(data["keys"], data["counts"], int(data["chunks"]))
 
     def rates(self, raw_words: Iterable[str]) -> dict[str, float]:
@@ -55,9 +56,18 @@ class BackgroundFrequencies:
         return out
 
 
+class BackgroundTableError(RuntimeError):
+    """CITEWIRE_BACKGROUND_DF_WEIGHT is set and the shipped table cannot be read (one line at start-up, no trace)."""
+
+
 @lru_cache(maxsize=1)
 def load_background() -> BackgroundFrequencies:
-    return BackgroundFrequencies.load()
+    try:
+        return BackgroundFrequencies.load()
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise BackgroundTableError(
+            f"CITEWIRE_BACKGROUND_DF_WEIGHT is set but {BACKGROUND_FILE} cannot be read ({type(exc).__name__}: "
+            f"{exc}): reinstall Citewire, or set CITEWIRE_BACKGROUND_DF_WEIGHT=0") from None
 
 
 def blended_doc_freq(local: DocFreq, background: BackgroundFrequencies | None, weight: float) -> DocFreq:
@@ -66,8 +76,12 @@ def blended_doc_freq(local: DocFreq, background: BackgroundFrequencies | None, w
         return local
 
     def doc_freq(raw_words: list[str]) -> tuple[dict[str, float], float]:
+        raw_words = list(raw_words)  # read three times below
         counts, total = local(raw_words)
         rates = background.rates(raw_words)
         return {w: counts.get(w, 0) + weight * rates[w] for w in raw_words}, total + weight
 
+    # the index's own counts stay reachable: "does any indexed chunk hold this word" is theirs to answer
+    # (app/answer/selection.py question_units), a blended count is never 0 for a word news knows
+    doc_freq.local = local  # type: ignore[attr-defined]
     return doc_freq
