@@ -135,6 +135,13 @@ class Settings(BaseSettings):
     )
 
     # --- answering -----------------------------------------------------------------------
+    threshold_by_index_size: bool = Field(
+        default=True,
+        description="The learned answerer's refusal threshold follows the index's size (0.29 over about ten "
+        "articles up to 0.42 over the full 19,334-article index: app/models/answerability_by_size.json), so that "
+        "small indexes are held to the same false-refusal rule as the full one. false: 0.42 at every size "
+        "(docs/answers.md, *Small indexes: a threshold that follows the index's size*).",
+    )
     min_support: float = Field(
         default=0.45, ge=0, le=1,
         description="Minimum question-sentence support for the extractive answerer to answer rather than refuse.",

@@ -153,7 +153,7 @@ def _build_services(settings: Settings, release: Callable[[], None], opened: lis
     extractive = ExtractiveAnswerer(scorer, settings.min_support, settings.max_answer_sentences)
     if models is not None and settings.answer_model == "learned":
         extractive = LearnedAnswerer(SentenceSelector(models, embedder, doc_freq),
-                                     settings.max_answer_sentences)
+                                     settings.max_answer_sentences, settings.threshold_by_index_size)
     client, local = make_llm_client(settings)
     if local is not None:
         opened.append(local.close)

@@ -86,6 +86,14 @@ class SentenceSelector:
         # question terms no passage mentions: for training, or a model that reads them (the shipped one does not)
         self.missing_terms = reads is None or bool(reads & set(MISSING_TERMS_FEATURES))
 
+    def index_chunks(self) -> int | None:
+        """Chunks in the index the question is asked over (the index's own count, also when background word
+        frequencies are blended in); None without document frequencies (then the full-index threshold holds)."""
+        if self.doc_freq is None:
+            return None
+        own = getattr(self.doc_freq, "local", self.doc_freq)
+        return int(own([])[1])
+
     def candidates_and_rows(self, question: str, passages: list[Passage], terms: QuestionTerms | None = None
                             ) -> tuple[list[Candidate], list[list[float]], QuestionTerms]:
         """Sentences of the top passages with their selector features (training reads the same rows)."""
@@ -248,13 +256,16 @@ def answerability_features(n_terms: int, passage_scores: list[float], rows: list
 class LearnedAnswerer:
     """Quote the selected sentence(s) when P(answerable) clears the threshold chosen on 2022–2023 data."""
 
-    def __init__(self, selector: SentenceSelector, max_sentences: int = 3) -> None:
+    def __init__(self, selector: SentenceSelector, max_sentences: int = 3, by_index_size: bool = True) -> None:
         self.selector = selector
         self.max_sentences = max_sentences
+        self.by_index_size = by_index_size
 
     @property
     def threshold(self) -> float:
-        return self.selector.models.answerability.threshold
+        """The refusal threshold for this index's size: over a few dozen articles the answerability inputs run
+        lower than over the full index the model was fitted on (app/models/answerability_by_size.json)."""
+        return self.selector.models.threshold(self.selector.index_chunks() if self.by_index_size else None)
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         if not passages:
@@ -263,11 +274,12 @@ class LearnedAnswerer:
         if not selection.candidates:
             return refusal("the passages only restate the question")
         p = self.selector.models.answerability.probability(selection.answerability)
-        if not p >= self.threshold:  # also refuses a NaN probability (e.g. a question of no words)
+        threshold = self.threshold
+        if not p >= threshold:  # also refuses a NaN probability (e.g. a question of no words)
             missing = missing_names(question, passages[:SENTENCE_PASSAGES])
             why = (f"the passages never mention {', '.join(sorted(missing))}" if missing
                    else "the passages do not seem to hold an answer")
-            return refusal(f"{why} (answerability {p:.2f} < {self.threshold:.2f})")
+            return refusal(f"{why} (answerability {p:.2f} < {threshold:.2f})")
         years = question_years(question)
         if years:
             # "Who won the 2022 World Cup?" over a 2023 final: only sentences of articles that speak of that year,
@@ -279,9 +291,9 @@ class LearnedAnswerer:
                 p = self.selector.models.answerability.probability({**selection.answerability, **answerability_features(
                     int(selection.answerability["n_q_terms"]), [c.passage.score for c in of_year.candidates],
                     of_year.rows, of_year.logits)})
-                if not p >= self.threshold:
+                if not p >= threshold:
                     return refusal(f"no passage that speaks of {', '.join(sorted(years))} seems to hold an answer"
-                                   f" (answerability {p:.2f} < {self.threshold:.2f})")
+                                   f" (answerability {p:.2f} < {threshold:.2f})")
                 selection = of_year
         return compose(selection, self.max_sentences, p)
 

@@ -168,7 +168,8 @@ def make_pipelines(services) -> dict[str, Pipeline]:
     if models is not None:
         new_retrieval = RetrievalService(s, services.records, services.vectors, services.embedder, models.passages,
                                          doc_freq)
-        new_answerer = LearnedAnswerer(SentenceSelector(models, services.embedder, doc_freq), s.max_answer_sentences)
+        new_answerer = LearnedAnswerer(SentenceSelector(models, services.embedder, doc_freq), s.max_answer_sentences,
+                                       s.threshold_by_index_size)
         pipelines["new"] = _pipeline(new_retrieval, new_answerer, s.top_k)
         pipelines["rerank"] = _pipeline(new_retrieval, old_answerer, s.top_k)
     return pipelines

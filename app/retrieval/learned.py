@@ -22,6 +22,8 @@ MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 PASSAGE_MODEL = "passage_ranker.txt"
 SENTENCE_MODEL = "sentence_selector.txt"
 ANSWERABILITY_MODEL = "answerability.json"
+# The refusal threshold by index size (training/fit_size_thresholds.py): anchors of (chunks, threshold).
+SIZE_THRESHOLDS = "answerability_by_size.json"
 
 
 @lru_cache(maxsize=1)
@@ -134,10 +136,40 @@ class LogisticModel:
 
 
 @dataclass(slots=True)
+class SizeThresholds:
+    """The answerability threshold for an index of ``chunks`` chunks: the same rule as the shipped threshold
+    (strictest with false refusal <= 5 %) measured over indexes of several sizes, interpolated in log(chunks)
+    between them and the nearest one's outside (docs/answers.md, *Small indexes: a threshold that follows*)."""
+
+    anchors: list[tuple[int, float]]
+
+    @classmethod
+    def load(cls, path: Path) -> SizeThresholds:
+        return cls([(int(c), float(t)) for c, t in json.loads(path.read_text())["anchors"]])
+
+    def at(self, chunks: int) -> float:
+        points = self.anchors
+        if chunks <= points[0][0]:
+            return points[0][1]
+        for (c0, t0), (c1, t1) in zip(points, points[1:]):
+            if chunks <= c1:
+                share = (math.log(chunks) - math.log(c0)) / (math.log(c1) - math.log(c0))
+                return round(t0 + share * (t1 - t0), 4)
+        return points[-1][1]
+
+
+@dataclass(slots=True)
 class AnswerModels:
     passages: BoostedModel
     sentences: BoostedModel
     answerability: LogisticModel
+    size_thresholds: SizeThresholds | None = None
+
+    def threshold(self, chunks: int | None) -> float:
+        """The refusal threshold for an index of ``chunks`` chunks (None: unknown, the full-index threshold)."""
+        if chunks is None or self.size_thresholds is None:
+            return self.answerability.threshold
+        return min(self.size_thresholds.at(chunks), self.answerability.threshold)
 
 
 @lru_cache(maxsize=4)
@@ -146,4 +178,6 @@ def load_models(folder: Path = MODELS_DIR) -> AnswerModels | None:
     paths = [folder / PASSAGE_MODEL, folder / SENTENCE_MODEL, folder / ANSWERABILITY_MODEL]
     if not all(p.exists() for p in paths):
         return None
-    return AnswerModels(BoostedModel(paths[0]), BoostedModel(paths[1]), LogisticModel.load(paths[2]))
+    sizes = folder / SIZE_THRESHOLDS
+    return AnswerModels(BoostedModel(paths[0]), BoostedModel(paths[1]), LogisticModel.load(paths[2]),
+                        SizeThresholds.load(sizes) if sizes.exists() else None)

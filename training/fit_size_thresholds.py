@@ -1,0 +1,146 @@
+"""Fit app/models/answerability_by_size.json: the refusal threshold as a function of the index's size.
+
+    # 1. the answerability inputs of held-out 2022–2023 questions over small indexes (needs ../shared; ~5 min):
+    python training/fit_size_thresholds.py extract --data ../shared/data/realtimeqa-dev
+    # 2. the thresholds (no data needed beyond the stored rows; a test checks it reproduces what ships):
+    python training/fit_size_thresholds.py fit
+
+Why: the answerability model (app/models/answerability.json) was fitted on features computed over the full
+19,334-article index, and its threshold (the strictest keeping false refusal at or below 5 % on 2022–2023) holds
+there. Over a small index the same inputs run lower (question words no chunk holds weigh the most; fewer passages
+agree), so the same threshold refused 12 % of answerable held-out questions over indexes of about ten articles
+and 9 % over about forty-five. The model still ranks them (AUROC .73 and .81), so the threshold, not the model,
+is what has to follow the index: the same rule (strictest with false refusal ≤ 5 %) applied at each size.
+
+``extract`` asks the 2022–2023 questions no shipped model was fitted on (``held_out_of_fit``), with a third as
+many constructed unanswerables, in consecutive batches of 1, 5 and 40 answerable questions, each batch over its
+own index of only the articles RealTimeQA retrieved for it (benchmarks/small_corpus.py's protocol), and stores
+each question's answerability inputs, label and index size (numbers only) in training/size_threshold_rows.json.gz.
+``fit`` scores the rows with the shipped answerability model and writes one anchor per batch size (its median
+index size in chunks, its threshold) plus the shipped threshold at the full index's size. Between anchors the
+threshold is interpolated in log(chunks); outside them it is the nearest anchor's (no extrapolation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from app.retrieval.learned import ANSWERABILITY_MODEL, MODELS_DIR, SIZE_THRESHOLDS, LogisticModel  # noqa: E402
+
+ROWS_FILE = Path(__file__).resolve().parent / "size_threshold_rows.json.gz"
+BATCHES = (1, 5, 40)  # answerable questions per small index: about 10, 45 and 320 articles
+FULL_INDEX_CHUNKS = 233_307  # the index training/train_answers.py extracts from (all 19,334 articles)
+MAX_FALSE_REFUSAL = 0.05  # the shipped threshold's rule (training/train_answers.py)
+
+
+def extract(data: Path, out: Path) -> None:
+    from small_corpus import batches, corpus_by_question
+
+    from app.answer.selection import SentenceSelector
+    from app.config import Settings
+    from app.evals import realtimeqa as rtqa
+    from app.evals.public import _exclude_indexed
+    from app.ingest.article import ArticleIn
+    from app.services import build_services
+
+    seen: dict[str, dict] = {}
+    select = SentenceSelector.select
+
+    def recording(self, question, passages):  # the inputs the answerer's threshold is applied to
+        selection = select(self, question, passages)
+        seen["features"] = dict(selection.answerability)
+        return selection
+
+    SentenceSelector.select = recording
+    train, _ = rtqa.split(rtqa.load_questions(data))
+    pool = rtqa.held_out_of_fit(train)
+    answerable = rtqa.sample(pool, None)
+    base = rtqa.sample(pool, max(len(answerable) // 3, 1), rtqa.SEED + 1)
+    articles = corpus_by_question(data)
+    rows, started = [], time.time()
+    for size in BATCHES:
+        for group, bases in batches(answerable, base, size):
+            wanted = {q.id for q in group} | {q.id for q in bases}
+            records = {r["doc_id"]: r for qid in sorted(wanted) for r in articles.get(qid, [])}
+            with tempfile.TemporaryDirectory(prefix="citewire-sizes-") as folder:
+                services = build_services(Settings(data_dir=Path(folder)))
+                services.ingest.ingest((ArticleIn.model_validate(r) for r in records.values()), batch_articles=128,
+                                       keep_outcomes=False)
+                unanswerable = _exclude_indexed(services, bases)
+                chunks = services.records.document_frequencies([])[1]
+                pipeline = rtqa.make_pipelines(services)["new"]
+                for q in group + unanswerable:
+                    seen.clear()
+                    pipeline(q, 10)
+                    if "features" in seen:  # no passage at all: refused before the model
+                        rows.append({"batch": size, "chunks": chunks, "answerable": not q.unanswerable,
+                                     "features": {k: round(v, 6) for k, v in sorted(seen["features"].items())}})
+                services.close()
+        print(f"batch size {size}: {sum(r['batch'] == size for r in rows)} rows ({time.time() - started:.0f} s)",
+              file=sys.stderr, flush=True)
+    SentenceSelector.select = select
+    with gzip.GzipFile(out, "wb", mtime=0) as handle:
+        handle.write(json.dumps({"built_by": "training/fit_size_thresholds.py extract", "rows": rows}).encode())
+
+
+def strictest(probabilities: np.ndarray, max_false_refusal: float = MAX_FALSE_REFUSAL) -> float:
+    """The highest threshold (to 0.01) that refuses at most ``max_false_refusal`` of these answerable questions."""
+    best = 0.0
+    for t in np.round(np.arange(0.0, 1.0, 0.01), 2):
+        if np.mean(probabilities < t) <= max_false_refusal:
+            best = float(t)
+    return best
+
+
+def fit(rows_file: Path, models: Path) -> dict:
+    model = LogisticModel.load(models / ANSWERABILITY_MODEL)
+    with gzip.open(rows_file, "rt") as handle:
+        rows = json.load(handle)["rows"]
+    anchors = []
+    for size in BATCHES:
+        mine = [r for r in rows if r["batch"] == size]
+        p = np.array([model.probability(r["features"]) for r in mine if r["answerable"]])
+        chunks = int(np.median([r["chunks"] for r in mine]))
+        anchors.append([chunks, min(strictest(p), model.threshold)])
+    anchors.append([FULL_INDEX_CHUNKS, model.threshold])
+    anchors.sort()
+    for i in range(1, len(anchors)):  # a larger index never gets a lower bar than a smaller one
+        anchors[i][1] = max(anchors[i][1], anchors[i - 1][1])
+    return {"built_by": "training/fit_size_thresholds.py fit", "rule": f"false refusal <= {MAX_FALSE_REFUSAL}",
+            "answerability_threshold": model.threshold, "anchors": anchors}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    ex = sub.add_parser("extract", help="answerability inputs over small indexes (needs ../shared)")
+    ex.add_argument("--data", type=Path, required=True)
+    ex.add_argument("--out", type=Path, default=ROWS_FILE)
+    ft = sub.add_parser("fit", help="the anchors from the stored rows")
+    ft.add_argument("--rows", type=Path, default=ROWS_FILE)
+    ft.add_argument("--models", type=Path, default=MODELS_DIR)
+    ft.add_argument("--out", type=Path, default=MODELS_DIR / SIZE_THRESHOLDS)
+    args = parser.parse_args(argv)
+    if args.command == "extract":
+        extract(args.data, args.out)
+        return 0
+    payload = fit(args.rows, args.models)
+    args.out.write_text(json.dumps(payload, indent=1) + "\n")
+    print(f"wrote {args.out}: " + ", ".join(f"{c:,} chunks -> {t:.2f}" for c, t in payload["anchors"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
