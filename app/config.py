@@ -139,8 +139,9 @@ class Settings(BaseSettings):
         default=True,
         description="The learned answerer's refusal threshold follows the index's size (0.29 over about ten "
         "articles up to 0.42 over the full 19,334-article index: app/models/answerability_by_size.json), so that "
-        "small indexes are held to the same false-refusal rule as the full one. false: 0.42 at every size "
-        "(docs/answers.md, *Small indexes: a threshold that follows the index's size*).",
+        "small indexes are held to the same false-refusal rule as the full one. false: 0.42 at every size, as "
+        "whenever background_df_weight is above 0 (not measured together) (docs/answers.md, *Small indexes: a "
+        "threshold that follows the index's size*).",
     )
     min_support: float = Field(
         default=0.45, ge=0, le=1,

@@ -50,16 +50,34 @@ def test_the_answerer_reads_the_size_of_its_own_index(models):
     assert LearnedAnswerer(SentenceSelector(models, None, None)).threshold == models.answerability.threshold
 
 
-def test_a_blended_word_table_does_not_change_the_size_read(models):
-    """With background word frequencies blended in, the index's own count decides (not the blend's pseudo-chunks)."""
+def test_with_background_word_counts_blended_in_the_full_index_bar_holds(models):
+    """The blend lifts a small index's answerability inputs ("capital of Australia" over the samples: 0.19 -> 0.37) and
+    the size thresholds were measured without it, so with a background weight the bar is the full index's."""
+    from app.retrieval.background import blended_doc_freq, load_background
+
     def own(words):
         return {w: 0 for w in words}, 9
 
-    def blended(words):
-        return {w: 1.0 for w in words}, 9 + 300
+    assert SentenceSelector(models, None, blended_doc_freq(own, None, 0)).index_chunks() == 9  # no blend: its size
+    blended = SentenceSelector(models, None, blended_doc_freq(own, load_background(), 300))
+    assert blended.index_chunks() is None
+    assert LearnedAnswerer(blended).threshold == models.answerability.threshold
 
-    blended.local = own
-    assert SentenceSelector(models, None, blended).index_chunks() == 9
+
+def test_a_damaged_size_file_is_refused_naming_it(tmp_path):
+    path = tmp_path / SIZE_THRESHOLDS
+    for content in ("not json", '{"anchors": []}', '{"anchors": [[500, 0.3], [100, 0.2]]}',
+                    '{"anchors": [[100, 0.3], [100, 0.4]]}', '{"anchors": [[100, 3]]}', '{"other": 1}'):
+        path.write_text(content)
+        with pytest.raises(ValueError, match="answerability_by_size.json is damaged"):
+            SizeThresholds.load(path)
+
+
+def test_a_refusal_never_prints_its_score_equal_to_its_bar():
+    from app.answer.selection import _below
+
+    assert _below(0.22, 0.29) == "0.22 < 0.29"
+    assert _below(0.3141, 0.3149) == "0.314 < 0.315"
 
 
 def test_fit_reproduces_the_shipped_anchors(monkeypatch):

@@ -46,14 +46,7 @@ MAX_FALSE_REFUSAL = 0.05  # the shipped threshold's rule (training/train_answers
 
 
 def extract(data: Path, out: Path) -> None:
-    from small_corpus import batches, corpus_by_question
-
     from app.answer.selection import SentenceSelector
-    from app.config import Settings
-    from app.evals import realtimeqa as rtqa
-    from app.evals.public import _exclude_indexed
-    from app.ingest.article import ArticleIn
-    from app.services import build_services
 
     seen: dict[str, dict] = {}
     select = SentenceSelector.select
@@ -64,6 +57,27 @@ def extract(data: Path, out: Path) -> None:
         return selection
 
     SentenceSelector.select = recording
+    try:
+        rows = _ask_over_small_indexes(data, seen)
+    finally:
+        SentenceSelector.select = select
+    with gzip.GzipFile(out, "wb", mtime=0) as handle:
+        handle.write(json.dumps({"built_by": "training/fit_size_thresholds.py extract", "rows": rows}).encode())
+
+
+def _ask_over_small_indexes(data: Path, seen: dict) -> list[dict]:
+    """Each question's answerability inputs as the shipped answerer computes them; a question refused before the
+    model (no passage at all) has none and is left out, so the 5 % rule counts the questions that reach it."""
+    from small_corpus import batches, corpus_by_question
+
+    from app.config import Settings
+    from app.evals import realtimeqa as rtqa
+    from app.evals.public import _exclude_indexed
+    from app.ingest.article import ArticleIn
+    from app.services import build_services
+
+    # pinned, whatever CITEWIRE_* says: the learned answerer, the index's own word counts (no background blend)
+    pinned = {"answer_model": "learned", "background_df_weight": 0}
     train, _ = rtqa.split(rtqa.load_questions(data))
     pool = rtqa.held_out_of_fit(train)
     answerable = rtqa.sample(pool, None)
@@ -75,7 +89,7 @@ def extract(data: Path, out: Path) -> None:
             wanted = {q.id for q in group} | {q.id for q in bases}
             records = {r["doc_id"]: r for qid in sorted(wanted) for r in articles.get(qid, [])}
             with tempfile.TemporaryDirectory(prefix="citewire-sizes-") as folder:
-                services = build_services(Settings(data_dir=Path(folder)))
+                services = build_services(Settings(data_dir=Path(folder), **pinned))
                 services.ingest.ingest((ArticleIn.model_validate(r) for r in records.values()), batch_articles=128,
                                        keep_outcomes=False)
                 unanswerable = _exclude_indexed(services, bases)
@@ -90,9 +104,7 @@ def extract(data: Path, out: Path) -> None:
                 services.close()
         print(f"batch size {size}: {sum(r['batch'] == size for r in rows)} rows ({time.time() - started:.0f} s)",
               file=sys.stderr, flush=True)
-    SentenceSelector.select = select
-    with gzip.GzipFile(out, "wb", mtime=0) as handle:
-        handle.write(json.dumps({"built_by": "training/fit_size_thresholds.py extract", "rows": rows}).encode())
+    return rows
 
 
 def strictest(probabilities: np.ndarray, max_false_refusal: float = MAX_FALSE_REFUSAL) -> float:

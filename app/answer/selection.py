@@ -87,12 +87,13 @@ class SentenceSelector:
         self.missing_terms = reads is None or bool(reads & set(MISSING_TERMS_FEATURES))
 
     def index_chunks(self) -> int | None:
-        """Chunks in the index the question is asked over (the index's own count, also when background word
-        frequencies are blended in); None without document frequencies (then the full-index threshold holds)."""
-        if self.doc_freq is None:
+        """Chunks in the index the question is asked over, for the threshold by index size; None (the full
+        index's threshold) without document frequencies, and when background word frequencies are blended in:
+        the blend lifts the answerability inputs of a small index, and the size thresholds were measured without
+        it (docs/answers.md, *Small indexes: a threshold that follows the index's size*)."""
+        if self.doc_freq is None or hasattr(self.doc_freq, "local"):
             return None
-        own = getattr(self.doc_freq, "local", self.doc_freq)
-        return int(own([])[1])
+        return int(self.doc_freq([])[1])
 
     def candidates_and_rows(self, question: str, passages: list[Passage], terms: QuestionTerms | None = None
                             ) -> tuple[list[Candidate], list[list[float]], QuestionTerms]:
@@ -253,6 +254,12 @@ def answerability_features(n_terms: int, passage_scores: list[float], rows: list
     }
 
 
+def _below(p: float, threshold: float) -> str:
+    """"0.22 < 0.29"; three decimals where two would print the two equal ("0.314 < 0.315", a bar between anchors)."""
+    digits = 2 if f"{p:.2f}" != f"{threshold:.2f}" else 3
+    return f"{p:.{digits}f} < {threshold:.{digits}f}"
+
+
 class LearnedAnswerer:
     """Quote the selected sentence(s) when P(answerable) clears the threshold chosen on 2022–2023 data."""
 
@@ -279,7 +286,7 @@ class LearnedAnswerer:
             missing = missing_names(question, passages[:SENTENCE_PASSAGES])
             why = (f"the passages never mention {', '.join(sorted(missing))}" if missing
                    else "the passages do not seem to hold an answer")
-            return refusal(f"{why} (answerability {p:.2f} < {threshold:.2f})")
+            return refusal(f"{why} (answerability {_below(p, threshold)})")
         years = question_years(question)
         if years:
             # "Who won the 2022 World Cup?" over a 2023 final: only sentences of articles that speak of that year,
@@ -293,7 +300,7 @@ class LearnedAnswerer:
                     of_year.rows, of_year.logits)})
                 if not p >= threshold:
                     return refusal(f"no passage that speaks of {', '.join(sorted(years))} seems to hold an answer"
-                                   f" (answerability {p:.2f} < {threshold:.2f})")
+                                   f" (answerability {_below(p, threshold)})")
                 selection = of_year
         return compose(selection, self.max_sentences, p)
 

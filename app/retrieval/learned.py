@@ -145,7 +145,18 @@ class SizeThresholds:
 
     @classmethod
     def load(cls, path: Path) -> SizeThresholds:
-        return cls([(int(c), float(t)) for c, t in json.loads(path.read_text())["anchors"]])
+        """Refuses, naming the file, anchors that are missing, not increasing in size, or not thresholds."""
+        try:
+            anchors = [(int(c), float(t)) for c, t in json.loads(path.read_text())["anchors"]]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path} is damaged ({exc}): restore it from the package or rerun "
+                             "training/fit_size_thresholds.py fit") from exc
+        sizes = [c for c, _ in anchors]
+        if not anchors or sizes != sorted(set(sizes)) or sizes[0] < 1 or not all(0 <= t <= 1 for _, t in anchors):
+            raise ValueError(f"{path} is damaged (anchors must be (chunks, threshold) pairs with chunks >= 1 "
+                             "increasing and thresholds in [0, 1]): restore it from the package or rerun "
+                             "training/fit_size_thresholds.py fit")
+        return cls(anchors)
 
     def at(self, chunks: int) -> float:
         points = self.anchors
