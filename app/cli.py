@@ -91,6 +91,7 @@ def _settings() -> Settings:
 def _services(create_collection: bool = True):
     from app.llm.local import LocalModelError
     from app.retrieval.background import BackgroundTableError
+    from app.retrieval.learned import ModelFileError
     from app.services import build_services
     from app.store.vector import EmbedderMismatch
 
@@ -98,7 +99,7 @@ def _services(create_collection: bool = True):
     _claim_data_dir(settings)
     try:
         return build_services(settings, create_collection)
-    except (EmbedderMismatch, BackgroundTableError) as exc:
+    except (EmbedderMismatch, BackgroundTableError, ModelFileError) as exc:
         fail(str(exc))
     except LocalModelError as exc:
         _local_model_failed(settings, exc)
@@ -131,6 +132,16 @@ def _check_background_table(settings: Settings) -> None:
     try:
         load_background()
     except BackgroundTableError as exc:
+        fail(str(exc))
+
+
+def _check_answer_models() -> None:
+    """``serve`` builds its services inside uvicorn's start-up: a damaged shipped model file is one line first."""
+    from app.retrieval.learned import ModelFileError, load_models
+
+    try:
+        load_models()
+    except ModelFileError as exc:
         fail(str(exc))
 
 
@@ -808,6 +819,7 @@ def serve(
     _check_listen(host, port)
     _check_local_model(settings)
     _check_background_table(settings)
+    _check_answer_models()
     if with_samples:
         settings = settings.model_copy(update={"index_samples": True})
     _claim_data_dir(settings)

@@ -8,7 +8,14 @@ import json
 import pytest
 
 from app.answer.selection import LearnedAnswerer, SentenceSelector
-from app.retrieval.learned import MODELS_DIR, SIZE_THRESHOLDS, AnswerModels, SizeThresholds, load_models
+from app.retrieval.learned import (
+    MODELS_DIR,
+    SIZE_THRESHOLDS,
+    AnswerModels,
+    ModelFileError,
+    SizeThresholds,
+    load_models,
+)
 from tests.conftest import REPO
 
 FULL_INDEX_CHUNKS = 233_307
@@ -69,7 +76,7 @@ def test_a_damaged_size_file_is_refused_naming_it(tmp_path):
     for content in ("not json", '{"anchors": []}', '{"anchors": [[500, 0.3], [100, 0.2]]}',
                     '{"anchors": [[100, 0.3], [100, 0.4]]}', '{"anchors": [[100, 3]]}', '{"other": 1}'):
         path.write_text(content)
-        with pytest.raises(ValueError, match="answerability_by_size.json is damaged"):
+        with pytest.raises(ModelFileError, match="answerability_by_size.json is damaged"):
             SizeThresholds.load(path)
 
 

@@ -135,11 +135,16 @@ class LogisticModel:
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
+class ModelFileError(RuntimeError):
+    """A shipped model file that cannot be read: one line naming it (CLI and ``serve``), never a trace."""
+
+
 @dataclass(slots=True)
 class SizeThresholds:
     """The answerability threshold for an index of ``chunks`` chunks: the same rule as the shipped threshold
     (strictest with false refusal <= 5 %) measured over indexes of several sizes, interpolated in log(chunks)
-    between them and the nearest one's outside (docs/answers.md, *Small indexes: a threshold that follows*)."""
+    between them and the nearest one's outside (docs/answers.md, *Small indexes: a threshold that follows the
+    index's size*)."""
 
     anchors: list[tuple[int, float]]
 
@@ -149,11 +154,11 @@ class SizeThresholds:
         try:
             anchors = [(int(c), float(t)) for c, t in json.loads(path.read_text())["anchors"]]
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path} is damaged ({exc}): restore it from the package or rerun "
+            raise ModelFileError(f"{path} is damaged ({exc}): restore it from the package or rerun "
                              "training/fit_size_thresholds.py fit") from exc
         sizes = [c for c, _ in anchors]
         if not anchors or sizes != sorted(set(sizes)) or sizes[0] < 1 or not all(0 <= t <= 1 for _, t in anchors):
-            raise ValueError(f"{path} is damaged (anchors must be (chunks, threshold) pairs with chunks >= 1 "
+            raise ModelFileError(f"{path} is damaged (anchors must be (chunks, threshold) pairs with chunks >= 1 "
                              "increasing and thresholds in [0, 1]): restore it from the package or rerun "
                              "training/fit_size_thresholds.py fit")
         return cls(anchors)
