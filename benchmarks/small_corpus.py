@@ -6,7 +6,7 @@
     # the threshold by index size against the full index's at every size (two runs, then paired):
     python benchmarks/small_corpus.py --data ../shared/data/realtimeqa-dev --weights 0 --batch 1 --fixed-threshold --out fixed.json
     python benchmarks/small_corpus.py --data ../shared/data/realtimeqa-dev --weights 0 --batch 1 --out by-size.json
-    python benchmarks/small_corpus.py --data ../shared/data/realtimeqa-dev --pair fixed.json by-size.json
+    python benchmarks/realtimeqa_paired.py fixed.json:0 by-size.json:0      # the rows at weight 0, paired
 
 A user's index is rarely the 19,334-article benchmark index: it is the eight sample articles, or a few hundred.
 The questions of a split (sorted by id, so by date) are cut into batches of ``--batch`` answerable questions plus
@@ -80,23 +80,6 @@ def report(tuning: bool, weights: list[float], rows: dict[float, list[dict]], si
     return results
 
 
-def pair(before_file: Path, after_file: Path) -> None:
-    """AFTER − BEFORE, question by question, at each file's first weight."""
-    runs = [json.loads(f.read_text()) for f in (before_file, after_file)]
-    before, after = (run["rows"][f"{run['weights'][0]:g}"] for run in runs)
-    if [r["id"] for r in before] != [r["id"] for r in after]:
-        raise SystemExit(f"error: {before_file} and {after_file} hold different questions")
-    summaries = [rtqa.summarise(before), rtqa.summarise(after)]
-    diff = rtqa.paired_differences(before, after)
-    print(f"{after_file} − {before_file}, {len(before)} questions (paired 95 %)\n")
-    print("| metric | before | after | after − before | only after | only before |\n|---|---|---|---|---|---|")
-    for k in ("hit@5", "containment", "citation_precision", "refusal", "false_refusal"):
-        v, lo, hi = diff[k]
-        counts = (f"{int(diff[k + '_only_after'][0])} | {int(diff[k + '_only_before'][0])}"
-                  if k + "_only_after" in diff else "— | —")
-        print(f"| {k} | {summaries[0][k][0]:.3f} | {summaries[1][k][0]:.3f} | {v:+.3f} [{lo:+.3f}, {hi:+.3f}] | {counts} |")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True)
@@ -107,12 +90,7 @@ def main() -> None:
     parser.add_argument("--report", type=Path, default=None, help="print the tables of an earlier --out, then exit")
     parser.add_argument("--fixed-threshold", action="store_true",
                         help="refuse below the full index's threshold at every size (CITEWIRE_THRESHOLD_BY_INDEX_SIZE=false)")
-    parser.add_argument("--pair", type=Path, nargs=2, metavar=("BEFORE", "AFTER"), default=None,
-                        help="two earlier --out files of the same questions, paired at their first weight, then exit")
     args = parser.parse_args()
-    if args.pair:
-        pair(*args.pair)
-        return
     if args.report:
         saved = json.loads(args.report.read_text())
         report(saved["tuning"], saved["weights"], {w: saved["rows"][f"{w:g}"] for w in saved["weights"]},

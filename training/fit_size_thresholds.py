@@ -38,11 +38,11 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from app.retrieval.learned import ANSWERABILITY_MODEL, MODELS_DIR, SIZE_THRESHOLDS, LogisticModel  # noqa: E402
+from train_answers import MAX_FALSE_REFUSAL, choose_threshold  # noqa: E402  (the shipped threshold's own rule)
 
 ROWS_FILE = Path(__file__).resolve().parent / "size_threshold_rows.json.gz"
 BATCHES = (1, 5, 40)  # answerable questions per small index: about 10, 45 and 320 articles
 FULL_INDEX_CHUNKS = 233_307  # the index training/train_answers.py extracts from (all 19,334 articles)
-MAX_FALSE_REFUSAL = 0.05  # the shipped threshold's rule (training/train_answers.py)
 
 
 def extract(data: Path, out: Path) -> None:
@@ -107,15 +107,6 @@ def _ask_over_small_indexes(data: Path, seen: dict) -> list[dict]:
     return rows
 
 
-def strictest(probabilities: np.ndarray, max_false_refusal: float = MAX_FALSE_REFUSAL) -> float:
-    """The highest threshold (to 0.01) that refuses at most ``max_false_refusal`` of these answerable questions."""
-    best = 0.0
-    for t in np.round(np.arange(0.0, 1.0, 0.01), 2):
-        if np.mean(probabilities < t) <= max_false_refusal:
-            best = float(t)
-    return best
-
-
 def fit(rows_file: Path, models: Path) -> dict:
     model = LogisticModel.load(models / ANSWERABILITY_MODEL)
     with gzip.open(rows_file, "rt") as handle:
@@ -123,9 +114,10 @@ def fit(rows_file: Path, models: Path) -> dict:
     anchors = []
     for size in BATCHES:
         mine = [r for r in rows if r["batch"] == size]
-        p = np.array([model.probability(r["features"]) for r in mine if r["answerable"]])
+        p = np.array([model.probability(r["features"]) for r in mine])
+        y = np.array([int(r["answerable"]) for r in mine])
         chunks = int(np.median([r["chunks"] for r in mine]))
-        anchors.append([chunks, min(strictest(p), model.threshold)])
+        anchors.append([chunks, min(choose_threshold(p, y)[0], model.threshold)])
     anchors.append([FULL_INDEX_CHUNKS, model.threshold])
     anchors.sort()
     for i in range(1, len(anchors)):  # a larger index never gets a lower bar than a smaller one
