@@ -37,8 +37,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from app.retrieval.learned import ANSWERABILITY_MODEL, MODELS_DIR, SIZE_THRESHOLDS, LogisticModel  # noqa: E402
 from train_answers import MAX_FALSE_REFUSAL, choose_threshold  # noqa: E402  (the shipped threshold's own rule)
+
+from app.retrieval.learned import ANSWERABILITY_MODEL, MODELS_DIR, SIZE_THRESHOLDS, LogisticModel  # noqa: E402
 
 ROWS_FILE = Path(__file__).resolve().parent / "size_threshold_rows.json.gz"
 BATCHES = (1, 5, 40)  # answerable questions per small index: about 10, 45 and 320 articles
