@@ -311,10 +311,11 @@ def ingest(
             by_reason.setdefault(why, []).append(file.name)
         named = "; ".join(f"{len(names)} {why} ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})"
                           for why, names in by_reason.items())
-        left_out = (f"skipped {len(skipped)} file{'s' if len(skipped) > 1 else ''}: {named}; "
-                    f"supported: {' '.join(SUPPORTED_SUFFIXES)}")
-    if not files:
-        fail("no supported files found" + (f": {left_out}" if left_out else ""), 2)
+        left_out = f"skipped {len(skipped)} file{'s' if len(skipped) > 1 else ''}: {named}"
+        if "unsupported type" in by_reason:  # the list of types says nothing about a README.md left out
+            left_out += f"; supported: {' '.join(SUPPORTED_SUFFIXES)}"
+    if not files:  # not "no supported files": a folder of a README.md alone holds a supported file
+        fail("no files to ingest found" + (f": {left_out}" if left_out else ""), 2)
     services = _services()
     shown = _IngestProgress(files, quiet)
 
@@ -699,9 +700,18 @@ def evaluate(
 
 
 def _evaluate(url, gate, out, dataset, path, limit, quiet, suite, index, api_key=None) -> None:
-    from app.evals.dataset import DatasetError
-
+    created = not out.exists()
     _check_out_folder(out)  # before the run, not after it: a run takes minutes and its reports need a folder
+    try:
+        _evaluate_into(url, gate, out, dataset, path, limit, quiet, suite, index, api_key)
+    except BaseException:  # a refused argument or a failed run: no empty report folder left behind
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        raise
+
+
+def _evaluate_into(url, gate, out, dataset, path, limit, quiet, suite, index, api_key=None) -> None:
+    from app.evals.dataset import DatasetError
 
     if dataset == "suite":
         if path is not None:  # it was ignored, and the suite ran as if the data set had been measured

@@ -134,6 +134,16 @@ class Settings(BaseSettings):
         "and not made the default (docs/answers.md, *Small indexes*).",
     )
 
+    rerank_matched_first: bool = Field(
+        default=False,
+        description="After the learned passage ranker, passages that share no word with the question (no BM25 "
+        "match, no question term in text or headline) rank below every passage that does. The ranker learned on "
+        "pools of a 19,334-article index, where such passages are rare; over a few unrelated articles it can put "
+        "the newest of them first (over the samples, \"earthquakes and floods\" ranked the Derna floods 8th). Not "
+        "the default: on RealTimeQA it changed one question in a few hundred either way, and the rule set before "
+        "the 2024 read asked for no loss at all (docs/answers.md, *Passages that share no word with the question*).",
+    )
+
     # --- answering -----------------------------------------------------------------------
     threshold_by_index_size: bool = Field(
         default=True,

@@ -163,6 +163,19 @@ def test_malformed_json_is_400(client):
     assert deep_line.status_code == 422 and "invalid JSON" in json.dumps(deep_line.json())  # was a 500
 
 
+def test_malformed_json_is_the_parsers_one_line_on_every_route(client):
+    """/v1/ask, /v1/search, /v1/summarize answered FastAPI's list ({"loc": ["body", 13], "msg": "JSON decode
+    error"}) where /v1/articles gave the json module's line: one shape for one mistake."""
+    expected = {"error": "malformed JSON", "detail": "Expecting value: line 1 column 14 (char 13)"}
+    for path in ("/v1/ask", "/v1/search", "/v1/summarize", "/v1/chat", "/v1/articles"):
+        response = client.post(path, content=b'{"question": ', headers={"content-type": "application/json"})
+        assert (response.status_code, response.json()) == (400, expected), (path, response.text)
+    trailing = client.post("/v1/search", content=b'{"query": "trams"} and more', headers={"content-type": "application/json"})
+    assert trailing.json() == {"error": "malformed JSON", "detail": "Extra data: line 1 column 20 (char 19)"}
+    openai = client.post("/v1/chat/completions", content=b'{"model": ', headers={"content-type": "application/json"})
+    assert openai.status_code == 400 and openai.json()["error"]["code"] == "invalid_json"  # OpenAI's shape there
+
+
 def test_article_upload_body_is_parsed_once(client, monkeypatch):
     """A JSON upload is parsed once (a 20 MB body costs ~40 ms per parse), with the same records and errors."""
     body = json.dumps({"articles": [{"id": "once-1", "title": "One", "text": "The ferry resumed service on Monday."},
@@ -175,6 +188,14 @@ def test_article_upload_body_is_parsed_once(client, monkeypatch):
     results = {r["origin"]: r for r in response.json()["results"]}
     assert results["request.json[0]"]["article_id"] == "once-1" and results["request.json[0]"]["status"] == "added"
     assert results["request.json[1]"]["status"] == "failed" and "text" in results["request.json[1]"]["error"]
+
+
+def test_an_uploaded_readme_is_an_article(client):
+    """Only a folder walk leaves a README out (it describes the folder); a file sent on its own is meant."""
+    response = client.post("/v1/articles", files={"files": ("README.md", b"# Trams\n\nThe tram line reopens.",
+                                                            "text/markdown")})
+    assert response.status_code == 201 and response.json()["added"] == 1, response.text
+    assert client.get("/v1/articles/README").json()["title"] == "Trams"
 
 
 def test_unknown_article_is_404(client):

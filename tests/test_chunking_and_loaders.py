@@ -150,6 +150,42 @@ def test_html_published_at_comes_from_markup_only(head, extra, published):
     assert (str(article.published_at)[:10] if article.published_at else None) == published
 
 
+@pytest.mark.parametrize(("markup", "stored"), [
+    ('<meta property="article:published_time" content="2023-09-13T14:05:00+09:00">', "2023-09-13T05:05:00+00:00"),
+    ('<meta property="article:published_time" content="2023-09-13T00:30:00+09:00">', "2023-09-12T15:30:00+00:00"),
+    ('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-09-13T14:05:00Z"}</script>',
+     "2023-09-13T14:05:00+00:00"),
+    ('<meta property="article:published_time" content="2023-09-13T14:05:00">', "2023-09-13T14:05:00+00:00"),  # UTC
+    # a date alone is stored as it was: the bare date, its midnight UTC
+    ('<meta property="article:published_time" content="2023-09-13">', "2023-09-13"),
+    ('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-09-13"}</script>',
+     "2023-09-13"),
+    ('<meta name="date" content="13 September 2023">', "2023-09-13"),
+])
+def test_html_keeps_the_time_of_day_its_markup_declares(markup, stored):
+    """htmldate gave the date only: a page published at 14:05 in Seoul was stored as at midnight UTC, nine hours
+    off the instant as_of filters compare (a JSON article keeps its time)."""
+    from datetime import datetime
+
+    html = (f"<html><head><title>School plan</title>{markup}</head><body><article><h1>School plan</h1>"
+            f"{_SCHOOL_PLAN}</article></body></html>").encode()
+    normalised = normalise(next(load_bytes("plan.html", html)).article)
+    assert normalised.published_at == stored
+    instant = datetime.fromisoformat(stored if "T" in stored else f"{stored}T00:00:00+00:00")
+    assert normalised.published_ts == int(instant.timestamp())
+
+
+def test_html_published_earlier_today_keeps_its_time():
+    """trafilatura's latest date is today's midnight: a page published later today lost its time to it."""
+    from datetime import datetime, timedelta, timezone
+
+    moment = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=1)
+    html = (f'<html><head><meta property="article:published_time" content="{moment.isoformat()}"></head><body>'
+            f"<article><h1>School plan</h1>{_SCHOOL_PLAN}</article></body></html>").encode()
+    normalised = normalise(next(load_bytes("plan.html", html)).article)
+    assert normalised.published_ts == int(moment.timestamp()), normalised.published_at
+
+
 def test_html_without_text_fails_with_one_message_and_no_library_warning(caplog):
     record = next(load_bytes("empty.html", b"<html><head><title>x</title></head><body><p></p></body></html>"))
     assert record.article is None and record.error == "no article text found in the HTML"

@@ -158,6 +158,32 @@ def test_ingest_of_a_folder_leaves_hidden_files_and_pipes_out_and_says_so(tmp_pa
     assert [line.split("\t")[0] for line in runner.invoke(cli, ["list"]).stdout.splitlines() if "\t" in line] == ["story"]
 
 
+def test_ingest_of_a_folder_leaves_its_readme_and_license_out_but_a_named_readme_is_ingested(tmp_path):
+    """`citewire ingest ../shared/articles` stored the folder's README.md (what the folder holds) as an article."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The harbour wall will be rebuilt after the storms, the council said.")
+    (folder / "README.md").write_text("# Articles\n\nThe news articles this folder holds, one per file.")
+    (folder / "LICENSE").write_text("Permission is hereby granted, free of charge, to any person.")
+    (folder / "changelog.txt").write_text("Added two articles about the harbour in March.")
+    result = runner.invoke(cli, ["ingest", "-q", str(folder)])
+    assert result.exit_code == 0 and "added 1," in result.stdout, result.output
+    assert ("skipped 3 files: 3 folder notes, not an article (LICENSE, README.md, changelog.txt)"
+            in result.stdout), result.stdout
+    assert "supported:" not in result.stdout  # the list of types is for files of an unsupported type
+
+    def listed() -> list[str]:
+        return [line.split("\t")[0] for line in runner.invoke(cli, ["list"]).stdout.splitlines() if "\t" in line]
+
+    assert listed() == ["a"]
+    named = runner.invoke(cli, ["ingest", "-q", str(folder / "README.md")])
+    assert named.exit_code == 0 and "added 1," in named.stdout, named.output
+    assert sorted(listed()) == ["README", "a"]
+    (folder / "a.txt").unlink()
+    only_notes = runner.invoke(cli, ["ingest", "-q", str(folder)])
+    assert only_notes.exit_code == 2 and "no files to ingest found: skipped 3 files" in only_notes.stderr
+
+
 def test_a_missing_local_model_is_named_not_blamed_on_the_store(tmp_path, monkeypatch):
     monkeypatch.setenv("CITEWIRE_LOCAL_MODEL", str(tmp_path / "nope.gguf"))
     result = runner.invoke(cli, ["ask", "What did Kim pledge?"])

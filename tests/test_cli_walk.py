@@ -166,6 +166,20 @@ def test_eval_of_a_public_set_pointed_at_other_files_is_one_line(tmp_path):
                     2, "is not UTF-8 text")
 
 
+def test_a_refused_eval_leaves_no_empty_report_folder_behind(tmp_path):
+    """A wrong --path was refused with one line and left the empty --out folder the run had made for its reports;
+    a folder that was there before stays."""
+    made = tmp_path / "made" / "r"
+    _one_line_error(runner.invoke(cli, ["eval", "-q", "--dataset", "realtimeqa", "--path", str(tmp_path / "nothing"),
+                                        "--out", str(made)]), 2, "does not exist")
+    assert not made.exists() and (tmp_path / "made").is_dir()  # only the folder it made itself goes
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    _one_line_error(runner.invoke(cli, ["eval", "-q", "--dataset", "nosuch", "--out", str(kept)]), 2,
+                    "unknown dataset")
+    assert kept.is_dir()
+
+
 def test_eval_against_a_server_that_is_not_citewire_is_one_line_not_all_zero_metrics(tmp_path):
     """Another service on the port (every POST a 501 here): every metric was 0 and, without --gate, exit 0."""
     import threading

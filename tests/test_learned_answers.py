@@ -156,6 +156,7 @@ def test_learned_ranker_scores_are_its_own(learned_services):
     passages = learned_services.retrieval.search("Chandrayaan-3 rover name", top_k=3, as_of=date(2030, 1, 1))
     assert passages and learned_services.retrieval.ranker is not None
     assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+    assert min(p.score for p in passages) < 0  # a margin: fused scores are never negative
 
 
 def test_topic_nothing_covers_is_refused(corpus_services):
@@ -255,3 +256,56 @@ def test_a_question_of_no_words_is_refused_by_the_learned_answerer(corpus_servic
     for question in ("", "?!"):
         answer = corpus_services.answers.ask(question)
         assert not answer.answerable and not answer.citations, question
+
+
+class ScoresByTableRanker:
+    """A stand-in for the learned passage ranker: scores each row by a table, to pin the order it proposes."""
+
+    def __init__(self, scores: list[float]) -> None:
+        from app.retrieval.features import PASSAGE_FEATURES
+
+        self.features, self.scores = list(PASSAGE_FEATURES), scores
+
+    def score(self, rows):
+        return np.array(self.scores[: len(rows)])
+
+
+def _ranker_row(bm25_rel: float, text_cov: float) -> list[float]:
+    from app.retrieval.features import PASSAGE_FEATURES
+
+    row = [0.0] * len(PASSAGE_FEATURES)
+    row[PASSAGE_FEATURES.index("bm25_rel")], row[PASSAGE_FEATURES.index("text_cov")] = bm25_rel, text_cov
+    return row
+
+
+@pytest.mark.parametrize("matched_first, expected", [(True, ["match-bm25", "match-words", "none"]),
+                                                      (False, ["none", "match-bm25", "match-words"])])
+def test_passages_sharing_no_word_with_the_question_follow_those_that_do(matched_first, expected):
+    from app.config import Settings
+    from app.retrieval.service import RetrievalService
+
+    service = RetrievalService(Settings(rerank_matched_first=matched_first), None, None, None,
+                               ScoresByTableRanker([3.0, 1.0, 0.5]))
+    passages = [Passage(f"{name}:0:x", name, 0, name, "", "", None, "", 0, 0, 0.0)
+                for name in ("none", "match-bm25", "match-words")]
+    ranked = service.rerank(passages, [_ranker_row(0, 0), _ranker_row(0.4, 0), _ranker_row(0, 0.5)], top_k=3)
+    assert [p.article_id for p in ranked] == expected
+    assert [p.score for p in ranked if p.article_id != "none"] == [1.0, 0.5]  # the ranker's own margins
+
+
+@needs_models
+@pytest.mark.parametrize("matched_first", [True, False])
+def test_samples_search_with_matched_first_ranks_both_disasters_above_unrelated_newer_news(learned_services,
+                                                                                         matched_first):
+    """"earthquakes and floods": the Derna article's headline says "Floods", BM25 and the embedding rank it second
+    and first, and the ranker alone puts it eighth, under newer articles sharing no word with the query
+    (CITEWIRE_RERANK_MATCHED_FIRST, opt-in: measured on RealTimeQA, docs/answers.md)."""
+    from app.retrieval.service import RetrievalService
+
+    retrieval = learned_services.retrieval
+    settings = retrieval.settings.model_copy(update={"rerank_matched_first": matched_first})
+    service = RetrievalService(settings, retrieval.records, retrieval.vectors, retrieval.embedder, retrieval.ranker,
+                               retrieval._doc_freq)
+    ranked = [p.article_id for p in service.search("earthquakes and floods", top_k=20, as_of=date(2030, 1, 1))]
+    assert ranked[0] == "morocco-earthquake-2023"
+    assert (ranked.index("libya-derna-floods-2023") == 1) is matched_first

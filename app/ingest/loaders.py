@@ -55,7 +55,8 @@ def iter_paths(paths: list[Path], skipped: list[tuple[Path, str]] | None = None)
     explicitly must be supported (UnsupportedFile) and exist (FileNotFoundError); it may be a pipe (a live
     feed, read as it is written). What a folder holds and is left out goes to ``skipped`` with why (hidden: dot
     files such as macOS's "._story.txt"; not a regular file: a pipe there would hold the ingest until someone
-    writes to it; an unsupported type), so the caller can say what it left out."""
+    writes to it; an unsupported type; folder notes: a README, LICENSE or CHANGELOG describes the folder, it is no
+    article), so the caller can say what it left out. A notes file named explicitly is ingested."""
     for path in paths:
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if not p.is_dir()):
@@ -71,14 +72,23 @@ def iter_paths(paths: list[Path], skipped: list[tuple[Path, str]] | None = None)
             raise FileNotFoundError(f"no such file or folder: {path}")
 
 
+# What a folder says about itself (a corpus's README.md was stored as an article): matched by the name without its
+# type, in any case ("readme.md", "LICENSE", "Changelog.txt").
+FOLDER_NOTES = frozenset(("readme", "license", "licence", "changelog", "contributing", "notice", "copying"))
+
+
 def _left_out(child: Path, root: Path) -> str | None:
     if any(part.startswith(".") for part in child.relative_to(root).parts):
         return "hidden"
     if not child.is_file():  # a FIFO, socket or device, or a link to nothing
         return "not a regular file"
     try:
-        suffix_of(child.name)
+        stem = child.name[: -len(suffix_of(child.name))]
     except UnsupportedFile:
+        stem = None
+    if (stem if stem is not None else Path(child.name).stem).lower() in FOLDER_NOTES:  # LICENSE, README.rst too
+        return "folder notes, not an article"
+    if stem is None:
         return "unsupported type"
     return None
 
@@ -355,12 +365,19 @@ _PUBLISHED_TIME = ('//time[@datetime][@pubdate or contains(@itemprop, "datePubli
 _DATE_MARKUP = f'//meta | //head/link | //script[@type="application/ld+json"] | {_PUBLISHED_TIME}'
 
 
+_DATE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # "+0900" where the markup gives an offset, none where it gives none
+
+
 def _metadata_date(page) -> str | None:
-    """The publication date the page's markup declares, or None.
+    """The publication date (and time, where the markup gives one) the page's markup declares, or None.
 
     trafilatura (through htmldate) otherwise guesses from the body text, so "will start in September
     2025" made an undated page "published 2025-01-01", which hid it from as_of questions. htmldate
-    runs here on the markup alone: the tags and JSON-LD above, with no text to guess from."""
+    runs here on the markup alone: the tags and JSON-LD above, with no text to guess from.
+
+    The time of day is kept ("2023-09-13T14:05:00+0900"), as a JSON article's is: as_of filters work to the
+    instant, and a page published at 14:05 in Seoul was stored as at midnight UTC. A date alone comes back
+    as that day's midnight, which is stored as the bare date it was before."""
     from htmldate import find_date
     from lxml import html as lxml_html
     from trafilatura.settings import set_date_params
@@ -376,7 +393,11 @@ def _metadata_date(page) -> str | None:
             body.append(copy)
         else:
             head.append(copy)
+    params = set_date_params(extensive=False)
+    # trafilatura's latest date is today's date, i.e. its first instant: a time later today was "in the future"
+    # and fell back to the bare date; htmldate's own default, the end of today, keeps today's pages' times.
+    params.pop("max_date", None)
     try:
-        return find_date(markup, **set_date_params(extensive=False))
+        return find_date(markup, outputformat=_DATE_TIME_FORMAT, **params)
     except ValueError:
         return None

@@ -91,6 +91,16 @@ def per_article_first(ranked: list, per_article: int, article=lambda passage: pa
     return first + rest
 
 
+_BM25_REL, _TEXT_COV = PASSAGE_FEATURES.index("bm25_rel"), PASSAGE_FEATURES.index("text_cov")
+
+
+def shares_a_word(row: list[float]) -> bool:
+    """Whether a ranker row's passage shares a word with the question: a BM25 match, or a question term in its
+    text or headline. The ranker never learned what to make of one that shares none (on the full index every
+    pooled passage shares some), and over a few unrelated articles it put the newest of those first."""
+    return row[_BM25_REL] > 0 or row[_TEXT_COV] > 0
+
+
 class RetrievalService:
     def __init__(self, settings: Settings, records: RecordStore, vectors: VectorStore, embedder: Embedder,
                  ranker: BoostedModel | None = None, doc_freq: DocFreq | None = None) -> None:
@@ -171,7 +181,10 @@ class RetrievalService:
             return []
         columns = self.ranker_columns
         scores = self.ranker.score(rows if columns == list(range(len(rows[0]))) else [[r[i] for i in columns] for r in rows])
-        order = sorted(range(len(passages)), key=lambda i: -scores[i])[:top_k]
+        if self.settings.rerank_matched_first:
+            order = sorted(range(len(passages)), key=lambda i: (not shares_a_word(rows[i]), -scores[i]))[:top_k]
+        else:
+            order = sorted(range(len(passages)), key=lambda i: -scores[i])[:top_k]
         out = []
         for i in order:
             passages[i].score = round(float(scores[i]), 6)
