@@ -69,3 +69,38 @@ def test_a_page_in_a_language_without_spaces_has_sentences_too():
     from app.ingest.loaders import _has_sentence
 
     assert _has_sentence("台风周一袭击了沿海地区，造成多人受伤。") and not _has_sentence("新闻\n体育\n天气")
+
+
+_STRIKE = (b"# Glimmerfjord ferry strike ends\n\nFerry workers in Glimmerfjord returned to work on Monday after a five-day"
+           b" strike, the union said on Saturday.\n\nThe strike had stranded hundreds of commuters and cut the island's"
+           b" supply of fresh food.\n")
+
+
+def test_the_headline_kept_as_the_first_line_is_never_an_answer_sentence():
+    """A Markdown "# …" (or an HTML <h1>) stays in the stored text, and the answer quoted it as a second sentence
+    ("Glimmerfjord ferry strike ends [2]"): a headline repeats the article, it states no fact of its own."""
+    from app.answer.extractive import candidate_sentences
+    from app.retrieval.service import Passage
+
+    article = next(load_bytes("note.md", _STRIKE)).article
+    assert article.text.startswith(article.title + "\n")  # the premise: the headline is in the body
+    passage = Passage("note:0:x", "note", 0, article.title, "", "", None, article.text, 0, len(article.text), 1.0)
+    quoted = [c.text for c in candidate_sentences([passage])]
+    assert quoted and article.title not in quoted
+    assert quoted[0].startswith("Ferry workers")
+    retitled = Passage("note:0:x", "note", 0, "Other headline", "", "", None, article.text, 0, len(article.text), 1.0)
+    assert article.title in [c.text for c in candidate_sentences([retitled])]  # only the article's own headline goes
+
+
+def test_an_answer_over_a_markdown_article_cites_its_sentences_not_its_headline(tmp_path):
+    from app.config import Settings
+    from app.services import build_services
+
+    services = build_services(Settings(data_dir=tmp_path / "d"))
+    try:
+        services.ingest.ingest(list(load_bytes("note.md", _STRIKE)))
+        answer = services.answers.ask("When did the Glimmerfjord strike end?")
+        assert answer.answerable and answer.citations
+        assert all(c.quote != "Glimmerfjord ferry strike ends" for c in answer.citations)
+    finally:
+        services.close()

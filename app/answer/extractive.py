@@ -34,11 +34,14 @@ def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
     out: list[Candidate] = []
     for rank, passage in enumerate(passages):
         previous, previous_start = "", None
+        headline = " ".join(words(passage.title))
         for span in sentence_spans(passage.text, offset=passage.char_start):
             key = (passage.article_id, span.start, span.end)
             text = passage.text[span.start - passage.char_start : span.end - passage.char_start]
             normal = " ".join(words(text))
-            if key not in seen and normal not in seen_text and normal:
+            # the headline repeated as the body's first line (a Markdown "# …", an HTML <h1>) states no fact the
+            # article does not: quoted, it was an answer's second "sentence" ("Glimmerfjord ferry strike ends")
+            if key not in seen and normal not in seen_text and normal and normal != headline:
                 seen.add(key)
                 seen_text.add(normal)
                 out.append(Candidate(passage, span.start, span.end, text, rank, previous, previous_start))
