@@ -10,7 +10,7 @@ import sys
 import tempfile
 from collections import Counter
 from dataclasses import asdict, replace
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -212,6 +212,23 @@ def _parse_date(value: str | None, name: str) -> date | datetime | None:
         fail(f"{name}: {error_message(exc.errors()[0])}", 2)
 
 
+def _counted(n: int, noun: str, plural: str | None = None) -> str:
+    """"1 chunk", "2 chunks": a count as a person writes it (it printed "1 chunks written")."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def _checked_article_id(value: str, name: str = "") -> str:
+    """An id that no article can have (app.ingest.article.ARTICLE_ID; the API answers it with a 422) is a usage
+    error, exit 2: "no article with id" (exit 1) is for a well-formed id that is not stored. fullmatch: the
+    pattern's ``$`` would let a trailing newline through, which the API's check refuses."""
+    from app.ingest.article import ARTICLE_ID
+
+    if not ARTICLE_ID.fullmatch(value):
+        fail(f"{name + ': ' if name else ''}{value[:40]!r} is not a valid article id (ids are 1-128 letters, digits, "
+             "'.', '_', ':' or '-', starting with a letter or digit)", 2)
+    return value
+
+
 _ONE_ARTICLE = (".txt", ".md", ".markdown", ".html", ".htm")  # files of one article each (JSON may hold many)
 UPDATED_NAMED = 10  # the summary names the updated articles when there are this many or fewer
 
@@ -273,9 +290,10 @@ class _IngestProgress:
                 return
             self.last = self._clock()
             done = sum(self.counts.values())
-            self.say(f"{done}{f'/{self.total}' if self.total else ''} articles [{self.last - self.started:.0f} s] "
+            articles = "article" if (self.total or done) == 1 else "articles"  # "1 article", "1/3 articles"
+            self.say(f"{done}{f'/{self.total}' if self.total else ''} {articles} [{self.last - self.started:.0f} s] "
                      "ingested: " + ", ".join(f"{k} {v}" for k, v in self.counts.items())
-                     + f"; read {self.read}/{self.files} files")
+                     + f"; read {self.read}/{_counted(self.files, 'file')}")
 
     def close(self) -> None:
         if self.total and self.bar.n != self.total:  # two files of one id are one article; a stop: the truth
@@ -371,7 +389,7 @@ def ingest(
     c = report.counts
     typer.echo(
         f"added {c['added']}, updated {c['updated']}{shown.named_updates()}, unchanged {c['unchanged']}, failed {c['failed']} "
-        f"({report.chunks_written} chunks written)"
+        f"({_counted(report.chunks_written, 'chunk')} written)"
         + ("; nothing changed" if not (c["added"] or c["updated"]) and not c["failed"] else "")
         + (f"; {left_out}" if left_out else "")
     )
@@ -504,6 +522,8 @@ def summarize(
         checked_max_words(max_words)
     except InvalidSummaryRequest as exc:
         fail(f"{exc}" + (" (--article-id, repeatable, or --topic)" if str(exc).startswith("give") else ""), 2)
+    for one in article_id or ():  # "no article with id 'bad id!'" (exit 1) said it might be stored one day
+        _checked_article_id(one, "--article-id")
     when = _parse_date(as_of, "--as-of")
     services = _services()
     try:
@@ -537,6 +557,7 @@ def delete(article_id: Annotated[str, typer.Argument()]) -> None:
     """Remove an article and its chunks from every index."""
     from app.store.failures import store_failure
 
+    _checked_article_id(article_id)  # before the store opens: a usage error, as the API's 422
     services = _services()
     try:
         removed = services.ingest.delete(article_id)
@@ -571,8 +592,8 @@ def repair(
     finally:
         services.close()
     verb = ("would delete", "would re-embed") if dry_run else ("deleted", "re-embedded")
-    typer.echo(f"checked {report.vectors} vectors and {report.chunks} chunks: {verb[0]} {report.orphans} orphan "
-               f"vectors, {verb[1]} {report.missing} missing"
+    typer.echo(f"checked {_counted(report.vectors, 'vector')} and {_counted(report.chunks, 'chunk')}: {verb[0]} "
+               f"{_counted(report.orphans, 'orphan vector')}, {verb[1]} {report.missing} missing"
                + (f" ({report.skipped} rewritten or deleted meanwhile, left to their writer)" if report.skipped else "")
                + (f"; the vector collection '{services.settings.collection}' is missing: repair makes it"
                   if services.vectors.absent else ""))
@@ -597,7 +618,8 @@ def check_stores(
             typer.echo("consistent: the record, its lexical postings and the vectors agree")
             return
         if not repair:
-            typer.secho(f"error: {report.mismatches} mismatches between the stores: run `citewire check --repair`",
+            typer.secho(f"error: {_counted(report.mismatches, 'mismatch', 'mismatches')} between the stores: run "
+                        "`citewire check --repair`",
                         fg=typer.colors.RED, err=True)
             raise typer.Exit(1)
         typer.echo(repair_stores(services.ingest, report).line())
@@ -614,7 +636,8 @@ def check_stores(
     if after.mismatches:
         for line in after.table():
             typer.echo(line)
-        fail(f"{after.mismatches} mismatches are left after the repair (written meanwhile?): run it again")
+        fail(f"{_counted(after.mismatches, 'mismatch', 'mismatches')} {'is' if after.mismatches == 1 else 'are'} left "
+             "after the repair (written meanwhile?): run it again")
     typer.echo("consistent after the repair")
 
 
@@ -627,8 +650,25 @@ def list_articles(limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
     finally:
         records.close()
     for a in articles:
-        typer.echo(f"{a.id}\t{a.published_at or 'undated'}\t{a.source}\t{a.title}")
+        typer.echo(f"{a.id}\t{_listed_date(a.published_at)}\t{a.source}\t{a.title}")
     typer.echo(f"({len(articles)} of {total})")
+
+
+def _listed_date(published_at: str | None) -> str:
+    """One format for ``list``'s date column: the record keeps a bare date for midnight UTC and an ISO datetime
+    otherwise (app.ingest.article), which printed "2024-01-18T09:00:00+00:00" above "2024-03-02". A time is
+    shown as "HH:MM UTC" only when there is one; a value that does not parse is shown as stored."""
+    if not published_at:
+        return "undated"
+    try:
+        when = datetime.fromisoformat(published_at)
+    except ValueError:
+        return published_at
+    if when.tzinfo is not None:  # a naive value (a bare date is one) is UTC already, as the record keeps it
+        when = when.astimezone(timezone.utc)
+    if (when.hour, when.minute, when.second, when.microsecond) == (0, 0, 0, 0):
+        return when.date().isoformat()
+    return f"{when:%Y-%m-%d %H:%M} UTC"
 
 
 @cli.command()

@@ -305,3 +305,35 @@ def test_as_of_as_a_number_is_refused_in_words_that_say_what_to_send(client):
             response = client.post(path, json={**body, "as_of": number})
             assert response.status_code == 422 and "YYYY-MM-DD" in json.dumps(response.json()), response.text
         assert client.post(path, json={**body, "as_of": "2023-09-14"}).status_code == 200
+
+
+_PART = b'--xx\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\n\r\nThe Tolle dam held.'
+_MULTIPART = {"content-type": "multipart/form-data; boundary=xx"}
+
+
+@pytest.mark.parametrize("body", [_PART, _PART + b"\r\n--xx", _PART + b"\r\n--xx\r\n"])
+def test_a_multipart_body_cut_off_before_its_closing_boundary_is_400_malformed(client, body):
+    """python-multipart parses a body that stops inside a file as a form without that file: it was answered 422
+    "no files uploaded", though a file was sent. Cut off after a part, the files after the cut were lost."""
+    response = client.post("/v1/articles", content=body, headers=_MULTIPART)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "malformed multipart body"
+    assert "the closing boundary --xx-- is missing" in response.json()["detail"]
+    assert client.get("/v1/articles").json()["total"] == 8
+
+
+def test_multipart_that_is_not_framed_by_its_boundary_is_400_malformed_and_whole_forms_still_work(client):
+    for body, headers in ((b"not multipart at all", _MULTIPART),
+                          (_PART.replace(b"xx", b"yy") + b"\r\n--yy--\r\n", _MULTIPART),
+                          (_PART + b"\r\n--xx--\r\n", {"content-type": "multipart/form-data"})):
+        response = client.post("/v1/articles", content=body, headers=headers)
+        assert response.status_code == 400 and response.json()["error"] == "malformed multipart body", response.text
+        assert response.json()["detail"] and "\n" not in response.json()["detail"]
+    whole = client.post("/v1/articles", content=_PART + b"\r\n--xx--\r\n", headers=_MULTIPART)
+    assert whole.status_code == 201 and whole.json()["added"] == 1, whole.text
+    no_newline = client.post("/v1/articles", content=_PART.replace(b"held", b"stood") + b"\r\n--xx--",
+                             headers=_MULTIPART)
+    assert no_newline.status_code == 200 and no_newline.json()["updated"] == 1, no_newline.text
+    for body in (b'--xx\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n--xx--\r\n', b""):
+        response = client.post("/v1/articles", content=body, headers=_MULTIPART)
+        assert response.status_code == 422 and response.json()["error"] == "no files uploaded", response.text

@@ -320,3 +320,44 @@ def test_a_source_filter_that_matches_nothing_is_named_in_the_refusal(tmp_path):
     assert "within the filters (sources Nope)" in refused.stdout, refused.output
     _one_line_error(runner.invoke(cli, ["search", "Kim", "--mode", ""]), 2, "--mode ''")
     _one_line_error(runner.invoke(cli, ["model", "--gguf", str(tmp_path / "none.gguf")]), 2, "does not exist")
+
+
+@pytest.mark.parametrize("args", [["delete", "bad id!"], ["delete", "story-1\n"], ["delete", "-"],
+                                  ["summarize", "--article-id", "bad id!"],
+                                  ["summarize", "--article", "fine-id", "--article", "a/b"]])
+def test_an_id_no_article_can_have_is_a_usage_error_not_a_missing_article(args):
+    """"bad id!" was exit 1 "no article with id 'bad id!'", as if it might be stored; the API refuses it (422)."""
+    _one_line_error(runner.invoke(cli, args), 2, "is not a valid article id", "letters, digits")
+
+
+def test_a_well_formed_id_that_is_not_stored_is_still_a_failure():
+    _one_line_error(runner.invoke(cli, ["delete", "not-stored"]), 1, "no article with id 'not-stored'")
+
+
+def test_list_shows_one_date_format_and_ingest_counts_read_as_english(tmp_path):
+    """``list`` printed "2024-01-18T09:00:00+00:00" above "2024-03-02"; ``ingest`` said "(1 chunks written)"."""
+    corpus = tmp_path / "dated.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "timed", "text": "The dam was inspected.", "published_at": "2024-01-18T09:00:00Z"},
+        {"id": "dated", "text": "The bridge reopened.", "published_at": "2024-03-02"},
+        {"id": "offset", "text": "The ferry sailed.", "published_at": "2024-03-01T00:30:00+02:00"},
+        {"id": "utc-midnight", "text": "The port closed.", "published_at": "2024-02-01T00:00:00+00:00"},
+        {"id": "plain", "text": "The market opened."},
+    ]) + "\n")
+    assert "(5 chunks written)" in runner.invoke(cli, ["ingest", "-q", str(corpus)]).stdout
+    one = tmp_path / "tolle.txt"
+    one.write_text("The Tolle dam held.")
+    result = runner.invoke(cli, ["ingest", "-q", str(one)])
+    assert result.exit_code == 0 and "(1 chunk written)" in result.stdout, result.output
+    listed = runner.invoke(cli, ["list"])
+    dates = {line.split("\t")[0]: line.split("\t")[1] for line in listed.stdout.splitlines() if "\t" in line}
+    assert dates == {"timed": "2024-01-18 09:00 UTC", "dated": "2024-03-02", "offset": "2024-02-29 22:30 UTC",
+                     "utc-midnight": "2024-02-01", "plain": "undated", "tolle": "undated"}, listed.stdout
+    assert listed.stdout.rstrip().endswith("(6 of 6)")
+
+
+def test_counts_are_pluralised_by_their_number():
+    from app.cli import _counted
+
+    assert [_counted(1, "chunk"), _counted(0, "chunk"), _counted(2, "file")] == ["1 chunk", "0 chunks", "2 files"]
+    assert [_counted(1, "mismatch", "mismatches"), _counted(7, "mismatch", "mismatches")] == ["1 mismatch", "7 mismatches"]

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+from contextlib import aclosing
 from dataclasses import asdict
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import (  # python-multipart's names as Starlette found them (the module was "multipart")
+    FormParserError,
+    MultiPartException,
+    MultiPartParser,
+    parse_options_header,
+)
 
 from app.api.deps import IngestServiceDep, RecordStoreDep, WriteTurnDep
 from app.api.errors import ERRORS, ApiError
@@ -55,21 +64,81 @@ _INGEST_BODY = {
 }
 
 
+class _Unterminated(MultiPartException):
+    """A multipart body that ends before its closing boundary."""
+
+
+class _WholeMultiPartParser(MultiPartParser):
+    """Starlette's form parser (what request.form() runs, with its limits), refusing a body that stops before its
+    closing boundary ``--b--``: python-multipart's finalize() does not check that (a TODO there), so a body cut off
+    inside a file parsed as a form without that file and was answered "no files uploaded"; one cut off between two
+    files would have lost the files after the cut without a word. An empty body stays an empty form."""
+
+    ended = False
+    received = 0
+
+    def on_end(self) -> None:  # python-multipart calls it on the closing boundary, and only there
+        self.ended = True
+
+    async def _counted(self, stream):
+        async for chunk in stream:
+            self.received += len(chunk)
+            yield chunk
+
+    async def parse(self) -> FormData:
+        self.stream = self._counted(self.stream)
+        form = await super().parse()
+        if self.received and not self.ended:
+            await form.close()
+            for file in getattr(self, "_files_to_close_on_error", ()):  # the part cut off, which the form lacks
+                file.close()
+            raise _Unterminated(f"the closing boundary --{_boundary(self.headers)}-- is missing: the body ends "
+                                "before the form does (cut off in transit?)")
+        return form
+
+
+def _boundary(headers) -> str:
+    boundary = parse_options_header(headers.get("content-type", ""))[1].get(b"boundary", b"")
+    return boundary.decode("latin-1")
+
+
+async def _multipart_form(request: Request) -> FormData:
+    """The uploaded form; a body that is not well-formed multipart is a 400 saying so (as malformed JSON is), not
+    "no files uploaded" (a 422, for a well-formed form without files)."""
+    try:
+        async with aclosing(request.stream()) as stream:
+            return await _WholeMultiPartParser(request.headers, stream).parse()
+    except MultiPartException as exc:
+        if isinstance(exc, _Unterminated):
+            detail = exc.message
+        elif isinstance(exc.__cause__, FormParserError):  # Starlette's "Invalid multipart data." hides the why
+            detail = (f"not multipart data framed by the Content-Type's boundary {_boundary(request.headers)!r}: "
+                      f"{exc.__cause__}")
+        elif exc.message.startswith("Missing boundary"):
+            detail = "the Content-Type multipart/form-data has no boundary parameter (e.g. '; boundary=xx')"
+        else:  # a limit (too many files or fields, a field too large): not malformed; Starlette's own 400
+            raise HTTPException(400, exc.message) from exc
+        raise ApiError(400, "malformed multipart body", detail) from exc
+
+
 async def _records_from_request(request: Request) -> list[LoadedRecord]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
-        form = await request.form()
-        uploads = [v for v in form.getlist("files") + form.getlist("file") if hasattr(v, "filename")]
-        if not uploads:
-            raise ApiError(422, "no files uploaded", "send one or more files in the 'files' form field")
-        records: list[LoadedRecord] = []
-        for upload in uploads:
-            name = upload.filename or ""
-            try:
-                suffix_of(name)
-            except UnsupportedFile as exc:
-                raise ApiError(415, "unsupported file type", str(exc)) from exc
-            records.extend(await run_in_threadpool(_loaded, name, await upload.read()))
+        form = await _multipart_form(request)
+        try:
+            uploads = [v for v in form.getlist("files") + form.getlist("file") if hasattr(v, "filename")]
+            if not uploads:
+                raise ApiError(422, "no files uploaded", "send one or more files in the 'files' form field")
+            records: list[LoadedRecord] = []
+            for upload in uploads:
+                name = upload.filename or ""
+                try:
+                    suffix_of(name)
+                except UnsupportedFile as exc:
+                    raise ApiError(415, "unsupported file type", str(exc)) from exc
+                records.extend(await run_in_threadpool(_loaded, name, await upload.read()))
+        finally:
+            await form.close()  # the spooled upload files, once read (nothing closed them)
         return records
     body = await request.body()
     if content_type in ("application/x-ndjson", "application/jsonl"):
