@@ -9,6 +9,8 @@
     python benchmarks/realtimeqa_paired.py fixed.json:0 by-size.json:0      # the rows at weight 0, paired
 
 A user's index is rarely the 19,334-article benchmark index: it is the eight sample articles, or a few hundred.
+``--one-article`` builds indexes shaped like the samples instead: one answering article per question, so a batch of
+8 is eight articles on eight subjects.
 The questions of a split (sorted by id, so by date) are cut into batches of ``--batch`` answerable questions plus
 a third as many constructed unanswerables; each batch gets its own index of only the articles RealTimeQA retrieved
 for its questions (a few hundred: a small corpus of one period, as the CI gate's sample), and every question of the
@@ -61,6 +63,18 @@ def batches(answerable: list[rtqa.Question], base: list[rtqa.Question], size: in
         yield group, [q for q in base if first <= q.id < last]
 
 
+def index_records(articles: dict[str, list[dict]], questions: list[rtqa.Question], one_article: bool = False
+                  ) -> dict[str, dict]:
+    """The articles of one small index, by id: every article RealTimeQA retrieved for the questions, or with
+    ``one_article`` only the first (by id) of each question's relevant articles among those (one subject each)."""
+    questions = sorted(questions, key=lambda q: q.id)
+    if not one_article:
+        return {r["doc_id"]: r for q in questions for r in articles.get(q.id, [])}
+    chosen = [min((r for r in articles.get(q.id, []) if r["doc_id"] in q.relevant), key=lambda r: r["doc_id"],
+                  default=None) for q in questions]
+    return {r["doc_id"]: r for r in chosen if r is not None}
+
+
 def report(tuning: bool, weights: list[float], rows: dict[float, list[dict]], sizes: list[int]) -> dict:
     answerable = sum(not r["unanswerable"] for r in rows[weights[0]])
     results = {f"w={w:g}": rtqa.summarise(rows[w]) for w in weights}
@@ -88,6 +102,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=40, help="answerable questions per small index")
     parser.add_argument("--out", type=Path, default=Path("benchmark-small-corpus.json"))
     parser.add_argument("--report", type=Path, default=None, help="print the tables of an earlier --out, then exit")
+    parser.add_argument("--one-article", action="store_true",
+                        help="each question brings one article that answers it, not every article retrieved for it: "
+                             "an index of unrelated articles, one a subject, as the eight samples")
     parser.add_argument("--fixed-threshold", action="store_true",
                         help="refuse below the full index's threshold at every size (CITEWIRE_THRESHOLD_BY_INDEX_SIZE=false)")
     args = parser.parse_args()
@@ -107,8 +124,7 @@ def main() -> None:
     sizes = []
     started = time.time()
     for n, (group, bases) in enumerate(batches(answerable, base, args.batch), start=1):
-        wanted = {q.id for q in group} | {q.id for q in bases}
-        records = {r["doc_id"]: r for qid in sorted(wanted) for r in articles.get(qid, [])}
+        records = index_records(articles, group + bases, args.one_article)
         with tempfile.TemporaryDirectory(prefix="citewire-small-") as folder:
             services = build_services(Settings(data_dir=Path(folder)))
             services.ingest.ingest((ArticleIn.model_validate(r) for r in records.values()), batch_articles=128,
