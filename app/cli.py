@@ -18,6 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from app.config import Settings
+from app.text import counted
 
 # Click's UsageError (typer >= 0.2x vendors its own copy of Click, so it is found through BadParameter).
 UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
@@ -212,11 +213,6 @@ def _parse_date(value: str | None, name: str) -> date | datetime | None:
         fail(f"{name}: {error_message(exc.errors()[0])}", 2)
 
 
-def _counted(n: int, noun: str, plural: str | None = None) -> str:
-    """"1 chunk", "2 chunks": a count as a person writes it (it printed "1 chunks written")."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
-
-
 def _checked_article_id(value: str, name: str = "") -> str:
     """An id that no article can have (app.ingest.article.ARTICLE_ID; the API answers it with a 422) is a usage
     error, exit 2: "no article with id" (exit 1) is for a well-formed id that is not stored. fullmatch: the
@@ -293,7 +289,7 @@ class _IngestProgress:
             articles = "article" if (self.total or done) == 1 else "articles"  # "1 article", "1/3 articles"
             self.say(f"{done}{f'/{self.total}' if self.total else ''} {articles} [{self.last - self.started:.0f} s] "
                      "ingested: " + ", ".join(f"{k} {v}" for k, v in self.counts.items())
-                     + f"; read {self.read}/{_counted(self.files, 'file')}")
+                     + f"; read {self.read}/{counted(self.files, 'file')}")
 
     def close(self) -> None:
         if self.total and self.bar.n != self.total:  # two files of one id are one article; a stop: the truth
@@ -389,7 +385,7 @@ def ingest(
     c = report.counts
     typer.echo(
         f"added {c['added']}, updated {c['updated']}{shown.named_updates()}, unchanged {c['unchanged']}, failed {c['failed']} "
-        f"({_counted(report.chunks_written, 'chunk')} written)"
+        f"({counted(report.chunks_written, 'chunk')} written)"
         + ("; nothing changed" if not (c["added"] or c["updated"]) and not c["failed"] else "")
         + (f"; {left_out}" if left_out else "")
     )
@@ -592,8 +588,8 @@ def repair(
     finally:
         services.close()
     verb = ("would delete", "would re-embed") if dry_run else ("deleted", "re-embedded")
-    typer.echo(f"checked {_counted(report.vectors, 'vector')} and {_counted(report.chunks, 'chunk')}: {verb[0]} "
-               f"{_counted(report.orphans, 'orphan vector')}, {verb[1]} {report.missing} missing"
+    typer.echo(f"checked {counted(report.vectors, 'vector')} and {counted(report.chunks, 'chunk')}: {verb[0]} "
+               f"{counted(report.orphans, 'orphan vector')}, {verb[1]} {report.missing} missing"
                + (f" ({report.skipped} rewritten or deleted meanwhile, left to their writer)" if report.skipped else "")
                + (f"; the vector collection '{services.settings.collection}' is missing: repair makes it"
                   if services.vectors.absent else ""))
@@ -618,7 +614,7 @@ def check_stores(
             typer.echo("consistent: the record, its lexical postings and the vectors agree")
             return
         if not repair:
-            typer.secho(f"error: {_counted(report.mismatches, 'mismatch', 'mismatches')} between the stores: run "
+            typer.secho(f"error: {counted(report.mismatches, 'mismatch', 'mismatches')} between the stores: run "
                         "`citewire check --repair`",
                         fg=typer.colors.RED, err=True)
             raise typer.Exit(1)
@@ -636,7 +632,7 @@ def check_stores(
     if after.mismatches:
         for line in after.table():
             typer.echo(line)
-        fail(f"{_counted(after.mismatches, 'mismatch', 'mismatches')} {'is' if after.mismatches == 1 else 'are'} left "
+        fail(f"{counted(after.mismatches, 'mismatch', 'mismatches')} {'is' if after.mismatches == 1 else 'are'} left "
              "after the repair (written meanwhile?): run it again")
     typer.echo("consistent after the repair")
 

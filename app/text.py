@@ -58,6 +58,11 @@ def porter_stem(word: str) -> str:
         return _porter().stemWord(word.lower())
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """"1 chunk", "2 chunks": a count as a person writes it (reports printed "1 chunks written")."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def words(text: str) -> list[str]:
     """Lower-cased words, curly apostrophes made straight (a fresh list: callers may change it)."""
     return list(_words(text))

@@ -82,8 +82,8 @@ def test_check_counts_each_mismatch_and_repair_makes_the_stores_agree(damaged):
 
     fixed = runner.invoke(cli, ["check", "--repair"])
     assert fixed.exit_code == 0, fixed.output
-    assert ("repaired: deleted 3 orphan vectors, re-embedded 1 missing, deleted 1 orphan postings, recomputed 0 "
-            "missing, deleted 1 chunks without an article, re-chunked 1 articles") in fixed.stdout, fixed.stdout
+    assert ("repaired: deleted 3 orphan vectors, re-embedded 1 missing, deleted 1 orphan posting, recomputed 0 "
+            "missing, deleted 1 chunk without an article, re-chunked 1 article") in fixed.stdout, fixed.stdout
     assert fixed.stdout.strip().endswith("consistent after the repair")
 
     again = runner.invoke(cli, ["check"])

@@ -357,7 +357,7 @@ def test_list_shows_one_date_format_and_ingest_counts_read_as_english(tmp_path):
 
 
 def test_counts_are_pluralised_by_their_number():
-    from app.cli import _counted
+    from app.text import counted
 
-    assert [_counted(1, "chunk"), _counted(0, "chunk"), _counted(2, "file")] == ["1 chunk", "0 chunks", "2 files"]
-    assert [_counted(1, "mismatch", "mismatches"), _counted(7, "mismatch", "mismatches")] == ["1 mismatch", "7 mismatches"]
+    assert [counted(1, "chunk"), counted(0, "chunk"), counted(2, "file")] == ["1 chunk", "0 chunks", "2 files"]
+    assert [counted(1, "mismatch", "mismatches"), counted(7, "mismatch", "mismatches")] == ["1 mismatch", "7 mismatches"]

@@ -25,6 +25,7 @@ from app.ingest.article import NormalisedArticle
 from app.ingest.pipeline import Prepared, split_and_index
 from app.ingest.repair import PAGE, delete_orphans, find_missing, find_orphans, restore_missing
 from app.store.models import StoredChunk
+from app.text import counted
 
 # (key, label) of each mismatch, in the order the table shows them
 MISMATCHES = (
@@ -100,9 +101,10 @@ class CheckRepairs:
     skipped: int = 0  # rewritten or deleted by a writer meanwhile: left to it
 
     def line(self) -> str:
-        return (f"repaired: deleted {self.vectors_deleted} orphan vectors, re-embedded {self.vectors_restored} missing, "
-                f"deleted {self.postings_deleted} orphan postings, recomputed {self.postings_added} missing, deleted "
-                f"{self.chunks_deleted} chunks without an article, re-chunked {self.articles_rechunked} articles"
+        return (f"repaired: deleted {counted(self.vectors_deleted, 'orphan vector')}, re-embedded "
+                f"{self.vectors_restored} missing, deleted {counted(self.postings_deleted, 'orphan posting')}, "
+                f"recomputed {self.postings_added} missing, deleted {counted(self.chunks_deleted, 'chunk')} without an "
+                f"article, re-chunked {counted(self.articles_rechunked, 'article')}"
                 + (f" ({self.skipped} rewritten or deleted meanwhile, left to their writer)" if self.skipped else ""))
 
 
