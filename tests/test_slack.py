@@ -602,3 +602,46 @@ def test_an_event_without_a_channel_or_ts_is_logged_in_one_line_not_answered(cli
             time.sleep(0.05)
     assert "app_mention event without channel; not answered" in caplog.text
     assert "Traceback" not in caplog.text and fake.calls_to("chat.postMessage") == []
+
+
+def test_a_message_is_taken_on_once_per_host_whichever_worker_gets_it(tmp_path):
+    """``citewire serve --workers 2``: Slack's retry reached the other worker, whose memory had not seen it, and
+    the message was answered twice. The workers of one host claim messages in one file."""
+    from app.slack.conversation import SeenMessages
+
+    path = tmp_path / "data" / "slack_seen.sqlite"
+    first_worker, second_worker = SeenMessages(path=path), SeenMessages(path=path)
+    assert first_worker.first_time("C1:1700000201.000100")
+    assert not second_worker.first_time("C1:1700000201.000100")  # the retry, on the other worker
+    assert not first_worker.first_time("C1:1700000201.000100")
+    assert second_worker.first_time("C1:1700000202.000100")  # another message is still answered
+    alone = SeenMessages()  # without a file: per process, as Socket Mode's single process needs
+    assert alone.first_time("C1:1700000201.000100") and not alone.first_time("C1:1700000201.000100")
+
+
+def test_a_seen_file_that_cannot_be_written_leaves_answers_to_the_process_memory(tmp_path, caplog):
+    from app.slack.conversation import SeenMessages
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    seen = SeenMessages(path=blocked / "slack_seen.sqlite")
+    assert seen.first_time("C1:1.0") and not seen.first_time("C1:1.0")
+    assert "cannot record message C1:1.0" in caplog.text
+
+
+def test_a_retry_to_a_second_app_on_the_same_data_dir_is_not_answered(tmp_path, fake, corpus_services):
+    """Two apps over one data dir (two workers of one host): the first answers, the retry to the second does not."""
+    settings = slack_settings(tmp_path, fake)
+    with TestClient(create_app(settings, services=corpus_services)) as first, \
+            TestClient(create_app(settings, services=corpus_services)) as second:
+        event = mention(fake, "Who scored the goal in the Women's World Cup final?")
+        assert post_event(first, event).status_code == 200
+        fake.wait_for("chat.postMessage")
+        retry = post_event(second, event, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+        assert retry.status_code == 200
+        other = mention(fake, "What did Kim pledge to Putin?")
+        post_event(second, other, event_id="Ev002")
+        fake.wait_for("chat.postMessage", count=2)
+        time.sleep(0.5)
+        assert sorted(p["params"]["thread_ts"] for p in fake.calls_to("chat.postMessage")) == sorted(
+            [event["ts"], other["ts"]])

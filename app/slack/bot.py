@@ -171,6 +171,9 @@ def _history(client: WebClient, event: dict, context) -> list[dict]:
     return thread_history(replies.get("messages", []), event["ts"], context.bot_user_id, context.bot_id)
 
 
+SEEN_FILE = "slack_seen.sqlite"  # in the data dir: the messages this host's workers have taken on
+
+
 def build_app(settings: Settings, get_services: Callable[[], Services], client: WebClient | None = None,
               http: bool = True) -> App:
     """The Bolt app. Building it calls ``auth.test`` (Bolt's token check) on ``settings.slack_api_url``.
@@ -189,7 +192,7 @@ def build_app(settings: Settings, get_services: Callable[[], Services], client: 
         name="citewire-slack",
     )
     responder = Responder(get_services)
-    seen = SeenMessages()
+    seen = SeenMessages(path=settings.data_dir / SEEN_FILE)
 
     @app.middleware
     def skip_bots_and_repeats(body: dict, request: BoltRequest, next):

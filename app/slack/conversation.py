@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import sqlite3
 import threading
+import time
 from collections import OrderedDict
+from contextlib import closing
 from dataclasses import dataclass
+from pathlib import Path
 
 from app.request_types import search_text
+
+log = logging.getLogger(__name__)
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _LINK = re.compile(r"<((?:https?://|mailto:)[^|>]+)(?:\|([^>]*))?>")
@@ -86,12 +93,19 @@ def thread_history(replies: list[dict], current_ts: str, bot_user_id: str | None
 
 class SeenMessages:
     """Messages already taken on, so a Slack retry (X-Slack-Retry-Num) or a second event for the same
-    message (app_mention and message.im) never produces a second answer. Bounded, per process."""
+    message (app_mention and message.im) never produces a second answer. Bounded in memory; with ``path`` also
+    claimed in a small SQLite file, which the worker processes of one host share (``citewire serve --workers
+    2``: a retry that reached the other worker was answered twice). Replicas on other hosts do not share it."""
 
-    def __init__(self, size: int = 10_000) -> None:
+    KEEP_S = 86_400  # Slack retries within minutes; a day of claims is plenty
+    PRUNE_EVERY = 500
+
+    def __init__(self, size: int = 10_000, path: Path | None = None) -> None:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
+        self._path = path
+        self._claims = 0
 
     def first_time(self, key: str) -> bool:
         with self._lock:
@@ -100,4 +114,22 @@ class SeenMessages:
             self._seen[key] = None
             if len(self._seen) > self._size:
                 self._seen.popitem(last=False)
+            return self._path is None or self._claim(key)
+
+    def _claim(self, key: str) -> bool:
+        """Whether this process is the first on the host to take ``key`` on. A file that cannot be written (a
+        read-only or full disk) leaves the per-process memory in charge: a possible repeat, not a lost answer."""
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(sqlite3.connect(self._path, timeout=5)) as db, db:
+                db.execute("CREATE TABLE IF NOT EXISTS slack_seen (key TEXT PRIMARY KEY, at REAL NOT NULL)")
+                now = time.time()
+                claimed = db.execute("INSERT OR IGNORE INTO slack_seen (key, at) VALUES (?, ?)", (key, now)).rowcount
+                self._claims += 1
+                if self._claims % self.PRUNE_EVERY == 0:
+                    db.execute("DELETE FROM slack_seen WHERE at < ?", (now - self.KEEP_S,))
+            return claimed == 1
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("slack: cannot record message %s in %s (%s); other workers may answer it too",
+                        key, self._path, exc)
             return True
