@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlparse
 
 from platformdirs import user_data_path
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _JSON_LIST = re.compile(r'^\s*\[\s*("|\])')
@@ -239,15 +239,23 @@ class Settings(BaseSettings):
 
     @field_validator("api_keys", "cors_origins", "mcp_allowed_hosts", mode="before")
     @classmethod
-    def _comma_separated(cls, value):
+    def _comma_separated(cls, value, info: ValidationInfo):
         """Every list setting reads the same two ways: ``a,b`` or a JSON list ``["a", "b"]``."""
         if isinstance(value, str):
             if _JSON_LIST.match(value):  # '["a", "b"]' or '[]'; "[::1]:*,x" is a comma list opening with IPv6
                 try:
-                    return json.loads(value)
+                    value = json.loads(value)
                 except json.JSONDecodeError as exc:
                     raise ValueError(f"not a JSON list: {exc.msg}") from None
-            return [part.strip() for part in value.split(",") if part.strip()]
+            else:
+                parts = [part.strip() for part in value.split(",") if part.strip()]
+                if info.field_name == "api_keys" and value.strip() and not parts:  # "," ran the API open, unannounced
+                    raise ValueError("holds no key (only commas and spaces): give the keys, comma-separated, or "
+                                     "leave it empty for an API without keys")
+                return parts
+        if info.field_name == "api_keys" and isinstance(value, list) and any(
+                not (k.get_secret_value() if isinstance(k, SecretStr) else str(k)).strip() for k in value):
+            raise ValueError("an empty key would let a request with an empty key through: give non-empty keys")
         return value
 
     # --- MCP over HTTP ------------------------------------------------------------------------

@@ -30,3 +30,18 @@ def test_a_broken_json_list_is_a_clear_setting_error(monkeypatch):
 def test_a_comma_list_that_opens_with_an_ipv6_host_is_not_read_as_json(monkeypatch):
     monkeypatch.setenv("CITEWIRE_MCP_ALLOWED_HOSTS", "[::1]:*,citewire.internal:*")
     assert Settings().mcp_allowed_hosts == ["[::1]:*", "citewire.internal:*"]
+
+
+@pytest.mark.parametrize("raw, why", [(",", "holds no key"), (" , ", "holds no key"),
+                                      ('["k1", ""]', "an empty key"), ('["k1", " "]', "an empty key")])
+def test_api_keys_that_hold_no_key_are_refused_not_an_open_api(monkeypatch, raw, why):
+    """CITEWIRE_API_KEYS="," parsed to no keys, and the API ran open without a word."""
+    monkeypatch.setenv("CITEWIRE_API_KEYS", raw)
+    with pytest.raises(ValidationError, match=why):
+        Settings()
+
+
+@pytest.mark.parametrize("raw", ["", "[]"])
+def test_empty_api_keys_still_mean_an_api_without_keys(monkeypatch, raw):
+    monkeypatch.setenv("CITEWIRE_API_KEYS", raw)
+    assert Settings().api_keys == []
