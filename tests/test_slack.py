@@ -376,6 +376,19 @@ def test_slash_command_without_text_shows_usage_and_a_closed_channel_uses_respon
     assert "unconditional support" in unescape(block_text(response["params"]["blocks"]))
 
 
+def test_slash_command_with_a_question_too_long_is_told_to_the_asker_not_echoed_to_the_channel(client, fake):
+    """A 3,000-character question was posted in full as "@alice asked: …" in the channel, then refused."""
+    body = command_body(fake, "Why " + "x" * 3000 + "?")
+    response = client.post("/slack/events", content=body,
+                           headers=signed(body, content_type="application/x-www-form-urlencoded"))
+    assert response.status_code == 200
+    assert response.json()["response_type"] == "ephemeral" and "too long" in response.json()["text"]
+    ok = command_body(fake, "What did Kim pledge to Putin?")  # posted after: had the long one been echoed, first
+    client.post("/slack/events", content=ok, headers=signed(ok, content_type="application/x-www-form-urlencoded"))
+    root = fake.wait_for("chat.postMessage")[0]
+    assert "asked: What did Kim pledge to Putin?" in root["params"]["text"]
+
+
 # --- streaming with an LLM --------------------------------------------------------------------------
 def test_llm_answer_streams_by_editing_one_message(tmp_path, fake, monkeypatch):
     from tests.fake_openai import FakeOpenAIServer

@@ -239,6 +239,11 @@ def build_app(settings: Settings, get_services: Callable[[], Services], client: 
         if request.kind == "help":
             ack(response_type="ephemeral", text=USAGE)
             return
+        if request.kind == "ask" and _question(request.text) is None:  # said to the asker alone: the channel saw
+            # "@you asked: " and 3,000 characters, then "too long"
+            ack(response_type="ephemeral", text=f"Sorry, that question is too long: keep it under "
+                                                f"{MAX_QUESTION_CHARS} characters.")
+            return
         ack()  # within 3 seconds; the answer follows in a thread
         shown = request.text if request.kind == "ask" else f"summarize {request.text}"
         try:
