@@ -42,6 +42,48 @@ def test_every_citewire_variable_is_a_setting(services):
                 assert key in known, f"{name} sets {key}, which app/config.py does not define"
 
 
+def _aliases() -> set[str]:
+    """Every environment name Settings reads through a validation_alias (SLACK_BOT_TOKEN, OPENAI_API_KEY, …)."""
+    names = set()
+    for field in Settings.model_fields.values():
+        names.update(getattr(field.validation_alias, "choices", None) or [])
+    return names
+
+
+def test_every_slack_variable_is_one_the_app_reads(services):
+    known = _aliases()
+    for name, service in services.items():
+        for key in service.get("environment", {}):
+            if key.startswith("SLACK_"):
+                assert key in known, f"{name} sets {key}, which app/config.py does not read"
+
+
+def test_only_the_single_host_app_gets_the_slack_tokens(services):
+    """``app`` passes the HTTP mode's two Slack variables through from the environment or .env (empty: Slack off);
+    no other service gets any (one bot process per workspace: replicas do not share the retry memory)."""
+    raw = yaml.safe_load(COMPOSE.read_text())["services"]["app"]["environment"]
+    for key in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
+        assert raw[key] == f"${{{key}:-}}"  # passed through, not a value written in the file
+        assert services["app"]["environment"][key] == ""
+    for name, service in services.items():
+        if name != "app":
+            assert not any(key.startswith(("CITEWIRE_SLACK", "SLACK_")) for key in service.get("environment", {})), name
+
+
+def test_the_defaults_compose_passes_are_valid_settings(services, monkeypatch):
+    """What each app service gets with an empty .env builds Settings (no empty string where a value is needed:
+    CITEWIRE_LOG_FORMAT="" would not), /mcp's hosts and the logs as the app's own defaults, and Slack off."""
+    for name in ("app", "app-local-model", "app-shared"):
+        with monkeypatch.context() as mp:
+            for key, value in services[name]["environment"].items():
+                mp.setenv(key, str(value))
+            settings = Settings()
+        for field in ("mcp_allowed_hosts", "log_level", "log_format"):
+            assert getattr(settings, field) == Settings.model_fields[field].get_default(call_default_factory=True), (
+                name, field)
+        assert not (settings.slack_bot_token or settings.slack_signing_secret), name  # /slack/events not mounted
+
+
 def test_single_replica_default_keeps_its_sqlite_record(services):
     app = services["app"]
     assert "profiles" not in app and "profiles" not in services["chroma"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from app.api.deps import ServicesDep
 from app.dependency_errors import classify
@@ -17,8 +17,8 @@ def healthz() -> dict:
 
 
 @router.get("/readyz", summary="Readiness: the record and the vector store answer (and the warm-up's progress, "
-                               "the LLM's state)")
-def readyz(services: ServicesDep, response: Response) -> dict:
+                               "the LLM's and Slack's state)")
+def readyz(services: ServicesDep, request: Request, response: Response) -> dict:
     try:
         services.records.ping()
         services.vectors.ping()
@@ -35,6 +35,9 @@ def readyz(services: ServicesDep, response: Response) -> dict:
     llm_status = getattr(services, "llm_status", None)
     if llm_status is not None:  # {mode, model, status, reason}: informative; answers fall back while it is down
         body["llm"] = llm_status.report()
+    slack = getattr(request.app.state, "slack", None)  # app/slack/http.py's SlackBot, when the Slack tokens are set
+    if slack is not None:  # "ok" | "unreachable, retrying" | "token rejected": its last check, Slack is not asked
+        body["slack"] = slack.report()
     return body
 
 
