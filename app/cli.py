@@ -710,7 +710,9 @@ def samples() -> None:
 def evaluate(
     url: Annotated[Optional[str], typer.Option(help="Evaluate a running server instead of in-process.")] = None,
     gate: Annotated[bool, typer.Option("--gate", help="Exit 1 when any metric misses its threshold.")] = False,
-    out: Annotated[Path, typer.Option(help="Folder for results.json, report.md and report.png.")] = Path("eval-report"),
+    out: Annotated[Path, typer.Option(help="Folder for the reports: results.json, report.md and report.png for the "
+                                           "suite; realtimeqa.json, qags.json or rgb_fact.json for --dataset.")
+                   ] = Path("eval-report"),
     dataset: Annotated[str, typer.Option(help="suite (known answers), realtimeqa, qags or rgb-fact.")] = "suite",
     path: Annotated[Optional[Path], typer.Option(help="Where the public dataset lies (never copied in).")] = None,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Cap on questions / articles for public sets; for the "

@@ -430,3 +430,31 @@ def test_uploaded_html_headline_is_not_glued_to_the_first_sentence(tmp_path):
     assert answer["answerable"] and answer["citations"]
     quote = answer["citations"][0]["quote"]
     assert quote.startswith("The island ferry resumed service on Monday") and "Ferry returns" not in answer["answer"]
+
+
+@pytest.mark.parametrize("given, kept", [("req-42", True), ("4bf92f3577b34da6a3ce929d0e0e4736", True),
+                                         ("trace:abc.1_2", True), ("two words", False), ("x\nforged", False),
+                                         ("a" * 129, False)])
+def test_a_plain_client_request_id_is_kept_and_odd_ones_replaced(shared_services, given, kept):
+    """Only UUIDs were kept: "req-42" was replaced and logged a warning on every request."""
+    with client_for(shared_services) as client:
+        echoed = client.get("/healthz", headers={"X-Request-ID": given}).headers["x-request-id"]
+    assert (echoed == given) is kept
+    assert kept or re.fullmatch(r"[0-9a-f]{32}", echoed)
+
+
+def test_httpx_call_lines_leave_the_info_log_but_not_the_debug_log():
+    from app.observability.logs import configure_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, logging.getLogger("httpx").level
+    try:
+        configure_logging("text", "INFO")
+        assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+        assert logging.getLogger("httpx").isEnabledFor(logging.WARNING)
+        configure_logging("text", "DEBUG")
+        assert logging.getLogger("httpx").isEnabledFor(logging.INFO)
+    finally:
+        root.handlers, _, _ = saved
+        root.setLevel(saved[1])
+        logging.getLogger("httpx").setLevel(saved[2])

@@ -4,6 +4,8 @@ mounts ``create_app`` adds (see ``app.api.security`` for which paths need a key)
 
 from __future__ import annotations
 
+import re
+
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -24,4 +26,14 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
                            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
                            expose_headers=["X-Request-ID", "Retry-After"])
     app.add_middleware(RequestMetrics)
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID", validator=request_id_ok)
+
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def request_id_ok(value: str) -> bool:
+    """A client's X-Request-ID is kept when it is a plain token ("req-42", a UUID, a trace id); anything else
+    (spaces, newlines that would forge a log line, 200 characters) is replaced by a fresh id. Only UUIDs were
+    kept, and every other id a client sent logged a warning."""
+    return bool(_REQUEST_ID.fullmatch(value))

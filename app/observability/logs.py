@@ -30,3 +30,6 @@ def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+    # httpx logs every call at INFO ("HTTP Request: POST http://chroma:8000/... 200"): one line per Chroma or LLM call
+    # buried the access log. Its warnings and errors stay; at DEBUG everything does.
+    logging.getLogger("httpx").setLevel(logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING)
