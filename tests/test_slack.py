@@ -383,7 +383,11 @@ def test_slash_command_with_a_question_too_long_is_told_to_the_asker_not_echoed_
                            headers=signed(body, content_type="application/x-www-form-urlencoded"))
     assert response.status_code == 200
     assert response.json()["response_type"] == "ephemeral" and "too long" in response.json()["text"]
-    ok = command_body(fake, "What did Kim pledge to Putin?")  # posted after: had the long one been echoed, first
+    topic = command_body(fake, "summarize " + "floods " * 400)
+    response = client.post("/slack/events", content=topic,
+                           headers=signed(topic, content_type="application/x-www-form-urlencoded"))
+    assert response.json()["response_type"] == "ephemeral" and "longer than 2000" in response.json()["text"]
+    ok = command_body(fake, "What did Kim pledge to Putin?")  # posted after: had a long one been echoed, first
     client.post("/slack/events", content=ok, headers=signed(ok, content_type="application/x-www-form-urlencoded"))
     root = fake.wait_for("chat.postMessage")[0]
     assert "asked: What did Kim pledge to Putin?" in root["params"]["text"]

@@ -238,3 +238,24 @@ def test_concurrent_requests_make_one_check_and_do_not_wait_on_it(monkeypatch):
     release.set()
     first.join(10)
     assert calls == [False, True]
+
+
+def test_an_unexpected_error_on_a_later_check_is_an_outage_that_waits_its_interval(monkeypatch):
+    """A reply cut off mid-way (http.client.IncompleteRead is no OSError) escaped the re-check: a 500, and with the
+    interval never moved every later request ran another blocking auth.test."""
+    import http.client
+
+    monkeypatch.setattr(slack_http, "RETRY_INTERVAL_S", 30.0)
+    clock, calls = Clock(), []
+
+    def build(single_attempt: bool):
+        calls.append(single_attempt)
+        if single_attempt:
+            raise http.client.IncompleteRead(b"{\"ok\": tr")
+        return unreachable(single_attempt)
+
+    bot = SlackBot(build, "http://slack.invalid/api/", clock=clock)
+    bot.start()
+    clock.now += 30
+    assert bot.check_again() is None and bot.status == UNREACHABLE and bot.retry_after() == 30
+    assert bot.check_again() is None and calls == [False, True]  # the next check waits for its interval

@@ -172,3 +172,19 @@ def test_chat_takes_and_ignores_system_messages(client):
     assert response.json()["standalone_question"] == plain["standalone_question"]
     unknown = client.post("/v1/chat", json={"messages": [{"role": "robot", "content": "hi"}, *question]})
     assert refusal(unknown) == "Input should be 'user', 'assistant', 'system' or 'developer'"
+
+
+def test_an_id_ending_in_a_newline_is_refused_everywhere_as_over_http(client):
+    """The pattern's "$" let "story-1\\n" through ingest (re.match), then `list` printed it over two lines and neither
+    `delete` nor the API (which checks the whole string) could name it. Every check now reads the whole id."""
+    from app.ingest.article import ArticleIn
+    from app.ingest.loaders import load_bytes
+
+    with pytest.raises(ValueError, match="id must be 1-128"):
+        ArticleIn(id="story-1\n", text="The harbour reopened.")
+    [loaded] = list(load_bytes("feed.jsonl", b'{"id": "story-1\\n", "text": "The harbour reopened."}\n'))
+    assert loaded.article is None and "id must be 1-128" in loaded.error
+    response = client.post("/v1/articles", json={"id": "story-1\n", "text": "The harbour reopened."})
+    assert response.status_code in (201, 422)
+    listed = client.get("/v1/articles", params={"limit": 1000}).json()
+    assert "story-1\n" not in [a["id"] for a in listed["articles"]]

@@ -130,7 +130,7 @@ class ArticleIn(BaseModel):
     @field_validator("id")
     @classmethod
     def _id_shape(cls, value: str | None) -> str | None:
-        if value is not None and not ARTICLE_ID.match(value):
+        if value is not None and not ARTICLE_ID.fullmatch(value):
             raise ValueError("id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
         return value
 
@@ -153,7 +153,7 @@ def record_id(record: dict) -> str | None:
         value = record.get("doc_id")
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         return None
-    return str(value) if ARTICLE_ID.match(str(value)) else None
+    return str(value) if ARTICLE_ID.fullmatch(str(value)) else None
 
 
 class NormalisedArticle(BaseModel):

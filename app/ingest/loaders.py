@@ -134,11 +134,11 @@ def _stem(name: str) -> str | None:
     an id stays as it is; one with nothing usable left gets an id derived from its content (None)."""
     base = Path(name).name
     stem = base[: -len(suffix_of(base))] if base else base
-    if ARTICLE_ID.match(stem):
+    if ARTICLE_ID.fullmatch(stem):
         return stem
     ascii_name = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
     cleaned = re.sub("-{2,}", "-", _NOT_IN_IDS.sub("-", ascii_name)).strip("-._:")[:128].rstrip("-._:")
-    return cleaned if ARTICLE_ID.match(cleaned) else None
+    return cleaned if ARTICLE_ID.fullmatch(cleaned) else None
 
 
 _NOT_IN_IDS = re.compile(r"[^A-Za-z0-9._:]+")

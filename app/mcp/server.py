@@ -83,7 +83,7 @@ PublishedTo = Annotated[DateIn | None, Field(description=(
 
 
 def _article_id(value: str) -> str:
-    if not ARTICLE_ID.match(value):
+    if not ARTICLE_ID.fullmatch(value):
         raise ValueError(f"{value[:40]!r} is not an article id (a letter or digit, then letters, digits, . _ : -; "
                          "at most 128 characters)")
     return value

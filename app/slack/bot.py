@@ -20,7 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from app.answer.chat import Turn
 from app.answer.service import ReadingPicker
 from app.config import Settings
-from app.request_types import MAX_QUESTION_CHARS, question_text
+from app.request_types import MAX_QUESTION_CHARS, question_text, search_text
 from app.services import Services
 from app.slack.conversation import QUESTION_EVENT, Request, SeenMessages, is_from_bot, parse, thread_history
 from app.slack.render import (
@@ -30,7 +30,7 @@ from app.slack.render import (
     fallback_text,
     summary_message,
 )
-from app.summarize.service import InvalidSummaryRequest
+from app.summarize.service import MAX_TOPIC_CHARS, InvalidSummaryRequest, checked_topic
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class Responder:
                 return f"Sorry, I can't summarise that: {exc}.", None
         question = _question(request.text)
         if question is None:
-            return f"Sorry, that question is too long: keep it under {MAX_QUESTION_CHARS} characters.", None
+            return TOO_LONG, None
         picker = ReadingPicker(services.answers)  # answers the reading it picks only once
         turn, asked_as = self._standalone(services, question, history, picker)
         return answer_message(picker.ask(turn.question, turn.outage), asked_as)
@@ -150,6 +150,22 @@ class Responder:
         if services.records.get_article(target) is not None:
             return summary_message(services.summaries.summarize_articles([target]), f"article {target}")
         return summary_message(services.summaries.summarize_topic(target), f"“{target}”")
+
+
+TOO_LONG = f"Sorry, that question is too long: keep it under {MAX_QUESTION_CHARS} characters."
+
+
+def _refused_before_asking(request: Request) -> str | None:
+    """Why a slash command's request is refused before anything is posted in the channel, or None: a question or a
+    topic too long to take (a summarize target that names an article is never too long: ids are short)."""
+    if request.kind == "ask" and _question(request.text) is None:
+        return TOO_LONG
+    if request.kind == "summarize" and len(search_text(request.text).strip()) > MAX_TOPIC_CHARS:
+        try:
+            checked_topic(request.text)  # the service's own words for it
+        except InvalidSummaryRequest as exc:
+            return f"Sorry, I can't summarise that: {exc}."
+    return None
 
 
 def _question(text: str) -> str | None:
@@ -239,10 +255,9 @@ def build_app(settings: Settings, get_services: Callable[[], Services], client: 
         if request.kind == "help":
             ack(response_type="ephemeral", text=USAGE)
             return
-        if request.kind == "ask" and _question(request.text) is None:  # said to the asker alone: the channel saw
-            # "@you asked: " and 3,000 characters, then "too long"
-            ack(response_type="ephemeral", text=f"Sorry, that question is too long: keep it under "
-                                                f"{MAX_QUESTION_CHARS} characters.")
+        refused = _refused_before_asking(request)
+        if refused:  # said to the asker alone: the channel saw "@you asked: " and 3,000 characters, then "too long"
+            ack(response_type="ephemeral", text=refused)
             return
         ack()  # within 3 seconds; the answer follows in a thread
         shown = request.text if request.kind == "ask" else f"summarize {request.text}"

@@ -114,7 +114,8 @@ class SeenMessages:
             self._seen[key] = None
             if len(self._seen) > self._size:
                 self._seen.popitem(last=False)
-            return self._path is None or self._claim(key)
+        # the file outside the lock: one slow claim (a busy file, up to 5 s) holds up no other message's
+        return self._path is None or self._claim(key)
 
     def _claim(self, key: str) -> bool:
         """Whether this process is the first on the host to take ``key`` on. A file that cannot be written (a
@@ -125,7 +126,7 @@ class SeenMessages:
                 db.execute("CREATE TABLE IF NOT EXISTS slack_seen (key TEXT PRIMARY KEY, at REAL NOT NULL)")
                 now = time.time()
                 claimed = db.execute("INSERT OR IGNORE INTO slack_seen (key, at) VALUES (?, ?)", (key, now)).rowcount
-                self._claims += 1
+                self._claims += 1  # racy across threads: at worst a prune runs a little early or late
                 if self._claims % self.PRUNE_EVERY == 0:
                     db.execute("DELETE FROM slack_seen WHERE at < ?", (now - self.KEEP_S,))
             return claimed == 1

@@ -96,6 +96,10 @@ class SlackBot:
             self._unreachable(again, f"Slack answered {exc.__context__.response.status_code}")
         except OSError as exc:  # urllib's URLError, socket timeouts, refused connections
             self._unreachable(again, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - on a request: a reply cut off mid-way (IncompleteRead) is an outage
+            if not again:  # too, and escaping would skip the interval: every request would check again
+                raise
+            self._unreachable(again, f"{type(exc).__name__}: {exc}")
         else:
             if again:
                 log.info("slack: Slack (%s) is reachable again and the bot token verified; /slack/events serves",
