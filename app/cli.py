@@ -325,7 +325,7 @@ def ingest(
             by_reason.setdefault(why, []).append(file.name)
         named = "; ".join(f"{len(names)} {why} ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})"
                           for why, names in by_reason.items())
-        left_out = f"skipped {len(skipped)} file{'s' if len(skipped) > 1 else ''}: {named}"
+        left_out = f"skipped {counted(len(skipped), 'file')}: {named}"
         if "unsupported type" in by_reason:  # the list of types says nothing about a README.md left out
             left_out += f"; supported: {' '.join(SUPPORTED_SUFFIXES)}"
     if not files:  # not "no supported files": a folder of a README.md alone holds a supported file
