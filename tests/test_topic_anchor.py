@@ -242,3 +242,14 @@ def test_a_topic_with_a_hyphenated_name_pair_is_summarised_not_refused(sample_se
     assert summary.answerable, summary.refusal_reason
     assert "kim-putin-vostochny-2023" in {c.article_id for c in summary.citations}
     assert not {"fed-holds-rates-sept-2023", "libya-derna-floods-2023"} & {c.article_id for c in summary.citations}
+
+
+def test_a_hyphenated_word_with_a_stopword_part_is_not_never_indexed():
+    """"2018 World Cup runner-up" was refused ("no indexed article mentions runner-up"): its part "up" is a
+    stopword, which the index never holds. A part the index lacks still counts."""
+    from app.summarize.topics import never_indexed
+
+    held = _freq({"runner": 3, "world": 40, "cup": 30, "year": 80})
+    assert never_indexed("2018 World Cup runner-up", held) == []
+    assert never_indexed("year-on-year inflation", held) == ["inflation"]
+    assert never_indexed("Rhein-Main airport", held) == ["rhein-main", "airport"]

@@ -48,7 +48,8 @@ def never_indexed(topic: str, doc_freq: Callable[[list[str]], tuple[dict[str, in
     for word in content_words(topic):
         for part in (p for p in re.split(r"[-–]", word) if p) if "-" in word or "–" in word else [word]:
             looked_up = re.split(r"['’]", part)[0]  # "trump's" as "trump", as the index holds it
-            if looked_up and not looked_up.isdigit():
+            # a stopword part is no word the index holds: "runner-up" was refused as never indexed, through "up"
+            if looked_up and not looked_up.isdigit() and looked_up not in STOPWORDS:
                 wanted.setdefault(looked_up, word)
     if not wanted:
         return []
