@@ -47,7 +47,7 @@ def run_qags(path: Path, out: Path, limit: int | None = None, progress: bool = T
     x = np.array([[v[f] for f in FEATURES] for v in values])
     scores = np.array([checker.score(v) for v in values])  # exactly what SupportChecker.check computes
     shipped = classification_metrics(scores, labels, THRESHOLD)
-    cv = classification_metrics(cross_validated_scores(x, labels), labels, 0.5)
+    cv = classification_metrics(cross_validated_scores(x, labels, groups=[r[0] for r in rows]), labels, 0.5)
     subsets = {}
     for subset in sorted({r[3] for r in rows}):
         mask = np.array([r[3] == subset for r in rows])

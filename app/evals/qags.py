@@ -80,13 +80,25 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.001, steps: int = 2
 CV_FOLDS = 5
 
 
-def cross_validated_scores(x: np.ndarray, y: np.ndarray, folds: int = CV_FOLDS, seed: int = 0) -> np.ndarray:
+def cross_validated_scores(x: np.ndarray, y: np.ndarray, folds: int = CV_FOLDS, seed: int = 0,
+                           groups: list[str] | None = None) -> np.ndarray:
+    """Out-of-fold probabilities of a logistic refit over the checker's features. ``groups`` (each row's article)
+    keeps an article's sentences in one fold, as docs/faithfulness.md cross-validates. Features are standardised on
+    each training fold: the checker's raw counts (up to 60) made the fixed step diverge, and the refit scored
+    AUROC 0.60 where a converged one scores about 0.75."""
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(y))
+    if groups is None:
+        fold_of = np.empty(len(y), dtype=int)
+        fold_of[rng.permutation(len(y))] = np.arange(len(y)) % folds
+    else:
+        names = sorted(set(groups))
+        number = {name: i % folds for i, name in enumerate(names[j] for j in rng.permutation(len(names)))}
+        fold_of = np.array([number[g] for g in groups])
     scores = np.zeros(len(y))
     for k in range(folds):
-        test = order[k::folds]
-        train = np.setdiff1d(order, test)
-        w, b = fit_logistic(x[train], y[train])
-        scores[test] = 0.5 * (1 + np.tanh(0.5 * (x[test] @ w + b)))
+        test, train = np.flatnonzero(fold_of == k), np.flatnonzero(fold_of != k)
+        mean, std = x[train].mean(axis=0), x[train].std(axis=0)
+        std[std == 0] = 1.0
+        w, b = fit_logistic((x[train] - mean) / std, y[train])
+        scores[test] = 0.5 * (1 + np.tanh(0.5 * (((x[test] - mean) / std) @ w + b)))
     return scores
