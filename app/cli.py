@@ -817,6 +817,8 @@ def _evaluate_into(url, gate, out, dataset, path, limit, quiet, suite, index, ap
     except UnicodeDecodeError:
         fail(f"--dataset {dataset}: {path} is not UTF-8 text (is --path the dataset?)", 2)
     for name, value in summary.items():
+        if isinstance(value, float) and value != value:  # NaN: nothing was asked that it measures (refusal_wrong_year
+            continue  # needs the benchmark's --wrong-year set)
         typer.echo(f"{name:<28} {value:.3f}" if isinstance(value, float) else f"{name:<28} {value}")
 
 
