@@ -220,19 +220,24 @@ def test_mention_is_answered_in_its_thread_with_block_kit_citations(client, fake
     assert len(params["blocks"]) <= MAX_BLOCKS
 
 
-def test_slack_retry_never_produces_a_second_answer(client, fake):
+def answered_once_though_retried(fake: FakeSlack, first: TestClient, retried_on: TestClient) -> None:
+    """A mention answered by ``first``, Slack's retry of it sent to ``retried_on``: one answer, not two."""
     event = mention(fake, "Who scored the goal in the Women's World Cup final?")
-    assert post_event(client, event).status_code == 200
+    assert post_event(first, event).status_code == 200
     fake.wait_for("chat.postMessage")
-    retry = post_event(client, event, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    retry = post_event(retried_on, event, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
     assert retry.status_code == 200
     # A later, different question is answered: by then a duplicate would have been posted too.
     other = mention(fake, "What did Kim pledge to Putin?")
-    post_event(client, other, event_id="Ev002")
+    post_event(retried_on, other, event_id="Ev002")
     fake.wait_for("chat.postMessage", count=2)
     time.sleep(0.5)
     posts = fake.calls_to("chat.postMessage")
     assert sorted(p["params"]["thread_ts"] for p in posts) == sorted([event["ts"], other["ts"]])
+
+
+def test_slack_retry_never_produces_a_second_answer(client, fake):
+    answered_once_though_retried(fake, client, client)
 
 
 def test_thread_follow_up_uses_the_thread_as_chat_history(client, fake):
@@ -651,14 +656,4 @@ def test_a_retry_to_a_second_app_on_the_same_data_dir_is_not_answered(tmp_path, 
     settings = slack_settings(tmp_path, fake)
     with TestClient(create_app(settings, services=corpus_services)) as first, \
             TestClient(create_app(settings, services=corpus_services)) as second:
-        event = mention(fake, "Who scored the goal in the Women's World Cup final?")
-        assert post_event(first, event).status_code == 200
-        fake.wait_for("chat.postMessage")
-        retry = post_event(second, event, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
-        assert retry.status_code == 200
-        other = mention(fake, "What did Kim pledge to Putin?")
-        post_event(second, other, event_id="Ev002")
-        fake.wait_for("chat.postMessage", count=2)
-        time.sleep(0.5)
-        assert sorted(p["params"]["thread_ts"] for p in fake.calls_to("chat.postMessage")) == sorted(
-            [event["ts"], other["ts"]])
+        answered_once_though_retried(fake, first, second)
