@@ -127,9 +127,8 @@ def test_in_process_run_needs_the_app_or_its_factory(tmp_path):
 def test_the_qags_refit_converges_on_the_checkers_features_and_splits_by_article(tmp_path):
     """The refit behind `eval --dataset qags`'s cv_ lines diverged on the trained checker's raw counts (up to 60):
     AUROC 0.599, below a fit on all sentences scored on themselves. Standardised per training fold, by article."""
-    from tests.conftest import SHARED
-
     from app.evals.public import run_qags
+    from tests.conftest import SHARED
 
     qags = SHARED / "data" / "qags"
     if not qags.exists():
