@@ -58,6 +58,13 @@ def wait_past(seconds: float) -> None:
     time.sleep(seconds + 0.1)
 
 
+def serves_after_the_interval(client: TestClient) -> None:
+    """Once the interval has passed, a signed request checks the token again, and Slack verifies it: served."""
+    wait_past(slack_http.RETRY_INTERVAL_S)
+    assert url_verification(client).json() == {"challenge": CHALLENGE}
+    assert client.get("/readyz").json()["slack"] == OK
+
+
 # --- through the app --------------------------------------------------------------------------------------------
 @pytest.mark.integration
 def test_slack_unreachable_at_start_up_is_checked_again_and_then_serves(tmp_path, corpus_services, monkeypatch):
@@ -69,10 +76,7 @@ def test_slack_unreachable_at_start_up_is_checked_again_and_then_serves(tmp_path
         assert ready.status_code == 200 and ready.json()["status"] == "ready"  # Slack does not make us unready
         assert ready.json()["slack"] == UNREACHABLE
         with fake:
-            wait_past(slack_http.RETRY_INTERVAL_S)
-            response = url_verification(client)
-            assert response.status_code == 200 and response.json() == {"challenge": CHALLENGE}
-            assert client.get("/readyz").json()["slack"] == OK
+            serves_after_the_interval(client)
             assert len(fake.calls_to("auth.test")) == 1  # checked once; serving now asks no more
             assert url_verification(client).status_code == 200
             assert len(fake.calls_to("auth.test")) == 1
@@ -95,9 +99,7 @@ def test_no_check_before_the_interval_and_one_attempt_per_check(tmp_path, corpus
             assert time.monotonic() - started < 10  # did not wait out Retry-After: 30
             assert [call["status"] for call in fake.calls_to("auth.test")] == [429]
             assert client.get("/readyz").json()["slack"] == UNREACHABLE
-            wait_past(slack_http.RETRY_INTERVAL_S)
-            assert url_verification(client).json() == {"challenge": CHALLENGE}
-            assert client.get("/readyz").json()["slack"] == OK
+            serves_after_the_interval(client)
 
 
 @pytest.mark.integration
@@ -107,9 +109,7 @@ def test_slack_answering_5xx_at_start_up_is_unreachable_not_a_rejected_token(tmp
         fake.fail("auth.test", status=503, error="service_unavailable")
         with TestClient(create_app(settings_for(tmp_path, fake), services=corpus_services)) as client:
             assert client.get("/readyz").json()["slack"] == UNREACHABLE
-            wait_past(slack_http.RETRY_INTERVAL_S)
-            assert url_verification(client).json() == {"challenge": CHALLENGE}
-            assert client.get("/readyz").json()["slack"] == OK
+            serves_after_the_interval(client)
 
 
 @pytest.mark.integration

@@ -134,7 +134,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _clean(exc.errors())
-        wrong_type = wrong_content_type(request, exc)
+        wrong_type = _non_json_body(request, errors)
         if wrong_type is not None:
             return JSONResponse(_body("unsupported media type",
                                       f"expected a JSON body (Content-Type: application/json), got {wrong_type!r}"),

@@ -181,10 +181,8 @@ class RetrievalService:
             return []
         columns = self.ranker_columns
         scores = self.ranker.score(rows if columns == list(range(len(rows[0]))) else [[r[i] for i in columns] for r in rows])
-        if self.settings.rerank_matched_first:
-            order = sorted(range(len(passages)), key=lambda i: (not shares_a_word(rows[i]), -scores[i]))[:top_k]
-        else:
-            order = sorted(range(len(passages)), key=lambda i: -scores[i])[:top_k]
+        last = self.settings.rerank_matched_first  # passages sharing no word with the question go last
+        order = sorted(range(len(passages)), key=lambda i: (last and not shares_a_word(rows[i]), -scores[i]))[:top_k]
         out = []
         for i in order:
             passages[i].score = round(float(scores[i]), 6)
