@@ -63,6 +63,12 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
+def named(items, limit: int = 40) -> str:
+    """Words a message names, comma-separated, each cut at ``limit`` characters: a refusal repeated a 2,000-character
+    "word" of the topic in full."""
+    return ", ".join(w if len(w) <= limit else w[:limit] + "…" for w in items)
+
+
 def words(text: str) -> list[str]:
     """Lower-cased words, curly apostrophes made straight (a fresh list: callers may change it)."""
     return list(_words(text))

@@ -91,13 +91,15 @@ def test_coverage_drops_articles_that_share_one_common_word_with_a_short_topic(c
     "World Heritage site" for "Women's World Cup final". (Morocco's "The death toll rose…" for Derna's toll no longer
     comes without the rule: a sentence naming nothing waits for its article's naming one, test_summaries.py.)"""
     off, coverage = _summaries(corpus_services, "off"), _summaries(corpus_services, "coverage-0.75")
-    for topic, intruder, owner in (("interest rates", "kim-putin-vostochny-2023", "fed-holds-rates-sept-2023"),
-                                   ("Women's World Cup final", "morocco-earthquake-2023", "womens-world-cup-final-2023")):
+    # the Kim story's articles: the sample's, and (when present) the two real ones, which say "security interests" too
+    kim = {"kim-putin-vostochny-2023", "000_57a3efacce82a580", "004_75f1210c1675ddf4"}
+    for topic, intruders, owner in (("interest rates", kim, "fed-holds-rates-sept-2023"),
+                                    ("Women's World Cup final", {"morocco-earthquake-2023"}, "womens-world-cup-final-2023")):
         before = {c.article_id for c in off.summarize_topic(topic).citations}
-        assert intruder in before, (topic, before)  # what the rule is for: the intruder is there without it
+        assert intruders & before, (topic, before)  # what the rule is for: an intruder is there without it
         after = coverage.summarize_topic(topic)
         cited = {c.article_id for c in after.citations}
-        assert after.answerable and owner in cited and intruder not in cited, (topic, after.summary)
+        assert after.answerable and owner in cited and not intruders & cited, (topic, after.summary)
 
 
 def test_coverage_keeps_every_article_that_covers_the_topic_as_well_as_the_best(corpus_services):

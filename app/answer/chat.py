@@ -53,11 +53,25 @@ def _asked_turns(history: list[dict]) -> list[str]:
     return asked
 
 
+# Verbs that say nothing of what is asked about: "Where did he say it?" asks about the earlier turn's event
+_LIGHT_VERBS = frozenset({"say", "says", "said", "happen", "happens", "happened", "do", "does", "did", "done"})
+
+
+def asks_nothing_itself(question: str) -> bool:
+    """A follow-up with no content word of its own ("And when?", "When was that?", "Where did he say it?"): it asks
+    about the earlier turn's event, not only its people."""
+    return not any(w not in STOPWORDS and w not in QUESTION_WORDS and w not in _LIGHT_VERBS
+                   and not _FOLLOW_UP.fullmatch(w) for w in words(question))
+
+
 def _with_context(asked: list[str], question: str, names_only: bool = False) -> str:
+    """The latest earlier turn's names (else its content words); both, for a follow-up that asks nothing itself:
+    "And when?" after "What did Kim pledge?" was asked as "And when? (Kim)" and answered with a 2025 visit."""
+    whole_event = not names_only and asks_nothing_itself(question)
     for turn in reversed(asked):
         names = [n for n in dict.fromkeys(words(turn)) if n in proper_names(turn)]
-        terms = names or ([] if names_only else [w for w in dict.fromkeys(words(turn))
-                                                 if w not in STOPWORDS and w not in QUESTION_WORDS])
+        content = [w for w in dict.fromkeys(words(turn)) if w not in STOPWORDS and w not in QUESTION_WORDS]
+        terms = list(dict.fromkeys(names + content)) if whole_event else names or ([] if names_only else content)
         if terms:
             original = {w: w for w in words(turn)}
             shown = [_original_case(turn, t) for t in terms[:6] if t in original]

@@ -45,7 +45,7 @@ from app.retrieval.features import (
 )
 from app.retrieval.learned import AnswerModels
 from app.retrieval.service import Passage
-from app.text import QUESTION_WORDS, STOPWORDS, content_words, names_with_known, proper_names, words
+from app.text import QUESTION_WORDS, STOPWORDS, content_words, named, names_with_known, proper_names, words
 
 SENTENCE_PASSAGES = 5  # passages whose sentences compete (the reranked top 5 hold an answer for most questions)
 HEURISTIC_WEIGHT = 5.0  # measured on 2022–2023 questions (docs/answers.md, "Choosing the constants")
@@ -284,7 +284,7 @@ class LearnedAnswerer:
         threshold = self.threshold
         if not p >= threshold:  # also refuses a NaN probability (e.g. a question of no words)
             missing = missing_names(question, passages[:SENTENCE_PASSAGES])
-            why = (f"the passages never mention {', '.join(sorted(missing))}" if missing
+            why = (f"the passages never mention {named(sorted(missing))}" if missing
                    else "the passages do not seem to hold an answer")
             return refusal(f"{why} (answerability {_below(p, threshold)})")
         years = question_years(question)

@@ -12,6 +12,7 @@ from app.answer.selection import LearnedAnswerer, question_years, speaks_of
 from app.llm.status import LLMStatus
 from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters
+from app.text import named
 
 
 def within_filters(filters: Filters | None, as_of) -> str:
@@ -60,7 +61,7 @@ class AnswerService:
         learned = isinstance(self.extractive, LearnedAnswerer) and not self.llm  # weighs missing names itself
         missing = set() if learned else missing_names(question, passages)
         if missing:  # the same pre-check on both paths: no passage names who the question asks about
-            return passages, refusal(f"the passages never mention {', '.join(sorted(missing))}")
+            return passages, refusal(f"the passages never mention {named(sorted(missing))}")
         years = question_years(question) if self.llm else set()
         if years:  # the learned answerer's year rule, for the LLM's context (and its extractive fallback)
             passages = [p for p in passages if speaks_of(p.article_id, years, passages)]

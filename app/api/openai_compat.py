@@ -73,10 +73,36 @@ def _validation_error(exc: RequestValidationError) -> OpenAIError:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return OpenAIError(400, "We could not parse the JSON body of your request.", code="invalid_json")
-    first = errors[0] if errors else {}
-    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
-    message = "; ".join(f"{'.'.join(map(str, e.get('loc', ())[1:])) or 'body'}: {error_message(e)}" for e in errors)
-    return OpenAIError(400, message or "invalid request", code="invalid_value", param=".".join(loc) or None)
+    # one error per field: a union field (content: str or parts) fails once per member, and pydantic names the
+    # member in its path ("messages.0.content.str", "…list[ContentPart]"), which is no parameter a client sent
+    # (a member failing deeper, content: [{"text": 5}], is the one that says what is wrong)
+    params = {_param(e) for e in errors}
+    by_field: dict[str, dict] = {}
+    for e in errors:
+        member = bool(e.get("loc")) and bool(_UNION_MEMBER.match(str(e["loc"][-1])))
+        if member and any(p.startswith(_param(e) + ".") for p in params):
+            continue
+        by_field.setdefault(_param(e), e)
+    message = "; ".join(f"{param or 'body'}: {_union_message(e, errors)}" for param, e in by_field.items())
+    return OpenAIError(400, message or "invalid request", code="invalid_value", param=next(iter(by_field), None) or None)
+
+
+_UNION_MEMBER = re.compile(r"^(?:str|int|float|bool|none|list\[.*\]|dict\[.*\]|[A-Z]\w*)$")
+
+
+def _param(error: dict) -> str:
+    return ".".join(str(p) for p in error.get("loc", ())[1:] if not _UNION_MEMBER.match(str(p)))
+
+
+def _union_message(error: dict, errors: list[dict]) -> str:
+    """A field that failed as every member of its union: say what it may be, once."""
+    same = [e for e in errors if _param(e) == _param(error)]
+    members = [str(e["loc"][-1]) for e in same if e.get("loc") and _UNION_MEMBER.match(str(e["loc"][-1]))]
+    if len(members) > 1 and len(same) == len(members):
+        kinds = {"str": "a string", "none": "null"}
+        return "should be " + " or ".join(kinds.get(m, "a list of content parts" if m.startswith("list") else m)
+                                          for m in members)
+    return error_message(error)
 
 
 class OpenAIRoute(APIRoute):

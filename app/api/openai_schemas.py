@@ -6,7 +6,7 @@ meaning Citewire cannot honour are rejected in the route (see ``openai_compat.un
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,7 +45,7 @@ class OpenAIMessage(BaseModel):
 class StreamOptions(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    include_usage: bool = False
+    include_usage: Flag = False  # "yes" was read as true
 
 
 class ChatCompletionRequest(BaseModel):
@@ -59,6 +59,10 @@ class ChatCompletionRequest(BaseModel):
         "are ignored: answers come from the articles only."))
     stream: Flag = Field(default=False, description="chat.completion.chunk events, then `data: [DONE]`.")
     stream_options: StreamOptions | None = None
+    # Sampling knobs are ignored (the answer is quoted, not sampled), whatever their value, but a value of the wrong
+    # type is refused as OpenAI refuses it: "temperature": "hot" answered 200.
+    temperature: Annotated[float, Field(strict=True)] | None = Field(default=None, description="Ignored: answers are quoted, not sampled.")
+    top_p: Annotated[float, Field(strict=True)] | None = Field(default=None, description="Ignored: answers are quoted, not sampled.")
     # Rejected unless harmless (Citewire returns one verified answer, without logprobs or JSON modes).
     n: count(1, 128) | None = None  # OpenAI's range; a JSON true is refused, not read as 1
     logprobs: bool | None = None

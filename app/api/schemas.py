@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from app.ingest.article import ARTICLE_ID
 from app.request_types import MAX_CHAT_MESSAGES, DateIn, Flag, count, question_text, search_text
@@ -258,8 +258,15 @@ class SummarizeRequest(NativeRequest):
 
     @field_validator("topic")
     @classmethod
-    def _topic(cls, value: str | None) -> str | None:  # here too, so that the error names the field
+    def _topic(cls, value: str | None, info: ValidationInfo) -> str | None:  # here too, so the error names the field
+        if value == "" and not (info.data.get("article_id") or info.data.get("article_ids")):
+            return checked_topic(value)  # "" alone is an empty topic, as "   " is (the error named the body)
         return value if value in (None, "") else checked_topic(value)
+
+    @field_validator("max_words", mode="before")
+    @classmethod
+    def _default_max_words(cls, value):  # null is "not given", as for every other optional field
+        return cls.model_fields["max_words"].default if value is None else value
 
     @field_validator("article_ids")
     @classmethod

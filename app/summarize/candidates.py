@@ -108,11 +108,15 @@ def in_date_order(units) -> list[Unit]:
 
 
 def mmr_select(texts: list[str], positions: list[int], vectors: np.ndarray, max_words: int,
-               relevance: np.ndarray | None = None, anchoring: list[tuple[str, int, bool]] | None = None) -> list[int]:
+               relevance: np.ndarray | None = None, anchoring: list[tuple[str, int, bool]] | None = None,
+               leans_on: dict[int, int | None] | None = None) -> list[int]:
     """Central, non-redundant sentences (MMR with a lead prior): topic summaries, and article summaries
     before app/summarize/facts.py (kept as the baseline of benchmarks/article_summaries.py). ``anchoring``: per
     sentence its article, place in the article and whether it names someone or somewhere; one that names nothing
-    waits until a sentence of its article ahead of it is chosen (the rule of ``select_facts`` across articles)."""
+    waits until a sentence of its article ahead of it is chosen (the rule of ``select_facts`` across articles).
+    ``leans_on``: a sentence opening with a pronoun -> the sentence before it (None: not a candidate); it waits for
+    that one, and without one it is never chosen ("He also said relations with Russia were the top priority" opened
+    a topic summary on the Fed's rates)."""
     if not texts:
         return []
     similarity = vectors @ vectors.T
@@ -125,6 +129,8 @@ def mmr_select(texts: list[str], positions: list[int], vectors: np.ndarray, max_
     words_used = 0
     remaining = set(range(len(texts)))
     def waits(i: int) -> bool:
+        if leans_on is not None and i in leans_on and leans_on[i] not in chosen:
+            return True
         if anchoring is None or anchoring[i][2]:
             return False
         article, place, _ = anchoring[i]

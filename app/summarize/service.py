@@ -23,6 +23,7 @@ from app.config import ANCHOR_RULES, TOPIC_ANCHOR_RULE
 from app.embed import Embedder
 from app.llm.status import LLMStatus
 from app.request_types import blank, search_text
+from app.retrieval.features import starts_with_pronoun
 from app.retrieval.service import Passage, RetrievalService
 from app.store.models import Filters, StoredArticle
 from app.store.records import RecordStore
@@ -52,7 +53,7 @@ from app.summarize.topics import (
     topic_acronyms,
     topic_anchor,
 )
-from app.text import content_terms, content_words, sentence_spans, stem
+from app.text import content_terms, content_words, named, sentence_spans, stem
 
 # What one summary request may ask for (the API, the CLI, the MCP tool and Slack check them): a topic is read like a
 # question, and its words are searched and scored, so it is capped as questions are; a summary of more articles
@@ -283,10 +284,10 @@ class SummarizeService:
             return "no passage in the index matches the topic"
         missing = missing_names(topic, passages)
         if missing:
-            return f"the passages never mention {', '.join(sorted(missing))}"
+            return f"the passages never mention {named(sorted(missing))}"
         unknown = [w for w in never_indexed(topic, self.records.document_frequencies) if not in_dictionary(w)]
         if unknown:
-            return f"no indexed article mentions {', '.join(unknown)}"
+            return f"no indexed article mentions {named(unknown)}"
         if not any(on_topic(topic, [Unit(p, 0, 0, p.text, "", 0)], headlines) for p in passages):
             return "no passage mentions what the topic is about"
         return None
@@ -334,10 +335,10 @@ class SummarizeService:
         kept = [p for p in passages if mentions(terms[p.article_id])]
         if kept:
             return kept, None
-        named = ", ".join(words)
+        named_words = named(words)
         if not any(words.values()):
-            return [], f"no indexed article mentions {named}"
-        return [], f"none of the articles found for the topic mentions {named}"
+            return [], f"no indexed article mentions {named_words}"
+        return [], f"none of the articles found for the topic mentions {named_words}"
 
     def _anchored(self, topic: str, passages: list[Passage], rule: str) -> list[Passage]:
         """Only passages of articles that mention the topic's anchor: one shared common word let another event
@@ -461,12 +462,15 @@ class SummarizeService:
         if len({u.passage.article_id for u in candidates}) > 1:  # one article's sentences cannot be misattributed
             facts = read_facts([Candidate(u.text, u.passage.article_id, u.start) for u in candidates])
             anchoring = [(u.passage.article_id, u.start, names_something(f)) for u, f in zip(candidates, facts)]
+        at = {(id(u.passage), u.position): i for i, u in enumerate(candidates)}
+        leans_on = {i: at.get((id(u.passage), u.position - 1)) for i, u in enumerate(candidates)
+                    if starts_with_pronoun(u.text)}
         chosen = mmr_select([u.text for u in candidates], [u.position for u in candidates], vectors, max_words, extra,
-                            anchoring)
+                            anchoring, leans_on)
         if not chosen and anchoring is not None:  # no article names its subject within the budget: the rule would
             # empty a summary that has sentences ("No sentence could be quoted whole…" was a false reason: a review)
             chosen = mmr_select([u.text for u in candidates], [u.position for u in candidates], vectors, max_words,
-                                extra)
+                                extra, leans_on=leans_on)
         return in_date_order(candidates[i] for i in chosen)
 
     def _select_facts(self, candidates: list[Unit], max_words: int) -> tuple[list[Unit], dict[str, list[int]]]:
