@@ -223,6 +223,13 @@ class Settings(BaseSettings):
         description="Requests allowed per API key (per client address without keys) on /v1/*, e.g. '120/minute'; "
         "unset means no limit.",
     )
+    auth_failure_limit: str | None = Field(
+        default="30/minute",
+        description="With api_keys set: requests with a missing or wrong key allowed per client address on /v1/* and "
+        "/mcp, e.g. '30/minute'. Past it that address gets 429 with Retry-After, whatever key it sends, until the "
+        "window has room, so keys cannot be guessed at request speed. Behind a reverse proxy the address is the "
+        "proxy's unless uvicorn trusts its forwarded headers (FORWARDED_ALLOW_IPS). Unset (empty): no limit.",
+    )
     rate_limit_storage: str = Field(
         default="memory://",
         description="Where rate-limit counters live (a `limits` storage URI): memory:// is per process; "
@@ -389,7 +396,7 @@ class Settings(BaseSettings):
                              "by :prefer")
         return value
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "auth_failure_limit")
     @classmethod
     def _readable_rate_limit(cls, value: str | None) -> str | None:
         if value:

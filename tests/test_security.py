@@ -458,3 +458,53 @@ def test_httpx_call_lines_leave_the_info_log_but_not_the_debug_log():
         root.handlers, _, _ = saved
         root.setLevel(saved[1])
         logging.getLogger("httpx").setLevel(saved[2])
+
+
+def test_an_address_sending_wrong_keys_is_slowed_to_the_failure_limit(shared_services):
+    """Wrong keys were answered 401 as fast as they came: a short key could be guessed at request speed."""
+    with client_for(shared_services, api_keys=KEY_A, auth_failure_limit="3/minute") as client:
+        good = {"Authorization": f"Bearer {KEY_A}"}
+        for _ in range(5):  # valid requests are no failures
+            assert client.post("/v1/search", json=SEARCH, headers=good).status_code == 200
+        for guess in ("a", "b", "c"):
+            assert client.post("/v1/search", json=SEARCH, headers={"X-API-Key": guess}).status_code == 401
+        refused = client.post("/v1/search", json=SEARCH, headers={"X-API-Key": "d"})
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1, refused.text
+        assert "without a valid API key" in refused.json()["detail"]
+        # past the limit a right key from that address waits too, or a right guess would still be told apart
+        assert client.post("/v1/search", json=SEARCH, headers=good).status_code == 429
+        assert client.get("/v1/models").json()["error"]["code"] == "rate_limit_exceeded"  # OpenAI's shape
+        assert client.get("/healthz").status_code == 200  # open paths are not counted or refused
+
+
+def test_the_failure_limit_counts_per_address_and_only_with_keys(shared_services):
+    from app.api.security import AccessControl
+
+    async def ok(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    def status(app, address: str, key: str | None = None) -> int:
+        import anyio
+
+        sent = []
+        headers = [(b"x-api-key", key.encode())] if key else []
+        scope = {"type": "http", "method": "GET", "path": "/v1/articles", "headers": headers, "client": (address, 1)}
+
+        async def send(message):
+            sent.append(message)
+
+        anyio.run(app, scope, None, send)
+        return sent[0]["status"]
+
+    guarded = AccessControl(ok, [KEY_A], failure_limit="2/minute")
+    assert [status(guarded, "10.0.0.1") for _ in range(3)] == [401, 401, 429]
+    assert status(guarded, "10.0.0.2") == 401 and status(guarded, "10.0.0.2", KEY_A) == 200  # another address
+    open_api = AccessControl(ok, [], failure_limit="2/minute")  # no keys: nothing to fail
+    assert [status(open_api, "10.0.0.1") for _ in range(4)] == [200] * 4
+
+
+def test_a_failure_limit_the_limits_library_cannot_read_is_a_setting_error():
+    with pytest.raises(ValueError, match="auth_failure_limit"):
+        Settings(auth_failure_limit="lots")
+    assert Settings(auth_failure_limit="").auth_failure_limit == ""  # empty: no limit

@@ -20,7 +20,8 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     # add_middleware puts each one outside the ones added before it.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessControl, keys=[k.get_secret_value() for k in settings.api_keys],
-                       rate_limit=settings.rate_limit, storage_uri=settings.rate_limit_storage)
+                       rate_limit=settings.rate_limit, storage_uri=settings.rate_limit_storage,
+                       failure_limit=settings.auth_failure_limit)
     if settings.cors_origins:  # closed by default: no CORS headers, browsers on other origins are refused
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],

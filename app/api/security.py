@@ -65,36 +65,51 @@ class KeyRing:
 
 
 class AccessControl:
-    """ASGI middleware: 401 without a valid key (when keys are configured), 429 past the rate limit."""
+    """ASGI middleware: 401 without a valid key (when keys are configured), 429 past the rate limit, and 429 for an
+    address past ``failure_limit`` requests without a valid key (wrong keys were answered 401 as fast as sent)."""
 
     def __init__(self, app, keys: list[str], rate_limit: str | None = None,
-                 storage_uri: str = "memory://", prefixes: tuple[str, ...] = PROTECTED_PREFIXES) -> None:
+                 storage_uri: str = "memory://", prefixes: tuple[str, ...] = PROTECTED_PREFIXES,
+                 failure_limit: str | None = None) -> None:
         self.app = app
         self.keys = KeyRing(keys)
         self.prefixes = prefixes
         self.limit = parse(rate_limit) if rate_limit else None
-        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri)) if self.limit else None
+        self.failure_limit = parse(failure_limit) if failure_limit and self.keys else None
+        storage = storage_from_string(storage_uri) if self.limit or self.failure_limit else None
+        self.limiter = MovingWindowRateLimiter(storage) if storage is not None else None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] == "OPTIONS" or not scope["path"].startswith(self.prefixes):
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
+        address = (scope.get("client") or ("unknown",))[0]
         if self.keys:
+            failures = f"auth-failures:{address}"
+            # checked before the key: past the limit a right guess is refused as a wrong one, so guessing is slowed
+            if self.failure_limit is not None and not self.limiter.test(self.failure_limit, failures):
+                return await self._too_many(send, self.failure_limit, failures, scope["path"],
+                                            f"too many requests without a valid API key from this address (at most "
+                                            f"{self.failure_limit})")
             client = self.keys.identify(presented_key(headers))
             if client is None:
+                if self.failure_limit is not None:
+                    self.limiter.hit(self.failure_limit, failures)
                 return await _reject(send, 401, "unauthorized",
                                      "send a valid API key as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'",
                                      {"www-authenticate": 'Bearer realm="citewire"'}, scope["path"])
         else:
-            client = "addr:" + ((scope.get("client") or ("unknown",))[0])
+            client = "addr:" + address
         scope.setdefault("state", {})["client_key"] = client
-        if self.limiter is not None and not self.limiter.hit(self.limit, client):
-            reset = self.limiter.get_window_stats(self.limit, client).reset_time
-            retry_after = max(1, math.ceil(reset - time.time()))
-            return await _reject(send, 429, "rate limit exceeded",
-                                 f"at most {self.limit} per client; retry after {retry_after} s",
-                                 {"retry-after": str(retry_after)}, scope["path"])
+        if self.limit is not None and not self.limiter.hit(self.limit, client):
+            return await self._too_many(send, self.limit, client, scope["path"], f"at most {self.limit} per client")
         return await self.app(scope, receive, send)
+
+    async def _too_many(self, send, limit, bucket: str, path: str, what: str) -> None:
+        reset = self.limiter.get_window_stats(limit, bucket).reset_time
+        retry_after = max(1, math.ceil(reset - time.time()))
+        await _reject(send, 429, "rate limit exceeded", f"{what}; retry after {retry_after} s",
+                      {"retry-after": str(retry_after)}, path)
 
 
 # OpenAI clients read errors as {"error": {"message", "type", "code"}}; every /v1/ path that is not a native route
