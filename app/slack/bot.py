@@ -190,6 +190,17 @@ def _history(client: WebClient, event: dict, context) -> list[dict]:
 SEEN_FILE = "slack_seen.sqlite"  # in the data dir: the messages this host's workers have taken on
 
 
+def _shared_claims(settings: Settings, get_services: Callable[[], Services]) -> Callable[[str, float], bool] | None:
+    """With the record on PostgreSQL (CITEWIRE_LEXICAL_URL: several hosts), messages are claimed there, so a retry
+    that reaches another host is not answered twice; otherwise None (the host's file is the claim)."""
+    if not settings.lexical_url:
+        return None
+
+    def claim(key: str, keep_s: float) -> bool:
+        return get_services().records.claim_once(key, keep_s)
+    return claim
+
+
 def build_app(settings: Settings, get_services: Callable[[], Services], client: WebClient | None = None,
               http: bool = True) -> App:
     """The Bolt app. Building it calls ``auth.test`` (Bolt's token check) on ``settings.slack_api_url``.
@@ -208,7 +219,7 @@ def build_app(settings: Settings, get_services: Callable[[], Services], client: 
         name="citewire-slack",
     )
     responder = Responder(get_services)
-    seen = SeenMessages(path=settings.data_dir / SEEN_FILE)
+    seen = SeenMessages(path=settings.data_dir / SEEN_FILE, shared=_shared_claims(settings, get_services))
 
     @app.middleware
     def skip_bots_and_repeats(body: dict, request: BoltRequest, next):

@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,16 +96,20 @@ class SeenMessages:
     """Messages already taken on, so a Slack retry (X-Slack-Retry-Num) or a second event for the same
     message (app_mention and message.im) never produces a second answer. Bounded in memory; with ``path`` also
     claimed in a small SQLite file, which the worker processes of one host share (``citewire serve --workers
-    2``: a retry that reached the other worker was answered twice). Replicas on other hosts do not share it."""
+    2``: a retry that reached the other worker was answered twice). With ``shared`` (the PostgreSQL record's
+    ``claim_once``, which every host of a deployment reaches) the claim is made there instead: replicas on several
+    hosts behind one load balancer each answered Slack's retry. A shared claim that fails falls back to the file."""
 
     KEEP_S = 86_400  # Slack retries within minutes; a day of claims is plenty
     PRUNE_EVERY = 500
 
-    def __init__(self, size: int = 10_000, path: Path | None = None) -> None:
+    def __init__(self, size: int = 10_000, path: Path | None = None,
+                 shared: Callable[[str, float], bool] | None = None) -> None:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
         self._path = path
+        self._shared = shared
         self._claims = 0
 
     def first_time(self, key: str) -> bool:
@@ -115,6 +120,12 @@ class SeenMessages:
             if len(self._seen) > self._size:
                 self._seen.popitem(last=False)
         # the file outside the lock: one slow claim (a busy file, up to 5 s) holds up no other message's
+        if self._shared is not None:
+            try:
+                return self._shared(key, self.KEEP_S)
+            except Exception as exc:  # noqa: BLE001 - any failure of the shared store: a repeat, not a lost answer
+                log.warning("slack: cannot claim message %s in the shared record (%s); claiming it on this host only",
+                            key, exc)
         return self._path is None or self._claim(key)
 
     def _claim(self, key: str) -> bool:

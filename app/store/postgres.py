@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,7 +46,10 @@ _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS chunk_tombstones (
         seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, term_seq BIGINT NOT NULL)""",
     "CREATE TABLE IF NOT EXISTS lexical_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # messages an adapter has taken on (Slack's retries reach any host): claim_once
+    "CREATE TABLE IF NOT EXISTS message_claims (key TEXT PRIMARY KEY, at DOUBLE PRECISION NOT NULL)",
 ]
+_PRUNE_CLAIMS_EVERY = 500
 
 
 class PostgresRecordStore(RecordStore):
@@ -210,6 +214,19 @@ class PostgresRecordStore(RecordStore):
                 conn.close()
             except self._psycopg.Error:
                 pass
+
+    def claim_once(self, key: str, keep_s: float) -> bool:
+        """Whether this call is the first, from any host, to take ``key`` on (a Slack message). Not retried on a
+        dropped connection: an insert that committed before the drop would read as taken and nobody would answer;
+        the caller falls back to its host's own claim instead. Claims older than ``keep_s`` are pruned now and then."""
+        now = time.time()
+        conn = self._conn()
+        row = conn.execute("INSERT INTO message_claims (key, at) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING "
+                           "RETURNING 1", (key, now)).fetchone()
+        self._claims = getattr(self, "_claims", 0) + 1  # racy across threads: a prune runs a little early or late
+        if self._claims % _PRUNE_CLAIMS_EVERY == 0:
+            conn.execute("DELETE FROM message_claims WHERE at < %s", (now - keep_s,))
+        return row is not None
 
     def close(self) -> None:
         with self._turn:

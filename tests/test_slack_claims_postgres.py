@@ -1,0 +1,88 @@
+"""Slack messages claimed across hosts: with the record on PostgreSQL, a retry that reaches another host is not
+answered twice (each host claimed messages in its own file, so replicas behind one load balancer both answered)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from app.config import Settings
+from app.slack.bot import _shared_claims
+from app.slack.conversation import SeenMessages
+from app.store.postgres import PostgresRecordStore
+from tests import postgres_server
+
+
+@pytest.fixture(scope="module")
+def pg():
+    yield from postgres_server.running()
+
+
+@pytest.fixture
+def two_hosts(pg):
+    url = postgres_server.new_database(pg)
+    stores = [PostgresRecordStore(url), PostgresRecordStore(url)]
+    yield stores
+    for store in stores:
+        store.close()
+
+
+@pytest.mark.integration
+def test_a_message_is_claimed_once_across_hosts(two_hosts, tmp_path):
+    host_a, host_b = two_hosts
+    assert host_a.claim_once("C1:1700000000.000100", 86_400)
+    assert not host_b.claim_once("C1:1700000000.000100", 86_400)
+    assert not host_a.claim_once("C1:1700000000.000100", 86_400)
+    assert host_b.claim_once("C1:1700000000.000200", 86_400)
+    # two hosts' bots, each with its own file (another machine's data dir): one answers a retried message
+    seen_a = SeenMessages(path=tmp_path / "a" / "seen.sqlite", shared=host_a.claim_once)
+    seen_b = SeenMessages(path=tmp_path / "b" / "seen.sqlite", shared=host_b.claim_once)
+    results = []
+    threads = [threading.Thread(target=lambda s=s: results.append(s.first_time("C2:1700000001.000100")))
+               for s in (seen_a, seen_b) * 4]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 7 + [True], results
+
+
+@pytest.mark.integration
+def test_old_claims_are_pruned(two_hosts):
+    import app.store.postgres as postgres
+
+    host_a, _ = two_hosts
+    host_a.claim_once("old", 86_400)
+    host_a._conn().execute("UPDATE message_claims SET at = at - 100000 WHERE key = 'old'")
+    for i in range(postgres._PRUNE_CLAIMS_EVERY):
+        host_a.claim_once(f"k{i}", 86_400)
+    assert host_a._conn().execute("SELECT count(*) AS n FROM message_claims WHERE key = 'old'").fetchone()["n"] == 0
+
+
+def test_a_shared_claim_that_fails_falls_back_to_the_hosts_file(tmp_path, caplog):
+    """PostgreSQL down: the host's workers still claim each message once among themselves (a possible repeat on
+    another host, never a lost answer)."""
+    def down(key: str, keep_s: float) -> bool:
+        raise OSError("connection refused")
+
+    first = SeenMessages(path=tmp_path / "seen.sqlite", shared=down)
+    second = SeenMessages(path=tmp_path / "seen.sqlite", shared=down)  # the host's other worker
+    assert first.first_time("C1:1.0") and not second.first_time("C1:1.0")
+    assert "claiming it on this host only" in caplog.text
+
+
+def test_claims_are_shared_only_with_the_record_on_postgresql(tmp_path):
+    assert _shared_claims(Settings(data_dir=tmp_path), lambda: None) is None
+    calls = []
+
+    class Records:
+        def claim_once(self, key, keep_s):
+            calls.append((key, keep_s))
+            return True
+
+    class Services:
+        records = Records()
+
+    claim = _shared_claims(Settings(data_dir=tmp_path, lexical_url="postgresql://db/citewire"), lambda: Services())
+    assert claim("C1:1.0", 60) and calls == [("C1:1.0", 60)]
