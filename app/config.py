@@ -225,10 +225,11 @@ class Settings(BaseSettings):
     )
     auth_failure_limit: str | None = Field(
         default="30/minute",
-        description="With api_keys set: requests with a missing or wrong key allowed per client address on /v1/* and "
-        "/mcp, e.g. '30/minute'. Past it that address gets 429 with Retry-After, whatever key it sends, until the "
-        "window has room, so keys cannot be guessed at request speed. Behind a reverse proxy the address is the "
-        "proxy's unless uvicorn trusts its forwarded headers (FORWARDED_ALLOW_IPS). Unset (empty): no limit.",
+        description="With api_keys set: requests with a wrong key allowed per client address (an IPv6 address's /64) "
+        "on /v1/* and /mcp, e.g. '30/minute'; a missing key is not counted. Past it that address gets 429 with "
+        "Retry-After, whatever key it sends, until the window has room, so keys cannot be guessed at request speed. "
+        "Behind a reverse proxy the address is the proxy's unless uvicorn trusts its forwarded headers "
+        "(FORWARDED_ALLOW_IPS). Empty: no limit.",
     )
     rate_limit_storage: str = Field(
         default="memory://",

@@ -13,7 +13,8 @@ import yaml
 from app.config import Settings
 
 COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
-_DEFAULTED = re.compile(r"\$\{([A-Z0-9_]+):-([^}]*)\}")  # ${VAR:-default}, the only form the file uses
+# ${VAR:-default} (empty counts as unset), and ${VAR-default} (only unset does: set empty, it stays empty)
+_DEFAULTED = re.compile(r"\$\{([A-Z0-9_]+):?-([^}]*)\}")
 
 
 def _interpolate(value):

@@ -466,11 +466,13 @@ def test_an_address_sending_wrong_keys_is_slowed_to_the_failure_limit(shared_ser
         good = {"Authorization": f"Bearer {KEY_A}"}
         for _ in range(5):  # valid requests are no failures
             assert client.post("/v1/search", json=SEARCH, headers=good).status_code == 200
+        for _ in range(4):  # no key at all: nothing guessed, not counted
+            assert client.post("/v1/search", json=SEARCH).status_code == 401
         for guess in ("a", "b", "c"):
             assert client.post("/v1/search", json=SEARCH, headers={"X-API-Key": guess}).status_code == 401
         refused = client.post("/v1/search", json=SEARCH, headers={"X-API-Key": "d"})
         assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1, refused.text
-        assert "without a valid API key" in refused.json()["detail"]
+        assert "wrong API keys" in refused.json()["detail"]
         # past the limit a right key from that address waits too, or a right guess would still be told apart
         assert client.post("/v1/search", json=SEARCH, headers=good).status_code == 429
         assert client.get("/v1/models").json()["error"]["code"] == "rate_limit_exceeded"  # OpenAI's shape
@@ -498,10 +500,15 @@ def test_the_failure_limit_counts_per_address_and_only_with_keys(shared_services
         return sent[0]["status"]
 
     guarded = AccessControl(ok, [KEY_A], failure_limit="2/minute")
-    assert [status(guarded, "10.0.0.1") for _ in range(3)] == [401, 401, 429]
-    assert status(guarded, "10.0.0.2") == 401 and status(guarded, "10.0.0.2", KEY_A) == 200  # another address
+    assert [status(guarded, "10.0.0.1", "guess") for _ in range(3)] == [401, 401, 429]
+    assert status(guarded, "10.0.0.2", "guess") == 401 and status(guarded, "10.0.0.2", KEY_A) == 200  # another address
+    # a missing key guesses nothing: the web page's first call, a probe; however many, the address is not locked
+    assert [status(guarded, "10.0.0.3") for _ in range(5)] == [401] * 5 and status(guarded, "10.0.0.3", KEY_A) == 200
+    # one host is handed a whole IPv6 /64: its addresses share one count
+    assert [status(guarded, f"2001:db8:0:1::{i}", "guess") for i in range(3)] == [401, 401, 429]
+    assert status(guarded, "2001:db8:0:2::1", "guess") == 401
     open_api = AccessControl(ok, [], failure_limit="2/minute")  # no keys: nothing to fail
-    assert [status(open_api, "10.0.0.1") for _ in range(4)] == [200] * 4
+    assert [status(open_api, "10.0.0.1", "guess") for _ in range(4)] == [200] * 4
 
 
 def test_a_failure_limit_the_limits_library_cannot_read_is_a_setting_error():

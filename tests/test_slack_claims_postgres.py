@@ -48,6 +48,54 @@ def test_a_message_is_claimed_once_across_hosts(two_hosts, tmp_path):
     assert sorted(results) == [False] * 7 + [True], results
 
 
+def test_a_claim_connects_with_short_timeouts_and_is_not_retried():
+    """It runs before Slack's 3-second acknowledgement; the record's own connections wait 10 s to connect."""
+    import threading
+
+    import app.store.postgres as postgres
+
+    opened, executed = [], []
+
+    class Unreachable(Exception):
+        pass
+
+    class FakeConnection:
+        closed = False
+
+        def execute(self, sql, params=()):
+            executed.append(sql)
+            if sql.startswith("INSERT"):
+                raise Unreachable("server closed the connection")
+
+        def close(self):
+            self.closed = True
+
+    class FakePsycopg:
+        Error = Unreachable
+
+        @staticmethod
+        def connect(url, **kwargs):
+            opened.append(kwargs)
+            return FakeConnection()
+
+    store = PostgresRecordStore.__new__(PostgresRecordStore)  # only the claim's connection is exercised
+    store._psycopg, store._url = FakePsycopg, "postgresql://db/citewire"
+    store._claims_lock, store._claims_conn = threading.Lock(), None
+    with pytest.raises(Unreachable):
+        store.claim_once("C1:1.0", 60)
+    assert opened == [{"autocommit": True, "connect_timeout": postgres.CLAIM_TIMEOUT_S}]
+    assert executed[0] == f"SET statement_timeout = {postgres.CLAIM_TIMEOUT_S * 1000}"
+    assert sum(sql.startswith("INSERT") for sql in executed) == 1 and store._claims_conn is None  # dropped, not retried
+    assert postgres.CLAIM_TIMEOUT_S < 3
+
+
+def test_the_embedded_record_has_no_claims_across_hosts(tmp_path):
+    from app.store.records import RecordStore
+
+    with pytest.raises(NotImplementedError, match="PostgreSQL"):
+        RecordStore(tmp_path / "records.sqlite").claim_once("C1:1.0", 60)
+
+
 @pytest.mark.integration
 def test_old_claims_are_pruned(two_hosts):
     import app.store.postgres as postgres
@@ -63,13 +111,18 @@ def test_old_claims_are_pruned(two_hosts):
 def test_a_shared_claim_that_fails_falls_back_to_the_hosts_file(tmp_path, caplog):
     """PostgreSQL down: the host's workers still claim each message once among themselves (a possible repeat on
     another host, never a lost answer)."""
+    calls = []
+
     def down(key: str, keep_s: float) -> bool:
+        calls.append(key)
         raise OSError("connection refused")
 
     first = SeenMessages(path=tmp_path / "seen.sqlite", shared=down)
     second = SeenMessages(path=tmp_path / "seen.sqlite", shared=down)  # the host's other worker
     assert first.first_time("C1:1.0") and not second.first_time("C1:1.0")
-    assert "claiming it on this host only" in caplog.text
+    assert "claiming messages on this host only" in caplog.text
+    # the shared store is not asked again for a while: each message would wait on it
+    assert first.first_time("C1:2.0") and calls == ["C1:1.0", "C1:1.0"]
 
 
 def test_claims_are_shared_only_with_the_record_on_postgresql(tmp_path):

@@ -25,7 +25,7 @@ _FOLLOW_UP = re.compile(r"^(and|but|also|what about|how about|so)\b|\b(he|him|hi
 
 def needs_context(question: str) -> bool:
     content = [w for w in words(question) if w not in STOPWORDS and w not in QUESTION_WORDS]
-    return bool(_FOLLOW_UP.search(question)) or len(content) < 2
+    return bool(_FOLLOW_UP.search(question)) or len(content) < 2 or asks_nothing_itself(question)
 
 
 def heuristic_rewrite(history: list[dict], question: str, names_only: bool = False) -> str:
@@ -53,15 +53,20 @@ def _asked_turns(history: list[dict]) -> list[str]:
     return asked
 
 
-# Verbs that say nothing of what is asked about: "Where did he say it?" asks about the earlier turn's event
-_LIGHT_VERBS = frozenset({"say", "says", "said", "happen", "happens", "happened", "do", "does", "did", "done"})
+# Words that say nothing of what is asked about: "Where did he say it?", "What else?", "What happened next?" ask
+# about the earlier turn's event ("what's" and the like: app.text.words keeps the apostrophe)
+_EMPTY_WORDS = frozenset({"say", "says", "said", "happen", "happens", "happened", "do", "does", "did", "done",
+                          "else", "next", "true", "what's", "that's", "it's", "who's", "where's", "when's", "how's"})
 
 
 def asks_nothing_itself(question: str) -> bool:
     """A follow-up with no content word of its own ("And when?", "When was that?", "Where did he say it?"): it asks
     about the earlier turn's event, not only its people."""
-    return not any(w not in STOPWORDS and w not in QUESTION_WORDS and w not in _LIGHT_VERBS
+    return not any(w not in STOPWORDS and w not in QUESTION_WORDS and w not in _EMPTY_WORDS
                    and not _FOLLOW_UP.fullmatch(w) for w in words(question))
+
+
+CONTEXT_TERMS = 6  # earlier-turn words appended at most
 
 
 def _with_context(asked: list[str], question: str, names_only: bool = False) -> str:
@@ -71,10 +76,14 @@ def _with_context(asked: list[str], question: str, names_only: bool = False) -> 
     for turn in reversed(asked):
         names = [n for n in dict.fromkeys(words(turn)) if n in proper_names(turn)]
         content = [w for w in dict.fromkeys(words(turn)) if w not in STOPWORDS and w not in QUESTION_WORDS]
-        terms = list(dict.fromkeys(names + content)) if whole_event else names or ([] if names_only else content)
+        if whole_event:  # room for the event's words beside many names ("Kim Jong Un … Vladimir Putin … discuss")
+            others = [w for w in content if w not in names]
+            terms = names[:CONTEXT_TERMS - min(2, len(others))] + others
+        else:
+            terms = names or ([] if names_only else content)
         if terms:
             original = {w: w for w in words(turn)}
-            shown = [_original_case(turn, t) for t in terms[:6] if t in original]
+            shown = [_original_case(turn, t) for t in terms[:CONTEXT_TERMS] if t in original]
             return f"{question} ({', '.join(shown)})"
     return question
 
@@ -157,8 +166,9 @@ class QuestionCondenser:
         with_names = _with_context(asked, question, names_only=True)
         if follow_up:
             rewritten = _with_context(asked, question)
-            # a follow-up of a turn that named nothing ("Who scored?" after "Where was the final played?"):
-            # with that turn's words, else with the names before it, whichever the passages answer
+            # a follow-up of a turn that named nothing ("Who scored?" after "Where was the final played?"), or one
+            # that asks nothing itself ("And when?": the earlier turn's names and words): as rewritten, else with
+            # the names alone, whichever the passages answer (the second reading costs an answer only when needed)
             if pick and with_names not in (rewritten, question):
                 return pick([rewritten, with_names])
             return rewritten

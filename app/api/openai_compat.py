@@ -76,33 +76,52 @@ def _validation_error(exc: RequestValidationError) -> OpenAIError:
     # one error per field: a union field (content: str or parts) fails once per member, and pydantic names the
     # member in its path ("messages.0.content.str", "…list[ContentPart]"), which is no parameter a client sent
     # (a member failing deeper, content: [{"text": 5}], is the one that says what is wrong)
-    params = {_param(e) for e in errors}
-    by_field: dict[str, dict] = {}
-    for e in errors:
-        member = bool(e.get("loc")) and bool(_UNION_MEMBER.match(str(e["loc"][-1])))
-        if member and any(p.startswith(_param(e) + ".") for p in params):
+    tags = _union_branches(errors)
+    fields = [(_param(e, tags), e) for e in errors]
+    by_field: dict[str, list[dict]] = {}
+    for param, e in fields:
+        branch_end = tuple(map(str, e.get("loc", ()))) in tags
+        if branch_end and any(p.startswith(param + ".") for p, _ in fields):
             continue
-        by_field.setdefault(_param(e), e)
-    message = "; ".join(f"{param or 'body'}: {_union_message(e, errors)}" for param, e in by_field.items())
+        by_field.setdefault(param, []).append(e)
+    message = "; ".join(f"{param or 'body'}: {_field_message(same, tags)}" for param, same in by_field.items())
     return OpenAIError(400, message or "invalid request", code="invalid_value", param=next(iter(by_field), None) or None)
 
 
 _UNION_MEMBER = re.compile(r"^(?:str|int|float|bool|none|list\[.*\]|dict\[.*\]|[A-Z]\w*)$")
+_MEMBER_NAMES = {"str": "a string", "none": "null", "int": "an integer", "float": "a number", "bool": "true or false"}
 
 
-def _param(error: dict) -> str:
-    return ".".join(str(p) for p in error.get("loc", ())[1:] if not _UNION_MEMBER.match(str(p)))
+def _union_branches(errors: list[dict]) -> set[tuple[str, ...]]:
+    """Paths (up to and including the member's name) where pydantic tried a union's members: two errors that share
+    a path and then part at member-like names. Only there is a part dropped: a client's own key that looks like a
+    type ("Sources" in filters, refused as unknown) stays in the path."""
+    # an unknown key ends its error's path: that last part is the client's, never a member
+    paths = [(tuple(map(str, e.get("loc", ()))), e.get("type") == "extra_forbidden") for e in errors]
+    branches = set()
+    for a, a_extra in paths:
+        for b, b_extra in paths:
+            i = next((j for j, (x, y) in enumerate(zip(a, b)) if x != y), None)
+            if i is None or (a_extra and i == len(a) - 1) or (b_extra and i == len(b) - 1):
+                continue
+            if _UNION_MEMBER.match(a[i]) and _UNION_MEMBER.match(b[i]):
+                branches.update({a[:i + 1], b[:i + 1]})
+    return branches
 
 
-def _union_message(error: dict, errors: list[dict]) -> str:
+def _param(error: dict, branches: set[tuple[str, ...]]) -> str:
+    loc = tuple(map(str, error.get("loc", ())))
+    return ".".join(part for j, part in enumerate(loc) if j and loc[:j + 1] not in branches)
+
+
+def _field_message(same: list[dict], branches: set[tuple[str, ...]]) -> str:
     """A field that failed as every member of its union: say what it may be, once."""
-    same = [e for e in errors if _param(e) == _param(error)]
-    members = [str(e["loc"][-1]) for e in same if e.get("loc") and _UNION_MEMBER.match(str(e["loc"][-1]))]
-    if len(members) > 1 and len(same) == len(members):
-        kinds = {"str": "a string", "none": "null"}
-        return "should be " + " or ".join(kinds.get(m, "a list of content parts" if m.startswith("list") else m)
-                                          for m in members)
-    return error_message(error)
+    members = [str(e["loc"][-1]) for e in same if tuple(map(str, e.get("loc", ()))) in branches]
+    if len(members) > 1 and len(members) == len(same):
+        return "should be " + " or ".join(
+            _MEMBER_NAMES.get(m, "a list of content parts" if m.startswith("list")
+                              else "an object" if m.startswith("dict") else m) for m in members)
+    return "; ".join(dict.fromkeys(error_message(e) for e in same))
 
 
 class OpenAIRoute(APIRoute):

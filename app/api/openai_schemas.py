@@ -59,8 +59,8 @@ class ChatCompletionRequest(BaseModel):
         "are ignored: answers come from the articles only."))
     stream: Flag = Field(default=False, description="chat.completion.chunk events, then `data: [DONE]`.")
     stream_options: StreamOptions | None = None
-    # Sampling knobs are ignored (the answer is quoted, not sampled), whatever their value, but a value of the wrong
-    # type is refused as OpenAI refuses it: "temperature": "hot" answered 200.
+    # Sampling knobs are ignored (the answer is quoted, not sampled), and so is a value out of OpenAI's range (the
+    # README says so), but a value of the wrong type is refused: "temperature": "hot" answered 200.
     temperature: Annotated[float, Field(strict=True)] | None = Field(default=None, description="Ignored: answers are quoted, not sampled.")
     top_p: Annotated[float, Field(strict=True)] | None = Field(default=None, description="Ignored: answers are quoted, not sampled.")
     # Rejected unless harmless (Citewire returns one verified answer, without logprobs or JSON modes).

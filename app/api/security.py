@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import logging
 import math
 import re
 import time
@@ -28,6 +30,7 @@ from starlette.datastructures import Headers
 from app.ingest.article import ARTICLE_ID
 
 PROTECTED_PREFIXES = ("/v1/", "/mcp")
+log = logging.getLogger(__name__)
 
 ArticleIdPath = Annotated[str, Path(
     pattern=ARTICLE_ID.pattern, description="Article id: letters, digits, '.', '_', ':' or '-' (1-128).",
@@ -37,6 +40,20 @@ ArticleIdPath = Annotated[str, Path(
 def fingerprint(secret: str) -> str:
     """A short, one-way label for a key, safe to log and to use as a rate-limit bucket."""
     return "key:" + hashlib.sha256(secret.encode()).hexdigest()[:10]
+
+
+def address_bucket(address: str) -> str:
+    """The unit the wrong-key limit counts per: an IPv4 address, or an IPv6 address's /64 (one host is given a whole
+    /64, so per address it could guess without limit)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:  # ::ffff:10.0.0.1, a dual-stack socket's IPv4 client
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 def presented_key(headers: Headers) -> str | None:
@@ -85,16 +102,20 @@ class AccessControl:
         headers = Headers(scope=scope)
         address = (scope.get("client") or ("unknown",))[0]
         if self.keys:
-            failures = f"auth-failures:{address}"
+            failures = f"auth-failures:{address_bucket(address)}"
             # checked before the key: past the limit a right guess is refused as a wrong one, so guessing is slowed
             if self.failure_limit is not None and not self.limiter.test(self.failure_limit, failures):
                 return await self._too_many(send, self.failure_limit, failures, scope["path"],
-                                            f"too many requests without a valid API key from this address (at most "
+                                            f"too many wrong API keys from this address (at most "
                                             f"{self.failure_limit})")
-            client = self.keys.identify(presented_key(headers))
+            presented = presented_key(headers)
+            client = self.keys.identify(presented)
             if client is None:
-                if self.failure_limit is not None:
-                    self.limiter.hit(self.failure_limit, failures)
+                # only a wrong key counts: a missing one guesses nothing (the web page's first call, a probe)
+                if self.failure_limit is not None and presented is not None \
+                        and not self.limiter.hit(self.failure_limit, failures):
+                    log.warning("too many wrong API keys from %s: its requests get 429 for up to %s",
+                                address_bucket(address), self.failure_limit)
                 return await _reject(send, 401, "unauthorized",
                                      "send a valid API key as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'",
                                      {"www-authenticate": 'Bearer realm="citewire"'}, scope["path"])

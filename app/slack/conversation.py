@@ -102,6 +102,7 @@ class SeenMessages:
 
     KEEP_S = 86_400  # Slack retries within minutes; a day of claims is plenty
     PRUNE_EVERY = 500
+    SHARED_RETRY_S = 30  # after a failed shared claim, this host's file only: no 2 s wait per message meanwhile
 
     def __init__(self, size: int = 10_000, path: Path | None = None,
                  shared: Callable[[str, float], bool] | None = None) -> None:
@@ -110,6 +111,7 @@ class SeenMessages:
         self._lock = threading.Lock()
         self._path = path
         self._shared = shared
+        self._shared_down_until = 0.0
         self._claims = 0
 
     def first_time(self, key: str) -> bool:
@@ -120,12 +122,13 @@ class SeenMessages:
             if len(self._seen) > self._size:
                 self._seen.popitem(last=False)
         # the file outside the lock: one slow claim (a busy file, up to 5 s) holds up no other message's
-        if self._shared is not None:
+        if self._shared is not None and time.monotonic() >= self._shared_down_until:
             try:
                 return self._shared(key, self.KEEP_S)
             except Exception as exc:  # noqa: BLE001 - any failure of the shared store: a repeat, not a lost answer
-                log.warning("slack: cannot claim message %s in the shared record (%s); claiming it on this host only",
-                            key, exc)
+                self._shared_down_until = time.monotonic() + self.SHARED_RETRY_S
+                log.warning("slack: cannot claim message %s in the shared record (%s); claiming messages on this "
+                            "host only for %d s", key, exc, self.SHARED_RETRY_S)
         return self._path is None or self._claim(key)
 
     def _claim(self, key: str) -> bool:

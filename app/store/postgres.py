@@ -15,6 +15,7 @@ lock, app/store/write_lock.py says why they must).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -50,6 +51,7 @@ _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS message_claims (key TEXT PRIMARY KEY, at DOUBLE PRECISION NOT NULL)",
 ]
 _PRUNE_CLAIMS_EVERY = 500
+CLAIM_TIMEOUT_S = 2  # connect and statement: a claim runs before Slack's 3-second acknowledgement
 
 
 class PostgresRecordStore(RecordStore):
@@ -67,6 +69,9 @@ class PostgresRecordStore(RecordStore):
         self._connections_lock = threading.Lock()
         self._turn = threading.Lock()  # this process's writers queue here, then one of them asks the server
         self._turn_conn = None
+        self._claims_lock = threading.Lock()  # one connection for message claims, short timeouts (claim_once)
+        self._claims_conn = None
+        self._claim_count = itertools.count()
         self._refuse_newer_schema("on the PostgreSQL server (CITEWIRE_LEXICAL_URL)")
         with self.transaction():
             for statement in _SCHEMA:
@@ -216,19 +221,49 @@ class PostgresRecordStore(RecordStore):
                 pass
 
     def claim_once(self, key: str, keep_s: float) -> bool:
-        """Whether this call is the first, from any host, to take ``key`` on (a Slack message). Not retried on a
-        dropped connection: an insert that committed before the drop would read as taken and nobody would answer;
-        the caller falls back to its host's own claim instead. Claims older than ``keep_s`` are pruned now and then."""
+        """Whether this call is the first, from any host, to take ``key`` on (a Slack message). On its own connection,
+        with a short connect and statement timeout: it runs before Slack's 3-second acknowledgement, and the record's
+        connections wait 10 s to connect. Not retried: an insert that committed before a dropped connection would
+        read as taken and nobody would answer; the caller falls back to its host's own claim instead. Claims older
+        than ``keep_s`` are pruned every few hundred claims (a failed prune fails no claim)."""
         now = time.time()
-        conn = self._conn()
-        row = conn.execute("INSERT INTO message_claims (key, at) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING "
-                           "RETURNING 1", (key, now)).fetchone()
-        self._claims = getattr(self, "_claims", 0) + 1  # racy across threads: a prune runs a little early or late
-        if self._claims % _PRUNE_CLAIMS_EVERY == 0:
-            conn.execute("DELETE FROM message_claims WHERE at < %s", (now - keep_s,))
+        with self._claims_lock:
+            conn = self._claims_connection()
+            try:
+                row = conn.execute("INSERT INTO message_claims (key, at) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING"
+                                   " RETURNING 1", (key, now)).fetchone()
+            except self._psycopg.Error:
+                self._drop_claims_connection()
+                raise
+            if next(self._claim_count) % _PRUNE_CLAIMS_EVERY == _PRUNE_CLAIMS_EVERY - 1:
+                try:
+                    conn.execute("DELETE FROM message_claims WHERE at < %s", (now - keep_s,))
+                except self._psycopg.Error:
+                    log.info("could not prune old message claims", exc_info=True)
         return row is not None
+
+    def _claims_connection(self):
+        if self._claims_conn is None or self._claims_conn.closed:
+            conn = self._psycopg.connect(self._url, autocommit=True, connect_timeout=CLAIM_TIMEOUT_S)
+            try:
+                conn.execute(f"SET statement_timeout = {CLAIM_TIMEOUT_S * 1000}")
+            except self._psycopg.Error:
+                conn.close()
+                raise
+            self._claims_conn = conn
+        return self._claims_conn
+
+    def _drop_claims_connection(self) -> None:
+        conn, self._claims_conn = self._claims_conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except self._psycopg.Error:
+                pass
 
     def close(self) -> None:
         with self._turn:
             self._drop_turn_connection()
+        with self._claims_lock:
+            self._drop_claims_connection()
         super().close()

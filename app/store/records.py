@@ -231,6 +231,12 @@ class RecordStore:
     def ping(self) -> None:
         self._one("SELECT 1")
 
+    def claim_once(self, key: str, keep_s: float) -> bool:
+        """Whether this call is the first, from any host, to take ``key`` on (a Slack message): only a record every
+        host reaches can say (PostgreSQL). The embedded record is one host's: its Slack claims live in a file of
+        the data dir (app/slack/conversation.py SeenMessages)."""
+        raise NotImplementedError("message claims across hosts need the record on PostgreSQL (CITEWIRE_LEXICAL_URL)")
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All writes go through here: either the whole batch lands or none of it does."""

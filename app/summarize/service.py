@@ -9,6 +9,7 @@ Topic summaries retrieve across articles, keep on-topic sentences, select centra
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -462,15 +463,16 @@ class SummarizeService:
         if len({u.passage.article_id for u in candidates}) > 1:  # one article's sentences cannot be misattributed
             facts = read_facts([Candidate(u.text, u.passage.article_id, u.start) for u in candidates])
             anchoring = [(u.passage.article_id, u.start, names_something(f)) for u, f in zip(candidates, facts)]
-        at = {(id(u.passage), u.position): i for i, u in enumerate(candidates)}
-        leans_on = {i: at.get((id(u.passage), u.position - 1)) for i, u in enumerate(candidates)
-                    if starts_with_pronoun(u.text)}
+        leans_on = _sentences_before(candidates, units)
         chosen = mmr_select([u.text for u in candidates], [u.position for u in candidates], vectors, max_words, extra,
                             anchoring, leans_on)
         if not chosen and anchoring is not None:  # no article names its subject within the budget: the rule would
             # empty a summary that has sentences ("No sentence could be quoted whole…" was a false reason: a review)
             chosen = mmr_select([u.text for u in candidates], [u.position for u in candidates], vectors, max_words,
                                 extra, leans_on=leans_on)
+        if not chosen and leans_on:  # every sentence that fits leans on one that is no candidate: still no refusal
+            chosen = mmr_select([u.text for u in candidates], [u.position for u in candidates], vectors, max_words,
+                                extra)
         return in_date_order(candidates[i] for i in chosen)
 
     def _select_facts(self, candidates: list[Unit], max_words: int) -> tuple[list[Unit], dict[str, list[int]]]:
@@ -534,6 +536,33 @@ class Disagreement:
         first, second = as_written(self.first.text, self.first_says), as_written(self.second.text, self.second_says)
         return (f"Sources disagree: {self.first.passage.source} reports {', '.join(first)} [{first_n}]; "
                 f"{self.second.passage.source} reports {', '.join(second)} [{second_n}].")
+
+
+SENTENCE_GAP_CHARS = 4  # at most this between one sentence's end and the next one's start: spaces, a paragraph break
+
+
+def _sentences_before(candidates: list[Unit], units: list[Unit]) -> dict[int, int | None]:
+    """For each candidate opening with a pronoun, the candidate that is the sentence right before it in its article
+    (None: that sentence is not a candidate). Read by article offsets, not within one passage: a chunk's first
+    sentence leans on the previous chunk's last, and overlapping chunks keep a sentence under one passage only."""
+    index = {id(u): i for i, u in enumerate(candidates)}
+    by_article: dict[str, list[Unit]] = {}
+    for unit in units:
+        by_article.setdefault(unit.passage.article_id, []).append(unit)
+    ends = {}
+    for article, group in by_article.items():
+        group.sort(key=lambda u: u.end)
+        ends[article] = [u.end for u in group]
+    out: dict[int, int | None] = {}
+    for i, unit in enumerate(candidates):
+        if not starts_with_pronoun(unit.text):
+            continue
+        article = unit.passage.article_id
+        at = bisect_right(ends[article], unit.start) - 1  # the unit ending last at or before this one's start
+        before = by_article[article][at] if at >= 0 else None
+        near = before is not None and unit.start - before.end <= SENTENCE_GAP_CHARS
+        out[i] = index.get(id(before)) if near else None
+    return out
 
 
 def _cited_notes(disagreements: list[Disagreement], book: CitationBook) -> list[tuple[AnswerSentence, dict]]:
