@@ -270,7 +270,8 @@ class _IngestProgress:
             self.updated.append(outcome.article_id)
         self.bar.update(1)
         if outcome.status == "failed":
-            self.say(f"failed: {outcome.origin}: {outcome.error}")
+            named = f" (id {outcome.article_id!r})" if outcome.article_id and outcome.article_id not in outcome.origin else ""
+            self.say(f"failed: {outcome.origin}{named}: {outcome.error}")  # the id, as the HTTP results name it
         self._tick()
 
     def say(self, line: str) -> None:
@@ -527,7 +528,7 @@ def summarize(
             summary = (services.summaries.summarize_topic(topic, max_words=max_words, as_of=when) if topic
                        else services.summaries.summarize_articles(article_id, max_words=max_words))
     except ArticleNotFound as exc:
-        fail(f"no article with id {exc}")
+        fail(exc.message)
     finally:
         services.close()
     from app.answer.render import fallback_note
@@ -701,7 +702,10 @@ def samples() -> None:
         fail(f"samples: {exc}")
     finally:
         services.close()
-    typer.echo(", ".join(f"{k} {v}" for k, v in report.counts.items()))
+    c = report.counts  # as `citewire ingest` says it
+    typer.echo(f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, failed {c['failed']} "
+               f"({counted(report.chunks_written, 'chunk')} written)"
+               + ("; nothing changed" if not (c["added"] or c["updated"]) and not c["failed"] else ""))
     if report.counts["failed"]:
         fail("; ".join(f"{o.article_id}: {o.error}" for o in report.failures[:3]))
 

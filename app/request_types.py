@@ -124,7 +124,11 @@ MAX_QUESTION_CHARS = 2000
 
 def error_message(error: dict) -> str:
     """A pydantic error's message as a person reads it: a validator's own words without pydantic's "Value error, "
-    in front ("question is longer than 2000 characters"). Every adapter's error shape uses it."""
+    in front ("question is longer than 2000 characters"). Every adapter's error shape uses it. An article id that
+    breaks the id pattern is said in words: the message was the raw regular expression."""
+    if error.get("type") == "string_pattern_mismatch" and any("article" in str(p) for p in error.get("loc", ())):
+        return ("not an article id: 1 to 128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit; "
+                f"got {_got(error.get('input'))}")
     return str(error.get("msg", "")).removeprefix("Value error, ")
 
 

@@ -254,3 +254,23 @@ def test_ingest_off_a_terminal_prints_no_line_per_file_and_names_the_few_updated
         (corpus / f"story-{i + 1}.txt").write_text(f"The council met again on day {i} about the harbour.\n")
     many = runner.invoke(cli, ["ingest", "-q", str(corpus)], env=env)
     assert many.stdout.startswith("added 0, updated 12, unchanged 28"), many.stdout  # too many to name
+
+
+@pytest.mark.parametrize("dataset", [False, True])
+def test_eval_index_naming_a_folder_of_articles_writes_nothing_there(tmp_path, dataset):
+    """`--index` pointed at one's article folder said "holds no articles" and left chroma/, records.sqlite and
+    lock files among the articles (a walk)."""
+    index = tmp_path / "articles"
+    index.mkdir()
+    (index / "notes.txt").write_text("hi")
+    from tests.conftest import SHARED
+
+    rtqa = SHARED / "data" / "realtimeqa-dev"
+    if dataset and not rtqa.exists():
+        pytest.skip("../shared/data/realtimeqa-dev is not beside the repository")
+    args = (["--dataset", "realtimeqa", "--path", str(rtqa), "--limit", "5"] if dataset
+            else ["--suite", str(_suite(tmp_path, [OWN_CASE]))])
+    done = runner.invoke(cli, ["eval", "-q", *args, "--index", str(index), "--out", str(tmp_path / "r")],
+                         env={"CITEWIRE_DATA_DIR": str(tmp_path / "d")})
+    assert done.exit_code == 2 and "not a Citewire data dir" in done.stderr, done.output
+    assert sorted(p.name for p in index.iterdir()) == ["notes.txt"], list(index.iterdir())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from app.ingest.article import ARTICLE_ID
 from app.request_types import MAX_CHAT_MESSAGES, DateIn, Flag, count, question_text, search_text
@@ -17,6 +17,7 @@ from app.summarize.service import (
     MAX_TOPIC_CHARS,
     MIN_SUMMARY_WORDS,
     checked_article_ids,
+    checked_max_words,
     checked_topic,
     summary_target,
 )
@@ -263,10 +264,19 @@ class SummarizeRequest(NativeRequest):
             return checked_topic(value)  # "" alone is an empty topic, as "   " is (the error named the body)
         return value if value in (None, "") else checked_topic(value)
 
-    @field_validator("max_words", mode="before")
+    @field_validator("max_words", mode="wrap")
     @classmethod
-    def _default_max_words(cls, value):  # null is "not given", as for every other optional field
-        return cls.model_fields["max_words"].default if value is None else value
+    def _max_words(cls, value, handler):
+        """null is "not given", as for every other optional field; a whole number out of range is refused in the
+        words the CLI and MCP use ("max_words must be a whole number from 20 to 1000, not 5"), not pydantic's."""
+        if value is None:
+            return cls.model_fields["max_words"].default
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            if exc.errors()[0]["type"] in ("greater_than_equal", "less_than_equal"):
+                checked_max_words(int(value))  # raises InvalidSummaryRequest (a ValueError): its message
+            raise
 
     @field_validator("article_ids")
     @classmethod

@@ -23,6 +23,18 @@ class DatasetError(ValueError):
     (``citewire eval`` prints it instead of a parser's traceback)."""
 
 
+def not_a_data_dir(index: Path) -> str | None:
+    """Why ``--index`` is no Citewire data dir, or None: a folder of one's articles was opened as one, and an empty
+    store was left in it. With the record on PostgreSQL (CITEWIRE_LEXICAL_URL) nothing local marks a data dir."""
+    from app.config import Settings
+
+    settings = Settings(data_dir=index, index_samples=False)
+    if settings.lexical_url or settings.records_path.exists():
+        return None
+    return (f"--index {index} is not a Citewire data dir (no {settings.records_path.name}): give the folder "
+            "`citewire ingest` wrote into (CITEWIRE_DATA_DIR), not the articles' folder")
+
+
 def jsonl_records(path: Path, kind: str) -> Iterator[tuple[int, object]]:
     """(line number, parsed value) of each non-blank line; a line that is not JSON is a DatasetError naming
     the file, the line and the kind of record expected (a file of another data set, or damaged)."""

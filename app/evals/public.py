@@ -15,7 +15,7 @@ from tqdm import tqdm
 from app.answer.support import FEATURES, THRESHOLD, SupportChecker
 from app.config import Settings
 from app.embed import make_embedder
-from app.evals.dataset import DatasetError, jsonl_records
+from app.evals.dataset import DatasetError, jsonl_records, not_a_data_dir
 from app.evals.metrics import citation_scores, normalise
 from app.evals.qags import (
     CV_FOLDS,
@@ -117,6 +117,8 @@ def _reused_index(index: Path):
     built there as an empty index, every question was asked of it, and hit@k 0 and false refusal 1.0 came out."""
     if not index.is_dir():
         raise DatasetError(f"--index {index} is not a folder: give the data dir of a full index of the corpus")
+    if not_a_data_dir(index):  # a folder of articles (or an empty one): an empty store was left in it
+        raise DatasetError(not_a_data_dir(index))
     services = build_services(Settings(data_dir=index))
     if services.records.count()[0] == 0:
         services.close()

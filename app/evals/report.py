@@ -74,7 +74,7 @@ def _markdown(result: EvalResult, thresholds: dict, failures: list[str], meta: d
         if case.get("refusal_reason") or case.get("guard"):
             lines.append(f"- refusal reason: {case.get('refusal_reason')} · guard: {case.get('guard')}")
         for c in case.get("citations", []):
-            lines.append(f"  - [{c['n']}] {c['article_id']} [{c['char_start']}:{c['char_end']}] “{c['quote'][:200]}”")
+            lines.append(f"  - [{c['n']}] {c['article_id']} [{c['char_start']}:{c['char_end']}] “{_cut(c['quote'])}”")
         lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -110,3 +110,8 @@ def _plot(result: EvalResult, thresholds: dict, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _cut(quote: str, limit: int = 200) -> str:
+    """A failing case's quote, cut at ``limit`` characters with an ellipsis: cut without one it read as the quote."""
+    return quote if len(quote) <= limit else quote[:limit].rstrip() + "…"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.ingest.article import ARTICLE_FIELDS
+from app.text import counted as counted_noun
 
 WARNED_DUPLICATES = 5  # warnings name this many duplicated ids, then count the rest
 WARNED_FIELDS = 10  # warnings name this many ignored field names, then count the rest
@@ -24,6 +25,17 @@ def ignored_warning(fields: list[str]) -> str:
 
 def _not_fields(n: int) -> str:
     return f"{'not an article field' if n == 1 else 'not article fields'} (fields: {_ARTICLE_FIELDS})"
+
+
+DATED_LATER = "dated after now"  # the start of the warning an article published in the future gets
+
+
+def dated_later_warning(published_at: str | None) -> str:
+    """Retrieval sees nothing published after ``as_of`` (default: now), so such an article is stored but found by
+    no question until that date: a walk ingested one dated 2031 and was told "the passages do not seem to hold an
+    answer"."""
+    return (f"{DATED_LATER} ({published_at}): questions, searches and summaries see it only from that date, or with "
+            "as_of at or after it")
 
 
 @dataclass(slots=True)
@@ -49,6 +61,7 @@ class IngestReport:
     duplicates: dict[str, list[str]] = field(default_factory=dict)  # id -> the origins of every record with it
     _reported: dict[str, tuple[str, int]] = field(default_factory=dict)  # id -> (status, index in outcomes)
     ignored_fields: dict[str, int] = field(default_factory=dict)  # field name -> records that had it (ignored)
+    dated_later: list[str] = field(default_factory=list)  # ids of stored articles published after now
     _ignored: dict[str, list[str]] = field(default_factory=dict)  # origin -> its ignored fields, until reported
 
     def ignore(self, origin: str, fields: list[str]) -> None:
@@ -62,6 +75,9 @@ class IngestReport:
         ignored = self._ignored.pop(outcome.origin, None)
         if ignored:
             outcome.warnings.append(ignored_warning(ignored))
+        if outcome.status != "failed" and any(w.startswith(DATED_LATER) for w in outcome.warnings) \
+                and outcome.article_id not in self.dated_later:
+            self.dated_later.append(outcome.article_id)
         if outcome.status in ("added", "updated"):
             self.chunks_written += outcome.chunks  # every write, a replaced earlier version's too
         if outcome.status == "failed":
@@ -96,6 +112,11 @@ class IngestReport:
                  for article_id, origins in list(self.duplicates.items())[:WARNED_DUPLICATES]]
         if len(self.duplicates) > WARNED_DUPLICATES:
             named.append(f"and {len(self.duplicates) - WARNED_DUPLICATES} more ids given more than once")
+        if self.dated_later:  # once for the whole ingest, as `citewire ingest` prints no outcome of its own
+            ids = ", ".join(repr(i) for i in self.dated_later[:WARNED_DUPLICATES])
+            more = f" and {len(self.dated_later) - WARNED_DUPLICATES} more" if len(self.dated_later) > WARNED_DUPLICATES else ""
+            named.append(f"{counted_noun(len(self.dated_later), 'article')} {DATED_LATER} ({ids}{more}): questions, searches "
+                         "and summaries see each only from its date, or with as_of at or after it")
         if self.ignored_fields:  # once for the whole ingest: `citewire ingest` lists no outcome of its own
             counted = [f"{name!r} ({n} record{'s' if n != 1 else ''})" for name, n in self.ignored_fields.items()]
             named.append(f"ignored {_listed(counted)}: {_not_fields(len(counted))}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
@@ -15,7 +16,7 @@ from app.ingest.article import ArticleIn, InvalidArticle, NormalisedArticle, nor
 from app.ingest.chunker import Chunker
 from app.ingest.loaders import LoadedRecord
 from app.ingest.pipeline import Pipeline, Prepared, bm25_prefix, embedding_text
-from app.ingest.report import ArticleOutcome, IngestReport
+from app.ingest.report import ArticleOutcome, IngestReport, dated_later_warning
 from app.store.failures import store_failure
 from app.store.models import StoredArticle, StoredChunk
 from app.store.records import RecordStore
@@ -262,10 +263,16 @@ class IngestService:
         reason = _stopping_reason(error) if error is not None and self._stop_on_failure else None
         if reason is not None:
             raise IngestStopped(reason, len(pending)) from error
-        return [ArticleOutcome(p.origin, p.article.id, "unchanged") if p.status == "unchanged"
-                else ArticleOutcome(p.origin, p.article.id, "failed", error=f"store write failed: {error}") if error is not None
-                else ArticleOutcome(p.origin, p.article.id, p.status, chunks=len(p.chunks))
-                for p in batch]  # in input order
+        outcomes = [ArticleOutcome(p.origin, p.article.id, "unchanged") if p.status == "unchanged"
+                    else ArticleOutcome(p.origin, p.article.id, "failed", error=f"store write failed: {error}")
+                    if error is not None
+                    else ArticleOutcome(p.origin, p.article.id, p.status, chunks=len(p.chunks))
+                    for p in batch]  # in input order
+        now = time.time()
+        for p, outcome in zip(batch, outcomes):
+            if outcome.status != "failed" and p.article.published_ts and p.article.published_ts > now:
+                outcome.warnings.append(dated_later_warning(p.article.published_at))
+        return outcomes
 
     def _write(self, pending: list[Prepared], vectors) -> Exception | None:
         """Vectors, record, then the replaced vectors; the error when the batch could not be stored."""

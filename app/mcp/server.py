@@ -295,7 +295,7 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
             result = (summaries.summarize_topic(topic, max_words=max_words, filters=filters, as_of=as_of) if topic
                       else summaries.summarize_articles(article_ids, max_words=max_words))
         except ArticleNotFound as exc:
-            raise ToolError(f"no article with id {exc}") from exc
+            raise ToolError(exc.message) from exc
         return SummaryResult(text=with_note(with_sources(result.summary, result.citations),
                                          fallback_note(result.fallback, "Summarised")), summary=result.summary,
                              citations=[_citation(c) for c in result.citations], article_ids=result.article_ids,

@@ -80,7 +80,18 @@ def article_summary_chars(n_articles: int) -> int:
 
 
 class ArticleNotFound(LookupError):
-    pass
+    """Ids no stored article has; ``str`` is the ids (the API's 404 detail), ``message`` the sentence the CLI and
+    MCP say ("no article with id 'nope'", quoted as `delete` quotes it)."""
+
+    def __init__(self, ids: list[str]) -> None:
+        self.ids = list(ids)
+        super().__init__(", ".join(self.ids))
+
+    @property
+    def message(self) -> str:
+        if len(self.ids) == 1:
+            return f"no article with id {self.ids[0]!r}"
+        return f"no articles with ids {', '.join(repr(i) for i in self.ids)}"
 
 
 class InvalidSummaryRequest(ValueError):
@@ -414,12 +425,12 @@ class SummarizeService:
             articles = self.records.articles_by_id(ids)
             missing = [a for a in ids if a not in articles]
             if missing:
-                raise ArticleNotFound(", ".join(missing))
+                raise ArticleNotFound(missing)
             chunks = {a: self.records.chunks_of(a) for a in ids}
             matching = {a: [c for c in chunks[a] if articles[a].text[c.char_start:c.char_end] == c.text] for a in ids}
             if matching == chunks and all(chunks.values()) or attempt == 2 and all(matching.values()):
                 return articles, matching  # on the last try, an article still being rewritten: its chunks that fit
-        raise ArticleNotFound(", ".join(a for a in ids if not matching[a]))
+        raise ArticleNotFound([a for a in ids if not matching[a]])
 
     def _article_units(self, article: StoredArticle, chunks: list, max_chars: int | None = None) -> list[Unit]:
         """The article's sentences, from its first ``max_chars`` characters only when given (a sentence the cut

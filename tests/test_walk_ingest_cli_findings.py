@@ -1,0 +1,78 @@
+"""Findings of a new-user walk over ingest, the CLI and evals (2026-11-29, fourth session): each failed before its
+fix."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from app.cli import cli
+
+runner = CliRunner()
+FUTURE = {"id": "future-1", "title": "Moon colony celebrates", "source": "T", "published_at": "2031-07-04",
+          "text": "The moon colony celebrated its first anniversary with a parade on the lunar surface and fireworks."}
+PAST = {"id": "past-1", "title": "Old news", "source": "T", "published_at": "2021-07-04",
+        "text": "Something happened long ago in a small town that people still talk about today, and wrote down."}
+
+
+def test_an_article_dated_after_now_is_stored_with_a_warning_saying_why_no_question_finds_it(tmp_path):
+    """It was stored without a word; every question then said "the passages do not seem to hold an answer"."""
+    feed = tmp_path / "dates.jsonl"
+    feed.write_text("\n".join(json.dumps(r) for r in (FUTURE, PAST)) + "\n")
+    done = runner.invoke(cli, ["ingest", str(feed)], env={"CITEWIRE_DATA_DIR": str(tmp_path / "data")})
+    assert done.exit_code == 0, done.output
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "'future-1'" in warnings[0] and "dated after now" in warnings[0], done.stderr
+    assert "past-1" not in warnings[0] and "as_of" in warnings[0]
+
+
+def test_the_http_ingest_names_the_future_dated_article_in_its_result(tmp_path):
+    from app.config import Settings
+    from app.main import create_app
+
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data"))) as client:
+        body = client.post("/v1/articles", json=[FUTURE, PAST]).json()
+    by_id = {r["article_id"]: r for r in body["results"]}
+    assert any("dated after now (2031-07-04" in w for w in by_id["future-1"]["warnings"]), body
+    assert by_id["past-1"]["warnings"] == [] and any("future-1" in w for w in body["warnings"]), body
+
+
+def test_max_words_out_of_range_is_refused_in_the_same_words_over_http_and_the_cli(tmp_path):
+    from app.config import Settings
+    from app.main import create_app
+
+    env = {"CITEWIRE_DATA_DIR": str(tmp_path / "data")}
+    assert runner.invoke(cli, ["samples"], env=env).exit_code == 0
+    done = runner.invoke(cli, ["summarize", "--article-id", "fed-holds-rates-sept-2023", "--max-words", "5"], env=env)
+    cli_words = done.stderr.strip().removeprefix("error: ")
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data"))) as client:
+        detail = client.post("/v1/summarize", json={"article_id": "fed-holds-rates-sept-2023", "max_words": 5}).json()
+    assert done.exit_code == 2 and detail["detail"][0]["msg"] == cli_words, (cli_words, detail)
+
+
+def test_a_malformed_article_id_in_a_path_is_said_in_words_not_as_a_regular_expression(tmp_path):
+    from app.config import Settings
+    from app.main import create_app
+
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data"))) as client:
+        response = client.get("/v1/articles/bad%20id")
+    message = response.json()["detail"][0]["msg"]
+    assert response.status_code == 422 and message.startswith("not an article id") and "^" not in message, message
+
+
+def test_a_failed_record_is_named_by_its_id_on_the_cli_as_over_http(tmp_path):
+    """`failed: list.json[1]: text: Field required` left out the id the record gives ("arr-2")."""
+    feed = tmp_path / "list.json"
+    feed.write_text(json.dumps([PAST, {"id": "arr-2", "title": "No text", "source": "T"}]))
+    done = runner.invoke(cli, ["ingest", str(feed)], env={"CITEWIRE_DATA_DIR": str(tmp_path / "data")})
+    failed = [line for line in done.output.splitlines() if line.startswith("failed:")]
+    assert failed and "(id 'arr-2')" in failed[0], done.output
+
+
+def test_samples_reports_like_ingest(tmp_path):
+    env = {"CITEWIRE_DATA_DIR": str(tmp_path / "data")}
+    first, again = runner.invoke(cli, ["samples"], env=env), runner.invoke(cli, ["samples"], env=env)
+    assert first.stdout.startswith("added 8, updated 0, unchanged 0, failed 0 (") and "chunks written" in first.stdout
+    assert again.stdout.strip().endswith("(0 chunks written); nothing changed"), again.stdout
