@@ -28,7 +28,7 @@ def test_a_date_that_leaves_the_calendar_in_utc_is_a_failed_record_not_a_traceba
     result = runner.invoke(cli, ["ingest", "-q", str(corpus)])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert result.exit_code == 1 and "added 1" in result.stdout and "failed 2" in result.stdout
-    assert "dates.jsonl:1: published_at" in result.stderr and "out of range" in result.stderr
+    assert "dates.jsonl:1 (id 'late'): published_at" in result.stderr and "out of range" in result.stderr
     assert "fine" in runner.invoke(cli, ["list"]).stdout
 
 
