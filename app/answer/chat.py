@@ -61,9 +61,10 @@ _EMPTY_WORDS = frozenset({"say", "says", "said", "happen", "happens", "happened"
 
 def asks_nothing_itself(question: str) -> bool:
     """A follow-up with no content word of its own ("And when?", "When was that?", "Where did he say it?"): it asks
-    about the earlier turn's event, not only its people."""
-    return not any(w not in STOPWORDS and w not in QUESTION_WORDS and w not in _EMPTY_WORDS
-                   and not _FOLLOW_UP.fullmatch(w) for w in words(question))
+    about the earlier turn's event, not only its people. A turn of no word at all ("?!") is none: it asks nothing."""
+    found = words(question)
+    return bool(found) and not any(w not in STOPWORDS and w not in QUESTION_WORDS and w not in _EMPTY_WORDS
+                                   and not _FOLLOW_UP.fullmatch(w) for w in found)
 
 
 CONTEXT_TERMS = 6  # earlier-turn words appended at most

@@ -83,7 +83,7 @@ class KeyRing:
 
 class AccessControl:
     """ASGI middleware: 401 without a valid key (when keys are configured), 429 past the rate limit, and 429 for an
-    address past ``failure_limit`` requests without a valid key (wrong keys were answered 401 as fast as sent)."""
+    address past ``failure_limit`` requests with a wrong key (they were answered 401 as fast as sent)."""
 
     def __init__(self, app, keys: list[str], rate_limit: str | None = None,
                  storage_uri: str = "memory://", prefixes: tuple[str, ...] = PROTECTED_PREFIXES,
