@@ -316,7 +316,9 @@ def ingest(
 
     skipped: list[tuple[Path, str]] = []
     try:
-        files = list(iter_paths(paths, skipped))
+        # a file named twice (`ingest a.txt a.txt`, a folder and a file in it) is read once: it warned that its id
+        # was "given 2 times", naming the same path twice
+        files = list({file.resolve(): file for file in iter_paths(paths, skipped)}.values())
     except (FileNotFoundError, UnsupportedFile) as exc:
         fail(str(exc), 2)
     left_out = ""

@@ -76,3 +76,13 @@ def test_samples_reports_like_ingest(tmp_path):
     first, again = runner.invoke(cli, ["samples"], env=env), runner.invoke(cli, ["samples"], env=env)
     assert first.stdout.startswith("added 8, updated 0, unchanged 0, failed 0 (") and "chunks written" in first.stdout
     assert again.stdout.strip().endswith("(0 chunks written); nothing changed"), again.stdout
+
+
+def test_a_file_named_twice_is_read_once(tmp_path):
+    """`ingest plain.txt plain.txt` warned "id 'plain' is given 2 times (plain.txt, plain.txt)"."""
+    story = tmp_path / "plain.txt"
+    story.write_text("Harbour reopens\n\nThe harbour reopened on Monday after two years of repairs to its wall.")
+    done = runner.invoke(cli, ["ingest", "-q", str(story), str(story), str(tmp_path)],
+                         env={"CITEWIRE_DATA_DIR": str(tmp_path / "data")})
+    assert done.exit_code == 0 and "warning" not in done.stderr, done.output
+    assert done.stdout.startswith("added 1, updated 0, unchanged 0, failed 0"), done.stdout
