@@ -26,6 +26,8 @@ def test_an_article_dated_after_now_is_stored_with_a_warning_saying_why_no_quest
     warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "'future-1'" in warnings[0] and "dated after now" in warnings[0], done.stderr
     assert "past-1" not in warnings[0] and "as_of" in warnings[0]
+    again = runner.invoke(cli, ["ingest", str(feed)], env={"CITEWIRE_DATA_DIR": str(tmp_path / "data")})
+    assert "unchanged 2" in again.stdout and "'future-1'" in again.stderr, again.output  # said again when unchanged
 
 
 def test_the_http_ingest_names_the_future_dated_article_in_its_result(tmp_path):

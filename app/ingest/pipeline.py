@@ -22,6 +22,7 @@ import os
 import queue
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
@@ -31,7 +32,7 @@ import numpy as np
 
 from app.ingest.article import NormalisedArticle
 from app.ingest.chunker import Chunker
-from app.ingest.report import ArticleOutcome
+from app.ingest.report import ArticleOutcome, dated_later_warning
 from app.store.lexical import chunk_terms
 from app.store.models import StoredChunk
 
@@ -187,7 +188,10 @@ class Pipeline:
         todo: list[tuple[str, NormalisedArticle, str]] = []
         for article_id, (origin, article) in batch.items():
             if existing.get(article_id) == article.content_hash:
-                before.append((positions[article_id], _outcome(origin, article_id, "unchanged")))
+                unchanged = _outcome(origin, article_id, "unchanged")
+                if article.published_ts and article.published_ts > time.time():  # said again, as on the first ingest
+                    unchanged.warnings.append(dated_later_warning(article.published_at))
+                before.append((positions[article_id], unchanged))
             else:
                 todo.append((origin, article, "updated" if article_id in existing else "added"))
         self._batches += 1
