@@ -438,7 +438,7 @@ def ask(
     if answer.citations:
         typer.echo("\nSources:")
         for c in answer.citations:
-            typer.echo(f"[{c.n}] {c.title} — {c.source}, {c.published_at or 'undated'} ({c.article_id}, chars {c.char_start}-{c.char_end})")
+            typer.echo(f"[{c.n}] {c.title} — {c.source}, {_listed_date(c.published_at)} ({c.article_id}, chars {c.char_start}-{c.char_end})")
             typer.echo(f"    “{c.quote}”")
             if c.url:
                 typer.echo(f"    {c.url}")
@@ -501,7 +501,7 @@ def search(
     if not passages:  # said, so an empty result is not taken for a crash or a hang
         typer.echo("no passage matches", err=True)
     for i, p in enumerate(passages, start=1):
-        typer.echo(f"{i}. [{p.score:.4f}] {p.title} ({p.article_id} #{p.chunk_index}, {p.published_at or 'undated'})")
+        typer.echo(f"{i}. [{p.score:.4f}] {p.title} ({p.article_id} #{p.chunk_index}, {_listed_date(p.published_at)})")
         typer.echo("   " + " ".join(p.text.split())[:300])
     services.close()
 
@@ -548,7 +548,7 @@ def summarize(
         typer.echo(f"\nRead in part (too long to read whole): {', '.join(summary.truncated)}")
     typer.echo("\nSources:")
     for c in summary.citations:
-        typer.echo(f"[{c.n}] {c.title} — {c.source}, {c.published_at or 'undated'} ({c.article_id}, chars {c.char_start}-{c.char_end})")
+        typer.echo(f"[{c.n}] {c.title} — {c.source}, {_listed_date(c.published_at)} ({c.article_id}, chars {c.char_start}-{c.char_end})")
 
 
 @cli.command()
@@ -654,7 +654,8 @@ def list_articles(limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
 
 
 def _listed_date(published_at: str | None) -> str:
-    """One format for ``list``'s date column: the record keeps a bare date for midnight UTC and an ISO datetime
+    """One format for every date the CLI shows (``list``'s column, the sources of ``ask`` and ``summarize``, ``search``
+    hits: a walk saw "2024-02-10 08:00 UTC" in one and "2024-02-10T08:00:00+00:00" in the next): the record keeps a bare date for midnight UTC and an ISO datetime
     otherwise (app.ingest.article), which printed "2024-01-18T09:00:00+00:00" above "2024-03-02". A time is
     shown as "HH:MM UTC" only when there is one; a value that does not parse is shown as stored."""
     if not published_at:

@@ -88,3 +88,18 @@ def test_a_file_named_twice_is_read_once(tmp_path):
                          env={"CITEWIRE_DATA_DIR": str(tmp_path / "data")})
     assert done.exit_code == 0 and "warning" not in done.stderr, done.output
     assert done.stdout.startswith("added 1, updated 0, unchanged 0, failed 0"), done.stdout
+
+
+def test_the_cli_shows_a_date_with_a_time_one_way_in_list_ask_and_search(tmp_path):
+    """`list` showed "2024-02-10 08:00 UTC", `ask`'s sources "2024-02-10T08:00:00+00:00"."""
+    feed = tmp_path / "timed.jsonl"
+    feed.write_text(json.dumps({"id": "harbour", "title": "Harbour reopens", "source": "Gazette",
+                                "published_at": "2024-02-10T09:00:00+01:00",
+                                "text": "The harbour reopened on Monday after two years of repairs to its sea wall."}))
+    env = {"CITEWIRE_DATA_DIR": str(tmp_path / "data")}
+    assert runner.invoke(cli, ["ingest", "-q", str(feed)], env=env).exit_code == 0
+    outputs = [runner.invoke(cli, args, env=env).stdout for args in
+               (["list"], ["ask", "When did the harbour reopen?", "--as-of", "2024-03-01"],
+                ["search", "harbour reopened", "--as-of", "2024-03-01"])]
+    for out in outputs:
+        assert "2024-02-10 08:00 UTC" in out and "T08:00" not in out, out
