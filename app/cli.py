@@ -476,9 +476,9 @@ def _ask(services, question, top_k, filters, when, stream: bool):
 @cli.command()
 def search(
     query: Annotated[str, typer.Argument()],
-    top_k: Annotated[int, typer.Option(min=1, max=50)] = 5,
+    top_k: Annotated[Optional[int], typer.Option(min=1, max=50, help="Passages shown (default: CITEWIRE_TOP_K, 5).")] = None,
     as_of: Annotated[Optional[str], typer.Option(help="Ignore articles after this date (YYYY-MM-DD) or instant (ISO 8601).")] = None,
-    mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
+    mode: Annotated[Optional[str], typer.Option(help="hybrid, bm25 or dense (default: CITEWIRE_RETRIEVAL_MODE, hybrid).")] = None,
 ) -> None:
     """Show the ranked passages retrieval finds."""
     from app.request_types import question_text
@@ -489,7 +489,7 @@ def search(
         fail(str(exc), 2)
     from app.retrieval.service import MODES
 
-    if mode not in MODES:  # "" meant hybrid, without a word
+    if mode is not None and mode not in MODES:  # "" meant hybrid, without a word
         fail(f"--mode {mode!r}: use {', '.join(MODES)}", 2)
     services = _services()
     try:

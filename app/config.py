@@ -216,11 +216,11 @@ class Settings(BaseSettings):
     # --- production: access, limits, logs (docs/operations.md) -------------------------------
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
-        description="API keys, comma-separated (or a JSON list); when set, /v1/* needs 'Authorization: Bearer KEY' or 'X-API-Key: KEY'.",
+        description="API keys, comma-separated (or a JSON list); when set, /v1/* and /mcp need 'Authorization: Bearer KEY' or 'X-API-Key: KEY'.",
     )
     rate_limit: str | None = Field(
         default=None,
-        description="Requests allowed per API key (per client address without keys) on /v1/*, e.g. '120/minute'; "
+        description="Requests allowed per API key (per client address without keys) on /v1/* and /mcp, e.g. '120/minute'; "
         "unset means no limit.",
     )
     auth_failure_limit: str | None = Field(

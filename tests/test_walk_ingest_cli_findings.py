@@ -103,3 +103,14 @@ def test_the_cli_shows_a_date_with_a_time_one_way_in_list_ask_and_search(tmp_pat
                 ["search", "harbour reopened", "--as-of", "2024-03-01"])]
     for out in outputs:
         assert "2024-02-10 08:00 UTC" in out and "T08:00" not in out, out
+
+
+def test_cli_search_takes_the_settings_defaults(tmp_path):
+    """`citewire search` fixed 5 passages and hybrid whatever CITEWIRE_TOP_K and CITEWIRE_RETRIEVAL_MODE said, though
+    their descriptions say they set search (a docs audit)."""
+    env = {"CITEWIRE_DATA_DIR": str(tmp_path / "data")}
+    assert runner.invoke(cli, ["samples"], env=env).exit_code == 0
+    shown = runner.invoke(cli, ["search", "Kim Putin"], env={**env, "CITEWIRE_TOP_K": "2"}).stdout
+    assert [line[:3] for line in shown.splitlines() if line[:1].isdigit()] == ["1. ", "2. "], shown
+    assert len([line for line in runner.invoke(cli, ["search", "Kim Putin", "--top-k", "3"], env={
+        **env, "CITEWIRE_TOP_K": "2"}).stdout.splitlines() if line[:1].isdigit()]) == 3  # the option still wins

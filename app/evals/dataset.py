@@ -27,12 +27,15 @@ def not_a_data_dir(index: Path) -> str | None:
     """Why ``--index`` is no Citewire data dir, or None: a folder of one's articles was opened as one, and an empty
     store was left in it. With the record on PostgreSQL (CITEWIRE_LEXICAL_URL) nothing local marks a data dir."""
     from app.config import Settings
+    from app.store.data_dir_lock import lock_path
 
     settings = Settings(data_dir=index, index_samples=False)
-    if settings.lexical_url or settings.records_path.exists():
+    marks = (settings.records_path, settings.chroma_dir, lock_path(settings.chroma_dir))  # the lock: one in use
+    if settings.lexical_url or any(mark.exists() for mark in marks):
         return None
-    return (f"--index {index} is not a Citewire data dir (no {settings.records_path.name}): give the folder "
-            "`citewire ingest` wrote into (CITEWIRE_DATA_DIR), not the articles' folder")
+    return (f"--index {index} is not a Citewire data dir (no {settings.records_path.name} or "
+            f"{settings.chroma_dir.name}/): give the folder `citewire ingest` wrote into (CITEWIRE_DATA_DIR), not the "
+            "articles' folder")
 
 
 def jsonl_records(path: Path, kind: str) -> Iterator[tuple[int, object]]:

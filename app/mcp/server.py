@@ -234,10 +234,10 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
     @server.tool(annotations=_READ_ONLY)
     def search(
         query: Query,
-        top_k: Annotated[count(1, 50) | None, Field(description="How many passages (default 5).")] = None,
+        top_k: Annotated[count(1, 50) | None, Field(description="How many passages (default: the server's CITEWIRE_TOP_K, 5).")] = None,
         as_of: AsOf = None,
         sources: Sources = None,
-        mode: Annotated[Literal["hybrid", "bm25", "dense"] | None, Field(description="Retriever (default hybrid).")] = None,
+        mode: Annotated[Literal["hybrid", "bm25", "dense"] | None, Field(description="Retriever (default: the server's, hybrid unless CITEWIRE_RETRIEVAL_MODE says otherwise).")] = None,
         published_from: PublishedFrom = None,
         published_to: PublishedTo = None,
         article_ids: ArticleIds = None,
@@ -246,8 +246,9 @@ def create_mcp_server(services: Callable[[], Services]) -> CitewireMCP:
         # Optional arguments take null as "the default": many LLM clients send null for what they leave out.
         filters = _filters(sources, published_from, published_to, article_ids)
         retrieval = services().retrieval
-        passages = retrieval.search(query, top_k=top_k or 5, filters=filters, as_of=as_of,
-                                    mode=mode or "hybrid", per_article=retrieval.settings.search_per_article)
+        # null: the server's settings, as /v1/search reads them (CITEWIRE_TOP_K, CITEWIRE_RETRIEVAL_MODE)
+        passages = retrieval.search(query, top_k=top_k, filters=filters, as_of=as_of,
+                                    mode=mode, per_article=retrieval.settings.search_per_article)
         return SearchResult(query=query, results=[
             PassageItem(rank=i, score=p.score, article_id=p.article_id, chunk_id=p.chunk_id, title=p.title,
                         source=p.source, url=p.url, published_at=p.published_at, text=p.text,
