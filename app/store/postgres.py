@@ -214,6 +214,9 @@ class PostgresRecordStore(RecordStore):
 
     def _drop_turn_connection(self) -> None:
         conn, self._turn_conn = self._turn_conn, None
+        self._close_quietly(conn)
+
+    def _close_quietly(self, conn) -> None:
         if conn is not None:
             try:
                 conn.close()
@@ -255,11 +258,7 @@ class PostgresRecordStore(RecordStore):
 
     def _drop_claims_connection(self) -> None:
         conn, self._claims_conn = self._claims_conn, None
-        if conn is not None:
-            try:
-                conn.close()
-            except self._psycopg.Error:
-                pass
+        self._close_quietly(conn)
 
     def close(self) -> None:
         with self._turn:
