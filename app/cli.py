@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import signal
 import sys
 import tempfile
@@ -270,7 +271,10 @@ class _IngestProgress:
             self.updated.append(outcome.article_id)
         self.bar.update(1)
         if outcome.status == "failed":
-            named = f" (id {outcome.article_id!r})" if outcome.article_id and outcome.article_id not in outcome.origin else ""
+            # the id, unless the origin is a whole file that the id is named after ("story.txt" is "story")
+            whole_file = not re.search(r"(?::\d+|\[\d+\])$", outcome.origin)
+            named = (f" (id {outcome.article_id!r})" if outcome.article_id and not (
+                whole_file and Path(outcome.origin).stem == outcome.article_id) else "")
             self.say(f"failed: {outcome.origin}{named}: {outcome.error}")  # the id, as the HTTP results name it
         self._tick()
 
@@ -317,8 +321,12 @@ def ingest(
     skipped: list[tuple[Path, str]] = []
     try:
         # a file named twice (`ingest a.txt a.txt`, a folder and a file in it) is read once: it warned that its id
-        # was "given 2 times", naming the same path twice
-        files = list({file.resolve(): file for file in iter_paths(paths, skipped)}.values())
+        # was "given 2 times", naming the same path twice. Keyed by name too: a link under another name is another
+        # article id (`latest.txt` -> `2024-06-01.txt` stores both), and the first path seen keeps its place.
+        unique: dict[tuple[Path, str], Path] = {}
+        for file in iter_paths(paths, skipped):
+            unique.setdefault((file.resolve(), file.name), file)
+        files = list(unique.values())
     except (FileNotFoundError, UnsupportedFile) as exc:
         fail(str(exc), 2)
     left_out = ""

@@ -122,11 +122,15 @@ def search_text(text: str) -> str:
 MAX_QUESTION_CHARS = 2000
 
 
+# What an article id may be (app.ingest.article.ARTICLE_ID compiles it): here, so error messages can recognise it
+ARTICLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+
+
 def error_message(error: dict) -> str:
     """A pydantic error's message as a person reads it: a validator's own words without pydantic's "Value error, "
     in front ("question is longer than 2000 characters"). Every adapter's error shape uses it. An article id that
     breaks the id pattern is said in words: the message was the raw regular expression."""
-    if error.get("type") == "string_pattern_mismatch" and any("article" in str(p) for p in error.get("loc", ())):
+    if error.get("type") == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == ARTICLE_ID_PATTERN:
         return ("not an article id: 1 to 128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit; "
                 f"got {_got(error.get('input'))}")
     return str(error.get("msg", "")).removeprefix("Value error, ")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -114,3 +115,48 @@ def test_cli_search_takes_the_settings_defaults(tmp_path):
     assert [line[:3] for line in shown.splitlines() if line[:1].isdigit()] == ["1. ", "2. "], shown
     assert len([line for line in runner.invoke(cli, ["search", "Kim Putin", "--top-k", "3"], env={
         **env, "CITEWIRE_TOP_K": "2"}).stdout.splitlines() if line[:1].isdigit()]) == 3  # the option still wins
+
+
+def test_a_link_under_another_name_is_another_article_and_the_first_path_keeps_its_place(tmp_path):
+    """Read once by resolved path alone, `latest.txt -> 2024-06-01.txt` stored only `latest` (a review)."""
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "2024-06-01.txt").write_text("Harbour reopens\n\nThe harbour reopened on Monday after two years of work.")
+    (folder / "latest.txt").symlink_to(folder / "2024-06-01.txt")
+    env = {"CITEWIRE_DATA_DIR": str(tmp_path / "data")}
+    done = runner.invoke(cli, ["ingest", "-q", str(folder), str(folder / "2024-06-01.txt")], env=env)
+    assert done.stdout.startswith("added 2,") and "warning" not in done.stderr, done.output
+    listed = runner.invoke(cli, ["list"], env=env).stdout
+    assert "2024-06-01\t" in listed and "latest\t" in listed, listed
+
+
+def test_a_failed_records_id_is_named_even_when_it_is_part_of_the_origin(tmp_path):
+    """Ids "1" and "feed" in feed.jsonl were left out of `failed: feed.jsonl:1: …` (a substring test; a review)."""
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"id": "1", "title": "t"}) + "\n" + json.dumps({"id": "feed", "title": "t"}) + "\n")
+    done = runner.invoke(cli, ["ingest", "-q", str(feed)], env={"CITEWIRE_DATA_DIR": str(tmp_path / "data")})
+    failed = [line for line in done.stderr.splitlines() if line.startswith("failed:")]
+    assert "(id '1')" in failed[0] and "(id 'feed')" in failed[1], failed
+
+
+def test_a_later_record_of_an_id_dated_before_now_clears_the_future_warning(tmp_path):
+    """With --batch 1 a 2031 record and then the same id dated 2021: the 2021 one was stored, the warning stayed."""
+    feed = tmp_path / "dup.jsonl"
+    feed.write_text(json.dumps({**FUTURE, "id": "dup"}) + "\n" + json.dumps({**FUTURE, "id": "dup",
+                                                                          "published_at": "2021-07-04"}) + "\n")
+    done = runner.invoke(cli, ["ingest", "-q", "--batch", "1", str(feed)], env={"CITEWIRE_DATA_DIR": str(tmp_path / "d")})
+    assert done.exit_code == 0 and "dated after now" not in done.stderr, done.output
+
+
+@pytest.mark.parametrize("value", ["5", " 5 ", "5.0", 5.0])
+def test_max_words_out_of_range_in_any_spelling_is_refused_in_words(tmp_path, value):
+    from app.api.schemas import SummarizeRequest
+
+    with pytest.raises(ValueError, match="max_words must be a whole number from 20 to 1000, not 5"):
+        SummarizeRequest(topic="Kim", max_words=value)
+
+
+def test_a_long_quote_in_the_report_is_cut_with_an_ellipsis():
+    from app.evals.report import _cut
+
+    assert _cut("x" * 10) == "x" * 10 and _cut("word " * 100) == ("word " * 40).rstrip() + "…"

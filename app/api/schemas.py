@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.ingest.article import ARTICLE_ID
 from app.request_types import MAX_CHAT_MESSAGES, DateIn, Flag, count, question_text, search_text
@@ -23,6 +32,7 @@ from app.summarize.service import (
 )
 
 MAX_FILTER_VALUES = 1000
+_WHOLE_NUMBER = TypeAdapter(int)  # as the field reads a number ("5.0" is 5): for the out-of-range message
 ArticleId = Annotated[str, Field(pattern=ARTICLE_ID.pattern, description="An article id (letters, digits, . _ : -).")]
 
 
@@ -275,7 +285,7 @@ class SummarizeRequest(NativeRequest):
             return handler(value)
         except ValidationError as exc:
             if exc.errors()[0]["type"] in ("greater_than_equal", "less_than_equal"):
-                checked_max_words(int(value))  # raises InvalidSummaryRequest (a ValueError): its message
+                checked_max_words(_WHOLE_NUMBER.validate_python(value))  # raises InvalidSummaryRequest: its words
             raise
 
     @field_validator("article_ids")

@@ -117,8 +117,8 @@ def _reused_index(index: Path):
     built there as an empty index, every question was asked of it, and hit@k 0 and false refusal 1.0 came out."""
     if not index.is_dir():
         raise DatasetError(f"--index {index} is not a folder: give the data dir of a full index of the corpus")
-    if not_a_data_dir(index):  # a folder of articles (or an empty one): an empty store was left in it
-        raise DatasetError(not_a_data_dir(index))
+    if (why := not_a_data_dir(index)):  # a folder of articles (or an empty one): an empty store was left in it
+        raise DatasetError(why)
     services = build_services(Settings(data_dir=index))
     if services.records.count()[0] == 0:
         services.close()

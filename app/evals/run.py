@@ -54,8 +54,8 @@ def in_process_target(app=None, make_app: Callable[[Settings], Any] | None = Non
                       "(CITEWIRE_DATA_DIR)")
     if index is not None and not any(index.iterdir()):  # nothing written into an empty folder
         raise NoIndex(_no_articles(index))
-    if index is not None and not_a_data_dir(index):  # a folder of articles: an empty store was left in it
-        raise NoIndex(not_a_data_dir(index))
+    if index is not None and (why := not_a_data_dir(index)):  # a folder of articles: an empty store was left in it
+        raise NoIndex(why)
     with tempfile.TemporaryDirectory(prefix="citewire-eval-") as folder:
         settings = (Settings(data_dir=index, index_samples=False) if index is not None  # the corpus as it is
                     else Settings(data_dir=Path(folder) / "data", index_samples=True))

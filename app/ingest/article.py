@@ -11,9 +11,9 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from app.request_types import CONTROL_CHARACTERS
+from app.request_types import ARTICLE_ID_PATTERN, CONTROL_CHARACTERS
 
-ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+ARTICLE_ID = re.compile(ARTICLE_ID_PATTERN)
 # Other names corpus dumps and news feeds give a field (RSS's pubDate, schema.org's datePublished, NewsAPI's
 # publishedAt, feedparser's published): (alias, field), read when the field itself is absent or empty, the first
 # alias given winning. "publishedAt" was ignored and the article stored undated (outside every date filter).

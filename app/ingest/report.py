@@ -61,7 +61,7 @@ class IngestReport:
     duplicates: dict[str, list[str]] = field(default_factory=dict)  # id -> the origins of every record with it
     _reported: dict[str, tuple[str, int]] = field(default_factory=dict)  # id -> (status, index in outcomes)
     ignored_fields: dict[str, int] = field(default_factory=dict)  # field name -> records that had it (ignored)
-    dated_later: list[str] = field(default_factory=list)  # ids of stored articles published after now
+    dated_later: dict[str, None] = field(default_factory=dict)  # ids of stored articles published after now (ordered)
     _ignored: dict[str, list[str]] = field(default_factory=dict)  # origin -> its ignored fields, until reported
 
     def ignore(self, origin: str, fields: list[str]) -> None:
@@ -75,9 +75,11 @@ class IngestReport:
         ignored = self._ignored.pop(outcome.origin, None)
         if ignored:
             outcome.warnings.append(ignored_warning(ignored))
-        if outcome.status != "failed" and any(w.startswith(DATED_LATER) for w in outcome.warnings) \
-                and outcome.article_id not in self.dated_later:
-            self.dated_later.append(outcome.article_id)
+        if outcome.status != "failed":  # what is stored decides: a later record of the id may be dated otherwise
+            if any(w.startswith(DATED_LATER) for w in outcome.warnings):
+                self.dated_later[outcome.article_id] = None
+            else:
+                self.dated_later.pop(outcome.article_id, None)
         if outcome.status in ("added", "updated"):
             self.chunks_written += outcome.chunks  # every write, a replaced earlier version's too
         if outcome.status == "failed":
@@ -113,7 +115,7 @@ class IngestReport:
         if len(self.duplicates) > WARNED_DUPLICATES:
             named.append(f"and {len(self.duplicates) - WARNED_DUPLICATES} more ids given more than once")
         if self.dated_later:  # once for the whole ingest, as `citewire ingest` prints no outcome of its own
-            ids = ", ".join(repr(i) for i in self.dated_later[:WARNED_DUPLICATES])
+            ids = ", ".join(repr(i) for i in list(self.dated_later)[:WARNED_DUPLICATES])
             more = f" and {len(self.dated_later) - WARNED_DUPLICATES} more" if len(self.dated_later) > WARNED_DUPLICATES else ""
             named.append(f"{counted_noun(len(self.dated_later), 'article')} {DATED_LATER} ({ids}{more}): questions, searches "
                          "and summaries see each only from its date, or with as_of at or after it")

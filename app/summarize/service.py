@@ -87,6 +87,9 @@ class ArticleNotFound(LookupError):
         self.ids = list(ids)
         super().__init__(", ".join(self.ids))
 
+    def __reduce__(self):  # rebuilt from the ids, not from the joined string (a copy or a pickle)
+        return type(self), (self.ids,)
+
     @property
     def message(self) -> str:
         if len(self.ids) == 1:
