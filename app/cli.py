@@ -302,11 +302,13 @@ class _IngestProgress:
             self.bar.refresh()
         self.bar.close()
 
-    def named_updates(self) -> str:
-        """" (a, b)" after "updated 2" when few were: a re-ingest that changed two of 400 articles says which."""
-        if not self.updated or len(self.updated) > UPDATED_NAMED:
+    def named_updates(self, report) -> str:
+        """" (a, b)" after "updated 2" when few were: a re-ingest that changed two of 400 articles says which. As the
+        report counts them: an id added and then given again in a later batch is "added" (it showed "updated 0 (dup)")."""
+        updated = [i for i in dict.fromkeys(self.updated) if report.status_of(i) == "updated"]
+        if not updated or len(self.updated) > UPDATED_NAMED:
             return ""
-        return f" ({', '.join(self.updated)})"
+        return f" ({', '.join(updated)})"
 
 
 @cli.command()
@@ -395,7 +397,7 @@ def ingest(
         typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
     c = report.counts
     typer.echo(
-        f"added {c['added']}, updated {c['updated']}{shown.named_updates()}, unchanged {c['unchanged']}, failed {c['failed']} "
+        f"added {c['added']}, updated {c['updated']}{shown.named_updates(report)}, unchanged {c['unchanged']}, failed {c['failed']} "
         f"({counted(report.chunks_written, 'chunk')} written)"
         + ("; nothing changed" if not (c["added"] or c["updated"]) and not c["failed"] else "")
         + (f"; {left_out}" if left_out else "")

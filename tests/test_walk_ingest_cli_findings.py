@@ -160,3 +160,15 @@ def test_a_long_quote_in_the_report_is_cut_with_an_ellipsis():
     from app.evals.report import _cut
 
     assert _cut("x" * 10) == "x" * 10 and _cut("word " * 100) == ("word " * 40).rstrip() + "…"
+
+
+def test_an_id_added_then_given_again_in_a_later_batch_is_not_named_as_updated(tmp_path):
+    """`--batch 1` with one id twice printed "updated 0 (dup)": the names came from each record, the count from the
+    article (a review)."""
+    feed = tmp_path / "dup.jsonl"
+    feed.write_text(json.dumps({**PAST, "id": "dup"}) + "\n" + json.dumps({**PAST, "id": "dup", "title": "Changed"}) + "\n")
+    done = runner.invoke(cli, ["ingest", "-q", "--batch", "1", str(feed)], env={"CITEWIRE_DATA_DIR": str(tmp_path / "d")})
+    assert done.stdout.startswith("added 1, updated 0, unchanged 0"), done.stdout
+    (tmp_path / "one.jsonl").write_text(json.dumps({**PAST, "id": "dup", "title": "Again"}) + "\n")
+    again = runner.invoke(cli, ["ingest", "-q", str(tmp_path / "one.jsonl")], env={"CITEWIRE_DATA_DIR": str(tmp_path / "d")})
+    assert again.stdout.startswith("added 0, updated 1 (dup),"), again.stdout  # a real update is still named

@@ -105,6 +105,11 @@ class IngestReport:
             self.outcomes[index] = ArticleOutcome(outcome.origin, outcome.article_id, status, outcome.chunks,
                                                   warnings=outcome.warnings)
 
+    def status_of(self, article_id: str) -> str | None:
+        """The article's outcome in this ingest as counted (an id given twice: what its records did together)."""
+        reported = self._reported.get(article_id)
+        return reported[0] if reported else None
+
     def duplicate(self, article_id: str, first_origin: str, origin: str) -> None:
         self.duplicates.setdefault(article_id, [first_origin]).append(origin)
 
