@@ -22,7 +22,6 @@ import os
 import queue
 import signal
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
@@ -32,7 +31,7 @@ import numpy as np
 
 from app.ingest.article import NormalisedArticle
 from app.ingest.chunker import Chunker
-from app.ingest.report import ArticleOutcome, dated_later_warning
+from app.ingest.report import ArticleOutcome, dated_later_warnings
 from app.store.lexical import chunk_terms
 from app.store.models import StoredChunk
 
@@ -189,8 +188,7 @@ class Pipeline:
         for article_id, (origin, article) in batch.items():
             if existing.get(article_id) == article.content_hash:
                 unchanged = _outcome(origin, article_id, "unchanged")
-                if article.published_ts and article.published_ts > time.time():  # said again, as on the first ingest
-                    unchanged.warnings.append(dated_later_warning(article.published_at))
+                unchanged.warnings += dated_later_warnings(article)  # said again, as on the first ingest
                 before.append((positions[article_id], unchanged))
             else:
                 todo.append((origin, article, "updated" if article_id in existing else "added"))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
-from app.ingest.article import ARTICLE_FIELDS
+from app.ingest.article import ARTICLE_FIELDS, NormalisedArticle
 from app.text import counted as counted_noun
 
 WARNED_DUPLICATES = 5  # warnings name this many duplicated ids, then count the rest
@@ -30,12 +31,14 @@ def _not_fields(n: int) -> str:
 DATED_LATER = "dated after now"  # the start of the warning an article published in the future gets
 
 
-def dated_later_warning(published_at: str | None) -> str:
-    """Retrieval sees nothing published after ``as_of`` (default: now), so such an article is stored but found by
-    no question until that date: a walk ingested one dated 2031 and was told "the passages do not seem to hold an
-    answer"."""
-    return (f"{DATED_LATER} ({published_at}): questions, searches and summaries see it only from that date, or with "
-            "as_of at or after it")
+def dated_later_warnings(article: NormalisedArticle) -> list[str]:
+    """The warning for an article published after now, or none. Retrieval sees nothing published after ``as_of``
+    (default: now), so such an article is stored but found by no question until that date: a walk ingested one
+    dated 2031 and was told "the passages do not seem to hold an answer"."""
+    if not article.published_ts or article.published_ts <= time.time():
+        return []
+    return [f"{DATED_LATER} ({article.published_at}): questions, searches and summaries see it only from that date, "
+            "or with as_of at or after it"]
 
 
 @dataclass(slots=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
@@ -16,7 +15,7 @@ from app.ingest.article import ArticleIn, InvalidArticle, NormalisedArticle, nor
 from app.ingest.chunker import Chunker
 from app.ingest.loaders import LoadedRecord
 from app.ingest.pipeline import Pipeline, Prepared, bm25_prefix, embedding_text
-from app.ingest.report import ArticleOutcome, IngestReport, dated_later_warning
+from app.ingest.report import ArticleOutcome, IngestReport, dated_later_warnings
 from app.store.failures import store_failure
 from app.store.models import StoredArticle, StoredChunk
 from app.store.records import RecordStore
@@ -268,10 +267,9 @@ class IngestService:
                     if error is not None
                     else ArticleOutcome(p.origin, p.article.id, p.status, chunks=len(p.chunks))
                     for p in batch]  # in input order
-        now = time.time()
         for p, outcome in zip(batch, outcomes):
-            if outcome.status != "failed" and p.article.published_ts and p.article.published_ts > now:
-                outcome.warnings.append(dated_later_warning(p.article.published_at))
+            if outcome.status != "failed":
+                outcome.warnings += dated_later_warnings(p.article)
         return outcomes
 
     def _write(self, pending: list[Prepared], vectors) -> Exception | None:
