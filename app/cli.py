@@ -219,10 +219,10 @@ def _checked_article_id(value: str, name: str = "") -> str:
     error, exit 2: "no article with id" (exit 1) is for a well-formed id that is not stored. fullmatch: the
     pattern's ``$`` would let a trailing newline through, which the API's check refuses."""
     from app.ingest.article import ARTICLE_ID
+    from app.request_types import ARTICLE_ID_RULE
 
     if not ARTICLE_ID.fullmatch(value):
-        fail(f"{name + ': ' if name else ''}{value[:40]!r} is not a valid article id (ids are 1-128 letters, digits, "
-             "'.', '_', ':' or '-', starting with a letter or digit)", 2)
+        fail(f"{name + ': ' if name else ''}{value[:40]!r} is not a valid article id ({ARTICLE_ID_RULE})", 2)
     return value
 
 

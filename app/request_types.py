@@ -124,6 +124,9 @@ MAX_QUESTION_CHARS = 2000
 
 # What an article id may be (app.ingest.article.ARTICLE_ID compiles it): here, so error messages can recognise it
 ARTICLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+# The same rule in words: the one wording every adapter (CLI, HTTP API, MCP, ingest) gives a user. ASCII only ("café"
+# is refused), so the letters are named A-Z, a-z; it may end in any of them ("story-" is an id).
+ARTICLE_ID_RULE = "1 to 128 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-', starting with a letter or digit"
 
 
 def error_message(error: dict) -> str:
@@ -131,8 +134,7 @@ def error_message(error: dict) -> str:
     in front ("question is longer than 2000 characters"). Every adapter's error shape uses it. An article id that
     breaks the id pattern is said in words: the message was the raw regular expression."""
     if error.get("type") == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == ARTICLE_ID_PATTERN:
-        return ("not an article id: 1 to 128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit; "
-                f"got {_got(error.get('input'))}")
+        return f"not an article id: {ARTICLE_ID_RULE}; got {_got(error.get('input'))}"
     return str(error.get("msg", "")).removeprefix("Value error, ")
 
 

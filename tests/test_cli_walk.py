@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.request_types import ARTICLE_ID_RULE
 
 runner = CliRunner()
 
@@ -327,7 +328,7 @@ def test_a_source_filter_that_matches_nothing_is_named_in_the_refusal(tmp_path):
                                   ["summarize", "--article", "fine-id", "--article", "a/b"]])
 def test_an_id_no_article_can_have_is_a_usage_error_not_a_missing_article(args):
     """"bad id!" was exit 1 "no article with id 'bad id!'", as if it might be stored; the API refuses it (422)."""
-    _one_line_error(runner.invoke(cli, args), 2, "is not a valid article id", "letters, digits")
+    _one_line_error(runner.invoke(cli, args), 2, f"is not a valid article id ({ARTICLE_ID_RULE})")
 
 
 def test_a_well_formed_id_that_is_not_stored_is_still_a_failure():

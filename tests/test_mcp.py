@@ -15,6 +15,7 @@ from mcp import Client, ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
+from app.request_types import ARTICLE_ID_RULE
 from tests.test_integration import serve_samples
 
 pytestmark = pytest.mark.integration
@@ -242,7 +243,7 @@ BAD_ARGUMENTS = [
     ("search", {"query": "x", "published_to": "2023-13-01"}, "published_to",
      "must be a date YYYY-MM-DD or an ISO 8601 date and time such as 2024-05-04T12:00:00Z (month value is outside expected range of 1-12)"),
     ("search", {"query": "x", "article_ids": ["../etc"]}, "article_ids[0]",
-     "'../etc' is not an article id (a letter or digit, then letters, digits, . _ : -; at most 128 characters)"),
+     f"'../etc' is not an article id ({ARTICLE_ID_RULE})"),
     ("summarize", {"topic": "Kim", "within_article_ids": "x"}, "within_article_ids", "must be a list"),
     ("list_articles", {"sources": [None]}, "sources[0]", "must be a string"),
     ("search", {"query": "x", "mode": "fuzzy"}, "mode", "must be one of 'hybrid', 'bm25' or 'dense'"),

@@ -13,6 +13,7 @@ from app.config import Settings
 from app.ingest.article import ArticleIn
 from app.main import create_app
 from app.mcp.server import create_mcp_server
+from app.request_types import ARTICLE_ID_RULE
 
 VOSTOCHNY = "kim-putin-vostochny-2023"  # Citewire Desk, 2023-09-13
 TREATY = "putin-pyongyang-treaty-2024"  # Citewire Desk, 2024-06-19
@@ -203,8 +204,7 @@ BAD_FILTERS = [
     ("summarize", {"topic": "Kim", "published_from": "2025-01-01", "published_to": "2024-12-31T23:00:00Z"},
      "published_from is after published_to"),
     ("search", {"query": "x", "article_ids": ["no spaces allowed"]},
-     "article_ids[0]: 'no spaces allowed' is not an article id (a letter or digit, then letters, digits, . _ : -; "
-     "at most 128 characters)"),
+     f"article_ids[0]: 'no spaces allowed' is not an article id ({ARTICLE_ID_RULE})"),
     ("ask", {"question": "x", "article_ids": VOSTOCHNY}, "article_ids: must be a list"),
     ("summarize", {"topic": "Kim", "within_article_ids": [7]}, "within_article_ids[0]: must be a string"),
     ("ask", {"question": "x", "sources": ["Citewire Desk"] * 1001}, "sources: must have at most 1000 items"),

@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from app.ingest.article import ARTICLE_ID
-from app.request_types import MAX_CHAT_MESSAGES, DateIn, Flag, count, question_text, search_text
+from app.request_types import ARTICLE_ID_RULE, MAX_CHAT_MESSAGES, DateIn, Flag, count, question_text, search_text
 from app.retrieval.service import end_of_day_ts, start_of_day_ts
 from app.store.models import Filters
 from app.summarize.service import (
@@ -33,7 +33,7 @@ from app.summarize.service import (
 
 MAX_FILTER_VALUES = 1000
 _WHOLE_NUMBER = TypeAdapter(int)  # as the field reads a number ("5.0" is 5): for the out-of-range message
-ArticleId = Annotated[str, Field(pattern=ARTICLE_ID.pattern, description="An article id (letters, digits, . _ : -).")]
+ArticleId = Annotated[str, Field(pattern=ARTICLE_ID.pattern, description=f"An article id: {ARTICLE_ID_RULE}.")]
 
 
 class SearchFilters(BaseModel):

@@ -28,12 +28,13 @@ from lxml import html as lxml_html
 from starlette.datastructures import Headers
 
 from app.ingest.article import ARTICLE_ID
+from app.request_types import ARTICLE_ID_RULE
 
 PROTECTED_PREFIXES = ("/v1/", "/mcp")
 log = logging.getLogger(__name__)
 
 ArticleIdPath = Annotated[str, Path(
-    pattern=ARTICLE_ID.pattern, description="Article id: letters, digits, '.', '_', ':' or '-' (1-128).",
+    pattern=ARTICLE_ID.pattern, description=f"Article id: {ARTICLE_ID_RULE}.",
 )]
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from app.request_types import ARTICLE_ID_PATTERN, CONTROL_CHARACTERS
+from app.request_types import ARTICLE_ID_PATTERN, ARTICLE_ID_RULE, CONTROL_CHARACTERS
 
 ARTICLE_ID = re.compile(ARTICLE_ID_PATTERN)
 # Other names corpus dumps and news feeds give a field (RSS's pubDate, schema.org's datePublished, NewsAPI's
@@ -131,7 +131,7 @@ class ArticleIn(BaseModel):
     @classmethod
     def _id_shape(cls, value: str | None) -> str | None:
         if value is not None and not ARTICLE_ID.fullmatch(value):
-            raise ValueError("id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
+            raise ValueError(f"id must be {ARTICLE_ID_RULE}")
         return value
 
 

@@ -32,7 +32,15 @@ from app.mcp.schemas import (
     SearchResult,
     SummaryResult,
 )
-from app.request_types import MAX_LIST_LIMIT, MAX_LIST_OFFSET, MAX_QUESTION_CHARS, DateIn, count, question_text
+from app.request_types import (
+    ARTICLE_ID_RULE,
+    MAX_LIST_LIMIT,
+    MAX_LIST_OFFSET,
+    MAX_QUESTION_CHARS,
+    DateIn,
+    count,
+    question_text,
+)
 from app.retrieval.service import end_of_day_ts, start_of_day_ts
 from app.services import Services
 from app.store.models import Filters, StoredArticle
@@ -84,8 +92,7 @@ PublishedTo = Annotated[DateIn | None, Field(description=(
 
 def _article_id(value: str) -> str:
     if not ARTICLE_ID.fullmatch(value):
-        raise ValueError(f"{value[:40]!r} is not an article id (a letter or digit, then letters, digits, . _ : -; "
-                         "at most 128 characters)")
+        raise ValueError(f"{value[:40]!r} is not an article id ({ARTICLE_ID_RULE})")
     return value
 
 
