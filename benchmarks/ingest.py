@@ -95,7 +95,7 @@ def stages(records, data_dir: Path, batch: int) -> None:
         articles = [normalise(r.article) for r in records[i:i + batch]]
         cpu["reading: normalise + hash"] += time.process_time() - start
         start = time.process_time()
-        split = split_and_index([(a.id, a.title, a.text) for a in articles], ingest.chunker)
+        split = split_and_index([(a.id, a.title, a.text, a.content_hash) for a in articles], ingest.chunker)
         cpu["chunking + BM25 postings"] += time.process_time() - start
         pending = [Prepared("bench", a, "added", [StoredChunk(cid, a.id, j, s0, s1, t) for cid, j, s0, s1, t in c], terms)
                    for a, (c, terms) in zip(articles, split)]

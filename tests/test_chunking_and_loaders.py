@@ -30,10 +30,15 @@ def test_chunks_are_verbatim_token_bounded_and_end_on_sentences():
 
 def test_chunk_ids_are_deterministic_and_content_addressed():
     chunker = Chunker(chunk_tokens=60, overlap=10)
-    first = [s.chunk_id("a1") for s in chunker.split(LONG)]
-    assert first == [s.chunk_id("a1") for s in chunker.split(LONG)]
-    edited = [s.chunk_id("a1") for s in chunker.split(LONG.replace("number 0 ", "number zero "))]
-    assert edited[0] != first[0] and edited[-1] == first[-1]
+    first = [s.chunk_id("a1", "h1") for s in chunker.split(LONG)]
+    assert first == [s.chunk_id("a1", "h1") for s in chunker.split(LONG)]
+    assert len(set(first)) == len(first) and all(i.startswith("a1:") for i in first)
+    edited = [s.chunk_id("a1", "h2") for s in chunker.split(LONG.replace("number 0 ", "number zero "))]
+    assert edited[0] != first[0]
+    # a chunk whose text is the same gets a new id when the article changed (its title, source or date may have):
+    # a failed update must not overwrite the vectors and metadata the record still points at
+    assert edited[-1] != first[-1] and chunker.split(LONG)[-1].text == chunker.split(
+        LONG.replace("number 0 ", "number zero "))[-1].text
 
 
 def test_overlap_must_be_smaller_than_size():

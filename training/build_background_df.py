@@ -42,7 +42,7 @@ def count(corpus: Path) -> tuple[Counter, int, int]:
         if article is None or article.published_at is None or article.published_at >= BEFORE:
             continue
         articles += 1
-        [(_, terms)] = split_and_index([(article.id, article.title, article.text)], chunker)
+        [(_, terms)] = split_and_index([(article.id, article.title, article.text, "")], chunker)  # ids unused
         for _, keys, _ in terms:
             counts.update(np.frombuffer(keys, dtype=np.int64).tolist())
             chunks += 1

@@ -141,7 +141,7 @@ def _rechunk(ingest, article_id: str) -> int:
     normalised = NormalisedArticle(id=article.id, title=article.title, text=article.text, source=article.source,
                                    url=article.url, published_at=article.published_at,
                                    published_ts=article.published_ts, content_hash=article.content_hash)
-    [(chunks, terms)] = split_and_index([(article.id, article.title, article.text)], ingest.chunker)
+    [(chunks, terms)] = split_and_index([(article.id, article.title, article.text, article.content_hash)], ingest.chunker)
     stored = [StoredChunk(cid, article.id, i, start, end, text) for cid, i, start, end, text in chunks]
     prepared = Prepared("check --repair", normalised, "updated", stored, terms)
     embedded = ingest._embed_batch([prepared])

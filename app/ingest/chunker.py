@@ -22,9 +22,12 @@ class ChunkSpan:
     char_end: int
     text: str
 
-    def chunk_id(self, article_id: str) -> str:
-        """article id + index + content hash: same content, same id; edited content, new id."""
-        digest = hashlib.sha256(self.text.encode()).hexdigest()[:12]
+    def chunk_id(self, article_id: str, article_hash: str) -> str:
+        """article id + index + a hash of the chunk's text and of the whole article's content hash: the same
+        article, the same ids; any edit (of the text, or only of its title, source or date, which the vectors'
+        metadata and embedded text carry) new ids. An update that fails before its commit then never overwrites
+        the vectors the record still points at: it only adds orphans, which the failed write removes."""
+        digest = hashlib.sha256(f"{article_hash}\n{self.text}".encode()).hexdigest()[:12]
         return f"{article_id}:{self.index}:{digest}"
 
 

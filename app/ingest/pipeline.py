@@ -82,26 +82,27 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="citewire-parent-watch", daemon=True).start()
 
 
-def split_and_index(job: list[tuple[str, str, str]], chunker: Chunker | None = None) -> list[tuple[list, list]]:
-    """For each (article id, title, text): its chunks (as tuples) and their BM25 postings."""
+def split_and_index(job: list[tuple[str, str, str, str]], chunker: Chunker | None = None
+                    ) -> list[tuple[list, list]]:
+    """For each (article id, title, text, content hash): its chunks (as tuples) and their BM25 postings."""
     chunker = chunker or _worker_chunker
     out = []
     prefix_of = bm25_prefix
-    for article_id, title, text in job:
+    for article_id, title, text, article_hash in job:
         spans = chunker.split(text)
-        chunks = [(s.chunk_id(article_id), s.index, s.char_start, s.char_end, s.text) for s in spans]
+        chunks = [(s.chunk_id(article_id, article_hash), s.index, s.char_start, s.char_end, s.text) for s in spans]
         out.append((chunks, [chunk_terms(prefix_of(title) + s.text) for s in spans]))
     return out
 
 
-def prepare_in_worker(job: list[tuple[str, str, str]]) -> tuple[list[tuple[list, list]], np.ndarray | Exception | None]:
+def prepare_in_worker(job: list[tuple[str, str, str, str]]) -> tuple[list[tuple[list, list]], np.ndarray | Exception | None]:
     """``split_and_index`` and, with a worker embedder, the vectors of every chunk of the job (the texts the
     parent's ``IngestService._embed_batch`` would embed, in the same order, as one call); an embedding error
     comes back as the value, so it fails these articles only, as in the parent."""
     parts = split_and_index(job)
     if _worker_embedder is None:
         return parts, None
-    texts = [embedding_text(title, chunk[4]) for (_, title, _), (chunks, _) in zip(job, parts) for chunk in chunks]
+    texts = [embedding_text(title, chunk[4]) for (_, title, _, _), (chunks, _) in zip(job, parts) for chunk in chunks]
     if not texts:
         return parts, None
     try:
@@ -193,7 +194,7 @@ class Pipeline:
             else:
                 todo.append((origin, article, "updated" if article_id in existing else "added"))
         self._batches += 1
-        job = [(a.id, a.title, a.text) for _, a, _ in todo]
+        job = [(a.id, a.title, a.text, a.content_hash) for _, a, _ in todo]
         result: Future | _Done
         if self._workers and self._batches > POOL_AFTER_BATCHES and self._pool is None:
             self._pool = ProcessPoolExecutor(
