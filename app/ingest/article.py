@@ -172,14 +172,20 @@ def normalise(article: ArticleIn) -> NormalisedArticle:
     text = article.text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\v", "\n")
     text = CONTROL_CHARACTERS.sub("", text).strip()
     title = " ".join(CONTROL_CHARACTERS.sub("", article.title).split()) or _title_from_text(text)
-    source = article.source.strip() or (urlparse(article.url).hostname or "").removeprefix("www.") or "unknown"
-    article_id = article.id or _derived_id(article.url, title, text)
+    # control characters go from every stored field, not only the text: PostgreSQL refuses a NUL in any text column,
+    # and one "Gaz\x00ette" failed its whole batch there (a 503, as if the store were down) while SQLite kept it
+    # (the unstripped url still feeds the derived id and the content hash, as before: stored hashes stay valid)
+    given_url = CONTROL_CHARACTERS.sub("", article.url)
+    url = given_url.strip()
+    source = CONTROL_CHARACTERS.sub("", article.source).strip()
+    source = source or (urlparse(url).hostname or "").removeprefix("www.") or "unknown"
+    article_id = article.id or _derived_id(given_url, title, text)
     published_at = None
     if published is not None:
         published_at = published.date().isoformat() if published.time() == time() else published.isoformat()
-    fingerprint = json.dumps([title, text, source, article.url, published_at], ensure_ascii=False)
+    fingerprint = json.dumps([title, text, source, given_url, published_at], ensure_ascii=False)
     return NormalisedArticle(
-        id=article_id, title=title, text=text, source=source, url=article.url.strip(), published_at=published_at,
+        id=article_id, title=title, text=text, source=source, url=url, published_at=published_at,
         published_ts=int(published.timestamp()) if published else None,
         content_hash=hashlib.sha256(fingerprint.encode()).hexdigest()[:16],
     )
