@@ -321,19 +321,25 @@ class BM25Index:
         path = self._snapshot_path()
         if path is None or not (path / "marks.json").exists():
             return
-        try:
-            marks = json.loads((path / "marks.json").read_text())
-            if marks["seq"] > current_seq:  # the record is older than the snapshot: not ours
+        for _ in range(3):  # another process swapping its snapshot in mid-read: read the new one whole
+            try:
+                folder = path.stat().st_ino
+                marks = json.loads((path / "marks.json").read_text())
+                if marks["seq"] > current_seq:  # the record is older than the snapshot: not ours
+                    return
+                segment = Segment.__new__(Segment)
+                for name in _SNAPSHOT_ARRAYS:
+                    setattr(segment, name, np.load(path / f"{name}.npy", mmap_mode="r"))
+                segment.alive = np.ones(len(segment.seqs), dtype=bool)
+                swapped = path.stat().st_ino != folder
+            except (OSError, ValueError, KeyError):
+                log.warning("ignoring an unreadable lexical snapshot at %s", path, exc_info=True)
                 return
-            segment = Segment.__new__(Segment)
-            for name in _SNAPSHOT_ARRAYS:
-                setattr(segment, name, np.load(path / f"{name}.npy", mmap_mode="r"))
-            segment.alive = np.ones(len(segment.seqs), dtype=bool)
-        except (OSError, ValueError, KeyError):
-            log.warning("ignoring an unreadable lexical snapshot at %s", path, exc_info=True)
-            return
-        self._segments, self._seq, self._tomb = [segment], int(marks["seq"]), int(marks["tomb"])
-        self.snapshot_seq = self._seq
+            if not swapped:  # marks and arrays of one snapshot: marks of one with the next's arrays count chunks twice
+                self._segments, self._seq, self._tomb = [segment], int(marks["seq"]), int(marks["tomb"])
+                self.snapshot_seq = self._seq
+                return
+        log.warning("the lexical snapshot at %s kept changing while it was read; rebuilding from the record", path)
 
     def save_snapshot(self) -> None:
         """Merge into one segment (dropping deleted chunks) and write it; best effort."""
@@ -385,7 +391,10 @@ class BM25Index:
 
     def search(self, query: str, limit: int, allow: Callable[[Segment], np.ndarray | None] | None = None
                ) -> list[tuple[int, float]]:
-        """(chunk rowid, BM25 score) best first; ``allow`` gives a per-segment mask of eligible docs."""
+        """(posting seq, BM25 score) best first; ``allow`` gives a per-segment mask of eligible docs. The posting's
+        seq, not the chunk's rowid, names the hit: SQLite gives a replaced article's new chunks the rowids its old
+        ones had, so a replace committed after the ranking would map an old chunk's score onto a new chunk; a seq
+        is never reused, and a deleted chunk's posting is gone with it."""
         keys = query_keys(query)
         if not keys or limit <= 0:
             return []
@@ -402,7 +411,7 @@ class BM25Index:
                 idf[key] = max(float(np.log((n - df + 0.5) / (df + 0.5))), 1e-6)
         if not idf:
             return []
-        found_rowids, found_scores = [], []
+        found_rowids, found_seqs, found_scores = [], [], []
         for segment in segments:
             scores = np.zeros(len(segment), dtype=np.float32)
             norm = K1 * (1 - B + B * segment.dl / avgdl)
@@ -424,13 +433,14 @@ class BM25Index:
                 top = np.argpartition(-scores[candidates], limit - 1)[:limit]
                 candidates = candidates[top]
             found_rowids.append(segment.rowids[candidates])
+            found_seqs.append(segment.seqs[candidates])
             found_scores.append(scores[candidates])
         if not found_rowids:
             return []
-        rowids = np.concatenate(found_rowids)
+        rowids, seqs = np.concatenate(found_rowids), np.concatenate(found_seqs)
         scores = np.concatenate(found_scores)
-        order = np.lexsort((rowids, -scores))[:limit]
-        return [(int(rowids[i]), float(scores[i])) for i in order]
+        order = np.lexsort((rowids, -scores))[:limit]  # ties by rowid, as always
+        return [(int(seqs[i]), float(scores[i])) for i in order]
 
     def document_frequencies(self, raw_words: Iterable[str]) -> tuple[dict[str, int], int]:
         """Chunks containing each word as one whole term (FTS5 vocabulary semantics), and the total."""

@@ -469,15 +469,17 @@ class RecordStore:
 
         Ranked by the in-memory index (lexical.py); dates filter there, sources and article ids
         by the set of chunks the record says qualify. The record has the last word: a chunk
-        deleted since the index last synced drops out when its id is looked up.
+        deleted or replaced since the index last synced drops out when its posting is looked up.
         """
         allow = self._lexical_filter(filters)
         ranked = self.lexical.search(query, limit, allow)
         if not ranked:
             return []
-        rowids = [r for r, _ in ranked]
-        ids = {r["rowid"]: r["id"] for r in self._all(f"SELECT rowid, id FROM chunks WHERE rowid IN {_in(rowids)}", rowids)}
-        return [(ids[r], score) for r, score in ranked if r in ids]
+        seqs = [seq for seq, _ in ranked]
+        ids = {r["seq"]: r["id"] for r in self._all(
+            f"SELECT t.seq AS seq, c.id AS id FROM chunk_terms t JOIN chunks c ON c.rowid = t.chunk_rowid"
+            f" WHERE t.seq IN {_in(seqs)}", seqs)}
+        return [(ids[seq], score) for seq, score in ranked if seq in ids]
 
     def _lexical_filter(self, filters: Filters | None):
         if filters is None:
