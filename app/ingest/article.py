@@ -186,9 +186,18 @@ def normalise(article: ArticleIn) -> NormalisedArticle:
     fingerprint = json.dumps([title, text, source, given_url, published_at], ensure_ascii=False)
     return NormalisedArticle(
         id=article_id, title=title, text=text, source=source, url=url, published_at=published_at,
-        published_ts=int(published.timestamp()) if published else None,
+        published_ts=_stored_ts(published) if published else None,
         content_hash=hashlib.sha256(fingerprint.encode()).hexdigest()[:16],
     )
+
+
+def _stored_ts(published: datetime) -> int:
+    """Seconds since the epoch, except that the epoch itself is stored as 1: the stores mark an undated article's
+    chunks with 0 (Chroma metadata, the lexical index), so an article dated 1970-01-01 read as undated, outside
+    every date range and visible under any ``as_of``. One second changes no date filter, which work in days or
+    instants a client gives."""
+    ts = int(published.timestamp())
+    return ts if ts != 0 else 1
 
 
 def _title_from_text(text: str) -> str:

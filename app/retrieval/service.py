@@ -198,7 +198,8 @@ class RetrievalService:
         """Each retriever's best ``pool`` chunks, nothing published after ``as_of_ts``."""
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
-        upper = min(filter(None, [filters.published_to_ts if filters else None, as_of_ts]))
+        # (an instant at the epoch, 0, is a bound like any other: filter(None, …) dropped it)
+        upper = min(t for t in (filters.published_to_ts if filters else None, as_of_ts) if t is not None)
         if upper >= self.records.newest_published_ts():
             upper = None  # excludes nothing: spare the stores a filter
         scoped = Filters(
