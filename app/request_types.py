@@ -106,8 +106,9 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def blank(text: str) -> bool:
-    """Nothing to read: spaces and control characters only ("\\u0000\\u0000" was asked, and refused with a 200)."""
-    return not CONTROL_CHARACTERS.sub("", text).strip()
+    """Nothing to read: spaces, control and invisible format characters only ("\\u0000\\u0000" and a zero-width
+    space "\\u200b" were asked, and refused with a 200). Stops at the first visible character."""
+    return not any(not c.isspace() and unicodedata.category(c) != "Cf" for c in CONTROL_CHARACTERS.sub("", text))
 
 
 def search_text(text: str) -> str:

@@ -18,7 +18,7 @@ from starlette.formparsers import (  # python-multipart's names as Starlette fou
     parse_options_header,
 )
 
-from app.api.deps import IngestServiceDep, RecordStoreDep, WriteTurnDep
+from app.api.deps import IngestServiceDep, RecordStoreDep, WriteTurnDep, get_services
 from app.api.errors import ERRORS, ApiError
 from app.api.schemas import (
     ArticleDetail,
@@ -33,6 +33,8 @@ from app.ingest.article import ArticleIn
 from app.ingest.loaders import (
     UNREADABLE_JSON,
     LoadedRecord,
+    UnpackBudget,
+    UnpackedTooLarge,
     UnsupportedFile,
     decode_text,
     json_records,
@@ -124,6 +126,7 @@ async def _multipart_form(request: Request) -> FormData:
 async def _records_from_request(request: Request) -> list[LoadedRecord]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
+        unpacking = UnpackBudget(UNPACKED_PER_BODY_BYTE * get_services(request).settings.max_body_bytes)
         form = await _multipart_form(request)
         try:
             uploads = [v for v in form.getlist("files") + form.getlist("file") if hasattr(v, "filename")]
@@ -136,7 +139,10 @@ async def _records_from_request(request: Request) -> list[LoadedRecord]:
                     suffix_of(name)
                 except UnsupportedFile as exc:
                     raise ApiError(415, "unsupported file type", str(exc)) from exc
-                records.extend(await run_in_threadpool(_loaded, name, await upload.read()))
+                records.extend(await run_in_threadpool(_loaded, name, await upload.read(), unpacking))
+        except UnpackedTooLarge as exc:
+            raise ApiError(413, "request body too large", f"{exc} (at most {UNPACKED_PER_BODY_BYTE} times "
+                                                          "CITEWIRE_MAX_BODY_BYTES, together)") from exc
         finally:
             await form.close()  # the spooled upload files, once read (nothing closed them)
         return records
@@ -153,9 +159,14 @@ async def _records_from_request(request: Request) -> list[LoadedRecord]:
 _DEPENDENCY_FAILURES = ("embedding failed", "store write failed")
 
 
-def _loaded(name: str, data: bytes) -> list[LoadedRecord]:
+# A .jsonl.gz upload may unpack to this many times the request-body limit (news JSONL compresses 3-5 times); the
+# body limit alone let a 200 KB gzip of one 190 MB line through.
+UNPACKED_PER_BODY_BYTE = 10
+
+
+def _loaded(name: str, data: bytes, unpacking: UnpackBudget | None = None) -> list[LoadedRecord]:
     """The upload's records, parsed off the event loop: sanitising and extracting a large page takes CPU time."""
-    return list(load_bytes(name, _sanitised(name, data)))
+    return list(load_bytes(name, _sanitised(name, data), unpacking))
 
 
 def _loaded_json(body: bytes) -> list[LoadedRecord]:

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from app.api.security import is_openai_path, openai_error_body
+from app.api.security import is_openai_path, openai_error_body, route_path
 from app.dependency_errors import (
     EmbeddingEndpointError,
     LLMReplyError,
@@ -74,10 +74,11 @@ def wrong_content_type(request: Request, exc: RequestValidationError) -> str | N
 
 def unreadable_body(exc: StarletteHTTPException) -> str | None:
     """Why FastAPI could not read a JSON body that is no JSON syntax error (bytes that are not UTF-8, nesting deeper
-    than the parser goes), else None. FastAPI answers those with a bare "There was an error parsing the body"; the
+    than the parser goes, an integer of more digits than Python converts), else None. FastAPI answers those with a bare "There was an error parsing the body"; the
     reason is the exception it raises from, as /v1/articles (which parses its own body) reports it."""
     cause = exc.__cause__
-    if exc.status_code == 400 and isinstance(cause, (UnicodeDecodeError, RecursionError)):
+    # ValueError: bytes that are not UTF-8 (UnicodeDecodeError), an integer past Python's 4,300 digits
+    if exc.status_code == 400 and isinstance(cause, (ValueError, RecursionError)):
         return str(cause) or type(cause).__name__
     return None
 
@@ -146,7 +147,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if is_openai_path(request.url.path):  # an unknown URL or method, asked by an OpenAI client
+        if is_openai_path(route_path(request.scope)):  # an unknown URL or method, asked by an OpenAI client
             return JSONResponse(_openai_http_error(request, exc), status_code=exc.status_code, headers=exc.headers)
         reason = unreadable_body(exc)
         if reason is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from app.api.security import error_payload
+from app.api.security import error_payload, route_path
 
 
 class BodyTooLarge(Exception):
@@ -21,7 +21,7 @@ class BodySizeLimit:
             return await self.app(scope, receive, send)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return await self._reject(send, scope["path"])
+            return await self._reject(send, route_path(scope))
         seen = 0
         answered = started = False  # the 413 sent; the app's own response begun
 
@@ -35,7 +35,7 @@ class BodySizeLimit:
                     # "There was an error parsing the body", so raising alone lost the 413 for chunked bodies.
                     if not answered and not started:
                         answered = True
-                        await self._reject(send, scope["path"])
+                        await self._reject(send, route_path(scope))
                     raise BodyTooLarge
             return message
 
@@ -52,7 +52,7 @@ class BodySizeLimit:
         except* BodyTooLarge:  # a streaming response reads the request in a task group: the error comes grouped
             rejected = True
         if rejected and not answered and not started:
-            await self._reject(send, scope["path"])
+            await self._reject(send, route_path(scope))
 
     async def _reject(self, send, path: str) -> None:
         payload = error_payload(path, 413, "request body too large", f"limit is {self.max_bytes} bytes")

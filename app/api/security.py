@@ -98,7 +98,10 @@ class AccessControl:
         self.limiter = MovingWindowRateLimiter(storage) if storage is not None else None
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] == "OPTIONS" or not scope["path"].startswith(self.prefixes):
+        if scope["type"] != "http" or scope["method"] == "OPTIONS":
+            return await self.app(scope, receive, send)
+        path = route_path(scope)
+        if not path.startswith(self.prefixes):
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
         address = (scope.get("client") or ("unknown",))[0]
@@ -106,7 +109,7 @@ class AccessControl:
             failures = f"auth-failures:{address_bucket(address)}"
             # checked before the key: past the limit a right guess is refused as a wrong one, so guessing is slowed
             if self.failure_limit is not None and not self.limiter.test(self.failure_limit, failures):
-                return await self._too_many(send, self.failure_limit, failures, scope["path"],
+                return await self._too_many(send, self.failure_limit, failures, path,
                                             f"too many wrong API keys from this address (at most "
                                             f"{self.failure_limit})")
             presented = presented_key(headers)
@@ -119,12 +122,12 @@ class AccessControl:
                                 address_bucket(address), self.failure_limit)
                 return await _reject(send, 401, "unauthorized",
                                      "send a valid API key as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'",
-                                     {"www-authenticate": 'Bearer realm="citewire"'}, scope["path"])
+                                     {"www-authenticate": 'Bearer realm="citewire"'}, path)
         else:
             client = "addr:" + address
         scope.setdefault("state", {})["client_key"] = client
         if self.limit is not None and not self.limiter.hit(self.limit, client):
-            return await self._too_many(send, self.limit, client, scope["path"], f"at most {self.limit} per client")
+            return await self._too_many(send, self.limit, client, path, f"at most {self.limit} per client")
         return await self.app(scope, receive, send)
 
     async def _too_many(self, send, limit, bucket: str, path: str, what: str) -> None:
@@ -141,6 +144,14 @@ class AccessControl:
 # {"error", "detail"} on their paths and below them; /v1/chat is native only itself (/v1/chat/completions is OpenAI's).
 NATIVE_V1_TREES = ("/v1/ask", "/v1/search", "/v1/summarize", "/v1/articles")
 NATIVE_V1_EXACT = ("/v1/chat",)
+
+
+def route_path(scope) -> str:
+    """The path the routes match. Behind ``uvicorn --root-path /citewire`` (or mounted in a parent app) ``scope["path"]``
+    starts with ``scope["root_path"]``, which the router takes off before matching: a check of the raw path let
+    "/citewire/v1/articles" through without a key, though the router answered it as "/v1/articles"."""
+    path, root = scope["path"], scope.get("root_path") or ""
+    return (path[len(root):] or "/") if root and path.startswith(root) else path
 
 
 def is_openai_path(path: str) -> bool:

@@ -178,7 +178,11 @@ def normalise(article: ArticleIn) -> NormalisedArticle:
     given_url = CONTROL_CHARACTERS.sub("", article.url)
     url = given_url.strip()
     source = CONTROL_CHARACTERS.sub("", article.source).strip()
-    source = source or (urlparse(url).hostname or "").removeprefix("www.") or "unknown"
+    try:
+        host = urlparse(url).hostname or ""
+    except ValueError as exc:  # "http://[broken" (urllib's "Invalid IPv6 URL"): this record fails, not the request
+        raise InvalidArticle(f"url {url[:200]!r} is not a URL: {exc}") from None
+    source = source or host.removeprefix("www.") or "unknown"
     article_id = article.id or _derived_id(given_url, title, text)
     published_at = None
     if published is not None:

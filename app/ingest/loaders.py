@@ -99,13 +99,30 @@ def load_path(path: Path) -> Iterator[LoadedRecord]:
         yield from load_stream(path.name, handle, suffix)
 
 
-def load_bytes(name: str, data: bytes) -> Iterator[LoadedRecord]:
-    yield from load_stream(name, io.BytesIO(data), suffix_of(name))
+def load_bytes(name: str, data: bytes, unpacking: UnpackBudget | None = None) -> Iterator[LoadedRecord]:
+    """``unpacking``: what .jsonl.gz files may still unpack to (UnpackedTooLarge past it); None: no bound."""
+    yield from load_stream(name, io.BytesIO(data), suffix_of(name), unpacking)
 
 
-def load_stream(name: str, handle: IO[bytes], suffix: str) -> Iterator[LoadedRecord]:
+class UnpackedTooLarge(ValueError):
+    """Compressed uploads unpack past their bound: a 200 KB gzip of one 190 MB line passed the request-body limit
+    and made the server hold the line."""
+
+    def __init__(self, name: str, limit: int) -> None:
+        super().__init__(f"{name}: the compressed uploads unpack to more than {limit:,} bytes")
+
+
+class UnpackBudget:
+    """The bytes every compressed file of one request may unpack to, together."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = self.left = limit
+
+
+def load_stream(name: str, handle: IO[bytes], suffix: str, unpacking: UnpackBudget | None = None
+                ) -> Iterator[LoadedRecord]:
     if suffix == ".jsonl.gz":
-        yield from _gzipped_jsonl(name, handle)
+        yield from _gzipped_jsonl(name, handle, unpacking)
     elif suffix == ".jsonl":
         yield from _jsonl(name, handle)
     elif suffix == ".json":
@@ -156,18 +173,29 @@ def _validated(origin: str, record: object) -> LoadedRecord:
         return LoadedRecord(origin, error=reasons, article_id=record_id(record), ignored=ignored)
 
 
-def _gzipped_jsonl(name: str, handle: IO[bytes]) -> Iterator[LoadedRecord]:
+def _gzipped_jsonl(name: str, handle: IO[bytes], unpacking: UnpackBudget | None = None) -> Iterator[LoadedRecord]:
     """A damaged archive is bad input like a bad line: the records read before the damage stand,
     the damage itself becomes one failed record (not a crash, not a 500)."""
     try:
         with gzip.GzipFile(fileobj=handle) as unzipped:
-            yield from _jsonl(name, unzipped)
+            yield from _jsonl(name, unzipped if unpacking is None else _bounded_lines(name, unzipped, unpacking))
     except (OSError, EOFError, zlib.error) as exc:
         yield LoadedRecord(name, error=f"not a readable gzip file ({type(exc).__name__}: {exc or 'truncated'})")
 
 
-# RecursionError: JSON nested deeper than Python's parser goes is as unreadable as a syntax error
-UNREADABLE_JSON = (json.JSONDecodeError, UnicodeDecodeError, RecursionError)
+def _bounded_lines(name: str, handle: IO[bytes], budget: UnpackBudget) -> Iterator[bytes]:
+    """The lines of ``handle`` while the budget lasts; each read asks for no more than is left, so no line past the
+    bound is ever held."""
+    while line := handle.readline(budget.left + 1):
+        budget.left -= len(line)
+        if budget.left < 0:
+            raise UnpackedTooLarge(name, budget.limit)
+        yield line
+
+
+# RecursionError: JSON nested deeper than Python's parser goes is as unreadable as a syntax error; ValueError: the
+# parser's own JSONDecodeError and UnicodeDecodeError, and an integer of more than 4,300 digits (a 500 before)
+UNREADABLE_JSON = (ValueError, RecursionError)
 
 
 def json_error(exc: Exception, line: int | None = None) -> str:

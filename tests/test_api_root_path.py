@@ -1,0 +1,63 @@
+"""Behind a path-prefix proxy (uvicorn --root-path /citewire, or the app mounted under a parent app), the ASGI
+scope's "path" carries the prefix ("/citewire/v1/articles") and Starlette routes on the path with the root_path
+cut off. AccessControl (app/api/security.py) tested the raw scope["path"] against ("/v1/", "/mcp"), so every
+protected route was served without a key and without the rate limit (``route_path`` now)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from tests.test_integration import free_port
+
+KEY = "hunt-secret-key"
+
+
+def _app(tmp_path):
+    return create_app(Settings(data_dir=tmp_path / "data", index_samples=True, warmup=False, api_keys=[KEY]))
+
+
+def test_a_root_path_does_not_open_the_protected_routes(tmp_path):
+    with TestClient(_app(tmp_path), root_path="/citewire") as client:
+        listed = client.get("/citewire/v1/articles")
+        assert listed.status_code == 401, listed.text[:200]
+        deleted = client.delete("/citewire/v1/articles/kim-shoigu-pyongyang-2025")
+        assert deleted.status_code == 401, deleted.text[:200]
+        assert client.get("/citewire/v1/articles", headers={"X-API-Key": KEY}).status_code == 200
+
+
+def test_a_root_path_under_real_uvicorn_still_needs_a_key(tmp_path):
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(_app(tmp_path), host="127.0.0.1", port=port, log_level="warning",
+                                           root_path="/citewire"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.time() + 120
+        while not server.started and time.time() < deadline:
+            time.sleep(0.05)
+        base = f"http://127.0.0.1:{port}"
+        # uvicorn puts the root path in front of scope["path"]; the proxy in front strips it, so the
+        # request arrives as /v1/articles
+        response = httpx.get(f"{base}/v1/articles", timeout=30)
+        assert response.status_code == 401, response.text[:200]
+        asked = httpx.post(f"{base}/v1/ask", json={"question": "What did Kim pledge?"}, timeout=60)
+        assert asked.status_code == 401, asked.text[:200]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.mark.parametrize("rate_limit", ["2/minute"])
+def test_a_root_path_does_not_lift_the_rate_limit(tmp_path, rate_limit):
+    app = create_app(Settings(data_dir=tmp_path / "data", warmup=False, rate_limit=rate_limit))
+    with TestClient(app, root_path="/citewire") as client:
+        statuses = [client.get("/citewire/v1/models").status_code for _ in range(4)]
+    assert statuses[-1] == 429, statuses
