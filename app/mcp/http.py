@@ -29,6 +29,9 @@ def transport_security(allowed_hosts: list[str]) -> TransportSecuritySettings:
     """DNS-rebinding protection: only these Host headers (and matching browser Origins) are served."""
     if "*" in allowed_hosts:
         return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    # "host:*" is any port, the default one too: a client at https://host/mcp sends "Host: host" (no port), which
+    # the SDK's wildcard (host.startswith(base + ":")) refuses
+    allowed_hosts = list(dict.fromkeys([*allowed_hosts, *(h[:-2] for h in allowed_hosts if h.endswith(":*"))]))
     origins = [f"{scheme}://{host}" for host in allowed_hosts for scheme in ("http", "https")]
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=allowed_hosts,
                                      allowed_origins=origins)

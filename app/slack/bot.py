@@ -183,8 +183,18 @@ def _history(client: WebClient, event: dict, context) -> list[dict]:
     root = event.get("thread_ts")
     if not root or root == event.get("ts"):
         return []
-    replies = client.conversations_replies(channel=event["channel"], ts=root, limit=100, include_all_metadata=True)
-    return thread_history(replies.get("messages", []), event["ts"], context.bot_user_id, context.bot_id)
+    messages, cursor = [], None
+    for _ in range(MAX_THREAD_PAGES):  # oldest first, a page at a time: the latest turns are on the last page
+        page = client.conversations_replies(channel=event["channel"], ts=root, limit=200, cursor=cursor,
+                                            include_all_metadata=True)
+        messages += page.get("messages", [])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not page.get("has_more") or not cursor:
+            break
+    return thread_history(messages, event["ts"], context.bot_user_id, context.bot_id)
+
+
+MAX_THREAD_PAGES = 10
 
 
 SEEN_FILE = "slack_seen.sqlite"  # in the data dir: the messages this host's workers have taken on

@@ -39,6 +39,7 @@ def _entity_safe(text: str, cut: int) -> int:
 def split_text(text: str, limit: int = MAX_SECTION_CHARS) -> list[str]:
     """Pieces of at most ``limit`` characters, cut after a sentence, else a space, else anywhere
     (but never inside an escaped entity)."""
+    limit = max(limit, 1)
     pieces: list[str] = []
     rest = text.strip()
     while len(rest) > limit:
@@ -46,6 +47,7 @@ def split_text(text: str, limit: int = MAX_SECTION_CHARS) -> list[str]:
         cut = max((m.end() for m in _SPLIT_AT.finditer(window) if m.end() <= limit), default=0)
         if cut < limit // 2:
             cut = window.rfind(" ") + 1 or _entity_safe(rest, limit)
+        cut = cut or limit  # always make progress (a limit of 0 or 1 appended "" forever)
         pieces.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     if rest:
@@ -63,10 +65,19 @@ def _context(text: str) -> dict:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
+MAX_HEAD_FIELD_CHARS = 600  # a title or publisher in a source's head; a longer URL is not linked
+
+
+def _short(text: str, limit: int = MAX_HEAD_FIELD_CHARS) -> str:
+    """``text`` escaped and cut to ``limit`` characters as sent (never inside an entity)."""
+    text = escape(text)
+    return text if len(text) <= limit else text[: _entity_safe(text, limit - 1)] + "…"
+
+
 def _link(url: str, label: str) -> str:
-    label = escape(label.replace("|", "/")) or "link"
+    label = _short(label.replace("|", "/")) or "link"
     safe_url = web_url(url)
-    if safe_url is None:
+    if safe_url is None or len(safe_url) > MAX_HEAD_FIELD_CHARS:
         return f"*{label}*"
     return f"*<{safe_url.replace('|', '%7C')}|{label}>*"
 
@@ -74,7 +85,7 @@ def _link(url: str, label: str) -> str:
 def citation_blocks(citation: Citation) -> list[dict]:
     """``[n] Title`` (linked), source and date, then the quoted span as a block quote."""
     head = f"*[{citation.n}]* {_link(citation.url, citation.title or citation.article_id)}\n" \
-           f"{escape(citation.source or 'unknown source')} · {day(citation.published_at)}"
+           f"{_short(citation.source or 'unknown source')} · {day(citation.published_at)}"
     quote = escape(" ".join(citation.quote.split()))
     pieces = split_text(quote, MAX_SECTION_CHARS - len(head) - 10)
     blocks = [_section(f"{head}\n>{pieces[0]}" if pieces else head)]
@@ -88,7 +99,8 @@ def _with_sources(body: str, citations: Sequence[Citation], footer: str | None) 
     if citations:
         blocks += [{"type": "divider"}, _section("*Sources*")]
     room = MAX_BLOCKS - len(blocks) - len(tail) - 1  # one spare for the "not shown" note
-    if len(blocks) + len(tail) > MAX_BLOCKS:  # an answer longer than ~140,000 characters
+    # an answer longer than ~140,000 characters; with sources, one block fewer: the "not shown" note needs it
+    if len(blocks) + len(tail) > MAX_BLOCKS or (citations and room < 0):
         blocks = blocks[: MAX_BLOCKS - len(tail) - 1] + [_context("(answer shortened to fit one Slack message)")]
         return blocks + tail
     shown = 0
