@@ -212,7 +212,7 @@ def test_a_data_dir_that_cannot_be_used_is_one_error_line_for_serve_too(tmp_path
     a_file = tmp_path / "not-a-folder"
     a_file.write_text("x")
     monkeypatch.setenv("CITEWIRE_DATA_DIR", str(a_file))
-    monkeypatch.setattr("app.cli._check_listen", lambda host, port: None)  # a busy port is not what this is about
+    monkeypatch.setattr("app.cli.serve._check_listen", lambda host, port: None)  # a busy port is not what this is about
     for args in (["serve", "--port", "8794"], ["list"]):
         result = runner.invoke(cli, args)
         assert result.exit_code == 1, (args, result.output)

@@ -233,7 +233,7 @@ def test_serve_port_check_agrees_with_how_uvicorn_binds():
 
     import typer
 
-    from app.cli import _check_listen
+    from app.cli.serve import _check_listen
 
     def uvicorn_can_bind(host: str, port: int) -> bool:
         async def attempt() -> bool:

@@ -211,7 +211,7 @@ def test_the_api_answers_each_failing_dependency(case):
 def test_the_cli_says_each_failing_dependency_in_one_line(case, capsys):
     import typer
 
-    from app.cli import _dependency_errors
+    from app.cli.common import _dependency_errors
 
     make, *_, line = FAILURES[case]
     exc = make()

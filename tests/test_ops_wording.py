@@ -9,7 +9,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from app.cli import _IngestProgress, cli
+from app.cli import cli
+from app.cli.ingest import _IngestProgress
 from app.ingest.loaders import load_bytes
 
 runner = CliRunner()

@@ -186,7 +186,7 @@ class _Terminal(io.StringIO):
 
 
 def _progress(*args, **kwargs):
-    from app.cli import _IngestProgress
+    from app.cli.ingest import _IngestProgress
 
     return _IngestProgress(*args, **kwargs)
 

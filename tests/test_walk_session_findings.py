@@ -187,7 +187,8 @@ def test_the_cli_reads_as_of_as_the_http_api_does(tmp_path, monkeypatch):
     """--as-of took a date only, while /v1/ask and the MCP tools take a date and time too."""
     from typer.testing import CliRunner
 
-    from app.cli import _parse_date, cli
+    from app.cli import cli
+    from app.cli.common import _parse_date
 
     assert _parse_date("2023-09-14T10:00:00Z", "--as-of").isoformat() == "2023-09-14T10:00:00+00:00"
     assert _parse_date("2023-09-14", "--as-of").isoformat() == "2023-09-14"
