@@ -258,8 +258,11 @@ class SummarizeService:
             return Summary(summary=TOPIC_REFUSAL, citations=[], sentences=[], article_ids=[], answerable=False,
                            refusal_reason=reason + within_filters(filters, as_of))
         units: list[Unit] = []
+        mid_sentence = self._opening_mid_sentence(passages)
         for passage in passages:
             for position, span in enumerate(sentence_spans(passage.text, offset=passage.char_start)):
+                if position == 0 and passage.chunk_id in mid_sentence:
+                    continue  # the tail of a sentence longer than a chunk, not a sentence
                 text = passage.text[span.start - passage.char_start : span.end - passage.char_start]
                 units.append(Unit(passage, span.start, span.end, text, passage.published_at or "", position))
         units = on_topic(topic, dedupe_spans(units), self.headline_mentions)
@@ -306,6 +309,13 @@ class SummarizeService:
         if not any(on_topic(topic, [Unit(p, 0, 0, p.text, "", 0)], headlines) for p in passages):
             return "no passage mentions what the topic is about"
         return None
+
+    def _opening_mid_sentence(self, passages: list[Passage]) -> set[str]:
+        """The chunks among ``passages`` that open inside a sentence of their article (``starts_sentence``)."""
+        later = [p for p in passages if p.char_start > 0]
+        texts = {a.id: a.text for a in self.records.articles_by_id(p.article_id for p in later).values()} if later else {}
+        return {p.chunk_id for p in later if p.article_id in texts
+                and not starts_sentence(texts[p.article_id], p.char_start + len(p.text) - len(p.text.lstrip()))}
 
     def _article_terms(self, passages: list[Passage]) -> dict[str, set[str]]:
         """Each retrieved article's content terms, title and whole text: a later chunk says "the city"."""
@@ -595,7 +605,9 @@ def _within_chunks(text: str, start: int, end: int, chunks: list) -> list[tuple[
     chunk holds it (the usual case), else its pieces cut at chunk borders. A quote is a span of the chunk it cites,
     as an answer's is; a "sentence" the segmenter ran across a border (two quoted sentences read as one) was cited
     to the chunk it starts in, which ended inside it. A piece without a full stop is no summary candidate
-    (summary_candidates), so a sentence cut mid-way is left out while another sentence is available."""
+    (summary_candidates), so a sentence cut mid-way is left out while another sentence is available. A piece that
+    starts mid-sentence (``starts_sentence``: a sentence longer than a chunk) is not returned: its tail ends with
+    the sentence's full stop and was quoted as if it were a whole sentence."""
     whole = next((c for c in chunks if c.char_start <= start and end <= c.char_end), None)
     if whole is not None or not chunks:
         return [(start, end, whole or chunks[0])] if chunks else []
@@ -608,10 +620,19 @@ def _within_chunks(text: str, start: int, end: int, chunks: list) -> list[tuple[
         stop = min(end, chunk.char_end)
         piece_start = position + len(text[position:stop]) - len(text[position:stop].lstrip())
         piece_end = stop - (len(text[position:stop]) - len(text[position:stop].rstrip()))
-        if piece_start < piece_end:
+        if piece_start < piece_end and (not pieces or starts_sentence(text, piece_start)):
             pieces.append((piece_start, piece_end, chunk))
         position = stop
     return pieces
+
+
+def starts_sentence(text: str, at: int) -> bool:
+    """Whether ``text[at:]`` starts a sentence as far as the text before it tells: it opens the text or a line, or
+    follows a full stop or a colon. A chunk of a sentence longer than a chunk starts mid-sentence (the chunker
+    falls back to words), and its first "sentence" is the tail of that one."""
+    before = text[:at]
+    kept = before.rstrip()
+    return not kept or "\n" in before[len(kept):] or kept.endswith(":") or bool(SENTENCE_END.search(kept))
 
 
 def _cited_articles(book: CitationBook) -> list[str]:
