@@ -204,6 +204,9 @@ def classify(exc: BaseException) -> DependencyFailure | None:
                                  RETRY_AFTER_S, exc)
     if _is_openai(exc, "APIStatusError"):
         return DependencyFailure("llm", 502, FAILED, f"the LLM endpoint answered HTTP {exc.status_code}", None, exc)
+    if _is_openai(exc, "APIError") and getattr(exc, "status_code", None) is None:
+        # an error event inside a stream (vLLM, OpenAI: {"error": …} after a 200), or a chunk that is no JSON
+        return DependencyFailure("llm", 502, FAILED, "the LLM endpoint failed during the stream", None, exc)
     if isinstance(exc, httpx.TransportError):
         # The openai client wraps its own transport errors, so a bare one comes from the Chroma server.
         return DependencyFailure("vector store", 503, UNAVAILABLE, f"{_NAMES['vector store']} is not reachable: "

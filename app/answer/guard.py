@@ -20,6 +20,9 @@ from app.text import STOPWORDS, sentence_spans, words
 
 log = logging.getLogger(__name__)
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+# Markers as models also write them: "[ 1 ]", "【1】", "[1-2]", "[Passage 1]", "[1; 2]": made "[1]", "[1, 2]" first.
+_VARIANT = re.compile(r"[\[【［]\s*(?:(?:passages?|sources?)\s*)?(\d+(?:\s*(?:[,;–-]|and)\s*\d+)*)\s*[\]】］]", re.I)
+_LIST_ITEM = re.compile(r"(?m)^[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]+")  # "1. ", "- ": a list item's number is no claim
 REFUSAL_TOKEN = "INSUFFICIENT_CONTEXT"
 MIN_CLAIM_WORDS = 3
 
@@ -46,7 +49,9 @@ def repeats(text: str, kept: list[str]) -> bool:
 
 def split_cited(text: str) -> list[tuple[str, list[int]]]:
     """(sentence without markers, cited numbers); a marker just after a full stop belongs to that sentence."""
-    normalised = re.sub(r"([.!?])\s*((?:\[\d+(?:\s*,\s*\d+)*\]\s*)+)", r" \2\1 ", text)
+    text = _LIST_ITEM.sub("", _VARIANT.sub(_canonical_marker, text))
+    # also after a closing quote or bracket: '… a "sacred fight." [1] Putin …' was one sentence citing both
+    normalised = re.sub(r"([.!?][\"'”’)]*)\s*((?:\[\d+(?:\s*,\s*\d+)*\]\s*)+)", r" \2\1 ", text)
     out = []
     for span in sentence_spans(normalised):
         sentence = normalised[span.start : span.end]
@@ -56,6 +61,14 @@ def split_cited(text: str) -> list[tuple[str, list[int]]]:
         if clean:
             out.append((clean, cited))
     return out
+
+
+def _canonical_marker(match: re.Match) -> str:
+    numbers: list[int] = []
+    for part in re.split(r"\s*[,;]\s*|\s+and\s+", match.group(1)):
+        ends = [int(n) for n in re.split(r"\s*[–-]\s*", part)]
+        numbers += list(range(ends[0], ends[-1] + 1)) if len(ends) == 2 and 0 < ends[1] - ends[0] < 10 else ends
+    return "[" + ", ".join(map(str, numbers)) + "]"
 
 
 def evidence(passage: Passage) -> str:
@@ -116,14 +129,25 @@ class FaithfulnessGuard:
             budget[0] = 0
             return None
 
+    def _needed(self, text: str, numbers: list[int], passages: list[Passage]) -> list[int]:
+        """The cited passages the claim needs: one whose leaving out still leaves the claim supported is left out
+        (a sentence citing [1][2][3] that [1] alone supports quoted two sentences that say nothing of it)."""
+        needed = list(numbers)
+        for n in numbers:
+            rest = [m for m in needed if m != n]
+            if rest and self.checker.check(text, [evidence(passages[m - 1]) for m in rest]).supported:
+                needed = rest
+        return needed
+
     def verify(self, raw_answer: str, passages: list[Passage],
-               scope: list[int] | None = None) -> tuple[list[Verified], dict]:
+               scope: list[int] | None = None, budget: list[int] | None = None) -> tuple[list[Verified], dict]:
         """Check every sentence against what it cites; re-attribute (within ``scope``: the passage
-        numbers the model was shown, default all), drop or mark what fails."""
+        numbers the model was shown, default all), drop or mark what fails. ``budget``: judge calls left, shared by
+        the calls of one summary (default: a fresh ``judge_budget``)."""
         scope = scope or list(range(1, len(passages) + 1))
         summary = empty_summary()
         out: list[Verified] = []
-        budget = [self.judge_budget]
+        budget = budget if budget is not None else [self.judge_budget]
         for text, cited in split_cited(raw_answer):
             if len(words(text)) < MIN_CLAIM_WORDS:  # "HACKED." is a fragment, not a claim anything can support
                 summary["dropped"] += 1
@@ -139,7 +163,9 @@ class FaithfulnessGuard:
             judged = self._judged(text, verdict, budget)
             if judged is not None:
                 supported, score = judged >= 0.5, round(judged, 4)
-            status = "kept" if valid == cited and supported else "fixed"
+            if supported and len(valid) > 1:
+                valid = self._needed(text, valid, passages)
+            status = "kept" if valid == list(dict.fromkeys(cited)) and supported else "fixed"
             if not supported:
                 # Re-attribute to the passage that supports the sentence best, if any does.
                 rejected = set(valid) if judged is not None else set()  # the judge has read those already

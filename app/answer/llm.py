@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from app.answer.extractive import Candidate, candidate_sentences, near_duplicate, restates
 from app.answer.guard import FaithfulnessGuard
 from app.answer.models import Answer
-from app.llm.client import LLMClient
+from app.llm.client import LLMClient, strip_reasoning
 from app.offline import count_tokens, get_encoding
 from app.prompts import Prompt, fence
 from app.retrieval.service import Passage
@@ -155,6 +155,6 @@ class LLMAnswerer:
                 yield "delta", delta
         finally:
             tokens.close()
-        answer = self.guard.apply(tokens.text, plan.passages)
+        answer = self.guard.apply(strip_reasoning(tokens.text), plan.passages)
         answer.usage = tokens.usage | {"model": self.client.model, "prompt": self.prompt.id}
         yield "answer", answer

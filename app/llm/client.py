@@ -7,6 +7,8 @@ A 200 that is not a chat completion (a web page at that URL) raises LLMReplyErro
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -53,7 +55,7 @@ class LLMClient:
             raise LLMReplyError(str(raw.http_request.url), _content_type(raw.headers))
         usage = response.usage.model_dump() if getattr(response, "usage", None) else {}
         model = (response.model if self.reported_model else None) or self.model
-        return Completion(choices[0].message.content or "", _usage(usage), model)
+        return Completion(strip_reasoning(_text(choices[0].message.content)), _usage(usage), model)
 
     def stream(self, messages: list[dict], max_tokens: int) -> "TokenStream":
         raw = self._client.chat.completions.with_raw_response.create(
@@ -82,7 +84,7 @@ class TokenStream:
 
     def __iter__(self) -> Iterator[str]:
         chunks = 0
-        for chunk in self._raw:
+        for chunk in self._chunks():
             choices = getattr(chunk, "choices", None)
             usage = getattr(chunk, "usage", None)
             if choices is None and not usage:
@@ -90,8 +92,8 @@ class TokenStream:
             chunks += 1
             if usage:
                 self.usage = _usage(usage.model_dump())
-            if choices and choices[0].delta and choices[0].delta.content:
-                delta = choices[0].delta.content
+            if choices and choices[0].delta and _text(choices[0].delta.content):
+                delta = _text(choices[0].delta.content)
                 self.text += delta
                 yield delta
         if not chunks:
@@ -99,8 +101,45 @@ class TokenStream:
                 "an event stream with no chat completion chunk"
             raise LLMReplyError(self._url, got)
 
+    def _chunks(self):
+        """The client's chunks; a chunk that is no JSON is the endpoint failing mid-stream (openai raised the bare
+        JSONDecodeError, an "internal error"), as an error event in the stream is (openai.APIError)."""
+        from openai import APIError
+
+        iterator = iter(self._raw)
+        while True:
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                return
+            except json.JSONDecodeError as exc:
+                raise APIError("the LLM endpoint sent a malformed stream chunk", getattr(self._raw, "response", None)
+                               and self._raw.response.request, body=None) from exc
+            yield chunk
+
     def close(self) -> None:
         self._raw.close()
+
+
+_THINK = re.compile(r"<think>.*?(?:</think>|\Z)\s*", re.S | re.I)
+
+
+def strip_reasoning(text: str) -> str:
+    """The reply without a reasoning model's ``<think>…</think>`` (Qwen3, DeepSeek-R1 through Ollama or llama.cpp):
+    its sentences are no answer (a "</think>" was left in the answer, the question a chat turn was rewritten to was
+    "<think>", an INSUFFICIENT_CONTEXT it weighed refused the answer). A reply that starts inside the block (the
+    template opened it) loses what comes before its "</think>"."""
+    text = _THINK.sub("", text)
+    if "</think>" in text.lower():
+        text = text[text.lower().rindex("</think>") + len("</think>"):]
+    return text.lstrip()
+
+
+def _text(content) -> str:
+    """A message's content: a string, or (some APIs) a list of parts, whose text parts are joined."""
+    if isinstance(content, list):
+        return "".join(str(p.get("text") or "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return content if isinstance(content, str) else ""
 
 
 def _usage(raw: dict) -> dict:

@@ -30,7 +30,7 @@ OPEN_AFTER = 2  # outages in a row (no success between) that open the cooldown w
 
 
 def failure_kind(exc: BaseException) -> str | None:
-    """"unreachable", "timeout", "http_5xx", "http_429", "http_4xx" or "bad_reply" for an LLM failure, else None."""
+    """"unreachable", "timeout", "http_5xx", "http_429", "stream_error", "http_4xx" or "bad_reply" for an LLM failure, else None."""
     failure = classify(exc)
     if failure is None or failure.dependency != "llm":
         return None
@@ -38,6 +38,8 @@ def failure_kind(exc: BaseException) -> str | None:
         return "bad_reply"
     status = getattr(exc, "status_code", None)
     if status is None:
+        if failure.status != 503:  # no connection failure: the endpoint failed during its stream
+            return "stream_error"
         return "timeout" if type(exc).__name__ == "APITimeoutError" else "unreachable"
     return "http_5xx" if status >= 500 else f"http_{status}" if status in OUTAGE_STATUSES else "http_4xx"
 
@@ -49,7 +51,7 @@ def _background(work: Callable[[], None]) -> None:
 def is_outage(kind: str | None) -> bool:
     """What the fallback covers: the endpoint is down or overloaded. A 4xx (a wrong model name or key) or a reply
     that is no chat completion (a web page at the URL) is a configuration error and stays one (502)."""
-    return kind in ("unreachable", "timeout", "http_5xx", "http_429")
+    return kind in ("unreachable", "timeout", "http_5xx", "http_429", "stream_error")
 
 
 @dataclass

@@ -26,7 +26,7 @@ ANSWERS = Counter("citewire_answers", "Answers given, by mode and whether they a
 REFUSALS = Counter("citewire_refusals", "Questions refused (nothing in the articles supports an answer).",
                    registry=REGISTRY)
 LLM_FAILURES = Counter("citewire_llm_failures", "LLM calls that failed after the client's retries, by kind "
-                       "(unreachable, timeout, http_5xx, http_429, http_4xx, bad_reply).", ("kind",), registry=REGISTRY)
+                       "(unreachable, timeout, http_5xx, http_429, stream_error, http_4xx, bad_reply).", ("kind",), registry=REGISTRY)
 LLM_FALLBACKS = Counter("citewire_llm_fallbacks", "Answers, summaries and chat rewrites made without the LLM because "
                         "it failed (tried=true) or was cooling down after a failure (tried=false).",
                         ("call", "tried"), registry=REGISTRY)

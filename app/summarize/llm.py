@@ -45,6 +45,7 @@ class LLMSummarizer:
         guard_total = {"kept": 0, "fixed": 0, "dropped": 0, "marked": 0}
         notes: list[Verified] = []
         calls = 0
+        judge_budget = [self.guard.judge_budget]  # per summary, as CITEWIRE_GUARD_JUDGE_BUDGET says
         fixed = count_tokens(self.map_prompt.system) + count_tokens(self.map_prompt.user.format(passages="", sentences=4))
         budget = self.context_window - self.max_tokens - fixed - _MARGIN
         start = 0
@@ -57,7 +58,7 @@ class LLMSummarizer:
             calls += 1
             _add(usage, completion.usage)
             shown = list(range(start + 1, start + len(blocks) + 1))
-            verified, summary = self.guard.verify(completion.text, passages, scope=shown)
+            verified, summary = self.guard.verify(completion.text, passages, scope=shown, budget=judge_budget)
             _add(guard_total, summary)
             notes.extend(v for v in verified if v.status != "unsupported")
             start += len(blocks)
@@ -72,7 +73,7 @@ class LLMSummarizer:
                 calls += 1
                 _add(usage, completion.usage)
                 cited = sorted({p for n in group for p in n.passages})
-                verified, summary = self.guard.verify(completion.text, passages, scope=cited)
+                verified, summary = self.guard.verify(completion.text, passages, scope=cited, budget=judge_budget)
                 _add(guard_total, summary)
                 merged.extend(v for v in verified if v.status != "unsupported")
             if len(groups) == 1 or len(merged) >= len(notes):
