@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlparse
 
 from platformdirs import user_data_path
-from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _JSON_LIST = re.compile(r'^\s*\[\s*("|\])')
@@ -22,6 +22,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 USER_DATA = user_data_path("citewire", appauthor=False)  # ~/.local/share/citewire on Linux
 # A setting that cannot be read is a usage error, as a bad option is: exit status 2 wherever it is read
 INVALID_SETTING_EXIT = 2
+# What an answer prompt needs besides the answer's tokens: its fixed text (answer.v2: 169 tokens, + 16 + a 32-token
+# margin, app/answer/llm.py), a short question and the 40-token floor of a trimmed passage (pack_passages)
+MIN_PROMPT_TOKENS = 384
 
 
 def _is_ipv4(value: str) -> bool:
@@ -482,6 +485,27 @@ class Settings(BaseSettings):
             return USER_DATA / "data"
         return value
 
+    @field_validator("prompts_dir", "models_dir", mode="before")
+    @classmethod
+    def _folder_or_default(cls, value, info: ValidationInfo):
+        """Empty reads as unset, as CITEWIRE_DATA_DIR= does: Path("") is the current folder."""
+        if isinstance(value, str) and not value.strip():
+            return None if info.field_name == "prompts_dir" else USER_DATA / "models"
+        return value
+
+    @field_validator("data_dir", "prompts_dir", "models_dir")
+    @classmethod
+    def _home_expanded(cls, value: Path | None) -> Path | None:
+        """"~/citewire" from a .env file, compose or systemd (no shell expands it there) meant ./~/citewire."""
+        return value.expanduser() if value is not None else None
+
+    @field_validator("prompts_dir")
+    @classmethod
+    def _prompts_present(cls, value: Path | None) -> Path | None:
+        if value is not None and not any(value.glob("*.v*.md")):  # failed later as "cannot open the store: …"
+            raise ValueError(f"{value} holds no prompt files (NAME.vN.md); leave it unset for the shipped prompts")
+        return value
+
     @field_validator("lexical_url")
     @classmethod
     def _postgres_url(cls, value: str | None) -> str | None:
@@ -529,6 +553,16 @@ class Settings(BaseSettings):
             raise ValueError("0 turns the LLM judge off, but CITEWIRE_GUARD_JUDGE=true asks it about every sentence: "
                              "unset one of them")
         return value
+
+    @model_validator(mode="after")
+    def _answer_leaves_room_for_the_prompt(self) -> Settings:
+        """An answer budget that fills the context window started, then every answer and summary was a 500."""
+        room = self.llm_context_window - self.llm_max_tokens
+        if room < MIN_PROMPT_TOKENS:
+            raise ValueError(f"CITEWIRE_LLM_MAX_TOKENS ({self.llm_max_tokens}) leaves {room} tokens of "
+                             f"CITEWIRE_LLM_CONTEXT_WINDOW ({self.llm_context_window}) for the prompt; it needs at "
+                             f"least {MIN_PROMPT_TOKENS}: lower the one or raise the other")
+        return self
 
     @classmethod
     def from_environment(cls) -> Settings:

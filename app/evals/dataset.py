@@ -111,6 +111,8 @@ def load_suite(path: Path = DEFAULT_SUITE) -> Suite:
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise DatasetError(f"{path} is not a known-answer suite: {where}: {error_message(first)}{more}") from exc
     ids = [c.id for c in [*suite.answerable, *suite.unanswerable, *suite.summaries]]
+    if not ids:  # every metric was 0.000 "over 0 cases", exit 0
+        raise DatasetError(f"{path} holds no case: give answerable, unanswerable or summaries cases")
     duplicates = {i for i in ids if ids.count(i) > 1}
     if duplicates:
         raise DatasetError(f"duplicate case ids in {path}: {sorted(duplicates)}")

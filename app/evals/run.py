@@ -57,8 +57,11 @@ def in_process_target(app=None, make_app: Callable[[Settings], Any] | None = Non
     if index is not None and (why := not_a_data_dir(index)):  # a folder of articles: an empty store was left in it
         raise NoIndex(why)
     with tempfile.TemporaryDirectory(prefix="citewire-eval-") as folder:
-        settings = (Settings(data_dir=index, index_samples=False) if index is not None  # the corpus as it is
-                    else Settings(data_dir=Path(folder) / "data", index_samples=True))
+        # the eval is the app's only client, in process: the API keys and limits of a deployment (its environment
+        # or ./.env) answered every case 401 (or 429), scored as wrong answers
+        unguarded = {"api_keys": [], "rate_limit": None, "auth_failure_limit": None}
+        settings = (Settings(data_dir=index, index_samples=False, **unguarded) if index is not None  # the corpus as is
+                    else Settings(data_dir=Path(folder) / "data", index_samples=True, **unguarded))
         app = app or make_app(settings)
         with TestClient(app) as client:
             if index is not None and not app.state.services.records.list_articles(limit=1)[1]:

@@ -227,12 +227,19 @@ def run_suite(target: Target, suite: Suite, checker: SupportChecker, progress: b
         m["retrieval_mrr"] = statistics.mean(reciprocal)
     else:
         result.unmeasurable |= {"retrieval_hit@5", "retrieval_mrr"}
-    m["answer_correctness"] = sum(correctness) / n_answerable
-    m["citation_recall"] = cite["supported"] / cite["sentences"] if cite["sentences"] else 0.0
-    m["citation_precision"] = cite["relevant_citations"] / cite["citations"] if cite["citations"] else 0.0
-    m["faithfulness"] = cite["faithful"] / cite["sentences"] if cite["sentences"] else 0.0
-    m["refusal_rate"] = refused / max(len(suite.unanswerable), 1)
-    m["false_refusal_rate"] = refused_answerable / n_answerable
+    if suite.answerable:  # none: "not measured", as retrieval and summaries are, not 0 over 0 cases
+        m["answer_correctness"] = sum(correctness) / n_answerable
+        m["citation_recall"] = cite["supported"] / cite["sentences"] if cite["sentences"] else 0.0
+        m["citation_precision"] = cite["relevant_citations"] / cite["citations"] if cite["citations"] else 0.0
+        m["faithfulness"] = cite["faithful"] / cite["sentences"] if cite["sentences"] else 0.0
+        m["false_refusal_rate"] = refused_answerable / n_answerable
+    else:
+        result.unmeasurable |= {"answer_correctness", "citation_recall", "citation_precision", "faithfulness",
+                                "false_refusal_rate"}
+    if suite.unanswerable:
+        m["refusal_rate"] = refused / len(suite.unanswerable)
+    else:
+        result.unmeasurable.add("refusal_rate")
     if judge is not None and judged:
         m["faithfulness_llm_judge"] = statistics.mean(statistics.mean(v) for v in judged.values())
     if suite.summaries:

@@ -4,10 +4,11 @@ The page talks to the public JSON API only (``/v1/...``), like any other client.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -20,5 +21,11 @@ router.mount("/web", StaticFiles(directory=STATIC_DIR), name="web")
 
 
 @router.api_route("/", methods=["GET", "HEAD"])
-def page() -> FileResponse:
-    return FileResponse(STATIC_DIR / "index.html", headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
+def page(request: Request) -> HTMLResponse:
+    """The page, its absolute links under the root path (``uvicorn --root-path /citewire`` behind a proxy that
+    forwards /citewire/…): the scripts then find the API beside themselves (app/web/static/api.js)."""
+    root = (request.scope.get("root_path") or "").rstrip("/")
+    html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    if root:
+        html = re.sub(r'(src|href)="/(?!/)', lambda m: f'{m.group(1)}="{root}/', html)
+    return HTMLResponse(html, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})

@@ -1,5 +1,10 @@
 // Talks to the public JSON API. Errors arrive as {error, detail}; they become ApiError.
 
+// The API's root is the folder above this script's (/web/api.js, or /citewire/web/api.js behind a proxy that
+// serves the app under /citewire): "/v1/ask" is asked there, so a path prefix (uvicorn --root-path) is kept.
+const ROOT = new URL("../", import.meta.url);
+export const apiUrl = (path) => new URL(String(path).replace(/^\//, ""), ROOT).href;
+
 export class ApiError extends Error {
   constructor(status, body) {
     super(describeError(body, status));
@@ -61,13 +66,13 @@ async function keyed(doFetch) {
 }
 
 export async function getJSON(url) {
-  const response = await keyed(() => fetch(url, { headers: withKey({ accept: "application/json" }) }));
+  const response = await keyed(() => fetch(apiUrl(url), { headers: withKey({ accept: "application/json" }) }));
   if (!response.ok) throw await errorFrom(response);
   return response.json();
 }
 
 export async function postJSON(url, payload) {
-  const response = await keyed(() => fetch(url, {
+  const response = await keyed(() => fetch(apiUrl(url), {
     method: "POST",
     headers: withKey({ "content-type": "application/json", accept: "application/json" }),
     body: JSON.stringify(payload),
@@ -79,7 +84,7 @@ export async function postJSON(url, payload) {
 // POST with stream:true answers as Server-Sent Events. EventSource cannot POST, so read the
 // body with fetch + ReadableStream and parse the "event:"/"data:" blocks ourselves.
 export async function postStream(url, payload, onEvent, signal) {
-  const response = await keyed(() => fetch(url, {
+  const response = await keyed(() => fetch(apiUrl(url), {
     method: "POST",
     headers: withKey({ "content-type": "application/json", accept: "text/event-stream" }),
     body: JSON.stringify({ ...payload, stream: true }),
@@ -121,7 +126,7 @@ function sendUpload(file, onProgress) {
     const form = new FormData();
     form.append("files", file, file.name);
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", "/v1/articles");
+    xhr.open("POST", apiUrl("/v1/articles"));
     xhr.responseType = "json";
     for (const [name, value] of Object.entries(withKey({ accept: "application/json" }))) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (e) => {

@@ -186,6 +186,15 @@ export function forgetArticles() {
 
 let opener = null;
 
+// The UTF-16 index of the code point at `codePoints` (an emoji before it is two units in JavaScript, one in Python).
+export function utf16Offset(text, codePoints) {
+  let index = 0;
+  for (let n = 0; n < codePoints && index < text.length; n += 1) {
+    index += text.codePointAt(index) > 0xffff ? 2 : 1;
+  }
+  return index;
+}
+
 export async function openSource(citation) {
   const dialog = document.getElementById("source");
   const title = document.getElementById("source-title");
@@ -215,8 +224,9 @@ export async function openSource(citation) {
     body.focus();
     return;
   }
-  const start = citation.char_start;
-  const end = citation.char_end;
+  // char_start/char_end count Unicode code points (Python's str); JavaScript strings index UTF-16 units
+  const start = utf16Offset(text, citation.char_start);
+  const end = utf16Offset(text, citation.char_end);
   const mark = el("mark", { id: "quote", tabindex: "-1", "aria-label": `Quoted passage [${citation.n}]` },
     text.slice(start, end));
   body.replaceChildren(text.slice(0, start), mark, text.slice(end));
