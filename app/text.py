@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import pysbd
 import Stemmer
+from pysbd.lang.english import English
 from pysbd.utils import TextSpan
 
 # A compact English stopword list (function words only: content words such as "not" are kept
@@ -242,6 +243,77 @@ class _Segmenter(pysbd.Segmenter):
         return spans
 
 
+class _AbbreviationReplacer(English.AbbreviationReplacer):
+    """pysbd's English abbreviation pass, the same replacements in the same order, without testing every one of its
+    188 abbreviations against every line. pysbd checks each abbreviation as a substring of the line, then looks for it
+    after a space or at the start (``(?:^|\\s)abbr``, ignoring case) and replaces only around those matches; most
+    abbreviations found as substrings ("st" in "first", "no" in "know") have no such match. Here one regex over the
+    line finds which abbreviations start a whitespace-separated word (``_starting_abbreviations``), and only those
+    (and the few holding a dot, a regex wildcard in pysbd's pattern) go through pysbd's own steps. The replacements
+    only turn "." into "∯", which moves no word start, so the words are read once per line."""
+
+    def search_for_abbreviations_in_string(self, text):
+        lowered = text.lower()
+        for abbr in _starting_abbreviations(text):  # pysbd's loop body from here on, unchanged
+            stripped = abbr.strip()
+            if stripped not in lowered:
+                continue
+            abbrev_match = _CachedRe.compile(r"(?:^|\s|\r|\n){}".format(stripped), re.IGNORECASE).findall(text)
+            if not abbrev_match:
+                continue
+            next_word_start = r"(?<={" + str(re.escape(stripped)) + "} ).{1}"
+            char_array = _CachedRe.compile(next_word_start).findall(text)
+            if not char_array and abbr not in _OTHER_ABBREVIATIONS:
+                # every match is then replaced around (no next character to test), and the replacement for one
+                # spelling (" No", " no") is the same regex substitution each time, which a second run finds
+                # nothing left to change in: it turns "." after the word into "∯", and "." is no part of what its
+                # lookbehind or (but for ruling a match out) its lookahead reads. So each spelling once, in order.
+                first: dict[str, str] = {}
+                for match in abbrev_match:
+                    first.setdefault(match.strip(), match)
+                abbrev_match = list(first.values())
+            for ind, match in enumerate(abbrev_match):
+                text = self.scan_for_replacements(text, match, ind, char_array)
+        return text
+
+    def replace_abbreviation_as_sentence_boundary(self):
+        """pysbd's, with its pattern built once instead of once per line."""
+        self.text = _CachedRe.compile(_SENTENCE_BOUNDARY_ABBREVIATION).sub("\\1.", self.text)
+        return self.text
+
+
+_SENTENCE_BOUNDARY_ABBREVIATION = r"(U∯S|U\.S|U∯K|E∯U|E\.U|U∯S∯A|U\.S\.A|I|i.v|I.V)∯({})".format(
+    "|".join(r"(?=\s{}\s)".format(word) for word in English.AbbreviationReplacer.SENTENCE_STARTERS))
+_ABBREVIATIONS = English.Abbreviation.ABBREVIATIONS
+_ABBREVIATION_ORDER = {abbr: i for i, abbr in enumerate(_ABBREVIATIONS)}
+_PLAIN_ABBREVIATIONS = [a for a in _ABBREVIATIONS if re.fullmatch(r"[a-z]+", a)]
+_OTHER_ABBREVIATIONS = frozenset(_ABBREVIATIONS) - frozenset(_PLAIN_ABBREVIATIONS)  # "u.s", "e.g": always tried
+# Longest first, so that the regex's match at a word start is the longest abbreviation the word starts with; the
+# shorter ones it starts with are that one's prefixes ("alta" -> "al", "alta").
+_WORD_START_ABBREVIATION = re.compile(
+    r"(?<!\S)(?:" + "|".join(sorted(_PLAIN_ABBREVIATIONS, key=lambda a: (-len(a), a))) + ")")
+_PREFIX_ABBREVIATIONS = {a: frozenset(b for b in _PLAIN_ABBREVIATIONS if a.startswith(b)) for a in _PLAIN_ABBREVIATIONS}
+# The characters other than A-Z that a lower-case ASCII letter matches when a regex ignores case (Python's re docs,
+# *IGNORECASE*), as that letter: "İnc" is found as pysbd's "(?:^|\s)inc" finds it.
+_CASE_FOLDS = str.maketrans({"İ": "i", "ı": "i", "ſ": "s", "K": "k"})  # "K" (Kelvin) is lower-cased to "k" anyway
+
+
+def _starting_abbreviations(text: str) -> list[str]:
+    """The abbreviations (in pysbd's order) that may start a word of ``text``, ignoring case: every plain one that
+    does, and every one holding a dot. Whitespace is the regex's ``\\s`` in both (``str.isspace``)."""
+    folded = text.lower()
+    if "İ" in text or "ı" in text or "ſ" in text:  # rare: translating every line costs more than the search
+        folded = text.translate(_CASE_FOLDS).lower()
+    found = set(_OTHER_ABBREVIATIONS)
+    for longest in set(_WORD_START_ABBREVIATION.findall(folded)):
+        found |= _PREFIX_ABBREVIATIONS[longest]
+    return sorted(found, key=_ABBREVIATION_ORDER.__getitem__)
+
+
+class _English(English):
+    AbbreviationReplacer = _AbbreviationReplacer
+
+
 @lru_cache(maxsize=1)
 def _segmenter() -> pysbd.Segmenter:
     cached = _CachedRe()
@@ -249,7 +321,9 @@ def _segmenter() -> pysbd.Segmenter:
         module = importlib.import_module(f"pysbd.{name}")
         if getattr(module, "re", None) is re:
             module.re = cached
-    return _Segmenter(language="en", clean=False, char_span=True)
+    segmenter = _Segmenter(language="en", clean=False, char_span=True)
+    segmenter.language_module = _English
+    return segmenter
 
 
 _seg_lock = threading.Lock()

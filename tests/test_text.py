@@ -113,3 +113,23 @@ def test_a_line_longer_than_a_block_splits_into_the_same_sentences():
 def test_a_long_line_without_a_safe_break_is_split_whole():
     line = " ".join(["Dr. X met Mr. Y."] * 600)  # every full stop follows an abbreviation-like short word
     assert [(0, line)] == list(T._line_blocks(line))
+
+
+@pytest.mark.parametrize("line", [
+    "Gen. Smith met Sen. Jones at 5 p.m. on Main St. in the U.S. No. 5 won, no. 6 did not.",
+    "The co. said no. It is in Calif. and Mass. now. Inc. is here. KY. Gen. Smith said no.",
+    "İnc. since it was sold. ſt. Louis is a city. ıs. it? Kelvin K. says no.",
+    "al. alta. Al. Alta. p. 5 v. 6 e.g. this i.e. that u.s. and U.S. Ph.D. holders, Dr. Who",
+    "no.. no: no, nos. 5 no.\tthe No. 1 and no. 2 and NO. 3; p. 4, P. 5, pp. 6-7 vs. them.",
+    "Mr. and Mrs. Smith went to Washington. They met Rep. Ocasio-Cortez (D-N.Y.) on Jan. 5.",
+])
+def test_the_faster_abbreviation_pass_segments_as_pysbd(line):
+    """app.text's English abbreviation pass (only the abbreviations that start a word; each spelling's substitution
+    once) gives pysbd's sentences; benchmarks/answers_fingerprint.py and 75,184 stored lines were checked too."""
+    segmenter = T._segmenter()
+    try:
+        segmenter.language_module = pysbd.lang.english.English
+        plain = [(s.sent, s.start, s.end) for s in segmenter.segment(line)]
+    finally:
+        segmenter.language_module = T._English
+    assert [(s.sent, s.start, s.end) for s in segmenter.segment(line)] == plain
