@@ -269,6 +269,17 @@ class Settings(BaseSettings):
             raise ValueError("an empty key would let a request with an empty key through: give non-empty keys")
         return value
 
+    @field_validator("api_keys")
+    @classmethod
+    def _keys_are_header_text(cls, value: list[SecretStr]) -> list[SecretStr]:
+        """A key a client can send: HTTP headers arrive as Latin-1 bytes, so a key with "é" (UTF-8 from any client)
+        never matched, and a control character is refused on the way."""
+        for n, key in enumerate(value, start=1):
+            if not all(" " <= c <= "~" for c in key.get_secret_value()):
+                raise ValueError(f"key {n} holds a character other than printable ASCII, which no HTTP header "
+                                 "carries as written")
+        return value
+
     # --- MCP over HTTP ------------------------------------------------------------------------
     mcp_allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default=["127.0.0.1:*", "localhost:*", "[::1]:*"],

@@ -58,10 +58,11 @@ def address_bucket(address: str) -> str:
 
 
 def presented_key(headers: Headers) -> str | None:
+    """The Bearer key, else the X-API-Key, each without surrounding spaces (an empty Bearer hid a valid X-API-Key)."""
     auth = headers.get("authorization", "")
-    if auth[:7].lower() == "bearer ":
-        return auth[7:].strip() or None
-    return headers.get("x-api-key") or None
+    if auth[:7].lower() == "bearer " and auth[7:].strip():
+        return auth[7:].strip()
+    return headers.get("x-api-key", "").strip() or None
 
 
 class KeyRing:
