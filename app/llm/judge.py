@@ -32,7 +32,7 @@ class LLMJudge:
         if content:
             yes = no = 0.0
             for candidate in content[0].top_logprobs or []:
-                token = candidate.token.strip().lower()
+                token = candidate.token.strip().lower().rstrip(".,!:;")  # "Yes." and "no," are the same answers
                 if token in ("yes", "y"):
                     yes += math.exp(candidate.logprob)
                 elif token in ("no", "n"):
