@@ -269,6 +269,20 @@ class Settings(BaseSettings):
             raise ValueError("an empty key would let a request with an empty key through: give non-empty keys")
         return value
 
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        """An origin is what a browser sends: scheme://host[:port], no path; or "*". '[1,2]' (a JSON list of numbers)
+        was read as the comma list '[1', '2]', and "example.org" (no scheme) matched no browser: both unannounced. A
+        trailing "/" is dropped: browsers send the origin without one, and the match is exact."""
+        for origin in value:
+            parsed = urlparse(origin)
+            if origin != "*" and (parsed.scheme not in ("http", "https") or not parsed.netloc
+                                  or parsed.path not in ("", "/") or parsed.query or parsed.fragment):
+                raise ValueError(f"{origin!r} is not an origin: give scheme://host[:port] (e.g. https://app.example.org)"
+                                 " or '*', comma-separated or as a JSON list of strings")
+        return [origin.removesuffix("/") for origin in value]
+
     @field_validator("api_keys")
     @classmethod
     def _keys_are_header_text(cls, value: list[SecretStr]) -> list[SecretStr]:

@@ -1,5 +1,7 @@
 """List settings read the same way from the environment: comma-separated or a JSON list."""
 
+import json
+
 import pytest
 from pydantic import ValidationError
 
@@ -8,12 +10,29 @@ from app.config import Settings
 LIST_SETTINGS = ("CITEWIRE_CORS_ORIGINS", "CITEWIRE_MCP_ALLOWED_HOSTS")
 
 
+LIST_VALUES = {"CITEWIRE_CORS_ORIGINS": ["https://a.example", "http://b.example:8000"],
+               "CITEWIRE_MCP_ALLOWED_HOSTS": ["a.example:*", "b.example:8000"]}
+
+
 @pytest.mark.parametrize("name", LIST_SETTINGS)
-@pytest.mark.parametrize("raw", ['["a.example:*", "b.example:8000"]', "a.example:*, b.example:8000"])
-def test_list_setting_reads_commas_and_json_alike(monkeypatch, name, raw):
-    monkeypatch.setenv(name, raw)
-    value = getattr(Settings(), name.removeprefix("CITEWIRE_").lower())
-    assert value == ["a.example:*", "b.example:8000"]
+@pytest.mark.parametrize("as_json", [True, False])
+def test_list_setting_reads_commas_and_json_alike(monkeypatch, name, as_json):
+    values = LIST_VALUES[name]
+    monkeypatch.setenv(name, json.dumps(values) if as_json else ", ".join(values))
+    assert getattr(Settings(), name.removeprefix("CITEWIRE_").lower()) == values
+
+
+@pytest.mark.parametrize("raw", ["[1,2]", "a.example", "https://a.example/path", "ftp://a.example", "https://"])
+def test_a_cors_origin_that_no_browser_sends_is_a_clear_setting_error(monkeypatch, raw):
+    """'[1,2]' was read as the origins '[1' and '2]', 'a.example' matched no browser: both without a word."""
+    monkeypatch.setenv("CITEWIRE_CORS_ORIGINS", raw)
+    with pytest.raises(ValidationError, match="is not an origin"):
+        Settings()
+
+
+def test_a_cors_origin_loses_its_trailing_slash_and_any_stays(monkeypatch):
+    monkeypatch.setenv("CITEWIRE_CORS_ORIGINS", "https://a.example/, *")
+    assert Settings().cors_origins == ["https://a.example", "*"]
 
 
 def test_api_keys_read_as_a_json_list_too(monkeypatch):
@@ -22,7 +41,7 @@ def test_api_keys_read_as_a_json_list_too(monkeypatch):
 
 
 def test_a_broken_json_list_is_a_clear_setting_error(monkeypatch):
-    monkeypatch.setenv("CITEWIRE_CORS_ORIGINS", '["a.example"')
+    monkeypatch.setenv("CITEWIRE_CORS_ORIGINS", '["https://a.example"')
     with pytest.raises(ValidationError, match="not a JSON list"):
         Settings()
 
