@@ -62,8 +62,9 @@ TOPIC_ANCHOR_RULE = re.compile(rf"(?P<rule>{'|'.join(ANCHOR_RULES)}|coverage-(?P
 
 class Settings(BaseSettings):
     # CITEWIRE_ENV_FILE names another .env file; empty means none (the tests set it so).
+    # allow_inf_nan=False: "inf" for a timeout or a weight is no setting (it was taken as given)
     model_config = SettingsConfigDict(env_prefix="CITEWIRE_", env_file=os.environ.get("CITEWIRE_ENV_FILE", ".env") or None,
-                                      extra="ignore")
+                                      extra="ignore", allow_inf_nan=False)
 
     # --- storage -------------------------------------------------------------------------
     data_dir: Path = Field(

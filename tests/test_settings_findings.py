@@ -61,3 +61,10 @@ def test_a_prompts_dir_without_prompts_is_one_invalid_setting_line(tmp_path):
     assert run.returncode == 2, (run.returncode, run.stderr[-500:])
     assert "invalid setting: CITEWIRE_PROMPTS_DIR" in run.stderr, run.stderr[-500:]
     assert "cannot open the store" not in run.stderr
+
+
+@pytest.mark.parametrize("name", ["llm_timeout", "recency_boost", "chroma_timeout_s", "llm_outage_cooldown"])
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan"])
+def test_an_infinite_or_nan_number_is_an_invalid_setting(name, value):
+    with pytest.raises(ValidationError):
+        Settings(**{name: value})
