@@ -53,6 +53,10 @@ def parse_published(value: str | date | datetime | None) -> datetime | None:
                 parsed = parsedate_to_datetime(text)
             except (TypeError, ValueError):
                 pass
+            zone = text.rsplit(None, 1)[-1]
+            if parsed is not None and parsed.tzinfo is None and zone.isalpha():  # a zone email.utils does not know
+                raise InvalidArticle(f"published_at {text!r}: time zone {zone!r} is not one RFC 822 names (GMT, UT, "
+                                     "EST, EDT, CST, CDT, MST, MDT, PST, PDT); give an offset such as +0200")
         if parsed is None:
             raise InvalidArticle(f"published_at {text!r} is not a date (use YYYY-MM-DD or ISO 8601)")
     if parsed.tzinfo is None:
@@ -98,6 +102,9 @@ class ArticleIn(BaseModel):
             # a boolean is never an id, date, text or title (a feed's "published": true is a flag, not a date)
             if data.get(field) in (None, "") and data.get(alias) not in (None, "") and not isinstance(data[alias], bool):
                 data[field] = data[alias]
+        source = data.get("source")
+        if isinstance(source, dict):  # NewsAPI's publisher: {"id": "reuters", "name": "Reuters"}
+            data["source"] = source.get("name") or source.get("id")
         for field in ("title", "source", "url"):
             if data.get(field) is None:
                 data[field] = ""

@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import re
+import tomllib
 import unicodedata
 import zlib
 from collections.abc import Iterator
@@ -18,9 +19,9 @@ from typing import IO
 import yaml
 from pydantic import ValidationError
 
-from app.ingest.article import ARTICLE_ID, ArticleIn, record_id, unknown_fields
+from app.ingest.article import ARTICLE_ID, ArticleIn, InvalidArticle, parse_published, record_id, unknown_fields
 from app.ingest.legacy_text import decode_text
-from app.ingest.markdown_text import markdown_to_text
+from app.ingest.markdown_text import markdown_title, markdown_to_text
 from app.request_types import error_message
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".jsonl.gz")
@@ -93,10 +94,19 @@ def _left_out(child: Path, root: Path) -> str | None:
     return None
 
 
+# A web server's page for its folder: in a saved site (wget mirrors, static-site output) every page is "index.html",
+# and each got the id "index", replacing the one before; such a page is named after its folder
+FOLDER_PAGES = frozenset(("index", "default"))
+
+
 def load_path(path: Path) -> Iterator[LoadedRecord]:
     suffix = suffix_of(path.name)
+    named_as = path.name
+    if path.name[: -len(suffix)].lower() in FOLDER_PAGES and suffix not in (".json", ".jsonl", ".jsonl.gz") \
+            and path.resolve().parent.name:
+        named_as = path.resolve().parent.name + suffix  # site/ferry/index.html is the article "ferry"
     with open(path, "rb") as handle:
-        yield from load_stream(path.name, handle, suffix)
+        yield from load_stream(path.name, handle, suffix, id_from=named_as)
 
 
 def load_bytes(name: str, data: bytes, unpacking: UnpackBudget | None = None) -> Iterator[LoadedRecord]:
@@ -119,8 +129,9 @@ class UnpackBudget:
         self.limit = self.left = limit
 
 
-def load_stream(name: str, handle: IO[bytes], suffix: str, unpacking: UnpackBudget | None = None
-                ) -> Iterator[LoadedRecord]:
+def load_stream(name: str, handle: IO[bytes], suffix: str, unpacking: UnpackBudget | None = None,
+                id_from: str | None = None) -> Iterator[LoadedRecord]:
+    """``id_from``: the name a single-article file's id is made from, when not its own (``load_path``)."""
     if suffix == ".jsonl.gz":
         yield from _gzipped_jsonl(name, handle, unpacking)
     elif suffix == ".jsonl":
@@ -132,7 +143,7 @@ def load_stream(name: str, handle: IO[bytes], suffix: str, unpacking: UnpackBudg
         if text is None:
             yield LoadedRecord(name, error=NOT_TEXT)
             return
-        stem = _stem(name)
+        stem = _stem(id_from or name)
         if suffix in (".html", ".htm"):
             yield _html(name, stem, text)
         elif suffix in (".md", ".markdown"):
@@ -259,26 +270,37 @@ _FrontMatterLoader.yaml_implicit_resolvers = {
 }
 
 
+# Front matter as Jekyll, Hugo and Pandoc read it: YAML between "---" lines (the end may be "..."), TOML (Hugo)
+# between "+++" lines; a line of the fence may carry trailing spaces. "--- x" or "----" is no fence.
+_FRONT_MATTER = re.compile(r"(?:---[ \t]*\n(?P<yaml>.*?)\n(?:---|\.\.\.)|\+\+\+[ \t]*\n(?P<toml>.*?)\n\+\+\+)[ \t]*(?:\n|$)",
+                           re.DOTALL)
+
+
 def _markdown(name: str, stem: str, text: str) -> LoadedRecord:
-    """Optional YAML front matter carries title/source/url/published_at; else the first heading is the title."""
+    """Optional YAML or TOML front matter carries title/source/url/published_at; else the first heading is the
+    title."""
     record: dict = {"id": stem}
     text = text.replace("\r\n", "\n")  # a file saved on Windows: its front matter is front matter too
     body = text
-    if text.startswith("---\n"):
-        end = text.find("\n---", 4)
-        if end > 0:
-            try:
-                meta = yaml.load(text[4:end], Loader=_FrontMatterLoader) or {}  # noqa: S506 (a SafeLoader)
-            except yaml.YAMLError as exc:
-                return LoadedRecord(name, error=f"invalid front matter: {_yaml_reason(exc)}")
-            if isinstance(meta, dict):  # else two thematic breaks around Markdown text: it stays in the body
-                record.update({k: v for k, v in meta.items() if v is not None})
-                body = text[end + 4 :].lstrip("\n")
+    fence = _FRONT_MATTER.match(text)
+    if fence:
+        try:
+            if fence["toml"] is not None:
+                meta = {k: v if isinstance(v, (str, bool, dict, list)) else str(v) if not hasattr(v, "isoformat")
+                        else v.isoformat() for k, v in tomllib.loads(fence["toml"]).items()}  # as written
+            else:
+                meta = yaml.load(fence["yaml"], Loader=_FrontMatterLoader) or {}  # noqa: S506 (a SafeLoader)
+        except yaml.YAMLError as exc:
+            return LoadedRecord(name, error=f"invalid front matter: {_yaml_reason(exc)}")
+        except tomllib.TOMLDecodeError as exc:
+            return LoadedRecord(name, error=f"invalid front matter: {exc}")
+        if isinstance(meta, dict):  # else two thematic breaks around Markdown text: it stays in the body
+            record.update({k: v for k, v in meta.items() if v is not None})
+            body = text[fence.end():].lstrip("\n")
     if "title" not in record:
-        for line in body.splitlines():
-            if line.startswith("# "):
-                record["title"] = markdown_to_text(line[2:].strip())  # "# Big *news*" is titled "Big news"
-                break
+        title = markdown_title(body)  # "# Big *news*" is titled "Big news"; a code block's "# install" is no title
+        if title:
+            record["title"] = title
     record["text"] = markdown_to_text(body)  # the words, not their markup: quotes showed "**Kim**" and link URLs
     return _validated(name, record)
 
@@ -406,6 +428,8 @@ def _metadata_date(page) -> str | None:
     The time of day is kept ("2023-09-13T14:05:00+0900"), as a JSON article's is: as_of filters work to the
     instant, and a page published at 14:05 in Seoul was stored as at midnight UTC. A date alone comes back
     as that day's midnight, which is stored as the bare date it was before."""
+    from datetime import datetime
+
     from htmldate import find_date
     from lxml import html as lxml_html
     from trafilatura.settings import set_date_params
@@ -424,8 +448,35 @@ def _metadata_date(page) -> str | None:
     params = set_date_params(extensive=False)
     # trafilatura's latest date is today's date, i.e. its first instant: a time later today was "in the future"
     # and fell back to the bare date; htmldate's own default, the end of today, keeps today's pages' times.
-    params.pop("max_date", None)
+    # Nor is any other bound needed on a date the markup states (no body text is read): htmldate's own window,
+    # 1995 to the end of today, dropped a news archive's 1989 page and a page dated later, storing both undated.
+    params.update(min_date=datetime(1, 1, 2), max_date=datetime(9999, 12, 30))
     try:
-        return find_date(markup, outputformat=_DATE_TIME_FORMAT, **params)
+        found = find_date(markup, outputformat=_DATE_TIME_FORMAT, **params)
     except ValueError:
-        return None
+        found = None
+    return found or _json_ld_published(page)
+
+
+def _json_ld_published(page) -> str | None:
+    """JSON-LD's first datePublished (in @graph too) that is a date: htmldate reads JSON-LD with a pattern of years
+    1990-2039 only, so an archive's 1969 NewsArticle was stored undated."""
+    for script in page.xpath('//script[@type="application/ld+json"]'):
+        try:
+            stack = [json.loads(script.text_content())]
+        except UNREADABLE_JSON:
+            continue
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(reversed(item))
+            elif isinstance(item, dict):
+                value = item.get("datePublished")
+                if isinstance(value, str):
+                    try:
+                        if parse_published(value) is not None:
+                            return value.strip()
+                    except InvalidArticle:
+                        pass
+                stack.extend(reversed([v for v in item.values() if isinstance(v, (dict, list))]))
+    return None

@@ -7,6 +7,7 @@ split sentences at the wrong places; a reader opening a citation wants the words
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 _BLOCK_ENDS = frozenset(("paragraph_close", "heading_close", "fence", "code_block"))
@@ -30,7 +31,17 @@ def _html_text(html: str) -> str:
         return ""
     for element in tree.xpath("//script|//style"):
         element.drop_tree()
+    for element in tree.iter(*_HTML_BREAKS):  # "<p>One.</p><p>Two.</p>" read "One.Two."
+        element.text = " " + (element.text or "")
+        element.tail = " " + (element.tail or "")
     return " ".join(tree.text_content().split())
+
+
+# HTML elements whose words a browser shows apart from the words around them
+_HTML_BREAKS = ("br", "p", "div", "li", "dt", "dd", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+                "pre", "ul", "ol", "table", "section", "article", "header", "footer", "aside", "figure", "figcaption",
+                "hr")
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 
 def _inline_text(children) -> str:
@@ -40,10 +51,20 @@ def _inline_text(children) -> str:
             out.append(token.content)
         elif token.type == "softbreak":
             out.append(" ")  # a paragraph wrapped at 80 columns is one paragraph
-        elif token.type == "hardbreak":
-            out.append("\n")
+        elif token.type == "hardbreak" or token.type == "html_inline" and _BR.fullmatch(token.content.strip()):
+            out.append("\n")  # "Line one.<br>Line two." read "Line one.Line two."
         # emphasis and link markers, images and inline HTML carry no words of the article
     return "".join(out)
+
+
+def markdown_title(markdown: str) -> str | None:
+    """The words of the first level-1 heading ("# Big *news* #" or a setext "===" heading), as Markdown reads it:
+    a line of a code block that starts with "# " is no heading, and a closing "#" is no word."""
+    tokens = _parser().parse(markdown)
+    for index, token in enumerate(tokens[:-1]):
+        if token.type == "heading_open" and token.tag == "h1":
+            return _inline_text(tokens[index + 1].children).strip() or None
+    return None
 
 
 def markdown_to_text(markdown: str) -> str:
