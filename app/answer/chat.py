@@ -14,13 +14,25 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.answer.alignment import MONTHS, WEEKDAYS
 from app.llm.client import LLMClient
 from app.llm.status import LLMStatus
 from app.prompts import Prompt
-from app.text import QUESTION_WORDS, STOPWORDS, proper_names, words
+from app.text import QUESTION_WORDS, STOPWORDS, name_tokens, proper_names, words
 
 _FOLLOW_UP = re.compile(r"^(and|but|also|what about|how about|so)\b|\b(he|him|his|she|her|they|them|their|it|its|"
                         r"that|this|those|these|there|then)\b", re.I)
+
+
+# A turn that thanks or acknowledges and asks nothing: followed up with the earlier names, "thanks (Kim, Putin)" was
+# answered with three quotes ("Putin thanked North Korea …"). It is asked as typed, and AnswerService refuses it.
+_PLEASANTRY = re.compile(r"^\W*(?:(?:ok(?:ay)?|great|cool|nice|perfect|got\s+it|thanks?(?:\s+you)?|thx|ty|cheers|bye|"
+                         r"goodbye|good\s+bye)(?:\s+(?:a\s+lot|so\s+much|very\s+much))?\W*)+$", re.I)
+
+
+def pleasantry(question: str) -> bool:
+    """"thanks", "Thank you so much!", "ok, thanks": no question is asked."""
+    return bool(_PLEASANTRY.match(question.strip()))
 
 
 def needs_context(question: str) -> bool:
@@ -89,6 +101,15 @@ def _with_context(asked: list[str], question: str, names_only: bool = False) -> 
     return question
 
 
+_POINTS_BACK = re.compile(r"\b(he|him|his|she|her|they|them|their|it|its|that|this|those|these|there|then)\b", re.I)
+
+
+def _new_names(asked: list[str], question: str) -> set[str]:
+    """The question's names that no earlier turn (as asked) names; a month or weekday is no new subject."""
+    earlier = set().union(*(name_tokens(turn) for turn in asked)) if asked else set()
+    return name_tokens(" ".join(proper_names(question))) - earlier - MONTHS - WEEKDAYS
+
+
 def names_something(question: str) -> bool:
     """A name, or a word that may be one: a capitalised first word that is not a question or common word
     ("Chandrayaan-3 landed where?"), or any word of a question typed without capitals (names cannot be told there)."""
@@ -135,8 +156,8 @@ class QuestionCondenser:
         question = messages[-1]["content"].strip()
         # each earlier turn to its start, for the heuristic as for the LLM: a 5 MB turn took seconds to scan
         history = [{**m, "content": m["content"][:CONDENSER_TURN_CHARS]} for m in messages[:-1]]
-        if not history or not words(question):  # "?!", "😀": no word asks anything, so nothing is followed up
-            return Turn(question)
+        if not history or not words(question) or pleasantry(question):  # "?!", "😀", "thanks": nothing is asked,
+            return Turn(question)  # so nothing is followed up
         if self.client is None or self.prompt is None:
             return Turn(self._heuristic(history, question, pick))
         cooling = self.llm_status.cooling()
@@ -167,6 +188,11 @@ class QuestionCondenser:
         with_names = _with_context(asked, question, names_only=True)
         if follow_up:
             rewritten = _with_context(asked, question)
+            # "What about the Fed?", "What did Modi do?" after Kim: a name no earlier turn named, and no pronoun that
+            # points back, changes the subject. With the earlier names it quoted the Kim article first; as typed when
+            # the passages answer that ("Did he visit Russia?" still reads "he" as Kim)
+            if pick and rewritten != question and _new_names(asked, question) and not _POINTS_BACK.search(question):
+                return pick([question, rewritten])
             # a follow-up of a turn that named nothing ("Who scored?" after "Where was the final played?"), or one
             # that asks nothing itself ("And when?": the earlier turn's names and words): as rewritten, else with
             # the names alone, whichever the passages answer (the second reading costs an answer only when needed)

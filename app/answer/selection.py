@@ -325,9 +325,31 @@ YEAR = re.compile(r"(?<![\d$])(?<!\d[,.])(?:19|20)\d\d(?!\d|[,.]\d|s\b)")
 _SINCE_YEAR = re.compile(r"\bsince\s+(?:(?:early|late|mid|the\s+end\s+of)\s+)?((?:19|20)\d\d)\b", re.I)
 
 
+# A figure that only looks like a year: a count of people or things ("2000 people", "1998 homes"), one of two
+# figures the other of which is no year ("2000 or 3000"), or one after "more than", "nearly" ("no passage speaks
+# of 2000" refused "How many died in Morocco, 2000 or 3000?")
+_COUNTED = re.compile(r"\s+(?:people|persons|residents|deaths|dead|victims|soldiers|troops|homes|houses|buildings|"
+                      r"jobs|workers|migrants|refugees|children|families|patients|civilians|casualties|lives|flats)\b",
+                      re.I)
+_FIGURE = r"\d[\d,.]*"
+_OTHER_FIGURE_AFTER = re.compile(rf"\s*(?:or|to)\s+(?!(?:19|20)\d\d(?!\d|[,.]\d)){_FIGURE}", re.I)
+_OTHER_FIGURE_BEFORE = re.compile(rf"(?<![\d,.])({_FIGURE})\s*(?:or|to)\s+$", re.I)
+_COUNT_BEFORE = re.compile(r"\b(?:(?:more|fewer|less)\s+than|at\s+least|nearly|almost|roughly|approximately)\s+$",
+                           re.I)
+
+
+def _counts(question: str, match: re.Match) -> bool:
+    before, after = question[:match.start()], question[match.end():]
+    if _COUNTED.match(after) or _COUNT_BEFORE.search(before) or _OTHER_FIGURE_AFTER.match(after):
+        return True
+    other = _OTHER_FIGURE_BEFORE.search(before)
+    return bool(other) and not YEAR.fullmatch(other.group(1).rstrip(",."))
+
+
 def question_years(question: str) -> set[str]:
     """The years a question is about ("the 2022 World Cup", "in 2023"), as strings."""
-    return set(YEAR.findall(question)) - set(_SINCE_YEAR.findall(question))
+    years = {m.group(0) for m in YEAR.finditer(question) if not _counts(question, m)}
+    return years - set(_SINCE_YEAR.findall(question))
 
 
 def speaks_of(article_id: str, years: set[str], passages: list[Passage]) -> bool:

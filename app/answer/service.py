@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
 
+from app.answer.chat import pleasantry
 from app.answer.extractive import ExtractiveAnswerer, missing_names, refusal
 from app.answer.llm import LLMAnswerer
 from app.answer.models import Answer
@@ -55,13 +56,16 @@ class AnswerService:
         return "llm" if self.llm else "extractive"
 
     def _passages(self, question, top_k, filters, as_of) -> tuple[list[Passage], Answer | None]:
+        if pleasantry(question):  # "thanks" quoted Shoigu's thanks to North Korea
+            return [], refusal("the message asks no question")
         passages = self.retrieval.search(question, top_k=top_k or self.top_k, filters=filters, as_of=as_of)
         if not passages:
             return passages, refusal("no passage in the index matches the question" + within_filters(filters, as_of))
         learned = isinstance(self.extractive, LearnedAnswerer) and not self.llm  # weighs missing names itself
         missing = set() if learned else missing_names(question, passages)
         if missing:  # the same pre-check on both paths: no passage names who the question asks about
-            return passages, refusal(f"the passages never mention {named(sorted(missing))}")
+            return passages, refusal(f"the passages never mention {named(sorted(missing))}"
+                                     + within_filters(filters, as_of))
         years = question_years(question) if self.llm else set()
         if years:  # the learned answerer's year rule, for the LLM's context (and its extractive fallback)
             passages = [p for p in passages if speaks_of(p.article_id, years, passages)]
@@ -109,7 +113,7 @@ class AnswerService:
                 return self._outage_fallback(question, passages, reason, tried=True)
             self.llm_status.succeeded()
             return self._or_extractive(answer, question, passages)
-        return self.extractive.answer(question, passages)
+        return _scoped(self.extractive.answer(question, passages), filters, as_of)
 
     def _skip(self, outage: tuple[str, bool] | None) -> tuple[str, bool] | None:
         """(reason, tried) when this answer goes without the LLM: its chat turn was read without it (the turn's
@@ -172,7 +176,7 @@ class AnswerService:
         if self.llm:
             yield from self._llm_stream(question, passages, outage)
             return
-        yield from _streamed(self.extractive.answer(question, passages))
+        yield from _streamed(_scoped(self.extractive.answer(question, passages), filters, as_of))
 
     def _llm_stream(self, question: str, passages: list[Passage],
                     outage: tuple[str, bool] | None = None) -> Iterator[tuple[str, object]]:
@@ -200,6 +204,21 @@ class AnswerService:
                 yield "answer", fallback
             else:
                 yield from _streamed(fallback)
+
+
+_NEVER_MENTION = "the passages never mention "
+
+
+def _scoped(answer: Answer, filters: Filters | None, as_of) -> Answer:
+    """A refusal naming what the passages never mention says what narrowed them: "never mention kim" as of
+    2023-09-01 read as if no indexed article did (three do, all published later)."""
+    reason = answer.refusal_reason or ""
+    scope = within_filters(filters, as_of)
+    if answer.answerable or not scope or not reason.startswith(_NEVER_MENTION):
+        return answer
+    head, sep, tail = reason.partition(" (answerability")
+    answer.refusal_reason = head + scope + sep + tail
+    return answer
 
 
 def _streamed(answer: Answer) -> Iterator[tuple[str, object]]:
