@@ -11,11 +11,13 @@ from app.observability.metrics import render_metrics
 router = APIRouter(tags=["health"])
 
 
+@router.head("/healthz", include_in_schema=False)  # HEAD wherever GET: RFC 9110 9.1 (probes, `curl -I`)
 @router.get("/healthz", summary="Liveness: the process answers")
 def healthz() -> dict:
     return {"status": "ok"}
 
 
+@router.head("/readyz", include_in_schema=False)  # HEAD wherever GET: RFC 9110 9.1 (probes, `curl -I`)
 @router.get("/readyz", summary="Readiness: the record and the vector store answer (and the warm-up's progress, "
                                "the LLM's and Slack's state)")
 def readyz(services: ServicesDep, request: Request, response: Response) -> dict:
@@ -41,6 +43,7 @@ def readyz(services: ServicesDep, request: Request, response: Response) -> dict:
     return body
 
 
+@router.head("/metrics", include_in_schema=False)  # HEAD wherever GET: RFC 9110 9.1 (probes, `curl -I`)
 @router.get("/metrics", summary="Prometheus metrics (latency by route, retrieval, LLM, tokens, guard, refusals)",
             response_class=Response, responses={200: {"content": {"text/plain": {}}}})
 def metrics() -> Response:

@@ -102,20 +102,24 @@ class _IngestProgress:
 
 @cli.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .json .jsonl .jsonl.gz).")],
+    paths: Annotated[list[str], typer.Argument(help="Files or folders (.txt .md .html .json .jsonl .jsonl.gz).")],
     batch: Annotated[int, typer.Option(min=1, help="Articles embedded and written per transaction.")] = 256,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Add or replace articles; identical content is left untouched."""
-    from app.ingest.loaders import SUPPORTED_SUFFIXES, UnsupportedFile, iter_paths, load_path
+    from app.ingest.loaders import SUPPORTED_SUFFIXES, LoadedRecord, UnsupportedFile, iter_paths, load_path
 
+    if any(not name for name in paths):  # Path("") is ".": `ingest "$UNSET"` ingested the whole current folder
+        fail("an empty path names no file or folder (a variable that expanded to nothing?); the current folder "
+             "is `.`", 2)
+    given = [Path(name) for name in paths]
     skipped: list[tuple[Path, str]] = []
     try:
         # a file named twice (`ingest a.txt a.txt`, a folder and a file in it) is read once: it warned that its id
         # was "given 2 times", naming the same path twice. Keyed by name too: a link under another name is another
         # article id (`latest.txt` -> `2024-06-01.txt` stores both), and the first path seen keeps its place.
         unique: dict[tuple[Path, str], Path] = {}
-        for file in iter_paths(paths, skipped):
+        for file in iter_paths(given, skipped):
             unique.setdefault((file.resolve(), file.name), file)
         files = list(unique.values())
     except (FileNotFoundError, UnsupportedFile) as exc:
@@ -139,13 +143,21 @@ def ingest(
     # their path in what is reported, so the warning says which one that was.
     same_name = Counter(f.name for f in files)
 
+    def read(file: Path):
+        """A file that went between the listing and its turn (deleted, made unreadable, replaced by a folder) is
+        that file failed, as a file that is not text is; it was a traceback that lost the batch read so far."""
+        try:
+            yield from load_path(file)
+        except OSError as exc:
+            yield LoadedRecord(file.name, error=f"cannot read the file: {exc.strerror or exc}")
+
     def records():
         for file in files:
             shown.reading()
             if same_name[file.name] == 1:
-                yield from load_path(file)
+                yield from read(file)
                 continue
-            for record in load_path(file):
+            for record in read(file):
                 yield replace(record, origin=str(file) + record.origin[len(file.name):])
 
     stopped_by: list[int] = []

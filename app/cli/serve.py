@@ -126,6 +126,15 @@ def _serve_workers(host: str, port: int, workers: int, with_samples: bool) -> No
             index_samples(services.ingest)
         finally:
             services.close()
+    import os
+    import shutil
+    import tempfile
+
+    # each worker counts in its own process: /metrics sums them from files here (prometheus_client's multiprocess
+    # mode; the workers are spawned after this, so they read it at import). A fresh folder: no old worker's counts.
+    metrics_dir = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="citewire-metrics-")
     supervisor_log = logging.getLogger("uvicorn.error")
     level = supervisor_log.level
     watcher = _WorkerFailed(supervisor_log.getEffectiveLevel())
@@ -137,6 +146,9 @@ def _serve_workers(host: str, port: int, workers: int, with_samples: bool) -> No
     finally:
         supervisor_log.removeFilter(watcher)
         supervisor_log.setLevel(level)
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
     if watcher.seen:
         fail("a worker failed to start, so the server stopped (its error is logged above; not at "
              "CITEWIRE_LOG_LEVEL=CRITICAL: lower it to see why)")

@@ -60,7 +60,11 @@ def iter_paths(paths: list[Path], skipped: list[tuple[Path, str]] | None = None)
     article), so the caller can say what it left out. A notes file named explicitly is ingested."""
     for path in paths:
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if not p.is_dir()):
+            for child in sorted(path.rglob("*")):
+                if child.is_dir():  # walked by rglob, except a link to a folder: named, as it is not followed
+                    if child.is_symlink() and skipped is not None:
+                        skipped.append((child, _hidden(child, path) or "link to a folder, not followed"))
+                    continue
                 why = _left_out(child, path)
                 if why is None:
                     yield child
@@ -78,8 +82,12 @@ def iter_paths(paths: list[Path], skipped: list[tuple[Path, str]] | None = None)
 FOLDER_NOTES = frozenset(("readme", "license", "licence", "changelog", "contributing", "notice", "copying"))
 
 
+def _hidden(child: Path, root: Path) -> str | None:
+    return "hidden" if any(part.startswith(".") for part in child.relative_to(root).parts) else None
+
+
 def _left_out(child: Path, root: Path) -> str | None:
-    if any(part.startswith(".") for part in child.relative_to(root).parts):
+    if _hidden(child, root):
         return "hidden"
     if not child.is_file():  # a FIFO, socket or device, or a link to nothing
         return "not a regular file"

@@ -126,18 +126,26 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 @contextlib.contextmanager
 def _children_ignore_ctrl_c():
-    """Worker processes started in here ignore SIGINT from their first instruction: an ignored signal stays
-    ignored across exec, and Python leaves it so. Without it a Ctrl+C while a spawned worker was still
-    importing printed that worker's KeyboardInterrupt traceback. Only the main thread may set handlers."""
+    """Worker processes started in here never see SIGINT or SIGTERM: they start with both blocked (a thread's
+    signal mask is inherited across fork and exec, and Python leaves it so; _init_worker then ignores them).
+    Without it a Ctrl+C while a spawned worker was still importing printed that worker's KeyboardInterrupt
+    traceback. The parent keeps the signal: one that comes meanwhile is noted and raised again on the way out
+    (SIG_IGN here dropped a Ctrl+C or a systemd stop that came during a submit, and the ingest ran to its end).
+    Only the main thread may set handlers."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {stop: signal.signal(stop, signal.SIG_IGN) for stop in _STOP_SIGNALS}
+    caught: list[int] = []
+    previous = {stop: signal.signal(stop, lambda signum, _frame: caught.append(signum)) for stop in _STOP_SIGNALS}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     try:
         yield
     finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # one pending for this thread is noted now
         for stop, handler in previous.items():
             signal.signal(stop, signal.SIG_DFL if handler is None else handler)
+        for signum in dict.fromkeys(caught):  # to the handler it was meant for (Ctrl+C: KeyboardInterrupt)
+            signal.raise_signal(signum)
 
 
 class _Done:

@@ -7,6 +7,7 @@ no route matches share one label, so random URLs cannot blow up the number of se
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -37,6 +38,14 @@ access_log = logging.getLogger("citewire.access")
 
 
 def render_metrics() -> tuple[bytes, str]:
+    """This process's metrics; under PROMETHEUS_MULTIPROC_DIR (``citewire serve --workers N`` sets it) every
+    worker's, summed: a scrape reached one worker, so a counter read 9, then 1, then 9 (a reset to Prometheus)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
