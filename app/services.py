@@ -142,6 +142,7 @@ def _build_services(settings: Settings, release: Callable[[], None], opened: lis
     opened.append(records.close)
     vectors = VectorStore(settings, embedder.name, release, create=create_collection)
     opened.append(vectors.close)
+    vectors.claim_for(records.lexical_identity(), settings.collection, stamp=create_collection)
     chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap, settings.encoding_name)
     models = load_models() if settings.answer_model != "heuristic" else None
     # question-word weights (IDF) from the index's counts smoothed towards news's (app/retrieval/background.py)

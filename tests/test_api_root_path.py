@@ -13,6 +13,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from app.api.security import route_path
 from app.config import Settings
 from app.main import create_app
 from tests.test_integration import free_port
@@ -61,3 +62,23 @@ def test_a_root_path_does_not_lift_the_rate_limit(tmp_path, rate_limit):
     with TestClient(app, root_path="/citewire") as client:
         statuses = [client.get("/citewire/v1/models").status_code for _ in range(4)]
     assert statuses[-1] == 429, statuses
+
+
+@pytest.mark.parametrize("root", ["/", "/citewire/"])
+def test_a_root_path_is_taken_off_only_before_a_slash(tmp_path, root):
+    """Starlette's router takes the root off only when a "/" follows it; a check that took it off regardless read
+    "/v1/articles" under root_path "/" as "v1/articles", outside "/v1/", and served it without a key."""
+    with TestClient(_app(tmp_path), root_path=root) as client:
+        assert client.get("/v1/articles").status_code == 401
+        assert client.get("/v1/articles", headers={"X-API-Key": KEY}).status_code == 200
+
+
+@pytest.mark.parametrize("scope, path", [
+    ({"path": "/citewire/v1/ask", "root_path": "/citewire"}, "/v1/ask"),
+    ({"path": "/citewire", "root_path": "/citewire"}, "/"),
+    ({"path": "/citewirex/v1/ask", "root_path": "/citewire"}, "/citewirex/v1/ask"),
+    ({"path": "/v1/ask", "root_path": "/"}, "/v1/ask"),
+    ({"path": "/v1/ask"}, "/v1/ask"),
+])
+def test_route_path(scope, path):
+    assert route_path(scope) == path

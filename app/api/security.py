@@ -151,8 +151,10 @@ def route_path(scope) -> str:
     """The path the routes match. Behind ``uvicorn --root-path /citewire`` (or mounted in a parent app) ``scope["path"]``
     starts with ``scope["root_path"]``, which the router takes off before matching: a check of the raw path let
     "/citewire/v1/articles" through without a key, though the router answered it as "/v1/articles"."""
-    path, root = scope["path"], scope.get("root_path") or ""
-    return (path[len(root):] or "/") if root and path.startswith(root) else path
+    path, root = scope["path"], (scope.get("root_path") or "").rstrip("/")
+    if root and (path == root or path.startswith(root + "/")):  # Starlette's rule: the root, then a "/"
+        return path[len(root):] or "/"
+    return path
 
 
 def is_openai_path(path: str) -> bool:

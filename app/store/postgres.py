@@ -15,6 +15,7 @@ lock, app/store/write_lock.py says why they must).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import threading
@@ -126,9 +127,20 @@ class PostgresRecordStore(RecordStore):
     @contextmanager
     def transaction(self) -> Iterator[None]:
         conn = self._conn()
+        outermost = not getattr(self._local, "transactions", 0)
         self._local.transactions = getattr(self._local, "transactions", 0) + 1  # reads inside are not repeated
         try:
-            with conn.transaction():
+            with contextlib.ExitStack() as stack:
+                try:
+                    stack.enter_context(conn.transaction())
+                except self._psycopg.OperationalError:
+                    # BEGIN met a connection the server had dropped (a restart or terminate between requests):
+                    # nothing ran, so it is begun once more on a new one, as a read is (``_read``)
+                    if not (outermost and conn.closed):
+                        raise
+                    log.info("PostgreSQL had dropped this thread's connection; beginning again on a new one")
+                    conn = self._conn()
+                    stack.enter_context(conn.transaction())
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
                 yield
         finally:

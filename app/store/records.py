@@ -290,10 +290,12 @@ class RecordStore:
     def remove_article(self, article_id: str) -> list[str]:
         rows = self._all("SELECT rowid, id FROM chunks WHERE article_id=?", (article_id,))
         if rows:
-            rowids = [r["rowid"] for r in rows]
-            seqs = self._all(f"SELECT seq FROM chunk_terms WHERE chunk_rowid IN {_in(rowids)}", rowids)
-            self._run_many("INSERT INTO chunk_tombstones(term_seq) VALUES (?)", [(r["seq"],) for r in seqs])
-            self._run(f"DELETE FROM chunk_terms WHERE chunk_rowid IN {_in(rowids)}", rowids)
+            # by subquery, not an IN list of every rowid: PostgreSQL takes at most 65,535 bind parameters
+            # (SQLite 32,766 unless built with more), so an article of more chunks could not be replaced or deleted
+            of_article = "chunk_rowid IN (SELECT rowid FROM chunks WHERE article_id=?)"
+            self._run(f"INSERT INTO chunk_tombstones(term_seq) SELECT seq FROM chunk_terms WHERE {of_article}"
+                      " ORDER BY seq", (article_id,))
+            self._run(f"DELETE FROM chunk_terms WHERE {of_article}", (article_id,))
             self._run("DELETE FROM chunks WHERE article_id=?", (article_id,))
         self._run("DELETE FROM articles WHERE id=?", (article_id,))
         return [r["id"] for r in rows]

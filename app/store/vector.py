@@ -27,6 +27,11 @@ class EmbedderMismatch(RuntimeError):
     """The collection was built with another embedder: its vectors are not comparable."""
 
 
+class RecordMismatch(EmbedderMismatch):
+    """The collection holds the vectors of another record (another deployment on the same Chroma server with the
+    same CITEWIRE_COLLECTION): each would read the other's vectors as orphans, and `repair` delete them."""
+
+
 def make_chroma_client(settings: Settings):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -184,6 +189,28 @@ class VectorStore:
                 f"not '{embedder_name}': use another CITEWIRE_COLLECTION or re-ingest into a fresh data dir"
             )
         self._batch = max(1, min(self._client.get_max_batch_size(), 4096))
+
+    def claim_for(self, record: str, collection: str, stamp: bool = True) -> None:
+        """Ties the collection to the record ``record`` (its ``lexical_identity``): stamped on first use (best
+        effort; not when only looking, ``stamp=False``), refused when it already belongs to another record."""
+        if self.absent:
+            return
+        metadata = dict(self._collection.metadata or {})
+        owner = metadata.get("record")
+        if owner == record:
+            return
+        if owner is not None:
+            raise RecordMismatch(
+                f"collection '{collection}' holds the vectors of another record (record {owner}, this one is "
+                f"{record}): another deployment shares this Chroma server; use another CITEWIRE_COLLECTION"
+            )
+        if not stamp:
+            return
+        metadata["record"] = record
+        try:
+            self._collection.modify(metadata=metadata)
+        except Exception:  # noqa: BLE001 - a read-only store still serves; the next writable open stamps it
+            log.warning("could not tie collection '%s' to its record", collection, exc_info=True)
 
     def ping(self) -> None:
         """The server answers and still holds the collection (a new volume without it answers heartbeats)."""
