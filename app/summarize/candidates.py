@@ -51,8 +51,14 @@ _BYLINE_SHAPES = re.compile(
     r"CENTRAL|UPDATES?|SCORES|ODDS|TICKETS)\b)[A-Z0-9][A-Z0-9 &'’-]{5,}:\s|^[\u2600-\u27bf\U0001f300-\U0001faff]")
 
 
+# Scripts written without spaces between words (CJK ideographs, kana): str.split() read a whole Chinese sentence as one
+# word, so max_words=20 quoted 20 sentences. Each such character counts as a word, as CJK word counters count.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
 def word_count(text: str) -> int:
-    return len(text.split())
+    unspaced = len(_UNSPACED.findall(text))
+    return unspaced + len(_UNSPACED.sub(" ", text).split()) if unspaced else len(text.split())
 
 
 def dedupe_spans(units: list[Unit]) -> list[Unit]:

@@ -67,6 +67,18 @@ def _dates(text: str) -> Iterator[tuple[re.Match, str | None]]:
         yield m, item
 
 
+# A count in words is a number ("killed twelve" against "killed 20" disagree; against "killed 12" they agree). Not "one":
+# a pronoun as often as a count.
+_COUNT_WORDS = {w: str(n) for n, w in enumerate("two three four five six seven eight nine ten eleven twelve thirteen "
+                                                "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split(),
+                                                start=2)}
+_COUNT_WORD = re.compile(r"\b(" + "|".join(_COUNT_WORDS) + r")\b", re.I)
+
+
+def _counts_in_words(text: str) -> set[str]:
+    return {_COUNT_WORDS[m.group(1).lower()] for m in _COUNT_WORD.finditer(text)}
+
+
 def _distinctive(text: str) -> set[str]:
     """Numbers, dates and names; the first word counts as a name ("Kim pledged …") unless it is a word that opens news
     sentences without naming anyone. Weekdays, and dates after one, are left out: they say when it was reported."""
@@ -77,7 +89,7 @@ def _distinctive(text: str) -> set[str]:
     found = list(_dates(text))
     dates = {item for _, item in found if item}
     in_dates = {w for m, _ in found for w in words(m.group(0))}  # "Oct." and "October" are the date's, not names
-    return numbers(_DATE_DAY.sub(" ", text)) | dates | (names - _WEEKDAYS - in_dates)
+    return numbers(_DATE_DAY.sub(" ", text)) | _counts_in_words(text) | dates | (names - _WEEKDAYS - in_dates)
 
 
 _ACRONYM = re.compile(r"\b[A-Z]{2,}s?\b")
@@ -110,6 +122,10 @@ def as_written(text: str, says: list[str]) -> list[str]:
         if written.replace(",", "") in wanted:
             shown.append((match.start(), written))
             wanted.discard(written.replace(",", ""))
+    for match in _COUNT_WORD.finditer(text):  # "twelve", as written
+        if _COUNT_WORDS[match.group(1).lower()] in wanted:
+            shown.append((match.start(), match.group(1)))
+            wanted.discard(_COUNT_WORDS[match.group(1).lower()])
     return [w for _, w in sorted(shown)] + sorted(wanted)
 
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from app.retrieval.features import starts_with_pronoun
+from app.summarize.candidates import word_count
 from app.text import STOPWORDS, content_terms, names_with_known, numbers, proper_names, words
 
 FACETS = ("who", "what", "where", "when", "consequence")
@@ -32,6 +33,10 @@ _WHEN_WORDS = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
     "september october november december jan feb mar apr jun jul aug sep sept oct nov dec".split())
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
+# A count in words is the same word as in digits when sentences are compared ("seven people were killed" restates the
+# highlight "At least 7 people were killed": both were quoted)
+_NUMERALS = {w: str(n) for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
+                                             "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
 _CONSEQUENCE = re.compile(
     r"\b(?:kill(?:ed|ing|s)?|dead|deaths?|died|dies|injur\w*|wounded|missing|displaced|evacuat\w*|destroy\w*|"
     r"damag\w*|arrest\w*|charged|convicted|sentenced|jailed|fined|banned|resign\w*|fired|ousted|lost|losses|"
@@ -120,7 +125,7 @@ def facts_of(text: str, event_terms: frozenset[str] = frozenset(), known_names: 
         facets.add("consequence")
     items = {f"name:{n}" for n in names} | {f"place:{p.lower()}" for p in places} | \
         {f"date:{d}" for d in dates} | {f"number:{n}" for n in counts}
-    return Facts(frozenset(facets), frozenset(items), terms, frozenset(words(text)))
+    return Facts(frozenset(facets), frozenset(items), terms, frozenset(_NUMERALS.get(w, w) for w in words(text)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +183,7 @@ def select_facts(candidates: list[Candidate], vectors: np.ndarray, max_words: in
             seen[c.group] = body_rank[i] + 1
     lead = np.array([1.0 / (1 + 0.15 * body_rank[i]) if i in body_rank else 0.0 for i in range(n)])
     static = weights.centrality * centrality + weights.lead * lead
-    sizes = np.array([max(len(c.text.split()), 1) for c in candidates], dtype=float)
+    sizes = np.array([max(word_count(c.text), 1) for c in candidates], dtype=float)
     chosen: list[int] = []
     facets: set[str] = set()
     items: set[str] = set()

@@ -219,11 +219,15 @@ class SummarizeService:
         notes = self._disagreements(units, max_words) if len(ids) > 1 else []
         budget = max_words - sum(n.words for n in notes)
         def extractive() -> Summary:
-            chosen, facets = self._select_facts(candidates or summary_candidates(
-                [u for a in ids for u in self._article_units(articles[a], chunks[a], read)]), budget)
-            if not chosen and not notes:
+            pool = candidates or summary_candidates(
+                [u for a in ids for u in self._article_units(articles[a], chunks[a], read)])
+            chosen, facets = self._select_facts(pool, budget)
+            shown = notes
+            if not chosen and notes:  # a note alone says numbers without what they count: the sentences instead
+                shown, (chosen, facets) = [], self._select_facts(pool, max_words)
+            if not chosen:
                 return nothing_fits(max_words)
-            summary = self._compose(chosen, ids, book, notes)
+            summary = self._compose(chosen, ids, book, shown)
             summary.facets = facets
             return summary
 
@@ -274,10 +278,12 @@ class SummarizeService:
         notes = self._disagreements(most_relevant, max_words)
         budget = max_words - sum(n.words for n in notes)
         def extractive() -> Summary:
-            chosen = self._select(units, budget, relevance=relevance)
-            if not chosen and not notes:
+            chosen, shown = self._select(units, budget, relevance=relevance), notes
+            if not chosen and notes:  # a note alone says numbers without what they count: the sentences instead
+                chosen, shown = self._select(units, max_words, relevance=relevance), []
+            if not chosen:
                 return nothing_fits(max_words)
-            return self._compose(chosen, None, book, notes)
+            return self._compose(chosen, None, book, shown)
 
         if self.llm:  # a topic summary names the articles it cites, not every one retrieval looked at
             # Only the passages that mention the topic, as the extractive summary keeps only such sentences: the
