@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import re
 import threading
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -68,6 +69,13 @@ def named(items, limit: int = 40) -> str:
     """Words a message names, comma-separated, each cut at ``limit`` characters: a refusal repeated a 2,000-character
     "word" of the topic in full."""
     return ", ".join(w if len(w) <= limit else w[:limit] + "…" for w in items)
+
+
+def fold_accents(token: str) -> str:
+    """"Zürich" -> "Zurich": the letters without their combining marks (ASCII returned as it is, at once)."""
+    if token.isascii():
+        return token
+    return "".join(c for c in unicodedata.normalize("NFKD", token) if not unicodedata.combining(c))
 
 
 def words(text: str) -> list[str]:

@@ -21,3 +21,18 @@ def test_a_zone_rfc_822_does_not_name_is_refused_in_words(zone):
 ])
 def test_named_zones_and_offsets_are_read(text, utc):
     assert parse_published(text).isoformat() == utc
+
+
+@pytest.mark.parametrize("text, utc", [
+    ("September 11, 2023 10:00 PM", "2023-09-11T22:00:00+00:00"),
+    ("Mon, 11 Sep 2023 10:00 AM", "2023-09-11T10:00:00+00:00"),
+    ("Mon, 11 Sep 2023 10:00:00 PM", "2023-09-11T22:00:00+00:00"),
+])
+def test_a_12_hour_time_is_read_on_its_clock(text, utc):
+    """email.utils ignored "PM" (10:00 PM stored as 10:00), and the zone rule read "PM" as a zone (a review finding)."""
+    assert parse_published(text).isoformat() == utc
+
+
+def test_a_12_hour_time_in_another_form_is_refused_not_misread():
+    with pytest.raises(InvalidArticle, match="12-hour time"):
+        parse_published("Mon, 11 Sep 2023 10:00:00 PM PST")

@@ -93,6 +93,15 @@ def test_a_link_keeps_its_colons():
     assert parse(f"<@UCITEWIRE> Is <{url}> right about the summit?").text == f"Is {url} right about the summit?"
 
 
+@pytest.mark.parametrize("typed", ["What did Kim pledge? :thinking_face:?", "What did Kim pledge :wave:,",
+                                   "What did Kim pledge (:smile:)"])
+def test_an_emoji_beside_punctuation_is_still_dropped(typed):
+    """The first fix wanted spaces on both sides: ":wave:," and "(:smile:)" reached the question (a review finding)."""
+    from app.slack.conversation import parse
+
+    assert ":" not in parse(f"<@UCITEWIRE> {typed}").text
+
+
 # --- 3. a thread longer than one page of conversations.replies -----------------------------------------------------
 class PagingClient:
     """conversations.replies as Slack pages it: oldest first, ``limit`` at a time, a cursor for the rest."""

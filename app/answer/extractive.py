@@ -7,14 +7,13 @@ verbatim quote of an article, cited.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from app.answer.citations import CitationBook
 from app.answer.models import REFUSAL, Answer, AnswerSentence
 from app.answer.scoring import QuestionScorer
 from app.retrieval.service import Passage
-from app.text import STOPWORDS, name_tokens, numbers, proper_names, sentence_spans, words
+from app.text import STOPWORDS, fold_accents, name_tokens, numbers, proper_names, sentence_spans, words
 
 
 @dataclass(slots=True)
@@ -128,14 +127,13 @@ def missing_names(question: str, passages: list[Passage]) -> set[str]:
         for text in (passage.title, passage.text):
             present.update(name_tokens(text))
             present.update(acronyms(text))
+    missing = {n for n in names if n not in present}
+    if not missing:
+        return missing
     # "Zurich" is mentioned by "Zürich" (and the other way): "never mention zurich" refused a question on an article
     # about Zürich, typed without the accent
-    folded = {_unaccented(w) for w in present}
-    return {n for n in names if n not in present and _unaccented(n) not in folded}
-
-
-def _unaccented(word: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
+    folded = {fold_accents(w) for w in present}
+    return {n for n in missing if fold_accents(n) not in folded}
 
 
 _DOTTED = re.compile(r"\b((?:[A-Za-z]\.){2,})")

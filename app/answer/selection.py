@@ -326,20 +326,23 @@ _SINCE_YEAR = re.compile(r"\bsince\s+(?:(?:early|late|mid|the\s+end\s+of)\s+)?((
 
 
 # A figure that only looks like a year: a count of people or things ("2000 people", "1998 homes"), one of two
-# figures the other of which is no year ("2000 or 3000"), or one after "more than", "nearly" ("no passage speaks
-# of 2000" refused "How many died in Morocco, 2000 or 3000?")
+# figures of its size the other of which is no year ("2000 or 3000"), or one after "more than", "nearly" ("no passage
+# speaks of 2000" refused "How many died in Morocco, 2000 or 3000?"). After "in", "since", "by" … it is a year
+# ("in 2015 to 40 people"), and so is one beside a small figure ("in 2015 or 10 years later").
 _COUNTED = re.compile(r"\s+(?:people|persons|residents|deaths|dead|victims|soldiers|troops|homes|houses|buildings|"
-                      r"jobs|workers|migrants|refugees|children|families|patients|civilians|casualties|lives|flats)\b",
-                      re.I)
-_FIGURE = r"\d[\d,.]*"
-_OTHER_FIGURE_AFTER = re.compile(rf"\s*(?:or|to)\s+(?!(?:19|20)\d\d(?!\d|[,.]\d)){_FIGURE}", re.I)
-_OTHER_FIGURE_BEFORE = re.compile(rf"(?<![\d,.])({_FIGURE})\s*(?:or|to)\s+$", re.I)
+                      r"migrants|refugees|children|families|patients|civilians|casualties|lives|flats)\b", re.I)
+_SIZED = r"(?:\d{3,}|\d{1,3}(?:,\d{3})+)(?:\.\d+)?"  # a figure a year could be mistaken for, or be: 3+ digits
+_OTHER_FIGURE_AFTER = re.compile(rf"\s*(?:or|to)\s+(?!(?:19|20)\d\d(?!\d|[,.]\d)){_SIZED}(?![\d,.]*\d)", re.I)
+_OTHER_FIGURE_BEFORE = re.compile(rf"(?<![\d,.])({_SIZED})\s*(?:or|to)\s+$", re.I)
 _COUNT_BEFORE = re.compile(r"\b(?:(?:more|fewer|less)\s+than|at\s+least|nearly|almost|roughly|approximately)\s+$",
                            re.I)
+_YEAR_BEFORE = re.compile(r"\b(?:in|since|during|by|until|before|after|of|from|between)\s+$", re.I)
 
 
 def _counts(question: str, match: re.Match) -> bool:
     before, after = question[:match.start()], question[match.end():]
+    if _YEAR_BEFORE.search(before):
+        return False
     if _COUNTED.match(after) or _COUNT_BEFORE.search(before) or _OTHER_FIGURE_AFTER.match(after):
         return True
     other = _OTHER_FIGURE_BEFORE.search(before)

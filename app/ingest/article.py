@@ -21,7 +21,9 @@ FIELD_ALIASES = (("doc_id", "id"), ("publish_date", "published_at"), ("date", "p
                  ("published_date", "published_at"), ("publishedAt", "published_at"), ("published", "published_at"),
                  ("pubDate", "published_at"), ("datePublished", "published_at"),
                  ("body", "text"), ("content", "text"), ("headline", "title"))
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%d %B %Y", "%B %d, %Y", "%b %d, %Y")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%d %B %Y", "%B %d, %Y", "%b %d, %Y",
+                 # a 12-hour clock, as US sites write it: email.utils ignores "PM" (10:00 PM was stored as 10:00)
+                 "%B %d, %Y %I:%M %p", "%b %d, %Y %I:%M %p", "%a, %d %b %Y %I:%M %p", "%a, %d %b %Y %I:%M:%S %p")
 
 
 class InvalidArticle(ValueError):
@@ -54,9 +56,12 @@ def parse_published(value: str | date | datetime | None) -> datetime | None:
             except (TypeError, ValueError):
                 pass
             zone = text.rsplit(None, 1)[-1]
+            if parsed is not None and {"AM", "PM"} & set(text.upper().split()):  # a 12-hour time no format read
+                raise InvalidArticle(f"published_at {text!r}: a 12-hour time in this form is not read; give a "
+                                     "24-hour time or ISO 8601")
             if parsed is not None and parsed.tzinfo is None and zone.isalpha():  # a zone email.utils does not know
-                raise InvalidArticle(f"published_at {text!r}: time zone {zone!r} is not one RFC 822 names (GMT, UT, "
-                                     "EST, EDT, CST, CDT, MST, MDT, PST, PDT); give an offset such as +0200")
+                raise InvalidArticle(f"published_at {text!r}: time zone {zone!r} is not one RFC 822 names (UT, UTC, "
+                                     "GMT, Z, EST, EDT, CST, CDT, MST, MDT, PST, PDT); give an offset such as +0200")
         if parsed is None:
             raise InvalidArticle(f"published_at {text!r} is not a date (use YYYY-MM-DD or ISO 8601)")
     if parsed.tzinfo is None:

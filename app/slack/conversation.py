@@ -23,7 +23,9 @@ _DATE = re.compile(r"<!date\^[^|>]*\|([^>]*)>")  # a formatted date: its fallbac
 # channel links (<#C…|general>), user groups (<!subteam^S…|@team>), <!here>, <!channel>, <!everyone>: who or where
 # a message is addressed, not what it asks ("the passages never mention c024be7lr")
 _ADDRESS = re.compile(r"<[#!][^>]*>")
-_EMOJI = re.compile(r"(?<![^\s:]):(?=[a-z0-9_+'-]*[a-z])[a-z0-9_+'-]+:(?![^\s:])")
+# an :emoji: not inside a word: "ap:world:123" (an article id) and a link's "talk:kim:archive" keep their colons,
+# ":wave:," and "(:smile:)" lose the emoji
+_EMOJI = re.compile(r"(?<![A-Za-z0-9]):(?=[a-z0-9_+'-]*[a-z])[a-z0-9_+'-]+:(?![A-Za-z0-9])")
 _SUMMARIZE = re.compile(r"^\s*summari[sz]e\b[:\s]*(.*)$", re.I | re.S)
 QUESTION_EVENT = "citewire_question"  # metadata of the message a slash command posts for its question
 _HELP = re.compile(r"^\s*(help|\?)\s*$", re.I)

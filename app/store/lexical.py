@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import threading
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import Stemmer
 
-from app.text import QUESTION_WORDS, STOPWORDS, words
+from app.text import QUESTION_WORDS, STOPWORDS, fold_accents, words
 
 FORMAT = "2"  # bump when tokenisation changes: stores rebuild their postings on open
 log = logging.getLogger(__name__)
@@ -54,12 +53,6 @@ _index_cache: dict[str, int] = {}  # as _key_cache, plus stopwords mapped to 0 (
 _KEY_CACHE_MAX = 500_000
 
 
-def _fold(token: str) -> str:
-    if token.isascii():
-        return token
-    return "".join(c for c in unicodedata.normalize("NFKD", token) if not unicodedata.combining(c))
-
-
 def _stemmer() -> Stemmer.Stemmer:
     stemmer = getattr(_local, "stemmer", None)
     if stemmer is None:  # PyStemmer objects are not thread-safe: one per thread
@@ -71,7 +64,7 @@ def term_key(token: str) -> int:
     """The stored id of a (lower-cased) token: a signed 64-bit hash of its Porter stem."""
     key = _key_cache.get(token)
     if key is None:
-        stem = _stemmer().stemWord(_fold(token))
+        stem = _stemmer().stemWord(fold_accents(token))
         key = int.from_bytes(hashlib.blake2b(stem.encode(), digest_size=8).digest(), "little", signed=True)
         if len(_key_cache) < _KEY_CACHE_MAX:
             _key_cache[token] = key
@@ -84,7 +77,7 @@ def tokens(text: str) -> list[str]:
 
 def compound_key(parts: list[str]) -> int:
     """The term of a hyphen/apostrophe compound: its parts' stems, space-joined (no plain stem has a space)."""
-    stems = " ".join(_stemmer().stemWord(_fold(p)) for p in parts)
+    stems = " ".join(_stemmer().stemWord(fold_accents(p)) for p in parts)
     return int.from_bytes(hashlib.blake2b(stems.encode(), digest_size=8).digest(), "little", signed=True)
 
 
