@@ -502,21 +502,13 @@ class Settings(BaseSettings):
                              "http(s)://host[:port]")
         return value.strip()
 
-    @field_validator("data_dir", mode="before")
-    @classmethod
-    def _data_dir_or_default(cls, value):
-        """CITEWIRE_DATA_DIR= (set but empty) meant the current folder: the store landed beside whatever was there.
-        Empty reads as unset, as the URL settings do."""
-        if isinstance(value, str) and not value.strip():
-            return USER_DATA / "data"
-        return value
-
-    @field_validator("prompts_dir", "models_dir", mode="before")
+    @field_validator("data_dir", "prompts_dir", "models_dir", mode="before")
     @classmethod
     def _folder_or_default(cls, value, info: ValidationInfo):
-        """Empty reads as unset, as CITEWIRE_DATA_DIR= does: Path("") is the current folder."""
+        """A folder set but empty (CITEWIRE_DATA_DIR=) reads as unset, as the URL settings do: Path("") is the current
+        folder, and the store landed beside whatever was there."""
         if isinstance(value, str) and not value.strip():
-            return None if info.field_name == "prompts_dir" else USER_DATA / "models"
+            return cls.model_fields[info.field_name].default
         return value
 
     @field_validator("data_dir", "prompts_dir", "models_dir")

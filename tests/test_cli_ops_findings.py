@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from tests.conftest import chroma_binary
+from tests.conftest import REPO, chroma_binary
 
 runner = CliRunner()
 
@@ -173,3 +173,16 @@ def test_metrics_of_serve_workers_count_every_worker(tmp_path):
         if server is not None:
             stop(server)
         stop(chroma)
+
+
+def test_render_metrics_sums_every_process_of_one_multiproc_dir(tmp_path):
+    """Deterministic twin of the --workers test above (a review finding: there, one worker may take every request):
+    two processes count into one PROMETHEUS_MULTIPROC_DIR and a third renders their sum."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    bump = "from app.observability.metrics import REFUSALS; REFUSALS.inc()"
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", bump], env=env, cwd=REPO, check=True, timeout=120)
+    shown = subprocess.run([sys.executable, "-c", "from app.observability.metrics import render_metrics; "
+                            "print(render_metrics()[0].decode())"], env=env, cwd=REPO, check=True, timeout=120,
+                           capture_output=True, text=True).stdout
+    assert "citewire_refusals_total 2.0" in shown, shown[:500]

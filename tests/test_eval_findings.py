@@ -26,10 +26,8 @@ def test_an_in_process_eval_is_not_locked_out_by_the_servers_api_keys(tmp_path):
     app the eval builds, so every request of the eval was a 401: each metric scored 0.000 ("false_refusal_rate
     1.000"), exit 0 without --gate; with --gate the exit 1 read as a quality regression, not a broken eval."""
     run = _eval(tmp_path, "--limit", "2", "--out", str(tmp_path / "report"), CITEWIRE_API_KEYS="deployment-key")
-    results = json.loads((tmp_path / "report" / "results.json").read_text()) if run.returncode == 0 else None
-    if results is None:  # stopping with the reason would do too
-        assert "401" in run.stderr or "key" in run.stderr, run.stderr[-500:]
-        return
+    assert run.returncode == 0, run.stderr[-500:]
+    results = json.loads((tmp_path / "report" / "results.json").read_text())
     statuses = {case["status"] for case in results["cases"]}
     assert statuses == {200}, (statuses, run.stderr[-500:])
 
@@ -51,7 +49,9 @@ def test_a_suite_without_unanswerable_cases_does_not_fail_the_refusal_gate(tmp_p
     suite.write_text("version: 1\nanswerable:\n  - id: a1\n    question: What did Kim pledge?\n    facts: [[support]]\n"
                      "    articles: [kim-putin-vostochny-2023]\nunanswerable: []\n")
     run = _eval(tmp_path, "--suite", str(suite), "--out", str(tmp_path / "report"))
-    assert "refusal_rate = 0.000" not in run.stderr, run.stderr[-800:]
+    assert run.returncode == 0 and "refusal_rate = 0.000" not in run.stderr, run.stderr[-800:]
+    results = json.loads((tmp_path / "report" / "results.json").read_text())
+    assert "refusal_rate" not in results["metrics"], results["metrics"]
 
 
 def test_an_empty_suite_is_refused_not_scored_zero(tmp_path):

@@ -105,3 +105,11 @@ def test_a_think_block_is_not_the_condensed_chat_question(tmp_path, fake):
             {"role": "assistant", "content": "Full and unconditional support [1]."},
             {"role": "user", "content": "And who went with him?"}]}).json()
     assert "think" not in body["standalone_question"], body["standalone_question"]
+
+
+def test_a_bracketed_year_range_is_prose_not_citations():
+    """'[2019-2020]' was read as the citations 2019 and 2020 and taken out of the claim (a review finding)."""
+    from app.answer.guard import split_cited
+
+    [(text, cited)] = split_cited("Prices rose sharply over [2019-2020] in the region [1].")
+    assert "[2019-2020]" in text and cited == [1]

@@ -1,6 +1,7 @@
 """A folder of saved pages laid out as sites publish them (ferry/index.html, bridge/index.html: wget mirrors, static
 site output) gave every page the id "index": one article was stored and the others replaced it. Such a page is now
-named after its folder (found by a bug hunt, 2026-11-29)."""
+named after its folders below the folder walked (found by a bug hunt, 2026-11-29; a review asked for the relative
+path: "2023/09/index.html" was "09", "news/ferry" and "sport/ferry" clashed)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,20 @@ def test_pages_with_the_same_file_name_in_different_folders_are_different_articl
     assert result.stdout.startswith("added 2"), result.output
     listed = CliRunner().invoke(cli, ["list"], env=env)
     assert sorted(line.split("\t")[0] for line in listed.stdout.splitlines()[:-1]) == ["bridge", "ferry"], listed.stdout
+
+
+def test_a_folder_page_is_named_by_its_path_below_the_walked_folder(tmp_path):
+    site = tmp_path / "site"
+    pages = {"news/ferry": "The island ferry resumed service on Saturday after a three-day suspension.",
+             "sport/ferry": "The ferry rowing club won the regional title on Sunday after a close final.",
+             ".": "The site's front page lists the week's stories about the island and its harbour."}
+    for folder, text in pages.items():
+        (site / folder).mkdir(parents=True, exist_ok=True)
+        (site / folder / "index.html").write_text(_PAGE.format(title=folder, a=text, b=text, c=text))
+    env = {"CITEWIRE_DATA_DIR": str(tmp_path / "data")}
+    assert CliRunner().invoke(cli, ["ingest", "-q", str(site)], env=env).exit_code == 0
+    listed = CliRunner().invoke(cli, ["list"], env=env)
+    ids = sorted(line.split("\t")[0] for line in listed.stdout.splitlines()[:-1])
+    assert ids == ["news-ferry", "site", "sport-ferry"], listed.stdout
+    alone = CliRunner().invoke(cli, ["ingest", "-q", str(site / "news" / "ferry" / "index.html")], env=env)
+    assert alone.exit_code == 0 and "index" in CliRunner().invoke(cli, ["list"], env=env).stdout  # named itself

@@ -20,8 +20,8 @@ from app.llm.status import LLMStatus
 from app.prompts import Prompt
 from app.text import QUESTION_WORDS, STOPWORDS, name_tokens, proper_names, words
 
-_FOLLOW_UP = re.compile(r"^(and|but|also|what about|how about|so)\b|\b(he|him|his|she|her|they|them|their|it|its|"
-                        r"that|this|those|these|there|then)\b", re.I)
+_POINTING = r"\b(he|him|his|she|her|they|them|their|it|its|that|this|those|these|there|then)\b"  # back to earlier turns
+_FOLLOW_UP = re.compile(r"^(and|but|also|what about|how about|so)\b|" + _POINTING, re.I)
 
 
 # A turn that thanks or acknowledges and asks nothing: followed up with the earlier names, "thanks (Kim, Putin)" was
@@ -101,7 +101,7 @@ def _with_context(asked: list[str], question: str, names_only: bool = False) -> 
     return question
 
 
-_POINTS_BACK = re.compile(r"\b(he|him|his|she|her|they|them|their|it|its|that|this|those|these|there|then)\b", re.I)
+_POINTS_BACK = re.compile(_POINTING, re.I)
 
 
 def _new_names(asked: list[str], question: str) -> set[str]:

@@ -68,7 +68,12 @@ def _canonical_marker(match: re.Match) -> str:
     for part in re.split(r"\s*[,;]\s*|\s+and\s+", match.group(1)):
         ends = [int(n) for n in re.split(r"\s*[–-]\s*", part)]
         numbers += list(range(ends[0], ends[-1] + 1)) if len(ends) == 2 and 0 < ends[1] - ends[0] < 10 else ends
+    if max(numbers) > MAX_MARKER:  # "[2019-2020]" in prose is years, not passages: left as written
+        return match.group(0)
     return "[" + ", ".join(map(str, numbers)) + "]"
+
+
+MAX_MARKER = 99  # no prompt shows the model more passages than this
 
 
 def evidence(passage: Passage) -> str:
@@ -133,7 +138,7 @@ class FaithfulnessGuard:
         """The cited passages the claim needs: one whose leaving out still leaves the claim supported is left out
         (a sentence citing [1][2][3] that [1] alone supports quoted two sentences that say nothing of it)."""
         needed = list(numbers)
-        for n in numbers:
+        for n in reversed(numbers):  # the last cited first: the first is usually the model's main source
             rest = [m for m in needed if m != n]
             if rest and self.checker.check(text, [evidence(passages[m - 1]) for m in rest]).supported:
                 needed = rest

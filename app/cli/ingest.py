@@ -107,7 +107,7 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Add or replace articles; identical content is left untouched."""
-    from app.ingest.loaders import SUPPORTED_SUFFIXES, LoadedRecord, UnsupportedFile, iter_paths, load_path
+    from app.ingest.loaders import SUPPORTED_SUFFIXES, LoadedRecord, UnsupportedFile, load_path, walk_paths
 
     if any(not name for name in paths):  # Path("") is ".": `ingest "$UNSET"` ingested the whole current folder
         fail("an empty path names no file or folder (a variable that expanded to nothing?); the current folder "
@@ -119,8 +119,10 @@ def ingest(
         # was "given 2 times", naming the same path twice. Keyed by name too: a link under another name is another
         # article id (`latest.txt` -> `2024-06-01.txt` stores both), and the first path seen keeps its place.
         unique: dict[tuple[Path, str], Path] = {}
-        for file in iter_paths(given, skipped):
+        walked: dict[Path, Path | None] = {}  # the folder each file was found in (names a folder's index.html)
+        for file, root in walk_paths(given, skipped):
             unique.setdefault((file.resolve(), file.name), file)
+            walked.setdefault(file, root)
         files = list(unique.values())
     except (FileNotFoundError, UnsupportedFile) as exc:
         fail(str(exc), 2)
@@ -147,7 +149,7 @@ def ingest(
         """A file that went between the listing and its turn (deleted, made unreadable, replaced by a folder) is
         that file failed, as a file that is not text is; it was a traceback that lost the batch read so far."""
         try:
-            yield from load_path(file)
+            yield from load_path(file, walked[file])
         except OSError as exc:
             yield LoadedRecord(file.name, error=f"cannot read the file: {exc.strerror or exc}")
 

@@ -51,13 +51,15 @@ def suffix_of(name: str) -> str:
     raise UnsupportedFile(f"unsupported file type: {name!r} (supported: {', '.join(SUPPORTED_SUFFIXES)})")
 
 
-def iter_paths(paths: list[Path], skipped: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
+def walk_paths(paths: list[Path], skipped: list[tuple[Path, str]] | None = None
+               ) -> Iterator[tuple[Path, Path | None]]:
     """Expand folders (recursively, sorted) to the supported files inside them; a file named
     explicitly must be supported (UnsupportedFile) and exist (FileNotFoundError); it may be a pipe (a live
     feed, read as it is written). What a folder holds and is left out goes to ``skipped`` with why (hidden: dot
     files such as macOS's "._story.txt"; not a regular file: a pipe there would hold the ingest until someone
     writes to it; an unsupported type; folder notes: a README, LICENSE or CHANGELOG describes the folder, it is no
-    article), so the caller can say what it left out. A notes file named explicitly is ingested."""
+    article), so the caller can say what it left out. A notes file named explicitly is ingested. Each file comes with
+    the folder it was found in by walking (None: named itself), which names a folder's page (``load_path``)."""
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
@@ -67,12 +69,12 @@ def iter_paths(paths: list[Path], skipped: list[tuple[Path, str]] | None = None)
                     continue
                 why = _left_out(child, path)
                 if why is None:
-                    yield child
+                    yield child, path
                 elif skipped is not None:
                     skipped.append((child, why))
         elif path.exists():
             suffix_of(path.name)
-            yield path
+            yield path, None
         else:
             raise FileNotFoundError(f"no such file or folder: {path}")
 
@@ -103,16 +105,18 @@ def _left_out(child: Path, root: Path) -> str | None:
 
 
 # A web server's page for its folder: in a saved site (wget mirrors, static-site output) every page is "index.html",
-# and each got the id "index", replacing the one before; such a page is named after its folder
+# and each got the id "index", replacing the one before; such a page found by walking a folder is named after its
+# folders below the walked one (site/news/ferry/index.html, walking site/: "news-ferry"; site/index.html: "site")
 FOLDER_PAGES = frozenset(("index", "default"))
 
 
-def load_path(path: Path) -> Iterator[LoadedRecord]:
+def load_path(path: Path, walked_from: Path | None = None) -> Iterator[LoadedRecord]:
     suffix = suffix_of(path.name)
     named_as = path.name
-    if path.name[: -len(suffix)].lower() in FOLDER_PAGES and suffix not in (".json", ".jsonl", ".jsonl.gz") \
-            and path.resolve().parent.name:
-        named_as = path.resolve().parent.name + suffix  # site/ferry/index.html is the article "ferry"
+    if walked_from is not None and path.name[: -len(suffix)].lower() in FOLDER_PAGES \
+            and suffix not in (".json", ".jsonl", ".jsonl.gz"):
+        folders = path.parent.relative_to(walked_from).parts or (walked_from.resolve().name,)
+        named_as = "-".join(folders) + suffix
     with open(path, "rb") as handle:
         yield from load_stream(path.name, handle, suffix, id_from=named_as)
 

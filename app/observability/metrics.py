@@ -37,10 +37,15 @@ GUARD_SENTENCES = Counter("citewire_guard_sentences", "LLM answer sentences by w
 access_log = logging.getLogger("citewire.access")
 
 
+# prometheus_client decides at import how its values are kept (in files under PROMETHEUS_MULTIPROC_DIR, or in the
+# process): /metrics reads them the same way
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+
 def render_metrics() -> tuple[bytes, str]:
     """This process's metrics; under PROMETHEUS_MULTIPROC_DIR (``citewire serve --workers N`` sets it) every
     worker's, summed: a scrape reached one worker, so a counter read 9, then 1, then 9 (a reset to Prometheus)."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if MULTIPROCESS:
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()

@@ -248,13 +248,14 @@ class SummarizeService:
         reason = self._off_topic(topic, passages, self.headline_mentions)
         rule, mode = self._anchor_rule, self._anchor_mode  # "name-word" filters; "name-word:prefer" puts first
         anchored: set[str] | None = None
+        texts = self._article_texts(passages) if not reason else {}  # read once: the anchor rules, mid-sentence chunks
         if not reason and rule != "off":
             if self._distinctive_share is not None:  # may refuse: no retrieved article mentions a distinctive word
-                kept, reason = self._distinctive(topic, passages, self._distinctive_share)
+                kept, reason = self._distinctive(topic, passages, self._distinctive_share, texts)
             elif self._coverage is not None:
-                kept = self._covering(topic, passages, self._coverage)
+                kept = self._covering(topic, passages, self._coverage, texts)
             else:
-                kept = self._anchored(topic, passages, rule)
+                kept = self._anchored(topic, passages, rule, texts)
             anchored = {p.chunk_id for p in kept}
             if mode != "prefer":
                 passages = [p for p in passages if p.chunk_id in anchored]
@@ -262,7 +263,7 @@ class SummarizeService:
             return Summary(summary=TOPIC_REFUSAL, citations=[], sentences=[], article_ids=[], answerable=False,
                            refusal_reason=reason + within_filters(filters, as_of))
         units: list[Unit] = []
-        mid_sentence = self._opening_mid_sentence(passages)
+        mid_sentence = self._opening_mid_sentence(passages, texts)
         for passage in passages:
             for position, span in enumerate(sentence_spans(passage.text, offset=passage.char_start)):
                 if position == 0 and passage.chunk_id in mid_sentence:
@@ -316,36 +317,41 @@ class SummarizeService:
             return "no passage mentions what the topic is about"
         return None
 
-    def _opening_mid_sentence(self, passages: list[Passage]) -> set[str]:
+    def _article_texts(self, passages: list[Passage]) -> dict[str, str]:
+        """The whole text of each retrieved article, in one read."""
+        return {a.id: a.text for a in self.records.articles_by_id(p.article_id for p in passages).values()}
+
+    @staticmethod
+    def _opening_mid_sentence(passages: list[Passage], texts: dict[str, str]) -> set[str]:
         """The chunks among ``passages`` that open inside a sentence of their article (``starts_sentence``)."""
-        later = [p for p in passages if p.char_start > 0]
-        texts = {a.id: a.text for a in self.records.articles_by_id(p.article_id for p in later).values()} if later else {}
-        return {p.chunk_id for p in later if p.article_id in texts
+        return {p.chunk_id for p in passages if p.char_start > 0 and p.article_id in texts
                 and not starts_sentence(texts[p.article_id], p.char_start + len(p.text) - len(p.text.lstrip()))}
 
-    def _article_terms(self, passages: list[Passage]) -> dict[str, set[str]]:
+    @staticmethod
+    def _article_terms(passages: list[Passage], texts: dict[str, str]) -> dict[str, set[str]]:
         """Each retrieved article's content terms, title and whole text: a later chunk says "the city"."""
         terms: dict[str, set[str]] = {}
         for passage in passages:
             if passage.article_id not in terms:
-                article = self.records.get_article(passage.article_id)
-                terms[passage.article_id] = set(content_terms(f"{passage.title}\n{article.text if article else passage.text}"))
+                text = texts.get(passage.article_id, passage.text)
+                terms[passage.article_id] = set(content_terms(f"{passage.title}\n{text}"))
         return terms
 
-    def _covering(self, topic: str, passages: list[Passage], ratio: float) -> list[Passage]:
+    def _covering(self, topic: str, passages: list[Passage], ratio: float, texts: dict[str, str]) -> list[Passage]:
         """Only passages of articles that mention at least ``ratio`` of the topic terms the best-covering retrieved
         article mentions: "interest rates" kept the Kim article for its "security interests" beside the Fed's,
         "Women's World Cup final" a Marrakech "World Heritage site" sentence. Relative to the best, so quiz
         wording no article uses ("romped") never counts against anyone."""
         wanted = set(content_terms(topic))
-        terms = self._article_terms(passages)
+        terms = self._article_terms(passages, texts)
         covered = {article_id: len(wanted & held) for article_id, held in terms.items()}
         best = max(covered.values(), default=0)
         if not best:
             return passages
         return [p for p in passages if covered[p.article_id] >= ratio * best]
 
-    def _distinctive(self, topic: str, passages: list[Passage], share: float) -> tuple[list[Passage], str | None]:
+    def _distinctive(self, topic: str, passages: list[Passage], share: float, texts: dict[str, str]
+                     ) -> tuple[list[Passage], str | None]:
         """Only passages of articles (title and whole text: a later chunk says "the city", not "Derna") that mention
         one of the topic's distinctive words (``distinctive_words``: a share of at least ``share`` of the topic's
         IDF). When no retrieved article mentions one, the topic is refused, naming the words: "measles outbreak"
@@ -354,7 +360,7 @@ class SummarizeService:
         words = distinctive_words(topic, self.records.document_frequencies, share)
         if not words:
             return passages, None
-        terms = self._article_terms(passages)
+        terms = self._article_terms(passages, texts)
         # an article mentions a word as written ("women's", "roll-away": content_terms keep a hyphenated whole), as
         # looked up ("women"), or through every one of its parts ("roll … away")
         whole = {stem(w) for w in words} | {stem(w) for w in content_words(topic) if re.split(r"['’]", w)[0] in words}
@@ -371,13 +377,13 @@ class SummarizeService:
             return [], f"no indexed article mentions {named_words}"
         return [], f"none of the articles found for the topic mentions {named_words}"
 
-    def _anchored(self, topic: str, passages: list[Passage], rule: str) -> list[Passage]:
+    def _anchored(self, topic: str, passages: list[Passage], rule: str, texts: dict[str, str]) -> list[Passage]:
         """Only passages of articles that mention the topic's anchor: one shared common word let another event
         in ("Derna floods death toll" quoted the Morocco earthquake's "The death toll rose…", which a reader takes
         for Derna's). The anchor is the topic's rarest indexed word that a retrieved article mentions: a word no
         retrieved article holds ("romped", a typo) cannot be it. Article-level, since a later chunk of the right
         article says "the city", not "Derna"."""
-        terms = self._article_terms(passages)
+        terms = self._article_terms(passages, texts)
         anchor = topic_anchor(anchor_words(topic, rule), self.records.document_frequencies,
                               set().union(*terms.values()))
         if anchor is None:
