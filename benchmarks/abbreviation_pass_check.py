@@ -9,9 +9,7 @@ exits 1 on any difference. Also prints pysbd's time per line with each pass.
 from __future__ import annotations
 
 import argparse
-import random
 import re
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -19,6 +17,8 @@ from pathlib import Path
 from pysbd.lang.english import English
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sentence_spans_check import load_chunks  # noqa: E402 (this folder is on sys.path when run as a script)
 
 from app import text as T  # noqa: E402
 
@@ -32,14 +32,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--n", type=int, default=20000)
     args = parser.parse_args()
-    db = sqlite3.connect(f"file:{args.data_dir / 'records.sqlite'}?mode=ro", uri=True)
-    (top,) = db.execute("SELECT MAX(rowid) FROM chunks").fetchone()
-    rowids = sorted(random.Random(7).sample(range(1, top + 1), min(args.n, top)))
-    texts = []
-    for i in range(0, len(rowids), 500):
-        part = rowids[i:i + 500]
-        texts += [t for (t,) in db.execute(f"SELECT text FROM chunks WHERE rowid IN ({','.join('?' * len(part))})",
-                                            part)]
+    texts = load_chunks(args.data_dir, args.n, seed=7)
     lines = list(dict.fromkeys(m.group(0) for t in texts for m in re.finditer(r"[^\n]+", t) if m.group(0).strip()))
     lines += EDGE_CASES
     segmenter = T._segmenter()
