@@ -106,3 +106,14 @@ def new_database(server: PostgresServer) -> str:
     with psycopg.connect(server.url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     return server.url.rsplit("/", 1)[0] + "/" + name
+
+
+def pg_ctl(server: PostgresServer, action: str) -> None:
+    """Stop, or start again on the same port and socket folder (as ``start`` first started it)."""
+    command = [*server.as_user, str(server.bin_dir / "pg_ctl"), "-D", str(server.folder / "data"), "-w", "-t", "60"]
+    if action == "stop":
+        command += ["-m", "fast"]
+    else:  # the server's log goes to a file: an inherited pipe would keep subprocess.run waiting
+        command += ["-l", str(server.folder / "log"), "-o", f"-p {server.port} -k {server.folder} "
+                    "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"]
+    subprocess.run([*command, action], check=True, capture_output=True, timeout=90)

@@ -29,14 +29,7 @@ class Chroma:
             self.process = None
 
 
-def pg_ctl(server, action: str) -> None:
-    command = [*server.as_user, str(server.bin_dir / "pg_ctl"), "-D", str(server.folder / "data"), "-w", "-t", "60"]
-    if action == "stop":
-        command += ["-m", "fast"]
-    else:
-        command += ["-l", str(server.folder / "log"), "-o", f"-p {server.port} -k {server.folder} "
-                    "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"]
-    subprocess.run([*command, action], check=True, capture_output=True, timeout=90)
+pg_ctl = postgres_server.pg_ctl
 
 
 @pytest.fixture

@@ -5,18 +5,14 @@ protected route was served without a key and without the rate limit (``route_pat
 
 from __future__ import annotations
 
-import threading
-import time
-
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from app.api.security import route_path
 from app.config import Settings
 from app.main import create_app
-from tests.test_integration import free_port
+from tests.test_integration import in_thread
 
 KEY = "hunt-secret-key"
 
@@ -35,25 +31,13 @@ def test_a_root_path_does_not_open_the_protected_routes(tmp_path):
 
 
 def test_a_root_path_under_real_uvicorn_still_needs_a_key(tmp_path):
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(_app(tmp_path), host="127.0.0.1", port=port, log_level="warning",
-                                           root_path="/citewire"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.time() + 120
-        while not server.started and time.time() < deadline:
-            time.sleep(0.05)
-        base = f"http://127.0.0.1:{port}"
+    with in_thread(_app(tmp_path), root_path="/citewire") as base:
         # uvicorn puts the root path in front of scope["path"]; the proxy in front strips it, so the
         # request arrives as /v1/articles
         response = httpx.get(f"{base}/v1/articles", timeout=30)
         assert response.status_code == 401, response.text[:200]
         asked = httpx.post(f"{base}/v1/ask", json={"question": "What did Kim pledge?"}, timeout=60)
         assert asked.status_code == 401, asked.text[:200]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @pytest.mark.parametrize("rate_limit", ["2/minute"])

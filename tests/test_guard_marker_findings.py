@@ -7,17 +7,14 @@ from __future__ import annotations
 import pytest
 
 from app.answer.guard import split_cited
-from tests.fake_openai import FakeOpenAIServer
+from tests import test_llm
 from tests.test_llm import GOOD, llm_services
 
 MET = "Kim met Putin at the Vostochny Cosmodrome"
 TREATY = "Putin and Kim signed a treaty on a comprehensive strategic partnership"
 
 
-@pytest.fixture
-def fake():
-    with FakeOpenAIServer() as server:
-        yield server
+fake = test_llm.fake  # the fake OpenAI-compatible server fixture
 
 
 def _judge_off(tmp_path, fake, **overrides):

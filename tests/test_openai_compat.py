@@ -10,7 +10,7 @@ import openai
 import pytest
 from langchain_openai import ChatOpenAI
 
-from tests.test_integration import free_port, serve_samples
+from tests.test_integration import in_thread, serve_samples
 
 pytestmark = pytest.mark.integration
 
@@ -245,10 +245,7 @@ def test_llm_endpoint_failure_is_an_openai_shaped_502(llm_client):
 
 def test_client_that_hangs_up_stops_generation(tmp_path):
     """Over real HTTP: closing a streamed completion closes the model stream, which stops generation."""
-    import threading
     import time
-
-    import uvicorn
 
     from app.config import Settings
     from app.main import create_app
@@ -259,16 +256,9 @@ def test_client_that_hangs_up_stops_generation(tmp_path):
         # Whole chunks (no excerpts): the scripted replies quote sentences regardless of their rank.
         app = create_app(Settings(data_dir=tmp_path / "data", index_samples=True, llm_base_url=fake.base_url,
                                   llm_model="fake-model", llm_max_retries=0, llm_excerpt_sentences=0))
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        try:
-            deadline = time.time() + 120
-            while not server.started and time.time() < deadline:
-                time.sleep(0.05)
+        with in_thread(app) as base:
             body = {"model": "citewire", "stream": True, "messages": [{"role": "user", "content": QUESTION}]}
-            with httpx.stream("POST", f"http://127.0.0.1:{port}/v1/chat/completions", json=body, timeout=30) as r:
+            with httpx.stream("POST", f"{base}/v1/chat/completions", json=body, timeout=30) as r:
                 lines = r.iter_lines()
                 assert '"role": "assistant"' in next(lines)
                 deadline = time.time() + 60
@@ -278,9 +268,6 @@ def test_client_that_hangs_up_stops_generation(tmp_path):
                     pytest.fail(f"the model was never streaming; the server sent {list(lines)[:4]}")
             assert fake.stream_cancelled.wait(10) and not fake.stream_finished.is_set()
             assert fake.chunks_sent < 300
-        finally:
-            server.should_exit = True
-            thread.join(timeout=15)
 
 
 def test_unknown_urls_and_methods_answer_openai_shaped_errors(client, served):

@@ -3,8 +3,6 @@ server is back, without restarting the app (its dropped connections are replaced
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -13,17 +11,6 @@ from app.main import create_app
 from tests import postgres_server
 
 pytestmark = pytest.mark.integration
-
-
-def _pg_ctl(server, action: str) -> None:
-    """Stop, or start again on the same port and socket folder (as tests/postgres_server.py first started it)."""
-    command = [*server.as_user, str(server.bin_dir / "pg_ctl"), "-D", str(server.folder / "data"), "-w", "-t", "60"]
-    if action == "stop":
-        command += ["-m", "fast"]
-    else:  # the server's log goes to a file: an inherited pipe would keep subprocess.run waiting
-        command += ["-l", str(server.folder / "log"), "-o", f"-p {server.port} -k {server.folder} "
-                    "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"]
-    subprocess.run([*command, action], check=True, capture_output=True, timeout=90)
 
 
 @pytest.fixture
@@ -37,7 +24,7 @@ def test_postgres_down_is_503_and_the_app_recovers(pg, tmp_path):
         question = {"question": "What did Kim pledge?"}
         assert client.post("/v1/ask", json=question).json()["answerable"]
 
-        _pg_ctl(pg, "stop")
+        postgres_server.pg_ctl(pg, "stop")
         down = client.post("/v1/ask", json=question)
         assert down.status_code == 503, down.text
         assert down.json()["error"] == "dependency unavailable" and "PostgreSQL" in down.json()["detail"]
@@ -45,7 +32,7 @@ def test_postgres_down_is_503_and_the_app_recovers(pg, tmp_path):
         assert client.get("/readyz").status_code == 503
         assert client.get("/healthz").status_code == 200
 
-        _pg_ctl(pg, "start")
+        postgres_server.pg_ctl(pg, "start")
         assert client.get("/readyz").status_code == 200
         back = client.post("/v1/ask", json=question)
         assert back.status_code == 200 and back.json()["answerable"], back.text
@@ -60,14 +47,14 @@ def test_no_request_fails_after_a_restart_that_happened_between_requests(pg, tmp
         question = {"question": "What did Kim pledge?"}
         for _ in range(8):  # several worker threads open their connections
             assert client.post("/v1/ask", json=question).status_code == 200
-        _pg_ctl(pg, "stop")
-        _pg_ctl(pg, "start")
+        postgres_server.pg_ctl(pg, "stop")
+        postgres_server.pg_ctl(pg, "start")
         statuses = [client.post("/v1/ask", json=question).status_code for _ in range(8)]
         statuses += [client.get("/v1/articles/kim-putin-vostochny-2023").status_code for _ in range(4)]
         for _ in range(8):
             assert client.post("/v1/ask", json=question).status_code == 200
-        _pg_ctl(pg, "stop")
-        _pg_ctl(pg, "start")
+        postgres_server.pg_ctl(pg, "stop")
+        postgres_server.pg_ctl(pg, "start")
         statuses += [client.post("/v1/articles", json={"id": f"after-restart-{i}", "text": f"Story {i} was filed after "
                                                        "the database came back."}).status_code for i in range(4)]
     assert statuses == [200] * 12 + [201] * 4, statuses

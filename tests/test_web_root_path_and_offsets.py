@@ -4,19 +4,16 @@ highlight after an emoji (Python counts code points, JavaScript UTF-16 units). F
 from __future__ import annotations
 
 import re
-import threading
-import time
 from urllib.parse import urljoin
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
 from tests.test_browser import ask, browser, server, wait  # noqa: F401 - fixtures
-from tests.test_integration import free_port
+from tests.test_integration import in_thread
 
 pytestmark = pytest.mark.integration
 
@@ -87,26 +84,13 @@ def _prefix_proxy(backend: str, prefix: str):
     return Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "POST", "DELETE", "HEAD"])])
 
 
-def _serve_in_thread(app, **config):
-    port = free_port()
-    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 120
-    while not running.started and time.time() < deadline:
-        time.sleep(0.05)
-    return running, thread, f"http://127.0.0.1:{port}"
-
-
 def test_the_page_behind_a_path_prefix_proxy_lists_the_articles(browser, tmp_path):  # noqa: F811
     """uvicorn app.main:create_app --factory --root-path /citewire behind a proxy that forwards /citewire/… only."""
     from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
 
-    backend, backend_thread, backend_url = _serve_in_thread(
-        create_app(Settings(data_dir=tmp_path / "data", index_samples=True, warmup=False)), root_path="/citewire")
-    proxy, proxy_thread, proxy_url = _serve_in_thread(_prefix_proxy(backend_url, "/citewire"))
-    try:
+    app = create_app(Settings(data_dir=tmp_path / "data", index_samples=True, warmup=False))
+    with in_thread(app, root_path="/citewire") as backend_url, in_thread(_prefix_proxy(backend_url, "/citewire")) as proxy_url:
         url = proxy_url + "/citewire/"
         assert httpx.get(url + "v1/articles", timeout=60).status_code == 200  # the API is reachable through it
         browser.get(url)
@@ -115,7 +99,3 @@ def test_the_page_behind_a_path_prefix_proxy_lists_the_articles(browser, tmp_pat
         except TimeoutException:
             pytest.fail("behind the proxy the page never listed the articles: it asked for /web/… and /v1/… "
                         "outside /citewire/")
-    finally:
-        for server, thread in ((proxy, proxy_thread), (backend, backend_thread)):
-            server.should_exit = True
-            thread.join(timeout=15)
