@@ -35,16 +35,17 @@ def test_a_filter_given_at_the_top_level_is_refused_with_where_it_goes(client, p
     assert 'filters go under "filters"' in problem["msg"] and "sources" in problem["msg"]
 
 
-@pytest.mark.parametrize("path, body, field", [
-    ("/v1/ask", {**ASK, "topk": 3}, "topk"),
-    ("/v1/search", {"query": "Kim Putin", "mod": "bm25"}, "mod"),
-    ("/v1/summarize", {"topic": "Kim and Putin", "max_word": 30}, "max_word"),
-    ("/v1/chat", {**CHAT, "asof": "2023-01-01"}, "asof"),
+@pytest.mark.parametrize("path, body, field, meant", [
+    ("/v1/ask", {**ASK, "topk": 3}, "topk", "top_k"),
+    ("/v1/search", {"query": "Kim Putin", "mod": "bm25"}, "mod", "mode"),
+    ("/v1/summarize", {"topic": "Kim and Putin", "max_word": 30}, "max_word", "max_words"),
+    ("/v1/chat", {**CHAT, "asof": "2023-01-01"}, "asof", "as_of"),
 ])
-def test_a_misspelt_option_is_refused_by_name(client, path, body, field):
+def test_a_misspelt_option_is_refused_by_name(client, path, body, field, meant):
     response = client.post(path, json=body)
     assert response.status_code == 422, response.text
     assert [p["loc"] for p in response.json()["detail"]] == [["body", field]]
+    assert response.json()["detail"][0]["msg"].endswith(f"did you mean {meant}?")  # as the OpenAI route says it
 
 
 def test_the_filter_in_its_place_still_filters(client):
@@ -58,3 +59,9 @@ def test_openai_chat_completions_still_takes_parameters_citewire_does_not_use(cl
     body = {"model": "citewire", "messages": CHAT["messages"], "temperature": 0.2, "user": "u-1", "seed": 7}
     response = client.post("/v1/chat/completions", json=body)
     assert response.status_code == 200, response.text
+
+
+def test_an_unknown_field_like_no_option_gets_no_guess(client):
+    response = client.post("/v1/ask", json={**ASK, "zzz": 1})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"] == "Extra inputs are not permitted"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import sqlite3
@@ -54,6 +55,34 @@ def _clean(errors: list[dict]) -> list[dict]:
     return [
         {"loc": list(e.get("loc", ())), "msg": error_message(e), "type": e.get("type", "")} for e in errors
     ]
+
+
+def _with_meant_fields(request: Request, errors: list[dict]) -> list[dict]:
+    """A misspelt top-level field ("topk") of a native body also names the field meant, as the OpenAI route does
+    ("did you mean top_k?"); the error keeps its place (``loc``) and type."""
+    from app.api.schemas import AskRequest, ChatRequest, SearchRequest, SummarizeRequest
+
+    model = {"/v1/ask": AskRequest, "/v1/search": SearchRequest, "/v1/summarize": SummarizeRequest,
+             "/v1/chat": ChatRequest}.get(route_path(request.scope))
+    if model is None:
+        return errors
+    out = []
+    for error in errors:
+        loc = error["loc"]
+        meant = _closest(str(loc[1]), model.model_fields) if error["type"] == "extra_forbidden" and len(loc) == 2 \
+            else None
+        out.append({**error, "msg": f"{error['msg']}: did you mean {meant}?"} if meant else error)
+    return out
+
+
+def _closest(name: str, fields) -> str | None:
+    """The field a misspelt name stands for ("topk", "max_word", "asof"), else None."""
+    def key(text: str) -> str:
+        return text.lower().replace("_", "").replace("-", "")
+
+    keyed = {key(f): f for f in fields}
+    found = difflib.get_close_matches(key(name), list(keyed), n=1, cutoff=0.8)
+    return keyed[found[0]] if found else None
 
 
 def _non_json_body(request: Request, errors: list[dict]) -> str | None:
@@ -143,7 +172,7 @@ def install_error_handlers(app: FastAPI) -> None:
         invalid = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
         if invalid is not None:
             return JSONResponse(_body("malformed JSON", await _json_syntax_error(request, invalid)), status_code=400)
-        return JSONResponse(_body("invalid request", errors), status_code=422)
+        return JSONResponse(_body("invalid request", _with_meant_fields(request, errors)), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
