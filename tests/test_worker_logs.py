@@ -43,8 +43,10 @@ def chroma_url(tmp_path_factory):
 @pytest.mark.parametrize("command", [SERVE, UVICORN], ids=["citewire-serve", "uvicorn-factory"])
 def test_every_worker_logs_json_lines_with_an_access_line_per_request(tmp_path, chroma_url, command):
     port = free_port()
+    # each case is its own deployment (its own record) on the module's Chroma server: its own collection, since a
+    # collection belongs to the record that first opened it (another record is refused)
     env = {**os.environ, "CITEWIRE_DATA_DIR": str(tmp_path / "data"), "CITEWIRE_CHROMA_URL": chroma_url,
-           "CITEWIRE_WARMUP": "false"}
+           "CITEWIRE_WARMUP": "false", "CITEWIRE_COLLECTION": f"logs_{tmp_path.name}"}
     server = subprocess.Popen([*command, "--host", "127.0.0.1", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
     # the hyphenated form too: the log cut it to 32 characters, so the client's id was not found in the log
