@@ -288,6 +288,13 @@ _FRONT_MATTER = re.compile(r"(?:---[ \t]*\n(?P<yaml>.*?)\n(?:---|\.\.\.)|\+\+\+[
                            re.DOTALL)
 
 
+def _as_written(value):
+    """A TOML value as YAML front matter's loader keeps it: dates and numbers as text ("2024-05-04")."""
+    if isinstance(value, (str, bool, dict, list)):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
 def _markdown(name: str, stem: str, text: str) -> LoadedRecord:
     """Optional YAML or TOML front matter carries title/source/url/published_at; else the first heading is the
     title."""
@@ -298,8 +305,7 @@ def _markdown(name: str, stem: str, text: str) -> LoadedRecord:
     if fence:
         try:
             if fence["toml"] is not None:
-                meta = {k: v if isinstance(v, (str, bool, dict, list)) else str(v) if not hasattr(v, "isoformat")
-                        else v.isoformat() for k, v in tomllib.loads(fence["toml"]).items()}  # as written
+                meta = {k: _as_written(v) for k, v in tomllib.loads(fence["toml"]).items()}
             else:
                 meta = yaml.load(fence["yaml"], Loader=_FrontMatterLoader) or {}  # noqa: S506 (a SafeLoader)
         except yaml.YAMLError as exc:
