@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from app.ingest.article import ARTICLE_ID, ArticleIn, InvalidArticle, parse_published, record_id, unknown_fields
 from app.ingest.legacy_text import decode_text
 from app.ingest.markdown_text import markdown_title, markdown_to_text
+from app.ingest.page_title import headline, title_element_text
 from app.request_types import error_message
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".jsonl.gz")
@@ -351,8 +352,9 @@ def _html(name: str, stem: str, html: str) -> LoadedRecord:
         return LoadedRecord(name, error="no article text found in the HTML")
     if not _has_sentence(document.text):  # a home page or menu: "News\nSport\nWeather" was stored as an article
         return LoadedRecord(name, error="no article text found in the HTML (no sentence: only menus, links or headings)")
+    title = headline(document.title or "", title_element_text(page), document.sitename or "")
     return _validated(name, {
-        "id": stem, "title": document.title or "", "text": headings_on_their_own_lines(page, document.text),
+        "id": stem, "title": title, "text": headings_on_their_own_lines(page, document.text),
         "source": document.sitename or "",
         "url": document.url or "", "published_at": _metadata_date(page),
     })
