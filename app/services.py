@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from app.answer.support import SupportChecker
 from app.config import Settings
 from app.embed import Embedder, make_embedder
 from app.ingest.chunker import Chunker
-from app.ingest.service import IngestService
+from app.ingest.service import IngestService, chunking_refusal
 from app.llm.client import LLMClient
 from app.llm.fake import FakeLLMClient, is_fake
 from app.llm.judge import LLMJudge
@@ -38,6 +39,7 @@ from app.summarize.llm import LLMSummarizer
 from app.summarize.service import SummarizeService
 from app.warmup import Warmup
 
+log = logging.getLogger(__name__)
 _checker_lock = threading.Lock()
 
 
@@ -144,6 +146,9 @@ def _build_services(settings: Settings, release: Callable[[], None], opened: lis
     opened.append(vectors.close)
     vectors.claim_for(records.lexical_identity(), settings.collection, stamp=create_collection)
     chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap, settings.encoding_name)
+    stamped = records.chunking()
+    if stamped is not None and stamped != chunker.stamp and records.count()[0]:
+        log.warning("ingests here are refused: %s", chunking_refusal(stamped, chunker.stamp))
     models = load_models() if settings.answer_model != "heuristic" else None
     # question-word weights (IDF) from the index's counts smoothed towards news's (app/retrieval/background.py)
     doc_freq = blended_doc_freq(records.document_frequencies,

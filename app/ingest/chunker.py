@@ -37,6 +37,9 @@ class Chunker:
             raise ValueError("chunk overlap must be smaller than the chunk size")
         install_tiktoken_files()
         self.config = (chunk_tokens, overlap, encoding_name)
+        # Stamped in the record with the first articles written (IngestService): another chunking's articles are
+        # refused, so an index never mixes chunk sizes (two replicas, or a changed CITEWIRE_CHUNK_TOKENS).
+        self.stamp = f"chunk_tokens={chunk_tokens} chunk_overlap={overlap} encoding={encoding_name}"
         self._encoding = tiktoken.get_encoding(encoding_name)
         self._lengths = threading.local()
         self._splitter = RecursiveCharacterTextSplitter(

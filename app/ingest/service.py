@@ -31,6 +31,13 @@ def vector_metadata(chunk: StoredChunk, source: str, published_ts: int | None) -
     return {"article_id": chunk.article_id, "source": source, "published_ts": published_ts or 0}
 
 
+def chunking_refusal(stamped: str, mine: str) -> str:
+    """One line: why an article is not written into an index chunked otherwise, and the two ways out."""
+    return (f"the index's articles are chunked with {stamped}, this process with {mine}: an index holds one "
+            "chunking; set CITEWIRE_CHUNK_TOKENS, CITEWIRE_CHUNK_OVERLAP and CITEWIRE_ENCODING_NAME as the index "
+            "was built, or ingest into a new CITEWIRE_DATA_DIR")
+
+
 class WriterTurnLost(RuntimeError):
     """The record's writer turn ended under its holder (PostgreSQL ended the session holding it)."""
 
@@ -247,10 +254,13 @@ class IngestService:
         # What is stored now decides the outcome: another process may have written or deleted one of these
         # articles since Pipeline.submit compared hashes (two processes both reported it "added").
         stored = self.records.content_hashes(p.article.id for p in pending)
+        refusal = self._other_chunking()
         batch, rows, offset, pending = pending, [], 0, []
         for p in batch:
             if stored.get(p.article.id) == p.article.content_hash:
                 p.status = "unchanged"
+            elif refusal:
+                p.status = "refused"
             else:
                 p.status = "updated" if p.article.id in stored else "added"
                 rows.extend(range(offset, offset + len(p.chunks)))
@@ -263,6 +273,7 @@ class IngestService:
         if reason is not None:
             raise IngestStopped(reason, len(pending)) from error
         outcomes = [ArticleOutcome(p.origin, p.article.id, "unchanged") if p.status == "unchanged"
+                    else ArticleOutcome(p.origin, p.article.id, "failed", error=refusal) if p.status == "refused"
                     else ArticleOutcome(p.origin, p.article.id, "failed", error=f"store write failed: {error}")
                     if error is not None
                     else ArticleOutcome(p.origin, p.article.id, p.status, chunks=len(p.chunks))
@@ -271,6 +282,14 @@ class IngestService:
             if outcome.status != "failed":
                 outcome.warnings += dated_later_warnings(p.article)
         return outcomes
+
+    def _other_chunking(self) -> str | None:
+        """Why this process may not write articles: the record's are chunked otherwise (None: it may). An index
+        whose articles were all deleted takes the new chunking."""
+        stamped = self.records.chunking()
+        if stamped is None or stamped == self.chunker.stamp or not self.records.count()[0]:
+            return None
+        return chunking_refusal(stamped, self.chunker.stamp)
 
     def _write(self, pending: list[Prepared], vectors) -> Exception | None:
         """Vectors, record, then the replaced vectors; the error when the batch could not be stored."""
@@ -286,6 +305,8 @@ class IngestService:
         try:
             self.vectors.upsert(ids, vectors, metadatas)
             with self.records.transaction():
+                if self.records.chunking() != self.chunker.stamp:  # the first articles, or an emptied index
+                    self.records.stamp_chunking(self.chunker.stamp)
                 for p in pending:
                     article = p.article
                     stale.extend(i for i in self.records.chunk_ids_of(article.id) if i not in new_ids)

@@ -405,6 +405,16 @@ class RecordStore:
         )
         return [_article(r) for r in rows], total
 
+    def chunking(self) -> str | None:
+        """How this record's articles were chunked (``Chunker.stamp``; None: nothing stamped yet)."""
+        row = self._one("SELECT value FROM lexical_meta WHERE key='chunking'")
+        return None if row is None else row["value"]
+
+    def stamp_chunking(self, stamp: str) -> None:
+        """Record how the articles are chunked; call inside the transaction that writes them, in the writer turn."""
+        self._run("DELETE FROM lexical_meta WHERE key='chunking'")
+        self._run("INSERT INTO lexical_meta(key, value) VALUES ('chunking', ?)", (stamp,))
+
     def count(self) -> tuple[int, int]:
         row = self._one("SELECT (SELECT COUNT(*) FROM articles) AS a, (SELECT COUNT(*) FROM chunks) AS c")
         return int(row["a"]), int(row["c"])
