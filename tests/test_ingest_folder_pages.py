@@ -46,5 +46,18 @@ def test_a_folder_page_is_named_by_its_path_below_the_walked_folder(tmp_path):
     listed = CliRunner().invoke(cli, ["list"], env=env)
     ids = sorted(line.split("\t")[0] for line in listed.stdout.splitlines()[:-1])
     assert ids == ["news-ferry", "site", "sport-ferry"], listed.stdout
-    alone = CliRunner().invoke(cli, ["ingest", "-q", str(site / "news" / "ferry" / "index.html")], env=env)
-    assert alone.exit_code == 0 and "index" in CliRunner().invoke(cli, ["list"], env=env).stdout  # named itself
+    # a page named on its own is named by its folder, as walking that folder names it (it was "index", and any other
+    # index.html ingested the same way replaced it); two folders of one name still share it (sport/ferry replaced
+    # news/ferry here): walking their parent tells them apart
+    for page in (site / "news" / "ferry" / "index.html", site / "sport" / "ferry" / "index.html",
+                 site / "news" / "index.html"):
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(_PAGE.format(title=str(page), a=pages["news/ferry"], b=str(page), c=str(page)))
+        assert CliRunner().invoke(cli, ["ingest", "-q", str(page)], env=env).exit_code == 0
+    listed = CliRunner().invoke(cli, ["list"], env=env)
+    ids = sorted(line.split("\t")[0] for line in listed.stdout.splitlines()[:-1])
+    assert ids == ["ferry", "news", "news-ferry", "site", "sport-ferry"], listed.stdout
+    walked = CliRunner().invoke(cli, ["ingest", str(site / "news")], env=env)  # the same names: no new article
+    assert walked.exit_code == 0 and walked.stdout.startswith("added 0"), walked.stdout
+    listed = CliRunner().invoke(cli, ["list"], env=env)
+    assert sorted(line.split("\t")[0] for line in listed.stdout.splitlines()[:-1]) == ids

@@ -114,10 +114,13 @@ FOLDER_PAGES = frozenset(("index", "default"))
 def load_path(path: Path, walked_from: Path | None = None) -> Iterator[LoadedRecord]:
     suffix = suffix_of(path.name)
     named_as = path.name
-    if walked_from is not None and path.name[: -len(suffix)].lower() in FOLDER_PAGES \
-            and suffix not in (".json", ".jsonl", ".jsonl.gz"):
-        folders = path.parent.relative_to(walked_from).parts or (walked_from.resolve().name,)
-        named_as = "-".join(folders) + suffix
+    if path.name[: -len(suffix)].lower() in FOLDER_PAGES and suffix not in (".json", ".jsonl", ".jsonl.gz"):
+        # named by its folders below the one walked; a page named on its own, by its folder (as walking that
+        # folder names it): two sites' index.html ingested one by one replaced each other as the article "index"
+        folders = (path.parent.relative_to(walked_from).parts or (walked_from.resolve().name,) if walked_from
+                   else (path.resolve().parent.name,))
+        if all(folders):
+            named_as = "-".join(folders) + suffix
     with open(path, "rb") as handle:
         yield from load_stream(path.name, handle, suffix, id_from=named_as)
 
