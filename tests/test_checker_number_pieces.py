@@ -1,12 +1,13 @@
-"""A known checker bug found by a bug hunt (2026-11-29), kept as strict xfails so that the fix shows: a number the
-evidence holds only as a piece of a longer number ("5" in "1.5", "100" in "3,100") aligns exactly, and a fabricated
-figure passes the guard. The fix (decimals and thousands as one token) changes the checker's features: it needs a
-retrain and the held-out check of docs/faithfulness.md, not done yet."""
+"""A claim number that the evidence holds only as a piece of a longer number ("5" of "1.5", "100" of "3,100") is not
+supported: the word pattern splits decimals and thousands, the piece aligned exactly, and a fabricated figure passed
+the guard (.67 against the threshold .65; a bug hunt, 2026-11-29). The checker now caps such a claim at
+NUMBER_PIECE_CAP (app/answer/support.py; measured in benchmarks/checker_number_pieces.py)."""
 from __future__ import annotations
 
 import pytest
 
-from app.answer.support import SupportChecker
+from app.answer.alignment import NUMBER_PIECES, number_pieces
+from app.answer.support import NUMBER_PIECE_CAP, SupportChecker
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +23,34 @@ def checker():
     ("The rocket reached an altitude of 100 kilometres.", "The rocket reached an altitude of 3,100 kilometres."),
     ("The stock fell 4 percent to 120 dollars.", "The stock fell 4.1 percent to 120 dollars."),
 ])
-@pytest.mark.xfail(strict=True, reason="alignment._TOKEN splits 1.5 and 3,100; fix needs a checker retrain")
 def test_a_number_is_not_supported_by_a_number_that_merely_contains_its_digits(checker, claim, evidence):
-    """alignment._TOKEN splits "1.5" into "1" and "5" and "3,100" into "3" and "100", so the claim's "5" or "100"
-    aligns exactly with a fragment: frac_exact, sentence_coverage and the window features read 1.0 and the score
-    is .67-.82, above the threshold .65 (with "7 billion" instead, .17). unaligned_number is 1 each time."""
     result = checker.check(claim, [evidence])
-    assert not result.supported, (result.score, claim, evidence)
+    assert not result.supported and result.score <= NUMBER_PIECE_CAP, (result.score, claim, evidence)
+    assert result.features[NUMBER_PIECES] >= 1
+
+
+@pytest.mark.parametrize("claim, evidence", [
+    ("The company lost 1.5 billion dollars last year.", "The company lost 1.5 billion dollars last year."),
+    ("The rocket reached an altitude of 3,100 kilometres.", "The rocket reached an altitude of 3100 kilometres."),
+    ("The rocket reached an altitude of 3100 kilometres.", "The rocket reached an altitude of 3,100 kilometres."),
+    # the number stands on its own too: the claim says what the evidence says
+    ("Five of the 1.5 million voters said no, and 5 voters abstained.",
+     "Five of the 1.5 million voters said no, and 5 voters abstained."),
+])
+def test_a_number_the_evidence_states_is_not_capped(checker, claim, evidence):
+    result = checker.check(claim, [evidence])
+    assert result.features.get(NUMBER_PIECES, 0) == 0 and result.supported, (result.score, claim)
+
+
+def test_the_cap_needs_the_piece_to_be_missing_as_a_number_of_its_own(checker):
+    """"5" of "1.5" is no piece when the evidence also states 5 on its own; a claim number written as a whole that the
+    evidence writes in pieces (QAGS's tokenised "3, 800" for "3,800") is not capped either."""
+    evidence = "The company lost 1.5 billion dollars last year and cut 5 plants."
+    assert checker.check("The company cut 5 plants.", [evidence]).features[NUMBER_PIECES] == 0
+    spaced = checker.check("The fortress is about 3,800 km from Moscow.", ["The fortress is about 3, 800 km from Moscow."])
+    assert spaced.features[NUMBER_PIECES] == 0
+
+
+def test_number_pieces_reads_decimals_and_thousands():
+    assert number_pieces("lost 1.5 billion, 3,100 km, version 2.0.1, in 2023.") == {"1", "5", "3", "100", "2", "0"}
+    assert number_pieces("in 2023, 300 people and 12 more.") == frozenset()

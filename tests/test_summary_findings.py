@@ -88,10 +88,9 @@ def test_a_count_in_words_against_another_in_digits_is_a_conflict():
     assert find_conflicts([a, a.replace("twelve", "20")], ["x", "y"]), "twelve vs 20 not surfaced"
 
 
-@pytest.mark.xfail(strict=True, reason="the checker's tokens split 1.5 into 1 and 5; a fix changes its features and "
-                   "needs a retrain and a held-out check (docs/faithfulness.md, Where it fails)")
 def test_a_decimal_against_its_last_digits_is_a_conflict():
-    """"lost 1.5 billion" against "lost 5 billion": the checker reads "5" as aligned to the "5" of "1.5"
-    (tests/test_checker_number_pieces.py), calls the pair supported, and no note is written."""
+    """"lost 1.5 billion" against "lost 5 billion": the checker read "5" as aligned to the "5" of "1.5"
+    (tests/test_checker_number_pieces.py) and called the pair supported, and the conflict search counted the "5" of
+    "1.5" as a word the other statement writes; no note was written."""
     a = "The company lost 1.5 billion dollars last year, its annual report showed."
     assert find_conflicts([a, a.replace("1.5", "5")], ["x", "y"]), "1.5 vs 5 billion not surfaced"

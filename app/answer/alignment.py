@@ -44,6 +44,11 @@ PARTIAL = frozenset("some most many few several half part partly partial partial
                     "only".split())
 # Not a model feature: what the full-sentence rule (app/answer/support.py) checks besides the features.
 MUTUAL_ROLE_SWAPS = "mutual_role_swaps"
+# Not a model feature either: the claim's numbers that the evidence holds only as a piece of a longer number ("5" of
+# "1.5", "100" of "3,100"), which the word pattern splits, so the piece aligns exactly (support.py caps the score).
+NUMBER_PIECES = "number_pieces"
+_WRITTEN_NUMBER = re.compile(r"\d[\d,.]*")  # app.text.NUMBER: a number as written, separators kept
+_SEPARATOR = re.compile(r"[.,]")
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
 # A fast sentence splitter: pysbd (what quotes use) costs ~20 ms per passage, the checker's whole budget.
@@ -94,6 +99,17 @@ def _cap_length(sentence: str, limit: int = 60) -> list[str]:
         return [sentence]
     size = -(-len(tokens) // -(-len(tokens) // limit))  # near-equal pieces of at most ``limit`` words
     return [" ".join(tokens[i : i + size]) for i in range(0, len(tokens), size)]
+
+
+def number_pieces(text: str) -> frozenset[str]:
+    """The parts of the numbers ``text`` writes with a decimal point or a thousands separator: "1", "5" of "1.5"
+    and "3", "100" of "3,100" (as ``numbers`` normalises them, so "05" of "1.05" is "05")."""
+    pieces: set[str] = set()
+    for match in _WRITTEN_NUMBER.finditer(text):
+        written = match.group(0).rstrip(".,")
+        if _SEPARATOR.search(written):
+            pieces.update(part for part in _SEPARATOR.split(written) if part)
+    return frozenset(pieces)
 
 
 def _is_negation(word: str) -> bool:
@@ -155,6 +171,7 @@ class PreparedEvidence:
     window_vectors: dict[int, np.ndarray]
     sentence_sets: list[frozenset[str]]  # these two: for the local-support features only (empty without them)
     stem_sentences: dict[str, list[int]]
+    number_pieces: frozenset[str] = frozenset()  # the parts of its numbers written with a separator ("1", "5" of "1.5")
 
 
 def _windows(sentence_counts: list[int], max_size: int = 3) -> list[slice]:
@@ -245,6 +262,7 @@ class Aligner:
             window_vectors={},
             sentence_sets=[frozenset(ss) for ss in sentence_stems] if self.local_support else [],
             stem_sentences=_stem_index(sentence_stems) if self.local_support else {},
+            number_pieces=number_pieces(" ".join(evidence)),
         )
         with self._lock:
             self._prepared[key] = prepared
@@ -282,6 +300,7 @@ class Aligner:
             sims[unmatched] = 0.0
         kinds = np.array([t.kind for t in content])
         claim_numbers = numbers(claim)
+        values[NUMBER_PIECES] = float(len((claim_numbers - ev.numbers) & ev.number_pieces))
         values.update({
             "n_content": float(n), "frac_exact": float(exact.mean()), "frac_stem": float(stemmed.mean()),
             "mean_sim": float(sims.mean()), "min_sim": float(sims.min()),

@@ -145,6 +145,9 @@ def find_conflicts(
     """
     checker = checker or default_checker()
     content = [{w for w in words(s) if w not in STOPWORDS} for s in statements]
+    # what a statement writes as a word, so that it is no differing item ("Kremlin" against "the kremlin"); not the
+    # pieces of its numbers ("5" of "1.5"), which hid "5 billion" against "1.5 billion"
+    worded = [{w for w in c if not w.isdigit()} for c in content]
     distinctive = [_distinctive(s) for s in statements]
     acronyms = [_acronyms(s) for s in statements]
     found: list[Conflict] = []
@@ -157,8 +160,8 @@ def find_conflicts(
             shared = len(common) / len(content[i] | content[j])
             if shared < min_shared or sum(not w.isdigit() for w in common) < min_common_words:
                 continue
-            only_i = distinctive[i] - distinctive[j] - content[j]
-            only_j = distinctive[j] - distinctive[i] - content[i]
+            only_i = distinctive[i] - distinctive[j] - worded[j]
+            only_j = distinctive[j] - distinctive[i] - worded[i]
             if not (only_i and only_j) or only_i <= acronyms[i] or only_j <= acronyms[j]:
                 continue
             if checks >= max_checks:
