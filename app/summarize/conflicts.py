@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from app.answer.support import SupportChecker
+from app.summarize.name_forms import same_entity_words
 from app.text import NAME_RUN, NUMBER, STOPWORDS, name_tokens, numbers, proper_names, words
 
 # Checker calls one search may make: each costs about 1.5 ms, and statements that all share a pattern ("Officials in
@@ -163,6 +164,11 @@ def find_conflicts(
             only_i = distinctive[i] - distinctive[j] - worded[j]
             only_j = distinctive[j] - distinctive[i] - worded[i]
             if not (only_i and only_j) or only_i <= acronyms[i] or only_j <= acronyms[j]:
+                continue
+            # one person written two ways is no disagreement ("Kim Jong Un" against "North Korean leader Kim")
+            only_i -= same_entity_words(statements[i], statements[j])
+            only_j -= same_entity_words(statements[j], statements[i])
+            if not (only_i and only_j):
                 continue
             if checks >= max_checks:
                 return found
