@@ -112,6 +112,35 @@ def number_pieces(text: str) -> frozenset[str]:
     return frozenset(pieces)
 
 
+# A claim's number written apart that the evidence writes as one: "10:30" for "10.30", "10 000" for "10,000".
+_GROUPED = re.compile(r"\d+(?:(?::|[ \u00a0\u202f](?=\d{3}(?!\d)))\d+)+")
+_GROUP_SEPARATOR = re.compile(r"[:\s]")
+
+
+def _value(number: str) -> float | None:
+    try:
+        return float(number)
+    except ValueError:
+        return None
+
+
+def missing_number_pieces(claim: str, claim_numbers: set[str], evidence_numbers: set[str],
+                          pieces: frozenset[str]) -> set[str]:
+    """The claim's numbers that the evidence holds only as a piece of a longer number: not those the evidence
+    states with other digits ("5" of "$5.00", "7" of "7.0": the same value) or writes with another separator
+    ("10" and "30" of "10:30" against "10.30")."""
+    missing = (claim_numbers - evidence_numbers) & pieces
+    if not missing:
+        return missing
+    values = {_value(n) for n in evidence_numbers}
+    missing = {n for n in missing if _value(n) not in values}
+    for match in _GROUPED.finditer(claim):
+        written = match.group(0)
+        if {_GROUP_SEPARATOR.sub(".", written), _GROUP_SEPARATOR.sub("", written)} & evidence_numbers:
+            missing -= set(_GROUP_SEPARATOR.split(written))
+    return missing
+
+
 def _is_negation(word: str) -> bool:
     return word in NEGATIONS or word.endswith("n't")
 
@@ -300,7 +329,7 @@ class Aligner:
             sims[unmatched] = 0.0
         kinds = np.array([t.kind for t in content])
         claim_numbers = numbers(claim)
-        values[NUMBER_PIECES] = float(len((claim_numbers - ev.numbers) & ev.number_pieces))
+        values[NUMBER_PIECES] = float(len(missing_number_pieces(claim, claim_numbers, ev.numbers, ev.number_pieces)))
         values.update({
             "n_content": float(n), "frac_exact": float(exact.mean()), "frac_stem": float(stemmed.mean()),
             "mean_sim": float(sims.mean()), "min_sim": float(sims.min()),

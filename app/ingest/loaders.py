@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from app.ingest.article import ARTICLE_ID, ArticleIn, InvalidArticle, parse_published, record_id, unknown_fields
 from app.ingest.legacy_text import decode_text
 from app.ingest.markdown_text import markdown_title, markdown_to_text
-from app.ingest.page_title import headline, title_element_text
+from app.ingest.page_title import headline, stated_titles, title_element_text
 from app.request_types import error_message
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".jsonl.gz")
@@ -118,7 +118,7 @@ def load_path(path: Path, walked_from: Path | None = None) -> Iterator[LoadedRec
         # named by its folders below the one walked; a page named on its own, by its folder (as walking that
         # folder names it): two sites' index.html ingested one by one replaced each other as the article "index"
         folders = (path.parent.relative_to(walked_from).parts or (walked_from.resolve().name,) if walked_from
-                   else (path.resolve().parent.name,))
+                   else (path.parent.resolve().name,))  # its folder's name: not a linked file's target's
         if all(folders):
             named_as = "-".join(folders) + suffix
     with open(path, "rb") as handle:
@@ -355,7 +355,8 @@ def _html(name: str, stem: str, html: str) -> LoadedRecord:
         return LoadedRecord(name, error="no article text found in the HTML")
     if not _has_sentence(document.text):  # a home page or menu: "News\nSport\nWeather" was stored as an article
         return LoadedRecord(name, error="no article text found in the HTML (no sentence: only menus, links or headings)")
-    title = headline(document.title or "", title_element_text(page), document.sitename or "")
+    title = headline(document.title or "", title_element_text(page), document.sitename or "", stated_titles(page),
+                     document.url or "")
     return _validated(name, {
         "id": stem, "title": title, "text": headings_on_their_own_lines(page, document.text),
         "source": document.sitename or "",

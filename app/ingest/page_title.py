@@ -1,9 +1,10 @@
 """An HTML page's headline when its only title is the `<title>` element, which sites write as "Site | Headline"
-as often as "Headline | Site": trafilatura keeps the first part, so such a page was titled with its site name."""
+as well as "Headline | Site": trafilatura keeps the first part, so such a page was titled with its site name."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 # Strongest separator first: "Fed raises rates - again | Reuters" splits at the bar only.
 _SEPARATORS = (" | ", " — ", " – ", " - ", " :: ", " · ", " » ")
@@ -20,18 +21,54 @@ def title_element_text(page) -> str:
     return _clean(element.text_content()) if element is not None else ""
 
 
-def headline(extracted: str, title_element: str, sitename: str = "") -> str:
-    """``extracted`` (trafilatura's title), or, when it is parts of a separated `<title>`, the one part that is the
-    headline: not the site's name (``sitename`` when the page names it), else the one with the most words (a
-    headline is longer than a site's name; the first such part on a tie)."""
+def stated_titles(page) -> frozenset[str]:
+    """The titles a page's metadata states besides `<title>` (og:title, twitter:title), casefolded: trafilatura's
+    title when it is one of these is what the page says it is, even when it is also a part of `<title>`."""
+    if page is None:
+        return frozenset()
+    found = page.xpath("//meta[@property='og:title' or @name='og:title' or @name='twitter:title' or "
+                       "@property='twitter:title']/@content")
+    return frozenset(_clean(str(title)).casefold() for title in found if _clean(str(title)))
+
+
+def _words(part: str) -> int:
+    return sum(1 for word in part.split() if any(ch.isalnum() for ch in word))
+
+
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_HOST_WORDS = frozenset("www m amp com org net co uk us ca au de fr in news".split())
+
+
+def _names_site(part: str, sitename: str, url: str) -> bool:
+    """Whether ``part`` of a `<title>` is the site's name: the page's og:site_name, or its web address's name
+    ("Daily Planet" of dailyplanet.com, "BBC News" of bbc.co.uk; not a headline that merely opens with it)."""
+    if sitename and part.casefold() == _clean(sitename).casefold():
+        return True
+    key = _NOT_ALNUM.sub("", part.casefold())
+    host = urlsplit(url).hostname or "" if url.startswith(("http://", "https://")) else ""
+    labels = [label for label in host.split(".") if label not in _HOST_WORDS]
+    return bool(key) and any(key == label or key.removeprefix("the") == label
+                             or (key.startswith(label) and len(label) >= 3 and _words(part) <= 3) for label in labels)
+
+
+def headline(extracted: str, title_element: str, sitename: str = "", stated: frozenset[str] = frozenset(),
+             url: str = "") -> str:
+    """``extracted`` (trafilatura's title, the first part of a separated `<title>`), or, when that part is shown to be
+    the site's name (``sitename``, the page's og:site_name, or ``url``'s host name), the other part with the most
+    words. Without such evidence the first part stays: "Inflation cools - The New York Times" is as common a
+    layout as "Daily Planet | Council approves budget", and word counts cannot tell the two apart."""
     extracted = _clean(extracted)
+    if extracted.casefold() in stated:
+        return extracted  # the page's og:title: the page said what it is
     for separator in _SEPARATORS:
         if separator not in title_element:
             continue
         parts = [part.strip() for part in title_element.split(separator) if part.strip()]
-        if not all(piece.strip() in parts for piece in extracted.split(separator)):
+        pieces = [piece.strip() for piece in extracted.split(separator)]
+        if not all(piece in parts for piece in pieces):
             return extracted  # an og:title or a heading, not a part of <title>: the page said what it is
-        site = _clean(sitename).casefold()
-        candidates = [part for part in parts if part.casefold() != site] or parts
-        return max(candidates, key=lambda part: len(part.split()))
+        if not any(_names_site(piece, sitename, url) for piece in pieces):
+            return extracted
+        others = [part for part in parts if part not in pieces and not _names_site(part, sitename, url)]
+        return max(others, key=_words) if others else extracted
     return extracted

@@ -305,7 +305,9 @@ class IngestService:
         try:
             self.vectors.upsert(ids, vectors, metadatas)
             with self.records.transaction():
-                if self.records.chunking() != self.chunker.stamp:  # the first articles, or an emptied index
+                # the first articles, or an emptied index; not articles written before the stamp existed, whose
+                # chunking is unknown (stamping this process's would refuse the chunking they were written with)
+                if self.records.chunking() != self.chunker.stamp and not self.records.has_articles():
                     self.records.stamp_chunking(self.chunker.stamp)
                 for p in pending:
                     article = p.article

@@ -415,6 +415,9 @@ class RecordStore:
         self._run("DELETE FROM lexical_meta WHERE key='chunking'")
         self._run("INSERT INTO lexical_meta(key, value) VALUES ('chunking', ?)", (stamp,))
 
+    def has_articles(self) -> bool:
+        return self._one("SELECT 1 AS one FROM articles LIMIT 1") is not None
+
     def count(self) -> tuple[int, int]:
         row = self._one("SELECT (SELECT COUNT(*) FROM articles) AS a, (SELECT COUNT(*) FROM chunks) AS c")
         return int(row["a"]), int(row["c"])

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from app.answer.alignment import number_pieces
 from app.answer.support import SupportChecker
 from app.summarize.name_forms import same_entity_words
 from app.text import NAME_RUN, NUMBER, STOPWORDS, name_tokens, numbers, proper_names, words
@@ -147,8 +148,9 @@ def find_conflicts(
     checker = checker or default_checker()
     content = [{w for w in words(s) if w not in STOPWORDS} for s in statements]
     # what a statement writes as a word, so that it is no differing item ("Kremlin" against "the kremlin"); not the
-    # pieces of its numbers ("5" of "1.5"), which hid "5 billion" against "1.5 billion"
-    worded = [{w for w in c if not w.isdigit()} for c in content]
+    # pieces of its numbers ("5" of "1.5"), which hid "5 billion" against "1.5 billion". A date's day stays a word:
+    # "5 people" against "on March 5" is no disagreement ("reports 5; reports March 5")
+    worded = [c - number_pieces(s) for c, s in zip(content, statements)]
     distinctive = [_distinctive(s) for s in statements]
     acronyms = [_acronyms(s) for s in statements]
     found: list[Conflict] = []
