@@ -224,6 +224,7 @@ def _known_list_parameters(request: Request) -> None:
         raise ApiError(422, "unknown query parameter", f"{', '.join(unknown)} (known: {', '.join(_LIST_PARAMETERS)})")
 
 
+@router.head("/v1/articles", include_in_schema=False, dependencies=[Depends(_known_list_parameters)])  # RFC 9110 9.1
 @router.get("/v1/articles", response_model=ArticleList, responses=ERRORS, summary="List stored articles",
             dependencies=[Depends(_known_list_parameters)])
 def list_articles(
@@ -236,6 +237,7 @@ def list_articles(
     return ArticleList(total=total, limit=limit, offset=offset, articles=[ArticleSummary(**_summary(a)) for a in articles])
 
 
+@router.head("/v1/articles/{article_id}", include_in_schema=False)  # HEAD wherever GET: RFC 9110 9.1
 @router.get("/v1/articles/{article_id}", response_model=ArticleDetail, responses=ERRORS,
             summary="One article with its full text")
 def get_article(article_id: ArticleIdPath, records: RecordStoreDep) -> ArticleDetail:

@@ -24,7 +24,9 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
                        failure_limit=settings.auth_failure_limit)
     if settings.cors_origins:  # closed by default: no CORS headers, browsers on other origins are refused
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+                           # any header an allowed origin asks for: the openai JS SDK sends its X-Stainless-* headers
+                           # (and browser MCP clients mcp-protocol-version), which a fixed list refused at preflight
+                           allow_headers=["*"],
                            expose_headers=["X-Request-ID", "Retry-After"])
     app.add_middleware(RequestMetrics)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID", validator=request_id_ok)

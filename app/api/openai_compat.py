@@ -179,11 +179,13 @@ def _model_card() -> ModelCard:
     return ModelCard(created=_STARTED)
 
 
+@router.head("/v1/models", include_in_schema=False)  # HEAD wherever GET: RFC 9110 9.1, as app/api/health.py
 @router.get("/v1/models", response_model=ModelList, summary="OpenAI-compatible: the one model, citewire")
 async def list_models() -> ModelList:
     return ModelList(data=[_model_card()])
 
 
+@router.head("/v1/models/{model}", include_in_schema=False)
 @router.get("/v1/models/{model}", response_model=ModelCard, responses=_ERRORS, summary="OpenAI-compatible: one model")
 async def get_model(model: str) -> ModelCard:
     if model != MODEL_ID:

@@ -45,7 +45,8 @@ class OpenAIMessage(BaseModel):
 class StreamOptions(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    include_usage: Flag = False  # "yes" was read as true
+    # "yes" was read as true; null is the default, as OpenAI's API declares it (and the openai SDK sends it)
+    include_usage: Flag | None = False
 
 
 class ChatCompletionRequest(BaseModel):
@@ -57,7 +58,8 @@ class ChatCompletionRequest(BaseModel):
     messages: list[OpenAIMessage] = Field(min_length=1, max_length=MAX_CHAT_MESSAGES, description=(
         "The conversation; the last user message is the question. System, developer and tool messages "
         "are ignored: answers come from the articles only."))
-    stream: Flag = Field(default=False, description="chat.completion.chunk events, then `data: [DONE]`.")
+    # null is the default (false), as OpenAI's API declares it: the openai SDK sends `stream=None` as null (a 400)
+    stream: Flag | None = Field(default=False, description="chat.completion.chunk events, then `data: [DONE]`.")
     stream_options: StreamOptions | None = None
     # Sampling knobs are ignored (the answer is quoted, not sampled), and so is a value out of OpenAI's range (the
     # README says so), but a value of the wrong type is refused: "temperature": "hot" answered 200.
