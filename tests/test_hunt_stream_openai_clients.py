@@ -70,3 +70,15 @@ def test_head_on_the_models_and_articles_routes_is_answered_as_get(corpus_servic
                 (path, head.status_code, head.headers.get("allow"))
         assert http.head("/v1/models/gpt-4o").status_code == 404  # as GET answers it
         assert http.head("/v1/articles", params={"sources": "x"}).status_code == 422
+
+
+def test_native_routes_take_stream_null_as_false(corpus_services):
+    """/v1/ask, /v1/chat and /v1/summarize took null for top_k, filters and as_of but refused "stream": null (422)."""
+    with client_for(corpus_services) as http:
+        for path, body in (("/v1/ask", {"question": "What did Kim pledge?"}),
+                           ("/v1/chat", {"messages": QUESTION}),
+                           ("/v1/summarize", {"topic": "Kim and Putin"})):
+            reply = http.post(path, json={**body, "stream": None})
+            assert reply.status_code == 200, (path, reply.text)
+            assert reply.headers["content-type"].startswith("application/json"), path  # not an event stream
+            assert http.post(path, json={**body, "stream": "yes"}).status_code == 422, path

@@ -134,7 +134,7 @@ class AskRequest(NativeRequest):
     filters: SearchFilters | None = None
     as_of: DateIn | None = Field(default=None, description="Answer as of this date (its end, UTC) or date and time: "
                                                            "later articles are ignored.")
-    stream: Flag = Field(default=False, description="Answer as Server-Sent Events.")
+    stream: Flag | None = Field(default=False, description="Answer as Server-Sent Events (null: false).")
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "What did Kim pledge?"}]})
 
@@ -260,7 +260,7 @@ class SummarizeRequest(NativeRequest):
                                                                   description="Upper bound on the words of the summary's quoted "
                                                                               "sentences and conflict notes (the [n] "
                                                                               "markers are not counted).")
-    stream: Flag = Field(default=False, description="Stream as Server-Sent Events.")
+    stream: Flag | None = Field(default=False, description="Stream as Server-Sent Events (null: false).")
     as_of: DateIn | None = Field(default=None, description="A topic summary ignores articles published after this "
                                "date (default: now), as /v1/ask does; refused with article ids, which are taken as given.")
 
@@ -353,7 +353,7 @@ class ChatRequest(NativeRequest):
     top_k: count(1, 50) | None = None
     filters: SearchFilters | None = None
     as_of: DateIn | None = None
-    stream: Flag = False
+    stream: Flag | None = False  # null: false, as the other fields take null
 
     model_config = {"json_schema_extra": {"examples": [{"messages": [
         {"role": "user", "content": "What did Kim pledge to Putin?"},
