@@ -94,7 +94,8 @@ class Settings(BaseSettings):
     )
 
     # --- chunking ------------------------------------------------------------------------
-    chunk_tokens: int = Field(default=200, ge=32, le=4000, description="Chunk size in cl100k_base tokens.")
+    chunk_tokens: int = Field(default=200, ge=32, le=4000,
+                              description="Chunk size in tokens of encoding_name (cl100k_base by default).")
     chunk_overlap: int = Field(default=30, ge=0, le=1000, description="Token overlap between neighbouring chunks.")
     encoding_name: str = Field(default="cl100k_base", description="tiktoken encoding used for every token count.")
 
