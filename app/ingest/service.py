@@ -31,9 +31,11 @@ def vector_metadata(chunk: StoredChunk, source: str, published_ts: int | None) -
     return {"article_id": chunk.article_id, "source": source, "published_ts": published_ts or 0}
 
 
-def chunking_refusal(stamped: str, mine: str) -> str:
-    """One line: why an article is not written into an index chunked otherwise, and the two ways out."""
-    return (f"the index's articles are chunked with {stamped}, this process with {mine}: an index holds one "
+def chunking_refusal(stamped: str | None, mine: str) -> str:
+    """One line: why an article is not written into an index chunked otherwise, and the two ways out. ``stamped``
+    None: an index written before the stamp whose articles this process splits otherwise."""
+    chunked = f"are chunked with {stamped}" if stamped else "were chunked otherwise (written before the stamp)"
+    return (f"the index's articles {chunked}, this process with {mine}: an index holds one "
             "chunking; set CITEWIRE_CHUNK_TOKENS, CITEWIRE_CHUNK_OVERLAP and CITEWIRE_ENCODING_NAME as the index "
             "was built, or ingest into a new CITEWIRE_DATA_DIR")
 
@@ -88,6 +90,7 @@ class IngestService:
         # stored is re-read: the vectors' safety rests on that turn, not on this lock.
         self._writing = threading.Lock()
         self._stop_on_failure = False  # this ingest's choice (set under _writing)
+        self._splits_as_stored: bool | None = None  # an index written before the stamp: checked once (_other_chunking)
 
     def ingest(
         self,
@@ -285,11 +288,25 @@ class IngestService:
 
     def _other_chunking(self) -> str | None:
         """Why this process may not write articles: the record's are chunked otherwise (None: it may). An index
-        whose articles were all deleted takes the new chunking."""
+        whose articles were all deleted takes the new chunking. One written before the stamp is checked once: its
+        article of most chunks, split again here, must give the stored chunks' offsets."""
         stamped = self.records.chunking()
-        if stamped is None or stamped == self.chunker.stamp or not self.records.count()[0]:
+        if stamped == self.chunker.stamp or not self.records.has_articles():
             return None
+        if stamped is None:
+            if self._splits_as_stored is None:
+                self._splits_as_stored = self._splits_like_the_index()
+            if self._splits_as_stored:
+                return None
         return chunking_refusal(stamped, self.chunker.stamp)
+
+    def _splits_like_the_index(self) -> bool:
+        article_id = self.records.article_of_most_chunks()
+        article = self.records.get_article(article_id) if article_id else None
+        if article is None:
+            return True
+        stored = [(c.char_start, c.char_end) for c in self.records.chunks_of(article_id)]
+        return stored == [(s.char_start, s.char_end) for s in self.chunker.split(article.text)]
 
     def _write(self, pending: list[Prepared], vectors) -> Exception | None:
         """Vectors, record, then the replaced vectors; the error when the batch could not be stored."""
@@ -305,9 +322,10 @@ class IngestService:
         try:
             self.vectors.upsert(ids, vectors, metadatas)
             with self.records.transaction():
-                # the first articles, or an emptied index; not articles written before the stamp existed, whose
-                # chunking is unknown (stamping this process's would refuse the chunking they were written with)
-                if self.records.chunking() != self.chunker.stamp and not self.records.has_articles():
+                # the first articles, an emptied index, or one written before the stamp whose articles split here
+                # as they were stored (_other_chunking); another's chunking would refuse the one they were written with
+                if self.records.chunking() != self.chunker.stamp and \
+                        (not self.records.has_articles() or self._splits_as_stored):
                     self.records.stamp_chunking(self.chunker.stamp)
                 for p in pending:
                     article = p.article

@@ -415,6 +415,10 @@ class RecordStore:
         self._run("DELETE FROM lexical_meta WHERE key='chunking'")
         self._run("INSERT INTO lexical_meta(key, value) VALUES ('chunking', ?)", (stamp,))
 
+    def article_of_most_chunks(self) -> str | None:
+        row = self._one("SELECT article_id FROM chunks GROUP BY article_id ORDER BY COUNT(*) DESC, article_id LIMIT 1")
+        return None if row is None else row["article_id"]
+
     def has_articles(self) -> bool:
         return self._one("SELECT 1 AS one FROM articles LIMIT 1") is not None
 
