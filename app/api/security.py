@@ -196,7 +196,7 @@ _HTML_TAGS = nh3.ALLOWED_TAGS | {"html", "head", "title", "meta", "body", "artic
 # class stays on every tag: trafilatura reads it (bylines, comment blocks), as it does in the CLI's unsanitised file.
 _HTML_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()} | {
     "meta": {"name", "property", "content", "itemprop"}, "time": {"datetime", "itemprop", "pubdate"},
-    "html": {"lang"}, "*": {"class"},
+    "html": {"lang"}, "*": {"class", "role"},  # role="presentation": a layout table, not data (html_tables.py)
     "link": {"rel", "href"},  # rel="canonical": the article's URL, as the CLI reads it from the same file
 }
 # JSON-LD blocks found in a parsed tree (linear in the page; the regex this replaces was quadratic on a page of

@@ -20,6 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from app.ingest.article import ARTICLE_ID, ArticleIn, InvalidArticle, parse_published, record_id, unknown_fields
+from app.ingest.html_tables import tables_as_lines
 from app.ingest.legacy_text import decode_text
 from app.ingest.markdown_text import markdown_title, markdown_to_text
 from app.ingest.page_title import headline, stated_titles, title_element_text
@@ -349,6 +350,8 @@ def _html(name: str, stem: str, html: str) -> LoadedRecord:
     from trafilatura.utils import load_html
 
     page = load_html(html)  # parsed once: trafilatura extracts from a copy, the date is read from the original
+    if page is not None:
+        tables_as_lines(page)  # data tables as quotable lines ("Party: Labour; Seats: 412."); layout tables dropped
     document = None if page is None else trafilatura.bare_extraction(
         page, with_metadata=True, include_comments=False, include_tables=False)
     if document is None or not (document.text or "").strip():

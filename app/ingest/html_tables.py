@@ -1,0 +1,71 @@
+"""An HTML page's data tables as text a reader can quote: each row one line, its cells named by their column
+("Party: Labour; Seats: 412."). trafilatura drops tables unless asked, and asked it also keeps the layout tables old
+pages are built of, as rows of "| … |"; a data table is one with a header row of <th> cells, no table inside it,
+and no role saying it is for layout."""
+
+from __future__ import annotations
+
+import re
+
+_SPACES = re.compile(r"\s+")
+_MAX_COLUMNS = 20  # wider is a grid of numbers no sentence reads well, or layout
+_MAX_ROWS = 500  # a page's own data tables are far smaller; a huge one is not read row by row
+
+
+def _text(cell) -> str:
+    return _SPACES.sub(" ", cell.text_content()).strip()
+
+
+def _rows(table) -> list:
+    return table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
+
+
+def _cells(row) -> list:
+    return row.xpath("./th | ./td")
+
+
+def _header(rows: list) -> tuple[int, list[str]] | None:
+    """The index and names of the header row: the first row, all <th>, with a name in some cell."""
+    if not rows:
+        return None
+    cells = _cells(rows[0])
+    if not cells or any(cell.tag != "th" for cell in cells) or len(cells) > _MAX_COLUMNS:
+        return None
+    names = [_text(cell) for cell in cells]
+    return (0, names) if any(names) else None
+
+
+def row_line(names: list[str], values: list[str]) -> str:
+    """One row as a line: "Party: Labour; Seats: 412." (a cell under an unnamed column stands on its own)."""
+    parts = [f"{name}: {value}" if name else value for name, value in zip(names, values) if value]
+    parts += [value for value in values[len(names):] if value]  # cells past the header's columns
+    line = "; ".join(parts)
+    return line if not line or line[-1] in ".!?" else line + "."
+
+
+def tables_as_lines(page) -> int:
+    """Replace each data table of ``page`` (an lxml tree, changed in place) by a paragraph per row, its caption
+    first; layout tables are left for the extractor to drop. Returns how many tables were replaced."""
+    from lxml import html as lxml_html
+
+    replaced = 0
+    for table in page.xpath("//table"):
+        if table.xpath(".//table") or table.xpath("ancestor::table") or \
+                (table.get("role") or "").lower() in ("presentation", "none"):
+            continue
+        rows = _rows(table)
+        header = _header(rows)
+        if header is None or len(rows) > _MAX_ROWS:
+            continue
+        _, names = header
+        lines = [_text(caption) for caption in table.xpath("./caption")]
+        lines += [row_line(names, [_text(cell) for cell in _cells(row)]) for row in rows[1:]]
+        block = lxml_html.Element("div")
+        for line in filter(None, lines):
+            paragraph = lxml_html.Element("p")
+            paragraph.text = line
+            block.append(paragraph)
+        block.tail = table.tail
+        table.getparent().replace(table, block)
+        replaced += 1
+    return replaced
