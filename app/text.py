@@ -122,6 +122,18 @@ def numbers(text: str) -> set[str]:
     return {m.group(0).rstrip(".,").replace(",", "") for m in NUMBER.finditer(text)}
 
 
+# A count in words, as its digits. Not "one": a pronoun as often as a count.
+COUNT_WORDS = {w: str(n) for n, w in enumerate("two three four five six seven eight nine ten eleven twelve thirteen "
+                                               "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split(),
+                                               start=2)}
+COUNT_WORD = re.compile(r"\b(" + "|".join(COUNT_WORDS) + r")\b", re.I)
+
+
+def counts_in_words(text: str) -> set[str]:
+    """The counts ``text`` writes in words, as digits ("twelve" -> "12")."""
+    return {COUNT_WORDS[m.group(1).lower()] for m in COUNT_WORD.finditer(text)}
+
+
 NAME_RUN = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*)")
 
 

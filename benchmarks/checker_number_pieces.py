@@ -22,14 +22,13 @@ sys.path.insert(0, str(REPO / "training"))
 
 import train_checker as tc  # noqa: E402
 
-from app.answer.alignment import NUMBER_PIECES, missing_number_pieces, number_pieces  # noqa: E402
+from app.answer.alignment import NUMBER_PIECES, missing_number_pieces, number_pieces, stated_numbers  # noqa: E402
 from app.answer.support import SupportChecker  # noqa: E402
-from app.text import numbers  # noqa: E402
 
 
 def fires(claim: str, evidence: str) -> bool:
     """What the aligner counts as NUMBER_PIECES, from the text alone (cheap: no alignment)."""
-    return bool(missing_number_pieces(claim, numbers(claim), numbers(evidence), number_pieces(evidence)))
+    return bool(missing_number_pieces(claim, stated_numbers(evidence), number_pieces(evidence)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ import numpy as np
 from app.answer import lexicon
 from app.answer.voice import active_order, leading_name
 from app.embed import Embedder
-from app.text import STOPWORDS, numbers, proper_names, stem
+from app.text import COUNT_WORDS, STOPWORDS, counts_in_words, numbers, proper_names, stem
 
 NEGATIONS = frozenset({"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "cannot",
                        "n't", "nowhere", "fail", "fails", "failed", "refused", "refuses", "denied", "denies"})
@@ -124,12 +124,28 @@ def _value(number: str) -> float | None:
         return None
 
 
-def missing_number_pieces(claim: str, claim_numbers: set[str], evidence_numbers: set[str],
-                          pieces: frozenset[str]) -> set[str]:
-    """The claim's numbers that the evidence holds only as a piece of a longer number: not those the evidence
-    states with other digits ("5" of "$5.00", "7" of "7.0": the same value) or writes with another separator
-    ("10" and "30" of "10:30" against "10.30")."""
-    missing = (claim_numbers - evidence_numbers) & pieces
+def stated_numbers(text: str) -> set[str]:
+    """The numbers ``text`` states, in digits or as a count in words ("five" as "5")."""
+    return numbers(text) | counts_in_words(text)
+
+
+# A count in words before a magnitude ("five billion", "three percent"): an amount, which the claim states as surely as
+# "5 billion". A bare "two" is not read so: "the two leaders met" paraphrases a passage that names both.
+_AMOUNT_IN_WORDS = re.compile(r"\b(" + "|".join(COUNT_WORDS) + r")\s+(?=(?:hundred|thousand|million|billion|trillion|"
+                              r"percent|per cent|percentage points?)\b)", re.I)
+
+
+def claimed_numbers(claim: str) -> set[str]:
+    """The claim's numbers in digits, and its amounts in words ("five billion" as "5")."""
+    return numbers(claim) | {COUNT_WORDS[m.group(1).lower()] for m in _AMOUNT_IN_WORDS.finditer(claim)}
+
+
+def missing_number_pieces(claim: str, evidence_numbers: set[str], pieces: frozenset[str]) -> set[str]:
+    """The claim's numbers (``claimed_numbers``) that the evidence (``evidence_numbers``: its ``stated_numbers``)
+    holds only as a piece of a longer number ("5" or "five billion" against "1.5 billion"): not those the evidence
+    states with other digits ("5" of "$5.00", "7" of "7.0": the same value) or writes with another separator ("10"
+    and "30" of "10:30" against "10.30")."""
+    missing = (claimed_numbers(claim) - evidence_numbers) & pieces
     if not missing:
         return missing
     values = {_value(n) for n in evidence_numbers}
@@ -201,6 +217,7 @@ class PreparedEvidence:
     sentence_sets: list[frozenset[str]]  # these two: for the local-support features only (empty without them)
     stem_sentences: dict[str, list[int]]
     number_pieces: frozenset[str] = frozenset()  # the parts of its numbers written with a separator ("1", "5" of "1.5")
+    stated_numbers: frozenset[str] = frozenset()  # its numbers in digits or counted in words (stated_numbers)
 
 
 def _windows(sentence_counts: list[int], max_size: int = 3) -> list[slice]:
@@ -291,7 +308,7 @@ class Aligner:
             window_vectors={},
             sentence_sets=[frozenset(ss) for ss in sentence_stems] if self.local_support else [],
             stem_sentences=_stem_index(sentence_stems) if self.local_support else {},
-            number_pieces=number_pieces(" ".join(evidence)),
+            number_pieces=number_pieces(" ".join(evidence)), stated_numbers=frozenset(stated_numbers(" ".join(evidence))),
         )
         with self._lock:
             self._prepared[key] = prepared
@@ -329,7 +346,7 @@ class Aligner:
             sims[unmatched] = 0.0
         kinds = np.array([t.kind for t in content])
         claim_numbers = numbers(claim)
-        values[NUMBER_PIECES] = float(len(missing_number_pieces(claim, claim_numbers, ev.numbers, ev.number_pieces)))
+        values[NUMBER_PIECES] = float(len(missing_number_pieces(claim, ev.stated_numbers, ev.number_pieces)))
         values.update({
             "n_content": float(n), "frac_exact": float(exact.mean()), "frac_stem": float(stemmed.mean()),
             "mean_sim": float(sims.mean()), "min_sim": float(sims.min()),

@@ -11,7 +11,18 @@ from dataclasses import dataclass
 from app.answer.alignment import number_pieces
 from app.answer.support import SupportChecker
 from app.summarize.name_forms import same_entity_words
-from app.text import NAME_RUN, NUMBER, STOPWORDS, name_tokens, numbers, proper_names, words
+from app.text import (
+    COUNT_WORD,
+    COUNT_WORDS,
+    NAME_RUN,
+    NUMBER,
+    STOPWORDS,
+    counts_in_words,
+    name_tokens,
+    numbers,
+    proper_names,
+    words,
+)
 
 # Checker calls one search may make: each costs about 1.5 ms, and statements that all share a pattern ("Officials in
 # Oslo said on day 4 that 31 residents…") made 38,000 candidate pairs out of two long articles, a minute's work.
@@ -69,16 +80,7 @@ def _dates(text: str) -> Iterator[tuple[re.Match, str | None]]:
         yield m, item
 
 
-# A count in words is a number ("killed twelve" against "killed 20" disagree; against "killed 12" they agree). Not "one":
-# a pronoun as often as a count.
-_COUNT_WORDS = {w: str(n) for n, w in enumerate("two three four five six seven eight nine ten eleven twelve thirteen "
-                                                "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split(),
-                                                start=2)}
-_COUNT_WORD = re.compile(r"\b(" + "|".join(_COUNT_WORDS) + r")\b", re.I)
-
-
-def _counts_in_words(text: str) -> set[str]:
-    return {_COUNT_WORDS[m.group(1).lower()] for m in _COUNT_WORD.finditer(text)}
+# A count in words is a number ("killed twelve" against "killed 20" disagree; against "killed 12" they agree).
 
 
 def _distinctive(text: str) -> set[str]:
@@ -91,7 +93,7 @@ def _distinctive(text: str) -> set[str]:
     found = list(_dates(text))
     dates = {item for _, item in found if item}
     in_dates = {w for m, _ in found for w in words(m.group(0))}  # "Oct." and "October" are the date's, not names
-    return numbers(_DATE_DAY.sub(" ", text)) | _counts_in_words(text) | dates | (names - _WEEKDAYS - in_dates)
+    return numbers(_DATE_DAY.sub(" ", text)) | counts_in_words(text) | dates | (names - _WEEKDAYS - in_dates)
 
 
 _ACRONYM = re.compile(r"\b[A-Z]{2,}s?\b")
@@ -124,10 +126,10 @@ def as_written(text: str, says: list[str]) -> list[str]:
         if written.replace(",", "") in wanted:
             shown.append((match.start(), written))
             wanted.discard(written.replace(",", ""))
-    for match in _COUNT_WORD.finditer(text):  # "twelve", as written
-        if _COUNT_WORDS[match.group(1).lower()] in wanted:
+    for match in COUNT_WORD.finditer(text):  # "twelve", as written
+        if COUNT_WORDS[match.group(1).lower()] in wanted:
             shown.append((match.start(), match.group(1)))
-            wanted.discard(_COUNT_WORDS[match.group(1).lower()])
+            wanted.discard(COUNT_WORDS[match.group(1).lower()])
     return [w for _, w in sorted(shown)] + sorted(wanted)
 
 
