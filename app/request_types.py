@@ -62,7 +62,7 @@ def _date_or_instant(value, handler):
             isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()):
         raise _not_a_date(value)
     if isinstance(value, datetime):  # given by Python (a test): that instant as well
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return _in_range(value if value.tzinfo else value.replace(tzinfo=timezone.utc), value)
     if isinstance(value, str):  # " 2024-05-04 " as "2024-05-04" (one was refused, the other read as an instant)
         value = value.strip()
     if isinstance(value, str) and _DATE_AND_TIME.match(value):
@@ -70,7 +70,7 @@ def _date_or_instant(value, handler):
             moment = _INSTANT.validate_python(value)
         except ValidationError as exc:
             raise _not_a_date(value, _reason(exc)) from None
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        moment = _in_range(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc), value)
         # midnight UTC is the date, as it was read before instants were: a client sending a date as JavaScript's
         # toISOString() ("2024-05-04T00:00:00.000Z") keeps that whole day
         if moment.utcoffset() == timedelta(0) and moment.time() == time(0):
@@ -80,6 +80,16 @@ def _date_or_instant(value, handler):
         return handler(value)
     except ValidationError as exc:
         raise _not_a_date(value, _reason(exc)) from None
+
+
+def _in_range(moment: datetime, value) -> datetime:
+    """An instant whose UTC reading falls in years 1-9999, as ingest requires of published_at: "0001-01-01T00:00:00+01:00"
+    is in year 0 in UTC, and as_of at it was a 500 (OverflowError) wherever its day is named (a refusal's "as of …")."""
+    try:
+        moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise _not_a_date(value, "outside years 1-9999 in UTC") from None
+    return moment
 
 
 def _reason(exc: ValidationError) -> str:

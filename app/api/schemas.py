@@ -297,7 +297,9 @@ class SummarizeRequest(NativeRequest):
     def _one_target(self):
         if self.article_id and self.article_ids:
             raise ValueError("give article_id or article_ids, not both")
-        given = (("filters", self.filters and self.filters.model_dump(exclude_none=True)), ("as_of", self.as_of))
+        # an empty list restricts nothing (to_filters reads it as no filter; MCP's _given does not name it)
+        narrowing = self.filters and {k: v for k, v in self.filters.model_dump(exclude_none=True).items() if v != []}
+        given = (("filters", narrowing), ("as_of", self.as_of))
         narrowed = " and ".join(name for name, value in given if value)
         summary_target(self.article_ids or ([self.article_id] if self.article_id else None), self.topic, narrowed)
         return self

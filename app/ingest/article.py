@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from datetime import date, datetime, time, timezone
 from email.utils import parsedate_to_datetime
@@ -42,7 +43,8 @@ def parse_published(value: str | date | datetime | None) -> datetime | None:
         text = str(value).strip()
         parsed = None
         try:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            # RFC 3339 allows a lower-case "z" (as_of reads "…T12:00:00z"; a feed's "…z" was "not a date")
+            parsed = datetime.fromisoformat(re.sub(r"(?<=\d)z$", "+00:00", text).replace("Z", "+00:00"))
         except ValueError:
             for fmt in _DATE_FORMATS:
                 try:
@@ -212,7 +214,7 @@ def _stored_ts(published: datetime) -> int:
     chunks with 0 (Chroma metadata, the lexical index), so an article dated 1970-01-01 read as undated, outside
     every date range and visible under any ``as_of``. One second changes no date filter, which work in days or
     instants a client gives."""
-    ts = int(published.timestamp())
+    ts = math.floor(published.timestamp())  # int() rounds toward 0: 1969-12-31T23:59:59.5Z read as 1970 (0 → 1)
     return ts if ts != 0 else 1
 
 

@@ -6,6 +6,7 @@ the weeks just before it get a recency boost (measured in docs/retrieval.md).
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -69,7 +70,7 @@ def article_of(chunk_id: str) -> str:
 def end_of_day_ts(day: date | datetime) -> int:
     if isinstance(day, datetime):
         moment = day if day.tzinfo else day.replace(tzinfo=timezone.utc)
-        return int(moment.timestamp())
+        return math.floor(moment.timestamp())  # as ingest stores published_ts (int() rounds up before 1970)
     return int(datetime.combine(day, time(23, 59, 59), tzinfo=timezone.utc).timestamp())
 
 
@@ -77,7 +78,7 @@ def start_of_day_ts(day: date | datetime) -> int:
     """A lower bound: a date from its first second (UTC), a date and time from that instant (as end_of_day_ts)."""
     if isinstance(day, datetime):
         moment = day if day.tzinfo else day.replace(tzinfo=timezone.utc)
-        return int(moment.timestamp())
+        return math.floor(moment.timestamp())  # as ingest stores published_ts (int() rounds up before 1970)
     return int(datetime.combine(day, time(), tzinfo=timezone.utc).timestamp())
 
 
