@@ -263,13 +263,22 @@ class Aligner:
         dim = getattr(self.embedder, "dim", 0) or 1
         if self.embedder is None or not vocabulary:
             return np.zeros((len(vocabulary), dim), dtype=np.float32)
-        missing = [w for w in dict.fromkeys(vocabulary) if w not in self._vectors]
+        # This call's vectors are kept apart from the cache: the cache may be emptied (by this call, at the limit,
+        # or by another request's) between looking a word up and reading the result (a KeyError, a 500).
+        found: dict[str, np.ndarray] = {}
+        missing = []
+        for word in dict.fromkeys(vocabulary):
+            vector = self._vectors.get(word)
+            if vector is None:
+                missing.append(word)
+            else:
+                found[word] = vector
         if missing:
             if len(self._vectors) > 200_000:
                 self._vectors.clear()
             for word, vector in zip(missing, self.embedder.embed(missing)):
-                self._vectors[word] = vector
-        return np.stack([self._vectors[w] for w in vocabulary])
+                self._vectors[word] = found[word] = vector
+        return np.stack([found[w] for w in vocabulary])
 
     def prepare(self, evidence: list[str]) -> PreparedEvidence:
         key = tuple(evidence)
