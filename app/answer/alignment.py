@@ -9,6 +9,7 @@ the opposite polarity. The features say which.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -135,6 +136,11 @@ _AMOUNT_IN_WORDS = re.compile(r"\b(" + "|".join(COUNT_WORDS) + r")\s+(?=(?:hundr
                               r"percent|per cent|percentage points?)\b)", re.I)
 
 
+_SCALE = {"hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+# An amount with its magnitude in words, in digits or words: its value is what the evidence may write in full.
+_SCALED_AMOUNT = re.compile(r"\b(\d[\d,.]*|" + "|".join(COUNT_WORDS) + r")\s+(" + "|".join(_SCALE) + r")\b", re.I)
+
+
 def claimed_numbers(claim: str) -> set[str]:
     """The claim's numbers in digits, and its amounts in words ("five billion" as "5")."""
     return numbers(claim) | {COUNT_WORDS[m.group(1).lower()] for m in _AMOUNT_IN_WORDS.finditer(claim)}
@@ -150,6 +156,11 @@ def missing_number_pieces(claim: str, evidence_numbers: set[str], pieces: frozen
         return missing
     values = {_value(n) for n in evidence_numbers}
     missing = {n for n in missing if _value(n) not in values}
+    for match in _SCALED_AMOUNT.finditer(claim):  # "ten thousand" or "2 million" against "10,000", "2,000,000"
+        number = COUNT_WORDS.get(match.group(1).lower()) or match.group(1).rstrip(".,").replace(",", "")
+        scaled = (_value(number) or 0.0) * _SCALE[match.group(2).lower()]
+        if any(v is not None and math.isclose(v, scaled) for v in values):
+            missing.discard(number)
     for match in _GROUPED.finditer(claim):
         written = match.group(0)
         if {_GROUP_SEPARATOR.sub(".", written), _GROUP_SEPARATOR.sub("", written)} & evidence_numbers:

@@ -21,13 +21,22 @@ DEMONYMS = frozenset("""american british english scottish welsh irish french ger
     nepali australian canadian mexican brazilian argentine argentinian chilean colombian venezuelan peruvian cuban
     haitian european asian arab latin western eastern northern southern north south east west""".split())
 DESCRIPTIVE = TITLES | DEMONYMS
+# Words that say which country or which office, not how a name is written: two runs that each have one of their own
+# name two bodies ("the Russian Defense Ministry" / "the Ukrainian Defense Ministry", "the State Department" / "the
+# Defense Department"), however much else they share.
+QUALIFIERS = DEMONYMS | frozenset("foreign defence defense state interior finance".split())
+# Days and months glued to a capitalised run ("in Manhattan Tuesday"): the when, not part of the name; kept, they
+# made "Florida Monday" one entity with another statement's bare "Monday" and hid "Florida" against "Georgia". Not
+# the months that are names too ("Theresa May", "April", "June", "August").
+CALENDAR = frozenset("""monday tuesday wednesday thursday friday saturday sunday january february march july september
+    october november december""".split())
 _CLIPPED = 3  # shortest clipped form that stands for a word it begins ("Fed" for "Federal")
 
 
 def name_runs(text: str) -> list[frozenset[str]]:
     """The capitalised runs of ``text`` (its first word included) as sets of name tokens, stopwords left out ("The
     Fed" is "fed")."""
-    runs = (frozenset(name_tokens(m.group(1)) - STOPWORDS) for m in NAME_RUN.finditer(" " + text))
+    runs = (frozenset(name_tokens(m.group(1)) - STOPWORDS - CALENDAR) for m in NAME_RUN.finditer(" " + text))
     return [run for run in runs if run]
 
 
@@ -49,6 +58,8 @@ def _same(run: frozenset[str], other: frozenset[str]) -> bool:
     "Kim", "Federal Reserve" and "Fed"; not "John Smith" and "Mary Smith")."""
     clipped = _clipped(run, other)
     if not (run & other or clipped):
+        return False
+    if (run - other) & QUALIFIERS and (other - run) & QUALIFIERS:  # "Russian President" / "Ukrainian President"
         return False
     return not (_own(run, other, clipped) and _own(other, run, clipped))
 
