@@ -51,3 +51,6 @@ def test_the_site_is_read_from_the_address_not_from_a_headline_that_opens_with_i
     assert headline("Reuters poll shows rates rising", "Reuters poll shows rates rising | Reuters", url=url) == \
         "Reuters poll shows rates rising"
     assert headline("The Guardian", "The Guardian | Storm hits", url="https://www.theguardian.com/x") == "Storm hits"
+    # a headline that opens with the site's name is not the site when a part is the name itself
+    assert headline("Apple", "Apple | Apple unveils iPhone", url="https://www.apple.com/newsroom/1") == \
+        "Apple unveils iPhone"

@@ -47,6 +47,13 @@ def test_layout_tables_are_left_as_they_were():
     assert "Conservative 121 Turnout" in glued  # what every table was on such a page
 
 
+def test_a_cell_spanning_columns_is_named_by_none_of_them():
+    table = ("<table><tr><th>Party</th><th>Seats</th><th>Change</th></tr><tr><td>Labour</td><td>412</td><td>+211</td>"
+             "</tr><tr><td colspan='2'>Total 650</td><td>0</td></tr></table>")
+    text = text_of(page(table))
+    assert "Party: Labour; Seats: 412; Change: +211.\nTotal 650; Change: 0." in text
+
+
 def test_row_line_names_each_cell_by_its_column():
     assert row_line(["Team", "", "Points"], ["Arsenal", "1st", "89"]) == "Team: Arsenal; 1st; Points: 89."
     assert row_line(["Team", "Points"], ["Arsenal", ""]) == "Team: Arsenal."

@@ -43,6 +43,25 @@ def row_line(names: list[str], values: list[str]) -> str:
     return line if not line or line[-1] in ".!?" else line + "."
 
 
+def _span(cell) -> int:
+    try:
+        return max(1, int(cell.get("colspan") or 1))
+    except ValueError:
+        return 1
+
+
+def _row(names: list[str], cells: list) -> str:
+    """A row's line, its cells placed under their columns: a cell spanning columns ("Total 650" across two) is
+    named by none of them, and the cells after it by the columns they stand under."""
+    placed_names, values, column = [], [], 0
+    for cell in cells:
+        span = _span(cell)
+        placed_names.append(names[column] if span == 1 and column < len(names) else "")
+        values.append(_text(cell))
+        column += span
+    return row_line(placed_names, values)
+
+
 def tables_as_lines(page) -> int:
     """Replace each data table of ``page`` (an lxml tree, changed in place) by a paragraph per row, its caption
     first; layout tables are left for the extractor to drop. Returns how many tables were replaced."""
@@ -59,7 +78,7 @@ def tables_as_lines(page) -> int:
             continue
         _, names = header
         lines = [_text(caption) for caption in table.xpath("./caption")]
-        lines += [row_line(names, [_text(cell) for cell in _cells(row)]) for row in rows[1:]]
+        lines += [_row(names, _cells(row)) for row in rows[1:]]
         block = lxml_html.Element("div")
         for line in filter(None, lines):
             paragraph = lxml_html.Element("p")

@@ -39,16 +39,28 @@ _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _HOST_WORDS = frozenset("www m amp com org net co uk us ca au de fr in news".split())
 
 
-def _names_site(part: str, sitename: str, url: str) -> bool:
-    """Whether ``part`` of a `<title>` is the site's name: the page's og:site_name, or its web address's name
-    ("Daily Planet" of dailyplanet.com, "BBC News" of bbc.co.uk; not a headline that merely opens with it)."""
+def _site_match(part: str, sitename: str, url: str) -> int:
+    """How surely ``part`` of a `<title>` is the site's name: 2, it is the page's og:site_name or its web address's
+    name ("Daily Planet" of dailyplanet.com, "The Guardian" of theguardian.com); 1, a short part that opens with the
+    address's name ("BBC News" of bbc.co.uk); 0, neither."""
     if sitename and part.casefold() == _clean(sitename).casefold():
-        return True
+        return 2
     key = _NOT_ALNUM.sub("", part.casefold())
     host = urlsplit(url).hostname or "" if url.startswith(("http://", "https://")) else ""
     labels = [label for label in host.split(".") if label not in _HOST_WORDS]
-    return bool(key) and any(key == label or key.removeprefix("the") == label
-                             or (key.startswith(label) and len(label) >= 3 and _words(part) <= 3) for label in labels)
+    if not key:
+        return 0
+    if any(key in (label, "the" + label) for label in labels):
+        return 2
+    return int(any(key.startswith(label) and len(label) >= 3 and _words(part) <= 3 for label in labels))
+
+
+def _site_parts(parts: list[str], sitename: str, url: str) -> set[str]:
+    """The parts that are the site's name: the sure ones when any ("Apple" of "Apple | Apple unveils iPhone" on
+    apple.com, not the headline that opens with it), else the short ones opening with the address's name."""
+    match = {part: _site_match(part, sitename, url) for part in parts}
+    best = max(match.values(), default=0)
+    return {part for part, level in match.items() if level and level == best}
 
 
 def headline(extracted: str, title_element: str, sitename: str = "", stated: frozenset[str] = frozenset(),
@@ -67,8 +79,9 @@ def headline(extracted: str, title_element: str, sitename: str = "", stated: fro
         pieces = [piece.strip() for piece in extracted.split(separator)]
         if not all(piece in parts for piece in pieces):
             return extracted  # an og:title or a heading, not a part of <title>: the page said what it is
-        if not any(_names_site(piece, sitename, url) for piece in pieces):
+        site = _site_parts(parts, sitename, url)
+        if not site & set(pieces):
             return extracted
-        others = [part for part in parts if part not in pieces and not _names_site(part, sitename, url)]
+        others = [part for part in parts if part not in pieces and part not in site]
         return max(others, key=_words) if others else extracted
     return extracted
