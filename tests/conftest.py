@@ -34,6 +34,25 @@ def _clean_session_environment():
 
 
 @pytest.fixture(autouse=True)
+def _signal_handlers_restored():
+    """A test that leaves a SIGINT or SIGTERM handler behind (an in-process server or event loop) must not change what
+    a later test's Ctrl+C does. test_cli_ops_findings' end-to-end Ctrl+C ran its ingest to the end once, in a full
+    run on a heavily loaded machine (exit 0, where it stops with KeyboardInterrupt, exit 130); not reproduced in 30
+    runs since, alone, under load, or after the 35 test files before it, so the cause is not known."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {stop: signal.getsignal(stop) for stop in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for stop, handler in saved.items():
+        if handler is not None and signal.getsignal(stop) is not handler:
+            signal.signal(stop, handler)
+
+
+@pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch):
     """Again per test: a variable set outside monkeypatch by an earlier test cannot leak either."""
     _isolate_environment(monkeypatch)

@@ -116,6 +116,7 @@ def test_ctrl_c_during_a_pool_submit_stops_the_cli_ingest(tmp_path, monkeypatch)
             return super().submit(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "ProcessPoolExecutor", InterruptedPool)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own Ctrl+C whatever ran before (conftest restores)
     monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)  # one worker process, whatever this machine has
     source = tmp_path / "many.jsonl"
     source.write_text("".join(
