@@ -4,7 +4,9 @@ chunk sizes in silence; re-ingesting a stored article then said "unchanged" and 
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -13,26 +15,41 @@ from app.config import Settings
 from app.ingest.article import ArticleIn
 from app.main import create_app
 from app.services import build_services
+from tests import postgres_server
 
 TEXT = ("The harbour council approved a budget of 4 million euros on Tuesday after a long debate about the pier. "
         "Repairs begin in May and should end before the summer season, the mayor said. ") * 6
+
+
+BUILT = "chunk_tokens=200 chunk_overlap=30 encoding=cl100k_base"
 
 
 def article(article_id: str, text: str = TEXT) -> ArticleIn:
     return ArticleIn(id=article_id, title=f"Harbour {article_id}", text=text)
 
 
-def ingest(settings: Settings, *articles: ArticleIn):
+def chunkings(tmp_path, **store) -> tuple[Settings, Settings]:
+    """Settings that build the index (200/30 tokens) and a process that chunks otherwise (64/10), on one store."""
+    first = Settings(data_dir=tmp_path / "data", chunk_tokens=200, chunk_overlap=30, **store)
+    return first, first.model_copy(update={"chunk_tokens": 64, "chunk_overlap": 10})
+
+
+@contextmanager
+def opened(settings: Settings):
     services = build_services(settings)
     try:
-        return services.ingest.ingest(list(articles)), services.records.chunking()
+        yield services
     finally:
         services.close()
 
 
+def ingest(settings: Settings, *articles: ArticleIn):
+    with opened(settings) as services:
+        return services.ingest.ingest(list(articles)), services.records.chunking()
+
+
 def test_another_chunking_is_refused_and_the_stored_articles_stay(tmp_path, caplog):
-    first = Settings(data_dir=tmp_path / "data", chunk_tokens=200, chunk_overlap=30)
-    other = first.model_copy(update={"chunk_tokens": 64, "chunk_overlap": 10})
+    first, other = chunkings(tmp_path)
     report, stamp = ingest(first, article("a"))
     assert report.counts["added"] == 1 and stamp == "chunk_tokens=200 chunk_overlap=30 encoding=cl100k_base"
     with caplog.at_level(logging.WARNING, logger="app.services"):
@@ -44,23 +61,16 @@ def test_another_chunking_is_refused_and_the_stored_articles_stay(tmp_path, capl
     assert "chunked with chunk_tokens=200 chunk_overlap=30" in outcomes["b"].error
     assert "CITEWIRE_CHUNK_TOKENS" in outcomes["b"].error and "CITEWIRE_DATA_DIR" in outcomes["b"].error
     assert stamp == "chunk_tokens=200 chunk_overlap=30 encoding=cl100k_base"
-    services = build_services(first)
-    try:
+    with opened(first) as services:
         assert services.records.get_article("b") is None and services.records.get_article("a") is not None
         assert services.ingest.ingest([article("b")]).counts["added"] == 1  # the index's own chunking still writes
-    finally:
-        services.close()
 
 
 def test_an_emptied_index_takes_the_new_chunking(tmp_path):
-    first = Settings(data_dir=tmp_path / "data", chunk_tokens=200, chunk_overlap=30)
-    other = first.model_copy(update={"chunk_tokens": 64, "chunk_overlap": 10})
+    first, other = chunkings(tmp_path)
     ingest(first, article("a"))
-    services = build_services(first)
-    try:
+    with opened(first) as services:
         assert services.ingest.delete("a")
-    finally:
-        services.close()
     report, stamp = ingest(other, article("b"))
     assert report.counts["added"] == 1 and stamp == "chunk_tokens=64 chunk_overlap=10 encoding=cl100k_base"
 
@@ -81,3 +91,44 @@ def test_http_and_cli_say_why(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["ingest", str(page)])
     assert result.exit_code == 1 and "failed 1" in result.stdout
     assert "chunked with chunk_tokens=200" in result.stderr + result.stdout
+
+
+# An index written before the stamp (no 'chunking' row, articles stored) was stamped by whichever process wrote to it
+# next, with that process's chunking (a review's find): it is now checked by splitting its article of most chunks.
+def _unstamp(settings: Settings) -> None:
+    with opened(settings) as services:
+        with services.records.transaction():
+            services.records._run("DELETE FROM lexical_meta WHERE key='chunking'")
+        assert services.records.chunking() is None
+
+
+def test_an_index_written_before_the_stamp_is_not_stamped_by_another_chunking(tmp_path):
+    first, other = chunkings(tmp_path)
+    ingest(first, article("a"))
+    _unstamp(first)  # as an index written before 4bd76df is
+    report, stamp = ingest(other, article("b"))
+    assert stamp is None  # its chunking is not the index's: the article of most chunks splits otherwise here
+    (refused,) = report.outcomes
+    assert refused.status == "failed" and "chunked otherwise (written before the stamp)" in refused.error
+    report, stamp = ingest(first, article("c"))
+    assert report.counts["added"] == 1, [o.error for o in report.outcomes]  # was refused: "chunked with 64"
+    assert stamp == BUILT  # it splits the stored article as it was stored: the index's chunking, stamped
+
+
+@pytest.fixture(scope="module")
+def pg():
+    yield from postgres_server.running()
+
+
+def test_one_chunking_on_postgres(pg, tmp_path):
+    url = postgres_server.new_database(pg)
+    first, other = chunkings(tmp_path, lexical_url=url)
+    report, stamp = ingest(first, article("a"))
+    assert report.counts["added"] == 1 and stamp == BUILT
+    report, stamp = ingest(other, article("b"))
+    assert report.counts["failed"] == 1 and "chunked with chunk_tokens=200" in report.outcomes[0].error
+    assert stamp == BUILT
+    with opened(first) as services:
+        assert services.ingest.delete("a")
+    report, stamp = ingest(other, article("b"))
+    assert report.counts["added"] == 1 and stamp == "chunk_tokens=64 chunk_overlap=10 encoding=cl100k_base"
