@@ -114,7 +114,7 @@ def number_pieces(text: str) -> frozenset[str]:
 
 
 # A claim's number written apart that the evidence writes as one: "10:30" for "10.30", "10 000" for "10,000".
-_GROUPED = re.compile(r"\d+(?:(?::|[ \u00a0\u202f](?=\d{3}(?!\d)))\d+)+")
+_GROUPED = re.compile(r"(?<!\d)\d+(?:(?::|[ \u00a0\u202f](?=\d{3}(?!\d)))\d+)+")
 _GROUP_SEPARATOR = re.compile(r"[:\s]")
 
 
@@ -138,7 +138,7 @@ _AMOUNT_IN_WORDS = re.compile(r"\b(" + "|".join(COUNT_WORDS) + r")\s+(?=(?:hundr
 
 _SCALE = {"hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 # An amount with its magnitude in words, in digits or words: its value is what the evidence may write in full.
-_SCALED_AMOUNT = re.compile(r"\b(\d[\d,.]*|" + "|".join(COUNT_WORDS) + r")\s+(" + "|".join(_SCALE) + r")\b", re.I)
+_SCALED_AMOUNT = re.compile(r"\b((?<![\d,.])\d[\d,.]*|" + "|".join(COUNT_WORDS) + r")\s+(" + "|".join(_SCALE) + r")\b", re.I)
 
 
 def claimed_numbers(claim: str) -> set[str]:

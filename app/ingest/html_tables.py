@@ -10,6 +10,13 @@ import re
 _SPACES = re.compile(r"\s+")
 _MAX_COLUMNS = 20  # wider is a grid of numbers no sentence reads well, or layout
 _MAX_ROWS = 500  # a page's own data tables are far smaller; a huge one is not read row by row
+# Each row repeats the header's names, so the lines can be far longer than the table: 20 header cells of 4,000
+# characters over 499 rows of "<td>x" made 40 MB of text out of a 132 KB page. The lines of a page's tables may take
+# a few times what their text and cells take in the page (a cell is at least "<td>" besides its text), and a little
+# more; a table past that is left to the extractor, as a table of too many rows is.
+_SPARE_CHARS = 20_000
+_LINES_PER_PAGE_CHAR = 4
+_CELL_MARKUP = 4
 
 
 def _text(cell) -> str:
@@ -67,7 +74,7 @@ def tables_as_lines(page) -> int:
     first; layout tables are left for the extractor to drop. Returns how many tables were replaced."""
     from lxml import html as lxml_html
 
-    replaced = 0
+    replaced, budget = 0, _SPARE_CHARS
     for table in page.xpath("//table"):
         if table.xpath(".//table") or table.xpath("ancestor::table") or \
                 (table.get("role") or "").lower() in ("presentation", "none"):
@@ -77,8 +84,17 @@ def tables_as_lines(page) -> int:
         if header is None or len(rows) > _MAX_ROWS:
             continue
         _, names = header
+        budget += _LINES_PER_PAGE_CHAR * (len(_text(table)) + _CELL_MARKUP * sum(len(_cells(row)) for row in rows))
         lines = [_text(caption) for caption in table.xpath("./caption")]
-        lines += [_row(names, _cells(row)) for row in rows[1:]]
+        used = sum(map(len, lines))
+        for row in rows[1:]:
+            lines.append(_row(names, _cells(row)))
+            used += len(lines[-1])
+            if used > budget:
+                break
+        if used > budget:
+            continue
+        budget -= used
         block = lxml_html.Element("div")
         for line in filter(None, lines):
             paragraph = lxml_html.Element("p")

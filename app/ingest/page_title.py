@@ -76,11 +76,12 @@ def headline(extracted: str, title_element: str, sitename: str = "", stated: fro
         if separator not in title_element:
             continue
         parts = [part.strip() for part in title_element.split(separator) if part.strip()]
-        pieces = [piece.strip() for piece in extracted.split(separator)]
-        if not all(piece in parts for piece in pieces):
+        # sets: a <title> of 200,000 parts against a heading of 2,400 was 4 s of list scans (quadratic)
+        pieces = {piece.strip() for piece in extracted.split(separator)}
+        if not pieces <= set(parts):
             return extracted  # an og:title or a heading, not a part of <title>: the page said what it is
-        site = _site_parts(parts, sitename, url)
-        if not site & set(pieces):
+        site = _site_parts(list(dict.fromkeys(parts)), sitename, url)
+        if not site & pieces:
             return extracted
         others = [part for part in parts if part not in pieces and part not in site]
         return max(others, key=_words) if others else extracted
