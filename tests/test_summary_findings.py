@@ -102,3 +102,24 @@ def test_a_decimal_against_its_last_digits_is_a_conflict():
     "1.5" as a word the other statement writes; no note was written."""
     a = "The company lost 1.5 billion dollars last year, its annual report showed."
     assert find_conflicts([a, a.replace("1.5", "5")], ["x", "y"]), "1.5 vs 5 billion not surfaced"
+
+
+def test_the_name_form_comparisons_of_one_search_are_bounded(monkeypatch):
+    """1,500 statements of one pattern, the two ways of writing the names alternating between two articles, made
+    560,000 pairs for the short-form rule (4 s); the search stops after MAX_NAME_FORM_PAIRS of them, as it stops after
+    MAX_CONFLICT_CHECKS checker calls. Counted, not timed."""
+    import app.summarize.conflicts as conflicts
+
+    a = "Kim Jong Un met Vladimir Putin at the Vostochny Cosmodrome in Russia's Far East on Wednesday {i}."
+    b = "North Korean leader Kim met Russian President Putin at the Vostochny Cosmodrome in Russia's Far East on Wednesday {i}."
+    statements = [(a if k % 2 else b).format(i=k % 7) for k in range(600)]
+    calls = []
+    real = conflicts.same_entity_words
+
+    def counted(text, other):
+        calls.append(1)
+        return real(text, other)
+
+    monkeypatch.setattr(conflicts, "same_entity_words", counted)
+    assert find_conflicts(statements, [f"o{k % 2}" for k in range(600)], max_name_pairs=500) == []
+    assert len(calls) == 2 * 500

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from app.answer.alignment import number_pieces
 from app.answer.support import SupportChecker
-from app.summarize.name_forms import same_entity_words
+from app.summarize.name_forms import name_runs, same_entity_words
 from app.text import (
     COUNT_WORD,
     COUNT_WORDS,
@@ -27,6 +27,9 @@ from app.text import (
 # Checker calls one search may make: each costs about 1.5 ms, and statements that all share a pattern ("Officials in
 # Oslo said on day 4 that 31 residents…") made 38,000 candidate pairs out of two long articles, a minute's work.
 MAX_CONFLICT_CHECKS = 500
+# Pairs one search compares for names written two ways (app/summarize/name_forms.py), a few microseconds each: 1,500
+# statements of one pattern, the two ways alternating between two articles, made 560,000 such pairs (4 s).
+MAX_NAME_FORM_PAIRS = 20_000
 
 _checker: SupportChecker | None = None
 _checker_lock = threading.Lock()
@@ -136,6 +139,7 @@ def as_written(text: str, says: list[str]) -> list[str]:
 def find_conflicts(
     statements: list[str], owners: list[str], min_shared: float = 0.5, min_common_words: int = 4,
     checker: SupportChecker | None = None, limit: int | None = None, max_checks: int = MAX_CONFLICT_CHECKS,
+    max_name_pairs: int = MAX_NAME_FORM_PAIRS,
 ) -> list[Conflict]:
     """Pairs from different owners (articles) that share most words but not their numbers or names,
     where neither statement supports the other according to ``checker`` (default: the shared one).
@@ -145,7 +149,8 @@ def find_conflicts(
     statements that differ only in wording ("U.S." against "United States") from disagreeing.
 
     The search stops at ``limit`` conflicts (the first ones in statement order, as a slice of the full list would
-    give) or after ``max_checks`` pairs reached the checker.
+    give), after ``max_checks`` pairs reached the checker, or after ``max_name_pairs`` pairs were compared for names
+    written two ways.
     """
     checker = checker or default_checker()
     content = [{w for w in words(s) if w not in STOPWORDS} for s in statements]
@@ -156,7 +161,8 @@ def find_conflicts(
     distinctive = [_distinctive(s) for s in statements]
     acronyms = [_acronyms(s) for s in statements]
     found: list[Conflict] = []
-    checks = 0
+    checks = name_pairs = 0
+    runs: list[list | None] = [None] * len(statements)  # name_runs, computed when a pair first needs them
     for i in range(len(statements)):
         for j in range(i + 1, len(statements)):
             if owners[i] == owners[j] or not content[i] or not content[j]:
@@ -170,8 +176,15 @@ def find_conflicts(
             if not (only_i and only_j) or only_i <= acronyms[i] or only_j <= acronyms[j]:
                 continue
             # one person written two ways is no disagreement ("Kim Jong Un" against "North Korean leader Kim")
-            only_i -= same_entity_words(statements[i], statements[j])
-            only_j -= same_entity_words(statements[j], statements[i])
+            if name_pairs >= max_name_pairs:
+                return found
+            name_pairs += 1
+            if runs[i] is None:
+                runs[i] = name_runs(statements[i])
+            if runs[j] is None:
+                runs[j] = name_runs(statements[j])
+            only_i -= same_entity_words(runs[i], runs[j])
+            only_j -= same_entity_words(runs[j], runs[i])
             if not (only_i and only_j):
                 continue
             if checks >= max_checks:

@@ -71,8 +71,10 @@ def _own(run: frozenset[str], other: frozenset[str], clipped: set[str]) -> set[s
     return set(run - other - clipped - described)
 
 
-def same_entity_words(text: str, other: str) -> set[str]:
+def same_entity_words(text: str | list[frozenset[str]], other: str | list[frozenset[str]]) -> set[str]:
     """The name words of ``text`` in runs that name an entity ``other`` names too, each such run whole (the extra
-    words included: "jong", "un" of "Kim Jong Un" against "Kim"): differing there is two ways of writing one name."""
-    other_runs = name_runs(other)
-    return {word for run in name_runs(text) if any(_same(run, o) for o in other_runs) for word in run}
+    words included: "jong", "un" of "Kim Jong Un" against "Kim"): differing there is two ways of writing one name.
+    Either may be given as its ``name_runs`` (computed once per statement by a caller comparing many pairs)."""
+    runs = name_runs(text) if isinstance(text, str) else text
+    other_runs = name_runs(other) if isinstance(other, str) else other
+    return {word for run in runs if any(_same(run, o) for o in other_runs) for word in run}
