@@ -190,13 +190,18 @@ async def _reject(send, status: int, error: str, detail: str, headers: dict[str,
 
 
 # Tags trafilatura needs for the text and its metadata (title, date, site name); scripts, styles,
-# frames, forms, event handlers and javascript: links are removed before extraction.
+# frames, form controls, event handlers and javascript: links are removed before extraction.
 _HTML_TAGS = nh3.ALLOWED_TAGS | {"html", "head", "title", "meta", "body", "article", "main", "section",
                                   "header", "footer", "time", "figure", "figcaption", "nav", "aside", "link"}
-# class stays on every tag: trafilatura reads it (bylines, comment blocks), as it does in the CLI's unsanitised file.
+# class, id, itemprop, data-component/data-testid, aria-hidden and a style's display/visibility stay on every tag:
+# trafilatura reads them (bylines, comment blocks, id="newsletter", itemprop="articleBody", display:none), as it does
+# in the CLI's unsanitised file; without them an upload stored cookie banners, newsletter boxes and readers' comments
+# as article sentences the CLI left out.
 _HTML_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()} | {
     "meta": {"name", "property", "content", "itemprop"}, "time": {"datetime", "itemprop", "pubdate"},
-    "html": {"lang"}, "*": {"class", "role"},  # role="presentation": a layout table, not data (html_tables.py)
+    "html": {"lang"},
+    "*": {"class", "role",  # role="presentation": a layout table, not data (html_tables.py)
+          "id", "itemprop", "style", "data-component", "data-testid", "aria-hidden"},
     "link": {"rel", "href"},  # rel="canonical": the article's URL, as the CLI reads it from the same file
 }
 # JSON-LD blocks found in a parsed tree (linear in the page; the regex this replaces was quadratic on a page of
@@ -208,14 +213,17 @@ _JSON_LD_MAX_CHARS = 1_000_000
 
 _HEAD_ELEMENTS = re.compile(r"<title>.*?</title>|<meta\b[^>]*>|<link\b[^>]*>", re.S | re.I)
 _CANONICAL = re.compile(r'\brel="canonical"', re.I)  # the one <link> kept: stylesheets, preloads and imports go
+# <form> itself is stripped but not its content: ASP.NET WebForms pages wrap the whole page, article and all, in one
+# <form>, and such an upload was refused as "no article text found" (its inputs, buttons and selects still go).
 _DROPPED_WITH_CONTENT = {"script", "style", "iframe", "frame", "frameset", "object", "embed", "noscript",
-                         "template", "svg", "math", "form", "button", "select", "textarea"}
+                         "template", "svg", "math", "button", "select", "textarea"}
+_STYLE_PROPERTIES = {"display", "visibility"}  # hidden elements (display:none) are no article text
 
 
 def sanitise_html(html: str) -> str:
     """Uploaded HTML with everything active stripped, before any text is extracted from it."""
     clean = nh3.clean(html, tags=_HTML_TAGS, attributes=_HTML_ATTRIBUTES, link_rel=None,
-                      clean_content_tags=_DROPPED_WITH_CONTENT)
+                      clean_content_tags=_DROPPED_WITH_CONTENT, filter_style_properties=_STYLE_PROPERTIES)
     # nh3 returns a fragment with <title>, <meta> and <link> among the body's text; back in a <head>, the title stays
     # the title (not the article's first line) and an empty page stays empty, as when the CLI reads the file
     head = "".join(e for e in _HEAD_ELEMENTS.findall(clean) if not e.startswith("<link") or _CANONICAL.search(e))

@@ -102,5 +102,7 @@ def tables_as_lines(page) -> int:
             block.append(paragraph)
         block.tail = table.tail
         table.getparent().replace(table, block)
+        for figure in block.iterancestors("figure"):  # WordPress's table block, the Guardian's, NYT's: <figure><table>
+            figure.tag = "div"  # trafilatura drops a figure's text (an image's), and the table's rows went with it
         replaced += 1
     return replaced

@@ -479,7 +479,10 @@ def _metadata_date(page) -> str | None:
     # 1995 to the end of today, dropped a news archive's 1989 page and a page dated later, storing both undated.
     params.update(min_date=datetime(1, 1, 2), max_date=datetime(9999, 12, 30))
     try:
-        found = find_date(markup, outputformat=_DATE_TIME_FORMAT, **params)
+        # the tags, JSON-LD and <time> first (url=""), the canonical address's /2024/03/26/ only when they state none:
+        # htmldate reads that address first, so a WordPress or CNN page's stated 18:30-05:00 was stored as midnight UTC
+        found = find_date(markup, outputformat=_DATE_TIME_FORMAT, url="", **params) or \
+            find_date(markup, outputformat=_DATE_TIME_FORMAT, **params)
     except ValueError:
         found = None
     return found or _json_ld_published(page)
