@@ -37,6 +37,15 @@ def test_without_evidence_of_the_site_the_first_part_stays():
     assert title_of("<title>Inflation cools - The New York Times</title>") == "Inflation cools"
 
 
+def test_an_og_title_that_names_its_site_too_loses_the_site():
+    head = "<title>x</title><meta property='og:title' content='Senate votes on aid bill | Reuters'>"
+    assert title_of(head + "<meta property='og:site_name' content='Reuters'>") == "Senate votes on aid bill"
+    assert title_of(head + "<link rel='canonical' href='https://www.reuters.com/world/aid'>") == "Senate votes on aid bill"
+    assert title_of(head) == "Senate votes on aid bill | Reuters"  # no evidence which part is the site
+    dash = "<meta property='og:title' content='Fed raises rates - again'><meta property='og:site_name' content='again'>"
+    assert title_of("<title>x</title>" + dash) == "Fed raises rates - again"  # " - " is no site separator here
+
+
 def test_a_page_that_names_its_title_keeps_it():
     head = f"<title>Daily Planet | Council approves harbour budget</title>{SITE}<meta property='og:title' content='Budget passes'>"
     assert title_of(head) == "Budget passes"

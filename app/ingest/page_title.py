@@ -63,6 +63,20 @@ def _site_parts(parts: list[str], sitename: str, url: str) -> set[str]:
     return {part for part, level in match.items() if level and level == best}
 
 
+def _without_site(title: str, sitename: str, url: str) -> str:
+    """An og:title that names its site too ("Senate votes on aid bill | Reuters" on reuters.com) without that part,
+    when the part is surely the site (its og:site_name or its address's name); else as it is."""
+    for separator in _SEPARATORS[:3]:  # a bar or a long dash: a hyphen " - " is as often inside a headline
+        if separator in title:
+            parts = [part.strip() for part in title.split(separator) if part.strip()]
+            if len(parts) > 1 and _site_match(parts[-1], sitename, url) == 2:
+                return separator.join(parts[:-1])
+            if len(parts) > 1 and _site_match(parts[0], sitename, url) == 2:
+                return separator.join(parts[1:])
+            return title
+    return title
+
+
 def headline(extracted: str, title_element: str, sitename: str = "", stated: frozenset[str] = frozenset(),
              url: str = "") -> str:
     """``extracted`` (trafilatura's title, the first part of a separated `<title>`), or, when that part is shown to be
@@ -71,7 +85,7 @@ def headline(extracted: str, title_element: str, sitename: str = "", stated: fro
     layout as "Daily Planet | Council approves budget", and word counts cannot tell the two apart."""
     extracted = _clean(extracted)
     if extracted.casefold() in stated:
-        return extracted  # the page's og:title: the page said what it is
+        return _without_site(extracted, sitename, url)  # the page's og:title: the page said what it is
     for separator in _SEPARATORS:
         if separator not in title_element:
             continue
