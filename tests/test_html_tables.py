@@ -75,3 +75,24 @@ def test_an_uploaded_page_reads_its_tables_as_the_cli_does(tmp_path):
                                               "filters": {"article_ids": ["results"]}}).json()
     assert answer["answerable"] and "412" in answer["answer"], answer
     assert any("Seats: 412" in c["quote"] for c in answer["citations"])
+
+
+def test_text_after_a_table_typed_inside_a_paragraph_is_kept_on_its_own_line():
+    """<p>… <table>…</table> The Conservatives …</p><p>…</p>: the parser closes the <p> at the table, so the text after
+    it is loose; it was dropped (a new-user walk: "How did the Conservatives do?" was refused), or on a page of one
+    paragraph glued to the rows."""
+    table = "<table><tr><th>Party</th><th>Seats</th></tr><tr><td>Labour</td><td>412</td></tr></table>"
+    html = ("<html><head><title>Election results</title></head><body><h1>Labour wins a landslide</h1><p>Labour won the "
+            f"general election on Thursday with a large majority, as shown below. {table} The Conservatives recorded "
+            "their worst result in modern history.</p><p>Turnout was about 60 percent, officials said on Friday.</p>"
+            "</body></html>")
+    assert "shown below.\nParty: Labour; Seats: 412.\nThe Conservatives recorded their worst result in modern " \
+           "history.\nTurnout" in text_of(html)
+    one = ("<html><body><article><p>Labour won the general election on Friday with a large majority. "
+           f"{table} The Conservatives won far fewer seats than in any election before.</p></article></body></html>")
+    assert "majority.\nParty: Labour; Seats: 412.\nThe Conservatives won" in text_of(one)
+
+
+def test_a_page_refused_for_no_article_text_is_reported_under_its_file_name():
+    (record,) = load_bytes("home.html", b"<html><body><nav><a href='/'>News</a> <a href='/s'>Sport</a></nav></body></html>")
+    assert record.article is None and record.article_id == "home" and "no article text" in record.error

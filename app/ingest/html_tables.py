@@ -100,8 +100,14 @@ def tables_as_lines(page) -> int:
             paragraph = lxml_html.Element("p")
             paragraph.text = line
             block.append(paragraph)
-        block.tail = table.tail
+        tail, table.tail = table.tail, None
         table.getparent().replace(table, block)
+        if tail and tail.strip():  # text after a table typed inside a <p> (the parser closes the <p> at the table):
+            paragraph = lxml_html.Element("p")  # loose, it was dropped, or glued to the rows; a paragraph of its own
+            paragraph.text = tail
+            block.addnext(paragraph)
+        elif tail:
+            block.tail = tail
         for figure in block.iterancestors("figure"):  # WordPress's table block, the Guardian's, NYT's: <figure><table>
             figure.tag = "div"  # trafilatura drops a figure's text (an image's), and the table's rows went with it
         replaced += 1

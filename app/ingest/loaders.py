@@ -157,10 +157,10 @@ def load_stream(name: str, handle: IO[bytes], suffix: str, unpacking: UnpackBudg
         yield from _json(name, handle.read())
     else:
         text = decode_text(handle.read())
+        stem = _stem(id_from or name)  # a failed file is reported under the id it would have had
         if text is None:
-            yield LoadedRecord(name, error=NOT_TEXT)
+            yield LoadedRecord(name, error=NOT_TEXT, article_id=stem)
             return
-        stem = _stem(id_from or name)
         if suffix in (".html", ".htm"):
             yield _html(name, stem, text)
         elif suffix in (".md", ".markdown"):
@@ -314,9 +314,9 @@ def _markdown(name: str, stem: str, text: str) -> LoadedRecord:
             else:
                 meta = yaml.load(fence["yaml"], Loader=_FrontMatterLoader) or {}  # noqa: S506 (a SafeLoader)
         except yaml.YAMLError as exc:
-            return LoadedRecord(name, error=f"invalid front matter: {_yaml_reason(exc)}")
+            return LoadedRecord(name, error=f"invalid front matter: {_yaml_reason(exc)}", article_id=stem)
         except tomllib.TOMLDecodeError as exc:
-            return LoadedRecord(name, error=f"invalid front matter: {exc}")
+            return LoadedRecord(name, error=f"invalid front matter: {exc}", article_id=stem)
         if isinstance(meta, dict):  # else two thematic breaks around Markdown text: it stays in the body
             record.update({k: v for k, v in meta.items() if v is not None})
             body = text[fence.end():].lstrip("\n")
@@ -355,9 +355,10 @@ def _html(name: str, stem: str, html: str) -> LoadedRecord:
     document = None if page is None else trafilatura.bare_extraction(
         page, with_metadata=True, include_comments=False, include_tables=False)
     if document is None or not (document.text or "").strip():
-        return LoadedRecord(name, error="no article text found in the HTML")
+        return LoadedRecord(name, error="no article text found in the HTML", article_id=stem)
     if not _has_sentence(document.text):  # a home page or menu: "News\nSport\nWeather" was stored as an article
-        return LoadedRecord(name, error="no article text found in the HTML (no sentence: only menus, links or headings)")
+        return LoadedRecord(name, error="no article text found in the HTML (no sentence: only menus, links or headings)",
+                            article_id=stem)
     title = headline(document.title or "", title_element_text(page), document.sitename or "", stated_titles(page),
                      document.url or "")
     return _validated(name, {

@@ -50,7 +50,8 @@ def _reason(error: dict) -> str:
         return "must be a number"
     if kind in _DATE:
         detail = str(ctx.get("error", ""))
-        return f"must be {DATE_EXPECTED}" + (f" ({detail})" if "outside expected range" in detail else "")
+        shown = "outside expected range" in detail or "outside years" in detail  # what is wrong with a valid-looking date
+        return f"must be {DATE_EXPECTED}" + (f" ({detail})" if shown else "")
     if kind in ("string_too_short", "too_short"):
         least, unit = ctx.get("min_length"), "characters" if kind == "string_too_short" else "items"
         return "must not be empty" if least == 1 else f"must have at least {least} {unit}"
