@@ -72,12 +72,20 @@ def dedupe_spans(units: list[Unit]) -> list[Unit]:
     return out
 
 
+# A data table's row as ingested (app/ingest/html_tables.py): "Party: Labour; Seats: 412; Change: +211." or, under a
+# row-header column, "Revenue; Q3 2024: $1,234.5; Change: +22.2%.": cells joined by "; ", each past the first named.
+# A row is a figure to quote in an answer, not a sentence to summarise the article with: a 10-row results table took
+# 10 of a summary's 12 sentences and left out who won and who conceded.
+TABLE_ROW = re.compile(r"^(?:[^;:]{1,60}: )?[^;]{1,300}(?:; [^;:.!?]{1,60}: [^;]{1,300})+$")
+
+
 def summary_candidates(units: list[Unit], cap: int | None = MAX_SUMMARY_CANDIDATES) -> list[Unit]:
-    """Headlines, datelines and boilerplate ("All rights reserved") carry no full stop: skip them. At most ``cap``
-    (``first_per_article``)."""
-    candidates = [u for u in units if len(words(u.text)) >= 5 and SENTENCE_END.search(u.text)
-                  and not QUESTION_END.search(u.text) and not _BOILERPLATE.search(u.text)
-                  and not _BYLINE_SHAPES.search(u.text)] or units
+    """Headlines, datelines and boilerplate ("All rights reserved") carry no full stop: skip them, and a table's
+    rows while the articles have sentences. At most ``cap`` (``first_per_article``)."""
+    sentences = [u for u in units if len(words(u.text)) >= 5 and SENTENCE_END.search(u.text)
+                 and not QUESTION_END.search(u.text) and not _BOILERPLATE.search(u.text)
+                 and not _BYLINE_SHAPES.search(u.text)]
+    candidates = [u for u in sentences if not TABLE_ROW.search(u.text)] or sentences or units
     return candidates if cap is None else first_per_article(candidates, cap)[0]
 
 
