@@ -147,7 +147,7 @@ def _build_services(settings: Settings, release: Callable[[], None], opened: lis
     vectors.claim_for(records.lexical_identity(), settings.collection, stamp=create_collection)
     chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap, settings.encoding_name)
     stamped = records.chunking()
-    if stamped is not None and stamped != chunker.stamp and records.count()[0]:
+    if stamped is not None and stamped != chunker.stamp and records.has_articles():
         log.warning("ingests here are refused: %s", chunking_refusal(stamped, chunker.stamp))
     models = load_models() if settings.answer_model != "heuristic" else None
     # question-word weights (IDF) from the index's counts smoothed towards news's (app/retrieval/background.py)

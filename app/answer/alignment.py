@@ -21,7 +21,7 @@ import numpy as np
 from app.answer import lexicon
 from app.answer.voice import active_order, leading_name
 from app.embed import Embedder
-from app.text import COUNT_WORDS, STOPWORDS, counts_in_words, numbers, proper_names, stem
+from app.text import COUNT_WORDS, NUMBER, STOPWORDS, counts_in_words, numbers, proper_names, stem
 
 NEGATIONS = frozenset({"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "cannot",
                        "n't", "nowhere", "fail", "fails", "failed", "refused", "refuses", "denied", "denies"})
@@ -48,7 +48,6 @@ MUTUAL_ROLE_SWAPS = "mutual_role_swaps"
 # Not a model feature either: the claim's numbers that the evidence holds only as a piece of a longer number ("5" of
 # "1.5", "100" of "3,100"), which the word pattern splits, so the piece aligns exactly (support.py caps the score).
 NUMBER_PIECES = "number_pieces"
-_WRITTEN_NUMBER = re.compile(r"\d[\d,.]*")  # app.text.NUMBER: a number as written, separators kept
 _SEPARATOR = re.compile(r"[.,]")
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
@@ -106,7 +105,7 @@ def number_pieces(text: str) -> frozenset[str]:
     """The parts of the numbers ``text`` writes with a decimal point or a thousands separator: "1", "5" of "1.5"
     and "3", "100" of "3,100" (as ``numbers`` normalises them, so "05" of "1.05" is "05")."""
     pieces: set[str] = set()
-    for match in _WRITTEN_NUMBER.finditer(text):
+    for match in NUMBER.finditer(text):  # a number as written, separators kept
         written = match.group(0).rstrip(".,")
         if _SEPARATOR.search(written):
             pieces.update(part for part in _SEPARATOR.split(written) if part)

@@ -90,7 +90,7 @@ class IngestService:
         # stored is re-read: the vectors' safety rests on that turn, not on this lock.
         self._writing = threading.Lock()
         self._stop_on_failure = False  # this ingest's choice (set under _writing)
-        self._splits_as_stored: bool | None = None  # an index written before the stamp: checked once (_other_chunking)
+        self._splits_as_stored: bool | None = None  # an index written before the stamp: checked once (_chunking_check)
 
     def ingest(
         self,
@@ -257,7 +257,7 @@ class IngestService:
         # What is stored now decides the outcome: another process may have written or deleted one of these
         # articles since Pipeline.submit compared hashes (two processes both reported it "added").
         stored = self.records.content_hashes(p.article.id for p in pending)
-        refusal = self._other_chunking()
+        refusal, stamp = self._chunking_check()
         batch, rows, offset, pending = pending, [], 0, []
         for p in batch:
             if stored.get(p.article.id) == p.article.content_hash:
@@ -271,7 +271,7 @@ class IngestService:
             offset += len(p.chunks)
         if len(rows) != offset:
             vectors = np.asarray(vectors)[rows]
-        error = self._write(pending, vectors) if pending else None
+        error = self._write(pending, vectors, stamp) if pending else None
         reason = _stopping_reason(error) if error is not None and self._stop_on_failure else None
         if reason is not None:
             raise IngestStopped(reason, len(pending)) from error
@@ -286,19 +286,22 @@ class IngestService:
                 outcome.warnings += dated_later_warnings(p.article)
         return outcomes
 
-    def _other_chunking(self) -> str | None:
-        """Why this process may not write articles: the record's are chunked otherwise (None: it may). An index
-        whose articles were all deleted takes the new chunking. One written before the stamp is checked once: its
-        article of most chunks, split again here, must give the stored chunks' offsets."""
+    def _chunking_check(self) -> tuple[str | None, bool]:
+        """(why this process may not write articles, as the record's are chunked otherwise, or None; whether its
+        write stamps this chunking on the record). The first articles and an emptied index take this chunking; one
+        written before the stamp is checked once: its article of most chunks, split again here, must give the stored
+        chunks' offsets. Read in the writer turn, so the write that follows sees the same record."""
         stamped = self.records.chunking()
-        if stamped == self.chunker.stamp or not self.records.has_articles():
-            return None
+        if stamped == self.chunker.stamp:
+            return None, False
+        if not self.records.has_articles():
+            return None, True
         if stamped is None:
             if self._splits_as_stored is None:
                 self._splits_as_stored = self._splits_like_the_index()
             if self._splits_as_stored:
-                return None
-        return chunking_refusal(stamped, self.chunker.stamp)
+                return None, True
+        return chunking_refusal(stamped, self.chunker.stamp), False
 
     def _splits_like_the_index(self) -> bool:
         article_id = self.records.article_of_most_chunks()
@@ -308,8 +311,9 @@ class IngestService:
         stored = [(c.char_start, c.char_end) for c in self.records.chunks_of(article_id)]
         return stored == [(s.char_start, s.char_end) for s in self.chunker.split(article.text)]
 
-    def _write(self, pending: list[Prepared], vectors) -> Exception | None:
-        """Vectors, record, then the replaced vectors; the error when the batch could not be stored."""
+    def _write(self, pending: list[Prepared], vectors, stamp: bool = False) -> Exception | None:
+        """Vectors, record, then the replaced vectors; the error when the batch could not be stored. ``stamp``: the
+        record takes this process's chunking with these articles (``_chunking_check``)."""
         ids, metadatas = [], []
         for p in pending:
             article = p.article
@@ -322,10 +326,7 @@ class IngestService:
         try:
             self.vectors.upsert(ids, vectors, metadatas)
             with self.records.transaction():
-                # the first articles, an emptied index, or one written before the stamp whose articles split here
-                # as they were stored (_other_chunking); another's chunking would refuse the one they were written with
-                if self.records.chunking() != self.chunker.stamp and \
-                        (not self.records.has_articles() or self._splits_as_stored):
+                if stamp:
                     self.records.stamp_chunking(self.chunker.stamp)
                 for p in pending:
                     article = p.article
